@@ -1,0 +1,81 @@
+//! The privacy filter for command-line arguments: flag names only.
+
+/// Most flags one command event carries; the rest are dropped.
+pub const MAX_FLAGS: usize = 32;
+/// Longest flag name kept, in bytes; a longer one is dropped.
+pub const MAX_FLAG_LEN: usize = 64;
+
+/// Keeps only the names of flags: `--model=gpt-4` becomes `--model`, `-v`
+/// stays `-v`, and positionals, values, and everything after a `--`
+/// terminator are dropped.
+///
+/// A flag name is a leading `-` or `--` followed by ASCII letters, digits,
+/// `-` or `_`. Anything else (`-` alone, `-5`, `--a/b`, a prompt that starts
+/// with a dash and has spaces) is not a flag name and is dropped, so no value
+/// can slip through this filter dressed as a flag.
+pub fn flag_names<I, S>(args: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut flags = Vec::new();
+    for arg in args {
+        let arg = arg.as_ref();
+        if arg == "--" {
+            break;
+        }
+        if let Some(name) = flag_name(arg) {
+            if flags.len() == MAX_FLAGS {
+                break;
+            }
+            flags.push(name.to_owned());
+        }
+    }
+    flags
+}
+
+fn flag_name(arg: &str) -> Option<&str> {
+    let name = arg.split_once('=').map_or(arg, |(name, _value)| name);
+    let body = name.strip_prefix("--").or_else(|| name.strip_prefix('-'))?;
+    let valid = body
+        .bytes()
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
+        && body
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+    (valid && name.len() <= MAX_FLAG_LEN).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flag_names;
+
+    #[test]
+    fn values_and_positionals_are_dropped() {
+        let args = [
+            "--model=gpt-4",
+            "my secret prompt",
+            "-v",
+            "--debug",
+            "file.txt",
+        ];
+        assert_eq!(flag_names(args), ["--model", "-v", "--debug"]);
+    }
+
+    #[test]
+    fn things_that_only_look_like_flags_are_dropped() {
+        let args = ["-", "-5", "--", "--after-terminator"];
+        assert!(flag_names(args).is_empty());
+        let args = ["--a/b", "-x y", "--=value", "--ünïcode", "---triple"];
+        assert!(flag_names(args).is_empty(), "{:?}", flag_names(args));
+    }
+
+    #[test]
+    fn flag_count_and_length_are_capped() {
+        let many: Vec<String> = (0..100).map(|i| format!("--flag{i}")).collect();
+        assert_eq!(flag_names(&many).len(), super::MAX_FLAGS);
+        let long = format!("--{}", "x".repeat(200));
+        assert!(flag_names([long]).is_empty());
+    }
+}

@@ -1,0 +1,141 @@
+//! Anonymous, opt-out usage telemetry for Rust command-line programs and
+//! AI-agent runtimes.
+//!
+//! Annotate command handlers with `#[tracked_command]` and tool functions
+//! with `#[tracked_tool]`; each call is timed, its success or failure
+//! captured, and a typed event handed to the recorder, which sends it inline
+//! (the call returns once the collector answered or the attempt failed) and
+//! honours the opt-out (`TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`). The
+//! wire format is that of Docker's `cagent`.
+//!
+//! # The recording flow
+//!
+//! ```
+//! use std::time::Duration;
+//! use telemetry_core::{MemorySink, Outcome, Telemetry};
+//!
+//! // In a real program: `.endpoint("https://collector.example/v1/events")`.
+//! let sink = MemorySink::new();
+//! let telemetry = Telemetry::builder("my-agent", "1.2.0")
+//!     .sink(sink.clone())
+//!     .notice(false) // tests only: the app asks for consent itself
+//!     .env(|_| None) // tests only: ignore the process environment
+//!     .build();
+//!
+//! // A command ran; only flag names are kept.
+//! telemetry.track_command("run", ["--model=gpt-4", "my secret prompt"]);
+//!
+//! // A session, its tool calls and token usage.
+//! let session = telemetry.start_session("root");
+//! session.scope(|| {
+//!     telemetry.record_tool_call("read_file", session.id(), "root",
+//!         Duration::from_millis(12), Outcome::Success);
+//!     telemetry.record_token_usage("gpt-4o", 1200, 300, 0.0125);
+//! });
+//! session.end();
+//!
+//! let kinds: Vec<&str> = sink.events().iter().map(|r| r.event().kind()).collect();
+//! assert_eq!(kinds, ["command", "session", "tool", "token", "session"]);
+//! let end = serde_json::to_value(&sink.events()[4]).unwrap();
+//! assert_eq!(end["properties"]["tool_calls"], 1);
+//! assert_eq!(end["properties"]["total_tokens"], 1500);
+//! ```
+//!
+//! # Decisions where the design is silent
+//!
+//! - A tracked command's `args` are the flag names of the process's own
+//!   command line (`std::env::args`, filtered like
+//!   [`Telemetry::track_command`]); the macros never read a parameter.
+//! - `DO_NOT_TRACK` with a value that is neither true nor false (or not
+//!   UTF-8) is read as a wish not to be tracked.
+//! - `TELEMETRY_HIDE_BANNER=1` hides the notice, so there is nothing for the
+//!   user to read first: that run sends, and no marker is written.
+//! - When the notice marker cannot be written (no config dir, read-only
+//!   dir), the notice is shown and nothing is sent, on every run: data never
+//!   leaves a machine whose user may not have seen the notice.
+//! - Delivery stops after a transport failure for the client whose sink
+//!   failed, for the rest of the process.
+//! - Names (command, tool, model, agent) are cut to
+//!   [`MAX_NAME_LEN`] bytes; tags to [`tags::MAX_TAGS`] entries; flag lists to
+//!   [`args::MAX_FLAGS`]; a `NaN`, infinite or negative cost is sent as `0`.
+//!   Every record therefore stays within about 8 KiB.
+
+#![warn(missing_docs)]
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+pub mod args;
+mod builder;
+mod context;
+mod debug_log;
+mod event;
+mod identity;
+mod notice;
+mod opt_out;
+mod outcome;
+mod random;
+mod record;
+mod session;
+mod sink;
+pub mod tags;
+mod telemetry;
+
+pub use builder::TelemetryBuilder;
+pub use context::{current, set_global, Scoped, WithTelemetry};
+pub use event::{
+    CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent, MAX_NAME_LEN,
+    MAX_SESSION_ERROR_KINDS,
+};
+pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
+pub use outcome::Outcome;
+pub use record::Record;
+pub use session::Session;
+pub use sink::{HttpSink, InvalidSetting, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
+pub use telemetry::Telemetry;
+pub use telemetry_macros::{tracked_command, tracked_tool};
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// [`Telemetry::track_command`] on the [`current`] client; nothing without one.
+pub fn track_command<I, S>(action: impl Into<Cow<'static, str>>, args: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    if let Some(telemetry) = current() {
+        telemetry.track_command(action, args);
+    }
+}
+
+/// [`Telemetry::record_tool_call`] on the [`current`] client; nothing without one.
+pub fn record_tool_call(
+    tool: impl Into<Cow<'static, str>>,
+    session_id: &str,
+    agent: &str,
+    duration: Duration,
+    outcome: Outcome,
+) {
+    if let Some(telemetry) = current() {
+        telemetry.record_tool_call(tool, session_id, agent, duration, outcome);
+    }
+}
+
+/// [`Telemetry::record_token_usage`] on the [`current`] client; nothing without one.
+pub fn record_token_usage(
+    model: impl Into<Cow<'static, str>>,
+    input_tokens: u64,
+    output_tokens: u64,
+    cost: f64,
+) {
+    if let Some(telemetry) = current() {
+        telemetry.record_token_usage(model, input_tokens, output_tokens, cost);
+    }
+}
+
+/// [`Telemetry::start_session`] on the [`current`] client; an inert session
+/// without one.
+pub fn start_session(agent: impl Into<Cow<'static, str>>) -> Session {
+    current().unwrap_or_default().start_session(agent)
+}

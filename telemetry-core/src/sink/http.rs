@@ -1,0 +1,455 @@
+//! The default sink: one HTTP POST per call, sent inline, never in the way.
+//!
+//! # How a send is driven
+//!
+//! `reqwest`'s blocking client hands every request to a runtime thread of its
+//! own and waits for the answer (measured 1.39× a raw socket round trip), and
+//! it panics in debug builds when called inside an async runtime. This sink
+//! uses reqwest's async client instead, driven in one of two ways:
+//!
+//! - **Outside an async runtime** (the common case for a CLI): each thread
+//!   keeps its own small current-thread tokio runtime and client, created on
+//!   its first send, and drives the request itself with `block_on`. No thread
+//!   hop, no lock; each thread reuses its own keep-alive connection.
+//! - **Inside a tokio runtime** (`block_on` there would panic): the request
+//!   runs on one shared background thread, started on first use, and the
+//!   caller waits for its answer. The caller's worker is busy for exactly the
+//!   length of the send, as with any blocking call.
+//!
+//! Either way no lock is held while the request is in flight, and every
+//! request is bounded by the timeout (default 2 s).
+//!
+//! # Failures
+//!
+//! A non-2xx answer is reported as [`SendError::Rejected`] and delivery goes
+//! on. A transport failure (refused, timed out, DNS, broken connection) stops
+//! delivery for the rest of the process: an offline machine pays at most one
+//! timeout. A request that failed mid-way on a reused connection (the server
+//! closed it while idle) is retried once on a fresh one, within the same time
+//! budget, so that a stale pooled connection never loses an event.
+//!
+//! Proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) are honoured, except for a
+//! loopback endpoint, which is always reached directly. Redirects are not
+//! followed.
+
+use super::{SendError, Sink};
+use crate::record::{Body, Record};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use reqwest::{Client, Url};
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Most of a response body read (to keep the connection reusable); the rest
+/// is dropped along with the connection.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Sends records as `{"records":[...]}` in one HTTP POST per call.
+#[derive(Clone)]
+pub struct HttpSink {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    url: Url,
+    headers: HeaderMap,
+    timeout: Duration,
+    direct: bool,
+    stopped: AtomicBool,
+}
+
+/// A setting [`HttpSink::new`] cannot use; the message says which and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting(String);
+
+impl fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
+
+impl HttpSink {
+    /// A sink that posts to `endpoint` (an `http` or `https` URL with a
+    /// host), with the given `User-Agent`, optional `x-api-key`, and
+    /// per-request timeout. Nothing is opened until the first send.
+    pub fn new(
+        endpoint: &str,
+        user_agent: &str,
+        api_key: Option<&str>,
+        timeout: Duration,
+    ) -> Result<HttpSink, InvalidSetting> {
+        let url = parse_endpoint(endpoint)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let agent = HeaderValue::from_str(user_agent).map_err(|_| {
+            InvalidSetting("the User-Agent has characters a header cannot carry".into())
+        })?;
+        headers.insert(USER_AGENT, agent);
+        if let Some(key) = api_key {
+            let mut value = HeaderValue::from_str(key).map_err(|_| {
+                InvalidSetting("the API key has characters a header cannot carry".into())
+            })?;
+            value.set_sensitive(true);
+            headers.insert("x-api-key", value);
+        }
+        let direct = is_loopback(&url);
+        Ok(HttpSink {
+            shared: Arc::new(Shared {
+                url,
+                headers,
+                timeout: if timeout.is_zero() {
+                    DEFAULT_TIMEOUT
+                } else {
+                    timeout
+                },
+                direct,
+                stopped: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// `true` once a transport failure has stopped delivery.
+    pub fn is_stopped(&self) -> bool {
+        self.shared.stopped.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for HttpSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may carry credentials and the headers carry the API key.
+        f.debug_struct("HttpSink")
+            .field("timeout", &self.shared.timeout)
+            .field("stopped", &self.is_stopped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sink for HttpSink {
+    fn send(&self, records: &[Record]) -> Result<(), SendError> {
+        let shared = &self.shared;
+        if shared.stopped.load(Ordering::Relaxed) {
+            return Err(SendError::Stopped);
+        }
+        let body = serde_json::to_vec(&Body(records))
+            .map_err(|_| SendError::Transport("the records could not be encoded".into()))?;
+        let result = if tokio::runtime::Handle::try_current().is_ok() {
+            send_on_background_thread(shared, body)
+        } else {
+            send_on_this_thread(shared, body)
+        };
+        if let Err(SendError::Transport(_)) = result {
+            // Only the first failing thread reports the failure.
+            if shared.stopped.swap(true, Ordering::Relaxed) {
+                return Err(SendError::Stopped);
+            }
+        }
+        result
+    }
+}
+
+fn parse_endpoint(endpoint: &str) -> Result<Url, InvalidSetting> {
+    let endpoint = endpoint.trim();
+    if endpoint.is_empty() {
+        return Err(InvalidSetting("the endpoint is empty".into()));
+    }
+    let url = Url::parse(endpoint).map_err(|_| {
+        InvalidSetting(
+            "the endpoint is not a URL (expected http://host/path or https://host/path)".into(),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(InvalidSetting(
+            "the endpoint's scheme is not http or https".into(),
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(InvalidSetting("the endpoint has no host".into()));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn new_client(direct: bool) -> Option<Client> {
+    let mut builder = Client::builder()
+        .http1_only()
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none());
+    if direct {
+        builder = builder.no_proxy();
+    }
+    builder.build().ok()
+}
+
+/// A thread's own runtime and clients, for sends outside an async runtime.
+struct LocalDriver {
+    runtime: Option<tokio::runtime::Runtime>,
+    clients: Clients,
+}
+
+impl Drop for LocalDriver {
+    fn drop(&mut self) {
+        self.clients = Clients::default();
+        if let Some(runtime) = self.runtime.take() {
+            // Never blocks, so it cannot panic in any context.
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// One client that honours proxy variables and one that connects directly.
+#[derive(Default)]
+struct Clients {
+    proxied: OnceLock<Option<Client>>,
+    direct: OnceLock<Option<Client>>,
+}
+
+impl Clients {
+    fn get(&self, direct: bool) -> Option<Client> {
+        let slot = if direct { &self.direct } else { &self.proxied };
+        slot.get_or_init(|| new_client(direct)).clone()
+    }
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<LocalDriver>> = const { RefCell::new(None) };
+}
+
+fn send_on_this_thread(shared: &Arc<Shared>, body: Vec<u8>) -> Result<(), SendError> {
+    let attempt = LOCAL.try_with(|local| {
+        let mut local = local.try_borrow_mut().ok()?;
+        if local.is_none() {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            *local = Some(LocalDriver {
+                runtime: Some(runtime),
+                clients: Clients::default(),
+            });
+        }
+        let driver = local.as_ref()?;
+        let client = driver.clients.get(shared.direct)?;
+        let runtime = driver.runtime.as_ref()?;
+        Some(runtime.block_on(deliver(client, Arc::clone(shared), body.clone())))
+    });
+    match attempt {
+        Ok(Some(result)) => result,
+        // The thread is exiting, or this thread could not get a runtime:
+        // use the shared one instead.
+        _ => send_on_background_thread(shared, body),
+    }
+}
+
+/// The shared runtime thread for sends made inside an async runtime.
+struct Background {
+    handle: tokio::runtime::Handle,
+    clients: Clients,
+}
+
+fn background() -> Option<&'static Background> {
+    static BACKGROUND: OnceLock<Option<Background>> = OnceLock::new();
+    BACKGROUND
+        .get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            let handle = runtime.handle().clone();
+            std::thread::Builder::new()
+                .name("telemetry-http".into())
+                .spawn(move || runtime.block_on(std::future::pending::<()>()))
+                .ok()?;
+            Some(Background {
+                handle,
+                clients: Clients::default(),
+            })
+        })
+        .as_ref()
+}
+
+fn send_on_background_thread(shared: &Arc<Shared>, body: Vec<u8>) -> Result<(), SendError> {
+    let unavailable = || SendError::Transport("the delivery thread could not be started".into());
+    let background = background().ok_or_else(unavailable)?;
+    let client = background
+        .clients
+        .get(shared.direct)
+        .ok_or_else(unavailable)?;
+    let (answer, answered) = mpsc::sync_channel(1);
+    let shared_for_task = Arc::clone(shared);
+    background.handle.spawn(async move {
+        let result = deliver(client, shared_for_task, body).await;
+        let _ = answer.send(result);
+    });
+    // The request is bounded by the timeout; the margin only guards against
+    // a background thread that has died.
+    answered
+        .recv_timeout(shared.timeout.saturating_mul(2) + Duration::from_secs(1))
+        .unwrap_or_else(|_| {
+            Err(SendError::Transport(
+                "the delivery thread did not answer".into(),
+            ))
+        })
+}
+
+/// Posts the body; retries once, within the same deadline, after a failure
+/// that may come from a stale pooled connection.
+async fn deliver(client: Client, shared: Arc<Shared>, body: Vec<u8>) -> Result<(), SendError> {
+    let deadline = Instant::now() + shared.timeout;
+    match post(&client, &shared, body.clone(), shared.timeout).await {
+        Err(Failure::Retryable(first)) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(SendError::Transport(first));
+            }
+            post(&client, &shared, body, left)
+                .await
+                .map_err(Failure::into_send_error)
+        }
+        other => other.map_err(Failure::into_send_error),
+    }
+}
+
+enum Failure {
+    Final(SendError),
+    Retryable(String),
+}
+
+impl Failure {
+    fn into_send_error(self) -> SendError {
+        match self {
+            Failure::Final(error) => error,
+            Failure::Retryable(reason) => SendError::Transport(reason),
+        }
+    }
+}
+
+async fn post(
+    client: &Client,
+    shared: &Shared,
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    let response = client
+        .post(shared.url.clone())
+        .headers(shared.headers.clone())
+        .timeout(timeout)
+        .body(body)
+        .send()
+        .await
+        .map_err(classify)?;
+    let status = response.status();
+    drain(response).await;
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(Failure::Final(SendError::Rejected(status.as_u16())))
+    }
+}
+
+/// Reads a bounded part of the body so that the connection can be reused.
+async fn drain(mut response: reqwest::Response) {
+    let mut read = 0;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        read += chunk.len();
+        if read > MAX_RESPONSE_BYTES {
+            break;
+        }
+    }
+}
+
+/// Names a reqwest failure without the URL or any header.
+fn classify(error: reqwest::Error) -> Failure {
+    if error.is_timeout() {
+        return Failure::Final(SendError::Transport("the request timed out".into()));
+    }
+    let cause = innermost_cause(&error);
+    if error.is_connect() {
+        return Failure::Final(SendError::Transport(format!("could not connect ({cause})")));
+    }
+    Failure::Retryable(format!("the request failed ({cause})"))
+}
+
+fn innermost_cause(error: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+        return format!("{:?}", io.kind());
+    }
+    let text = cause.to_string();
+    crate::tags::truncate_at_char_boundary(&text, 120).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_checked() {
+        for bad in ["", "not a url", "ftp://x", "http://", "mailto:a@b"] {
+            let error = HttpSink::new(bad, "app/1", None, DEFAULT_TIMEOUT).unwrap_err();
+            assert!(!error.to_string().is_empty(), "{bad}");
+        }
+        assert!(HttpSink::new(
+            "https://collector.example/v1/events",
+            "app/1",
+            None,
+            DEFAULT_TIMEOUT
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn header_values_are_checked() {
+        let bad_key = HttpSink::new(
+            "http://127.0.0.1:1/",
+            "app/1",
+            Some("line\nbreak"),
+            DEFAULT_TIMEOUT,
+        );
+        assert!(bad_key.unwrap_err().to_string().contains("API key"));
+    }
+
+    #[test]
+    fn loopback_endpoints_skip_proxies() {
+        let direct = |url: &str| is_loopback(&parse_endpoint(url).unwrap());
+        assert!(direct("http://127.0.0.1:8080/"));
+        assert!(direct("http://localhost/"));
+        assert!(direct("http://[::1]:9/"));
+        assert!(!direct("https://collector.example/"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let sink = HttpSink::new(
+            "http://u:pw@127.0.0.1:1/",
+            "app/1",
+            Some("sk-secret"),
+            DEFAULT_TIMEOUT,
+        )
+        .unwrap();
+        let shown = format!("{sink:?}");
+        assert!(
+            !shown.contains("sk-secret") && !shown.contains("pw"),
+            "{shown}"
+        );
+    }
+}

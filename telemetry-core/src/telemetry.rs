@@ -1,0 +1,260 @@
+//! The client handle: records events and hands them to the sink, inline.
+
+use crate::context;
+use crate::debug_log::DebugLog;
+use crate::event::{bounded_name, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent};
+use crate::record::{Record, RecordContext};
+use crate::session::{millis, Session};
+use crate::sink::{SendError, Sink};
+use crate::{args, Outcome, TelemetryBuilder};
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The telemetry client: a cheap `Clone` handle. Every recording call sends
+/// its event inline and returns once the collector answered or the attempt
+/// failed, so nothing is left in flight when the program exits.
+///
+/// Build one with [`Telemetry::builder`]; a disabled client
+/// ([`Telemetry::disabled`], or any client the opt-out turned off) does
+/// nothing at all.
+#[derive(Clone, Default)]
+pub struct Telemetry {
+    recorder: Option<Arc<Recorder>>,
+}
+
+/// What an enabled client shares between its clones.
+pub(crate) struct Recorder {
+    pub(crate) context: Arc<RecordContext>,
+    pub(crate) sink: Arc<dyn Sink>,
+    /// Why nothing may be sent this run (the first-run notice was shown).
+    pub(crate) hold: Option<&'static str>,
+    pub(crate) debug: Option<DebugLog>,
+    /// Set once a transport failure has been logged.
+    pub(crate) stop_logged: AtomicBool,
+}
+
+impl Telemetry {
+    /// Starts configuring a client for the app `app` at version `version`.
+    pub fn builder(app: impl Into<String>, version: impl Into<String>) -> TelemetryBuilder {
+        TelemetryBuilder::new(app.into(), version.into())
+    }
+
+    /// A client that records nothing.
+    pub fn disabled() -> Telemetry {
+        Telemetry { recorder: None }
+    }
+
+    pub(crate) fn from_recorder(recorder: Recorder) -> Telemetry {
+        context::mark_active();
+        Telemetry {
+            recorder: Some(Arc::new(recorder)),
+        }
+    }
+
+    /// `true` when this client records events.
+    pub fn is_enabled(&self) -> bool {
+        self.recorder.is_some()
+    }
+
+    /// Runs `f` with this client current on this thread (see
+    /// [`current`](crate::current)).
+    pub fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _entered = context::enter(Some(self.clone()), None);
+        f()
+    }
+
+    /// Records that command `action` ran, successfully and with no duration
+    /// (the seed's `TrackCommand`). Only flag *names* from `args` are kept:
+    /// `--model=gpt-4` becomes `--model`; values and positionals are dropped.
+    pub fn track_command<I, S>(&self, action: impl Into<Cow<'static, str>>, args: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.record_command(action, args, Duration::ZERO, Outcome::Success);
+    }
+
+    /// Records a command with its duration and outcome; flag names only, as
+    /// in [`Telemetry::track_command`].
+    pub fn record_command<I, S>(
+        &self,
+        action: impl Into<Cow<'static, str>>,
+        args: I,
+        duration: Duration,
+        outcome: Outcome,
+    ) where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        if self.recorder.is_none() {
+            return;
+        }
+        self.emit_command(action.into(), args::flag_names(args), duration, outcome);
+    }
+
+    pub(crate) fn emit_command(
+        &self,
+        action: Cow<'static, str>,
+        args: Vec<String>,
+        duration: Duration,
+        outcome: Outcome,
+    ) {
+        self.emit(Event::Command(CommandEvent {
+            action: bounded_name(action),
+            args,
+            duration_ms: millis(duration),
+            outcome,
+        }));
+    }
+
+    /// Records a tool call with an explicit session id and agent (pass `""`
+    /// for none). When a current session has that id, the call also counts
+    /// toward its totals.
+    pub fn record_tool_call(
+        &self,
+        tool: impl Into<Cow<'static, str>>,
+        session_id: &str,
+        agent: &str,
+        duration: Duration,
+        outcome: Outcome,
+    ) {
+        let Some(recorder) = &self.recorder else {
+            return;
+        };
+        let session =
+            context::find_session(session_id).filter(|session| session.telemetry.is_same(recorder));
+        match session {
+            Some(session) => session.record_tool_call(tool.into(), duration, outcome),
+            None => self.emit_tool(tool.into(), session_id, agent, duration, outcome),
+        }
+    }
+
+    pub(crate) fn emit_tool(
+        &self,
+        tool: Cow<'static, str>,
+        session_id: &str,
+        agent: &str,
+        duration: Duration,
+        outcome: Outcome,
+    ) {
+        self.emit(Event::Tool(ToolEvent {
+            tool_name: bounded_name(tool),
+            session_id: Arc::from(&*bounded_name(Cow::Owned(session_id.to_owned()))),
+            agent_name: Arc::from(&*bounded_name(Cow::Owned(agent.to_owned()))),
+            duration_ms: millis(duration),
+            outcome,
+        }));
+    }
+
+    /// Records one model call's token usage and its cost (this call's, not a
+    /// running total), in the current session of this client when there is
+    /// one. A `NaN`, infinite or negative cost is recorded as `0`.
+    pub fn record_token_usage(
+        &self,
+        model: impl Into<Cow<'static, str>>,
+        input_tokens: u64,
+        output_tokens: u64,
+        cost: f64,
+    ) {
+        let Some(recorder) = &self.recorder else {
+            return;
+        };
+        let model = model.into();
+        match context::current_session().filter(|session| session.telemetry.is_same(recorder)) {
+            Some(session) => session.record_token_usage(model, input_tokens, output_tokens, cost),
+            None => self.emit_token(model, "", "", input_tokens, output_tokens, cost),
+        }
+    }
+
+    pub(crate) fn emit_token(
+        &self,
+        model: Cow<'static, str>,
+        session_id: &str,
+        agent: &str,
+        input_tokens: u64,
+        output_tokens: u64,
+        cost: f64,
+    ) {
+        self.emit(Event::Token(TokenEvent {
+            session_id: Arc::from(session_id),
+            agent_name: Arc::from(agent),
+            model_name: bounded_name(model),
+            input_tokens,
+            output_tokens,
+            cost: sane_cost(cost),
+        }));
+    }
+
+    /// Starts a session for `agent` and sends its start event. The returned
+    /// guard sends the end event, with the session's totals, when ended or
+    /// dropped.
+    pub fn start_session(&self, agent: impl Into<Cow<'static, str>>) -> Session {
+        Session::start(self, agent.into())
+    }
+
+    /// Identifies the shared recorder, to tell whether two handles are
+    /// clones of one client.
+    pub(crate) fn recorder_ptr(&self) -> Option<*const Recorder> {
+        self.recorder.as_ref().map(Arc::as_ptr)
+    }
+
+    pub(crate) fn is_same(&self, recorder: &Arc<Recorder>) -> bool {
+        self.recorder
+            .as_ref()
+            .is_some_and(|mine| Arc::ptr_eq(mine, recorder))
+    }
+
+    /// Builds the record, logs it in debug mode, and sends it inline.
+    pub(crate) fn emit(&self, event: Event) {
+        let Some(recorder) = &self.recorder else {
+            return;
+        };
+        let record = Record::new(event, Arc::clone(&recorder.context));
+        if let Some(debug) = &recorder.debug {
+            debug.line(&record.to_json());
+        }
+        if let Some(reason) = recorder.hold {
+            if let Some(debug) = &recorder.debug {
+                debug.line(&format!("not sent: {reason}"));
+            }
+            return;
+        }
+        let result = recorder.sink.send(std::slice::from_ref(&record));
+        if let Err(error) = result {
+            recorder.log_send_error(&error);
+        }
+    }
+}
+
+const UNREACHABLE_EARLIER: &str = "not sent: the collector was unreachable earlier in this process";
+
+impl Recorder {
+    fn log_send_error(&self, error: &SendError) {
+        let Some(debug) = &self.debug else {
+            return;
+        };
+        match error {
+            SendError::Transport(_) => {
+                if !self.stop_logged.swap(true, Ordering::Relaxed) {
+                    debug.line(&format!(
+                        "not sent, and delivery stopped for the rest of this process: {error}"
+                    ));
+                } else {
+                    debug.line(UNREACHABLE_EARLIER);
+                }
+            }
+            SendError::Stopped => debug.line(UNREACHABLE_EARLIER),
+            SendError::Rejected(_) => debug.line(&format!("not accepted: {error}")),
+        }
+    }
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("enabled", &self.is_enabled())
+            .finish_non_exhaustive()
+    }
+}
