@@ -193,6 +193,53 @@ fn a_bad_cost_counts_as_zero() {
 }
 
 #[test]
+fn regression_tool_calls_named_by_session_id_outside_its_scope_were_not_counted() {
+    // Bug: `record_tool_call(tool, session_id, ..)` counted toward a session
+    // only where that session was current (`Session::scope`), so a call that
+    // named a running session from elsewhere was sent with its id while the
+    // session's end event said `tool_calls: 0`.
+    let (telemetry, sink) = client();
+    let session = telemetry.start_session("root");
+    let id = session.id().to_owned();
+    telemetry.record_tool_call("a", &id, "root", Duration::ZERO, Outcome::Success);
+    telemetry.scope(|| {
+        telemetry_core::record_tool_call("b", &id, "root", Duration::ZERO, Outcome::failure("E"));
+    });
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            telemetry.record_tool_call("c", &id, "root", Duration::ZERO, Outcome::Success);
+        });
+    });
+    session.end();
+    // After the end, the id names no running session: the call is sent as
+    // given and no second end event follows.
+    telemetry.record_tool_call("late", &id, "root", Duration::ZERO, Outcome::Success);
+
+    let records = wire(&sink);
+    let end = end_of(&records, &id);
+    assert_eq!(end["tool_calls"], 3, "{records:#?}");
+    assert_eq!(end["error_count"], 1);
+    assert_eq!(end["error"], json!(["E"]));
+    let tool_sessions: Vec<&str> = records
+        .iter()
+        .filter(|r| r["event"] == "tool")
+        .map(|r| r["properties"]["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(tool_sessions, [id.as_str(); 4]);
+    assert_eq!(
+        kinds(&records),
+        [
+            "session start",
+            "tool",
+            "tool",
+            "tool",
+            "session end",
+            "tool"
+        ]
+    );
+}
+
+#[test]
 fn nested_sessions_keep_their_own_totals() {
     let (telemetry, sink) = client();
     let parent = telemetry.start_session("parent");
