@@ -569,12 +569,10 @@ async fn with_telemetry_follows_tasks_across_threads() {
     assert!(tokio::spawn(async { current().is_none() }).await.unwrap());
     assert_eq!(sink.events().len(), 40);
 
-    // Without the adapter, a spawned task has no client.
-    let (_, unused_sink) = client();
+    // A task without the adapter has no client: nothing reaches this one.
     tokio::spawn(async { telemetry_core::track_command("lost", Vec::<String>::new()) })
         .await
         .unwrap();
-    assert!(unused_sink.events().is_empty());
     assert_eq!(sink.events().len(), 40);
 }
 
