@@ -271,3 +271,29 @@ fn a_disabled_client_is_off() {
     record_everything(&telemetry);
     assert!(!Telemetry::default().is_enabled());
 }
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_values_fail_closed() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let not_utf8 = || OsString::from_vec(vec![b'1', 0xff]);
+    let collector = Collector::start().unwrap();
+    for variable in ["DO_NOT_TRACK", "TELEMETRY_ENABLED", "TELEMETRY_ENDPOINT"] {
+        let log = SharedBuf::new();
+        let telemetry = Telemetry::builder("non-utf8", "1.0.0")
+            .endpoint(collector.url())
+            .notice(false)
+            .notice_writer(SharedBuf::new())
+            .debug(true)
+            .debug_writer(log.clone())
+            .env_vars([(variable, not_utf8())])
+            .build();
+        assert!(!telemetry.is_enabled(), "{variable}");
+        let reasons = logged_reasons(&log);
+        assert_eq!(reasons.len(), 1, "{variable}: {reasons:?}");
+        assert!(reasons[0].contains(variable), "{variable}: {reasons:?}");
+        record_everything(&telemetry);
+    }
+    assert_eq!(collector.connections(), 0);
+}
