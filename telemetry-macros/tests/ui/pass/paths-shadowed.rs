@@ -1,0 +1,44 @@
+// The expansion names only absolute paths: a crate with its own `core`,
+// `std`, `Option`, `Some`, `None`, `Result`, `Ok` and `Err` still compiles.
+#![deny(warnings)]
+#![allow(dead_code, non_camel_case_types)]
+
+mod core {}
+mod std {}
+
+struct Option;
+struct Some;
+struct None;
+struct Ok;
+struct Err;
+type Result = ();
+
+mod telemetry {}
+
+#[::telemetry_core::tracked_tool]
+fn plain() -> u8 {
+    1
+}
+
+#[::telemetry_core::tracked_command]
+fn fallible(fail: bool) -> ::std::result::Result<u8, ::std::fmt::Error> {
+    if fail {
+        ::std::result::Result::Err(::std::fmt::Error)
+    } else {
+        ::std::result::Result::Ok(2)
+    }
+}
+
+#[::telemetry_core::tracked_tool]
+async fn later() -> u8 {
+    3
+}
+
+fn main() {
+    assert_eq!(plain(), 1);
+    assert!(fallible(true).is_err());
+    let runtime = ::tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(runtime.block_on(later()), 3);
+}
