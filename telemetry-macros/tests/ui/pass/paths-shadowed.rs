@@ -35,10 +35,19 @@ async fn later() -> u8 {
 }
 
 fn main() {
-    assert_eq!(plain(), 1);
-    assert!(fallible(true).is_err());
+    let sink = ::telemetry_core::MemorySink::new();
+    let telemetry = ::telemetry_core::Telemetry::builder("app", "1.0")
+        .sink(::core::clone::Clone::clone(&sink))
+        .notice(false)
+        .env(|_| ::core::option::Option::None)
+        .build();
     let runtime = ::tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    assert_eq!(runtime.block_on(later()), 3);
+    telemetry.scope(|| {
+        assert_eq!(plain(), 1);
+        assert!(fallible(true).is_err());
+        assert_eq!(runtime.block_on(later()), 3);
+    });
+    assert_eq!(sink.events().len(), 3);
 }
