@@ -274,6 +274,19 @@ fn generics_where_clauses_lifetimes_and_impl_trait() {
 }
 
 #[tracked_tool]
+fn pass_through<T>(value: T) -> T {
+    value
+}
+
+#[test]
+fn the_outcome_follows_the_declared_type_so_a_generic_t_is_a_success() {
+    let (telemetry, sink) = client();
+    let failed: Result<(), AppError> = Err(AppError);
+    assert_eq!(telemetry.scope(|| pass_through(failed)), Err(AppError));
+    assert_success(&only_call(&sink), "tool", "pass_through");
+}
+
+#[tracked_tool]
 fn squares(n: u32) -> Vec<u32> {
     (1..=n).map(|i| i * i).collect()
 }
