@@ -116,11 +116,12 @@ fn sync_body(ret: &Type, block: &Block) -> TokenStream {
 /// before the body is checked, so that `?` and `.into()` infer as they do
 /// in the original function.
 ///
-/// That statement is spanned at the declared return type, where rustc's
+/// That statement is located at the declared return type, where rustc's
 /// "return type inferred to be ... here" should point.
 fn async_body(ret: &Type, block: &Block) -> TokenStream {
-    let typed = Ident::new("typed", Span::mixed_site().located_at(ret.span()));
-    let typed_return = quote_spanned! {ret.span()=>
+    let at_ret = Span::mixed_site().located_at(ret.span());
+    let typed = Ident::new("typed", at_ret);
+    let typed_return = quote_spanned! {at_ret=>
         #[allow(unreachable_code)]
         if let ::core::option::Option::Some(#typed) = ::core::option::Option::None::<#ret> {
             return #typed;

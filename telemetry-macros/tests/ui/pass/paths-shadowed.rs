@@ -1,5 +1,6 @@
 // The expansion names only absolute paths: a crate with its own `core`,
-// `std`, `Option`, `Some`, `None`, `Result`, `Ok` and `Err` still compiles.
+// `std`, `telemetry_core`, `Option`, `Some`, `None`, `Result`, `Ok` and `Err`
+// still compiles.
 #![deny(warnings)]
 #![allow(dead_code, non_camel_case_types)]
 
@@ -14,6 +15,7 @@ struct Err;
 type Result = ();
 
 mod telemetry {}
+mod telemetry_core {}
 
 #[::telemetry_core::tracked_tool]
 fn plain() -> u8 {
