@@ -115,11 +115,12 @@ fn demo() -> Result<(), String> {
     );
 
     heading("Run 2: the same command again sends its events");
-    let before = collector.records().len();
+    let (records_before, requests_before) = (collector.records().len(), collector.requests().len());
     let code = agent_env.run(&run_args, &[])?;
     println!(
-        "-> exit code {code}; {} record(s) arrived, each in its own request, before the agent exited.",
-        collector.records().len() - before
+        "-> exit code {code}; {} record(s) in {} request(s) had arrived when the agent exited.",
+        collector.records().len() - records_before,
+        collector.requests().len() - requests_before
     );
 
     heading("Run 3: a command that fails");
