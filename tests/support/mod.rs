@@ -36,6 +36,12 @@
 //! released its build lock by the time it runs test executables, so the
 //! nested build does not wait on the outer one.
 //!
+//! The nested build passes `--workspace` so that its dependencies get the
+//! same features as under `cargo test --workspace` (trybuild, a dev-dependency
+//! of the macros crate, turns on serde features) and are reused, not rebuilt.
+//! Under a narrower `cargo test` the first nested build rebuilds a few crates
+//! once (about 15 s on 2 cores); later runs reuse them.
+//!
 //! # Time limit
 //!
 //! A run that has not exited after [`RUN_LIMIT`] is killed and the test
@@ -85,7 +91,8 @@ fn build_agent() -> PathBuf {
         }
     }
     command
-        .args(["build", "--quiet", "--example", "agent", "--manifest-path"])
+        .args(["build", "--quiet", "--workspace", "--example", "agent"])
+        .arg("--manifest-path")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
         .arg("--target-dir")
         .arg(target_dir);
