@@ -15,7 +15,10 @@
 //!    connection at all;
 //!
 //! and prints what the collector received as a table, followed by how to
-//! opt out.
+//! opt out. It also checks what it shows (the first and the opted-out runs
+//! open no connection, the second sends, `fail` exits 1, no request holds
+//! the prompt) and exits with code 1, saying what broke, when any of it did
+//! not hold; CI runs it.
 //!
 //! # How the agent is found
 //!
@@ -102,8 +105,15 @@ fn demo() -> Result<(), String> {
     };
     let run_args = ["run", "--model", "gpt-4o", PROMPT];
 
+    // What the demo shows is also what it checks: a run that breaks a promise
+    // is reported at the end, and the demo exits with code 1.
+    let mut broken: Vec<&str> = Vec::new();
+
     heading("Run 1: the first run shows the notice and sends nothing");
     let code = agent_env.run(&run_args, &[])?;
+    if code != 0 || collector.connections() != 0 {
+        broken.push("the first run exits 0 and opens no connection");
+    }
     println!(
         "-> exit code {code}; the collector has {} request(s) and {} connection(s).",
         collector.requests().len(),
@@ -117,15 +127,23 @@ fn demo() -> Result<(), String> {
     heading("Run 2: the same command again sends its events");
     let (records_before, requests_before) = (collector.records().len(), collector.requests().len());
     let code = agent_env.run(&run_args, &[])?;
-    println!(
-        "-> exit code {code}; {} record(s) in {} request(s) had arrived when the agent exited.",
+    let (records_sent, requests_sent) = (
         collector.records().len() - records_before,
-        collector.requests().len() - requests_before
+        collector.requests().len() - requests_before,
     );
+    println!(
+        "-> exit code {code}; {records_sent} record(s) in {requests_sent} request(s) had arrived when the agent exited."
+    );
+    if code != 0 || records_sent == 0 || records_sent != requests_sent {
+        broken.push("the second run exits 0 and sends its records, one request each");
+    }
 
     heading("Run 3: a command that fails");
     let before = collector.records().len();
     let code = agent_env.run(&["fail"], &[])?;
+    if code != 1 {
+        broken.push("`agent fail` exits with code 1");
+    }
     println!(
         "-> exit code {code}; {} record(s) arrived.",
         collector.records().len() - before
@@ -134,10 +152,11 @@ fn demo() -> Result<(), String> {
     heading("Run 4: opted out with TELEMETRY_ENABLED=false");
     let connections = collector.connections();
     let code = agent_env.run(&run_args, &[("TELEMETRY_ENABLED", "false")])?;
-    println!(
-        "-> exit code {code}; new connections to the collector: {}.",
-        collector.connections() - connections
-    );
+    let new_connections = collector.connections() - connections;
+    println!("-> exit code {code}; new connections to the collector: {new_connections}.");
+    if code != 0 || new_connections != 0 {
+        broken.push("an opted-out run exits 0 and opens no connection");
+    }
 
     let records = collector.records();
     let requests = collector.requests();
@@ -169,7 +188,18 @@ fn demo() -> Result<(), String> {
     );
     println!("TELEMETRY_HIDE_BANNER=1 hides the first-run notice and keeps telemetry on.");
     println!("When off, nothing is written and no connection is opened.");
-    Ok(())
+
+    if leaks != 0 {
+        broken.push("no request body holds the prompt");
+    }
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "unexpected: these did not hold in this run:\n  - {}",
+            broken.join("\n  - ")
+        ))
+    }
 }
 
 /// Where and how the agent runs.
