@@ -27,7 +27,7 @@
 //! Cargo gives integration tests `CARGO_BIN_EXE_<name>` for `[[bin]]` targets
 //! only, not for examples. `cargo test` does build a package's examples
 //! before it runs the tests, but not when filtered (`cargo test --test
-//! e2e_agent`), and a binary left by an earlier build may be stale. So
+//! e2e_records`), and a binary left by an earlier build may be stale. So
 //! [`agent_binary`] runs `cargo build --example agent` once per test process,
 //! with the cargo that runs the tests (`$CARGO`), for the profile and target
 //! dir of the test executable itself (`<target-dir>/<profile>/deps/<test>`),
@@ -36,11 +36,12 @@
 //! released its build lock by the time it runs test executables, so the
 //! nested build does not wait on the outer one.
 //!
-//! The nested build passes `--workspace` so that its dependencies get the
-//! same features as under `cargo test --workspace` (trybuild, a dev-dependency
-//! of the macros crate, turns on serde features) and are reused, not rebuilt.
-//! Under a narrower `cargo test` the first nested build rebuilds a few crates
-//! once (about 15 s on 2 cores); later runs reuse them.
+//! The nested build passes `--workspace` so that most dependencies get the
+//! same features as under `cargo test --workspace` and are reused. Not all:
+//! Cargo resolves dev-dependency features per command, so the first nested
+//! build after a change compiles the example and a few crates (tokio,
+//! telemetry-core) once more, about 13 s on 2 cores under load; later runs
+//! reuse them and the nested build takes a fraction of a second.
 //!
 //! # Time limit
 //!
