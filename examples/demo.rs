@@ -1,1 +1,484 @@
-fn main() {}
+//! `demo`: the toolkit end to end, in one command.
+//!
+//! ```text
+//! cargo run --example demo
+//! ```
+//!
+//! It starts a collector in this process on a free loopback port, then runs
+//! the `agent` example (`examples/agent.rs`) as its own process against it,
+//! with a fresh temporary config dir, exactly as a user would run it:
+//!
+//! 1. a first run, which shows the notice and sends nothing;
+//! 2. the same command again, which sends;
+//! 3. `agent fail`, a command that fails;
+//! 4. the first command with `TELEMETRY_ENABLED=false`, which opens no
+//!    connection at all;
+//!
+//! and prints what the collector received as a table, followed by how to
+//! opt out. It also checks what it shows (the first and the opted-out runs
+//! open no connection, the second sends, `fail` exits 1, no request holds
+//! the prompt) and exits with code 1, saying what broke, when any of it did
+//! not hold; CI runs it.
+//!
+//! # How the agent is found
+//!
+//! The agent runs as a separate process because that is what a user sees
+//! (the notice, the exit code, its own command line). Cargo builds only the
+//! example it is asked to run, so when started by `cargo run` (which sets
+//! `CARGO`) the demo first runs `cargo build --example agent` for the same
+//! profile and target dir: a no-op when the agent is up to date, a few
+//! seconds on a fresh clone. Started any other way, it uses the `agent`
+//! binary next to its own executable (`target/<profile>/examples/`), and
+//! says to run `cargo build --examples` when there is none.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{SystemTime, UNIX_EPOCH};
+use telemetry_collector::Collector;
+
+/// The prompt the demo gives the agent: it must never reach the collector.
+const PROMPT: &str = "Summarise my private notes on Project Falcon";
+
+/// The variables the demo sets or clears for the agent, so that settings in
+/// the user's own environment do not change what the demo shows.
+const TELEMETRY_VARS: [&str; 5] = [
+    "DO_NOT_TRACK",
+    "TELEMETRY_ENABLED",
+    "TELEMETRY_ENDPOINT",
+    "TELEMETRY_TAGS",
+    "TELEMETRY_HIDE_BANNER",
+];
+
+fn main() -> ExitCode {
+    match demo() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("demo: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn demo() -> Result<(), String> {
+    let agent = find_agent()?;
+    let collector =
+        Collector::start().map_err(|error| format!("cannot start the collector: {error}"))?;
+    let temp = TempDir::new()?;
+    let config_home = temp.path().join("config");
+    let home = temp.path().join("home");
+    std::fs::create_dir(&home).map_err(|error| format!("cannot create {home:?}: {error}"))?;
+
+    heading("Telemetry toolkit demo");
+    println!(
+        "A collector is listening on {} (in this process).",
+        collector.url()
+    );
+    println!("The agent (examples/agent.rs) runs as its own process, with");
+    println!("  TELEMETRY_ENDPOINT={}", collector.url());
+    println!(
+        "  XDG_CONFIG_HOME={}   (fresh: this is the agent's first run)",
+        config_home.display()
+    );
+    println!("  HOME={}", home.display());
+    let overridden: Vec<&str> = TELEMETRY_VARS
+        .iter()
+        .copied()
+        .filter(|name| std::env::var_os(name).is_some())
+        .collect();
+    if !overridden.is_empty() {
+        println!(
+            "  ({} from your environment are not passed to the agent, so the demo shows the defaults.)",
+            overridden.join(", ")
+        );
+    }
+
+    let agent_env = AgentEnv {
+        binary: &agent,
+        endpoint: collector.url(),
+        config_home: &config_home,
+        home: &home,
+    };
+    let run_args = ["run", "--model", "gpt-4o", PROMPT];
+
+    // What the demo shows is also what it checks: a run that breaks a promise
+    // is reported at the end, and the demo exits with code 1.
+    let mut broken: Vec<&str> = Vec::new();
+
+    heading("Run 1: the first run shows the notice and sends nothing");
+    let code = agent_env.run(&run_args, &[])?;
+    if code != 0 || collector.connections() != 0 {
+        broken.push("the first run exits 0 and opens no connection");
+    }
+    println!(
+        "-> exit code {code}; the collector has {} request(s) and {} connection(s).",
+        collector.requests().len(),
+        collector.connections()
+    );
+    println!(
+        "   The agent's config dir now holds: {}",
+        list_dir(&config_home.join("agent"))
+    );
+
+    heading("Run 2: the same command again sends its events");
+    let (records_before, requests_before) = (collector.records().len(), collector.requests().len());
+    let code = agent_env.run(&run_args, &[])?;
+    let (records_sent, requests_sent) = (
+        collector.records().len() - records_before,
+        collector.requests().len() - requests_before,
+    );
+    println!(
+        "-> exit code {code}; {records_sent} record(s) in {requests_sent} request(s) had arrived when the agent exited."
+    );
+    if code != 0 || records_sent == 0 || records_sent != requests_sent {
+        broken.push("the second run exits 0 and sends its records, one request each");
+    }
+
+    heading("Run 3: a command that fails");
+    let before = collector.records().len();
+    let code = agent_env.run(&["fail"], &[])?;
+    if code != 1 {
+        broken.push("`agent fail` exits with code 1");
+    }
+    println!(
+        "-> exit code {code}; {} record(s) arrived.",
+        collector.records().len() - before
+    );
+
+    heading("Run 4: opted out with TELEMETRY_ENABLED=false");
+    let connections = collector.connections();
+    let code = agent_env.run(&run_args, &[("TELEMETRY_ENABLED", "false")])?;
+    let new_connections = collector.connections() - connections;
+    println!("-> exit code {code}; new connections to the collector: {new_connections}.");
+    if code != 0 || new_connections != 0 {
+        broken.push("an opted-out run exits 0 and opens no connection");
+    }
+
+    let records = collector.records();
+    let requests = collector.requests();
+    heading("What the collector received");
+    print!("{}", table(&records));
+    let leaks = requests
+        .iter()
+        .filter(|request| contains(&request.body, PROMPT.as_bytes()))
+        .count();
+    println!();
+    println!(
+        "{} record(s) in {} request(s). The prompt {PROMPT:?} appears in {leaks} of them.",
+        records.len(),
+        requests.len()
+    );
+    println!(
+        "Every record also carries: source, event_timestamp, user_uuid (random), version, os, \
+         os_language, arch, ci, event_id."
+    );
+    println!("See one in full: add --debug to the agent's command line.");
+
+    heading("Opting out");
+    println!("Any program built on this toolkit reads (first match wins):");
+    println!("  DO_NOT_TRACK=1             off (also true, yes, on)");
+    println!("  TELEMETRY_ENABLED=false    off (also 0, no, off); true/1/yes/on or unset: on;");
+    println!("                             any other value: off, with a warning");
+    println!(
+        "  no endpoint                off (this agent has none unless TELEMETRY_ENDPOINT is set)"
+    );
+    println!("TELEMETRY_HIDE_BANNER=1 hides the first-run notice and keeps telemetry on.");
+    println!("When off, nothing is written and no connection is opened.");
+
+    if leaks != 0 {
+        broken.push("no request body holds the prompt");
+    }
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "unexpected: these did not hold in this run:\n  - {}",
+            broken.join("\n  - ")
+        ))
+    }
+}
+
+/// Where and how the agent runs.
+struct AgentEnv<'a> {
+    binary: &'a Path,
+    endpoint: String,
+    config_home: &'a Path,
+    home: &'a Path,
+}
+
+impl AgentEnv<'_> {
+    /// Runs the agent with the terminal's stdout and stderr, as a user would
+    /// see it; returns its exit code.
+    fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Result<i32, String> {
+        let shown: Vec<String> = extra_env
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .chain(std::iter::once("agent".to_owned()))
+            .chain(args.iter().map(|arg| shell_quote(arg)))
+            .collect();
+        println!("$ {}", shown.join(" "));
+        let _ = std::io::stdout().flush();
+        let mut command = Command::new(self.binary);
+        command.args(args);
+        for name in TELEMETRY_VARS {
+            command.env_remove(name);
+        }
+        command
+            .env("TELEMETRY_ENDPOINT", &self.endpoint)
+            .env("XDG_CONFIG_HOME", self.config_home)
+            .env("HOME", self.home)
+            .envs(extra_env.iter().copied());
+        let status = command
+            .status()
+            .map_err(|error| format!("cannot run {}: {error}", self.binary.display()))?;
+        Ok(status.code().unwrap_or(-1))
+    }
+}
+
+/// The received records as a table.
+fn table(records: &[Value]) -> String {
+    let header = [
+        "#", "event", "name", "success", "duration", "tokens", "cost",
+    ];
+    let rows: Vec<[String; 7]> = records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| row(index + 1, record))
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let mut text = String::new();
+        for (cell, width) in cells.iter().zip(widths) {
+            let _ = write!(text, "{cell:<width$}  ");
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&header.map(str::to_owned));
+    line(&widths.map(|width| "-".repeat(width)));
+    for row in &rows {
+        line(row);
+    }
+    out
+}
+
+fn row(number: usize, record: &Value) -> [String; 7] {
+    let props = record.get("properties").unwrap_or(&Value::Null);
+    let text = |key: &str| props.get(key).and_then(Value::as_str).unwrap_or("");
+    let number_of = |key: &str| props.get(key).and_then(Value::as_u64);
+    let event = record.get("event").and_then(Value::as_str).unwrap_or("?");
+    let action = text("action");
+    let name = match event {
+        "command" => action.to_owned(),
+        "tool" => text("tool_name").to_owned(),
+        "token" => text("model_name").to_owned(),
+        "session" => format!("{} ({action})", text("agent_name")),
+        _ => String::new(),
+    };
+    let success = match props.get("is_success").and_then(Value::as_bool) {
+        None => "-".to_owned(),
+        Some(true) => "yes".to_owned(),
+        Some(false) => match props.get("error") {
+            Some(Value::String(kind)) => format!("no: {kind}"),
+            Some(Value::Array(kinds)) => {
+                let kinds: Vec<&str> = kinds.iter().filter_map(Value::as_str).collect();
+                format!("no: {}", kinds.join(", "))
+            }
+            _ => "no".to_owned(),
+        },
+    };
+    let duration = number_of("duration_ms").map_or("-".to_owned(), |ms| format!("{ms} ms"));
+    let tokens = match (number_of("input_tokens"), number_of("output_tokens")) {
+        (Some(input), Some(output)) => format!("{input} in + {output} out"),
+        _ => "-".to_owned(),
+    };
+    let cost = props
+        .get("cost")
+        .and_then(Value::as_f64)
+        .map_or("-".to_owned(), |cost| format!("${cost:.4}"));
+    let name = match (event, number_of("tool_calls")) {
+        ("session", Some(calls)) => format!("{name}, {calls} tool calls"),
+        _ => name,
+    };
+    [
+        number.to_string(),
+        event.to_owned(),
+        name,
+        success,
+        duration,
+        tokens,
+        cost,
+    ]
+}
+
+fn heading(title: &str) {
+    println!();
+    println!("== {title} ==");
+}
+
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"-_=./:@".contains(&byte));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+fn list_dir(dir: &Path) -> String {
+    let names: BTreeSet<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        "nothing".to_owned()
+    } else {
+        names.into_iter().collect::<Vec<_>>().join(", ")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Finding the agent
+
+/// The `agent` example's binary, built first when the demo runs under cargo.
+fn find_agent() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe()
+        .map_err(|error| format!("cannot find the demo's own executable: {error}"))?;
+    // <target-dir>/<profile>/examples/demo
+    let examples = exe
+        .parent()
+        .ok_or("the demo's executable has no parent directory")?;
+    let agent = examples.join(format!("agent{}", std::env::consts::EXE_SUFFIX));
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        build_agent(&cargo, examples)?;
+    }
+    if agent.is_file() {
+        Ok(agent)
+    } else {
+        Err(format!(
+            "the agent example is not built (looked for {}).\n\
+             Build it with `cargo build --examples`, or run the demo with `cargo run --example demo`.",
+            agent.display()
+        ))
+    }
+}
+
+/// `cargo build --example agent` for the profile and target dir the demo was
+/// built for.
+fn build_agent(cargo: &OsString, examples: &Path) -> Result<(), String> {
+    let profile_dir = examples.parent();
+    let mut command = Command::new(cargo);
+    // `cargo run` set these for the demo; passed on, they would make
+    // dependencies' build scripts that watch them (ring's) rerun, and their
+    // crates rebuild, whenever they differ from a plain `cargo build`.
+    for (name, _) in std::env::vars_os() {
+        let set_for_the_demo = name.to_str().is_some_and(|name| {
+            name.starts_with("CARGO_PKG_")
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_BIN_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                ]
+                .contains(&name)
+        });
+        if set_for_the_demo {
+            command.env_remove(name);
+        }
+    }
+    command.args(["build", "--quiet", "--example", "agent", "--manifest-path"]);
+    command.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
+    match profile_dir
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str())
+    {
+        Some("debug") | None => {}
+        Some("release") => {
+            command.arg("--release");
+        }
+        Some(profile) => {
+            command.args(["--profile", profile]);
+        }
+    }
+    if let Some(target_dir) = profile_dir.and_then(Path::parent) {
+        command.arg("--target-dir").arg(target_dir);
+    }
+    eprintln!("demo: building the agent example (cargo build --example agent)...");
+    let status = command
+        .status()
+        .map_err(|error| format!("cannot run cargo to build the agent: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`cargo build --example agent` failed ({status}); see its output above"
+        ))
+    }
+}
+
+/// A fresh directory under the system's temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir, String> {
+        let base = std::env::temp_dir();
+        for attempt in 0..100u32 {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.subsec_nanos());
+            let path = base.join(format!(
+                "telemetry-demo-{}-{nanos:x}-{attempt}",
+                std::process::id()
+            ));
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(TempDir(path)),
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(error) => {
+                    return Err(format!(
+                        "cannot create a temporary dir in {}: {error}",
+                        base.display()
+                    ))
+                }
+            }
+        }
+        Err(format!(
+            "cannot create a fresh temporary dir in {}",
+            base.display()
+        ))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,307 @@
+//! `agent`: a small cagent-like command-line agent, instrumented with
+//! `telemetry-core` through its public API only. Copy from it.
+//!
+//! ```text
+//! cargo run --example agent -- [--debug] version
+//! cargo run --example agent -- [--debug] run [--model NAME] PROMPT...
+//! cargo run --example agent -- [--debug] fail
+//! ```
+//!
+//! It calls no model and touches no file: the tools are stand-ins, so that
+//! every run records the same events. What it shows:
+//!
+//! - one client, built once in `main` and made global with `set_global`, so
+//!   that `#[tracked_command]` and `#[tracked_tool]` find it;
+//! - `#[tracked_command]` on each command handler (`name = "run"` where the
+//!   function's name is not the command's);
+//! - a session for the agent `root`, current while the tools run, so that
+//!   each `#[tracked_tool]` call and each token usage counts in its totals;
+//! - a tool that fails with an `std::io::Error` whose message holds the
+//!   prompt, as real tool errors often do: the event carries the error's
+//!   type name only, never the message.
+//!
+//! Telemetry is configured through the environment only (`TELEMETRY_ENDPOINT`,
+//! `TELEMETRY_ENABLED`, `DO_NOT_TRACK`, `TELEMETRY_TAGS`,
+//! `TELEMETRY_HIDE_BANNER`, `XDG_CONFIG_HOME`/`HOME`) and `--debug`. The
+//! example has no built-in endpoint, so with nothing set it sends nothing:
+//! point `TELEMETRY_ENDPOINT` at `cargo run --example collector`.
+
+use std::fmt;
+use std::io;
+use std::process::ExitCode;
+use telemetry_core::{tracked_command, tracked_tool, Telemetry};
+
+const USAGE: &str = "\
+usage: agent [--debug] <command>
+
+commands:
+  version                          print the version
+  run [--model NAME] PROMPT...     run the root agent on PROMPT
+  fail                             a command that always fails (exit code 1)
+
+options:
+  --debug    print each telemetry record (and why anything is not sent) on stderr
+
+telemetry: anonymous usage data goes to $TELEMETRY_ENDPOINT when it is set;
+  turn it off with TELEMETRY_ENABLED=false or DO_NOT_TRACK=1.";
+
+/// The model used when `--model` is not given.
+const DEFAULT_MODEL: &str = "gpt-4o";
+
+fn main() -> ExitCode {
+    let cli = match Cli::parse(std::env::args_os().skip(1)) {
+        Ok(cli) => cli,
+        Err(Usage::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(Usage::Error(message)) => {
+            eprintln!("agent: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+
+    // The whole telemetry setup. Without an endpoint the client is off;
+    // `TELEMETRY_ENDPOINT` supplies one (a real app would pass its
+    // collector's URL to `.endpoint(..)`, which the variable overrides).
+    let telemetry = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
+        .debug(cli.debug)
+        .build();
+    telemetry_core::set_global(telemetry);
+
+    let result = match cli.command {
+        Command::Version => {
+            version();
+            Ok(())
+        }
+        Command::Run { model, prompt } => {
+            run_agent(&model, &prompt);
+            Ok(())
+        }
+        Command::Fail => fail(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("agent: error: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Commands
+
+/// `agent version`.
+#[tracked_command]
+fn version() {
+    println!("agent {}", env!("CARGO_PKG_VERSION"));
+}
+
+/// `agent run [--model NAME] PROMPT...`: one session of the `root` agent.
+#[tracked_command(name = "run")]
+fn run_agent(model: &str, prompt: &str) {
+    let session = telemetry_core::start_session("root");
+    let answer = session.scope(|| {
+        let steps = plan_steps(prompt);
+        // First model call: decide which tools to use.
+        let (input, output) = (1200, 150);
+        telemetry_core::record_token_usage(
+            model.to_owned(),
+            input,
+            output,
+            cost(model, input, output),
+        );
+
+        let mut notes = Vec::new();
+        match read_workspace_file("README.md") {
+            Ok(text) => notes.push(text),
+            Err(error) => eprintln!("agent: tool read_file failed: {error}"),
+        }
+        match search_web(prompt) {
+            Ok(results) => notes.extend(results),
+            // A real agent hands the tool's error back to the model; the
+            // error's message (which holds the prompt) stays on this machine.
+            Err(error) => eprintln!("agent: tool search_web failed: {error}; answering without it"),
+        }
+
+        // Second model call: write the answer.
+        let (input, output) = (1800, 350);
+        telemetry_core::record_token_usage(
+            model.to_owned(),
+            input,
+            output,
+            cost(model, input, output),
+        );
+        format!(
+            "root ({model}): done in {} steps, using {} note(s). (This example calls no model.)",
+            steps.len(),
+            notes.len()
+        )
+    });
+    session.end();
+    println!("{answer}");
+}
+
+/// `agent fail`: a command that returns an error.
+#[tracked_command]
+fn fail() -> Result<(), CommandFailed> {
+    Err(CommandFailed)
+}
+
+/// The error of `agent fail`. Its type name, `agent::CommandFailed`, is what
+/// the `command` event records as `error`; its message is never sent.
+#[derive(Debug)]
+struct CommandFailed;
+
+impl fmt::Display for CommandFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the `fail` command always fails; it shows how a failed command is recorded \
+             (is_success false, error = the error's type name)",
+        )
+    }
+}
+
+impl std::error::Error for CommandFailed {}
+
+// ---------------------------------------------------------------------------
+// Tools: stand-ins with the shapes of real ones. The macros never read a
+// parameter, so the prompt passed to them is not recorded.
+
+/// Splits the task into steps (a tool that cannot fail).
+#[tracked_tool]
+fn plan_steps(prompt: &str) -> Vec<String> {
+    let words = prompt.split_whitespace().count();
+    vec![
+        "read the project's README".to_owned(),
+        "search the web".to_owned(),
+        format!("answer a {words}-word request"),
+    ]
+}
+
+/// Reads a file of the workspace (a stand-in that always succeeds).
+#[tracked_tool(name = "read_file")]
+fn read_workspace_file(path: &str) -> io::Result<String> {
+    Ok(format!("{path}: the telemetry toolkit"))
+}
+
+/// Searches the web. This stand-in always fails, and like many real tools
+/// puts the query, that is the user's prompt, in its error message.
+#[tracked_tool]
+fn search_web(query: &str) -> io::Result<Vec<String>> {
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("no results for {query:?}"),
+    ))
+}
+
+/// This call's cost in US dollars, from example per-million-token prices;
+/// an unknown model costs 0.
+fn cost(model: &str, input_tokens: u64, output_tokens: u64) -> f64 {
+    let (input_price, output_price) = match model {
+        "gpt-4o" => (2.50, 10.00),
+        "gpt-4o-mini" => (0.15, 0.60),
+        "claude-sonnet-4" => (3.00, 15.00),
+        _ => (0.0, 0.0),
+    };
+    (input_tokens as f64 * input_price + output_tokens as f64 * output_price) / 1_000_000.0
+}
+
+// ---------------------------------------------------------------------------
+// Command line
+
+enum Command {
+    Version,
+    Run { model: String, prompt: String },
+    Fail,
+}
+
+struct Cli {
+    debug: bool,
+    command: Command,
+}
+
+enum Usage {
+    Help,
+    Error(String),
+}
+
+impl Cli {
+    /// `[--debug] <command> [command options]`; `--debug` is also accepted
+    /// among a command's options, and `--` ends the options of `run`.
+    fn parse(args: impl Iterator<Item = std::ffi::OsString>) -> Result<Cli, Usage> {
+        let mut args = args
+            .map(|arg| {
+                arg.into_string()
+                    .map_err(|_| Usage::Error("an argument is not valid UTF-8".to_owned()))
+            })
+            .collect::<Result<Vec<String>, Usage>>()?
+            .into_iter();
+        let mut debug = false;
+        let name = loop {
+            match args.next().as_deref() {
+                Some("--debug") => debug = true,
+                Some("-h" | "--help" | "help") => return Err(Usage::Help),
+                Some(flag) if flag.starts_with('-') => {
+                    return Err(Usage::Error(format!("unknown option {flag}")))
+                }
+                Some(name) => break name.to_owned(),
+                None => return Err(Usage::Error("no command given".to_owned())),
+            }
+        };
+        let command = match name.as_str() {
+            "version" | "fail" => {
+                for arg in args {
+                    match arg.as_str() {
+                        "--debug" => debug = true,
+                        _ => return Err(Usage::Error(format!("`{name}` takes no arguments"))),
+                    }
+                }
+                if name == "version" {
+                    Command::Version
+                } else {
+                    Command::Fail
+                }
+            }
+            "run" => {
+                let mut model = DEFAULT_MODEL.to_owned();
+                let mut prompt = Vec::new();
+                while let Some(arg) = args.next() {
+                    if !prompt.is_empty() {
+                        prompt.push(arg);
+                        continue;
+                    }
+                    match arg.as_str() {
+                        "--debug" => debug = true,
+                        "--model" => match args.next() {
+                            Some(value) if !value.is_empty() => model = value,
+                            _ => return Err(Usage::Error("--model needs a model name".to_owned())),
+                        },
+                        "--" => {
+                            prompt.extend(args.by_ref());
+                            break;
+                        }
+                        _ => match arg.strip_prefix("--model=") {
+                            Some("") => {
+                                return Err(Usage::Error("--model needs a model name".to_owned()))
+                            }
+                            Some(value) => model = value.to_owned(),
+                            None if arg.starts_with("--") => {
+                                return Err(Usage::Error(format!("unknown option {arg}")))
+                            }
+                            None => prompt.push(arg),
+                        },
+                    }
+                }
+                let prompt = prompt.join(" ");
+                if prompt.trim().is_empty() {
+                    return Err(Usage::Error("`run` needs a prompt".to_owned()));
+                }
+                Command::Run { model, prompt }
+            }
+            other => return Err(Usage::Error(format!("unknown command `{other}`"))),
+        };
+        Ok(Cli { debug, command })
+    }
+}
