@@ -57,14 +57,12 @@ fn answer(
             let _ = writer.shutdown(Shutdown::Both);
             false
         }
-        Behaviour::Accept => {
-            let checked = wire::check_body(&request.body);
-            let (status, text) = match &checked {
-                Ok(records) => (200, format!("{{\"accepted\":{}}}", records.len())),
-                Err(reason) => (400, reason.clone()),
-            };
-            store(shared, request, checked.ok());
-            respond(writer, status, &text, false).is_ok()
+        Behaviour::Accept => accept(writer, shared, request),
+        Behaviour::HoldIfBodyContains(marker) => {
+            if contains(&request.body, marker.as_bytes()) {
+                shared.hold();
+            }
+            accept(writer, shared, request)
         }
         Behaviour::Status(status) => {
             let records = wire::check_body(&request.body).ok();
@@ -85,6 +83,24 @@ fn answer(
             false
         }
     }
+}
+
+/// Validates the body; 200 and keeps its records, or 400 with a reason.
+fn accept(writer: &mut TcpStream, shared: &Arc<Shared>, request: Request) -> bool {
+    let checked = wire::check_body(&request.body);
+    let (status, text) = match &checked {
+        Ok(records) => (200, format!("{{\"accepted\":{}}}", records.len())),
+        Err(reason) => (400, reason.clone()),
+    };
+    store(shared, request, checked.ok());
+    respond(writer, status, &text, false).is_ok()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
 }
 
 fn store(shared: &Arc<Shared>, request: Request, records: Option<Vec<serde_json::Value>>) {
