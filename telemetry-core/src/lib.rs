@@ -55,10 +55,12 @@
 //!   leaves a machine whose user may not have seen the notice.
 //! - Delivery stops after a transport failure for the client whose sink
 //!   failed, for the rest of the process.
-//! - Names (command, tool, model, agent) are cut to
+//! - Names (command, tool, model, agent) and error kinds are cut to
 //!   [`MAX_NAME_LEN`] bytes; tags to [`tags::MAX_TAGS`] entries; flag lists to
-//!   [`args::MAX_FLAGS`]; a `NaN`, infinite or negative cost is sent as `0`.
-//!   Every record therefore stays within about 8 KiB.
+//!   [`args::MAX_FLAGS`]; a `NaN`, infinite or negative cost is sent as `0`;
+//!   token totals saturate at `u64::MAX`. Every record therefore stays within
+//!   [`MAX_RECORD_LEN`] (80 KiB) whatever the input; a typical record is
+//!   under 1 KiB.
 
 #![warn(missing_docs)]
 
@@ -89,7 +91,7 @@ pub use event::{
 };
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use outcome::Outcome;
-pub use record::Record;
+pub use record::{Record, MAX_RECORD_LEN};
 pub use session::Session;
 pub use sink::{HttpSink, InvalidSetting, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 pub use telemetry::Telemetry;
