@@ -120,20 +120,27 @@ impl PortWatch {
     }
 }
 
-/// The threads of this process, by name (Linux: `/proc/self/task`).
-pub fn thread_names() -> Vec<String> {
+/// The threads of this process: their ids and names (Linux:
+/// `/proc/self/task`), sorted by id.
+pub fn threads() -> Vec<(u32, String)> {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return Vec::new();
     };
-    tasks
+    let mut threads: Vec<(u32, String)> = tasks
         .filter_map(Result::ok)
-        .map(|task| {
-            std::fs::read_to_string(task.path().join("comm"))
-                .unwrap_or_default()
-                .trim()
-                .to_owned()
+        .filter_map(|task| {
+            let id = task.file_name().to_str()?.parse().ok()?;
+            let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            Some((id, name.trim().to_owned()))
         })
-        .collect()
+        .collect();
+    threads.sort();
+    threads
+}
+
+/// The ids of this process's threads, sorted.
+pub fn thread_ids() -> Vec<u32> {
+    threads().into_iter().map(|(id, _)| id).collect()
 }
 
 /// Every file and directory under `root`, recursively (symlinks not followed).
