@@ -52,6 +52,16 @@ fn answer(
             false
         }
         Behaviour::Reset => false,
+        Behaviour::StallAfterHead => {
+            let records = wire::check_body(&request.body).ok();
+            store(shared, request, records);
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 64\r\n\r\n";
+            if writer.write_all(head.as_bytes()).is_ok() {
+                let mut sink = [0u8; 1024];
+                while matches!(writer.read(&mut sink), Ok(n) if n > 0) {}
+            }
+            false
+        }
         Behaviour::Garbage => {
             let _ = writer.write_all(b"\x00\x01 this is not HTTP \xff\r\n\r\n");
             let _ = writer.shutdown(Shutdown::Both);

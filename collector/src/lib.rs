@@ -44,6 +44,10 @@ pub enum Behaviour {
     /// Answers 200 as if keeping the connection alive, then closes it at
     /// once: the client's pooled connection is stale on its next request.
     CloseAfterAnswer,
+    /// Keeps the records and sends a 200 head that promises a body, then
+    /// nothing more (the connection stays open): an answer that stalls
+    /// half-way.
+    StallAfterHead,
     /// Holds each request whose body contains this text unanswered until
     /// [`Collector::release_held`] (or the collector's drop), then accepts
     /// it; accepts every other request at once. A test uses it to keep one
