@@ -207,6 +207,11 @@ fn server_that_answers_after_5_s() {
 }
 
 #[test]
+fn server_that_stalls_after_its_headers() {
+    collector_fault("stalled answer", &Behaviour::StallAfterHead);
+}
+
+#[test]
 fn connection_reset_mid_request() {
     collector_fault("reset", &Behaviour::Reset);
 }

@@ -24,7 +24,8 @@
 //! A non-2xx answer is reported as [`SendError::Rejected`] and delivery goes
 //! on. A transport failure (refused, timed out, DNS, broken connection) stops
 //! delivery for the rest of the process: an offline machine pays at most one
-//! timeout. A request that failed mid-way on a reused connection (the server
+//! timeout. So does an answer whose body stalls until the timeout, even
+//! after a 2xx head: otherwise every later event would pay the timeout too. A request that failed mid-way on a reused connection (the server
 //! closed it while idle) is retried once on a fresh one, within the same time
 //! budget, so that a stale pooled connection never loses an event.
 //!
@@ -355,7 +356,12 @@ async fn post(
         .await
         .map_err(classify)?;
     let status = response.status();
-    drain(response).await;
+    if drain(response).await == Drained::TimedOut {
+        // The answer stalled half-way: as costly as no answer at all.
+        return Err(Failure::Final(SendError::Transport(
+            "the answer stalled, and the request timed out".into(),
+        )));
+    }
     if status.is_success() {
         Ok(())
     } else {
@@ -363,13 +369,26 @@ async fn post(
     }
 }
 
+#[derive(PartialEq)]
+enum Drained {
+    Done,
+    TimedOut,
+}
+
 /// Reads a bounded part of the body so that the connection can be reused.
-async fn drain(mut response: reqwest::Response) {
+async fn drain(mut response: reqwest::Response) -> Drained {
     let mut read = 0;
-    while let Ok(Some(chunk)) = response.chunk().await {
-        read += chunk.len();
-        if read > MAX_RESPONSE_BYTES {
-            break;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                read += chunk.len();
+                if read > MAX_RESPONSE_BYTES {
+                    return Drained::Done;
+                }
+            }
+            Ok(None) => return Drained::Done,
+            Err(error) if error.is_timeout() => return Drained::TimedOut,
+            Err(_) => return Drained::Done,
         }
     }
 }
