@@ -741,3 +741,42 @@ fn the_largest_possible_records_fit_the_documented_cap() {
     );
     assert_eq!(debug.count("[telemetry] {"), 6);
 }
+
+#[test]
+fn extreme_timeouts_neither_panic_nor_hang() {
+    for timeout in [
+        Duration::MAX,
+        Duration::from_secs(u64::MAX / 2),
+        Duration::from_nanos(1),
+    ] {
+        let collector = Collector::start().unwrap();
+        let dir = TempDir::new("timeouts");
+        let debug = DebugCapture::new();
+        let telemetry = Telemetry::builder(APP, "1.0.0")
+            .endpoint(collector.url())
+            .config_dir(dir.path())
+            .timeout(timeout)
+            .notice(false)
+            .debug(true)
+            .debug_writer(debug.clone())
+            .env(|_| None)
+            .build();
+        telemetry.track_command("thread", Vec::<String>::new());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async { telemetry.track_command("runtime", Vec::<String>::new()) });
+        // A timeout too short to connect is a timeout like any other.
+        let arrived = collector.records().len();
+        if timeout >= Duration::from_secs(1) {
+            assert_eq!(arrived, 2, "{timeout:?}: {}", debug.text());
+        } else {
+            assert!(
+                arrived == 2 || debug.count("delivery stopped") == 1,
+                "{}",
+                debug.text()
+            );
+        }
+    }
+}

@@ -301,7 +301,12 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Vec<u8>) -> Result<(), 
     // The request is bounded by the timeout; the margin only guards against
     // a background thread that has died.
     answered
-        .recv_timeout(shared.timeout.saturating_mul(2) + Duration::from_secs(1))
+        .recv_timeout(
+            shared
+                .timeout
+                .saturating_mul(2)
+                .saturating_add(Duration::from_secs(1)),
+        )
         .unwrap_or_else(|_| {
             Err(SendError::Transport(
                 "the delivery thread did not answer".into(),
@@ -312,10 +317,13 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Vec<u8>) -> Result<(), 
 /// Posts the body; retries once, within the same deadline, after a failure
 /// that may come from a stale pooled connection.
 async fn deliver(client: Client, shared: Arc<Shared>, body: Vec<u8>) -> Result<(), SendError> {
-    let deadline = Instant::now() + shared.timeout;
+    // `None`: a timeout too long to be a point in time (`Duration::MAX`).
+    let deadline = Instant::now().checked_add(shared.timeout);
     match post(&client, &shared, body.clone(), shared.timeout).await {
         Err(Failure::Retryable(first)) => {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.map_or(shared.timeout, |deadline| {
+                deadline.saturating_duration_since(Instant::now())
+            });
             if left.is_zero() {
                 return Err(SendError::Transport(first));
             }
