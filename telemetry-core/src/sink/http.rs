@@ -170,7 +170,7 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, InvalidSetting> {
             "the endpoint's scheme is not http or https".into(),
         ));
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(InvalidSetting("the endpoint has no host".into()));
     }
     Ok(url)
