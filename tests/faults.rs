@@ -6,8 +6,10 @@
 //! panics, the first event costs at most about one request timeout, and
 //! then (for a transport failure) delivery stops: later events touch no
 //! socket, and exactly one debug line says delivery stopped. After a 5xx or
-//! 429 delivery goes on. Finally, a request stalled on a slow server does not
-//! hold up another thread's events on the same client.
+//! 429 delivery goes on. A request stalled on a slow server does not hold up
+//! another thread's events on the same client. And under every fault, a
+//! `#[tracked_tool]` or `#[tracked_command]` function returns (or panics)
+//! exactly as it would without telemetry.
 //!
 //! Timing assertions are generous upper bounds that catch a hang, never
 //! tight ones: the request timeout is 300 ms and the first event must return
@@ -20,7 +22,7 @@ use reliability::{refused_addr, DebugCapture, PortWatch};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use telemetry_collector::{Behaviour, Collector};
-use telemetry_core::{Outcome, Telemetry};
+use telemetry_core::{tracked_command, tracked_tool, Outcome, Telemetry, WithTelemetry};
 
 const TIMEOUT: Duration = Duration::from_millis(300);
 /// One request timeout plus a generous margin for a noisy machine; still
@@ -395,4 +397,65 @@ fn a_stalled_request_does_not_hold_up_other_tasks_in_a_runtime() {
     fast.join().unwrap();
     runtime.block_on(slow).unwrap();
     assert_eq!(collector.records().len(), FAST_EVENTS + 1);
+}
+
+// ---------------------------------------------------------------------------
+// Tracked functions under faults: results and panics pass through unchanged.
+
+#[derive(Debug, PartialEq)]
+struct ToolError(&'static str);
+
+#[tracked_tool]
+fn divide(a: u32, b: u32) -> Result<u32, ToolError> {
+    a.checked_div(b).ok_or(ToolError("division by zero"))
+}
+
+#[tracked_command]
+fn explode(message: &'static str) -> u32 {
+    std::panic::panic_any(message)
+}
+
+#[tracked_tool]
+async fn fetch(n: u32) -> Option<u32> {
+    tokio::task::yield_now().await;
+    n.checked_sub(1)
+}
+
+/// Every fault, then a tracked function's return value, error and panic.
+#[test]
+fn tracked_functions_are_unchanged_under_every_fault() {
+    let behaviours = [
+        Some(Behaviour::Blackhole),
+        Some(Behaviour::Delay(Duration::from_secs(5))),
+        Some(Behaviour::Status(500)),
+        Some(Behaviour::Reset),
+        Some(Behaviour::Garbage),
+        Some(Behaviour::StallAfterHead),
+        Some(Behaviour::CloseAfterAnswer),
+        None, // refused
+    ];
+    for behaviour in behaviours {
+        let what = format!("{behaviour:?}");
+        let collector = behaviour.clone().map(|b| Collector::start_with(b).unwrap());
+        let endpoint = match &collector {
+            Some(collector) => collector.url(),
+            None => format!("http://{}/v1/events", refused_addr()),
+        };
+        let Client { telemetry, .. } = client(&endpoint);
+        telemetry.scope(|| {
+            let started = Instant::now();
+            assert_eq!(divide(84, 2), Ok(42), "{what}");
+            assert!(started.elapsed() < FIRST_EVENT_BOUND, "{what}");
+            assert_eq!(divide(1, 0), Err(ToolError("division by zero")), "{what}");
+            let panic = std::panic::catch_unwind(|| explode("boom")).expect_err("a panic");
+            assert_eq!(panic.downcast_ref::<&str>(), Some(&"boom"), "{what}");
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let got = runtime
+            .block_on(async { (fetch(3).await, fetch(0).await) }.with_telemetry(telemetry.clone()));
+        assert_eq!(got, (Some(2), None), "{what}");
+    }
 }
