@@ -310,6 +310,46 @@ fn server_closing_each_keep_alive_connection_loses_no_event() {
     }
 }
 
+#[test]
+fn many_threads_meeting_a_silent_server_at_once_each_pay_one_timeout_at_most() {
+    // Eight threads make their first call together, all in flight before
+    // any times out: each returns within the bound, the stop is told once,
+    // and afterwards no thread opens a socket.
+    let collector = Collector::start_with(Behaviour::Blackhole).unwrap();
+    let Client { telemetry, debug } = client(&collector.url());
+    let barrier = std::sync::Barrier::new(8);
+    let slowest = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    let started = Instant::now();
+                    telemetry.record_tool_call("first", "", "", Duration::ZERO, Outcome::Success);
+                    started.elapsed()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap())
+            .max()
+            .unwrap()
+    });
+    assert!(
+        slowest < FIRST_EVENT_BOUND,
+        "the slowest first call took {slowest:?}"
+    );
+    assert_eq!(debug.count(STOPPED), 1, "{}", debug.text());
+    let connections = collector.connections();
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| record_many(&telemetry, 25));
+        }
+    });
+    assert_eq!(collector.connections(), connections);
+    assert_eq!(debug.count(STOPPED), 1);
+}
+
 const SLOW_MARKER: &str = "held-slow-tool";
 const FAST_EVENTS: usize = 50;
 /// How long the fast events may take in all; they must arrive while the
