@@ -243,6 +243,7 @@ proptest! {
 fn arg() -> impl Strategy<Value = String> {
     prop_oneof![
         "--?[a-zA-Z][a-zA-Z0-9_-]{0,10}",
+        "-[a-zA-Z][a-zA-Z0-9]{1,10}",
         "--?[a-zA-Z][a-zA-Z0-9_-]{0,6}=\\PC{0,10}",
         "-{0,3}[a-z0-9 =/.\u{e9}-]{0,10}",
         Just("--".to_owned()),
@@ -276,6 +277,7 @@ proptest! {
         // A canary as a value and as a positional.
         let mut argv = argv;
         argv.push(format!("--key={secret}"));
+        argv.push(format!("-k{secret}"));
         argv.push(secret.clone());
         let flags = args::flag_names(&argv);
         prop_assert!(flags.len() <= args::MAX_FLAGS);
@@ -284,10 +286,14 @@ proptest! {
         for flag in &flags {
             prop_assert!(is_flag_name(flag), "{:?} is not a flag name", flag);
             prop_assert!(!flag.contains(&secret));
+            // A single dash names one letter: anything after it may be a
+            // value (`-pPASSWORD`).
+            let short = !flag.starts_with("--");
+            prop_assert!(!short || flag.len() == 2, "{:?}", flag);
             // It is the name part of an argument before any `--`, in order.
-            let at = before_terminator[from..]
-                .iter()
-                .position(|a| *a == flag || a.starts_with(&format!("{flag}=")));
+            let at = before_terminator[from..].iter().position(|a| {
+                *a == flag || a.starts_with(&format!("{flag}=")) || (short && a.starts_with(flag.as_str()))
+            });
             prop_assert!(at.is_some(), "{:?} is not from the arguments", flag);
             from += at.unwrap_or(0) + 1;
         }
