@@ -127,6 +127,9 @@
 //! - A tracked command's `args` are the flag names of the process's own
 //!   command line (`std::env::args`, filtered like
 //!   [`Telemetry::track_command`]); the macros never read a parameter.
+//!   A single-dash flag keeps its one letter only: `-pPASSWORD` is sent as
+//!   `-p`, since what follows may be an attached value (see
+//!   [`args::flag_names`]).
 //! - `DO_NOT_TRACK` with a value that is neither true nor false (or not
 //!   UTF-8) is read as a wish not to be tracked.
 //! - `TELEMETRY_HIDE_BANNER=1` hides the notice, so there is nothing for the
