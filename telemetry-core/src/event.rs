@@ -147,6 +147,14 @@ pub(crate) fn bounded_name(name: Cow<'static, str>) -> Cow<'static, str> {
     Cow::Owned(crate::tags::truncate_at_char_boundary(&name, MAX_NAME_LEN).to_owned())
 }
 
+/// An outcome as recorded: a failure's kind is cut like a name.
+pub(crate) fn bounded_outcome(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Failure(kind) => Outcome::Failure(bounded_name(kind)),
+        other => other,
+    }
+}
+
 /// A cost as recorded: `NaN`, infinite and negative costs become `0.0`.
 pub(crate) fn sane_cost(cost: f64) -> f64 {
     if cost.is_finite() && cost > 0.0 {

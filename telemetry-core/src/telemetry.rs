@@ -2,7 +2,9 @@
 
 use crate::context;
 use crate::debug_log::DebugLog;
-use crate::event::{bounded_name, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent};
+use crate::event::{
+    bounded_name, bounded_outcome, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent,
+};
 use crate::record::{Record, RecordContext};
 use crate::session::{millis, LiveSessions, Session};
 use crate::sink::{SendError, Sink};
@@ -107,7 +109,7 @@ impl Telemetry {
             action: bounded_name(action),
             args,
             duration_ms: millis(duration),
-            outcome,
+            outcome: bounded_outcome(outcome),
         }));
     }
 
@@ -148,7 +150,7 @@ impl Telemetry {
             session_id: Arc::from(&*bounded_name(Cow::Owned(session_id.to_owned()))),
             agent_name: Arc::from(&*bounded_name(Cow::Owned(agent.to_owned()))),
             duration_ms: millis(duration),
-            outcome,
+            outcome: bounded_outcome(outcome),
         }));
     }
 
@@ -265,5 +267,32 @@ impl std::fmt::Debug for Telemetry {
         f.debug_struct("Telemetry")
             .field("enabled", &self.is_enabled())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{MemorySink, Outcome, Telemetry, MAX_NAME_LEN};
+    use std::time::Duration;
+
+    #[test]
+    fn a_huge_error_kind_is_cut_like_a_name() {
+        let sink = MemorySink::new();
+        let telemetry = Telemetry::builder("kind-test", "1")
+            .sink(sink.clone())
+            .notice(false)
+            .env(|_| None)
+            .build();
+        let huge = "é".repeat(1 << 19);
+        let failure = || Outcome::failure(huge.clone());
+        telemetry.record_tool_call("t", "", "", Duration::ZERO, failure());
+        telemetry.record_command("c", Vec::<String>::new(), Duration::ZERO, failure());
+        for record in sink.events() {
+            let json = record.to_json();
+            assert!(json.len() < 2 * MAX_NAME_LEN + 1024, "{} bytes", json.len());
+            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+            let kind = value["properties"]["error"].as_str().unwrap();
+            assert_eq!(kind, &huge[..MAX_NAME_LEN]);
+        }
     }
 }
