@@ -80,6 +80,8 @@ struct Shared {
     connections: AtomicUsize,
     stopping: AtomicBool,
     echo: bool,
+    retain: bool,
+    records_received: AtomicUsize,
 }
 
 impl Shared {
@@ -108,6 +110,7 @@ pub struct CollectorBuilder {
     addr: SocketAddr,
     behaviour: Behaviour,
     echo: bool,
+    retain: bool,
 }
 
 impl CollectorBuilder {
@@ -130,6 +133,15 @@ impl CollectorBuilder {
         self
     }
 
+    /// Whether to keep each request and its records for [`Collector::records`]
+    /// and [`Collector::requests`] (default `true`). With `false` they are
+    /// checked, answered and counted ([`Collector::records_received`]), then
+    /// dropped: for long benchmark runs whose memory must stay flat.
+    pub fn retain(mut self, retain: bool) -> Self {
+        self.retain = retain;
+        self
+    }
+
     /// Binds and starts accepting connections on a background thread.
     pub fn start(self) -> io::Result<Collector> {
         if !self.addr.ip().is_loopback() {
@@ -147,6 +159,8 @@ impl CollectorBuilder {
             connections: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             echo: self.echo,
+            retain: self.retain,
+            records_received: AtomicUsize::new(0),
         });
         let for_acceptor = Arc::clone(&shared);
         let acceptor = std::thread::Builder::new()
@@ -167,6 +181,7 @@ impl Collector {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             behaviour: Behaviour::Accept,
             echo: false,
+            retain: true,
         }
     }
 
@@ -207,6 +222,12 @@ impl Collector {
     /// Every request received so far, valid or not, oldest first.
     pub fn requests(&self) -> Vec<Request> {
         self.shared.received().requests.clone()
+    }
+
+    /// Records received so far in valid bodies, counted also when the
+    /// collector does not [`retain`](CollectorBuilder::retain) them.
+    pub fn records_received(&self) -> usize {
+        self.shared.records_received.load(Ordering::SeqCst)
     }
 
     /// TCP connections accepted so far.
@@ -257,5 +278,33 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         let _ = std::thread::Builder::new()
             .name("collector-conn".into())
             .spawn(move || http::serve_connection(stream, &shared));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Collector;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    #[test]
+    fn without_retain_records_are_counted_not_kept() {
+        let collector = Collector::builder().retain(false).start().unwrap();
+        let body =
+            br#"{"records":[{"event":"tool","event_timestamp":1,"source":"a","properties":{}}]}"#;
+        let mut stream = TcpStream::connect(collector.addr()).unwrap();
+        let head = format!(
+            "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert_eq!(collector.records_received(), 1);
+        assert!(collector.records().is_empty());
+        assert!(collector.requests().is_empty());
     }
 }
