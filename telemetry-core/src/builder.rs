@@ -8,6 +8,7 @@ use crate::debug_log::{DebugLog, DebugTarget};
 use crate::identity::{self, NoticeMarker};
 use crate::opt_out::{self, OptOut, Switch};
 use crate::record::{CommonFields, RecordContext};
+use crate::session::LiveSessions;
 use crate::sink::{HttpSink, Sink, DEFAULT_TIMEOUT};
 use crate::telemetry::Recorder;
 use crate::{notice, tags, Telemetry};
@@ -188,6 +189,7 @@ impl TelemetryBuilder {
                 hold: parts.hold,
                 debug,
                 stop_logged: AtomicBool::new(false),
+                sessions: LiveSessions::default(),
             }),
             Err(reason) => {
                 if let Some(debug) = &debug {

@@ -136,13 +136,30 @@ fn private_file_options() -> OpenOptions {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
+    /// A fresh dir under the system temp dir, removed when dropped.
+    struct TempDir(PathBuf);
+
+    impl std::ops::Deref for TempDir {
+        type Target = Path;
+
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn temp_dir(name: &str) -> TempDir {
         let dir = std::env::temp_dir().join(format!(
             "telemetry-identity-{name}-{}",
             random::format_uuid(random::uuid_v4())
         ));
         fs::create_dir_all(&dir).unwrap();
-        dir
+        TempDir(dir)
     }
 
     #[test]
@@ -208,7 +225,8 @@ mod tests {
 
     #[test]
     fn the_marker_is_claimed_once() {
-        let dir = temp_dir("marker").join("nested");
+        let root = temp_dir("marker");
+        let dir = root.join("nested");
         assert_eq!(claim_notice(Some(&dir)), NoticeMarker::ShowNow);
         assert_eq!(claim_notice(Some(&dir)), NoticeMarker::AlreadyShown);
     }

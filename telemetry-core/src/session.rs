@@ -7,7 +7,7 @@ use crate::event::{
 };
 use crate::{random, Outcome, Telemetry};
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 /// A running session. Made by [`Telemetry::start_session`]; ending it (with
@@ -15,9 +15,12 @@ use std::time::{Duration, Instant};
 ///
 /// Each session keeps its own totals: a child session started inside
 /// another counts its own tool calls and tokens, and never overwrites its
-/// parent. Tool calls and token usage count toward the session that is
-/// *current* when they are recorded: make it current with [`Session::scope`]
-/// or, in async code, [`WithTelemetry::with_session`](crate::WithTelemetry::with_session).
+/// parent. A tool call counts toward the session whose id it is recorded
+/// with ([`Telemetry::record_tool_call`]), current or not, as long as that
+/// session has not ended. Token usage carries no session id, so it counts
+/// toward the session that is *current* when it is recorded: make it
+/// current with [`Session::scope`] or, in async code,
+/// [`WithTelemetry::with_session`](crate::WithTelemetry::with_session).
 #[must_use = "a session ends, and sends its end event, when dropped"]
 pub struct Session {
     state: Option<Arc<SessionState>>,
@@ -66,16 +69,17 @@ impl Session {
             session_id: Arc::clone(&id),
             agent_name: Arc::clone(&agent),
         }));
-        let state = SessionState {
+        let state = Arc::new(SessionState {
             telemetry: telemetry.clone(),
             id,
             agent,
             started: Instant::now(),
             totals: Mutex::new(Totals::default()),
-        };
-        Session {
-            state: Some(Arc::new(state)),
+        });
+        if let Some(live) = telemetry.live_sessions() {
+            live.register(&state);
         }
+        Session { state: Some(state) }
     }
 
     pub(crate) fn state(&self) -> Option<&Arc<SessionState>> {
@@ -212,6 +216,9 @@ impl SessionState {
             totals.ended = true;
             final_totals
         };
+        if let Some(live) = self.telemetry.live_sessions() {
+            live.unregister(self);
+        }
         self.telemetry.emit(Event::SessionEnd(SessionEndEvent {
             session_id: Arc::clone(&self.id),
             agent_name: Arc::clone(&self.agent),
@@ -223,6 +230,45 @@ impl SessionState {
             error_count: totals.error_count,
             errors: totals.errors,
         }));
+    }
+}
+
+/// The sessions of one client that have started and not yet ended, so that
+/// a tool call recorded with a session's id counts toward that session even
+/// where it is not current. The lock is held only to look up or update the
+/// list, never while sending.
+#[derive(Default)]
+pub(crate) struct LiveSessions {
+    sessions: Mutex<Vec<Weak<SessionState>>>,
+}
+
+impl LiveSessions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Weak<SessionState>>> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn register(&self, state: &Arc<SessionState>) {
+        let mut sessions = self.lock();
+        // A session whose guard was leaked and whose state is gone.
+        sessions.retain(|weak| weak.strong_count() > 0);
+        sessions.push(Arc::downgrade(state));
+    }
+
+    fn unregister(&self, state: &SessionState) {
+        self.lock()
+            .retain(|weak| weak.strong_count() > 0 && !std::ptr::eq(weak.as_ptr(), state));
+    }
+
+    /// The live session with this id, the most recently started first.
+    pub(crate) fn find(&self, id: &str) -> Option<Arc<SessionState>> {
+        if id.is_empty() {
+            return None;
+        }
+        self.lock()
+            .iter()
+            .rev()
+            .filter_map(Weak::upgrade)
+            .find(|state| &*state.id == id)
     }
 }
 

@@ -4,7 +4,7 @@ use crate::context;
 use crate::debug_log::DebugLog;
 use crate::event::{bounded_name, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent};
 use crate::record::{Record, RecordContext};
-use crate::session::{millis, Session};
+use crate::session::{millis, LiveSessions, Session};
 use crate::sink::{SendError, Sink};
 use crate::{args, Outcome, TelemetryBuilder};
 use std::borrow::Cow;
@@ -33,6 +33,8 @@ pub(crate) struct Recorder {
     pub(crate) debug: Option<DebugLog>,
     /// Set once a transport failure has been logged.
     pub(crate) stop_logged: AtomicBool,
+    /// Sessions started and not yet ended, found by id.
+    pub(crate) sessions: LiveSessions,
 }
 
 impl Telemetry {
@@ -110,8 +112,9 @@ impl Telemetry {
     }
 
     /// Records a tool call with an explicit session id and agent (pass `""`
-    /// for none). When a current session has that id, the call also counts
-    /// toward its totals.
+    /// for none). When a session of this client with that id is running
+    /// (started and not yet ended, current or not), the call also counts
+    /// toward its totals and carries its agent.
     pub fn record_tool_call(
         &self,
         tool: impl Into<Cow<'static, str>>,
@@ -123,8 +126,9 @@ impl Telemetry {
         let Some(recorder) = &self.recorder else {
             return;
         };
-        let session =
-            context::find_session(session_id).filter(|session| session.telemetry.is_same(recorder));
+        let session = context::find_session(session_id)
+            .filter(|session| session.telemetry.is_same(recorder))
+            .or_else(|| recorder.sessions.find(session_id));
         match session {
             Some(session) => session.record_tool_call(tool.into(), duration, outcome),
             None => self.emit_tool(tool.into(), session_id, agent, duration, outcome),
@@ -192,6 +196,11 @@ impl Telemetry {
     /// dropped.
     pub fn start_session(&self, agent: impl Into<Cow<'static, str>>) -> Session {
         Session::start(self, agent.into())
+    }
+
+    /// The running sessions of this client; `None` when disabled.
+    pub(crate) fn live_sessions(&self) -> Option<&LiveSessions> {
+        self.recorder.as_ref().map(|recorder| &recorder.sessions)
     }
 
     /// Identifies the shared recorder, to tell whether two handles are

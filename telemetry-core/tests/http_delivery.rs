@@ -107,3 +107,47 @@ async fn works_inside_a_current_thread_runtime() {
     spawned.await.unwrap();
     assert_eq!(collector.records().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_spread_over_tasks_is_delivered_with_its_totals() {
+    use telemetry_core::WithTelemetry;
+    let collector = Collector::start().unwrap();
+    let telemetry = client(&collector.url());
+    let session = telemetry.start_session("async-agent");
+    let id = session.id().to_owned();
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let id = id.clone();
+            let work = async move {
+                for _ in 0..5 {
+                    tokio::task::yield_now().await;
+                    telemetry_core::record_tool_call(
+                        "t",
+                        &id,
+                        "async-agent",
+                        Duration::ZERO,
+                        Outcome::Success,
+                    );
+                    telemetry_core::record_token_usage("m", 2, 1, 0.5);
+                }
+            };
+            tokio::spawn(work.with_session(&session))
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    session.end();
+    let records = collector.records();
+    assert_eq!(records.len(), 1 + 40 + 1);
+    let end = &records[41]["properties"];
+    assert_eq!(end["action"], "end");
+    assert_eq!(end["session_id"], id.as_str());
+    assert_eq!(end["tool_calls"], 20);
+    assert_eq!(end["input_tokens"], 40);
+    assert_eq!(end["output_tokens"], 20);
+    assert_eq!(end["cost"], 10.0);
+    assert!(records[1..41]
+        .iter()
+        .all(|r| r["properties"]["session_id"] == id.as_str()));
+}
