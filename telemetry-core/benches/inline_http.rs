@@ -1,0 +1,92 @@
+//! Target 3: a tracked call sent inline over HTTP to a loopback collector,
+//! on a warm keep-alive connection, costs at most 1.25x a raw
+//! `std::net::TcpStream` keep-alive HTTP/1.1 request and response to the
+//! same collector, measured in the same run (compare the medians).
+//!
+//! The raw client sends the same body and headers and reads the whole
+//! answer; it does not build or serialise the record, so the comparison
+//! charges the telemetry side for that too. Beside them, for scale: the same
+//! tracked call made inside a tokio runtime (current-thread and
+//! multi-thread), where the send runs on the sink's background thread.
+//!
+//! `cargo bench -p telemetry-core --bench inline_http`
+
+mod support;
+
+use divan::black_box;
+use std::sync::OnceLock;
+use support::{http_client, tool_event_body, tracked, RawHttp};
+use telemetry_collector::Collector;
+
+/// Enough samples for a steady median; each one is a single request.
+const SAMPLES: u32 = 2_000;
+
+fn collector() -> &'static Collector {
+    static COLLECTOR: OnceLock<Collector> = OnceLock::new();
+    COLLECTOR.get_or_init(|| {
+        Collector::builder()
+            .retain(false)
+            .start()
+            .expect("a loopback collector starts")
+    })
+}
+
+fn main() {
+    let telemetry = http_client(&collector().url(), None);
+    telemetry_core::set_global(telemetry);
+    divan::main();
+}
+
+/// The floor: one keep-alive request and answer on a raw `TcpStream`.
+#[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+fn raw_tcp_keep_alive(bencher: divan::Bencher) {
+    let mut raw = RawHttp::connect(collector().addr(), &tool_event_body());
+    for _ in 0..100 {
+        assert_eq!(raw.post(), 200);
+    }
+    bencher.bench_local(|| raw.post());
+}
+
+/// Target 3: a tracked call, recorded and sent inline on this thread.
+#[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+fn tracked_fn_inline(bencher: divan::Bencher) {
+    let before = collector().records_received();
+    for _ in 0..100 {
+        tracked(black_box(7));
+    }
+    assert_eq!(
+        collector().records_received() - before,
+        100,
+        "the warm-up calls did not all arrive"
+    );
+    bencher.bench_local(|| tracked(black_box(7)));
+}
+
+/// Inside a current-thread tokio runtime (sent by the background thread).
+#[divan::bench(sample_count = SAMPLES / 4, sample_size = 1)]
+fn tracked_fn_in_tokio_current_thread(bencher: divan::Bencher) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let _entered = runtime.enter();
+    for _ in 0..100 {
+        tracked(black_box(7));
+    }
+    bencher.bench_local(|| tracked(black_box(7)));
+}
+
+/// Inside a multi-thread tokio runtime (sent by the background thread).
+#[divan::bench(sample_count = SAMPLES / 4, sample_size = 1)]
+fn tracked_fn_in_tokio_multi_thread(bencher: divan::Bencher) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let _entered = runtime.enter();
+    for _ in 0..100 {
+        tracked(black_box(7));
+    }
+    bencher.bench_local(|| tracked(black_box(7)));
+}

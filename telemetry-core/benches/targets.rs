@@ -1,0 +1,403 @@
+//! Targets 3 to 7, measured whole and printed as a table: what does not fit
+//! a statistical micro-benchmark (whole processes, a timeout, memory over a
+//! million calls, throughput across threads).
+//!
+//! ```text
+//! cargo bench -p telemetry-core --bench targets            # all
+//! cargo bench -p telemetry-core --bench targets -- 4 7     # some
+//! TARGETS_MEMORY_CALLS=100000 cargo bench -p telemetry-core --bench targets -- 6
+//! ```
+//!
+//! Every figure compares two things measured side by side in this run, on
+//! this machine, against collectors on 127.0.0.1. Each part is bounded in
+//! calls and time and stops by itself. Without `--bench` (as under
+//! `cargo test --benches`) it only says how to run it.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+use support::{http_client, median, tool_event_body, tracked, vm_rss_kib, RawHttp};
+use telemetry_collector::{Behaviour, Collector};
+use telemetry_core::{Telemetry, DEFAULT_TIMEOUT};
+
+/// Set in the environment of the stand-in CLI that target 4 starts.
+const CHILD_VAR: &str = "TELEMETRY_TARGETS_CHILD";
+
+fn main() {
+    if std::env::var_os(CHILD_VAR).is_some() {
+        stand_in_agent();
+        return;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|arg| arg == "--bench") {
+        println!("targets: run with `cargo bench -p telemetry-core --bench targets`");
+        return;
+    }
+    let wanted: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    let known = ["3", "4", "5", "6", "7"];
+    if wanted.iter().any(|arg| !known.contains(arg)) {
+        println!("targets: nothing to run for {wanted:?} (known: {known:?})");
+        return;
+    }
+    let run = |target: &str| wanted.is_empty() || wanted.contains(&target);
+
+    let mut rows = Vec::new();
+    if run("3") {
+        rows.push(target_3_interleaved());
+    }
+    if run("4") {
+        rows.push(target_4_cli_wall_time());
+    }
+    if run("5") {
+        rows.push(target_5_offline());
+    }
+    if run("6") {
+        rows.push(target_6_memory());
+    }
+    if run("7") {
+        rows.push(target_7_throughput());
+    }
+    println!();
+    println!("| target | measured | ratio / difference | goal | met? |");
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            row.target,
+            row.measured,
+            row.compared,
+            row.goal,
+            if row.met { "yes" } else { "no" }
+        );
+    }
+}
+
+struct Row {
+    target: &'static str,
+    measured: String,
+    compared: String,
+    goal: &'static str,
+    met: bool,
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
+
+/// Target 3, cross-check of the divan benchmark `inline_http`: raw requests
+/// and tracked calls alternate one by one, so that both see the same load.
+fn target_3_interleaved() -> Row {
+    const CALLS: usize = 5_000;
+    let collector = Collector::builder()
+        .retain(false)
+        .start()
+        .expect("a loopback collector starts");
+    let telemetry = http_client(&collector.url(), None);
+    let mut raw = RawHttp::connect(collector.addr(), &tool_event_body());
+    let (mut raw_times, mut tracked_times) = (Vec::new(), Vec::new());
+    telemetry.scope(|| {
+        for _ in 0..200 {
+            raw.post();
+            tracked(7);
+        }
+        for _ in 0..CALLS {
+            let start = Instant::now();
+            raw.post();
+            raw_times.push(start.elapsed());
+            let start = Instant::now();
+            tracked(7);
+            tracked_times.push(start.elapsed());
+        }
+    });
+    assert_eq!(collector.records_received(), 2 * (200 + CALLS));
+    let raw_median = median(&mut raw_times);
+    let tracked_median = median(&mut tracked_times);
+    let ratio = tracked_median.as_secs_f64() / raw_median.as_secs_f64();
+    let p10 = |times: &[Duration]| times[times.len() / 10];
+    println!(
+        "3  inline HTTP, {CALLS} alternating calls: raw TcpStream median {:.1} µs (p10 {:.1}), tracked call median {:.1} µs (p10 {:.1}): {ratio:.2}x",
+        micros(raw_median),
+        micros(p10(&raw_times)),
+        micros(tracked_median),
+        micros(p10(&tracked_times)),
+    );
+    Row {
+        target: "3 inline HTTP vs raw TcpStream (interleaved)",
+        measured: format!(
+            "{:.1} µs vs {:.1} µs",
+            micros(tracked_median),
+            micros(raw_median)
+        ),
+        compared: format!("{ratio:.2}x"),
+        goal: "≤ 1.25x",
+        met: ratio <= 1.25,
+    }
+}
+
+/// The stand-in for `agent version`: built like the example CLI (endpoint
+/// from `TELEMETRY_ENDPOINT`, opt-out from the environment), one tracked
+/// command, a line on stdout, exit.
+fn stand_in_agent() {
+    let telemetry = Telemetry::builder("agent", "1.0.0")
+        .endpoint("http://127.0.0.1:9/v1/events")
+        .build();
+    telemetry_core::set_global(telemetry);
+    if version().is_err() {
+        std::process::exit(1);
+    }
+}
+
+/// `#[tracked_command] fn version()`, expanded by hand as the macro does.
+fn version() -> std::io::Result<()> {
+    use std::io::Write;
+    #[allow(unused_imports)]
+    use telemetry_core::__private::{PlainOutcome as _, ResultOutcome as _};
+    let call = if telemetry_core::__private::active() {
+        telemetry_core::__private::start_command("version")
+    } else {
+        None
+    };
+    let ret = support::call_once(move || -> std::io::Result<()> {
+        writeln!(std::io::stdout(), "agent 1.0.0")
+    });
+    if let Some(call) = call {
+        #[allow(clippy::needless_borrow)]
+        call.finish((&telemetry_core::__private::Returned(&ret)).outcome());
+    }
+    ret
+}
+
+/// Target 4: whole-process wall time of the CLI with telemetry on (to a
+/// loopback collector) minus the same with `TELEMETRY_ENABLED=false`.
+fn target_4_cli_wall_time() -> Row {
+    const RUNS: usize = 25;
+    let collector = Collector::builder()
+        .retain(false)
+        .start()
+        .expect("a loopback collector starts");
+    let config = std::env::temp_dir().join(format!("telemetry-targets-{}", std::process::id()));
+    let exe = std::env::current_exe().expect("the bench binary's path");
+    let run = |on: bool| -> Duration {
+        let mut command = Command::new(&exe);
+        command
+            .env(CHILD_VAR, "1")
+            .env("XDG_CONFIG_HOME", &config)
+            .env("HOME", &config)
+            .env("TELEMETRY_ENDPOINT", collector.url())
+            .env_remove("DO_NOT_TRACK")
+            .env_remove("TELEMETRY_TAGS")
+            .env_remove("TELEMETRY_HIDE_BANNER")
+            .env_remove("CI")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if on {
+            command.env("TELEMETRY_ENABLED", "true");
+        } else {
+            command.env("TELEMETRY_ENABLED", "false");
+        }
+        let start = Instant::now();
+        let status = command.status().expect("the stand-in CLI runs");
+        let elapsed = start.elapsed();
+        assert!(status.success(), "the stand-in CLI failed: {status}");
+        elapsed
+    };
+    // The first run with telemetry on shows the notice and sends nothing;
+    // the next ones send. Two warm-up runs each.
+    for _ in 0..2 {
+        run(true);
+        run(false);
+    }
+    let sent_before = collector.records_received();
+    let (mut on, mut off, mut differences) = (Vec::new(), Vec::new(), Vec::new());
+    for index in 0..RUNS {
+        // Alternate which goes first, so that drift hits both alike.
+        let (t_on, t_off) = if index % 2 == 0 {
+            let t_on = run(true);
+            (t_on, run(false))
+        } else {
+            let t_off = run(false);
+            (run(true), t_off)
+        };
+        on.push(t_on);
+        off.push(t_off);
+        differences.push(t_on.as_secs_f64() - t_off.as_secs_f64());
+    }
+    let _ = std::fs::remove_dir_all(&config);
+    assert_eq!(
+        collector.records_received() - sent_before,
+        RUNS,
+        "each run with telemetry on should have delivered its command event"
+    );
+    let on_median = median(&mut on);
+    let off_median = median(&mut off);
+    differences.sort_by(f64::total_cmp);
+    let paired = differences[differences.len() / 2] * 1e3;
+    let difference = (on_median.as_secs_f64() - off_median.as_secs_f64()) * 1e3;
+    println!(
+        "4  CLI wall time, median of {RUNS} runs each: on {:.2} ms, off {:.2} ms: +{difference:.2} ms (median paired difference {paired:+.2} ms)",
+        on_median.as_secs_f64() * 1e3,
+        off_median.as_secs_f64() * 1e3,
+    );
+    Row {
+        target: "4 CLI `version`, on minus off (stand-in CLI)",
+        measured: format!(
+            "{:.2} ms vs {:.2} ms",
+            on_median.as_secs_f64() * 1e3,
+            off_median.as_secs_f64() * 1e3
+        ),
+        compared: format!("{difference:+.2} ms"),
+        goal: "≤ 1 ms",
+        met: difference <= 1.0,
+    }
+}
+
+/// Target 5: 1,000 tracked calls against a collector that accepts and never
+/// answers, with the default timeout.
+fn target_5_offline() -> Row {
+    const CALLS: usize = 1_000;
+    let collector =
+        Collector::start_with(Behaviour::Blackhole).expect("a loopback collector starts");
+    let telemetry = http_client(&collector.url(), None);
+    let start = Instant::now();
+    telemetry.scope(|| {
+        for _ in 0..CALLS {
+            tracked(7);
+        }
+    });
+    let total = start.elapsed();
+    let budget = DEFAULT_TIMEOUT + Duration::from_millis(50);
+    let over = total.as_secs_f64() - DEFAULT_TIMEOUT.as_secs_f64();
+    println!(
+        "5  offline: {CALLS} tracked calls against a blackhole took {:.3} s (timeout {:.1} s, {} connection(s))",
+        total.as_secs_f64(),
+        DEFAULT_TIMEOUT.as_secs_f64(),
+        collector.connections()
+    );
+    Row {
+        target: "5 offline, 1,000 calls to a blackhole",
+        measured: format!("{:.3} s", total.as_secs_f64()),
+        compared: format!("timeout {over:+.3} s"),
+        goal: "≤ timeout + 50 ms",
+        met: total <= budget,
+    }
+}
+
+/// Target 6: RSS growth over 1,000,000 tracked calls delivered over HTTP.
+fn target_6_memory() -> Row {
+    const WARM_UP: usize = 20_000;
+    let calls: usize = std::env::var("TARGETS_MEMORY_CALLS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(1_000_000);
+    let collector = Collector::builder()
+        .retain(false)
+        .start()
+        .expect("a loopback collector starts");
+    let telemetry = http_client(&collector.url(), None);
+    let rss = || vm_rss_kib().expect("VmRSS in /proc/self/status");
+    let (before, after, peak, elapsed) = telemetry.scope(|| {
+        for _ in 0..WARM_UP {
+            tracked(7);
+        }
+        let before = rss();
+        let mut peak = before;
+        let start = Instant::now();
+        for index in 1..=calls {
+            tracked(7);
+            if index % 100_000 == 0 {
+                let now = rss();
+                peak = peak.max(now);
+                println!(
+                    "6  ... {index} calls, RSS {now} KiB ({:+} KiB)",
+                    i128::from(now) - i128::from(before)
+                );
+            }
+        }
+        (before, rss(), peak, start.elapsed())
+    });
+    assert_eq!(collector.records_received(), WARM_UP + calls);
+    let growth = i128::from(after) - i128::from(before);
+    println!(
+        "6  memory: {calls} tracked calls over HTTP in {:.0} s: RSS {before} KiB -> {after} KiB ({growth:+} KiB, peak {peak} KiB)",
+        elapsed.as_secs_f64()
+    );
+    Row {
+        target: "6 RSS growth over 1,000,000 calls over HTTP",
+        measured: format!("{before} KiB -> {after} KiB ({calls} calls)"),
+        compared: format!("{growth:+} KiB"),
+        goal: "< 2 MiB",
+        met: growth < 2048,
+    }
+}
+
+/// Events per second with `threads` threads sending inline, each on its own
+/// warm connection.
+fn throughput(url: &str, threads: usize, calls_per_thread: usize) -> f64 {
+    let telemetry = http_client(url, None);
+    let barrier = Arc::new(Barrier::new(threads + 1));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let telemetry = telemetry.clone();
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                telemetry.scope(|| {
+                    for _ in 0..100 {
+                        tracked(7);
+                    }
+                    barrier.wait();
+                    for _ in 0..calls_per_thread {
+                        tracked(7);
+                    }
+                    barrier.wait();
+                });
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    barrier.wait();
+    let elapsed = start.elapsed();
+    for worker in workers {
+        worker.join().expect("a sending thread");
+    }
+    (threads * calls_per_thread) as f64 / elapsed.as_secs_f64()
+}
+
+/// Target 7: 4 threads sending inline reach at least 1.5x the events per
+/// second of 1 thread.
+fn target_7_throughput() -> Row {
+    const EVENTS: usize = 20_000;
+    const ROUNDS: usize = 3;
+    let collector = Collector::builder()
+        .retain(false)
+        .start()
+        .expect("a loopback collector starts");
+    let url = collector.url();
+    let (mut one, mut four) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        one.push(throughput(&url, 1, EVENTS));
+        four.push(throughput(&url, 4, EVENTS / 4));
+    }
+    one.sort_by(f64::total_cmp);
+    four.sort_by(f64::total_cmp);
+    let (one, four) = (one[ROUNDS / 2], four[ROUNDS / 2]);
+    let ratio = four / one;
+    println!(
+        "7  throughput, median of {ROUNDS} rounds of {EVENTS} events: 1 thread {one:.0}/s, 4 threads {four:.0}/s: {ratio:.2}x ({} cores; the collector shares them)",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    Row {
+        target: "7 throughput, 4 threads vs 1",
+        measured: format!("{four:.0}/s vs {one:.0}/s"),
+        compared: format!("{ratio:.2}x"),
+        goal: "≥ 1.5x",
+        met: ratio >= 1.5,
+    }
+}
