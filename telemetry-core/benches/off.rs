@@ -5,6 +5,13 @@
 //! (`TELEMETRY_ENABLED=false`); no enabled client ever exists in this
 //! process, so a tracked call is one relaxed atomic load and a branch.
 //!
+//! Compare the medians within one run: `outlined` (each call a real call,
+//! as for any function of some size) is the target's figure; `inlined`
+//! shows the cost where the optimiser would otherwise fold a tiny plain
+//! function into the loop, which the tracked one, like an instrumented one,
+//! then no longer is; `tracing_instrument` is tracing's `#[instrument]`
+//! with no subscriber on the same function, for scale.
+//!
 //! `cargo bench -p telemetry-core --bench off`
 
 mod support;
@@ -23,6 +30,33 @@ fn main() {
     divan::main();
 }
 
+/// Never inlined: a real call each time. The target's figure.
+mod outlined {
+    use super::*;
+
+    #[divan::bench]
+    fn plain_fn() -> u64 {
+        plain_outlined(black_box(7))
+    }
+
+    #[divan::bench]
+    fn tracked_fn() -> u64 {
+        tracked_outlined(black_box(7))
+    }
+
+    /// The same function under tracing's `#[instrument]`, no subscriber.
+    #[divan::bench]
+    fn tracing_instrument() -> u64 {
+        instrumented(black_box(7))
+    }
+
+    #[inline(never)]
+    #[tracing::instrument(level = "info", skip_all)]
+    fn instrumented(x: u64) -> u64 {
+        plain(x)
+    }
+}
+
 /// Inlinable functions, called in a tight loop.
 mod inlined {
     use super::*;
@@ -36,19 +70,15 @@ mod inlined {
     fn tracked_fn() -> u64 {
         tracked(black_box(7))
     }
-}
 
-/// The same pair behind `#[inline(never)]`: a real call each time.
-mod outlined {
-    use super::*;
-
+    /// The same function under tracing's `#[instrument]`, no subscriber.
     #[divan::bench]
-    fn plain_fn() -> u64 {
-        plain_outlined(black_box(7))
+    fn tracing_instrument() -> u64 {
+        instrumented(black_box(7))
     }
 
-    #[divan::bench]
-    fn tracked_fn() -> u64 {
-        tracked_outlined(black_box(7))
+    #[tracing::instrument(level = "info", skip_all)]
+    fn instrumented(x: u64) -> u64 {
+        plain(x)
     }
 }
