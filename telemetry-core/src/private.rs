@@ -44,6 +44,11 @@ enum CallKind {
 }
 
 /// Starts timing a command, when there is an enabled current client.
+///
+/// `#[cold]`, like [`start_tool`]: the caller's code for "telemetry off" is
+/// then the straight path (a load, a branch, the body) and the frame for a
+/// tracked call is set up only on the branch that calls this.
+#[cold]
 #[must_use]
 pub fn start_command(name: &'static str) -> Option<TrackedCall> {
     start(name, CallKind::Command)
@@ -51,6 +56,7 @@ pub fn start_command(name: &'static str) -> Option<TrackedCall> {
 
 /// Starts timing a tool call, when there is an enabled current client; the
 /// call belongs to the current session of that client, if any.
+#[cold]
 #[must_use]
 pub fn start_tool(name: &'static str) -> Option<TrackedCall> {
     let telemetry = context::current().filter(Telemetry::is_enabled)?;
