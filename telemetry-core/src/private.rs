@@ -15,6 +15,7 @@
 //! If the body panics, or its future is dropped before completing, `call` is
 //! dropped unfinished and its `Drop` records `panic` or `cancelled`.
 
+use crate::event::empty_name;
 use crate::session::SessionState;
 use crate::{context, Outcome, Telemetry};
 use std::borrow::Cow;
@@ -100,7 +101,10 @@ impl TrackedCall {
                     .emit_command(name, process_flags().to_vec(), duration, outcome);
             }
             CallKind::Tool(Some(session)) => session.record_tool_call(name, duration, outcome),
-            CallKind::Tool(None) => self.telemetry.emit_tool(name, "", "", duration, outcome),
+            CallKind::Tool(None) => {
+                self.telemetry
+                    .emit_tool(name, empty_name(), empty_name(), duration, outcome);
+            }
         }
     }
 }
