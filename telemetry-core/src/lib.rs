@@ -41,6 +41,87 @@
 //! assert_eq!(end["properties"]["total_tokens"], 1500);
 //! ```
 //!
+//! # Tracking functions: `#[tracked_command]` and `#[tracked_tool]`
+//!
+//! Put `#[tracked_command]` on command handlers and `#[tracked_tool]` on
+//! tool functions (sync or `async`, free fns or methods); each call is then
+//! recorded on the [`current`] client, a tool in the current session.
+//!
+//! ```
+//! use telemetry_core::{tracked_command, tracked_tool, MemorySink, Telemetry};
+//!
+//! #[tracked_command(name = "run")]
+//! fn run_prompt(prompt: &str) -> std::io::Result<usize> {
+//!     read_file(prompt)
+//! }
+//!
+//! #[tracked_tool]
+//! fn read_file(path: &str) -> std::io::Result<usize> {
+//!     Err(std::io::Error::other(format!("{path}: not found")))
+//! }
+//!
+//! let sink = MemorySink::new();
+//! let telemetry = Telemetry::builder("my-agent", "1.2.0")
+//!     .sink(sink.clone()).notice(false).env(|_| None).build();
+//! let session = telemetry.start_session("root");
+//! let result = session.scope(|| run_prompt("secret-plans.txt"));
+//! session.end();
+//! assert!(result.is_err()); // returned unchanged
+//!
+//! let records: Vec<serde_json::Value> =
+//!     sink.events().iter().map(|r| serde_json::to_value(r).unwrap()).collect();
+//! let kinds: Vec<_> = records.iter().map(|r| r["event"].as_str().unwrap()).collect();
+//! assert_eq!(kinds, ["session", "tool", "command", "session"]);
+//! let tool = &records[1]["properties"];
+//! assert_eq!(tool["tool_name"], "read_file");
+//! assert_eq!(tool["error"], "std::io::error::Error"); // the type, not the message
+//! assert_eq!(tool["session_id"], records[0]["properties"]["session_id"]);
+//! assert_eq!(records[2]["properties"]["action"], "run");
+//! assert_eq!(records[3]["properties"]["tool_calls"], 1);
+//! assert!(!serde_json::to_string(&records).unwrap().contains("secret"));
+//! ```
+//!
+//! An `async fn` is timed from its first poll to its completion; carry the
+//! session into the future with [`WithTelemetry::with_session`]:
+//!
+//! ```
+//! use telemetry_core::{tracked_tool, MemorySink, Telemetry, WithTelemetry};
+//!
+//! #[tracked_tool(name = "web.search")]
+//! async fn search(query: &str) -> Result<Vec<String>, std::fmt::Error> {
+//!     Ok(vec![format!("{} results", query.len())])
+//! }
+//!
+//! let sink = MemorySink::new();
+//! let telemetry = Telemetry::builder("my-agent", "1.2.0")
+//!     .sink(sink.clone()).notice(false).env(|_| None).build();
+//! let session = telemetry.start_session("researcher");
+//! let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let found = runtime.block_on(search("rust").with_session(&session)).unwrap();
+//! assert_eq!(found, ["4 results"]);
+//! let tool = serde_json::to_value(&sink.events()[1]).unwrap();
+//! assert_eq!(tool["properties"]["tool_name"], "web.search");
+//! assert_eq!(tool["properties"]["agent_name"], "researcher");
+//! ```
+//!
+//! | The expansion records | It never records |
+//! |---|---|
+//! | the name: the function's, or `name = "..."` | argument values: it never reads a parameter |
+//! | the duration, on a monotonic clock | the return value |
+//! | success; or failure, kind = the error *type's* name, for an `Err` of any `Result` (aliases included) | the error's message (`Display`, `Debug`) |
+//! | `panic` when the body panics (the panic then continues unchanged) | the panic's message or payload |
+//! | `cancelled` when an async call is dropped before it completes | |
+//! | commands: the flag names of the process's command line | flag values and positionals |
+//! | tools: the current session's id and agent, counted in its totals | |
+//!
+//! When telemetry is off, or there is no current client, a tracked call costs
+//! one relaxed atomic load: no clock read, no allocation. The outcome follows
+//! the declared return type, so a generic `T` is a success even when it is a
+//! `Result`. A future dropped before its first poll never ran, and records
+//! nothing; a `-> !` function records only a panic; a function that returns
+//! `impl Future` without being `async fn` is timed until the future is built.
+//! Not supported (a compile error): `const fn`, `#[track_caller]`.
+//!
 //! # Decisions where the design is silent
 //!
 //! - A tracked command's `args` are the flag names of the process's own

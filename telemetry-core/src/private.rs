@@ -5,13 +5,14 @@
 //!
 //! ```text
 //! let call = if __private::active() { __private::start_tool("name") } else { None };
-//! let ret = /* the original body */;
+//! let ret = __private::call_once(move || -> Ret { /* the original body */ });
 //! if let Some(call) = call {
 //!     call.finish((&__private::Returned(&ret)).outcome());
 //! }
 //! ret
 //! ```
 //!
+//! (An `async fn` awaits `async move { /* the original body */ }` instead.)
 //! If the body panics, or its future is dropped before completing, `call` is
 //! dropped unfinished and its `Drop` records `panic` or `cancelled`.
 
@@ -120,6 +121,17 @@ impl Drop for TrackedCall {
             self.record(outcome);
         }
     }
+}
+
+/// Runs a sync tracked function's body, wrapped in a `move` closure.
+///
+/// Passing the closure through an `FnOnce` bound makes the compiler infer it
+/// as `FnOnce`, so the body may return a borrow of a reference it captured
+/// (`fn get(&mut self) -> &mut T`), which an inferred `FnMut` closure could
+/// not; the expansion need not name any parameter to force it.
+#[inline]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
 }
 
 /// The flag names of this process's command line, read once.

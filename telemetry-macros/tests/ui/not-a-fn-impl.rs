@@ -1,0 +1,10 @@
+use telemetry_core::tracked_tool;
+
+pub struct Agent;
+
+#[tracked_tool]
+impl Agent {
+    pub fn run(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use telemetry_core::tracked_tool;
+
+#[tracked_tool]
+pub struct Config {
+    pub verbose: bool,
+}
+
+fn main() {}
