@@ -223,24 +223,11 @@ fn stand_in_agent() {
     }
 }
 
-/// `#[tracked_command] fn version()`, expanded by hand as the macro does.
+/// The CLI's `version` command.
+#[telemetry_core::tracked_command]
 fn version() -> std::io::Result<()> {
     use std::io::Write;
-    #[allow(unused_imports)]
-    use telemetry_core::__private::{PlainOutcome as _, ResultOutcome as _};
-    let call = if telemetry_core::__private::active() {
-        telemetry_core::__private::start_command("version")
-    } else {
-        None
-    };
-    let ret = support::call_once(move || -> std::io::Result<()> {
-        writeln!(std::io::stdout(), "agent 1.0.0")
-    });
-    if let Some(call) = call {
-        #[allow(clippy::needless_borrow)]
-        call.finish((&telemetry_core::__private::Returned(&ret)).outcome());
-    }
-    ret
+    writeln!(std::io::stdout(), "agent 1.0.0")
 }
 
 /// One run of the CLI: its wall time and, for the stand-in, its CPU time
