@@ -245,7 +245,7 @@ struct CliRun {
 /// (see [`stand_in_agent`]); `TARGETS_AGENT=/path/to/agent` times that
 /// binary's `version` instead.
 fn target_4_cli_wall_time() -> Row {
-    const RUNS: usize = 25;
+    const RUNS: usize = 51;
     let collector = Collector::builder()
         .retain(false)
         .start()
