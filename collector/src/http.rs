@@ -4,6 +4,7 @@
 use crate::{wire, Behaviour, Request, Shared};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,15 +117,22 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 fn store(shared: &Arc<Shared>, request: Request, records: Option<Vec<serde_json::Value>>) {
     let mut received = shared.received();
     if let Some(records) = records {
+        shared
+            .records_received
+            .fetch_add(records.len(), Ordering::SeqCst);
         if shared.echo {
             let mut stdout = io::stdout().lock();
             for record in &records {
                 let _ = writeln!(stdout, "{record}");
             }
         }
-        received.records.extend(records);
+        if shared.retain {
+            received.records.extend(records);
+        }
     }
-    received.requests.push(request);
+    if shared.retain {
+        received.requests.push(request);
+    }
     shared.arrived.notify_all();
 }
 

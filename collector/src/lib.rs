@@ -98,6 +98,8 @@ struct Shared {
     connections: AtomicUsize,
     stopping: AtomicBool,
     echo: bool,
+    retain: bool,
+    records_received: AtomicUsize,
 }
 
 impl Shared {
@@ -145,6 +147,7 @@ pub struct CollectorBuilder {
     addr: SocketAddr,
     behaviour: Behaviour,
     echo: bool,
+    retain: bool,
 }
 
 impl CollectorBuilder {
@@ -167,6 +170,15 @@ impl CollectorBuilder {
         self
     }
 
+    /// Whether to keep each request and its records for [`Collector::records`]
+    /// and [`Collector::requests`] (default `true`). With `false` they are
+    /// checked, answered and counted ([`Collector::records_received`]), then
+    /// dropped: for long benchmark runs whose memory must stay flat.
+    pub fn retain(mut self, retain: bool) -> Self {
+        self.retain = retain;
+        self
+    }
+
     /// Binds and starts accepting connections on a background thread.
     pub fn start(self) -> io::Result<Collector> {
         if !self.addr.ip().is_loopback() {
@@ -186,6 +198,8 @@ impl CollectorBuilder {
             connections: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             echo: self.echo,
+            retain: self.retain,
+            records_received: AtomicUsize::new(0),
         });
         let for_acceptor = Arc::clone(&shared);
         let acceptor = std::thread::Builder::new()
@@ -206,6 +220,7 @@ impl Collector {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             behaviour: Behaviour::Accept,
             echo: false,
+            retain: true,
         }
     }
 
@@ -246,6 +261,12 @@ impl Collector {
     /// Every request received so far, valid or not, oldest first.
     pub fn requests(&self) -> Vec<Request> {
         self.shared.received().requests.clone()
+    }
+
+    /// Records received so far in valid bodies, counted also when the
+    /// collector does not [`retain`](CollectorBuilder::retain) them.
+    pub fn records_received(&self) -> usize {
+        self.shared.records_received.load(Ordering::SeqCst)
     }
 
     /// TCP connections accepted so far.
@@ -373,5 +394,26 @@ mod tests {
         assert!(slow.starts_with("HTTP/1.1 200"), "{slow}");
         assert_eq!(collector.records().len(), 2);
         assert_eq!(collector.held(), 0);
+    }
+
+    #[test]
+    fn without_retain_records_are_counted_not_kept() {
+        let collector = Collector::builder().retain(false).start().unwrap();
+        let body =
+            br#"{"records":[{"event":"tool","event_timestamp":1,"source":"a","properties":{}}]}"#;
+        let mut stream = TcpStream::connect(collector.addr()).unwrap();
+        let head = format!(
+            "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert_eq!(collector.records_received(), 1);
+        assert!(collector.records().is_empty());
+        assert!(collector.requests().is_empty());
     }
 }

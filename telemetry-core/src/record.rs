@@ -159,7 +159,7 @@ impl Serialize for Properties<'_> {
         map.serialize_entry("os_language", &common.os_language)?;
         map.serialize_entry("arch", common.arch)?;
         map.serialize_entry("ci", &common.ci)?;
-        map.serialize_entry("event_id", &random::format_uuid(record.event_id))?;
+        map.serialize_entry("event_id", random::UuidText::new(record.event_id).as_str())?;
         map.end()
     }
 }

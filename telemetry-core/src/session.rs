@@ -180,8 +180,13 @@ impl SessionState {
         outcome: Outcome,
     ) {
         self.count_tool_call(&outcome);
-        self.telemetry
-            .emit_tool(tool, &self.id, &self.agent, duration, outcome);
+        self.telemetry.emit_tool(
+            tool,
+            Arc::clone(&self.id),
+            Arc::clone(&self.agent),
+            duration,
+            outcome,
+        );
     }
 
     pub(crate) fn count_tool_call(&self, outcome: &Outcome) {
@@ -205,8 +210,14 @@ impl SessionState {
             totals.output_tokens = totals.output_tokens.saturating_add(output);
             totals.cost += sane_cost(cost);
         }
-        self.telemetry
-            .emit_token(model, &self.id, &self.agent, input, output, cost);
+        self.telemetry.emit_token(
+            model,
+            Arc::clone(&self.id),
+            Arc::clone(&self.agent),
+            input,
+            output,
+            cost,
+        );
     }
 
     fn end(&self) {

@@ -3,7 +3,8 @@
 use crate::context;
 use crate::debug_log::DebugLog;
 use crate::event::{
-    bounded_name, bounded_outcome, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent,
+    bounded_name, bounded_outcome, empty_name, sane_cost, shared_name, CommandEvent, Event,
+    TokenEvent, ToolEvent,
 };
 use crate::record::{Record, RecordContext};
 use crate::session::{millis, LiveSessions, Session};
@@ -133,22 +134,31 @@ impl Telemetry {
             .or_else(|| recorder.sessions.find(session_id));
         match session {
             Some(session) => session.record_tool_call(tool.into(), duration, outcome),
-            None => self.emit_tool(tool.into(), session_id, agent, duration, outcome),
+            None => self.emit_tool(
+                tool.into(),
+                shared_name(session_id),
+                shared_name(agent),
+                duration,
+                outcome,
+            ),
         }
     }
 
+    /// Sends a tool event. The session id and agent come already cut to
+    /// size (see [`shared_name`]), so that a session's are shared, not
+    /// copied, into each of its events.
     pub(crate) fn emit_tool(
         &self,
         tool: Cow<'static, str>,
-        session_id: &str,
-        agent: &str,
+        session_id: Arc<str>,
+        agent: Arc<str>,
         duration: Duration,
         outcome: Outcome,
     ) {
         self.emit(Event::Tool(ToolEvent {
             tool_name: bounded_name(tool),
-            session_id: Arc::from(&*bounded_name(Cow::Owned(session_id.to_owned()))),
-            agent_name: Arc::from(&*bounded_name(Cow::Owned(agent.to_owned()))),
+            session_id,
+            agent_name: agent,
             duration_ms: millis(duration),
             outcome: bounded_outcome(outcome),
         }));
@@ -170,22 +180,31 @@ impl Telemetry {
         let model = model.into();
         match context::current_session().filter(|session| session.telemetry.is_same(recorder)) {
             Some(session) => session.record_token_usage(model, input_tokens, output_tokens, cost),
-            None => self.emit_token(model, "", "", input_tokens, output_tokens, cost),
+            None => self.emit_token(
+                model,
+                empty_name(),
+                empty_name(),
+                input_tokens,
+                output_tokens,
+                cost,
+            ),
         }
     }
 
+    /// Sends a token event; the session id and agent as for
+    /// [`Telemetry::emit_tool`].
     pub(crate) fn emit_token(
         &self,
         model: Cow<'static, str>,
-        session_id: &str,
-        agent: &str,
+        session_id: Arc<str>,
+        agent: Arc<str>,
         input_tokens: u64,
         output_tokens: u64,
         cost: f64,
     ) {
         self.emit(Event::Token(TokenEvent {
-            session_id: Arc::from(session_id),
-            agent_name: Arc::from(agent),
+            session_id,
+            agent_name: agent,
             model_name: bounded_name(model),
             input_tokens,
             output_tokens,

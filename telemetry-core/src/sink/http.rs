@@ -138,7 +138,9 @@ impl Sink for HttpSink {
         if shared.stopped.load(Ordering::Relaxed) {
             return Err(SendError::Stopped);
         }
-        let body = serde_json::to_vec(&Body(records))
+        // Room for a typical record, so that the body is not regrown.
+        let mut body = Vec::with_capacity(1024 * records.len().max(1));
+        serde_json::to_writer(&mut body, &Body(records))
             .map_err(|_| SendError::Transport("the records could not be encoded".into()))?;
         let result = if tokio::runtime::Handle::try_current().is_ok() {
             send_on_background_thread(shared, body)
