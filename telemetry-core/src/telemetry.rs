@@ -2,9 +2,8 @@
 
 use crate::context;
 use crate::debug_log::DebugLog;
-use crate::event::{
-    bounded_name, empty_name, sane_cost, shared_name, CommandEvent, Event, TokenEvent, ToolEvent,
-};
+use crate::event::{bounded_name, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent};
+use crate::event::{empty_name, shared_name};
 use crate::record::{Record, RecordContext};
 use crate::session::{millis, LiveSessions, Session};
 use crate::sink::{SendError, Sink};
