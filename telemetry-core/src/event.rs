@@ -155,6 +155,15 @@ pub(crate) fn bounded_outcome(outcome: Outcome) -> Outcome {
     }
 }
 
+/// A cost as recorded: `NaN`, infinite and negative costs become `0.0`.
+pub(crate) fn sane_cost(cost: f64) -> f64 {
+    if cost.is_finite() && cost > 0.0 {
+        cost
+    } else {
+        0.0
+    }
+}
+
 /// A session id or agent name as an event holds it: cut to
 /// [`MAX_NAME_LEN`] bytes, in one allocation; the empty name (no session)
 /// is one shared value and costs none.
@@ -169,13 +178,4 @@ pub(crate) fn shared_name(name: &str) -> Arc<str> {
 pub(crate) fn empty_name() -> Arc<str> {
     static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
     Arc::clone(EMPTY.get_or_init(|| Arc::from("")))
-}
-
-/// A cost as recorded: `NaN`, infinite and negative costs become `0.0`.
-pub(crate) fn sane_cost(cost: f64) -> f64 {
-    if cost.is_finite() && cost > 0.0 {
-        cost
-    } else {
-        0.0
-    }
 }

@@ -3,8 +3,7 @@
 use crate::context;
 use crate::debug_log::DebugLog;
 use crate::event::{
-    bounded_name, bounded_outcome, empty_name, sane_cost, shared_name, CommandEvent, Event,
-    TokenEvent, ToolEvent,
+    bounded_name, bounded_outcome, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent,
 };
 use crate::record::{Record, RecordContext};
 use crate::session::{millis, LiveSessions, Session};
@@ -136,8 +135,8 @@ impl Telemetry {
             Some(session) => session.record_tool_call(tool.into(), duration, outcome),
             None => self.emit_tool(
                 tool.into(),
-                shared_name(session_id),
-                shared_name(agent),
+                crate::event::shared_name(session_id),
+                crate::event::shared_name(agent),
                 duration,
                 outcome,
             ),
@@ -145,8 +144,8 @@ impl Telemetry {
     }
 
     /// Sends a tool event. The session id and agent come already cut to
-    /// size (see [`shared_name`]), so that a session's are shared, not
-    /// copied, into each of its events.
+    /// size (see [`shared_name`](crate::event::shared_name)), so that a
+    /// session's are shared, not copied, into each of its events.
     pub(crate) fn emit_tool(
         &self,
         tool: Cow<'static, str>,
@@ -182,8 +181,8 @@ impl Telemetry {
             Some(session) => session.record_token_usage(model, input_tokens, output_tokens, cost),
             None => self.emit_token(
                 model,
-                empty_name(),
-                empty_name(),
+                crate::event::empty_name(),
+                crate::event::empty_name(),
                 input_tokens,
                 output_tokens,
                 cost,
