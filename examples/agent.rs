@@ -37,6 +37,7 @@ usage: agent [--debug] <command>
 commands:
   version                          print the version
   run [--model NAME] PROMPT...     run the root agent on PROMPT
+                                   (models: gpt-4o, the default; gpt-4o-mini; claude-sonnet-4)
   fail                             a command that always fails (exit code 1)
 
 options:
@@ -45,8 +46,30 @@ options:
 telemetry: anonymous usage data goes to $TELEMETRY_ENDPOINT when it is set;
   turn it off with TELEMETRY_ENABLED=false or DO_NOT_TRACK=1.";
 
+/// The models `run --model` accepts, with example prices in US dollars per
+/// million input and output tokens. The model's name is recorded with token
+/// usage, so the agent accepts only names it knows: a typo, or any other
+/// text given to `--model`, is refused here and never recorded.
+const MODELS: [Model; 3] = [
+    Model {
+        name: "gpt-4o",
+        input_price: 2.50,
+        output_price: 10.00,
+    },
+    Model {
+        name: "gpt-4o-mini",
+        input_price: 0.15,
+        output_price: 0.60,
+    },
+    Model {
+        name: "claude-sonnet-4",
+        input_price: 3.00,
+        output_price: 15.00,
+    },
+];
+
 /// The model used when `--model` is not given.
-const DEFAULT_MODEL: &str = "gpt-4o";
+const DEFAULT_MODEL: &Model = &MODELS[0];
 
 fn main() -> ExitCode {
     let cli = match Cli::parse(std::env::args_os().skip(1)) {
@@ -75,7 +98,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Run { model, prompt } => {
-            run_agent(&model, &prompt);
+            run_agent(model, &prompt);
             Ok(())
         }
         Command::Fail => fail(),
@@ -100,18 +123,13 @@ fn version() {
 
 /// `agent run [--model NAME] PROMPT...`: one session of the `root` agent.
 #[tracked_command(name = "run")]
-fn run_agent(model: &str, prompt: &str) {
+fn run_agent(model: &'static Model, prompt: &str) {
     let session = telemetry_core::start_session("root");
     let answer = session.scope(|| {
         let steps = plan_steps(prompt);
         // First model call: decide which tools to use.
         let (input, output) = (1200, 150);
-        telemetry_core::record_token_usage(
-            model.to_owned(),
-            input,
-            output,
-            cost(model, input, output),
-        );
+        telemetry_core::record_token_usage(model.name, input, output, model.cost(input, output));
 
         let mut notes = Vec::new();
         match read_workspace_file("README.md") {
@@ -127,14 +145,10 @@ fn run_agent(model: &str, prompt: &str) {
 
         // Second model call: write the answer.
         let (input, output) = (1800, 350);
-        telemetry_core::record_token_usage(
-            model.to_owned(),
-            input,
-            output,
-            cost(model, input, output),
-        );
+        telemetry_core::record_token_usage(model.name, input, output, model.cost(input, output));
         format!(
-            "root ({model}): done in {} steps, using {} note(s). (This example calls no model.)",
+            "root ({}): done in {} steps, using {} note(s). (This example calls no model.)",
+            model.name,
             steps.len(),
             notes.len()
         )
@@ -196,16 +210,35 @@ fn search_web(query: &str) -> io::Result<Vec<String>> {
     ))
 }
 
-/// This call's cost in US dollars, from example per-million-token prices;
-/// an unknown model costs 0.
-fn cost(model: &str, input_tokens: u64, output_tokens: u64) -> f64 {
-    let (input_price, output_price) = match model {
-        "gpt-4o" => (2.50, 10.00),
-        "gpt-4o-mini" => (0.15, 0.60),
-        "claude-sonnet-4" => (3.00, 15.00),
-        _ => (0.0, 0.0),
-    };
-    (input_tokens as f64 * input_price + output_tokens as f64 * output_price) / 1_000_000.0
+/// A model the agent can use, and its example prices.
+struct Model {
+    name: &'static str,
+    /// US dollars per million input tokens.
+    input_price: f64,
+    /// US dollars per million output tokens.
+    output_price: f64,
+}
+
+impl Model {
+    /// The model named `name`, if the agent knows it.
+    fn find(name: &str) -> Result<&'static Model, Usage> {
+        MODELS
+            .iter()
+            .find(|model| model.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = MODELS.iter().map(|model| model.name).collect();
+                Usage::Error(format!(
+                    "unknown model {name:?}; this example knows {}",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// One call's cost in US dollars.
+    fn cost(&self, input_tokens: u64, output_tokens: u64) -> f64 {
+        (input_tokens as f64 * self.input_price + output_tokens as f64 * self.output_price)
+            / 1_000_000.0
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -213,7 +246,10 @@ fn cost(model: &str, input_tokens: u64, output_tokens: u64) -> f64 {
 
 enum Command {
     Version,
-    Run { model: String, prompt: String },
+    Run {
+        model: &'static Model,
+        prompt: String,
+    },
     Fail,
 }
 
@@ -265,7 +301,7 @@ impl Cli {
                 }
             }
             "run" => {
-                let mut model = DEFAULT_MODEL.to_owned();
+                let mut model = DEFAULT_MODEL;
                 let mut prompt = Vec::new();
                 while let Some(arg) = args.next() {
                     if !prompt.is_empty() {
@@ -275,7 +311,7 @@ impl Cli {
                     match arg.as_str() {
                         "--debug" => debug = true,
                         "--model" => match args.next() {
-                            Some(value) if !value.is_empty() => model = value,
+                            Some(value) => model = Model::find(&value)?,
                             _ => return Err(Usage::Error("--model needs a model name".to_owned())),
                         },
                         "--" => {
@@ -283,10 +319,7 @@ impl Cli {
                             break;
                         }
                         _ => match arg.strip_prefix("--model=") {
-                            Some("") => {
-                                return Err(Usage::Error("--model needs a model name".to_owned()))
-                            }
-                            Some(value) => model = value.to_owned(),
+                            Some(value) => model = Model::find(value)?,
                             None if arg.starts_with("--") => {
                                 return Err(Usage::Error(format!("unknown option {arg}")))
                             }

@@ -80,3 +80,20 @@ fn debug_prints_exactly_the_records_sent_and_sends_nothing_extra() {
     assert_eq!(printed, records);
     assert_eq!(collector.requests().len(), records.len());
 }
+
+#[test]
+fn free_text_given_to_model_is_refused_and_never_sent() {
+    // The model's name is recorded with token usage, so the agent accepts
+    // only the names it knows: anything else given to `--model` stays here.
+    let collector = Collector::start().unwrap();
+    let agent = Agent::after_first_run(&collector.url());
+    for args in [
+        &["run", "--model", PROMPT, "hello"][..],
+        &["run", &format!("--model={PROMPT}"), "hello"],
+    ] {
+        let output = agent.run(args);
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        assert!(stderr(&output).contains("unknown model"), "{output:?}");
+    }
+    assert_eq!(collector.connections(), 0);
+}

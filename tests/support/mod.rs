@@ -36,12 +36,13 @@
 //! released its build lock by the time it runs test executables, so the
 //! nested build does not wait on the outer one.
 //!
-//! The nested build passes `--workspace` so that most dependencies get the
-//! same features as under `cargo test --workspace` and are reused. Not all:
-//! Cargo resolves dev-dependency features per command, so the first nested
-//! build after a change compiles the example and a few crates (tokio,
-//! telemetry-core) once more, about 13 s on 2 cores under load; later runs
-//! reuse them and the nested build takes a fraction of a second.
+//! The nested build passes `--workspace` so that its dependencies get the
+//! same features as under `cargo test --workspace`, and the workspace gives
+//! build dependencies debuginfo (`[profile.dev.build-override]` in the root
+//! `Cargo.toml`) so that they get the same profile: the nested build then
+//! reuses everything `cargo test --workspace` built, itself included. Under
+//! a narrower `cargo test`, the first nested build compiles a few crates
+//! once more (features are resolved per command); later runs reuse them.
 //!
 //! # Time limit
 //!
