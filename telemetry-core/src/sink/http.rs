@@ -405,6 +405,9 @@ async fn drain(mut response: reqwest::Response) -> Drained {
 
 /// Names a reqwest failure without the URL or any header.
 fn classify(error: reqwest::Error) -> Failure {
+    // A reqwest error without a deeper cause shows its URL, which may
+    // carry credentials: never let it reach a message.
+    let error = error.without_url();
     if error.is_timeout() {
         return Failure::Final(SendError::Transport("the request timed out".into()));
     }
