@@ -4,6 +4,7 @@
 use crate::{wire, Behaviour, Request, Shared};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,19 +53,27 @@ fn answer(
             false
         }
         Behaviour::Reset => false,
+        Behaviour::StallAfterHead => {
+            let records = wire::check_body(&request.body).ok();
+            store(shared, request, records);
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 64\r\n\r\n";
+            if writer.write_all(head.as_bytes()).is_ok() {
+                let mut sink = [0u8; 1024];
+                while matches!(writer.read(&mut sink), Ok(n) if n > 0) {}
+            }
+            false
+        }
         Behaviour::Garbage => {
             let _ = writer.write_all(b"\x00\x01 this is not HTTP \xff\r\n\r\n");
             let _ = writer.shutdown(Shutdown::Both);
             false
         }
-        Behaviour::Accept => {
-            let checked = wire::check_body(&request.body);
-            let (status, text) = match &checked {
-                Ok(records) => (200, format!("{{\"accepted\":{}}}", records.len())),
-                Err(reason) => (400, reason.clone()),
-            };
-            store(shared, request, checked.ok());
-            respond(writer, status, &text, false).is_ok()
+        Behaviour::Accept => accept(writer, shared, request),
+        Behaviour::HoldIfBodyContains(marker) => {
+            if contains(&request.body, marker.as_bytes()) {
+                shared.hold();
+            }
+            accept(writer, shared, request)
         }
         Behaviour::Status(status) => {
             let records = wire::check_body(&request.body).ok();
@@ -87,18 +96,43 @@ fn answer(
     }
 }
 
+/// Validates the body; 200 and keeps its records, or 400 with a reason.
+fn accept(writer: &mut TcpStream, shared: &Arc<Shared>, request: Request) -> bool {
+    let checked = wire::check_body(&request.body);
+    let (status, text) = match &checked {
+        Ok(records) => (200, format!("{{\"accepted\":{}}}", records.len())),
+        Err(reason) => (400, reason.clone()),
+    };
+    store(shared, request, checked.ok());
+    respond(writer, status, &text, false).is_ok()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
 fn store(shared: &Arc<Shared>, request: Request, records: Option<Vec<serde_json::Value>>) {
     let mut received = shared.received();
     if let Some(records) = records {
+        shared
+            .records_received
+            .fetch_add(records.len(), Ordering::SeqCst);
         if shared.echo {
             let mut stdout = io::stdout().lock();
             for record in &records {
                 let _ = writeln!(stdout, "{record}");
             }
         }
-        received.records.extend(records);
+        if shared.retain {
+            received.records.extend(records);
+        }
     }
-    received.requests.push(request);
+    if shared.retain {
+        received.requests.push(request);
+    }
     shared.arrived.notify_all();
 }
 

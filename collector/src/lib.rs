@@ -44,6 +44,15 @@ pub enum Behaviour {
     /// Answers 200 as if keeping the connection alive, then closes it at
     /// once: the client's pooled connection is stale on its next request.
     CloseAfterAnswer,
+    /// Keeps the records and sends a 200 head that promises a body, then
+    /// nothing more (the connection stays open): an answer that stalls
+    /// half-way.
+    StallAfterHead,
+    /// Holds each request whose body contains this text unanswered until
+    /// [`Collector::release_held`] (or the collector's drop), then accepts
+    /// it; accepts every other request at once. A test uses it to keep one
+    /// request in flight for as long as it needs, with no timing guess.
+    HoldIfBodyContains(String),
 }
 
 /// One request as received.
@@ -73,13 +82,24 @@ struct Received {
     records: Vec<serde_json::Value>,
 }
 
+/// Requests held by [`Behaviour::HoldIfBodyContains`].
+#[derive(Default)]
+struct Gate {
+    held: usize,
+    released: bool,
+}
+
 struct Shared {
     behaviour: Mutex<Behaviour>,
+    gate: Mutex<Gate>,
+    gate_changed: Condvar,
     received: Mutex<Received>,
     arrived: Condvar,
     connections: AtomicUsize,
     stopping: AtomicBool,
     echo: bool,
+    retain: bool,
+    records_received: AtomicUsize,
 }
 
 impl Shared {
@@ -92,6 +112,25 @@ impl Shared {
 
     fn received(&self) -> std::sync::MutexGuard<'_, Received> {
         self.received.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn gate(&self) -> std::sync::MutexGuard<'_, Gate> {
+        self.gate.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks the calling connection until the held requests are released.
+    fn hold(&self) {
+        let mut gate = self.gate();
+        gate.held += 1;
+        self.gate_changed.notify_all();
+        while !gate.released {
+            gate = self
+                .gate_changed
+                .wait(gate)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        gate.held -= 1;
+        self.gate_changed.notify_all();
     }
 }
 
@@ -108,6 +147,7 @@ pub struct CollectorBuilder {
     addr: SocketAddr,
     behaviour: Behaviour,
     echo: bool,
+    retain: bool,
 }
 
 impl CollectorBuilder {
@@ -130,6 +170,15 @@ impl CollectorBuilder {
         self
     }
 
+    /// Whether to keep each request and its records for [`Collector::records`]
+    /// and [`Collector::requests`] (default `true`). With `false` they are
+    /// checked, answered and counted ([`Collector::records_received`]), then
+    /// dropped: for long benchmark runs whose memory must stay flat.
+    pub fn retain(mut self, retain: bool) -> Self {
+        self.retain = retain;
+        self
+    }
+
     /// Binds and starts accepting connections on a background thread.
     pub fn start(self) -> io::Result<Collector> {
         if !self.addr.ip().is_loopback() {
@@ -142,11 +191,15 @@ impl CollectorBuilder {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             behaviour: Mutex::new(self.behaviour),
+            gate: Mutex::new(Gate::default()),
+            gate_changed: Condvar::new(),
             received: Mutex::new(Received::default()),
             arrived: Condvar::new(),
             connections: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             echo: self.echo,
+            retain: self.retain,
+            records_received: AtomicUsize::new(0),
         });
         let for_acceptor = Arc::clone(&shared);
         let acceptor = std::thread::Builder::new()
@@ -167,6 +220,7 @@ impl Collector {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             behaviour: Behaviour::Accept,
             echo: false,
+            retain: true,
         }
     }
 
@@ -209,6 +263,12 @@ impl Collector {
         self.shared.received().requests.clone()
     }
 
+    /// Records received so far in valid bodies, counted also when the
+    /// collector does not [`retain`](CollectorBuilder::retain) them.
+    pub fn records_received(&self) -> usize {
+        self.shared.records_received.load(Ordering::SeqCst)
+    }
+
     /// TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
@@ -233,10 +293,42 @@ impl Collector {
         }
         received.records.clone()
     }
+
+    /// Requests currently held by [`Behaviour::HoldIfBodyContains`].
+    pub fn held(&self) -> usize {
+        self.shared.gate().held
+    }
+
+    /// Waits until at least `count` requests are held or `timeout` has
+    /// passed; returns how many are held by then.
+    pub fn wait_for_held(&self, count: usize, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        let mut gate = self.shared.gate();
+        while gate.held < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            gate = self
+                .shared
+                .gate_changed
+                .wait_timeout(gate, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        gate.held
+    }
+
+    /// Lets every held request, and any later one that matches, through.
+    pub fn release_held(&self) {
+        self.shared.gate().released = true;
+        self.shared.gate_changed.notify_all();
+    }
 }
 
 impl Drop for Collector {
     fn drop(&mut self) {
+        self.release_held();
         self.shared.stopping.store(true, Ordering::SeqCst);
         // Wake the blocking accept so that the thread sees the flag.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
@@ -257,5 +349,50 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         let _ = std::thread::Builder::new()
             .name("collector-conn".into())
             .spawn(move || http::serve_connection(stream, &shared));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn post(addr: SocketAddr, body: &str) -> std::thread::JoinHandle<String> {
+        let request = format!(
+            "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        std::thread::spawn(move || {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            // The collector serves keep-alive: end the request stream.
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer
+        })
+    }
+
+    #[test]
+    fn held_requests_wait_for_release_and_others_pass() {
+        let marker = "slow-marker";
+        let collector =
+            Collector::start_with(Behaviour::HoldIfBodyContains(marker.into())).unwrap();
+        let record = |tool: &str| {
+            format!(
+                r#"{{"records":[{{"event":"tool","event_timestamp":1,"source":"t","properties":{{"tool_name":"{tool}"}}}}]}}"#
+            )
+        };
+        let slow = post(collector.addr(), &record(marker));
+        assert_eq!(collector.wait_for_held(1, Duration::from_secs(10)), 1);
+        let fast = post(collector.addr(), &record("fast")).join().unwrap();
+        assert!(fast.starts_with("HTTP/1.1 200"), "{fast}");
+        assert!(!slow.is_finished());
+        assert_eq!(collector.records().len(), 1);
+        collector.release_held();
+        let slow = slow.join().unwrap();
+        assert!(slow.starts_with("HTTP/1.1 200"), "{slow}");
+        assert_eq!(collector.records().len(), 2);
+        assert_eq!(collector.held(), 0);
     }
 }

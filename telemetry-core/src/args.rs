@@ -12,7 +12,10 @@ pub const MAX_FLAG_LEN: usize = 64;
 /// A flag name is a leading `-` or `--` followed by ASCII letters, digits,
 /// `-` or `_`. Anything else (`-` alone, `-5`, `--a/b`, a prompt that starts
 /// with a dash and has spaces) is not a flag name and is dropped, so no value
-/// can slip through this filter dressed as a flag.
+/// can slip through this filter dressed as a flag. A single dash names one
+/// letter: what follows it may be an attached value (`-pPASSWORD`, `-j8`),
+/// so `-pPASSWORD` becomes `-p` (and bundled flags such as `-abc` become
+/// `-a`).
 pub fn flag_names<I, S>(args: I) -> Vec<String>
 where
     I: IntoIterator<Item = S>,
@@ -44,7 +47,15 @@ fn flag_name(arg: &str) -> Option<&str> {
         && body
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-    (valid && name.len() <= MAX_FLAG_LEN).then_some(name)
+    if !valid || name.len() > MAX_FLAG_LEN {
+        return None;
+    }
+    if name.starts_with("--") {
+        Some(name)
+    } else {
+        // `-` and one ASCII letter: two bytes.
+        name.get(..2)
+    }
 }
 
 #[cfg(test)]
@@ -69,6 +80,12 @@ mod tests {
         assert!(flag_names(args).is_empty());
         let args = ["--a/b", "-x y", "--=value", "--ünïcode", "---triple"];
         assert!(flag_names(args).is_empty(), "{:?}", flag_names(args));
+    }
+
+    #[test]
+    fn a_value_attached_to_a_short_flag_is_dropped() {
+        let args = ["-pHunter2", "-j8", "-abc", "-o=out.txt", "-v"];
+        assert_eq!(flag_names(args), ["-p", "-j", "-a", "-o", "-v"]);
     }
 
     #[test]

@@ -30,7 +30,7 @@ type EnvLookup = Box<dyn Fn(&str) -> Option<OsString>>;
 /// | `DO_NOT_TRACK` | `1`/`true`/`yes`/`on` (or any unrecognised value) → off |
 /// | `TELEMETRY_ENABLED` | `false`/`0`/`no`/`off` → off; `true`/`1`/`yes`/`on`, empty or unset → on; anything else → off, with a warning |
 /// | `TELEMETRY_ENDPOINT` | replaces the endpoint given to [`endpoint`](Self::endpoint) |
-/// | `TELEMETRY_TAGS` | `k=v,k2=v2`: extra properties on every record |
+/// | `TELEMETRY_TAGS` | `k=v,k2=v2`: extra properties on every record, within the caps of [`tags`](crate::tags) (32 tags; longer input, keys and values are cut) |
 /// | `TELEMETRY_HIDE_BANNER` | a true value hides the first-run notice (and so its hold) |
 /// | `XDG_CONFIG_HOME`, `HOME` | the default config dir |
 /// | `LC_ALL`, `LC_MESSAGES`, `LANG` | `os_language` (language and region only) |

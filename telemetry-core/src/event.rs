@@ -5,7 +5,7 @@
 
 use crate::Outcome;
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Longest name (action, tool, model, agent) kept, in bytes; longer names are
 /// cut at a character boundary so that every record stays small.
@@ -147,6 +147,14 @@ pub(crate) fn bounded_name(name: Cow<'static, str>) -> Cow<'static, str> {
     Cow::Owned(crate::tags::truncate_at_char_boundary(&name, MAX_NAME_LEN).to_owned())
 }
 
+/// An outcome as recorded: a failure's kind is cut like a name.
+pub(crate) fn bounded_outcome(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Failure(kind) => Outcome::Failure(bounded_name(kind)),
+        other => other,
+    }
+}
+
 /// A cost as recorded: `NaN`, infinite and negative costs become `0.0`.
 pub(crate) fn sane_cost(cost: f64) -> f64 {
     if cost.is_finite() && cost > 0.0 {
@@ -154,4 +162,20 @@ pub(crate) fn sane_cost(cost: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// A session id or agent name as an event holds it: cut to
+/// [`MAX_NAME_LEN`] bytes, in one allocation; the empty name (no session)
+/// is one shared value and costs none.
+pub(crate) fn shared_name(name: &str) -> Arc<str> {
+    if name.is_empty() {
+        return empty_name();
+    }
+    Arc::from(crate::tags::truncate_at_char_boundary(name, MAX_NAME_LEN))
+}
+
+/// The empty session id and agent name of an event outside any session.
+pub(crate) fn empty_name() -> Arc<str> {
+    static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(|| Arc::from("")))
 }

@@ -127,6 +127,9 @@
 //! - A tracked command's `args` are the flag names of the process's own
 //!   command line (`std::env::args`, filtered like
 //!   [`Telemetry::track_command`]); the macros never read a parameter.
+//!   A single-dash flag keeps its one letter only: `-pPASSWORD` is sent as
+//!   `-p`, since what follows may be an attached value (see
+//!   [`args::flag_names`]).
 //! - `DO_NOT_TRACK` with a value that is neither true nor false (or not
 //!   UTF-8) is read as a wish not to be tracked.
 //! - `TELEMETRY_HIDE_BANNER=1` hides the notice, so there is nothing for the
@@ -136,10 +139,12 @@
 //!   leaves a machine whose user may not have seen the notice.
 //! - Delivery stops after a transport failure for the client whose sink
 //!   failed, for the rest of the process.
-//! - Names (command, tool, model, agent) are cut to
+//! - Names (command, tool, model, agent) and error kinds are cut to
 //!   [`MAX_NAME_LEN`] bytes; tags to [`tags::MAX_TAGS`] entries; flag lists to
-//!   [`args::MAX_FLAGS`]; a `NaN`, infinite or negative cost is sent as `0`.
-//!   Every record therefore stays within about 8 KiB.
+//!   [`args::MAX_FLAGS`]; a `NaN`, infinite or negative cost is sent as `0`;
+//!   token totals saturate at `u64::MAX`. Every record therefore stays within
+//!   [`MAX_RECORD_LEN`] (80 KiB) whatever the input; a typical record is
+//!   under 1 KiB.
 
 #![warn(missing_docs)]
 
@@ -170,7 +175,7 @@ pub use event::{
 };
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use outcome::Outcome;
-pub use record::Record;
+pub use record::{Record, MAX_RECORD_LEN};
 pub use session::Session;
 pub use sink::{HttpSink, InvalidSetting, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 pub use telemetry::Telemetry;

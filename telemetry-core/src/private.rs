@@ -16,6 +16,7 @@
 //! If the body panics, or its future is dropped before completing, `call` is
 //! dropped unfinished and its `Drop` records `panic` or `cancelled`.
 
+use crate::event::empty_name;
 use crate::session::SessionState;
 use crate::{context, Outcome, Telemetry};
 use std::borrow::Cow;
@@ -45,6 +46,11 @@ enum CallKind {
 }
 
 /// Starts timing a command, when there is an enabled current client.
+///
+/// `#[cold]`, like [`start_tool`]: the caller's code for "telemetry off" is
+/// then the straight path (a load, a branch, the body) and the frame for a
+/// tracked call is set up only on the branch that calls this.
+#[cold]
 #[must_use]
 pub fn start_command(name: &'static str) -> Option<TrackedCall> {
     start(name, CallKind::Command)
@@ -52,6 +58,7 @@ pub fn start_command(name: &'static str) -> Option<TrackedCall> {
 
 /// Starts timing a tool call, when there is an enabled current client; the
 /// call belongs to the current session of that client, if any.
+#[cold]
 #[must_use]
 pub fn start_tool(name: &'static str) -> Option<TrackedCall> {
     let telemetry = context::current().filter(Telemetry::is_enabled)?;
@@ -95,7 +102,10 @@ impl TrackedCall {
                     .emit_command(name, process_flags().to_vec(), duration, outcome);
             }
             CallKind::Tool(Some(session)) => session.record_tool_call(name, duration, outcome),
-            CallKind::Tool(None) => self.telemetry.emit_tool(name, "", "", duration, outcome),
+            CallKind::Tool(None) => {
+                self.telemetry
+                    .emit_tool(name, empty_name(), empty_name(), duration, outcome);
+            }
         }
     }
 }

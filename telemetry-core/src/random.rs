@@ -21,15 +21,34 @@ pub(crate) fn uuid_v4() -> u128 {
 
 /// Writes a UUID in its canonical 36-character lowercase form.
 pub(crate) fn format_uuid(id: u128) -> String {
-    let hex = format!("{id:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    UuidText::new(id).as_str().to_owned()
+}
+
+/// A UUID's canonical 36-character lowercase form, on the stack: what a
+/// record serialises for its `event_id`, with no allocation and no
+/// formatting machinery.
+pub(crate) struct UuidText([u8; 36]);
+
+impl UuidText {
+    pub(crate) fn new(id: u128) -> UuidText {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [b'-'; 36];
+        let mut at = 0;
+        for (index, byte) in id.to_be_bytes().into_iter().enumerate() {
+            if matches!(index, 4 | 6 | 8 | 10) {
+                at += 1;
+            }
+            text[at] = HEX[usize::from(byte >> 4)];
+            text[at + 1] = HEX[usize::from(byte & 0xF)];
+            at += 2;
+        }
+        UuidText(text)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII hex digits and dashes were written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// Parses the canonical 36-character form (either case); `None` otherwise.
@@ -98,6 +117,17 @@ mod tests {
         );
         assert_eq!(parse_uuid(&text), Some(id));
         assert_eq!(parse_uuid(&text.to_uppercase()), Some(id));
+    }
+
+    #[test]
+    fn uuids_are_written_in_the_canonical_form() {
+        let id = 0x0123_4567_89ab_4def_8123_4567_89ab_cdef_u128;
+        assert_eq!(format_uuid(id), "01234567-89ab-4def-8123-456789abcdef");
+        assert_eq!(format_uuid(0), "00000000-0000-0000-0000-000000000000");
+        assert_eq!(
+            format_uuid(u128::MAX),
+            "ffffffff-ffff-ffff-ffff-ffffffffffff"
+        );
     }
 
     #[test]

@@ -35,6 +35,22 @@ pub(crate) struct CommonFields {
     pub(crate) ci: bool,
 }
 
+/// The most bytes one record takes on the wire (its JSON, without the
+/// `{"records":[...]}` around it), whatever the input.
+///
+/// Every field is capped: names and error kinds at
+/// [`MAX_NAME_LEN`](crate::MAX_NAME_LEN) bytes, tags at
+/// [`MAX_TAGS`](crate::tags::MAX_TAGS) entries of
+/// [`MAX_TAG_KEY_LEN`](crate::tags::MAX_TAG_KEY_LEN) +
+/// [`MAX_TAG_VALUE_LEN`](crate::tags::MAX_TAG_VALUE_LEN) bytes, flags at
+/// [`MAX_FLAGS`](crate::args::MAX_FLAGS), a session's error kinds at
+/// [`MAX_SESSION_ERROR_KINDS`](crate::MAX_SESSION_ERROR_KINDS), the version
+/// at 64 bytes. JSON writes a control character as six bytes (`\u0001`), so
+/// the worst case, a session end whose every capped field and tag is made
+/// of control characters, comes to about 74 KiB; a typical record is under
+/// 1 KiB.
+pub const MAX_RECORD_LEN: usize = 80 * 1024;
+
 const COMMON_KEYS: [&str; 7] = [
     "user_uuid",
     "version",
@@ -143,7 +159,7 @@ impl Serialize for Properties<'_> {
         map.serialize_entry("os_language", &common.os_language)?;
         map.serialize_entry("arch", common.arch)?;
         map.serialize_entry("ci", &common.ci)?;
-        map.serialize_entry("event_id", &random::format_uuid(record.event_id))?;
+        map.serialize_entry("event_id", random::UuidText::new(record.event_id).as_str())?;
         map.end()
     }
 }

@@ -49,9 +49,12 @@ struct Totals {
 impl Totals {
     fn add_error(&mut self, kind: &str) {
         self.error_count = self.error_count.saturating_add(1);
+        // Compared as listed (cut to a name's length), so that a long kind
+        // seen twice is listed once.
+        let kind = crate::tags::truncate_at_char_boundary(kind, crate::MAX_NAME_LEN);
         let known = self.errors.iter().any(|seen| seen == kind);
         if !known && self.errors.len() < MAX_SESSION_ERROR_KINDS {
-            self.errors.push(bounded_name(Cow::Owned(kind.to_owned())));
+            self.errors.push(Cow::Owned(kind.to_owned()));
         }
     }
 }
@@ -177,8 +180,13 @@ impl SessionState {
         outcome: Outcome,
     ) {
         self.count_tool_call(&outcome);
-        self.telemetry
-            .emit_tool(tool, &self.id, &self.agent, duration, outcome);
+        self.telemetry.emit_tool(
+            tool,
+            Arc::clone(&self.id),
+            Arc::clone(&self.agent),
+            duration,
+            outcome,
+        );
     }
 
     pub(crate) fn count_tool_call(&self, outcome: &Outcome) {
@@ -202,8 +210,14 @@ impl SessionState {
             totals.output_tokens = totals.output_tokens.saturating_add(output);
             totals.cost += sane_cost(cost);
         }
-        self.telemetry
-            .emit_token(model, &self.id, &self.agent, input, output, cost);
+        self.telemetry.emit_token(
+            model,
+            Arc::clone(&self.id),
+            Arc::clone(&self.agent),
+            input,
+            output,
+            cost,
+        );
     }
 
     fn end(&self) {
@@ -275,4 +289,31 @@ impl LiveSessions {
 /// Whole milliseconds, saturating.
 pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Event, MemorySink, Outcome, Telemetry, MAX_NAME_LEN};
+    use std::time::Duration;
+
+    #[test]
+    fn a_long_error_kind_seen_twice_is_listed_once() {
+        let sink = MemorySink::new();
+        let telemetry = Telemetry::builder("session-test", "1")
+            .sink(sink.clone())
+            .notice(false)
+            .env(|_| None)
+            .build();
+        let long = "k".repeat(MAX_NAME_LEN + 10);
+        let session = telemetry.start_session("a");
+        session.record_error(&long);
+        session.record_tool_call("t", Duration::ZERO, Outcome::failure(long.clone()));
+        session.end();
+        let events = sink.events();
+        let Some(Event::SessionEnd(end)) = events.last().map(|r| r.event()) else {
+            panic!("no session end");
+        };
+        assert_eq!(end.error_count, 2);
+        assert_eq!(end.errors, [&long[..MAX_NAME_LEN]]);
+    }
 }

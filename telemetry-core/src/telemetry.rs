@@ -2,7 +2,9 @@
 
 use crate::context;
 use crate::debug_log::DebugLog;
-use crate::event::{bounded_name, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent};
+use crate::event::{
+    bounded_name, bounded_outcome, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent,
+};
 use crate::record::{Record, RecordContext};
 use crate::session::{millis, LiveSessions, Session};
 use crate::sink::{SendError, Sink};
@@ -107,7 +109,7 @@ impl Telemetry {
             action: bounded_name(action),
             args,
             duration_ms: millis(duration),
-            outcome,
+            outcome: bounded_outcome(outcome),
         }));
     }
 
@@ -131,24 +133,33 @@ impl Telemetry {
             .or_else(|| recorder.sessions.find(session_id));
         match session {
             Some(session) => session.record_tool_call(tool.into(), duration, outcome),
-            None => self.emit_tool(tool.into(), session_id, agent, duration, outcome),
+            None => self.emit_tool(
+                tool.into(),
+                crate::event::shared_name(session_id),
+                crate::event::shared_name(agent),
+                duration,
+                outcome,
+            ),
         }
     }
 
+    /// Sends a tool event. The session id and agent come already cut to
+    /// size (see [`shared_name`](crate::event::shared_name)), so that a
+    /// session's are shared, not copied, into each of its events.
     pub(crate) fn emit_tool(
         &self,
         tool: Cow<'static, str>,
-        session_id: &str,
-        agent: &str,
+        session_id: Arc<str>,
+        agent: Arc<str>,
         duration: Duration,
         outcome: Outcome,
     ) {
         self.emit(Event::Tool(ToolEvent {
             tool_name: bounded_name(tool),
-            session_id: Arc::from(&*bounded_name(Cow::Owned(session_id.to_owned()))),
-            agent_name: Arc::from(&*bounded_name(Cow::Owned(agent.to_owned()))),
+            session_id,
+            agent_name: agent,
             duration_ms: millis(duration),
-            outcome,
+            outcome: bounded_outcome(outcome),
         }));
     }
 
@@ -168,22 +179,31 @@ impl Telemetry {
         let model = model.into();
         match context::current_session().filter(|session| session.telemetry.is_same(recorder)) {
             Some(session) => session.record_token_usage(model, input_tokens, output_tokens, cost),
-            None => self.emit_token(model, "", "", input_tokens, output_tokens, cost),
+            None => self.emit_token(
+                model,
+                crate::event::empty_name(),
+                crate::event::empty_name(),
+                input_tokens,
+                output_tokens,
+                cost,
+            ),
         }
     }
 
+    /// Sends a token event; the session id and agent as for
+    /// [`Telemetry::emit_tool`].
     pub(crate) fn emit_token(
         &self,
         model: Cow<'static, str>,
-        session_id: &str,
-        agent: &str,
+        session_id: Arc<str>,
+        agent: Arc<str>,
         input_tokens: u64,
         output_tokens: u64,
         cost: f64,
     ) {
         self.emit(Event::Token(TokenEvent {
-            session_id: Arc::from(session_id),
-            agent_name: Arc::from(agent),
+            session_id,
+            agent_name: agent,
             model_name: bounded_name(model),
             input_tokens,
             output_tokens,
@@ -265,5 +285,32 @@ impl std::fmt::Debug for Telemetry {
         f.debug_struct("Telemetry")
             .field("enabled", &self.is_enabled())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{MemorySink, Outcome, Telemetry, MAX_NAME_LEN};
+    use std::time::Duration;
+
+    #[test]
+    fn a_huge_error_kind_is_cut_like_a_name() {
+        let sink = MemorySink::new();
+        let telemetry = Telemetry::builder("kind-test", "1")
+            .sink(sink.clone())
+            .notice(false)
+            .env(|_| None)
+            .build();
+        let huge = "é".repeat(1 << 19);
+        let failure = || Outcome::failure(huge.clone());
+        telemetry.record_tool_call("t", "", "", Duration::ZERO, failure());
+        telemetry.record_command("c", Vec::<String>::new(), Duration::ZERO, failure());
+        for record in sink.events() {
+            let json = record.to_json();
+            assert!(json.len() < 2 * MAX_NAME_LEN + 1024, "{} bytes", json.len());
+            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+            let kind = value["properties"]["error"].as_str().unwrap();
+            assert_eq!(kind, &huge[..MAX_NAME_LEN]);
+        }
     }
 }

@@ -158,6 +158,20 @@ pub fn run_agent(args: &[&str], env: &[(&str, &str)]) -> Output {
     run_with_limit(command)
 }
 
+/// [`run_agent`], with `cwd` as the agent's current directory.
+pub fn run_agent_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(agent_binary());
+    command
+        .current_dir(cwd)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    run_with_limit(command)
+}
+
 fn run_with_limit(mut command: Command) -> Output {
     let mut child = command.spawn().expect("the agent starts");
     let mut stdout = child.stdout.take().expect("piped stdout");

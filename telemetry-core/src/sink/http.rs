@@ -24,7 +24,8 @@
 //! A non-2xx answer is reported as [`SendError::Rejected`] and delivery goes
 //! on. A transport failure (refused, timed out, DNS, broken connection) stops
 //! delivery for the rest of the process: an offline machine pays at most one
-//! timeout. A request that failed mid-way on a reused connection (the server
+//! timeout. So does an answer whose body stalls until the timeout, even
+//! after a 2xx head: otherwise every later event would pay the timeout too. A request that failed mid-way on a reused connection (the server
 //! closed it while idle) is retried once on a fresh one, within the same time
 //! budget, so that a stale pooled connection never loses an event.
 //!
@@ -137,7 +138,9 @@ impl Sink for HttpSink {
         if shared.stopped.load(Ordering::Relaxed) {
             return Err(SendError::Stopped);
         }
-        let body = serde_json::to_vec(&Body(records))
+        // Room for a typical record, so that the body is not regrown.
+        let mut body = Vec::with_capacity(1024 * records.len().max(1));
+        serde_json::to_writer(&mut body, &Body(records))
             .map_err(|_| SendError::Transport("the records could not be encoded".into()))?;
         let result = if tokio::runtime::Handle::try_current().is_ok() {
             send_on_background_thread(shared, body)
@@ -169,7 +172,7 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, InvalidSetting> {
             "the endpoint's scheme is not http or https".into(),
         ));
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(InvalidSetting("the endpoint has no host".into()));
     }
     Ok(url)
@@ -300,7 +303,12 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Vec<u8>) -> Result<(), 
     // The request is bounded by the timeout; the margin only guards against
     // a background thread that has died.
     answered
-        .recv_timeout(shared.timeout.saturating_mul(2) + Duration::from_secs(1))
+        .recv_timeout(
+            shared
+                .timeout
+                .saturating_mul(2)
+                .saturating_add(Duration::from_secs(1)),
+        )
         .unwrap_or_else(|_| {
             Err(SendError::Transport(
                 "the delivery thread did not answer".into(),
@@ -311,10 +319,13 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Vec<u8>) -> Result<(), 
 /// Posts the body; retries once, within the same deadline, after a failure
 /// that may come from a stale pooled connection.
 async fn deliver(client: Client, shared: Arc<Shared>, body: Vec<u8>) -> Result<(), SendError> {
-    let deadline = Instant::now() + shared.timeout;
+    // `None`: a timeout too long to be a point in time (`Duration::MAX`).
+    let deadline = Instant::now().checked_add(shared.timeout);
     match post(&client, &shared, body.clone(), shared.timeout).await {
         Err(Failure::Retryable(first)) => {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.map_or(shared.timeout, |deadline| {
+                deadline.saturating_duration_since(Instant::now())
+            });
             if left.is_zero() {
                 return Err(SendError::Transport(first));
             }
@@ -355,7 +366,12 @@ async fn post(
         .await
         .map_err(classify)?;
     let status = response.status();
-    drain(response).await;
+    if drain(response).await == Drained::TimedOut {
+        // The answer stalled half-way: as costly as no answer at all.
+        return Err(Failure::Final(SendError::Transport(
+            "the answer stalled, and the request timed out".into(),
+        )));
+    }
     if status.is_success() {
         Ok(())
     } else {
@@ -363,13 +379,26 @@ async fn post(
     }
 }
 
+#[derive(PartialEq)]
+enum Drained {
+    Done,
+    TimedOut,
+}
+
 /// Reads a bounded part of the body so that the connection can be reused.
-async fn drain(mut response: reqwest::Response) {
+async fn drain(mut response: reqwest::Response) -> Drained {
     let mut read = 0;
-    while let Ok(Some(chunk)) = response.chunk().await {
-        read += chunk.len();
-        if read > MAX_RESPONSE_BYTES {
-            break;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                read += chunk.len();
+                if read > MAX_RESPONSE_BYTES {
+                    return Drained::Done;
+                }
+            }
+            Ok(None) => return Drained::Done,
+            Err(error) if error.is_timeout() => return Drained::TimedOut,
+            Err(_) => return Drained::Done,
         }
     }
 }
