@@ -225,3 +225,16 @@ pub fn record_token_usage(
 pub fn start_session(agent: impl Into<Cow<'static, str>>) -> Session {
     current().unwrap_or_default().start_session(agent)
 }
+
+/// For unit tests: an enabled client recording into a fresh [`MemorySink`],
+/// with no notice and an empty environment.
+#[cfg(test)]
+pub(crate) fn memory_client(app: &str) -> (Telemetry, MemorySink) {
+    let sink = MemorySink::new();
+    let telemetry = Telemetry::builder(app, "1")
+        .sink(sink.clone())
+        .notice(false)
+        .env(|_| None)
+        .build();
+    (telemetry, sink)
+}

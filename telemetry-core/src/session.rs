@@ -293,17 +293,12 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Event, MemorySink, Outcome, Telemetry, MAX_NAME_LEN};
+    use crate::{Event, Outcome, MAX_NAME_LEN};
     use std::time::Duration;
 
     #[test]
     fn a_long_error_kind_seen_twice_is_listed_once() {
-        let sink = MemorySink::new();
-        let telemetry = Telemetry::builder("session-test", "1")
-            .sink(sink.clone())
-            .notice(false)
-            .env(|_| None)
-            .build();
+        let (telemetry, sink) = crate::memory_client("session-test");
         let long = "k".repeat(MAX_NAME_LEN + 10);
         let session = telemetry.start_session("a");
         session.record_error(&long);

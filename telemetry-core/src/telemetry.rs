@@ -290,17 +290,12 @@ impl std::fmt::Debug for Telemetry {
 
 #[cfg(test)]
 mod tests {
-    use crate::{MemorySink, Outcome, Telemetry, MAX_NAME_LEN};
+    use crate::{Outcome, MAX_NAME_LEN};
     use std::time::Duration;
 
     #[test]
     fn a_huge_error_kind_is_cut_like_a_name() {
-        let sink = MemorySink::new();
-        let telemetry = Telemetry::builder("kind-test", "1")
-            .sink(sink.clone())
-            .notice(false)
-            .env(|_| None)
-            .build();
+        let (telemetry, sink) = crate::memory_client("kind-test");
         let huge = "é".repeat(1 << 19);
         let failure = || Outcome::failure(huge.clone());
         telemetry.record_tool_call("t", "", "", Duration::ZERO, failure());
