@@ -25,8 +25,9 @@
 //! on. A transport failure (refused, timed out, DNS, broken connection) stops
 //! delivery for the rest of the process: an offline machine pays at most one
 //! timeout. So does an answer whose body stalls until the timeout, even
-//! after a 2xx head: otherwise every later event would pay the timeout too. A request that failed mid-way on a reused connection (the server
-//! closed it while idle) is retried once on a fresh one, within the same time
+//! after a 2xx head: otherwise every later event would pay the timeout too.
+//! A request that failed mid-way on a reused connection (the server closed
+//! it while idle) is retried once on a fresh one, within the same time
 //! budget, so that a stale pooled connection never loses an event.
 //!
 //! Proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) are honoured, except for a
@@ -35,6 +36,7 @@
 
 use super::{SendError, Sink};
 use crate::record::{Body, Record};
+use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
 use reqwest::{Client, Url};
 use std::cell::RefCell;
@@ -143,9 +145,9 @@ impl Sink for HttpSink {
         serde_json::to_writer(&mut body, &Body(records))
             .map_err(|_| SendError::Transport("the records could not be encoded".into()))?;
         let result = if tokio::runtime::Handle::try_current().is_ok() {
-            send_on_background_thread(shared, body)
+            send_on_background_thread(shared, Bytes::from(body))
         } else {
-            send_on_this_thread(shared, body)
+            send_on_this_thread(shared, Bytes::from(body))
         };
         if let Err(SendError::Transport(_)) = result {
             // Only the first failing thread reports the failure.
@@ -234,7 +236,7 @@ thread_local! {
     static LOCAL: RefCell<Option<LocalDriver>> = const { RefCell::new(None) };
 }
 
-fn send_on_this_thread(shared: &Arc<Shared>, body: Vec<u8>) -> Result<(), SendError> {
+fn send_on_this_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), SendError> {
     let attempt = LOCAL.try_with(|local| {
         let mut local = local.try_borrow_mut().ok()?;
         if local.is_none() {
@@ -287,7 +289,7 @@ fn background() -> Option<&'static Background> {
         .as_ref()
 }
 
-fn send_on_background_thread(shared: &Arc<Shared>, body: Vec<u8>) -> Result<(), SendError> {
+fn send_on_background_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), SendError> {
     let unavailable = || SendError::Transport("the delivery thread could not be started".into());
     let background = background().ok_or_else(unavailable)?;
     let client = background
@@ -318,7 +320,7 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Vec<u8>) -> Result<(), 
 
 /// Posts the body; retries once, within the same deadline, after a failure
 /// that may come from a stale pooled connection.
-async fn deliver(client: Client, shared: Arc<Shared>, body: Vec<u8>) -> Result<(), SendError> {
+async fn deliver(client: Client, shared: Arc<Shared>, body: Bytes) -> Result<(), SendError> {
     // `None`: a timeout too long to be a point in time (`Duration::MAX`).
     let deadline = Instant::now().checked_add(shared.timeout);
     match post(&client, &shared, body.clone(), shared.timeout).await {
@@ -354,7 +356,7 @@ impl Failure {
 async fn post(
     client: &Client,
     shared: &Shared,
-    body: Vec<u8>,
+    body: Bytes,
     timeout: Duration,
 ) -> Result<(), Failure> {
     let response = client
