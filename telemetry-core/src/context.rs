@@ -61,17 +61,6 @@ pub(crate) fn current_session() -> Option<Arc<SessionState>> {
         .flatten()
 }
 
-/// The innermost current session with this id.
-pub(crate) fn find_session(id: &str) -> Option<Arc<SessionState>> {
-    SESSIONS
-        .try_with(|sessions| {
-            let sessions = sessions.try_borrow().ok()?;
-            sessions.iter().rev().find(|s| &*s.id == id).cloned()
-        })
-        .ok()
-        .flatten()
-}
-
 /// Pops what [`enter`] pushed, also when unwinding.
 pub(crate) struct Entered {
     client: bool,

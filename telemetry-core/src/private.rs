@@ -62,12 +62,7 @@ pub fn start_command(name: &'static str) -> Option<TrackedCall> {
 #[must_use]
 pub fn start_tool(name: &'static str) -> Option<TrackedCall> {
     let telemetry = context::current().filter(Telemetry::is_enabled)?;
-    let session = context::current_session().filter(|session| {
-        session
-            .telemetry
-            .recorder_ptr()
-            .is_some_and(|ptr| telemetry.recorder_ptr() == Some(ptr))
-    });
+    let session = telemetry.current_session();
     Some(TrackedCall::new(telemetry, name, CallKind::Tool(session)))
 }
 

@@ -6,7 +6,7 @@ use crate::event::{
     bounded_name, bounded_outcome, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent,
 };
 use crate::record::{Record, RecordContext};
-use crate::session::{millis, LiveSessions, Session};
+use crate::session::{millis, LiveSessions, Session, SessionState};
 use crate::sink::{SendError, Sink};
 use crate::{args, Outcome, TelemetryBuilder};
 use std::borrow::Cow;
@@ -128,10 +128,7 @@ impl Telemetry {
         let Some(recorder) = &self.recorder else {
             return;
         };
-        let session = context::find_session(session_id)
-            .filter(|session| session.telemetry.is_same(recorder))
-            .or_else(|| recorder.sessions.find(session_id));
-        match session {
+        match recorder.sessions.find(session_id) {
             Some(session) => session.record_tool_call(tool.into(), duration, outcome),
             None => self.emit_tool(
                 tool.into(),
@@ -173,11 +170,11 @@ impl Telemetry {
         output_tokens: u64,
         cost: f64,
     ) {
-        let Some(recorder) = &self.recorder else {
+        if self.recorder.is_none() {
             return;
-        };
+        }
         let model = model.into();
-        match context::current_session().filter(|session| session.telemetry.is_same(recorder)) {
+        match self.current_session() {
             Some(session) => session.record_token_usage(model, input_tokens, output_tokens, cost),
             None => self.emit_token(
                 model,
@@ -223,16 +220,17 @@ impl Telemetry {
         self.recorder.as_ref().map(|recorder| &recorder.sessions)
     }
 
-    /// Identifies the shared recorder, to tell whether two handles are
-    /// clones of one client.
-    pub(crate) fn recorder_ptr(&self) -> Option<*const Recorder> {
-        self.recorder.as_ref().map(Arc::as_ptr)
-    }
-
-    pub(crate) fn is_same(&self, recorder: &Arc<Recorder>) -> bool {
-        self.recorder
-            .as_ref()
-            .is_some_and(|mine| Arc::ptr_eq(mine, recorder))
+    /// The innermost current session on this thread, when it belongs to
+    /// this client (a session of another client is not this one's to count).
+    pub(crate) fn current_session(&self) -> Option<Arc<SessionState>> {
+        let mine = self.recorder.as_ref()?;
+        context::current_session().filter(|session| {
+            session
+                .telemetry
+                .recorder
+                .as_ref()
+                .is_some_and(|theirs| Arc::ptr_eq(mine, theirs))
+        })
     }
 
     /// Builds the record, logs it in debug mode, and sends it inline.
