@@ -37,40 +37,58 @@ fn assert_ids_distinct(records: &[Value]) {
 const THREADS: usize = 8;
 const CALLS_PER_THREAD: usize = 5_000;
 
-#[test]
-fn eight_threads_by_5000_tool_calls_arrive_exactly_once_and_in_order() {
-    let collector = Collector::start().unwrap();
-    let telemetry = client(&collector);
-    let started = Instant::now();
+/// Runs `calls` on each of [`THREADS`] threads, each inside its own session
+/// (agent `agent-<thread>`), and returns the session ids in thread order.
+fn run_on_threads_in_sessions(
+    telemetry: &Telemetry,
+    calls: fn(&telemetry_core::Session),
+) -> Vec<String> {
     let threads: Vec<_> = (0..THREADS)
         .map(|thread| {
             let telemetry = telemetry.clone();
             std::thread::spawn(move || {
                 let session = telemetry.start_session(format!("agent-{thread}"));
-                for call in 0..CALLS_PER_THREAD {
-                    let outcome = if call % 100 == 99 {
-                        Outcome::failure("LoadError")
-                    } else {
-                        Outcome::Success
-                    };
-                    session.record_tool_call(format!("call-{call:05}"), Duration::ZERO, outcome);
-                }
+                calls(&session);
                 let id = session.id().to_owned();
                 session.end();
                 id
             })
         })
         .collect();
-    let sessions: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// The records of a threaded run, once checked that every tool call and
+/// both session events of each thread arrived in a request of its own, with
+/// distinct event ids (inline delivery: all there once the calls returned).
+fn delivered_exactly_once(collector: &Collector) -> Vec<Value> {
+    let records = collector.records();
+    let expected = THREADS * CALLS_PER_THREAD + 2 * THREADS;
+    assert_eq!(collector.requests().len(), expected);
+    assert_eq!(records.len(), expected);
+    assert_ids_distinct(&records);
+    records
+}
+
+#[test]
+fn eight_threads_by_5000_tool_calls_arrive_exactly_once_and_in_order() {
+    let collector = Collector::start().unwrap();
+    let telemetry = client(&collector);
+    let started = Instant::now();
+    let sessions = run_on_threads_in_sessions(&telemetry, |session| {
+        for call in 0..CALLS_PER_THREAD {
+            let outcome = if call % 100 == 99 {
+                Outcome::failure("LoadError")
+            } else {
+                Outcome::Success
+            };
+            session.record_tool_call(format!("call-{call:05}"), Duration::ZERO, outcome);
+        }
+    });
     let elapsed = started.elapsed();
 
-    // Inline delivery: everything is there once the calls have returned.
-    let records = collector.records();
+    let records = delivered_exactly_once(&collector);
     let tools = THREADS * CALLS_PER_THREAD;
-    assert_eq!(collector.requests().len(), tools + 2 * THREADS);
-    assert_eq!(records.len(), tools + 2 * THREADS);
-    assert_ids_distinct(&records);
-
     let tool_records: Vec<&Value> = records.iter().filter(|r| r["event"] == "tool").collect();
     assert_eq!(tool_records.len(), tools, "exactly {tools} tool records");
 
@@ -253,26 +271,13 @@ fn eight_threads_by_5000_tracked_tool_calls_arrive_exactly_once_and_in_order() {
     let collector = Collector::start().unwrap();
     let telemetry = client(&collector);
     let started = Instant::now();
-    let threads: Vec<_> = (0..THREADS)
-        .map(|thread| {
-            let telemetry = telemetry.clone();
-            std::thread::spawn(move || {
-                let session = telemetry.start_session(format!("agent-{thread}"));
-                session.scope(|| (0..CALLS_PER_THREAD).for_each(tagged_call));
-                let id = session.id().to_owned();
-                session.end();
-                id
-            })
-        })
-        .collect();
-    let sessions: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let sessions = run_on_threads_in_sessions(&telemetry, |session| {
+        session.scope(|| (0..CALLS_PER_THREAD).for_each(tagged_call));
+    });
     let elapsed = started.elapsed();
 
-    let records = collector.records();
+    let records = delivered_exactly_once(&collector);
     let tools = THREADS * CALLS_PER_THREAD;
-    assert_eq!(collector.requests().len(), tools + 2 * THREADS);
-    assert_eq!(records.len(), tools + 2 * THREADS);
-    assert_ids_distinct(&records);
     let mut per_session: HashMap<&str, Vec<&str>> = HashMap::new();
     for record in records.iter().filter(|r| r["event"] == "tool") {
         assert_eq!(text(record, "tool_name"), "tagged_step");
