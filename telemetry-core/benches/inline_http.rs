@@ -21,7 +21,7 @@ mod support;
 
 use divan::black_box;
 use std::sync::OnceLock;
-use support::{http_client, tool_event_body, tracked, RawHttp};
+use support::{http_client, tool_event_body, tracked, RawHttp, ReqwestAsync, ReqwestBlocking};
 use telemetry_collector::Collector;
 
 /// Enough samples for a steady median; each one is a single request.
@@ -57,65 +57,22 @@ fn raw_tcp_keep_alive(bencher: divan::Bencher) {
 /// record to build or serialise): what the sink cannot go below.
 #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
 fn reqwest_async_block_on(bencher: divan::Bencher) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let client = reqwest::Client::builder()
-        .http1_only()
-        .tcp_nodelay(true)
-        .no_proxy()
-        .build()
-        .expect("a client");
-    let url: reqwest::Url = collector().url().parse().expect("a URL");
-    let body = tool_event_body();
-    let post = || {
-        runtime.block_on(async {
-            let response = client
-                .post(url.clone())
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send()
-                .await
-                .expect("an answer");
-            let status = response.status();
-            let _ = response.bytes().await;
-            status
-        })
-    };
+    let reqwest = ReqwestAsync::new(&collector().url(), tool_event_body());
     for _ in 0..100 {
-        assert!(post().is_success());
+        assert_eq!(reqwest.post(), 200);
     }
-    bencher.bench_local(post);
+    bencher.bench_local(|| reqwest.post());
 }
 
 /// `reqwest::blocking`, the same request: each send hops to reqwest's own
 /// runtime thread and back.
 #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
 fn reqwest_blocking(bencher: divan::Bencher) {
-    let client = reqwest::blocking::Client::builder()
-        .http1_only()
-        .tcp_nodelay(true)
-        .no_proxy()
-        .build()
-        .expect("a client");
-    let url: reqwest::Url = collector().url().parse().expect("a URL");
-    let body = tool_event_body();
-    let post = || {
-        let response = client
-            .post(url.clone())
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .expect("an answer");
-        let status = response.status();
-        let _ = response.bytes();
-        status
-    };
+    let reqwest = ReqwestBlocking::new(&collector().url(), tool_event_body());
     for _ in 0..100 {
-        assert!(post().is_success());
+        assert_eq!(reqwest.post(), 200);
     }
-    bencher.bench_local(post);
+    bencher.bench_local(|| reqwest.post());
 }
 
 /// Target 3: a tracked call, recorded and sent inline on this thread.

@@ -18,7 +18,10 @@ mod support;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-use support::{http_client, median, tool_event_body, tracked, vm_rss_kib, RawHttp};
+use support::{
+    http_client, median, tool_event_body, tracked, vm_rss_kib, RawHttp, ReqwestAsync,
+    ReqwestBlocking,
+};
 use telemetry_collector::{Behaviour, Collector};
 use telemetry_core::{Telemetry, DEFAULT_TIMEOUT};
 
@@ -104,55 +107,19 @@ fn target_3_interleaved() -> Row {
         .expect("a loopback collector starts");
     let telemetry = http_client(&collector.url(), None);
     let body = tool_event_body();
-    let url: reqwest::Url = collector.url().parse().expect("a URL");
 
     let mut raw = RawHttp::connect(collector.addr(), &body);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let client = reqwest::Client::builder()
-        .http1_only()
-        .tcp_nodelay(true)
-        .no_proxy()
-        .build()
-        .expect("a client");
-    let blocking = reqwest::blocking::Client::builder()
-        .http1_only()
-        .tcp_nodelay(true)
-        .no_proxy()
-        .build()
-        .expect("a client");
+    let reqwest_async = ReqwestAsync::new(&collector.url(), body.clone());
+    let reqwest_blocking = ReqwestBlocking::new(&collector.url(), body);
     let mut senders: Vec<(&str, Sender)> = vec![
         ("raw TcpStream", Box::new(|| assert_eq!(raw.post(), 200))),
         (
             "reqwest async, block_on",
-            Box::new(|| {
-                runtime.block_on(async {
-                    let response = client
-                        .post(url.clone())
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .expect("an answer");
-                    assert!(response.status().is_success());
-                    let _ = response.bytes().await;
-                });
-            }),
+            Box::new(|| assert_eq!(reqwest_async.post(), 200)),
         ),
         (
             "reqwest::blocking",
-            Box::new(|| {
-                let response = blocking
-                    .post(url.clone())
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .expect("an answer");
-                assert!(response.status().is_success());
-                let _ = response.bytes();
-            }),
+            Box::new(|| assert_eq!(reqwest_blocking.post(), 200)),
         ),
         (
             "tracked call",

@@ -1,6 +1,7 @@
 //! What the benchmarks share: the tracked and plain functions they compare,
 //! a sink that discards, clients pointed at a loopback collector, and a raw
-//! keep-alive HTTP/1.1 client to measure the floor against.
+//! keep-alive HTTP/1.1 client to measure the floor against, and reqwest's own
+//! clients sending the same request, to show what the sink cannot go below.
 //!
 //! Every benchmark talks to 127.0.0.1 only, runs a bounded number of calls,
 //! and stops by itself.
@@ -173,4 +174,91 @@ pub fn vm_rss_kib() -> Option<u64> {
 pub fn median(samples: &mut [Duration]) -> Duration {
     samples.sort_unstable();
     samples[samples.len() / 2]
+}
+
+/// reqwest's HTTP/1 client as `HttpSink` configures it for a loopback
+/// endpoint (no Nagle delay, no proxy).
+fn reqwest_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .http1_only()
+        .tcp_nodelay(true)
+        .no_proxy()
+}
+
+/// reqwest's async client driven on this thread by a current-thread runtime,
+/// as `HttpSink` drives it outside a runtime, with no record to build.
+pub struct ReqwestAsync {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    url: reqwest::Url,
+    body: Vec<u8>,
+}
+
+impl ReqwestAsync {
+    /// A client that posts `body` to `url`.
+    pub fn new(url: &str, body: Vec<u8>) -> ReqwestAsync {
+        ReqwestAsync {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime"),
+            client: reqwest_builder().build().expect("a client"),
+            url: url.parse().expect("a URL"),
+            body,
+        }
+    }
+
+    /// Posts the body and reads the answer; returns its status.
+    pub fn post(&self) -> u16 {
+        self.runtime.block_on(async {
+            let response = self
+                .client
+                .post(self.url.clone())
+                .header("content-type", "application/json")
+                .body(self.body.clone())
+                .send()
+                .await
+                .expect("an answer");
+            let status = response.status().as_u16();
+            let _ = response.bytes().await;
+            status
+        })
+    }
+}
+
+/// `reqwest::blocking`: each send hops to reqwest's own runtime thread.
+pub struct ReqwestBlocking {
+    client: reqwest::blocking::Client,
+    url: reqwest::Url,
+    body: Vec<u8>,
+}
+
+impl ReqwestBlocking {
+    /// A client that posts `body` to `url`.
+    pub fn new(url: &str, body: Vec<u8>) -> ReqwestBlocking {
+        ReqwestBlocking {
+            client: reqwest::blocking::Client::builder()
+                .http1_only()
+                .tcp_nodelay(true)
+                .no_proxy()
+                .build()
+                .expect("a client"),
+            url: url.parse().expect("a URL"),
+            body,
+        }
+    }
+
+    /// Posts the body and reads the answer; returns its status.
+    pub fn post(&self) -> u16 {
+        let response = self
+            .client
+            .post(self.url.clone())
+            .header("content-type", "application/json")
+            .body(self.body.clone())
+            .send()
+            .expect("an answer");
+        let status = response.status().as_u16();
+        let _ = response.bytes();
+        status
+    }
 }
