@@ -34,7 +34,7 @@
 //! loopback endpoint, which is always reached directly. Redirects are not
 //! followed.
 
-use super::{SendError, Sink};
+use super::{FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
 use crate::record::{Body, Record};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
@@ -44,9 +44,6 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-/// The default per-request timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Most of a response body read (to keep the connection reusable); the rest
 /// is dropped along with the connection.
@@ -156,6 +153,10 @@ impl Sink for HttpSink {
             }
         }
         result
+    }
+
+    fn failure_policy(&self) -> FailurePolicy {
+        FailurePolicy::StopAfterTransportFailure
     }
 }
 
@@ -429,7 +430,7 @@ fn innermost_cause(error: &reqwest::Error) -> String {
         return format!("{:?}", io.kind());
     }
     let text = cause.to_string();
-    crate::tags::truncate_at_char_boundary(&text, 120).to_owned()
+    crate::limits::truncate_at_char_boundary(&text, 120).to_owned()
 }
 
 #[cfg(test)]
