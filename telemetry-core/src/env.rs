@@ -10,9 +10,12 @@ use crate::tags;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
+/// Reads one environment variable.
+type Lookup = dyn Fn(&str) -> Option<OsString>;
+
 /// Where environment variables come from.
 pub(crate) struct Env {
-    lookup: Box<dyn Fn(&str) -> Option<OsString>>,
+    lookup: Box<Lookup>,
 }
 
 impl Env {

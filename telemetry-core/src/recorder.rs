@@ -78,6 +78,7 @@ pub(crate) enum Call {
 
 /// Which session a tool call or token usage belongs to. A command belongs
 /// to none, whatever this says.
+#[derive(Clone, Copy)]
 pub(crate) enum Within<'a> {
     /// The innermost session current on this thread, when it is this
     /// client's; else none.

@@ -79,6 +79,11 @@ impl HttpSink {
     /// A sink that posts to `endpoint` (an `http` or `https` URL with a
     /// host), with the given `User-Agent`, optional `x-api-key`, and
     /// per-request timeout. Nothing is opened until the first send.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSetting`] when the endpoint is not an `http` or `https` URL
+    /// with a host, or the user agent or key cannot be a header value.
     pub fn new(
         endpoint: &str,
         user_agent: &str,
@@ -116,6 +121,7 @@ impl HttpSink {
     }
 
     /// `true` once a transport failure has stopped delivery.
+    #[must_use]
     pub fn is_stopped(&self) -> bool {
         self.shared.stopped.load(Ordering::Relaxed)
     }
@@ -399,9 +405,8 @@ async fn drain(mut response: reqwest::Response) -> Drained {
                     return Drained::Done;
                 }
             }
-            Ok(None) => return Drained::Done,
             Err(error) if error.is_timeout() => return Drained::TimedOut,
-            Err(_) => return Drained::Done,
+            Ok(None) | Err(_) => return Drained::Done,
         }
     }
 }

@@ -25,6 +25,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 pub trait Sink: Send + Sync + 'static {
     /// Delivers the records (one per call today; several in a future batched
     /// mode) and returns once they were accepted or the attempt failed.
+    ///
+    /// # Errors
+    ///
+    /// Why the records were not delivered: see [`SendError`].
     fn send(&self, records: &[Record]) -> Result<(), SendError>;
 
     /// What this sink does after a failed send, so that the debug log says
