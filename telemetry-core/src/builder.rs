@@ -69,20 +69,24 @@ impl TelemetryBuilder {
 
     /// Debug mode: every record's exact JSON, and the reason whenever
     /// nothing is sent, on the debug log (stderr unless set otherwise).
-    /// Debug mode sends nothing extra.
+    /// Debug mode sends nothing extra. `debug(false)` keeps it off even
+    /// when a debug file or writer is given.
     pub fn debug(mut self, on: bool) -> Self {
         self.settings.debug = Some(on);
         self
     }
 
-    /// Appends the debug log to this file instead of stderr.
+    /// Appends the debug log to this file instead of stderr, and turns debug
+    /// mode on unless [`debug(false)`](Self::debug) is called (before or
+    /// after): an app can pass `.debug(flag).debug_file(path)`.
     pub fn debug_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.debug_target = Some(DebugTarget::File(path.into()));
         self
     }
 
     /// Writes the debug log to this writer instead of stderr (for tests, or
-    /// an app's own log).
+    /// an app's own log), and turns debug mode on unless
+    /// [`debug(false)`](Self::debug) is called (before or after).
     pub fn debug_writer(mut self, writer: impl Write + Send + 'static) -> Self {
         self.settings.debug_target = Some(DebugTarget::Writer(Box::new(writer)));
         self

@@ -154,6 +154,8 @@
 //!   nothing.
 //! - Why a client is off is an [`OffReason`] ([`Telemetry::off_reason`]);
 //!   its text is the line debug mode prints.
+//! - A debug file or writer turns debug mode on, unless `debug(false)` is
+//!   called, in either order.
 //! - The HTTP sink stops after a transport failure, for the rest of the
 //!   process ([`FailurePolicy::StopAfterTransportFailure`]); a sink of your
 //!   own keeps going unless its [`Sink::failure_policy`] says otherwise,

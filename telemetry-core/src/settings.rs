@@ -59,8 +59,9 @@ impl Settings {
         }
     }
 
-    /// Debug mode is on when asked for.
+    /// Debug mode is on when asked for, or when a debug file or writer is
+    /// given and `debug(false)` was not called.
     pub(crate) fn debug_on(&self) -> bool {
-        self.debug.unwrap_or(false)
+        self.debug.unwrap_or(self.debug_target.is_some())
     }
 }
