@@ -34,7 +34,7 @@
 //! loopback endpoint, which is always reached directly. Redirects are not
 //! followed.
 
-use super::{SendError, Sink};
+use super::{FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
 use crate::record::{Body, Record};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
@@ -44,9 +44,6 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-/// The default per-request timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Most of a response body read (to keep the connection reusable); the rest
 /// is dropped along with the connection.
@@ -82,6 +79,11 @@ impl HttpSink {
     /// A sink that posts to `endpoint` (an `http` or `https` URL with a
     /// host), with the given `User-Agent`, optional `x-api-key`, and
     /// per-request timeout. Nothing is opened until the first send.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSetting`] when the endpoint is not an `http` or `https` URL
+    /// with a host, or the user agent or key cannot be a header value.
     pub fn new(
         endpoint: &str,
         user_agent: &str,
@@ -119,6 +121,7 @@ impl HttpSink {
     }
 
     /// `true` once a transport failure has stopped delivery.
+    #[must_use]
     pub fn is_stopped(&self) -> bool {
         self.shared.stopped.load(Ordering::Relaxed)
     }
@@ -156,6 +159,10 @@ impl Sink for HttpSink {
             }
         }
         result
+    }
+
+    fn failure_policy(&self) -> FailurePolicy {
+        FailurePolicy::StopAfterTransportFailure
     }
 }
 
@@ -398,9 +405,8 @@ async fn drain(mut response: reqwest::Response) -> Drained {
                     return Drained::Done;
                 }
             }
-            Ok(None) => return Drained::Done,
             Err(error) if error.is_timeout() => return Drained::TimedOut,
-            Err(_) => return Drained::Done,
+            Ok(None) | Err(_) => return Drained::Done,
         }
     }
 }
@@ -429,7 +435,7 @@ fn innermost_cause(error: &reqwest::Error) -> String {
         return format!("{:?}", io.kind());
     }
     let text = cause.to_string();
-    crate::tags::truncate_at_char_boundary(&text, 120).to_owned()
+    crate::limits::truncate_at_char_boundary(&text, 120).to_owned()
 }
 
 #[cfg(test)]
