@@ -187,6 +187,7 @@ mod identity;
 mod limits;
 mod notice;
 mod opt_out;
+pub mod otlp;
 mod outcome;
 mod random;
 mod reason;
