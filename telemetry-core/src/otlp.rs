@@ -359,7 +359,10 @@ fn host_arch(arch: &str) -> &str {
 }
 
 fn attribute(key: &str, value: Value) -> Value {
-    json!({ "key": key, "value": value })
+    let mut pair = Map::new();
+    pair.insert("key".to_owned(), Value::String(key.to_owned()));
+    pair.insert("value".to_owned(), value);
+    Value::Object(pair)
 }
 
 fn string_attribute(key: &str, value: &str) -> Value {

@@ -361,7 +361,7 @@ impl Recorder {
             }
             SendError::Stopped => debug.line(UNREACHABLE_EARLIER),
             SendError::Rejected(_) | SendError::PartlyRejected { .. } => {
-                debug.line(&format!("not accepted: {error}"))
+                debug.line(&format!("not accepted: {error}"));
             }
             SendError::Transport(_) => debug.line(&format!("not sent: {error}")),
         }

@@ -360,7 +360,7 @@ async fn deliver(client: Client, shared: Arc<Shared>, body: Bytes) -> Result<(),
                 return Err(rejected);
             }
             tokio::time::sleep(wait).await;
-            post(&client, &shared, body, left - wait)
+            post(&client, &shared, body, left.saturating_sub(wait))
                 .await
                 .map_err(Failure::into_send_error)
         }

@@ -57,6 +57,11 @@ impl OtlpSink {
     /// `http://host:4318`): records go to `<endpoint>/v1/logs` (an endpoint
     /// that already ends in `/v1/logs` is used as it is). `User-Agent`,
     /// `x-api-key` and the timeout as for [`HttpSink::new`].
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSetting`] when the endpoint is not an `http` or `https` URL
+    /// with a host, or the user agent or key cannot be a header value.
     pub fn new(
         endpoint: &str,
         user_agent: &str,
@@ -70,6 +75,7 @@ impl OtlpSink {
     }
 
     /// `true` once a transport failure has stopped delivery.
+    #[must_use]
     pub fn is_stopped(&self) -> bool {
         self.http.is_stopped()
     }
