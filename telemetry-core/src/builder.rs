@@ -9,7 +9,7 @@ use crate::debug_log::DebugTarget;
 use crate::env::Env;
 use crate::recorder::Recorder;
 use crate::settings::{ConfigDir, Settings};
-use crate::sink::Sink;
+use crate::sink::{Export, Sink};
 use crate::Telemetry;
 use std::ffi::OsString;
 use std::io::Write;
@@ -103,6 +103,14 @@ impl TelemetryBuilder {
     /// The per-request timeout (default 2 s; zero means the default).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.settings.timeout = timeout;
+        self
+    }
+
+    /// The wire format sent to the endpoint: cagent's records (the
+    /// default) or OTLP/HTTP JSON logs ([`Export::Otlp`], the endpoint then
+    /// being a collector's base URL). Ignored with [`sink`](Self::sink).
+    pub fn export(mut self, format: Export) -> Self {
+        self.settings.export = format;
         self
     }
 

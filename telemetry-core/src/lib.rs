@@ -187,6 +187,7 @@ mod identity;
 mod limits;
 mod notice;
 mod opt_out;
+pub mod otlp;
 mod outcome;
 mod random;
 mod reason;
@@ -209,9 +210,9 @@ pub use outcome::Outcome;
 pub use reason::{HoldReason, OffReason};
 pub use record::Record;
 pub use session::Session;
-pub use sink::{FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
+pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 #[cfg(feature = "http")]
-pub use sink::{HttpSink, InvalidSetting};
+pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};
 pub use telemetry::{current, set_global, Telemetry};
 pub use telemetry_macros::{tracked_command, tracked_tool};
 

@@ -327,7 +327,7 @@ impl Recorder {
     fn deliver(&self, event: Event) {
         let record = Record::new(event, Arc::clone(&self.context));
         if let Some(debug) = &self.debug {
-            debug.line(&record.to_json());
+            debug.line(&self.sink.as_sent(&record));
         }
         if let Some(reason) = self.hold {
             if let Some(debug) = &self.debug {
@@ -360,7 +360,9 @@ impl Recorder {
                 }
             }
             SendError::Stopped => debug.line(UNREACHABLE_EARLIER),
-            SendError::Rejected(_) => debug.line(&format!("not accepted: {error}")),
+            SendError::Rejected(_) | SendError::PartlyRejected { .. } => {
+                debug.line(&format!("not accepted: {error}"));
+            }
             SendError::Transport(_) => debug.line(&format!("not sent: {error}")),
         }
     }
@@ -388,14 +390,15 @@ fn choose_sink(settings: &mut Settings) -> Result<Arc<dyn Sink>, OffReason> {
 #[cfg(feature = "http")]
 fn http_sink(settings: &Settings, endpoint: &str) -> Result<Arc<dyn Sink>, OffReason> {
     let user_agent = format!("{}/{}", settings.app, settings.version);
-    crate::HttpSink::new(
-        endpoint,
-        &user_agent,
-        settings.api_key.as_deref(),
-        settings.timeout,
-    )
-    .map(|sink| Arc::new(sink) as Arc<dyn Sink>)
-    .map_err(OffReason::InvalidSetting)
+    settings
+        .export
+        .sink(
+            endpoint,
+            &user_agent,
+            settings.api_key.as_deref(),
+            settings.timeout,
+        )
+        .map_err(OffReason::InvalidSetting)
 }
 
 #[cfg(not(feature = "http"))]

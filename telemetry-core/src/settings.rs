@@ -5,7 +5,7 @@
 
 use crate::debug_log::DebugTarget;
 use crate::env::Env;
-use crate::sink::{Sink, DEFAULT_TIMEOUT};
+use crate::sink::{Export, Sink, DEFAULT_TIMEOUT};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +24,8 @@ pub(crate) struct Settings {
     pub(crate) config_dir: ConfigDir,
     pub(crate) timeout: Duration,
     pub(crate) sink: Option<Arc<dyn Sink>>,
+    /// The wire format for the endpoint's sink.
+    pub(crate) export: Export,
     pub(crate) notice: bool,
     pub(crate) notice_writer: Option<Box<dyn Write + Send>>,
     pub(crate) env: Env,
@@ -53,6 +55,7 @@ impl Settings {
             config_dir: ConfigDir::Default,
             timeout: DEFAULT_TIMEOUT,
             sink: None,
+            export: Export::Records,
             notice: true,
             notice_writer: None,
             env: Env::process(),

@@ -1,14 +1,22 @@
 //! Where records go: the [`Sink`] trait, what a sink does after a failure
-//! ([`FailurePolicy`]), and the two implementations: [`MemorySink`], and
-//! `HttpSink` (the `http` feature, on by default).
+//! ([`FailurePolicy`]), and the implementations: [`MemorySink`], and
+//! `HttpSink` and `OtlpSink` (the `http` feature, on by default).
 
+mod export;
 #[cfg(feature = "http")]
 mod http;
 mod memory;
+#[cfg(feature = "http")]
+mod otlp;
+#[cfg(feature = "http")]
+mod protocol;
 
+pub use export::Export;
 #[cfg(feature = "http")]
 pub use http::{HttpSink, InvalidSetting};
 pub use memory::MemorySink;
+#[cfg(feature = "http")]
+pub use otlp::{OtlpSink, LOGS_PATH};
 
 use crate::Record;
 use std::fmt;
@@ -30,6 +38,12 @@ pub trait Sink: Send + Sync + 'static {
     ///
     /// Why the records were not delivered: see [`SendError`].
     fn send(&self, records: &[Record]) -> Result<(), SendError>;
+
+    /// The record as this sink puts it on the wire, for debug mode's line
+    /// (one line of JSON). The default is the wire record.
+    fn as_sent(&self, record: &Record) -> String {
+        record.to_json()
+    }
 
     /// What this sink does after a failed send, so that the debug log says
     /// the truth about later records. The default: it keeps going.
@@ -67,6 +81,12 @@ pub enum SendError {
     /// An earlier transport failure stopped delivery
     /// ([`FailurePolicy::StopAfterTransportFailure`]); nothing was attempted.
     Stopped,
+    /// The collector accepted the request but rejected this many of its
+    /// records (an OTLP partial success). Delivery goes on.
+    PartlyRejected {
+        /// How many records the collector rejected.
+        rejected: u64,
+    },
 }
 
 impl fmt::Display for SendError {
@@ -75,6 +95,9 @@ impl fmt::Display for SendError {
             SendError::Rejected(status) => write!(f, "the collector answered HTTP {status}"),
             SendError::Transport(failure) => write!(f, "the collector is unreachable: {failure}"),
             SendError::Stopped => f.write_str("delivery stopped after an earlier failure"),
+            SendError::PartlyRejected { rejected } => {
+                write!(f, "the collector rejected {rejected} of the records")
+            }
         }
     }
 }
