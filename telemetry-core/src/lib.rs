@@ -74,7 +74,7 @@
 //! assert_eq!(kinds, ["session", "tool", "command", "session"]);
 //! let tool = &records[1]["properties"];
 //! assert_eq!(tool["tool_name"], "read_file");
-//! assert_eq!(tool["error"], "std::io::error::Error"); // the type, not the message
+//! assert_eq!(tool["error"], "Other"); // the io::ErrorKind, not the message
 //! assert_eq!(tool["session_id"], records[0]["properties"]["session_id"]);
 //! assert_eq!(records[2]["properties"]["action"], "run");
 //! assert_eq!(records[3]["properties"]["tool_calls"], 1);
@@ -108,7 +108,7 @@
 //! |---|---|
 //! | the name: the function's, or `name = "..."` | argument values: it never reads a parameter |
 //! | the duration, on a monotonic clock | the return value |
-//! | success; or failure, kind = the error *type's* name, for an `Err` of any `Result` (aliases included) | the error's message (`Display`, `Debug`) |
+//! | success; or failure for an `Err` of any `Result` (aliases included), kind = the error's [`TrackedError`] kind (see [`error_kind`]), else the error *type's* name | the error's message (`Display`, `Debug`) |
 //! | `panic` when the body panics (the panic then continues unchanged) | the panic's message or payload |
 //! | `cancelled` when an async call is dropped before it completes | |
 //! | commands: the flag names of the process's command line | flag values and positionals |
@@ -155,8 +155,11 @@ pub mod args;
 mod builder;
 mod context;
 mod debug_log;
+pub mod error_kind;
+mod error_kind_outcome;
 mod event;
 mod identity;
+mod known_names;
 mod notice;
 mod opt_out;
 mod outcome;
@@ -169,16 +172,19 @@ mod telemetry;
 
 pub use builder::TelemetryBuilder;
 pub use context::{current, set_global, Scoped, WithTelemetry};
+pub use error_kind::{known_error_kind, TrackedError};
 pub use event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent, MAX_NAME_LEN,
     MAX_SESSION_ERROR_KINDS,
 };
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
+pub use known_names::{known_or_other, OTHER_NAME};
 pub use outcome::Outcome;
 pub use record::{Record, MAX_RECORD_LEN};
 pub use session::Session;
 pub use sink::{HttpSink, InvalidSetting, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 pub use telemetry::Telemetry;
+pub use telemetry_macros::TrackedError;
 pub use telemetry_macros::{tracked_command, tracked_tool};
 
 use std::borrow::Cow;
