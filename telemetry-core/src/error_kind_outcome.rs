@@ -26,6 +26,7 @@ impl<T, E: TrackedError> Returned<'_, Result<T, E>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_borrow)] // the expansion's exact form: the borrow picks the level
 mod tests {
     use crate::__private::{PlainOutcome as _, ResultOutcome as _, Returned};
     use crate::{Outcome, TrackedError};
