@@ -92,7 +92,7 @@
 //! # Erased errors
 //!
 //! A `Box<dyn Error>` carries no name of the type inside it. The toolkit
-//! sees only what [`Error::downcast_ref`](trait@Error) can reach: the types
+//! sees only what `downcast_ref` can reach: the types
 //! in the table above. Anything else (a `String` turned into an error, an
 //! app's own type) is sent as the box's type name, as before. An error's
 //! `source()` chain is not followed: the outer error is the one that
