@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use support::{event_part, stderr, stdout, Agent, AGENT_VERSION};
 use telemetry_collector::Collector;
 
-const IO_ERROR: &str = "std::io::error::Error";
+const IO_ERROR: &str = "NotFound";
 
 fn now_ms() -> u64 {
     let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();

@@ -286,7 +286,7 @@ fn the_agent_s_records_arrive_in_a_real_collector_with_their_attributes() {
         assert_eq!(&tool["gen_ai.conversation.id"], conversation);
         assert!(tool["duration_ms"]["intValue"].is_string());
     }
-    assert_eq!(tools[2]["error.type"], string("std::io::error::Error"));
+    assert_eq!(tools[2]["error.type"], string("NotFound"));
     assert_eq!(
         tools[2]["is_success"],
         serde_json::json!({"boolValue": false})
@@ -305,7 +305,7 @@ fn the_agent_s_records_arrive_in_a_real_collector_with_their_attributes() {
     assert_eq!(end["error_count"], int(1));
     assert_eq!(
         end["error"]["arrayValue"]["values"][0],
-        string("std::io::error::Error")
+        string("NotFound")
     );
     assert_eq!(logs[6].1["severityText"], "WARN");
 

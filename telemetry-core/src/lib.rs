@@ -74,7 +74,7 @@
 //! assert_eq!(kinds, ["session", "tool", "command", "session"]);
 //! let tool = &records[1]["properties"];
 //! assert_eq!(tool["tool_name"], "read_file");
-//! assert_eq!(tool["error"], "std::io::error::Error"); // the type, not the message
+//! assert_eq!(tool["error"], "Other"); // the io::ErrorKind, not the message
 //! assert_eq!(tool["session_id"], records[0]["properties"]["session_id"]);
 //! assert_eq!(records[2]["properties"]["action"], "run");
 //! assert_eq!(records[3]["properties"]["tool_calls"], 1);
@@ -107,7 +107,7 @@
 //! |---|---|
 //! | the name: the function's, or `name = "..."` | argument values: it never reads a parameter |
 //! | the duration, on a monotonic clock | the return value |
-//! | success; or failure, kind = the error *type's* name, for an `Err` of any `Result` (aliases included) | the error's message (`Display`, `Debug`) |
+//! | success; or failure for an `Err` of any `Result` (aliases included), kind = the error's [`TrackedError`] kind (see [`error_kind`]), else the error *type's* name | the error's message (`Display`, `Debug`) |
 //! | `panic` when the body panics (the panic then continues unchanged) | the panic's message or payload |
 //! | `cancelled` when an async call is dropped before it completes | |
 //! | commands: the flag names of the process's command line | flag values and positionals |
@@ -181,9 +181,12 @@ mod builder;
 mod context;
 mod debug_log;
 mod env;
+pub mod error_kind;
+mod error_kind_outcome;
 mod event;
 mod future;
 mod identity;
+mod known_names;
 mod limits;
 mod notice;
 mod opt_out;
@@ -206,6 +209,8 @@ pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEv
 pub use future::{Scoped, WithTelemetry};
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use limits::{MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
+pub use error_kind::{known_error_kind, TrackedError};
+pub use known_names::{known_or_other, OTHER_NAME};
 pub use outcome::Outcome;
 pub use reason::{HoldReason, OffReason};
 pub use record::Record;
@@ -214,6 +219,7 @@ pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEO
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};
 pub use telemetry::{current, set_global, Telemetry};
+pub use telemetry_macros::TrackedError;
 pub use telemetry_macros::{tracked_command, tracked_tool};
 
 use std::borrow::Cow;

@@ -19,6 +19,7 @@
 mod attr;
 mod erase;
 mod expand;
+mod tracked_error;
 mod validate;
 
 use attr::Kind;
@@ -82,5 +83,31 @@ fn tracked(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
             let error = error.to_compile_error();
             quote!(#error #item).into()
         }
+    }
+}
+
+/// Implements `telemetry_core::TrackedError` for an enum: the error kind of
+/// a value is its variant's name (`AgentError::RateLimited` →
+/// `RateLimited`), or the variant's `#[tracked_error(kind = "...")]`. No
+/// field is ever read. A struct or a union is a compile error.
+///
+/// ```
+/// use telemetry_core::TrackedError;
+///
+/// #[derive(Debug, TrackedError)]
+/// enum AgentError {
+///     RateLimited { retry_after_s: u64 },
+///     #[tracked_error(kind = "refused")]
+///     Refused(String),
+/// }
+///
+/// assert_eq!(AgentError::RateLimited { retry_after_s: 3 }.error_kind(), "RateLimited");
+/// assert_eq!(AgentError::Refused("my secret".into()).error_kind(), "refused");
+/// ```
+#[proc_macro_derive(TrackedError, attributes(tracked_error))]
+pub fn derive_tracked_error(input: TokenStream) -> TokenStream {
+    match tracked_error::derive(input.into()) {
+        Ok(expanded) => expanded.into(),
+        Err(error) => error.to_compile_error().into(),
     }
 }

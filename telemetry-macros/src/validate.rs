@@ -9,7 +9,7 @@ use syn::{Error, Ident, Item, ItemFn, Result, TraitItemFn};
 
 /// The characters an event name may hold: it is sent as it is, so it stays
 /// a plain identifier such as `read_file`, `db.query` or `git:status`.
-const NAME_CHARS: &str = "[A-Za-z0-9_.:-]";
+pub(crate) const NAME_CHARS: &str = "[A-Za-z0-9_.:-]";
 
 /// Parses the item and checks that it is a function the expansion can wrap:
 /// not another kind of item, not a `const fn`, not `#[track_caller]`.
@@ -81,7 +81,7 @@ pub(crate) fn event_name(kind: Kind, options: &Options, ident: &Ident) -> Result
 }
 
 /// The first character outside [`NAME_CHARS`], if any.
-fn bad_char(name: &str) -> Option<char> {
+pub(crate) fn bad_char(name: &str) -> Option<char> {
     name.chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')))
 }
@@ -127,7 +127,7 @@ fn head(keyword: &dyn ToTokens, name: &dyn ToTokens) -> TokenStream {
 }
 
 /// All the errors as one, so that the user sees every problem at once.
-fn combine(errors: Vec<Error>) -> Option<Error> {
+pub(crate) fn combine(errors: Vec<Error>) -> Option<Error> {
     errors.into_iter().reduce(|mut all, error| {
         all.combine(error);
         all

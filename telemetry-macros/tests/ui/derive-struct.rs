@@ -1,0 +1,8 @@
+use telemetry_core::TrackedError;
+
+#[derive(TrackedError)]
+pub struct Failed {
+    pub message: String,
+}
+
+fn main() {}
