@@ -373,7 +373,7 @@ fn unusable_config_dir(dir: &Path) {
 }
 
 #[test]
-fn config_dir_that_is_a_regular_file() {
+fn a_config_dir_that_is_a_regular_file_is_left_alone_and_the_id_lasts_for_the_process() {
     let root = TempDir::new("dir-is-file");
     let file = root.join("config");
     std::fs::write(&file, "not a dir").unwrap();
@@ -382,7 +382,8 @@ fn config_dir_that_is_a_regular_file() {
 }
 
 #[test]
-fn unwritable_config_dir() {
+fn an_unwritable_config_dir_keeps_the_id_for_the_process_and_holds_while_the_notice_cannot_be_kept()
+{
     // The tests may run as root, for whom a chmod'ed directory stays
     // writable; so the dirs used here are unwritable for everyone: one
     // whose parent is a regular file (ENOTDIR), and one under /proc, where

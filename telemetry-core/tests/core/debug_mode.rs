@@ -9,6 +9,7 @@ use std::time::Duration;
 use telemetry_core::{Outcome, Telemetry};
 use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::debug_log::{logged_reasons, logged_records, PREFIX};
+use telemetry_test_support::net::refused_endpoint;
 use telemetry_test_support::{MemoryWriter, TempDir};
 
 /// A client with its own config dir (without one, the log would also say
@@ -46,14 +47,6 @@ fn record_everything(telemetry: &Telemetry) {
 }
 
 const RECORDS: usize = 6;
-
-fn refused_endpoint() -> String {
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    format!("http://{addr}/v1/events")
-}
 
 #[test]
 fn each_record_is_logged_as_the_exact_json_the_collector_received() {

@@ -240,8 +240,8 @@ fn when_off_no_notice_and_no_file_in_the_config_dir() {
     ];
     for (index, vars) in cases.iter().enumerate() {
         // A config dir that does not exist yet, and one that does.
-        let missing = root.join(&format!("missing-{index}"));
-        let existing = root.join(&format!("existing-{index}"));
+        let missing = root.join(format!("missing-{index}"));
+        let existing = root.join(format!("existing-{index}"));
         std::fs::create_dir(&existing).unwrap();
         for config_dir in [&missing, &existing] {
             let notice = MemoryWriter::new();
