@@ -2,7 +2,7 @@
 //! prefixed `[telemetry] `, equal to what a loopback collector received; one
 //! line whenever an event is not sent, saying why; and nothing sent beyond
 //! what is sent without debug mode. (Why a client is off, by variable or for
-//! want of an endpoint, is pinned in `opt_out_precedence.rs`.)
+//! want of an endpoint, is pinned in `opt_out`.)
 
 use std::path::Path;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! nested sessions kept apart, the guard ending on drop, and which client
 //! and session are current in scopes, free functions and async tasks.
 //!
-//! This binary never calls `set_global` (see `global_client.rs`), so
+//! No test in this process calls `set_global` (`global_client` runs its tests alone), so
 //! "no current client" is a state its tests can rely on.
 
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! warning (each denies them) and run.
 //!
 //! The `.stderr` files pin rustc's wording: after a toolchain update,
-//! regenerate them with `TRYBUILD=overwrite cargo test --test compiletest`
+//! regenerate them with `TRYBUILD=overwrite cargo test -p telemetry-macros --test macros compiletest`
 //! and review the diff.
 
 #[test]
