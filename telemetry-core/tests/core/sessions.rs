@@ -2,8 +2,8 @@
 //! nested sessions kept apart, the guard ending on drop, and which client
 //! and session are current in scopes, free functions and async tasks.
 //!
-//! No test in this process calls `set_global` (`global_client` runs its tests alone), so
-//! "no current client" is a state its tests can rely on.
+//! No test in this process calls `set_global` (`global_client` runs its
+//! tests alone), so "no current client" is a state these tests rely on.
 
 use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
