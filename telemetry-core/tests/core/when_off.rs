@@ -1,10 +1,11 @@
-//! When telemetry is off, by any opt-out path: the collector sees no
-//! connection, no file or directory is created, no thread is started, no
-//! record is made, the notice is not shown, and no enabled client ever
-//! exists in the process (the macros' one-load fast path stays closed).
+//! When telemetry is off, by any opt-out path or for want of an endpoint:
+//! the collector sees no connection, no file or directory is created, no
+//! thread is started, no record is made, the notice is not shown, and no
+//! enabled client ever exists in the process (the macros' one-load fast
+//! path stays closed).
 //!
-//! The test compares the process's threads and its process-wide switch, so
-//! it runs alone in a process of its own.
+//! The tests compare the process's threads and its process-wide switch, so
+//! each runs alone in a process of its own.
 
 use std::ffi::OsString;
 use std::future::Future;
@@ -106,9 +107,8 @@ fn use_everything(telemetry: &Telemetry) {
 /// collector's; empty: none at all).
 type OptOutPath = (String, Vec<(&'static str, OsString)>, Option<String>);
 
-/// Every way to be off: each opt-out variable and value (recognised,
-/// unrecognised, not UTF-8), `DO_NOT_TRACK` over an explicit yes, no
-/// endpoint, and bad endpoints from the builder and from the environment.
+/// Every opt-out variable and value that turns telemetry off (recognised,
+/// unrecognised, not UTF-8), and `DO_NOT_TRACK` over an explicit yes.
 fn opt_out_paths() -> Vec<OptOutPath> {
     let non_utf8 = OsString::from_vec(vec![b'1', 0xff]);
     let mut paths: Vec<OptOutPath> = Vec::new();
@@ -144,6 +144,13 @@ fn opt_out_paths() -> Vec<OptOutPath> {
         ],
         None,
     ));
+    paths
+}
+
+/// Every way to have nothing to send to: no endpoint, and bad endpoints
+/// from the builder and from the environment.
+fn endpoint_paths() -> Vec<OptOutPath> {
+    let mut paths: Vec<OptOutPath> = Vec::new();
     paths.push(("no endpoint".into(), vec![], Some(String::new())));
     for endpoint in ["not a url", "ftp://x", "http://"] {
         paths.push((
@@ -161,14 +168,26 @@ fn opt_out_paths() -> Vec<OptOutPath> {
 }
 
 #[test]
-fn when_off_for_any_reason_no_file_no_socket_no_thread_no_record() {
+fn when_an_opt_out_variable_says_off_no_file_no_socket_no_thread_no_record() {
     run_alone(
-        "when_off::when_off_for_any_reason_no_file_no_socket_no_thread_no_record",
-        when_off_nothing_happens,
+        "when_off::when_an_opt_out_variable_says_off_no_file_no_socket_no_thread_no_record",
+        || when_off_nothing_happens(opt_out_paths()),
     );
 }
 
-fn when_off_nothing_happens() {
+#[test]
+fn without_a_usable_endpoint_no_file_no_socket_no_thread_no_record() {
+    run_alone(
+        "when_off::without_a_usable_endpoint_no_file_no_socket_no_thread_no_record",
+        || when_off_nothing_happens(endpoint_paths()),
+    );
+}
+
+/// Builds a client for each path (all off), records everything through it
+/// (and through `Telemetry::disabled()`), then checks that nothing at all
+/// happened.
+fn when_off_nothing_happens(paths: Vec<OptOutPath>) {
+    assert!(!paths.is_empty());
     let collector = Collector::start().unwrap();
     let root = TempDir::new("when-off");
 
@@ -192,7 +211,7 @@ fn when_off_nothing_happens() {
     probe.join().unwrap();
 
     let threads_before = thread_ids();
-    for (index, (path, env, endpoint)) in opt_out_paths().into_iter().enumerate() {
+    for (index, (path, env, endpoint)) in paths.into_iter().enumerate() {
         let config_dir = root.join(format!("config-{index}"));
         let debug = MemoryWriter::new();
         let notice = MemoryWriter::new();
