@@ -2,7 +2,7 @@
 //! `telemetry-core` through its public API only. Copy from it.
 //!
 //! ```text
-//! cargo run --example agent -- [--debug] version
+//! cargo run --example agent -- [--debug] [--export otlp] version
 //! cargo run --example agent -- [--debug] run [--model NAME] PROMPT...
 //! cargo run --example agent -- [--debug] fail
 //! ```
@@ -24,15 +24,18 @@
 //! `TELEMETRY_ENABLED`, `DO_NOT_TRACK`, `TELEMETRY_TAGS`,
 //! `TELEMETRY_HIDE_BANNER`, `XDG_CONFIG_HOME`/`HOME`) and `--debug`. The
 //! example has no built-in endpoint, so with nothing set it sends nothing:
-//! point `TELEMETRY_ENDPOINT` at `cargo run --example collector`.
+//! point `TELEMETRY_ENDPOINT` at `cargo run --example collector`. With
+//! `--export otlp` the records go out as OTLP/HTTP JSON logs instead, and
+//! `TELEMETRY_ENDPOINT` is an OpenTelemetry Collector's base URL
+//! (`http://127.0.0.1:4318`; see docs/otlp.md).
 
 use std::fmt;
 use std::io;
 use std::process::ExitCode;
-use telemetry_core::{tracked_command, tracked_tool, Telemetry};
+use telemetry_core::{tracked_command, tracked_tool, Export, Telemetry};
 
 const USAGE: &str = "\
-usage: agent [--debug] <command>
+usage: agent [--debug] [--export otlp] <command>
 
 commands:
   version                          print the version
@@ -42,6 +45,9 @@ commands:
 
 options:
   --debug    print each telemetry record (and why anything is not sent) on stderr
+  --export otlp
+             send OTLP/HTTP JSON logs; $TELEMETRY_ENDPOINT is then an OpenTelemetry
+             Collector's base URL (http://127.0.0.1:4318)
 
 telemetry: anonymous usage data goes to $TELEMETRY_ENDPOINT when it is set;
   turn it off with TELEMETRY_ENABLED=false or DO_NOT_TRACK=1.";
@@ -89,6 +95,7 @@ fn main() -> ExitCode {
     // collector's URL to `.endpoint(..)`, which the variable overrides).
     let telemetry = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
         .debug(cli.debug)
+        .export(cli.export)
         .build();
     telemetry_core::set_global(telemetry);
 
@@ -255,6 +262,7 @@ enum Command {
 
 struct Cli {
     debug: bool,
+    export: Export,
     command: Command,
 }
 
@@ -275,9 +283,17 @@ impl Cli {
             .collect::<Result<Vec<String>, Usage>>()?
             .into_iter();
         let mut debug = false;
+        let mut export = Export::Records;
         let name = loop {
             match args.next().as_deref() {
                 Some("--debug") => debug = true,
+                Some("--export") => {
+                    export = match args.next().as_deref() {
+                        Some("otlp") => Export::Otlp,
+                        Some("records") => Export::Records,
+                        _ => return Err(Usage::Error("--export takes otlp or records".to_owned())),
+                    }
+                }
                 Some("-h" | "--help" | "help") => return Err(Usage::Help),
                 Some(flag) if flag.starts_with('-') => {
                     return Err(Usage::Error(format!("unknown option {flag}")))
@@ -335,6 +351,10 @@ impl Cli {
             }
             other => return Err(Usage::Error(format!("unknown command `{other}`"))),
         };
-        Ok(Cli { debug, command })
+        Ok(Cli {
+            debug,
+            export,
+            command,
+        })
     }
 }

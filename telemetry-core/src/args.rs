@@ -1,9 +1,8 @@
-//! The privacy filter for command-line arguments: flag names only.
+//! The privacy filter for command-line arguments: flag names only, from a
+//! list the app passes or from this process's own command line.
 
-/// Most flags one command event carries; the rest are dropped.
-pub const MAX_FLAGS: usize = 32;
-/// Longest flag name kept, in bytes; a longer one is dropped.
-pub const MAX_FLAG_LEN: usize = 64;
+pub use crate::limits::{MAX_FLAGS, MAX_FLAG_LEN};
+use std::sync::OnceLock;
 
 /// Keeps only the names of flags: `--model=gpt-4` becomes `--model`, `-v`
 /// stays `-v`, and positionals, values, and everything after a `--`
@@ -16,6 +15,7 @@ pub const MAX_FLAG_LEN: usize = 64;
 /// letter: what follows it may be an attached value (`-pPASSWORD`, `-j8`),
 /// so `-pPASSWORD` becomes `-p` (and bundled flags such as `-abc` become
 /// `-a`).
+#[must_use]
 pub fn flag_names<I, S>(args: I) -> Vec<String>
 where
     I: IntoIterator<Item = S>,
@@ -35,6 +35,16 @@ where
         }
     }
     flags
+}
+
+/// The flag names of this process's command line, read once: what a
+/// `#[tracked_command]` records as its `args`.
+pub(crate) fn process_flags() -> &'static [String] {
+    static FLAGS: OnceLock<Vec<String>> = OnceLock::new();
+    FLAGS.get_or_init(|| {
+        let args = std::env::args_os().skip(1);
+        flag_names(args.map(|arg| arg.to_string_lossy().into_owned()))
+    })
 }
 
 fn flag_name(arg: &str) -> Option<&str> {

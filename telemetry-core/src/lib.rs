@@ -14,12 +14,13 @@
 //! use std::time::Duration;
 //! use telemetry_core::{MemorySink, Outcome, Telemetry};
 //!
-//! // In a real program: `.endpoint("https://collector.example/v1/events")`.
+//! // In a real program:
+//! // Telemetry::builder("my-agent", "1.2.0").endpoint("https://collector.example/v1/events")
+//! // Here, an isolated client (no notice, no environment, no files) records
+//! // into memory.
 //! let sink = MemorySink::new();
-//! let telemetry = Telemetry::builder("my-agent", "1.2.0")
+//! let telemetry = Telemetry::isolated("my-agent", "1.2.0")
 //!     .sink(sink.clone())
-//!     .notice(false) // tests only: the app asks for consent itself
-//!     .env(|_| None) // tests only: ignore the process environment
 //!     .build();
 //!
 //! // A command ran; only flag names are kept.
@@ -34,9 +35,9 @@
 //! });
 //! session.end();
 //!
-//! let kinds: Vec<&str> = sink.events().iter().map(|r| r.event().kind()).collect();
+//! let kinds: Vec<&str> = sink.records().iter().map(|r| r.event().kind()).collect();
 //! assert_eq!(kinds, ["command", "session", "tool", "token", "session"]);
-//! let end = serde_json::to_value(&sink.events()[4]).unwrap();
+//! let end = serde_json::to_value(&sink.records()[4]).unwrap();
 //! assert_eq!(end["properties"]["tool_calls"], 1);
 //! assert_eq!(end["properties"]["total_tokens"], 1500);
 //! ```
@@ -61,15 +62,14 @@
 //! }
 //!
 //! let sink = MemorySink::new();
-//! let telemetry = Telemetry::builder("my-agent", "1.2.0")
-//!     .sink(sink.clone()).notice(false).env(|_| None).build();
+//! let telemetry = Telemetry::isolated("my-agent", "1.2.0").sink(sink.clone()).build();
 //! let session = telemetry.start_session("root");
 //! let result = session.scope(|| run_prompt("secret-plans.txt"));
 //! session.end();
 //! assert!(result.is_err()); // returned unchanged
 //!
 //! let records: Vec<serde_json::Value> =
-//!     sink.events().iter().map(|r| serde_json::to_value(r).unwrap()).collect();
+//!     sink.records().iter().map(|r| serde_json::to_value(r).unwrap()).collect();
 //! let kinds: Vec<_> = records.iter().map(|r| r["event"].as_str().unwrap()).collect();
 //! assert_eq!(kinds, ["session", "tool", "command", "session"]);
 //! let tool = &records[1]["properties"];
@@ -93,13 +93,12 @@
 //! }
 //!
 //! let sink = MemorySink::new();
-//! let telemetry = Telemetry::builder("my-agent", "1.2.0")
-//!     .sink(sink.clone()).notice(false).env(|_| None).build();
+//! let telemetry = Telemetry::isolated("my-agent", "1.2.0").sink(sink.clone()).build();
 //! let session = telemetry.start_session("researcher");
 //! let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
 //! let found = runtime.block_on(search("rust").with_session(&session)).unwrap();
 //! assert_eq!(found, ["4 results"]);
-//! let tool = serde_json::to_value(&sink.events()[1]).unwrap();
+//! let tool = serde_json::to_value(&sink.records()[1]).unwrap();
 //! assert_eq!(tool["properties"]["tool_name"], "web.search");
 //! assert_eq!(tool["properties"]["agent_name"], "researcher");
 //! ```
@@ -122,63 +121,99 @@
 //! `impl Future` without being `async fn` is timed until the future is built.
 //! Not supported (a compile error): `const fn`, `#[track_caller]`.
 //!
-//! # Decisions where the design is silent
+//! # Testing your own code
+//!
+//! [`Telemetry::isolated`] makes a client that reads no environment
+//! variable, shows no notice and touches no file; give it a [`MemorySink`]
+//! and assert on [`MemorySink::records`]. Without an `http` feature
+//! (`default-features = false`), the crate builds without its HTTP stack:
+//! a client then needs a sink, and an endpoint alone turns it off
+//! ([`OffReason::NoHttpSupport`]).
+//!
+//! # Decisions
 //!
 //! - A tracked command's `args` are the flag names of the process's own
 //!   command line (`std::env::args`, filtered like
 //!   [`Telemetry::track_command`]); the macros never read a parameter.
 //!   A single-dash flag keeps its one letter only: `-pPASSWORD` is sent as
-//!   `-p`, since what follows may be an attached value (see
-//!   [`args::flag_names`]).
+//!   `-p`, since what follows may be an attached value.
+//! - [`Telemetry::record_tool_call`] is explicit: the event carries the
+//!   session id and agent passed, never the current session's. When a live
+//!   session of the same client has that id, the call also counts toward
+//!   its totals. Token usage and `#[tracked_tool]` belong to the session
+//!   current when they start ([`Session::scope`],
+//!   [`WithTelemetry::with_session`]).
 //! - `DO_NOT_TRACK` with a value that is neither true nor false (or not
 //!   UTF-8) is read as a wish not to be tracked.
 //! - `TELEMETRY_HIDE_BANNER=1` hides the notice, so there is nothing for the
 //!   user to read first: that run sends, and no marker is written.
 //! - When the notice marker cannot be written (no config dir, read-only
 //!   dir), the notice is shown and nothing is sent, on every run: data never
-//!   leaves a machine whose user may not have seen the notice.
-//! - Delivery stops after a transport failure for the client whose sink
-//!   failed, for the rest of the process.
+//!   leaves a machine whose user may not have seen the notice
+//!   ([`HoldReason`]). An isolated client shows no notice, so it holds
+//!   nothing.
+//! - Why a client is off is an [`OffReason`] ([`Telemetry::off_reason`]);
+//!   its text is the line debug mode prints.
+//! - A debug file or writer turns debug mode on, unless `debug(false)` is
+//!   called, in either order.
+//! - The HTTP sink stops after a transport failure, for the rest of the
+//!   process ([`FailurePolicy::StopAfterTransportFailure`]); a sink of your
+//!   own keeps going unless its [`Sink::failure_policy`] says otherwise,
+//!   and the debug log follows the policy.
 //! - Names (command, tool, model, agent) and error kinds are cut to
-//!   [`MAX_NAME_LEN`] bytes; tags to [`tags::MAX_TAGS`] entries; flag lists to
-//!   [`args::MAX_FLAGS`]; a `NaN`, infinite or negative cost is sent as `0`;
-//!   token totals saturate at `u64::MAX`. Every record therefore stays within
-//!   [`MAX_RECORD_LEN`] (80 KiB) whatever the input; a typical record is
-//!   under 1 KiB.
+//!   [`MAX_NAME_LEN`] bytes; tags to 32 entries of 64-byte keys and 256-byte
+//!   values; flag lists to 32 names of at most 64 bytes; a `NaN`, infinite
+//!   or negative cost is sent as `0`; token totals saturate at `u64::MAX`.
+//!   Every record therefore stays within [`MAX_RECORD_LEN`] (80 KiB)
+//!   whatever the input; a typical record is under 1 KiB.
+//! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`] and
+//!   [`FailurePolicy`] are `#[non_exhaustive]`: match them with a wildcard
+//!   arm.
 
 #![warn(missing_docs)]
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+#[doc(hidden)]
 pub mod args;
 mod builder;
 mod context;
 mod debug_log;
+mod env;
 mod event;
+mod future;
 mod identity;
+mod limits;
 mod notice;
 mod opt_out;
+pub mod otlp;
 mod outcome;
 mod random;
+mod reason;
 mod record;
+mod recorder;
 mod session;
+mod settings;
 mod sink;
+#[doc(hidden)]
 pub mod tags;
 mod telemetry;
+mod tracked;
 
 pub use builder::TelemetryBuilder;
-pub use context::{current, set_global, Scoped, WithTelemetry};
-pub use event::{
-    CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent, MAX_NAME_LEN,
-    MAX_SESSION_ERROR_KINDS,
-};
+pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent};
+pub use future::{Scoped, WithTelemetry};
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
+pub use limits::{MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
 pub use outcome::Outcome;
-pub use record::{Record, MAX_RECORD_LEN};
+pub use reason::{HoldReason, OffReason};
+pub use record::Record;
 pub use session::Session;
-pub use sink::{HttpSink, InvalidSetting, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
-pub use telemetry::Telemetry;
+pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
+#[cfg(feature = "http")]
+pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};
+pub use telemetry::{current, set_global, Telemetry};
 pub use telemetry_macros::{tracked_command, tracked_tool};
 
 use std::borrow::Cow;
@@ -226,15 +261,10 @@ pub fn start_session(agent: impl Into<Cow<'static, str>>) -> Session {
     current().unwrap_or_default().start_session(agent)
 }
 
-/// For unit tests: an enabled client recording into a fresh [`MemorySink`],
-/// with no notice and an empty environment.
+/// For unit tests: an isolated client recording into a fresh [`MemorySink`].
 #[cfg(test)]
 pub(crate) fn memory_client(app: &str) -> (Telemetry, MemorySink) {
     let sink = MemorySink::new();
-    let telemetry = Telemetry::builder(app, "1")
-        .sink(sink.clone())
-        .notice(false)
-        .env(|_| None)
-        .build();
+    let telemetry = Telemetry::isolated(app, "1").sink(sink.clone()).build();
     (telemetry, sink)
 }

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 /// error type's name, such as `std::io::error::Error`), never the error's
 /// message, which may hold a prompt, a path or a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The call returned normally (or returned `Ok`).
     Success,
@@ -20,21 +21,25 @@ pub enum Outcome {
 impl Outcome {
     /// A failure of the given kind. Use a type name or a short fixed word,
     /// never text that came from the user or from an error's `Display`.
+    #[must_use]
     pub fn failure(kind: impl Into<Cow<'static, str>>) -> Outcome {
         Outcome::Failure(kind.into())
     }
 
     /// A failure whose kind is the name of the error type `E`.
+    #[must_use]
     pub fn failure_of<E: ?Sized>() -> Outcome {
         Outcome::Failure(Cow::Borrowed(std::any::type_name::<E>()))
     }
 
     /// `true` for [`Outcome::Success`] only.
+    #[must_use]
     pub fn is_success(&self) -> bool {
         matches!(self, Outcome::Success)
     }
 
     /// The error kind as sent on the wire: `None` on success.
+    #[must_use]
     pub fn error_kind(&self) -> Option<&str> {
         match self {
             Outcome::Success => None,

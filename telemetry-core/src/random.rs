@@ -71,7 +71,7 @@ pub(crate) fn parse_uuid(text: &str) -> Option<u128> {
     Some(value)
 }
 
-/// SplitMix64: tiny, fast, and every seed gives a full-period sequence.
+/// `SplitMix64`: tiny, fast, and every seed gives a full-period sequence.
 fn next_u64() -> u64 {
     STATE.with(|state| {
         let next = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);

@@ -10,6 +10,7 @@
 //! out, so that a tag can never override or duplicate them.
 
 use crate::event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, ToolEvent};
+use crate::limits::millis;
 use crate::random;
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 use std::sync::Arc;
@@ -34,22 +35,6 @@ pub(crate) struct CommonFields {
     pub(crate) arch: &'static str,
     pub(crate) ci: bool,
 }
-
-/// The most bytes one record takes on the wire (its JSON, without the
-/// `{"records":[...]}` around it), whatever the input.
-///
-/// Every field is capped: names and error kinds at
-/// [`MAX_NAME_LEN`](crate::MAX_NAME_LEN) bytes, tags at
-/// [`MAX_TAGS`](crate::tags::MAX_TAGS) entries of
-/// [`MAX_TAG_KEY_LEN`](crate::tags::MAX_TAG_KEY_LEN) +
-/// [`MAX_TAG_VALUE_LEN`](crate::tags::MAX_TAG_VALUE_LEN) bytes, flags at
-/// [`MAX_FLAGS`](crate::args::MAX_FLAGS), a session's error kinds at
-/// [`MAX_SESSION_ERROR_KINDS`](crate::MAX_SESSION_ERROR_KINDS), the version
-/// at 64 bytes. JSON writes a control character as six bytes (`\u0001`), so
-/// the worst case, a session end whose every capped field and tag is made
-/// of control characters, comes to about 74 KiB; a typical record is under
-/// 1 KiB.
-pub const MAX_RECORD_LEN: usize = 80 * 1024;
 
 const COMMON_KEYS: [&str; 7] = [
     "user_uuid",
@@ -77,9 +62,7 @@ impl Record {
     pub(crate) fn new(event: Event, context: Arc<RecordContext>) -> Record {
         let timestamp_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| {
-                u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-            });
+            .map_or(0, millis);
         Record {
             event,
             timestamp_ms,
@@ -89,27 +72,32 @@ impl Record {
     }
 
     /// The typed event.
+    #[must_use]
     pub fn event(&self) -> &Event {
         &self.event
     }
 
     /// `event_timestamp`: when the record was made, in epoch milliseconds.
+    #[must_use]
     pub fn timestamp_ms(&self) -> u64 {
         self.timestamp_ms
     }
 
     /// `event_id`: a random UUID, unique per event, so that a collector can
     /// drop a duplicate.
+    #[must_use]
     pub fn event_id(&self) -> String {
         random::format_uuid(self.event_id)
     }
 
     /// `source`: the app's name.
+    #[must_use]
     pub fn source(&self) -> &str {
         &self.context.source
     }
 
     /// The exact wire record as one line of JSON.
+    #[must_use]
     pub fn to_json(&self) -> String {
         // Serialising plain strings, numbers and booleans cannot fail.
         serde_json::to_string(self).unwrap_or_default()
@@ -117,6 +105,8 @@ impl Record {
 }
 
 /// The request body: `{"records":[...]}`.
+// Only the HTTP sink sends a body today.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) struct Body<'a>(pub(crate) &'a [Record]);
 
 impl Serialize for Body<'_> {

@@ -1,17 +1,12 @@
 //! `TELEMETRY_TAGS`: extra `key=value` properties added to every record.
 
-/// Most tags kept; later entries are dropped.
-pub const MAX_TAGS: usize = 32;
-/// Longest key kept, in bytes; an entry with a longer key is dropped.
-pub const MAX_TAG_KEY_LEN: usize = 64;
-/// Longest value kept, in bytes; a longer value is cut at a character boundary.
-pub const MAX_TAG_VALUE_LEN: usize = 256;
-/// Longest `TELEMETRY_TAGS` read, in bytes; the rest is ignored.
-pub const MAX_TAGS_INPUT_LEN: usize = 16 * 1024;
+use crate::limits::truncate_at_char_boundary;
+pub use crate::limits::{MAX_TAGS, MAX_TAGS_INPUT_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN};
 
 /// Parses `k=v,k2=v2` with cagent's rules: entries are split on `,`, keys and
 /// values are trimmed, and an entry without `=` or with an empty key is
 /// dropped. Within the caps above; a repeated key keeps its first value.
+#[must_use]
 pub fn parse_tags(input: &str) -> Vec<(String, String)> {
     let input = truncate_at_char_boundary(input, MAX_TAGS_INPUT_LEN);
     let mut tags: Vec<(String, String)> = Vec::new();
@@ -30,19 +25,6 @@ pub fn parse_tags(input: &str) -> Vec<(String, String)> {
         tags.push((key.to_owned(), value.to_owned()));
     }
     tags
-}
-
-/// The longest prefix of `text` of at most `max` bytes that ends on a
-/// character boundary.
-pub(crate) fn truncate_at_char_boundary(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

@@ -1,16 +1,11 @@
-//! The client handle: records events and hands them to the sink, inline.
+//! The client handle, [`Telemetry`], and the current client
+//! ([`current`], [`set_global`]).
 
-use crate::context;
-use crate::debug_log::DebugLog;
-use crate::event::{
-    bounded_name, bounded_outcome, sane_cost, CommandEvent, Event, TokenEvent, ToolEvent,
-};
-use crate::record::{Record, RecordContext};
-use crate::session::{millis, LiveSessions, Session, SessionState};
-use crate::sink::{SendError, Sink};
-use crate::{args, Outcome, TelemetryBuilder};
+use crate::context::{self, Client};
+use crate::reason::OffReason;
+use crate::recorder::{Call, Recorder, Within};
+use crate::{args, Outcome, Session, TelemetryBuilder};
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,25 +13,12 @@ use std::time::Duration;
 /// its event inline and returns once the collector answered or the attempt
 /// failed, so nothing is left in flight when the program exits.
 ///
-/// Build one with [`Telemetry::builder`]; a disabled client
-/// ([`Telemetry::disabled`], or any client the opt-out turned off) does
-/// nothing at all.
+/// Build one with [`Telemetry::builder`] (or, in tests,
+/// [`Telemetry::isolated`]); a disabled client ([`Telemetry::disabled`], or
+/// any client the opt-out turned off) does nothing at all.
 #[derive(Clone, Default)]
 pub struct Telemetry {
-    recorder: Option<Arc<Recorder>>,
-}
-
-/// What an enabled client shares between its clones.
-pub(crate) struct Recorder {
-    pub(crate) context: Arc<RecordContext>,
-    pub(crate) sink: Arc<dyn Sink>,
-    /// Why nothing may be sent this run (the first-run notice was shown).
-    pub(crate) hold: Option<&'static str>,
-    pub(crate) debug: Option<DebugLog>,
-    /// Set once a transport failure has been logged.
-    pub(crate) stop_logged: AtomicBool,
-    /// Sessions started and not yet ended, found by id.
-    pub(crate) sessions: LiveSessions,
+    client: Client,
 }
 
 impl Telemetry {
@@ -45,32 +27,79 @@ impl Telemetry {
         TelemetryBuilder::new(app.into(), version.into())
     }
 
-    /// A client that records nothing.
-    pub fn disabled() -> Telemetry {
-        Telemetry { recorder: None }
+    /// Starts configuring a client for your own tests: no first-run notice,
+    /// an empty environment (no `DO_NOT_TRACK`, `TELEMETRY_*`, `HOME`...),
+    /// and no config dir, so nothing is read or written on disk and the
+    /// anonymous id lives in memory. Give it a sink to record into:
+    ///
+    /// ```
+    /// use telemetry_core::{MemorySink, Telemetry};
+    ///
+    /// let sink = MemorySink::new();
+    /// let telemetry = Telemetry::isolated("my-cli", "1.0.0")
+    ///     .sink(sink.clone())
+    ///     .build();
+    /// telemetry.track_command("run", ["--verbose", "some/path"]);
+    ///
+    /// let record = serde_json::to_value(&sink.records()[0]).unwrap();
+    /// assert_eq!(record["properties"]["args"], serde_json::json!(["--verbose"]));
+    /// ```
+    ///
+    /// Every builder setting still applies on top (`.env_vars(..)` to test
+    /// an opt-out, `.config_dir(..)` to test the files).
+    pub fn isolated(app: impl Into<String>, version: impl Into<String>) -> TelemetryBuilder {
+        TelemetryBuilder::isolated(app.into(), version.into())
     }
 
-    pub(crate) fn from_recorder(recorder: Recorder) -> Telemetry {
-        context::mark_active();
-        Telemetry {
-            recorder: Some(Arc::new(recorder)),
-        }
+    /// A client that records nothing.
+    #[must_use]
+    pub fn disabled() -> Telemetry {
+        Telemetry::default()
+    }
+
+    /// A client for what the recorder decided.
+    pub(crate) fn from_recorder(recorder: Result<Recorder, OffReason>) -> Telemetry {
+        let client = match recorder {
+            Ok(recorder) => Client::On(Arc::new(recorder)),
+            Err(reason) => Client::Off(Some(Arc::new(reason))),
+        };
+        Telemetry { client }
+    }
+
+    pub(crate) fn into_client(self) -> Client {
+        self.client
+    }
+
+    fn recorder(&self) -> Option<&Arc<Recorder>> {
+        self.client.recorder()
     }
 
     /// `true` when this client records events.
+    #[must_use]
     pub fn is_enabled(&self) -> bool {
-        self.recorder.is_some()
+        self.recorder().is_some()
+    }
+
+    /// Why this client records nothing; `None` when it is enabled.
+    #[must_use]
+    pub fn off_reason(&self) -> Option<&OffReason> {
+        static DISABLED: OffReason = OffReason::DisabledInCode;
+        match &self.client {
+            Client::On(_) => None,
+            Client::Off(Some(reason)) => Some(reason),
+            Client::Off(None) => Some(&DISABLED),
+        }
     }
 
     /// Runs `f` with this client current on this thread (see
     /// [`current`](crate::current)).
     pub fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _entered = context::enter(Some(self.clone()), None);
+        let _entered = context::enter(Some(self.client.clone()), None);
         f()
     }
 
     /// Records that command `action` ran, successfully and with no duration
-    /// (the seed's `TrackCommand`). Only flag *names* from `args` are kept:
+    /// (cagent's `TrackCommand`). Only flag *names* from `args` are kept:
     /// `--model=gpt-4` becomes `--model`; values and positionals are dropped.
     pub fn track_command<I, S>(&self, action: impl Into<Cow<'static, str>>, args: I)
     where
@@ -92,31 +121,24 @@ impl Telemetry {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        if self.recorder.is_none() {
-            return;
+        if let Some(recorder) = self.recorder() {
+            let call = Call::Command {
+                action: action.into(),
+                args: args::flag_names(args),
+                duration,
+                outcome,
+            };
+            recorder.record(call, Within::Session(None));
         }
-        self.emit_command(action.into(), args::flag_names(args), duration, outcome);
-    }
-
-    pub(crate) fn emit_command(
-        &self,
-        action: Cow<'static, str>,
-        args: Vec<String>,
-        duration: Duration,
-        outcome: Outcome,
-    ) {
-        self.emit(Event::Command(CommandEvent {
-            action: bounded_name(action),
-            args,
-            duration_ms: millis(duration),
-            outcome: bounded_outcome(outcome),
-        }));
     }
 
     /// Records a tool call with an explicit session id and agent (pass `""`
-    /// for none). When a session of this client with that id is running
-    /// (started and not yet ended, current or not), the call also counts
-    /// toward its totals and carries its agent.
+    /// for none): the event carries exactly the id and agent passed, whatever
+    /// session is current. When a session of this client with that id is
+    /// running (started and not yet ended, current or not), the call also
+    /// counts toward its totals; the agent passed is still the one recorded.
+    /// To record in the current session instead, use
+    /// [`Session::record_tool_call`] or `#[tracked_tool]`.
     pub fn record_tool_call(
         &self,
         tool: impl Into<Cow<'static, str>>,
@@ -125,39 +147,20 @@ impl Telemetry {
         duration: Duration,
         outcome: Outcome,
     ) {
-        let Some(recorder) = &self.recorder else {
-            return;
-        };
-        match recorder.sessions.find(session_id) {
-            Some(session) => session.record_tool_call(tool.into(), duration, outcome),
-            None => self.emit_tool(
-                tool.into(),
-                crate::event::shared_name(session_id),
-                crate::event::shared_name(agent),
+        if let Some(recorder) = self.recorder() {
+            let call = Call::Tool {
+                name: tool.into(),
                 duration,
                 outcome,
-            ),
+            };
+            recorder.record(
+                call,
+                Within::Named {
+                    id: session_id,
+                    agent,
+                },
+            );
         }
-    }
-
-    /// Sends a tool event. The session id and agent come already cut to
-    /// size (see [`shared_name`](crate::event::shared_name)), so that a
-    /// session's are shared, not copied, into each of its events.
-    pub(crate) fn emit_tool(
-        &self,
-        tool: Cow<'static, str>,
-        session_id: Arc<str>,
-        agent: Arc<str>,
-        duration: Duration,
-        outcome: Outcome,
-    ) {
-        self.emit(Event::Tool(ToolEvent {
-            tool_name: bounded_name(tool),
-            session_id,
-            agent_name: agent,
-            duration_ms: millis(duration),
-            outcome: bounded_outcome(outcome),
-        }));
     }
 
     /// Records one model call's token usage and its cost (this call's, not a
@@ -170,111 +173,22 @@ impl Telemetry {
         output_tokens: u64,
         cost: f64,
     ) {
-        if self.recorder.is_none() {
-            return;
-        }
-        let model = model.into();
-        match self.current_session() {
-            Some(session) => session.record_token_usage(model, input_tokens, output_tokens, cost),
-            None => self.emit_token(
-                model,
-                crate::event::empty_name(),
-                crate::event::empty_name(),
-                input_tokens,
-                output_tokens,
+        if let Some(recorder) = self.recorder() {
+            let call = Call::Token {
+                model: model.into(),
+                input: input_tokens,
+                output: output_tokens,
                 cost,
-            ),
+            };
+            recorder.record(call, Within::Current);
         }
-    }
-
-    /// Sends a token event; the session id and agent as for
-    /// [`Telemetry::emit_tool`].
-    pub(crate) fn emit_token(
-        &self,
-        model: Cow<'static, str>,
-        session_id: Arc<str>,
-        agent: Arc<str>,
-        input_tokens: u64,
-        output_tokens: u64,
-        cost: f64,
-    ) {
-        self.emit(Event::Token(TokenEvent {
-            session_id,
-            agent_name: agent,
-            model_name: bounded_name(model),
-            input_tokens,
-            output_tokens,
-            cost: sane_cost(cost),
-        }));
     }
 
     /// Starts a session for `agent` and sends its start event. The returned
     /// guard sends the end event, with the session's totals, when ended or
     /// dropped.
     pub fn start_session(&self, agent: impl Into<Cow<'static, str>>) -> Session {
-        Session::start(self, agent.into())
-    }
-
-    /// The running sessions of this client; `None` when disabled.
-    pub(crate) fn live_sessions(&self) -> Option<&LiveSessions> {
-        self.recorder.as_ref().map(|recorder| &recorder.sessions)
-    }
-
-    /// The innermost current session on this thread, when it belongs to
-    /// this client (a session of another client is not this one's to count).
-    pub(crate) fn current_session(&self) -> Option<Arc<SessionState>> {
-        let mine = self.recorder.as_ref()?;
-        context::current_session().filter(|session| {
-            session
-                .telemetry
-                .recorder
-                .as_ref()
-                .is_some_and(|theirs| Arc::ptr_eq(mine, theirs))
-        })
-    }
-
-    /// Builds the record, logs it in debug mode, and sends it inline.
-    pub(crate) fn emit(&self, event: Event) {
-        let Some(recorder) = &self.recorder else {
-            return;
-        };
-        let record = Record::new(event, Arc::clone(&recorder.context));
-        if let Some(debug) = &recorder.debug {
-            debug.line(&record.to_json());
-        }
-        if let Some(reason) = recorder.hold {
-            if let Some(debug) = &recorder.debug {
-                debug.line(&format!("not sent: {reason}"));
-            }
-            return;
-        }
-        let result = recorder.sink.send(std::slice::from_ref(&record));
-        if let Err(error) = result {
-            recorder.log_send_error(&error);
-        }
-    }
-}
-
-const UNREACHABLE_EARLIER: &str = "not sent: the collector was unreachable earlier in this process";
-
-impl Recorder {
-    fn log_send_error(&self, error: &SendError) {
-        let Some(debug) = &self.debug else {
-            return;
-        };
-        match error {
-            SendError::Transport(_) => {
-                if !self.stop_logged.swap(true, Ordering::Relaxed) {
-                    debug.line(&format!(
-                        "not sent, and delivery stopped for the rest of this process: {error}"
-                    ));
-                } else {
-                    debug.line(UNREACHABLE_EARLIER);
-                }
-            }
-            SendError::Stopped => debug.line(UNREACHABLE_EARLIER),
-            SendError::Rejected(_) => debug.line(&format!("not accepted: {error}")),
-        }
+        Session::start(self.recorder(), agent.into())
     }
 }
 
@@ -286,9 +200,22 @@ impl std::fmt::Debug for Telemetry {
     }
 }
 
+/// The innermost scoped client on this thread, else the global one, else
+/// `None`. A scoped disabled client hides the global one.
+#[must_use]
+pub fn current() -> Option<Telemetry> {
+    context::current().map(|client| Telemetry { client })
+}
+
+/// Makes `telemetry` the client that [`current`] returns wherever no scope
+/// says otherwise, replacing any earlier global client.
+pub fn set_global(telemetry: Telemetry) {
+    context::set_global(telemetry.client);
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::{Outcome, MAX_NAME_LEN};
+    use crate::{OffReason, Outcome, Telemetry, MAX_NAME_LEN};
     use std::time::Duration;
 
     #[test]
@@ -298,12 +225,39 @@ mod tests {
         let failure = || Outcome::failure(huge.clone());
         telemetry.record_tool_call("t", "", "", Duration::ZERO, failure());
         telemetry.record_command("c", Vec::<String>::new(), Duration::ZERO, failure());
-        for record in sink.events() {
+        for record in sink.records() {
             let json = record.to_json();
             assert!(json.len() < 2 * MAX_NAME_LEN + 1024, "{} bytes", json.len());
             let value: serde_json::Value = serde_json::from_str(&json).unwrap();
             let kind = value["properties"]["error"].as_str().unwrap();
             assert_eq!(kind, &huge[..MAX_NAME_LEN]);
         }
+    }
+
+    #[test]
+    fn a_named_session_keeps_the_agent_passed() {
+        let (telemetry, sink) = crate::memory_client("named-test");
+        let session = telemetry.start_session("root");
+        let id = session.id().to_owned();
+        telemetry.record_tool_call("t", &id, "helper", Duration::ZERO, Outcome::Success);
+        session.end();
+        let records = sink.records();
+        let tool = serde_json::to_value(&records[1]).unwrap();
+        assert_eq!(tool["properties"]["agent_name"], "helper");
+        assert_eq!(tool["properties"]["session_id"], id.as_str());
+        let end = serde_json::to_value(&records[2]).unwrap();
+        assert_eq!(end["properties"]["tool_calls"], 1);
+    }
+
+    #[test]
+    fn off_clients_say_why() {
+        assert_eq!(
+            Telemetry::disabled().off_reason(),
+            Some(&OffReason::DisabledInCode)
+        );
+        let off = Telemetry::isolated("why-test", "1").build();
+        assert_eq!(off.off_reason(), Some(&OffReason::NoDestination));
+        let on = crate::memory_client("why-test").0;
+        assert_eq!(on.off_reason(), None);
     }
 }

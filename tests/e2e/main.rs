@@ -7,6 +7,7 @@
 mod canaries;
 mod delivery;
 mod opt_out;
+mod otlp_interop;
 mod privacy;
 mod readme;
 mod records;

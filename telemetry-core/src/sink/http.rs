@@ -34,8 +34,9 @@
 //! loopback endpoint, which is always reached directly. Redirects are not
 //! followed.
 
-use super::{SendError, Sink};
-use crate::record::{Body, Record};
+use super::protocol::{Answer, Protocol};
+use super::{FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
+use crate::record::Record;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
 use reqwest::{Client, Url};
@@ -44,9 +45,6 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-/// The default per-request timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Most of a response body read (to keep the connection reusable); the rest
 /// is dropped along with the connection.
@@ -64,6 +62,8 @@ struct Shared {
     timeout: Duration,
     direct: bool,
     stopped: AtomicBool,
+    /// What goes on the wire and what an answer means.
+    protocol: Protocol,
 }
 
 /// A setting [`HttpSink::new`] cannot use; the message says which and why.
@@ -82,6 +82,11 @@ impl HttpSink {
     /// A sink that posts to `endpoint` (an `http` or `https` URL with a
     /// host), with the given `User-Agent`, optional `x-api-key`, and
     /// per-request timeout. Nothing is opened until the first send.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSetting`] when the endpoint is not an `http` or `https` URL
+    /// with a host, or the user agent or key cannot be a header value.
     pub fn new(
         endpoint: &str,
         user_agent: &str,
@@ -114,13 +119,24 @@ impl HttpSink {
                 },
                 direct,
                 stopped: AtomicBool::new(false),
+                protocol: Protocol::Records,
             }),
         })
     }
 
     /// `true` once a transport failure has stopped delivery.
+    #[must_use]
     pub fn is_stopped(&self) -> bool {
         self.shared.stopped.load(Ordering::Relaxed)
+    }
+
+    /// The same sink, speaking `protocol` (called right after `new`, while
+    /// the state is not yet shared).
+    pub(super) fn speaking(mut self, protocol: Protocol) -> HttpSink {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.protocol = protocol;
+        }
+        self
     }
 }
 
@@ -140,10 +156,7 @@ impl Sink for HttpSink {
         if shared.stopped.load(Ordering::Relaxed) {
             return Err(SendError::Stopped);
         }
-        // Room for a typical record, so that the body is not regrown.
-        let mut body = Vec::with_capacity(1024 * records.len().max(1));
-        serde_json::to_writer(&mut body, &Body(records))
-            .map_err(|_| SendError::Transport("the records could not be encoded".into()))?;
+        let body = shared.protocol.encode(records)?;
         let result = if tokio::runtime::Handle::try_current().is_ok() {
             send_on_background_thread(shared, Bytes::from(body))
         } else {
@@ -156,6 +169,10 @@ impl Sink for HttpSink {
             }
         }
         result
+    }
+
+    fn failure_policy(&self) -> FailurePolicy {
+        FailurePolicy::StopAfterTransportFailure
     }
 }
 
@@ -335,6 +352,18 @@ async fn deliver(client: Client, shared: Arc<Shared>, body: Bytes) -> Result<(),
                 .await
                 .map_err(Failure::into_send_error)
         }
+        Err(Failure::RetryAfter(wait, rejected)) => {
+            let left = deadline.map_or(shared.timeout, |deadline| {
+                deadline.saturating_duration_since(Instant::now())
+            });
+            if wait >= left {
+                return Err(rejected);
+            }
+            tokio::time::sleep(wait).await;
+            post(&client, &shared, body, left.saturating_sub(wait))
+                .await
+                .map_err(Failure::into_send_error)
+        }
         other => other.map_err(Failure::into_send_error),
     }
 }
@@ -342,12 +371,14 @@ async fn deliver(client: Client, shared: Arc<Shared>, body: Bytes) -> Result<(),
 enum Failure {
     Final(SendError),
     Retryable(String),
+    /// The collector asked to come back after a delay (`Retry-After`).
+    RetryAfter(Duration, SendError),
 }
 
 impl Failure {
     fn into_send_error(self) -> SendError {
         match self {
-            Failure::Final(error) => error,
+            Failure::Final(error) | Failure::RetryAfter(_, error) => error,
             Failure::Retryable(reason) => SendError::Transport(reason),
         }
     }
@@ -368,16 +399,23 @@ async fn post(
         .await
         .map_err(classify)?;
     let status = response.status();
-    if drain(response).await == Drained::TimedOut {
+    let mut answer = Vec::new();
+    let headers = if shared.protocol.reads_answer() {
+        response.headers().clone()
+    } else {
+        HeaderMap::new()
+    };
+    let keep = shared.protocol.reads_answer().then_some(&mut answer);
+    if drain(response, keep).await == Drained::TimedOut {
         // The answer stalled half-way: as costly as no answer at all.
         return Err(Failure::Final(SendError::Transport(
             "the answer stalled, and the request timed out".into(),
         )));
     }
-    if status.is_success() {
-        Ok(())
-    } else {
-        Err(Failure::Final(SendError::Rejected(status.as_u16())))
+    match shared.protocol.judge(status, &headers, &answer) {
+        Answer::Accepted => Ok(()),
+        Answer::Failed(error) => Err(Failure::Final(error)),
+        Answer::RetryAfter(wait, error) => Err(Failure::RetryAfter(wait, error)),
     }
 }
 
@@ -387,20 +425,24 @@ enum Drained {
     TimedOut,
 }
 
-/// Reads a bounded part of the body so that the connection can be reused.
-async fn drain(mut response: reqwest::Response) -> Drained {
+/// Reads a bounded part of the body so that the connection can be reused;
+/// keeps what it read in `keep` when given.
+async fn drain(mut response: reqwest::Response, mut keep: Option<&mut Vec<u8>>) -> Drained {
     let mut read = 0;
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 read += chunk.len();
+                if let Some(kept) = keep.as_deref_mut() {
+                    let room = MAX_RESPONSE_BYTES.saturating_sub(kept.len());
+                    kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
                 if read > MAX_RESPONSE_BYTES {
                     return Drained::Done;
                 }
             }
-            Ok(None) => return Drained::Done,
             Err(error) if error.is_timeout() => return Drained::TimedOut,
-            Err(_) => return Drained::Done,
+            Ok(None) | Err(_) => return Drained::Done,
         }
     }
 }
@@ -429,7 +471,7 @@ fn innermost_cause(error: &reqwest::Error) -> String {
         return format!("{:?}", io.kind());
     }
     let text = cause.to_string();
-    crate::tags::truncate_at_char_boundary(&text, 120).to_owned()
+    crate::limits::truncate_at_char_boundary(&text, 120).to_owned()
 }
 
 #[cfg(test)]

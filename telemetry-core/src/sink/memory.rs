@@ -11,14 +11,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// use telemetry_core::{MemorySink, Telemetry};
 ///
 /// let sink = MemorySink::new();
-/// let telemetry = Telemetry::builder("my-cli", "1.0.0")
+/// let telemetry = Telemetry::isolated("my-cli", "1.0.0")
 ///     .sink(sink.clone())
-///     .notice(false)
-///     .env(|_| None)
 ///     .build();
 /// telemetry.track_command("run", ["--model=gpt-4", "secret prompt"]);
 ///
-/// let record = serde_json::to_value(&sink.events()[0]).unwrap();
+/// let record = serde_json::to_value(&sink.records()[0]).unwrap();
 /// assert_eq!(record["event"], "command");
 /// assert_eq!(record["properties"]["args"], serde_json::json!(["--model"]));
 /// ```
@@ -29,16 +27,26 @@ pub struct MemorySink {
 
 impl MemorySink {
     /// An empty sink.
+    #[must_use]
     pub fn new() -> MemorySink {
         MemorySink::default()
     }
 
-    /// Every record received so far, oldest first.
-    pub fn events(&self) -> Vec<Record> {
+    /// Every record received so far, oldest first. Each serialises (with
+    /// serde, or [`Record::to_json`]) to exactly its wire record.
+    #[must_use]
+    pub fn records(&self) -> Vec<Record> {
         self.records
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The old name of [`MemorySink::records`].
+    #[doc(hidden)]
+    #[must_use]
+    pub fn events(&self) -> Vec<Record> {
+        self.records()
     }
 
     /// Removes and returns every record received so far.

@@ -1,13 +1,29 @@
-//! Where records go: the [`Sink`] trait and its two implementations.
+//! Where records go: the [`Sink`] trait, what a sink does after a failure
+//! ([`FailurePolicy`]), and the implementations: [`MemorySink`], and
+//! `HttpSink` and `OtlpSink` (the `http` feature, on by default).
 
+mod export;
+#[cfg(feature = "http")]
 mod http;
 mod memory;
+#[cfg(feature = "http")]
+mod otlp;
+#[cfg(feature = "http")]
+mod protocol;
 
-pub use http::{HttpSink, InvalidSetting, DEFAULT_TIMEOUT};
+pub use export::Export;
+#[cfg(feature = "http")]
+pub use http::{HttpSink, InvalidSetting};
 pub use memory::MemorySink;
+#[cfg(feature = "http")]
+pub use otlp::{OtlpSink, LOGS_PATH};
 
 use crate::Record;
 use std::fmt;
+use std::time::Duration;
+
+/// The default per-request timeout of the HTTP sink.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Receives records. The recorder calls [`Sink::send`] inline, from the
 /// thread that recorded the event, and waits for it to return.
@@ -17,21 +33,60 @@ use std::fmt;
 pub trait Sink: Send + Sync + 'static {
     /// Delivers the records (one per call today; several in a future batched
     /// mode) and returns once they were accepted or the attempt failed.
+    ///
+    /// # Errors
+    ///
+    /// Why the records were not delivered: see [`SendError`].
     fn send(&self, records: &[Record]) -> Result<(), SendError>;
+
+    /// The record as this sink puts it on the wire, for debug mode's line
+    /// (one line of JSON). The default is the wire record.
+    fn as_sent(&self, record: &Record) -> String {
+        record.to_json()
+    }
+
+    /// What this sink does after a failed send, so that the debug log says
+    /// the truth about later records. The default: it keeps going.
+    fn failure_policy(&self) -> FailurePolicy {
+        FailurePolicy::KeepGoing
+    }
+}
+
+/// What a [`Sink`] does after a failed send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FailurePolicy {
+    /// Every send is attempted, whatever failed before.
+    #[default]
+    KeepGoing,
+    /// After a [`SendError::Transport`] failure the sink attempts nothing
+    /// more for the rest of the process, and answers
+    /// [`SendError::Stopped`]: an offline machine pays at most one timeout.
+    /// The HTTP sink's policy.
+    StopAfterTransportFailure,
 }
 
 /// Why a [`Sink::send`] did not deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// The collector answered with a status other than 2xx. It is reachable,
     /// so delivery goes on.
     Rejected(u16),
     /// The collector could not be reached (refused, timed out, DNS, broken
-    /// connection). The sink stops delivering for the rest of the process;
-    /// the string names the failure, without the endpoint or any header.
+    /// connection); the string names the failure, without the endpoint or
+    /// any header. Whether later sends are attempted is the sink's
+    /// [`FailurePolicy`].
     Transport(String),
-    /// An earlier transport failure stopped delivery; nothing was attempted.
+    /// An earlier transport failure stopped delivery
+    /// ([`FailurePolicy::StopAfterTransportFailure`]); nothing was attempted.
     Stopped,
+    /// The collector accepted the request but rejected this many of its
+    /// records (an OTLP partial success). Delivery goes on.
+    PartlyRejected {
+        /// How many records the collector rejected.
+        rejected: u64,
+    },
 }
 
 impl fmt::Display for SendError {
@@ -40,6 +95,9 @@ impl fmt::Display for SendError {
             SendError::Rejected(status) => write!(f, "the collector answered HTTP {status}"),
             SendError::Transport(failure) => write!(f, "the collector is unreachable: {failure}"),
             SendError::Stopped => f.write_str("delivery stopped after an earlier failure"),
+            SendError::PartlyRejected { rejected } => {
+                write!(f, "the collector rejected {rejected} of the records")
+            }
         }
     }
 }

@@ -89,13 +89,14 @@ fn without_debug_mode_the_debug_writer_gets_nothing() {
     let log = MemoryWriter::new();
     let dir = TempDir::new("debug");
     let telemetry = builder(&refused_endpoint(), &dir)
-        .debug(false)
         .debug_writer(log.clone())
+        .debug(false)
         .build();
     record_everything(&telemetry);
     let off = Telemetry::builder("debug-test", "1.0.0")
         .endpoint(collector.url())
         .debug_writer(log.clone())
+        .debug(false)
         .env_vars([("DO_NOT_TRACK", "1")])
         .build();
     record_everything(&off);

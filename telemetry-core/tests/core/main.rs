@@ -16,6 +16,7 @@ mod first_run;
 mod global_client;
 mod load;
 mod opt_out;
+mod otlp_export;
 mod privacy;
 mod properties;
 mod sessions;

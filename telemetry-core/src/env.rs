@@ -1,0 +1,197 @@
+//! Reading the environment: the lookup (the process's, or one a test
+//! gives), how a value reads as a switch, and every `TELEMETRY_*` and
+//! system variable the client reads.
+//!
+//! The environment is read once, when a client is built.
+
+use crate::identity;
+use crate::reason::OffReason;
+use crate::tags;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+
+/// Reads one environment variable.
+type Lookup = dyn Fn(&str) -> Option<OsString>;
+
+/// Where environment variables come from.
+pub(crate) struct Env {
+    lookup: Box<Lookup>,
+}
+
+impl Env {
+    /// The process environment.
+    pub(crate) fn process() -> Env {
+        Env::from_fn(|name| std::env::var_os(name))
+    }
+
+    /// No variable is set.
+    pub(crate) fn empty() -> Env {
+        Env::from_fn(|_| None)
+    }
+
+    /// Variables read through `lookup`.
+    pub(crate) fn from_fn(lookup: impl Fn(&str) -> Option<OsString> + 'static) -> Env {
+        Env {
+            lookup: Box::new(lookup),
+        }
+    }
+
+    /// One variable's raw value.
+    pub(crate) fn var(&self, name: &str) -> Option<OsString> {
+        (self.lookup)(name)
+    }
+
+    /// One variable read as a switch.
+    pub(crate) fn switch(&self, name: &str) -> Switch {
+        read_switch(self.var(name).as_deref())
+    }
+
+    /// `TELEMETRY_ENDPOINT`: `None` when unset or blank.
+    pub(crate) fn endpoint(&self) -> Result<Option<String>, OffReason> {
+        match self.var("TELEMETRY_ENDPOINT") {
+            None => Ok(None),
+            Some(raw) => match raw.to_str() {
+                Some(text) if text.trim().is_empty() => Ok(None),
+                Some(text) => Ok(Some(text.to_owned())),
+                None => Err(OffReason::EndpointNotUtf8),
+            },
+        }
+    }
+
+    /// `TELEMETRY_TAGS`, parsed; a note for the debug log when it could
+    /// not be read.
+    pub(crate) fn tags(&self) -> (Vec<(String, String)>, Option<&'static str>) {
+        match self.var("TELEMETRY_TAGS") {
+            None => (Vec::new(), None),
+            Some(raw) => match raw.to_str() {
+                Some(text) => (tags::parse_tags(text), None),
+                None => (
+                    Vec::new(),
+                    Some("TELEMETRY_TAGS is not valid UTF-8; no tags are added"),
+                ),
+            },
+        }
+    }
+
+    /// `TELEMETRY_HIDE_BANNER` holds a true value.
+    pub(crate) fn hide_banner(&self) -> bool {
+        self.switch("TELEMETRY_HIDE_BANNER") == Switch::On
+    }
+
+    /// `CI` is set to anything but a false value.
+    pub(crate) fn is_ci(&self) -> bool {
+        !matches!(self.switch("CI"), Switch::Unset | Switch::Off)
+    }
+
+    /// `os_language`: the first non-empty of `LC_ALL`, `LC_MESSAGES`, `LANG`,
+    /// as language and region only.
+    pub(crate) fn os_language(&self) -> String {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|name| self.var(name))
+            .find(|value| !value.is_empty())
+            .as_deref()
+            .and_then(OsStr::to_str)
+            .map(language_and_region)
+            .unwrap_or_default()
+    }
+
+    /// The default config dir for `app`, from `XDG_CONFIG_HOME` or `HOME`.
+    pub(crate) fn default_config_dir(&self, app: &str) -> Option<PathBuf> {
+        identity::default_config_dir(
+            app,
+            self.var("XDG_CONFIG_HOME").map(PathBuf::from),
+            self.var("HOME").map(PathBuf::from),
+        )
+    }
+}
+
+/// How an environment variable's value reads as a switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Switch {
+    /// Unset, empty or blank.
+    Unset,
+    /// `1`, `true`, `yes`, `on`.
+    On,
+    /// `0`, `false`, `no`, `off`.
+    Off,
+    /// Anything else, including a value that is not UTF-8.
+    Unrecognised,
+}
+
+/// Reads a switch value the way every variable of this crate does: trimmed,
+/// without regard to case.
+pub(crate) fn read_switch(value: Option<&OsStr>) -> Switch {
+    const ON: [&str; 4] = ["1", "true", "yes", "on"];
+    const OFF: [&str; 4] = ["0", "false", "no", "off"];
+    let Some(value) = value else {
+        return Switch::Unset;
+    };
+    let Some(value) = value.to_str() else {
+        return Switch::Unrecognised;
+    };
+    let value = value.trim();
+    if value.is_empty() {
+        return Switch::Unset;
+    }
+    if ON.iter().any(|word| value.eq_ignore_ascii_case(word)) {
+        Switch::On
+    } else if OFF.iter().any(|word| value.eq_ignore_ascii_case(word)) {
+        Switch::Off
+    } else {
+        Switch::Unrecognised
+    }
+}
+
+/// `en_US.UTF-8@euro` → `en_US`; anything unexpected → empty.
+fn language_and_region(locale: &str) -> String {
+    let base = locale.split(['.', '@']).next().unwrap_or_default();
+    let valid = base.len() <= 16
+        && base
+            .bytes()
+            .all(|byte| byte.is_ascii_alphabetic() || byte == b'_' || byte == b'-');
+    if valid && base != "C" && base != "POSIX" {
+        base.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switch_words() {
+        let read = |text: &str| read_switch(Some(OsStr::new(text)));
+        for on in ["1", "true", "TRUE", " yes ", "On"] {
+            assert_eq!(read(on), Switch::On, "{on:?}");
+        }
+        for off in ["0", "false", "FALSE", " off ", "No"] {
+            assert_eq!(read(off), Switch::Off, "{off:?}");
+        }
+        for unset in ["", "  "] {
+            assert_eq!(read(unset), Switch::Unset, "{unset:?}");
+        }
+        for other in ["fasle", "2", "enabled", "t"] {
+            assert_eq!(read(other), Switch::Unrecognised, "{other:?}");
+        }
+        assert_eq!(read_switch(None), Switch::Unset);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_is_unrecognised() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = OsString::from_vec(vec![0x66, 0xff, 0x6f]);
+        assert_eq!(read_switch(Some(&bad)), Switch::Unrecognised);
+    }
+
+    #[test]
+    fn locales() {
+        assert_eq!(language_and_region("en_US.UTF-8"), "en_US");
+        assert_eq!(language_and_region("de_DE@euro"), "de_DE");
+        assert_eq!(language_and_region("C.UTF-8"), "");
+        assert_eq!(language_and_region("/etc/passwd"), "");
+    }
+}

@@ -1,0 +1,106 @@
+//! Typed decisions: why a client is off ([`OffReason`]) and why a record
+//! is held back instead of sent ([`HoldReason`]).
+//!
+//! Their `Display` is the sentence debug mode prints, so a test or a status
+//! command can match on the value and a person can read the text.
+
+use std::fmt;
+
+/// Why a client records nothing. The first rule that matched, in the order
+/// the builder checks them; see [`Telemetry::off_reason`](crate::Telemetry::off_reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OffReason {
+    /// `DO_NOT_TRACK` holds a true value, or one that is neither true nor
+    /// false (read as a wish not to be tracked).
+    DoNotTrack,
+    /// `TELEMETRY_ENABLED` holds a false value (`false`, `0`, `no`, `off`).
+    EnabledIsFalse,
+    /// `TELEMETRY_ENABLED` holds a value that is neither true nor false
+    /// (fail closed; one warning line is printed).
+    EnabledUnrecognised,
+    /// The app name cannot name a config dir or a `source`.
+    InvalidAppName,
+    /// `TELEMETRY_ENDPOINT` is not valid UTF-8.
+    EndpointNotUtf8,
+    /// No endpoint and no sink: nothing to send to.
+    NoDestination,
+    /// An endpoint is set but this build has no HTTP sink (the `http`
+    /// feature is off), and no sink was given.
+    NoHttpSupport,
+    /// A setting the HTTP sink cannot use: the endpoint, the user agent or
+    /// the API key. The text says which, never the value.
+    #[cfg(feature = "http")]
+    InvalidSetting(crate::InvalidSetting),
+    /// The client was made by [`Telemetry::disabled`](crate::Telemetry::disabled)
+    /// (or `Default`).
+    DisabledInCode,
+}
+
+impl fmt::Display for OffReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("telemetry is off: ")?;
+        match self {
+            OffReason::DoNotTrack => f.write_str("DO_NOT_TRACK is set"),
+            OffReason::EnabledIsFalse => f.write_str("TELEMETRY_ENABLED is false"),
+            OffReason::EnabledUnrecognised => f.write_str(
+                "TELEMETRY_ENABLED has an unrecognised value (use true or false)",
+            ),
+            OffReason::InvalidAppName => f.write_str(
+                "the app name must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'",
+            ),
+            OffReason::EndpointNotUtf8 => f.write_str("TELEMETRY_ENDPOINT is not valid UTF-8"),
+            OffReason::NoDestination => f.write_str("no endpoint and no sink to send to"),
+            OffReason::NoHttpSupport => f.write_str(
+                "an endpoint is set, but this build has no HTTP sink (the `http` feature is off); give a sink instead",
+            ),
+            #[cfg(feature = "http")]
+            OffReason::InvalidSetting(invalid) => write!(f, "{invalid}"),
+            OffReason::DisabledInCode => f.write_str("the client was made disabled"),
+        }
+    }
+}
+
+/// Why a record was made (and logged in debug mode) but not sent: the
+/// rule that nothing leaves the machine before the user could read the
+/// first-run notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HoldReason {
+    /// This run showed the notice; sending starts with the next run.
+    FirstRun,
+    /// The notice marker cannot be written (no config dir, or a read-only
+    /// one), so every run shows the notice and sends nothing.
+    ConfigDirNotWritable,
+}
+
+impl fmt::Display for HoldReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HoldReason::FirstRun => {
+                "first run: the notice was just shown; sending starts with the next run"
+            }
+            HoldReason::ConfigDirNotWritable => {
+                "the config dir is not writable, so the notice is shown and nothing is sent on every run"
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_the_documented_sentences() {
+        assert_eq!(
+            OffReason::DoNotTrack.to_string(),
+            "telemetry is off: DO_NOT_TRACK is set"
+        );
+        assert_eq!(
+            OffReason::NoDestination.to_string(),
+            "telemetry is off: no endpoint and no sink to send to"
+        );
+        assert!(HoldReason::FirstRun.to_string().starts_with("first run"));
+    }
+}

@@ -1,0 +1,473 @@
+//! The recorder: what an enabled client is. [`Recorder::new`] does all the
+//! start-up work (opt-out, app name, sink, tags, identity, first-run
+//! notice); [`Recorder::record`] is the one path every tool call, token
+//! usage and command takes, and [`Recorder::deliver`] the one place a
+//! record leaves for the sink.
+
+use crate::debug_log::{DebugLog, DebugTarget};
+use crate::event::{
+    CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
+};
+use crate::identity::{self, NoticeMarker};
+use crate::limits::{
+    bounded_name, bounded_outcome, empty_name, millis, sane_cost, shared_name,
+    truncate_at_char_boundary, MAX_APP_NAME_LEN, MAX_NAME_LEN, MAX_VERSION_LEN,
+};
+use crate::reason::{HoldReason, OffReason};
+use crate::record::{CommonFields, Record, RecordContext};
+use crate::session::state::{self, LiveSessions, Owner, SessionState};
+use crate::settings::{ConfigDir, Settings};
+use crate::sink::{FailurePolicy, SendError, Sink};
+use crate::{notice, opt_out, Outcome};
+use std::borrow::Cow;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+/// Set once an enabled client exists; until then every tracked call costs
+/// this one relaxed load and nothing else.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// `true` once an enabled client has been built in this process.
+#[inline]
+pub(crate) fn any_active() -> bool {
+    ACTIVE.load(Ordering::Relaxed)
+}
+
+/// What an enabled client shares between its clones.
+pub(crate) struct Recorder {
+    /// Tells this client's sessions from another client's.
+    owner: Owner,
+    context: Arc<RecordContext>,
+    sink: Arc<dyn Sink>,
+    failure_policy: FailurePolicy,
+    /// Why nothing may be sent this run (the first-run notice was shown).
+    hold: Option<HoldReason>,
+    debug: Option<DebugLog>,
+    /// Set once a failure that stopped delivery has been logged.
+    stop_logged: AtomicBool,
+    /// Sessions started and not yet ended, found by id.
+    sessions: LiveSessions,
+}
+
+/// A call to record; the recorder adds the session, the limits and the
+/// common fields.
+pub(crate) enum Call {
+    /// A command ran; `args` are flag names already.
+    Command {
+        action: Cow<'static, str>,
+        args: Vec<String>,
+        duration: Duration,
+        outcome: Outcome,
+    },
+    /// A tool was called.
+    Tool {
+        name: Cow<'static, str>,
+        duration: Duration,
+        outcome: Outcome,
+    },
+    /// A model call used tokens.
+    Token {
+        model: Cow<'static, str>,
+        input: u64,
+        output: u64,
+        cost: f64,
+    },
+}
+
+/// Which session a tool call or token usage belongs to. A command belongs
+/// to none, whatever this says.
+#[derive(Clone, Copy)]
+pub(crate) enum Within<'a> {
+    /// The innermost session current on this thread, when it is this
+    /// client's; else none.
+    Current,
+    /// This session, or none: already decided (a session's own methods, or
+    /// a tracked call that looked when it started).
+    Session(Option<&'a Arc<SessionState>>),
+    /// The id and agent the caller named: recorded as given. When a live
+    /// session of this client has that id, the call also counts toward its
+    /// totals.
+    Named { id: &'a str, agent: &'a str },
+}
+
+/// The session a call was attributed to: what its event carries, and the
+/// live session whose totals it counts toward.
+struct Attribution {
+    counted: Option<Arc<SessionState>>,
+    session_id: Arc<str>,
+    agent: Arc<str>,
+}
+
+impl Recorder {
+    /// Decides on or off and, when on, prepares everything to record: reads
+    /// the environment, checks the app name, chooses the sink, reads or
+    /// creates the anonymous id, and shows the first-run notice when due.
+    /// When off, says why in the debug log (debug mode only).
+    pub(crate) fn new(mut settings: Settings) -> Result<Recorder, OffReason> {
+        let debug = settings
+            .debug_on()
+            .then(|| DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr)));
+        match Recorder::prepare(&mut settings, debug.as_ref()) {
+            Ok(parts) => {
+                ACTIVE.store(true, Ordering::Relaxed);
+                Ok(Recorder {
+                    owner: Owner::unique(),
+                    failure_policy: parts.sink.failure_policy(),
+                    context: Arc::new(parts.context),
+                    sink: parts.sink,
+                    hold: parts.hold,
+                    debug,
+                    stop_logged: AtomicBool::new(false),
+                    sessions: LiveSessions::default(),
+                })
+            }
+            Err(reason) => {
+                if let Some(debug) = &debug {
+                    debug.line(&reason.to_string());
+                }
+                Err(reason)
+            }
+        }
+    }
+
+    fn prepare(settings: &mut Settings, debug: Option<&DebugLog>) -> Result<Prepared, OffReason> {
+        if let Err(reason) = opt_out::decide(&settings.env) {
+            if reason == OffReason::EnabledUnrecognised {
+                warn_unrecognised_enabled(settings);
+            }
+            return Err(reason);
+        }
+        check_app_name(&settings.app)?;
+        let sink = choose_sink(settings)?;
+        let log = |line: &str| {
+            if let Some(debug) = debug {
+                debug.line(line);
+            }
+        };
+        let env = &settings.env;
+        let (tags, note) = env.tags();
+        if let Some(note) = note {
+            log(note);
+        }
+        let config_dir = match &settings.config_dir {
+            ConfigDir::Default => env.default_config_dir(&settings.app),
+            ConfigDir::At(dir) => Some(dir.clone()),
+            ConfigDir::InMemory => None,
+        };
+        let hold = first_run_hold(settings, config_dir.as_deref());
+        let (user_uuid, note) = identity::user_uuid(config_dir.as_deref());
+        // Asked for: an in-memory id is no news.
+        if !matches!(settings.config_dir, ConfigDir::InMemory) {
+            if let Some(note) = note {
+                log(note);
+            }
+        }
+        let env = &settings.env;
+        let common = CommonFields {
+            user_uuid,
+            version: truncate_at_char_boundary(&settings.version, MAX_VERSION_LEN).to_owned(),
+            os: std::env::consts::OS,
+            os_language: env.os_language(),
+            arch: std::env::consts::ARCH,
+            ci: env.is_ci(),
+        };
+        Ok(Prepared {
+            context: RecordContext {
+                source: settings.app.clone(),
+                common,
+                tags,
+            },
+            sink,
+            hold,
+        })
+    }
+
+    /// Which session a call belongs to: the one decision, for every caller
+    /// (the `Telemetry` methods, a `Session`'s own, the macros).
+    fn attribute(&self, within: Within<'_>) -> Attribution {
+        let counted = match within {
+            Within::Current => self.current_session(),
+            Within::Session(session) => session.cloned(),
+            Within::Named { id, agent } => {
+                let counted = self.sessions.find(id);
+                // The event says what the caller named; the live session's
+                // own values are shared when they are the same text.
+                let agent = truncate_at_char_boundary(agent, MAX_NAME_LEN);
+                let agent = match &counted {
+                    Some(session) if *session.agent == *agent => Arc::clone(&session.agent),
+                    _ => shared_name(agent),
+                };
+                let session_id = counted
+                    .as_ref()
+                    .map_or_else(|| shared_name(id), |session| Arc::clone(&session.id));
+                return Attribution {
+                    counted,
+                    session_id,
+                    agent,
+                };
+            }
+        };
+        match counted {
+            Some(session) => Attribution {
+                session_id: Arc::clone(&session.id),
+                agent: Arc::clone(&session.agent),
+                counted: Some(session),
+            },
+            None => Attribution {
+                counted: None,
+                session_id: empty_name(),
+                agent: empty_name(),
+            },
+        }
+    }
+
+    /// The innermost session current on this thread, when it is this
+    /// client's (a session of another client is not this one's to count).
+    pub(crate) fn current_session(&self) -> Option<Arc<SessionState>> {
+        state::current().filter(|session| session.owner == self.owner)
+    }
+
+    /// Records one call: attributes it to its session, counts it there,
+    /// builds its event within the limits, and delivers it. The one
+    /// recording path.
+    pub(crate) fn record(&self, call: Call, within: Within<'_>) {
+        let event = match call {
+            Call::Command {
+                action,
+                args,
+                duration,
+                outcome,
+            } => Event::Command(CommandEvent {
+                action: bounded_name(action),
+                args,
+                duration_ms: millis(duration),
+                outcome: bounded_outcome(outcome),
+            }),
+            Call::Tool {
+                name,
+                duration,
+                outcome,
+            } => {
+                let within = self.attribute(within);
+                if let Some(session) = &within.counted {
+                    session.count_tool_call(outcome.error_kind());
+                }
+                Event::Tool(ToolEvent {
+                    tool_name: bounded_name(name),
+                    session_id: within.session_id,
+                    agent_name: within.agent,
+                    duration_ms: millis(duration),
+                    outcome: bounded_outcome(outcome),
+                })
+            }
+            Call::Token {
+                model,
+                input,
+                output,
+                cost,
+            } => {
+                let within = self.attribute(within);
+                if let Some(session) = &within.counted {
+                    session.count_tokens(input, output, cost);
+                }
+                Event::Token(TokenEvent {
+                    session_id: within.session_id,
+                    agent_name: within.agent,
+                    model_name: bounded_name(model),
+                    input_tokens: input,
+                    output_tokens: output,
+                    cost: sane_cost(cost),
+                })
+            }
+        };
+        self.deliver(event);
+    }
+
+    /// Starts a session of this client for `agent`, registers it as live,
+    /// and delivers its start event.
+    pub(crate) fn start_session(&self, agent: Cow<'static, str>) -> Arc<SessionState> {
+        let agent: Arc<str> = Arc::from(&*bounded_name(agent));
+        let session = Arc::new(SessionState::new(self.owner, agent));
+        self.deliver(Event::SessionStart(SessionStartEvent {
+            session_id: Arc::clone(&session.id),
+            agent_name: Arc::clone(&session.agent),
+        }));
+        self.sessions.register(&session);
+        session
+    }
+
+    /// Ends a session of this client and delivers its end event with its
+    /// totals; nothing when it had ended already.
+    pub(crate) fn end_session(&self, session: &SessionState) {
+        let Some(totals) = session.finish() else {
+            return;
+        };
+        self.sessions.unregister(session);
+        self.deliver(Event::SessionEnd(SessionEndEvent {
+            session_id: Arc::clone(&session.id),
+            agent_name: Arc::clone(&session.agent),
+            duration_ms: totals.duration_ms,
+            tool_calls: totals.tool_calls,
+            input_tokens: totals.input_tokens,
+            output_tokens: totals.output_tokens,
+            cost: totals.cost,
+            error_count: totals.error_count,
+            errors: totals.errors,
+        }));
+    }
+
+    /// The one place an event becomes a record and leaves: logged in debug
+    /// mode, then held (first run) or sent inline to the sink.
+    ///
+    /// A "log only" mode (print, send nothing), a background queue (push
+    /// `record.to_json()` instead of sending) and a per-process time budget
+    /// (skip or shorten the send once spent) each change this function only.
+    fn deliver(&self, event: Event) {
+        let record = Record::new(event, Arc::clone(&self.context));
+        if let Some(debug) = &self.debug {
+            debug.line(&self.sink.as_sent(&record));
+        }
+        if let Some(reason) = self.hold {
+            if let Some(debug) = &self.debug {
+                debug.line(&format!("not sent: {reason}"));
+            }
+            return;
+        }
+        if let Err(error) = self.sink.send(std::slice::from_ref(&record)) {
+            self.log_send_error(&error);
+        }
+    }
+
+    /// Says in the debug log why a record was not delivered, and, when the
+    /// sink's policy stops delivery after a failure, says so once.
+    fn log_send_error(&self, error: &SendError) {
+        const UNREACHABLE_EARLIER: &str =
+            "not sent: the collector was unreachable earlier in this process";
+        let Some(debug) = &self.debug else {
+            return;
+        };
+        let stops = self.failure_policy == FailurePolicy::StopAfterTransportFailure;
+        match error {
+            SendError::Transport(_) if stops => {
+                if self.stop_logged.swap(true, Ordering::Relaxed) {
+                    debug.line(UNREACHABLE_EARLIER);
+                } else {
+                    debug.line(&format!(
+                        "not sent, and delivery stopped for the rest of this process: {error}"
+                    ));
+                }
+            }
+            SendError::Stopped => debug.line(UNREACHABLE_EARLIER),
+            SendError::Rejected(_) | SendError::PartlyRejected { .. } => {
+                debug.line(&format!("not accepted: {error}"));
+            }
+            SendError::Transport(_) => debug.line(&format!("not sent: {error}")),
+        }
+    }
+}
+
+struct Prepared {
+    context: RecordContext,
+    sink: Arc<dyn Sink>,
+    hold: Option<HoldReason>,
+}
+
+/// The given sink; else an HTTP sink for `TELEMETRY_ENDPOINT` or the
+/// configured endpoint; else off.
+fn choose_sink(settings: &mut Settings) -> Result<Arc<dyn Sink>, OffReason> {
+    if let Some(sink) = settings.sink.take() {
+        return Ok(sink);
+    }
+    let from_env = settings.env.endpoint()?;
+    let Some(endpoint) = from_env.or_else(|| settings.endpoint.clone()) else {
+        return Err(OffReason::NoDestination);
+    };
+    http_sink(settings, &endpoint)
+}
+
+#[cfg(feature = "http")]
+fn http_sink(settings: &Settings, endpoint: &str) -> Result<Arc<dyn Sink>, OffReason> {
+    let user_agent = format!("{}/{}", settings.app, settings.version);
+    settings
+        .export
+        .sink(
+            endpoint,
+            &user_agent,
+            settings.api_key.as_deref(),
+            settings.timeout,
+        )
+        .map_err(OffReason::InvalidSetting)
+}
+
+#[cfg(not(feature = "http"))]
+fn http_sink(_settings: &Settings, _endpoint: &str) -> Result<Arc<dyn Sink>, OffReason> {
+    Err(OffReason::NoHttpSupport)
+}
+
+/// Shows the notice when this is the first run, and returns why this run's
+/// events must then be held back.
+fn first_run_hold(
+    settings: &mut Settings,
+    config_dir: Option<&std::path::Path>,
+) -> Option<HoldReason> {
+    if !settings.notice || settings.env.hide_banner() {
+        return None;
+    }
+    let hold = match identity::claim_notice(config_dir) {
+        NoticeMarker::AlreadyShown => return None,
+        NoticeMarker::ShowNow => HoldReason::FirstRun,
+        NoticeMarker::ShowEveryRun => HoldReason::ConfigDirNotWritable,
+    };
+    notice::write_notice(&mut *notice_out(settings), &settings.app);
+    Some(hold)
+}
+
+fn notice_out(settings: &mut Settings) -> Box<dyn Write + Send> {
+    settings
+        .notice_writer
+        .take()
+        .unwrap_or_else(|| Box::new(std::io::stderr()))
+}
+
+/// One warning line per process, where the notice would go.
+fn warn_unrecognised_enabled(settings: &mut Settings) {
+    static WARNED: Once = Once::new();
+    let mut out = notice_out(settings);
+    WARNED.call_once(|| {
+        let _ = writeln!(
+            out,
+            "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true or false)"
+        );
+    });
+}
+
+/// The app name names the config dir and the `source`: 1 to 64 of
+/// `A-Z a-z 0-9 . _ -`, not starting with a dot.
+fn check_app_name(app: &str) -> Result<(), OffReason> {
+    let valid = !app.is_empty()
+        && app.len() <= MAX_APP_NAME_LEN
+        && !app.starts_with('.')
+        && app
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(OffReason::InvalidAppName)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_names() {
+        assert!(check_app_name("my-cli_2.0").is_ok());
+        for bad in ["", ".hidden", "a/b", "..", "spaced name"] {
+            assert_eq!(check_app_name(bad), Err(OffReason::InvalidAppName), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! What a client is configured with: the settings a
+//! [`TelemetryBuilder`](crate::TelemetryBuilder) collects and hands to
+//! [`Recorder::new`](crate::recorder::Recorder::new), which does all the
+//! start-up work.
+
+use crate::debug_log::DebugTarget;
+use crate::env::Env;
+use crate::sink::{Export, Sink, DEFAULT_TIMEOUT};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Every setting of a client; nothing here has been checked or used yet.
+pub(crate) struct Settings {
+    pub(crate) app: String,
+    pub(crate) version: String,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) api_key: Option<String>,
+    /// `debug(..)` as called; `None` when never called.
+    pub(crate) debug: Option<bool>,
+    /// `debug_file` / `debug_writer`; stderr when `None`.
+    pub(crate) debug_target: Option<DebugTarget>,
+    pub(crate) config_dir: ConfigDir,
+    pub(crate) timeout: Duration,
+    pub(crate) sink: Option<Arc<dyn Sink>>,
+    /// The wire format for the endpoint's sink.
+    pub(crate) export: Export,
+    pub(crate) notice: bool,
+    pub(crate) notice_writer: Option<Box<dyn Write + Send>>,
+    pub(crate) env: Env,
+}
+
+/// Where the anonymous id and the notice marker live.
+pub(crate) enum ConfigDir {
+    /// `$XDG_CONFIG_HOME/<app>`, else `~/.config/<app>`, from the environment.
+    Default,
+    /// A dir the app chose.
+    At(PathBuf),
+    /// None at all: no file is read or written, and the id lives in memory
+    /// for this client only (the isolated client of tests).
+    InMemory,
+}
+
+impl Settings {
+    /// The defaults: the process environment, the notice on, debug off.
+    pub(crate) fn new(app: String, version: String) -> Settings {
+        Settings {
+            app,
+            version,
+            endpoint: None,
+            api_key: None,
+            debug: None,
+            debug_target: None,
+            config_dir: ConfigDir::Default,
+            timeout: DEFAULT_TIMEOUT,
+            sink: None,
+            export: Export::Records,
+            notice: true,
+            notice_writer: None,
+            env: Env::process(),
+        }
+    }
+
+    /// Debug mode is on when asked for, or when a debug file or writer is
+    /// given and `debug(false)` was not called.
+    pub(crate) fn debug_on(&self) -> bool {
+        self.debug.unwrap_or(self.debug_target.is_some())
+    }
+}
