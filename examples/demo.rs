@@ -29,17 +29,19 @@
 //! profile and target dir: a no-op when the agent is up to date, a few
 //! seconds on a fresh clone. Started any other way, it uses the `agent`
 //! binary next to its own executable (`target/<profile>/examples/`), and
-//! says to run `cargo build --examples` when there is none.
+//! says to run `cargo build --examples` when there is none. The build, the
+//! temporary dir and the collector are the ones the end-to-end tests use
+//! (the workspace's `telemetry-test-support` crate).
 
 use serde_json::Value;
-use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::{SystemTime, UNIX_EPOCH};
-use telemetry_collector::Collector;
+use telemetry_test_support::agent::{self, Features};
+use telemetry_test_support::collector::Collector;
+use telemetry_test_support::fs::entries;
+use telemetry_test_support::TempDir;
 
 /// The prompt the demo gives the agent: it must never reach the collector.
 const PROMPT: &str = "Summarise my private notes on Project Falcon";
@@ -68,7 +70,8 @@ fn demo() -> Result<(), String> {
     let agent = find_agent()?;
     let collector =
         Collector::start().map_err(|error| format!("cannot start the collector: {error}"))?;
-    let temp = TempDir::new()?;
+    let temp = TempDir::try_new("demo")
+        .map_err(|error| format!("cannot create a temporary dir: {error}"))?;
     let config_home = temp.path().join("config");
     let home = temp.path().join("home");
     std::fs::create_dir(&home).map_err(|error| format!("cannot create {home:?}: {error}"))?;
@@ -345,18 +348,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 fn list_dir(dir: &Path) -> String {
-    let names: BTreeSet<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let names = entries(dir);
     if names.is_empty() {
         "nothing".to_owned()
     } else {
-        names.into_iter().collect::<Vec<_>>().join(", ")
+        names.join(", ")
     }
 }
 
@@ -368,13 +364,13 @@ fn find_agent() -> Result<PathBuf, String> {
     let exe = std::env::current_exe()
         .map_err(|error| format!("cannot find the demo's own executable: {error}"))?;
     // <target-dir>/<profile>/examples/demo
-    let examples = exe
-        .parent()
-        .ok_or("the demo's executable has no parent directory")?;
-    let agent = examples.join(format!("agent{}", std::env::consts::EXE_SUFFIX));
+    let profile_dir = agent::profile_dir_of(&exe)
+        .ok_or("the demo's executable is not in <target-dir>/<profile>/examples")?;
     if let Some(cargo) = std::env::var_os("CARGO") {
-        build_agent(&cargo, examples)?;
+        eprintln!("demo: building the agent example (cargo build --example agent)...");
+        return agent::build(&cargo, profile_dir, Features::RootPackage);
     }
+    let agent = agent::binary_in(profile_dir);
     if agent.is_file() {
         Ok(agent)
     } else {
@@ -383,102 +379,5 @@ fn find_agent() -> Result<PathBuf, String> {
              Build it with `cargo build --examples`, or run the demo with `cargo run --example demo`.",
             agent.display()
         ))
-    }
-}
-
-/// `cargo build --example agent` for the profile and target dir the demo was
-/// built for.
-fn build_agent(cargo: &OsString, examples: &Path) -> Result<(), String> {
-    let profile_dir = examples.parent();
-    let mut command = Command::new(cargo);
-    // `cargo run` set these for the demo; passed on, they would make
-    // dependencies' build scripts that watch them (ring's) rerun, and their
-    // crates rebuild, whenever they differ from a plain `cargo build`.
-    for (name, _) in std::env::vars_os() {
-        let set_for_the_demo = name.to_str().is_some_and(|name| {
-            name.starts_with("CARGO_PKG_")
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_BIN_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_RUSTC_CURRENT_DIR",
-                ]
-                .contains(&name)
-        });
-        if set_for_the_demo {
-            command.env_remove(name);
-        }
-    }
-    command.args(["build", "--quiet", "--example", "agent", "--manifest-path"]);
-    command.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
-    match profile_dir
-        .and_then(Path::file_name)
-        .and_then(|name| name.to_str())
-    {
-        Some("debug") | None => {}
-        Some("release") => {
-            command.arg("--release");
-        }
-        Some(profile) => {
-            command.args(["--profile", profile]);
-        }
-    }
-    if let Some(target_dir) = profile_dir.and_then(Path::parent) {
-        command.arg("--target-dir").arg(target_dir);
-    }
-    eprintln!("demo: building the agent example (cargo build --example agent)...");
-    let status = command
-        .status()
-        .map_err(|error| format!("cannot run cargo to build the agent: {error}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`cargo build --example agent` failed ({status}); see its output above"
-        ))
-    }
-}
-
-/// A fresh directory under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<TempDir, String> {
-        let base = std::env::temp_dir();
-        for attempt in 0..100u32 {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.subsec_nanos());
-            let path = base.join(format!(
-                "telemetry-demo-{}-{nanos:x}-{attempt}",
-                std::process::id()
-            ));
-            match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(TempDir(path)),
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(error) => {
-                    return Err(format!(
-                        "cannot create a temporary dir in {}: {error}",
-                        base.display()
-                    ))
-                }
-            }
-        }
-        Err(format!(
-            "cannot create a fresh temporary dir in {}",
-            base.display()
-        ))
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -1,0 +1,44 @@
+//! What the telemetry toolkit's tests, and its demo, share: written once
+//! here instead of once per test file (the model is tracing's
+//! `tracing-mock`). Not published.
+//!
+//! - [`collector`]: the loopback HTTP collector (re-exported from the
+//!   `telemetry-collector` crate, which the `collector` example and the
+//!   benchmarks use on their own).
+//! - [`client`]: [`isolated`], a client builder that reads no environment and
+//!   shows no notice, and [`memory_client`].
+//! - [`MemoryWriter`]: a debug log or notice writer a test reads back, and
+//!   [`debug_log`] to take its lines apart.
+//! - [`TempDir`], and [`fs`] to list what a run wrote.
+//! - [`is_uuid`], [`is_uuid_v4`], [`json`] (strict parsing, now in ms).
+//! - [`net`]: a refusing port, and a port that counts connections.
+//! - [`threads`]: this process's threads.
+//! - [`canary`]: unique markers planted where private data enters.
+//! - [`agent`]: building and running the `agent` example as a process.
+//! - [`process`]: running one test alone in a process of its own.
+//!
+//! Test helpers may panic: a panic is how a test reports what broke. What the
+//! demo uses ([`TempDir::try_new`], [`agent::build`]) returns errors instead.
+
+pub mod agent;
+pub mod canary;
+pub mod client;
+pub mod debug_log;
+pub mod fs;
+pub mod json;
+pub mod net;
+pub mod process;
+mod temp_dir;
+pub mod threads;
+mod uuid;
+mod writer;
+
+/// The loopback HTTP collector that tests send to (`telemetry-collector`).
+pub mod collector {
+    pub use telemetry_collector::{check_body, Behaviour, Collector, CollectorBuilder, Request};
+}
+
+pub use client::{isolated, memory_client};
+pub use temp_dir::TempDir;
+pub use uuid::{is_uuid, is_uuid_v4};
+pub use writer::MemoryWriter;

@@ -1,0 +1,414 @@
+//! Load: nothing lost, nothing duplicated, order kept, sessions attributed,
+//! against a healthy loopback collector over real HTTP: once through the
+//! recorder API (where each event names its own sequence number), and once
+//! through `#[tracked_tool]` functions, as an instrumented program records.
+
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+use telemetry_core::{tracked_tool, Outcome, Telemetry, WithTelemetry};
+use telemetry_test_support::collector::Collector;
+use telemetry_test_support::isolated;
+
+fn client(collector: &Collector) -> Telemetry {
+    let telemetry = isolated("load-test", "1.0.0")
+        .endpoint(collector.url())
+        .build();
+    assert!(telemetry.is_enabled());
+    telemetry
+}
+
+fn props(record: &Value) -> &serde_json::Map<String, Value> {
+    record["properties"].as_object().expect("properties")
+}
+
+fn text<'a>(record: &'a Value, key: &str) -> &'a str {
+    record["properties"][key].as_str().unwrap_or_default()
+}
+
+/// All `event_id`s are present and distinct.
+fn assert_ids_distinct(records: &[Value]) {
+    let ids: HashSet<&str> = records.iter().map(|r| text(r, "event_id")).collect();
+    assert!(!ids.contains(""), "a record has no event_id");
+    assert_eq!(ids.len(), records.len(), "an event_id repeats");
+}
+
+const THREADS: usize = 8;
+const CALLS_PER_THREAD: usize = 5_000;
+
+/// Runs `calls` on each of [`THREADS`] threads, each inside its own session
+/// (agent `agent-<thread>`), and returns the session ids in thread order.
+fn run_on_threads_in_sessions(
+    telemetry: &Telemetry,
+    calls: fn(&telemetry_core::Session),
+) -> Vec<String> {
+    let threads: Vec<_> = (0..THREADS)
+        .map(|thread| {
+            let telemetry = telemetry.clone();
+            std::thread::spawn(move || {
+                let session = telemetry.start_session(format!("agent-{thread}"));
+                calls(&session);
+                let id = session.id().to_owned();
+                session.end();
+                id
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// The records of a threaded run, once checked that every tool call and
+/// both session events of each thread arrived in a request of its own, with
+/// distinct event ids (inline delivery: all there once the calls returned).
+fn delivered_exactly_once(collector: &Collector) -> Vec<Value> {
+    let records = collector.records();
+    let expected = THREADS * CALLS_PER_THREAD + 2 * THREADS;
+    assert_eq!(collector.requests().len(), expected);
+    assert_eq!(records.len(), expected);
+    assert_ids_distinct(&records);
+    records
+}
+
+#[test]
+fn eight_threads_by_5000_tool_calls_arrive_exactly_once_and_in_order() {
+    let collector = Collector::start().unwrap();
+    let telemetry = client(&collector);
+    let started = Instant::now();
+    let sessions = run_on_threads_in_sessions(&telemetry, |session| {
+        for call in 0..CALLS_PER_THREAD {
+            let outcome = if call % 100 == 99 {
+                Outcome::failure("LoadError")
+            } else {
+                Outcome::Success
+            };
+            session.record_tool_call(format!("call-{call:05}"), Duration::ZERO, outcome);
+        }
+    });
+    let elapsed = started.elapsed();
+
+    let records = delivered_exactly_once(&collector);
+    let tools = THREADS * CALLS_PER_THREAD;
+    let tool_records: Vec<&Value> = records.iter().filter(|r| r["event"] == "tool").collect();
+    assert_eq!(tool_records.len(), tools, "exactly {tools} tool records");
+
+    // Per thread (= per session): every call once, in the order made.
+    let mut per_session: HashMap<&str, Vec<&str>> = HashMap::new();
+    for record in &tool_records {
+        per_session
+            .entry(text(record, "session_id"))
+            .or_default()
+            .push(text(record, "tool_name"));
+    }
+    assert_eq!(per_session.len(), THREADS);
+    for (thread, id) in sessions.iter().enumerate() {
+        let names = &per_session[id.as_str()];
+        let expected: Vec<String> = (0..CALLS_PER_THREAD)
+            .map(|c| format!("call-{c:05}"))
+            .collect();
+        assert!(
+            names.iter().eq(expected.iter()),
+            "thread {thread}: calls missing or out of order"
+        );
+        let end = records
+            .iter()
+            .find(|r| {
+                r["event"] == "session"
+                    && r["properties"]["action"] == "end"
+                    && text(r, "session_id") == id
+            })
+            .expect("a session end");
+        assert_eq!(end["properties"]["tool_calls"], CALLS_PER_THREAD);
+        assert_eq!(end["properties"]["error_count"], CALLS_PER_THREAD / 100);
+        assert_eq!(end["properties"]["agent_name"], format!("agent-{thread}"));
+    }
+    // One keep-alive connection per thread: nothing was resent.
+    assert_eq!(collector.connections(), THREADS);
+    eprintln!(
+        "{tools} tool calls from {THREADS} threads delivered in {elapsed:?} ({:.0} events/s)",
+        records.len() as f64 / elapsed.as_secs_f64()
+    );
+}
+
+const TASKS: usize = 1_000;
+const SESSIONS: usize = 20;
+
+/// 1,000 tasks spread over 20 sessions, each carried into its tasks with
+/// `with_session`; every task records a token usage (attributed through
+/// the current session only) and a tool call, with yields (and, on a
+/// multi-thread runtime, thread hops) between.
+fn thousand_async_recordings(runtime: &tokio::runtime::Runtime) {
+    let collector = Collector::start().unwrap();
+    let telemetry = client(&collector);
+    let started = Instant::now();
+    runtime.block_on(async {
+        let sessions: Vec<_> = (0..SESSIONS)
+            .map(|s| telemetry.start_session(format!("agent-{s}")))
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for task in 0..TASKS {
+            let s = task % SESSIONS;
+            let session_id = sessions[s].id().to_owned();
+            let agent = sessions[s].agent().to_owned();
+            tasks.spawn(
+                async move {
+                    tokio::task::yield_now().await;
+                    // The client and the session come from the context.
+                    let current = telemetry_core::current().expect("a current client");
+                    telemetry_core::record_token_usage(format!("model-{s}-{task}"), 1, 2, 0.25);
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    current.record_tool_call(
+                        format!("tool-{s}-{task}"),
+                        &session_id,
+                        &agent,
+                        Duration::ZERO,
+                        Outcome::Success,
+                    );
+                }
+                .with_session(&sessions[s]),
+            );
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("no task panicked");
+        }
+        drop(sessions);
+    });
+    let elapsed = started.elapsed();
+
+    let records = collector.records();
+    assert_eq!(records.len(), 2 * SESSIONS + 2 * TASKS);
+    assert_ids_distinct(&records);
+    let ids: HashMap<String, usize> = records
+        .iter()
+        .filter(|r| r["event"] == "session" && r["properties"]["action"] == "start")
+        .map(|r| {
+            let agent = text(r, "agent_name");
+            let s = agent.trim_start_matches("agent-").parse().unwrap();
+            (text(r, "session_id").to_owned(), s)
+        })
+        .collect();
+    assert_eq!(ids.len(), SESSIONS);
+
+    // Each token and tool record names the session its task was given.
+    let mut seen = HashSet::new();
+    for record in records.iter().filter(|r| r["event"] != "session") {
+        let name = match record["event"].as_str() {
+            Some("token") => text(record, "model_name"),
+            _ => text(record, "tool_name"),
+        };
+        let mut parts = name.split('-').skip(1);
+        let s: usize = parts.next().unwrap().parse().unwrap();
+        let task: usize = parts.next().unwrap().parse().unwrap();
+        assert_eq!(ids.get(text(record, "session_id")), Some(&s), "{record}");
+        assert_eq!(text(record, "agent_name"), format!("agent-{s}"));
+        assert!(seen.insert(name.to_owned()), "{name} twice");
+        assert_eq!(task % SESSIONS, s);
+    }
+    assert_eq!(seen.len(), 2 * TASKS);
+
+    // Each session's totals count exactly its own tasks.
+    let per_session = TASKS / SESSIONS;
+    for end in records
+        .iter()
+        .filter(|r| r["event"] == "session" && r["properties"]["action"] == "end")
+    {
+        let p = props(end);
+        assert_eq!(p["tool_calls"], per_session, "{end}");
+        assert_eq!(p["input_tokens"], per_session, "{end}");
+        assert_eq!(p["output_tokens"], 2 * per_session, "{end}");
+        assert_eq!(p["cost"], 0.25 * per_session as f64, "{end}");
+    }
+    eprintln!(
+        "{TASKS} async tasks: {} records delivered in {elapsed:?}",
+        records.len()
+    );
+}
+
+#[test]
+fn a_thousand_async_recordings_on_a_multi_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    thousand_async_recordings(&runtime);
+}
+
+#[test]
+fn a_thousand_async_recordings_on_a_current_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    thousand_async_recordings(&runtime);
+}
+
+// ---------------------------------------------------------------------------
+// The same through `#[tracked_tool]`
+
+/// A tool's name is fixed, so a tracked call is tagged by its error type:
+/// `Digit<N>` for call number `i` with `i % 10 == N`. The kinds a thread's
+/// session receives must then cycle 0, 1, ..., 9, 0, ... in order.
+macro_rules! digits {
+    ($($digit:ident),*) => {
+        $(#[derive(Debug, Default)] struct $digit;)*
+        /// Makes call number `call` of a thread, through the tracked tool.
+        fn tagged_call(call: usize) {
+            let digits: &[fn()] = &[$(|| { let _ = tagged_step::<$digit>(); }),*];
+            digits[call % digits.len()]();
+        }
+    };
+}
+digits!(Digit0, Digit1, Digit2, Digit3, Digit4, Digit5, Digit6, Digit7, Digit8, Digit9);
+
+#[tracked_tool]
+fn tagged_step<E: Default>() -> Result<(), E> {
+    Err(E::default())
+}
+
+#[test]
+fn eight_threads_by_5000_tracked_tool_calls_arrive_exactly_once_and_in_order() {
+    let collector = Collector::start().unwrap();
+    let telemetry = client(&collector);
+    let started = Instant::now();
+    let sessions = run_on_threads_in_sessions(&telemetry, |session| {
+        session.scope(|| (0..CALLS_PER_THREAD).for_each(tagged_call));
+    });
+    let elapsed = started.elapsed();
+
+    let records = delivered_exactly_once(&collector);
+    let tools = THREADS * CALLS_PER_THREAD;
+    let mut per_session: HashMap<&str, Vec<&str>> = HashMap::new();
+    for record in records.iter().filter(|r| r["event"] == "tool") {
+        assert_eq!(text(record, "tool_name"), "tagged_step");
+        per_session
+            .entry(text(record, "session_id"))
+            .or_default()
+            .push(text(record, "error"));
+    }
+    assert_eq!(per_session.values().map(Vec::len).sum::<usize>(), tools);
+    for (thread, id) in sessions.iter().enumerate() {
+        let kinds = &per_session[id.as_str()];
+        assert_eq!(kinds.len(), CALLS_PER_THREAD, "thread {thread}");
+        for (call, kind) in kinds.iter().enumerate() {
+            assert!(
+                kind.ends_with(&format!("::Digit{}", call % 10)),
+                "thread {thread}, call {call}: {kind} (out of order)"
+            );
+        }
+        let end = records
+            .iter()
+            .find(|r| r["properties"]["action"] == "end" && text(r, "session_id") == id)
+            .expect("a session end");
+        assert_eq!(end["properties"]["tool_calls"], CALLS_PER_THREAD);
+        assert_eq!(end["properties"]["error_count"], CALLS_PER_THREAD);
+        assert_eq!(end["properties"]["error"].as_array().unwrap().len(), 10);
+    }
+    eprintln!(
+        "{tools} #[tracked_tool] calls from {THREADS} threads delivered in {elapsed:?} ({:.0} events/s)",
+        records.len() as f64 / elapsed.as_secs_f64()
+    );
+}
+
+/// Fails for the tasks of odd sessions, so that each tool record shows
+/// which session's task made it; records a token usage named after the
+/// task on the way.
+#[tracked_tool]
+async fn async_tool(session: usize, task: usize) -> Result<usize, std::fmt::Error> {
+    tokio::task::yield_now().await;
+    telemetry_core::record_token_usage(format!("model-{session}-{task}"), 1, 2, 0.25);
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    if session % 2 == 1 {
+        return Err(std::fmt::Error);
+    }
+    Ok(task)
+}
+
+fn thousand_async_tracked_tools(runtime: &tokio::runtime::Runtime) {
+    let collector = Collector::start().unwrap();
+    let telemetry = client(&collector);
+    runtime.block_on(async {
+        let sessions: Vec<_> = (0..SESSIONS)
+            .map(|s| telemetry.start_session(format!("agent-{s}")))
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for task in 0..TASKS {
+            let s = task % SESSIONS;
+            tasks.spawn(async move { async_tool(s, task).await }.with_session(&sessions[s]));
+        }
+        let mut returned = 0;
+        while let Some(done) = tasks.join_next().await {
+            // The tracked function's result is unchanged.
+            if let Ok(task) = done.expect("no task panicked") {
+                assert_eq!((task % SESSIONS) % 2, 0);
+            }
+            returned += 1;
+        }
+        assert_eq!(returned, TASKS);
+        drop(sessions);
+    });
+
+    let records = collector.records();
+    assert_eq!(records.len(), 2 * SESSIONS + 2 * TASKS);
+    assert_ids_distinct(&records);
+    let session_of: HashMap<String, usize> = records
+        .iter()
+        .filter(|r| r["properties"]["action"] == "start")
+        .map(|r| {
+            let s = text(r, "agent_name")
+                .trim_start_matches("agent-")
+                .parse()
+                .unwrap();
+            (text(r, "session_id").to_owned(), s)
+        })
+        .collect();
+    assert_eq!(session_of.len(), SESSIONS);
+    let per_session = TASKS / SESSIONS;
+    let mut tools = vec![0; SESSIONS];
+    for record in &records {
+        let s = session_of[text(record, "session_id")];
+        assert_eq!(text(record, "agent_name"), format!("agent-{s}"));
+        match record["event"].as_str() {
+            Some("token") => {
+                let model = text(record, "model_name");
+                assert!(model.starts_with(&format!("model-{s}-")), "{record}");
+            }
+            Some("tool") => {
+                assert_eq!(text(record, "tool_name"), "async_tool");
+                assert_eq!(record["properties"]["is_success"], s % 2 == 0, "{record}");
+                tools[s] += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(tools, vec![per_session; SESSIONS]);
+    for end in records
+        .iter()
+        .filter(|r| r["properties"]["action"] == "end")
+    {
+        let s = session_of[text(end, "session_id")];
+        let p = props(end);
+        assert_eq!(p["tool_calls"], per_session, "{end}");
+        assert_eq!(p["input_tokens"], per_session, "{end}");
+        let errors = if s % 2 == 1 { per_session } else { 0 };
+        assert_eq!(p["error_count"], errors, "{end}");
+    }
+}
+
+#[test]
+fn a_thousand_async_tracked_tools_on_a_multi_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    thousand_async_tracked_tools(&runtime);
+}
+
+#[test]
+fn a_thousand_async_tracked_tools_on_a_current_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    thousand_async_tracked_tools(&runtime);
+}

@@ -1,0 +1,24 @@
+//! The library's integration tests, one module per behaviour, in one test
+//! executable (`cargo test -p telemetry-core --test core [module::]`).
+//!
+//! Everything runs in process against the public API, over real HTTP to
+//! loopback collectors; the helpers come from `telemetry-test-support`.
+//! The few tests that observe the whole process (its threads, the global
+//! client, a warning printed once per process) run alone in a fresh process
+//! of this executable (`telemetry_test_support::process::run_alone`).
+
+mod bad_input;
+mod config_files;
+mod debug_mode;
+mod delivery;
+mod delivery_faults;
+mod first_run;
+mod global_client;
+mod load;
+mod opt_out;
+mod otlp_export;
+mod privacy;
+mod properties;
+mod sessions;
+mod when_off;
+mod wire_format;

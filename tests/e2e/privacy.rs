@@ -1,0 +1,97 @@
+//! End to end: the prompt never leaves the agent, neither in a request nor in
+//! its `--debug` output, even though a tool's error message holds it; and
+//! debug mode prints exactly the records that are sent, nothing more.
+
+use serde_json::Value;
+use telemetry_test_support::agent::{debug_lines, stderr, Agent};
+use telemetry_test_support::collector::Collector;
+
+/// Every word is distinctive, so that finding any one of them anywhere means
+/// part of the prompt leaked.
+const PROMPT: &str = "zq7xk-secret falcon-plan /home/alice/notes.txt";
+
+fn prompt_pieces() -> Vec<&'static str> {
+    let mut pieces = vec![PROMPT];
+    pieces.extend(PROMPT.split_whitespace());
+    pieces
+}
+
+fn assert_no_prompt_in(text: &str, what: &str) {
+    for piece in prompt_pieces() {
+        assert!(!text.contains(piece), "{piece:?} found in {what}: {text}");
+    }
+}
+
+#[test]
+fn the_prompt_is_in_no_request_and_no_debug_line() {
+    let collector = Collector::start().unwrap();
+    let agent = Agent::new(&collector.url());
+    let args = ["--debug", "run", "--model", "gpt-4o", PROMPT];
+
+    // First run: held back, but still printed in debug mode.
+    let first = agent.run(&args);
+    assert!(first.status.success(), "{first:?}");
+    let first_debug = debug_lines(&first);
+    assert!(!first_debug.is_empty(), "{first:?}");
+    assert_no_prompt_in(&first_debug.join("\n"), "the first run's debug output");
+    assert_eq!(collector.requests().len(), 0);
+
+    // Second run: sent.
+    let second = agent.run(&args);
+    assert!(second.status.success(), "{second:?}");
+    // The agent itself shows the tool's error, prompt included, to its
+    // user: that is the message the records must not carry.
+    assert!(stderr(&second).contains(PROMPT), "{second:?}");
+    let debug = debug_lines(&second);
+    assert_no_prompt_in(&debug.join("\n"), "the debug output");
+
+    let requests = collector.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        assert_no_prompt_in(&String::from_utf8_lossy(&request.body), "a request body");
+        for (name, value) in &request.headers {
+            assert_no_prompt_in(value, name);
+        }
+    }
+    let records = collector.records();
+    assert!(
+        records.iter().any(|record| record["event"] == "tool"
+            && record["properties"]["tool_name"] == "search_web"
+            && record["properties"]["is_success"] == false),
+        "the failing tool was recorded: {records:#?}"
+    );
+}
+
+#[test]
+fn debug_prints_exactly_the_records_sent_and_sends_nothing_extra() {
+    let collector = Collector::start().unwrap();
+    let agent = Agent::after_first_run(&collector.url());
+    let output = agent.run(&["--debug", "run", "hello"]);
+    assert!(output.status.success(), "{output:?}");
+
+    let printed: Vec<Value> = debug_lines(&output)
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not a record: {line}")))
+        .collect();
+    let records = collector.records();
+    assert!(!records.is_empty());
+    assert_eq!(printed, records);
+    assert_eq!(collector.requests().len(), records.len());
+}
+
+#[test]
+fn free_text_given_to_model_is_refused_and_never_sent() {
+    // The model's name is recorded with token usage, so the agent accepts
+    // only the names it knows: anything else given to `--model` stays here.
+    let collector = Collector::start().unwrap();
+    let agent = Agent::after_first_run(&collector.url());
+    for args in [
+        &["run", "--model", PROMPT, "hello"][..],
+        &["run", &format!("--model={PROMPT}"), "hello"],
+    ] {
+        let output = agent.run(args);
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        assert!(stderr(&output).contains("unknown model"), "{output:?}");
+    }
+    assert_eq!(collector.connections(), 0);
+}
