@@ -7,10 +7,11 @@ use telemetry_core::{MemorySink, Telemetry, TelemetryBuilder};
 /// run can change it, and no config dir is found unless the test gives one)
 /// and shows no first-run notice (so nothing is held).
 ///
-/// Every test that wants such a client starts here: when the core gains its
-/// own isolated constructor, only this body changes.
+/// Every test that wants such a client starts here; it is the core's own
+/// [`Telemetry::isolated`], which also keeps the anonymous id in memory
+/// unless the test gives a config dir.
 pub fn isolated(app: &str, version: &str) -> TelemetryBuilder {
-    Telemetry::builder(app, version).notice(false).env(|_| None)
+    Telemetry::isolated(app, version)
 }
 
 /// An enabled [`isolated`] client for `app` 1.0.0 that records into the

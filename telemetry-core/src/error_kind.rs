@@ -52,7 +52,7 @@
 //!     assert!(ask("secret plans").is_err());
 //!     assert!(open("/no/such/secret-file").is_err());
 //! });
-//! let errors: Vec<_> = sink.events().iter()
+//! let errors: Vec<_> = sink.records().iter()
 //!     .map(|r| serde_json::to_value(r).unwrap()["properties"]["error"].clone())
 //!     .collect();
 //! assert_eq!(errors, ["refused", "NotFound"]);

@@ -205,12 +205,12 @@ mod telemetry;
 mod tracked;
 
 pub use builder::TelemetryBuilder;
+pub use error_kind::{known_error_kind, TrackedError};
 pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent};
 pub use future::{Scoped, WithTelemetry};
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
-pub use limits::{MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
-pub use error_kind::{known_error_kind, TrackedError};
 pub use known_names::{known_or_other, OTHER_NAME};
+pub use limits::{MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
 pub use outcome::Outcome;
 pub use reason::{HoldReason, OffReason};
 pub use record::Record;

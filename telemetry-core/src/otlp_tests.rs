@@ -17,7 +17,7 @@ fn client_with_tags(tags: &str) -> (Telemetry, MemorySink) {
 }
 
 fn wire_records(sink: &MemorySink) -> Vec<Value> {
-    sink.events()
+    sink.records()
         .iter()
         .map(|record| serde_json::from_str(&record.to_json()).unwrap())
         .collect()

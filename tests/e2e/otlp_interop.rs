@@ -301,10 +301,7 @@ fn the_agent_s_records_arrive_in_a_real_collector_with_their_attributes() {
     assert_eq!(end["tool_calls"], int(3));
     assert_eq!(end["gen_ai.usage.input_tokens"], int(3000));
     assert_eq!(end["error_count"], int(1));
-    assert_eq!(
-        end["error"]["arrayValue"]["values"][0],
-        string("NotFound")
-    );
+    assert_eq!(end["error"]["arrayValue"]["values"][0], string("NotFound"));
     assert_eq!(logs[6].1["severityText"], "WARN");
 
     let run_command = &events[7].1;

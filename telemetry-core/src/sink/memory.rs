@@ -42,13 +42,6 @@ impl MemorySink {
             .clone()
     }
 
-    /// The old name of [`MemorySink::records`].
-    #[doc(hidden)]
-    #[must_use]
-    pub fn events(&self) -> Vec<Record> {
-        self.records()
-    }
-
     /// Removes and returns every record received so far.
     pub fn take(&self) -> Vec<Record> {
         std::mem::take(&mut *self.records.lock().unwrap_or_else(PoisonError::into_inner))

@@ -36,7 +36,7 @@ fn client() -> (Telemetry, MemorySink) {
 }
 
 fn actions(sink: &MemorySink) -> Vec<String> {
-    sink.events()
+    sink.records()
         .iter()
         .map(|r| serde_json::to_value(r).unwrap()["properties"]["action"].to_string())
         .map(|action| action.trim_matches('"').to_owned())

@@ -72,7 +72,7 @@ fn do_not_track_and_telemetry_enabled_matrix() {
                 .env_vars(vars)
                 .build();
             record_everything(&telemetry);
-            let received = sink.events().len();
+            let received = sink.records().len();
             let expected_records = if expected_on { RECORDS_WHEN_ON } else { 0 };
             if telemetry.is_enabled() != expected_on || received != expected_records {
                 mismatches.push(format!(
@@ -255,7 +255,7 @@ fn a_sink_takes_precedence_over_any_endpoint() {
         .build();
     assert!(telemetry.is_enabled());
     record_everything(&telemetry);
-    assert_eq!(sink.events().len(), RECORDS_WHEN_ON);
+    assert_eq!(sink.records().len(), RECORDS_WHEN_ON);
     assert_eq!(collector.connections(), 0);
 }
 

@@ -175,7 +175,7 @@ fn records(count: usize) -> Vec<Record> {
             Outcome::Success,
         );
     }
-    memory.events()
+    memory.records()
 }
 
 fn sink(url: &str, timeout: Duration) -> OtlpSink {

@@ -287,7 +287,7 @@ fn send_errors_and_setting_errors_do_not_show_the_key() {
         .sink(memory.clone())
         .build();
     telemetry.track_command("c", Vec::<String>::new());
-    let records = memory.events();
+    let records = memory.records();
 
     let garbage = Collector::start_with(Behaviour::Garbage).unwrap();
     let rejecting = Collector::start_with(Behaviour::Status(403)).unwrap();

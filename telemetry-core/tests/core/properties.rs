@@ -115,7 +115,7 @@ proptest! {
             && matches!(reading(enabled.as_deref()), Reading::Unset | Reading::On);
         prop_assert_eq!(telemetry.is_enabled(), expected);
         telemetry.track_command("run", Vec::<String>::new());
-        let events = sink.events();
+        let events = sink.records();
         prop_assert_eq!(events.len(), usize::from(expected));
         if let Some(record) = events.first() {
             let record = serde_json::to_value(record).unwrap();
@@ -153,7 +153,7 @@ proptest! {
             .env_vars(vars)
             .build();
         telemetry.track_command("run", ["--x=1"]);
-        for record in sink.events() {
+        for record in sink.records() {
             let json = record.to_json();
             prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
         }

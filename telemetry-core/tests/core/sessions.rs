@@ -16,7 +16,7 @@ fn client() -> (Telemetry, MemorySink) {
 }
 
 fn wire(sink: &MemorySink) -> Vec<Value> {
-    sink.events()
+    sink.records()
         .iter()
         .map(|record| serde_json::to_value(record).unwrap())
         .collect()
@@ -383,7 +383,7 @@ fn free_functions_do_nothing_without_a_current_client() {
         telemetry_core::record_token_usage("m", 1, 1, 0.1);
     });
     session.end();
-    assert!(sink.events().is_empty());
+    assert!(sink.records().is_empty());
 }
 
 #[test]
@@ -561,13 +561,13 @@ async fn with_telemetry_follows_tasks_across_threads() {
         task.await.unwrap();
     }
     assert!(tokio::spawn(async { current().is_none() }).await.unwrap());
-    assert_eq!(sink.events().len(), 40);
+    assert_eq!(sink.records().len(), 40);
 
     // A task without the adapter has no client: nothing reaches this one.
     tokio::spawn(async { telemetry_core::track_command("lost", Vec::<String>::new()) })
         .await
         .unwrap();
-    assert_eq!(sink.events().len(), 40);
+    assert_eq!(sink.records().len(), 40);
 }
 
 #[tokio::test(flavor = "current_thread")]

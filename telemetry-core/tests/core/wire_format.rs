@@ -528,14 +528,14 @@ fn a_memory_sink_record_serialises_to_exactly_the_wire_record() {
     telemetry.start_session("a").end();
 
     let in_memory: Vec<Value> = memory
-        .events()
+        .records()
         .iter()
         .map(|record| serde_json::to_value(record).unwrap())
         .collect();
     assert_eq!(in_memory.len(), 5);
     assert_eq!(in_memory, received(&collector));
     // The typed accessors agree with the wire record.
-    for (record, wire) in memory.events().iter().zip(&in_memory) {
+    for (record, wire) in memory.records().iter().zip(&in_memory) {
         assert_eq!(record.event().kind(), wire["event"]);
         assert_eq!(record.source(), wire["source"]);
         assert_eq!(record.timestamp_ms(), wire["event_timestamp"]);
@@ -557,7 +557,7 @@ fn event_ids_are_unique_across_many_events_and_threads() {
             });
         }
     });
-    let records = sink.events();
+    let records = sink.records();
     assert_eq!(records.len(), 10_000);
     let ids: HashSet<String> = records.iter().map(Record::event_id).collect();
     assert_eq!(ids.len(), 10_000, "every event_id is distinct");

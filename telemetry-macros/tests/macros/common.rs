@@ -33,7 +33,7 @@ pub struct Call {
 
 /// Every command and tool event recorded so far, oldest first.
 pub fn calls(sink: &MemorySink) -> Vec<Call> {
-    sink.events()
+    sink.records()
         .iter()
         .filter_map(|record| match record.event() {
             Event::Command(event) => Some(Call {
@@ -70,7 +70,7 @@ pub fn only_call(sink: &MemorySink) -> Call {
 
 /// Every session end event recorded so far.
 pub fn session_ends(sink: &MemorySink) -> Vec<SessionEndEvent> {
-    sink.events()
+    sink.records()
         .iter()
         .filter_map(|record| match record.event() {
             Event::SessionEnd(end) => Some(end.clone()),

@@ -7,6 +7,7 @@
 
 mod common;
 mod compiletest;
+mod error_kinds;
 mod outcomes;
 mod sessions;
 mod shapes_async;

@@ -106,7 +106,7 @@ fn the_duration_is_measured() {
 fn the_wire_record_has_the_kind_not_the_message() {
     let (telemetry, sink) = client();
     let _ = telemetry.scope(|| read(true));
-    let record = serde_json::to_value(&sink.events()[0]).unwrap();
+    let record = serde_json::to_value(&sink.records()[0]).unwrap();
     assert_eq!(record["event"], "tool");
     let properties = &record["properties"];
     assert_eq!(properties["tool_name"], "read");

@@ -87,5 +87,5 @@ fn an_opted_out_client_records_nothing_alone() {
     let allocations = telemetry.scope(|| allocations_in(|| sum = Some(add(1, 1))));
     assert_eq!(sum, Some(Ok(2)));
     assert_eq!(allocations, 0);
-    assert!(sink.events().is_empty());
+    assert!(sink.records().is_empty());
 }

@@ -46,5 +46,5 @@ fn main() {
         assert_eq!(find(&[1, 2], 2), Some(1));
         assert_eq!(find(&[], 2), None);
     });
-    assert_eq!(sink.events().len(), 5);
+    assert_eq!(sink.records().len(), 5);
 }

@@ -40,5 +40,5 @@ fn main() {
         assert!(io(true).is_err());
         assert!(alias().is_err());
     });
-    assert_eq!(sink.events().len(), 4);
+    assert_eq!(sink.records().len(), 4);
 }

@@ -86,5 +86,5 @@ fn main() {
         assert_eq!(node.value, 2);
     });
     let _ = Point { x: 0, y: 0 }.y;
-    assert_eq!(sink.events().len(), 7);
+    assert_eq!(sink.records().len(), 7);
 }

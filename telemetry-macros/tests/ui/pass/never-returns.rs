@@ -38,7 +38,7 @@ fn main() {
         assert!(result.is_err());
     });
     let _never: fn() -> ! = spin;
-    let records = sink.events();
+    let records = sink.records();
     assert_eq!(records.len(), 2);
     for record in &records {
         let record = serde_json::to_value(record).unwrap();

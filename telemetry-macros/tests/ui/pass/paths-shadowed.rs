@@ -51,5 +51,5 @@ fn main() {
         assert!(fallible(true).is_err());
         assert_eq!(runtime.block_on(later()), 3);
     });
-    assert_eq!(sink.events().len(), 3);
+    assert_eq!(sink.records().len(), 3);
 }

@@ -84,19 +84,12 @@ async fn fetch(message: &str) -> Result<(), AgentError> {
 }
 
 fn client() -> (Telemetry, MemorySink) {
-    let sink = MemorySink::new();
-    let telemetry = Telemetry::builder("app", "1.0")
-        .sink(sink.clone())
-        .notice(false)
-        .env(|_| None)
-        .build();
-    assert!(telemetry.is_enabled());
-    (telemetry, sink)
+    crate::common::client()
 }
 
 /// The `error` of every command and tool event, oldest first.
 fn errors(sink: &MemorySink) -> Vec<String> {
-    sink.events()
+    sink.records()
         .iter()
         .filter_map(|record| match record.event() {
             Event::Tool(event) => Some(&event.outcome),
@@ -224,7 +217,7 @@ fn a_session_end_lists_the_distinct_kinds() {
     });
     session.end();
     let end = sink
-        .events()
+        .records()
         .iter()
         .find_map(|record| match record.event() {
             Event::SessionEnd(end) => Some(end.clone()),
@@ -245,7 +238,7 @@ fn read_or_panic() -> io::Result<()> {
 fn failed_record(failing: impl FnOnce()) -> String {
     let (telemetry, sink) = client();
     telemetry.scope(failing);
-    let records = sink.events();
+    let records = sink.records();
     assert_eq!(records.len(), 1);
     let mut record = serde_json::to_value(&records[0]).unwrap();
     record["event_timestamp"] = 0.into();
