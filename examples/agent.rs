@@ -89,6 +89,9 @@ fn main() -> ExitCode {
     // collector's URL to `.endpoint(..)`, which the variable overrides).
     let telemetry = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
         .debug(cli.debug)
+        // The flags `Cli::parse` accepts: only these names are recorded, so
+        // a prompt word shaped like a flag (`run hi --secret-plan`) is not.
+        .flags(["--debug", "--model"])
         .build();
     telemetry_core::set_global(telemetry);
 

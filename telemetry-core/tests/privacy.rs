@@ -21,6 +21,7 @@ fn client(endpoint: &str, debug: &SharedBuf) -> Telemetry {
         .debug(true)
         .debug_writer(debug.clone())
         .env(|_| None)
+        .flags(["--model", "--token", "-m", "--path"])
         .build()
 }
 
