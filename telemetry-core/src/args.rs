@@ -1,6 +1,6 @@
 //! The privacy filter for command-line arguments, its first stage: what is
 //! a flag name at all. The second stage, keeping only the names the app
-//! declared, is [`DeclaredFlags`](crate::declared_flags::DeclaredFlags).
+//! declared, is `DeclaredFlags` in `declared_flags.rs`.
 
 pub use crate::limits::{MAX_FLAGS, MAX_FLAG_LEN};
 
