@@ -96,6 +96,9 @@ fn main() -> ExitCode {
     let telemetry = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
         .debug(cli.debug)
         .export(cli.export)
+        // The flags `Cli::parse` accepts: only these names are recorded, so
+        // a prompt word shaped like a flag (`run hi --secret-plan`) is not.
+        .flags(["--debug", "--model", "--export"])
         .build();
     telemetry_core::set_global(telemetry);
 

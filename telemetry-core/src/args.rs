@@ -1,8 +1,8 @@
-//! The privacy filter for command-line arguments: flag names only, from a
-//! list the app passes or from this process's own command line.
+//! The privacy filter for command-line arguments, its first stage: what is
+//! a flag name at all. The second stage, keeping only the names the app
+//! declared, is `DeclaredFlags` in `declared_flags.rs`.
 
 pub use crate::limits::{MAX_FLAGS, MAX_FLAG_LEN};
-use std::sync::OnceLock;
 
 /// Keeps only the names of flags: `--model=gpt-4` becomes `--model`, `-v`
 /// stays `-v`, and positionals, values, and everything after a `--`
@@ -15,8 +15,21 @@ use std::sync::OnceLock;
 /// letter: what follows it may be an attached value (`-pPASSWORD`, `-j8`),
 /// so `-pPASSWORD` becomes `-p` (and bundled flags such as `-abc` become
 /// `-a`).
+///
+/// This is the first stage only: a client then keeps the names its app
+/// declared ([`TelemetryBuilder::flags`](crate::TelemetryBuilder::flags)).
 #[must_use]
 pub fn flag_names<I, S>(args: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    flag_names_where(args, |_| true)
+}
+
+/// [`flag_names`], keeping only the names for which `keep` is true; the
+/// cap of [`MAX_FLAGS`] applies to the names kept.
+pub(crate) fn flag_names_where<I, S>(args: I, keep: impl Fn(&str) -> bool) -> Vec<String>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
@@ -27,7 +40,7 @@ where
         if arg == "--" {
             break;
         }
-        if let Some(name) = flag_name(arg) {
+        if let Some(name) = flag_name(arg).filter(|name| keep(name)) {
             if flags.len() == MAX_FLAGS {
                 break;
             }
@@ -37,17 +50,17 @@ where
     flags
 }
 
-/// The flag names of this process's command line, read once: what a
-/// `#[tracked_command]` records as its `args`.
-pub(crate) fn process_flags() -> &'static [String] {
-    static FLAGS: OnceLock<Vec<String>> = OnceLock::new();
-    FLAGS.get_or_init(|| {
-        let args = std::env::args_os().skip(1);
-        flag_names(args.map(|arg| arg.to_string_lossy().into_owned()))
-    })
+/// This process's command line, without the program's name: what a
+/// `#[tracked_command]` takes its flag names from.
+pub(crate) fn process_args() -> impl Iterator<Item = String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
 }
 
-fn flag_name(arg: &str) -> Option<&str> {
+/// The flag name `arg` gives, if any: the part before `=`, and for a single
+/// dash only the one letter after it.
+pub(crate) fn flag_name(arg: &str) -> Option<&str> {
     let name = arg.split_once('=').map_or(arg, |(name, _value)| name);
     let body = name.strip_prefix("--").or_else(|| name.strip_prefix('-'))?;
     let valid = body

@@ -172,6 +172,62 @@ impl TelemetryBuilder {
         })
     }
 
+    /// Declares flag names the app accepts, with their dashes, exactly as
+    /// typed on a command line: `--debug`, `-m`. A command's `args` keep
+    /// only declared names; with none declared, they are always empty.
+    /// Calls add up (with `clap_flags`, of the `clap` feature, too). An entry
+    /// that is not a flag name (`debug`, `--model=x`, `-ab`, non-ASCII) is
+    /// ignored, and debug mode says how many were.
+    ///
+    /// ```
+    /// use telemetry_core::{MemorySink, Telemetry};
+    ///
+    /// let sink = MemorySink::new();
+    /// let telemetry = Telemetry::isolated("my-cli", "1.0.0")
+    ///     .sink(sink.clone())
+    ///     .flags(["--debug", "--model", "-m"])
+    ///     .build();
+    /// telemetry.track_command("run", ["--debug", "-mgpt-4", "--secret-plan", "prompt"]);
+    /// let record = serde_json::to_value(&sink.records()[0]).unwrap();
+    /// assert_eq!(record["properties"]["args"], serde_json::json!(["--debug", "-m"]));
+    /// ```
+    pub fn flags<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let names = names.into_iter().map(|name| name.as_ref().to_owned());
+        self.settings.flags.extend(names);
+        self
+    }
+
+    /// Declares every flag name of a `clap` command (with the `clap`
+    /// feature): each argument's long and short names and aliases, the
+    /// `--help`/`-h` and `--version`/`-V` clap generates, and the same for
+    /// every subcommand, recursively. Adds to [`flags`](Self::flags).
+    ///
+    /// ```
+    /// use clap::{Arg, ArgAction, Command};
+    /// use telemetry_core::{MemorySink, Telemetry};
+    ///
+    /// let cli = Command::new("my-cli")
+    ///     .arg(Arg::new("debug").long("debug").action(ArgAction::SetTrue))
+    ///     .subcommand(Command::new("run").arg(Arg::new("model").long("model").short('m')));
+    /// let sink = MemorySink::new();
+    /// let telemetry = Telemetry::isolated("my-cli", "1.0.0")
+    ///     .sink(sink.clone())
+    ///     .clap_flags(&cli)
+    ///     .build();
+    /// telemetry.track_command("run", ["--debug", "run", "--model=gpt-4", "--not-declared"]);
+    /// let record = serde_json::to_value(&sink.records()[0]).unwrap();
+    /// assert_eq!(record["properties"]["args"], serde_json::json!(["--debug", "--model"]));
+    /// ```
+    #[cfg(feature = "clap")]
+    pub fn clap_flags(mut self, command: &clap::Command) -> Self {
+        crate::clap_flags::declared_flag_names(command, &mut self.settings.flags);
+        self
+    }
+
     /// Decides on or off, and when on, prepares everything to record. Never
     /// fails: a bad setting turns telemetry off and says why in the debug
     /// log ([`Telemetry::off_reason`] tells it too).

@@ -23,7 +23,7 @@
 //!     .sink(sink.clone())
 //!     .build();
 //!
-//! // A command ran; only flag names are kept.
+//! // A command ran; only names of declared flags are kept (none here).
 //! telemetry.track_command("run", ["--model=gpt-4", "my secret prompt"]);
 //!
 //! // A session, its tool calls and token usage.
@@ -110,7 +110,7 @@
 //! | success; or failure for an `Err` of any `Result` (aliases included), kind = the error's [`TrackedError`] kind (see [`error_kind`]), else the error *type's* name | the error's message (`Display`, `Debug`) |
 //! | `panic` when the body panics (the panic then continues unchanged) | the panic's message or payload |
 //! | `cancelled` when an async call is dropped before it completes | |
-//! | commands: the flag names of the process's command line | flag values and positionals |
+//! | commands: the declared flag names of the process's command line | flag values, positionals, undeclared dash-words |
 //! | tools: the current session's id and agent, counted in its totals | |
 //!
 //! When telemetry is off, or there is no current client, a tracked call costs
@@ -120,6 +120,76 @@
 //! nothing; a `-> !` function records only a panic; a function that returns
 //! `impl Future` without being `async fn` is timed until the future is built.
 //! Not supported (a compile error): `const fn`, `#[track_caller]`.
+//!
+//! # Flags: only those the app declares
+//!
+//! A command's `args` hold the names of flags the app declared, and nothing
+//! else. Declare them on the builder with their dashes, as typed on a
+//! command line ([`TelemetryBuilder::flags`]), or, with the `clap` feature,
+//! take them from the app's `clap::Command` (`TelemetryBuilder::clap_flags`:
+//! long and short names, aliases, clap's `--help` and `--version`, and every
+//! subcommand's, recursively). The arguments, those given to
+//! [`Telemetry::track_command`] or, for `#[tracked_command]`, the process's
+//! command line, are then filtered:
+//!
+//! - `--model=gpt-4` is sent as `--model`, and `-pHunter2` as `-p`, only
+//!   when `--model` and `-p` are declared;
+//! - any other dash-word (`--project-falcon-acquires-acme`), every value
+//!   and positional, and every word after `--` are dropped;
+//! - with nothing declared, `args` is `[]`: safe by default.
+//!
+//! A filter that sees only strings cannot tell where a prompt begins
+//! (`agent run "summarise my notes" --project-falcon-acquires-acme`); the
+//! app knows which flags exist. One thing it still cannot tell: a prompt
+//! word spelled exactly like a declared flag (`agent run explain --debug`)
+//! is sent as that flag name. When that matters, pass
+//! [`Telemetry::track_command`] only the flags your parser consumed.
+//!
+//! ```
+//! use telemetry_core::{MemorySink, Telemetry};
+//!
+//! let sink = MemorySink::new();
+//! let telemetry = Telemetry::isolated("my-agent", "1.2.0")
+//!     .sink(sink.clone())
+//!     .flags(["--debug", "--model", "-p"])
+//!     .build();
+//! telemetry.track_command(
+//!     "run",
+//!     ["--debug", "--model=gpt-4", "-pHunter2", "summarise", "--project-falcon", "--", "--debug"],
+//! );
+//! let record = serde_json::to_value(&sink.records()[0]).unwrap();
+//! assert_eq!(record["properties"]["args"], serde_json::json!(["--debug", "--model", "-p"]));
+//! ```
+//!
+//! With the `clap` feature (`telemetry-core = { version = "0.1", features = ["clap"] }`):
+//!
+#![cfg_attr(feature = "clap", doc = "```")]
+#![cfg_attr(not(feature = "clap"), doc = "```ignore")]
+//! use clap::{Arg, ArgAction, Command};
+//! use telemetry_core::{MemorySink, Telemetry};
+//!
+//! let cli = Command::new("my-agent")
+//!     .version("1.2.0")
+//!     .arg(Arg::new("debug").long("debug").global(true).action(ArgAction::SetTrue))
+//!     .subcommand(
+//!         Command::new("run")
+//!             .arg(Arg::new("model").long("model").short('m').alias("llm"))
+//!             .arg(Arg::new("prompt").num_args(1..).trailing_var_arg(true)),
+//!     );
+//! let sink = MemorySink::new();
+//! let telemetry = Telemetry::isolated("my-agent", "1.2.0")
+//!     .sink(sink.clone())
+//!     .clap_flags(&cli)
+//!     .build();
+//! let argv = ["--debug", "run", "-mgpt-4", "--llm=x", "explain", "--force-with-lease"];
+//! telemetry.track_command("run", argv);
+//! let record = serde_json::to_value(&sink.records()[0]).unwrap();
+//! assert_eq!(record["properties"]["args"], serde_json::json!(["--debug", "-m", "--llm"]));
+//! ```
+//!
+//! **Migration.** Before: `args` held every `--word` and `-x` of the
+//! command line. Now: only declared names. Without a `flags` list or
+//! `clap_flags`, `args` is always `[]`; declare the flags you want counted.
 //!
 //! # Testing your own code
 //!
@@ -132,11 +202,18 @@
 //!
 //! # Decisions
 //!
-//! - A tracked command's `args` are the flag names of the process's own
-//!   command line (`std::env::args`, filtered like
+//! - A tracked command's `args` are the declared flag names of the
+//!   process's own command line (`std::env::args`, filtered like
 //!   [`Telemetry::track_command`]); the macros never read a parameter.
 //!   A single-dash flag keeps its one letter only: `-pPASSWORD` is sent as
-//!   `-p`, since what follows may be an attached value.
+//!   `-p` (when `-p` is declared), since what follows may be an attached
+//!   value; so a declared short flag is `-` and one letter, and bundles
+//!   (`-abc`) count as their first letter.
+//! - Declared flag names are given with their dashes (`--debug`, `-m`), so
+//!   that `--x` and `-x` stay distinct and the list reads like the command
+//!   line; an entry that is not a flag name is ignored (debug mode says how
+//!   many). Undeclared words are dropped without a trace: no count is sent,
+//!   which keeps the wire format cagent's.
 //! - [`Telemetry::record_tool_call`] is explicit: the event carries the
 //!   session id and agent passed, never the current session's. When a live
 //!   session of the same client has that id, the call also counts toward
@@ -178,8 +255,11 @@ pub mod __private;
 #[doc(hidden)]
 pub mod args;
 mod builder;
+#[cfg(feature = "clap")]
+mod clap_flags;
 mod context;
 mod debug_log;
+mod declared_flags;
 mod env;
 pub mod error_kind;
 mod error_kind_outcome;

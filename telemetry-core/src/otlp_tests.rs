@@ -8,9 +8,9 @@ use std::time::Duration;
 /// A client whose records carry these tags, recording into memory.
 fn client_with_tags(tags: &str) -> (Telemetry, MemorySink) {
     let sink = MemorySink::new();
-    let telemetry = Telemetry::builder("otlp-test", "2.3.4")
+    let telemetry = Telemetry::isolated("otlp-test", "2.3.4")
         .sink(sink.clone())
-        .notice(false)
+        .flags(["--model", "--yes"])
         .env_vars([("TELEMETRY_TAGS", tags)])
         .build();
     (telemetry, sink)

@@ -5,6 +5,7 @@
 //! record leaves for the sink.
 
 use crate::debug_log::{DebugLog, DebugTarget};
+use crate::declared_flags::DeclaredFlags;
 use crate::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
 };
@@ -22,7 +23,7 @@ use crate::{notice, opt_out, Outcome};
 use std::borrow::Cow;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 /// Set once an enabled client exists; until then every tracked call costs
@@ -49,12 +50,17 @@ pub(crate) struct Recorder {
     stop_logged: AtomicBool,
     /// Sessions started and not yet ended, found by id.
     sessions: LiveSessions,
+    /// The flag names a command's `args` may hold.
+    flags: DeclaredFlags,
+    /// The declared flag names of this process's command line, read once.
+    process_flags: OnceLock<Vec<String>>,
 }
 
 /// A call to record; the recorder adds the session, the limits and the
 /// common fields.
 pub(crate) enum Call {
-    /// A command ran; `args` are flag names already.
+    /// A command ran; `args` are declared flag names already
+    /// ([`Recorder::declared_flags`]).
     Command {
         action: Cow<'static, str>,
         args: Vec<String>,
@@ -121,6 +127,8 @@ impl Recorder {
                     debug,
                     stop_logged: AtomicBool::new(false),
                     sessions: LiveSessions::default(),
+                    flags: parts.flags,
+                    process_flags: OnceLock::new(),
                 })
             }
             Err(reason) => {
@@ -164,6 +172,13 @@ impl Recorder {
                 log(note);
             }
         }
+        let (flags, ignored) = DeclaredFlags::new(&settings.flags);
+        if ignored > 0 {
+            log(&format!(
+                "{ignored} declared flag name(s) ignored: a flag name is --name or -x \
+                 (ASCII letters, digits, - and _)"
+            ));
+        }
         let env = &settings.env;
         let common = CommonFields {
             user_uuid,
@@ -181,7 +196,25 @@ impl Recorder {
             },
             sink,
             hold,
+            flags,
         })
+    }
+
+    /// The declared flag names in `args`: what a command's `args` hold.
+    pub(crate) fn declared_flags<I, S>(&self, args: I) -> Vec<String>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.flags.keep(args)
+    }
+
+    /// The declared flag names of this process's command line: what a
+    /// `#[tracked_command]` records as its `args`.
+    pub(crate) fn process_flags(&self) -> Vec<String> {
+        self.process_flags
+            .get_or_init(|| self.flags.keep(crate::args::process_args()))
+            .clone()
     }
 
     /// Which session a call belongs to: the one decision, for every caller
@@ -372,6 +405,7 @@ struct Prepared {
     context: RecordContext,
     sink: Arc<dyn Sink>,
     hold: Option<HoldReason>,
+    flags: DeclaredFlags,
 }
 
 /// The given sink; else an HTTP sink for `TELEMETRY_ENDPOINT` or the

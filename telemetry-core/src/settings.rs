@@ -29,6 +29,8 @@ pub(crate) struct Settings {
     pub(crate) notice: bool,
     pub(crate) notice_writer: Option<Box<dyn Write + Send>>,
     pub(crate) env: Env,
+    /// The flag names the app declared, as given (checked by the recorder).
+    pub(crate) flags: Vec<String>,
 }
 
 /// Where the anonymous id and the notice marker live.
@@ -59,6 +61,7 @@ impl Settings {
             notice: true,
             notice_writer: None,
             env: Env::process(),
+            flags: Vec::new(),
         }
     }
 

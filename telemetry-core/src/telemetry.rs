@@ -4,7 +4,7 @@
 use crate::context::{self, Client};
 use crate::reason::OffReason;
 use crate::recorder::{Call, Recorder, Within};
-use crate::{args, Outcome, Session, TelemetryBuilder};
+use crate::{Outcome, Session, TelemetryBuilder};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +38,7 @@ impl Telemetry {
     /// let sink = MemorySink::new();
     /// let telemetry = Telemetry::isolated("my-cli", "1.0.0")
     ///     .sink(sink.clone())
+    ///     .flags(["--verbose"])
     ///     .build();
     /// telemetry.track_command("run", ["--verbose", "some/path"]);
     ///
@@ -99,8 +100,10 @@ impl Telemetry {
     }
 
     /// Records that command `action` ran, successfully and with no duration
-    /// (cagent's `TrackCommand`). Only flag *names* from `args` are kept:
-    /// `--model=gpt-4` becomes `--model`; values and positionals are dropped.
+    /// (cagent's `TrackCommand`). Only the names of *declared* flags
+    /// ([`TelemetryBuilder::flags`]) are kept from `args`: `--model=gpt-4`
+    /// becomes `--model` when `--model` is declared; values, positionals,
+    /// undeclared dash-words and every word after `--` are dropped.
     pub fn track_command<I, S>(&self, action: impl Into<Cow<'static, str>>, args: I)
     where
         I: IntoIterator<Item = S>,
@@ -109,8 +112,8 @@ impl Telemetry {
         self.record_command(action, args, Duration::ZERO, Outcome::Success);
     }
 
-    /// Records a command with its duration and outcome; flag names only, as
-    /// in [`Telemetry::track_command`].
+    /// Records a command with its duration and outcome; declared flag names
+    /// only, as in [`Telemetry::track_command`].
     pub fn record_command<I, S>(
         &self,
         action: impl Into<Cow<'static, str>>,
@@ -124,7 +127,7 @@ impl Telemetry {
         if let Some(recorder) = self.recorder() {
             let call = Call::Command {
                 action: action.into(),
-                args: args::flag_names(args),
+                args: recorder.declared_flags(args),
                 duration,
                 outcome,
             };

@@ -18,7 +18,7 @@
 
 use crate::recorder::{self, Call, Recorder, Within};
 use crate::session::state::SessionState;
-use crate::{args, context, Outcome};
+use crate::{context, Outcome};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
@@ -96,7 +96,7 @@ impl TrackedCall {
             CallKind::Command => {
                 let call = Call::Command {
                     action: name,
-                    args: args::process_flags().to_vec(),
+                    args: self.recorder.process_flags(),
                     duration,
                     outcome,
                 };

@@ -6,6 +6,7 @@
 
 mod canaries;
 mod delivery;
+mod flag_canaries;
 mod opt_out;
 mod otlp_interop;
 mod privacy;

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// let sink = MemorySink::new();
 /// let telemetry = Telemetry::isolated("my-cli", "1.0.0")
 ///     .sink(sink.clone())
+///     .flags(["--model"])
 ///     .build();
 /// telemetry.track_command("run", ["--model=gpt-4", "secret prompt"]);
 ///

@@ -10,6 +10,7 @@
 mod bad_input;
 mod config_files;
 mod debug_mode;
+mod declared_flags;
 mod delivery;
 mod delivery_faults;
 mod first_run;

@@ -24,6 +24,7 @@ fn client(endpoint: &str, debug: &MemoryWriter) -> Telemetry {
         .timeout(Duration::from_secs(5))
         .debug(true)
         .debug_writer(debug.clone())
+        .flags(["--model", "--token", "-m", "--path"])
         .build()
 }
 

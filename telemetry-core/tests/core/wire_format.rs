@@ -83,6 +83,7 @@ fn client(collector: &Collector, config_dir: &TempDir, tags: &str) -> Telemetry 
             ("CI", "true"),
             ("TELEMETRY_TAGS", tags),
         ])
+        .flags(["--model", "-v", "--json", "--x"])
         .build()
 }
 
