@@ -155,6 +155,7 @@ pub mod args;
 mod builder;
 mod context;
 mod debug_log;
+mod detect;
 mod event;
 mod identity;
 mod notice;
