@@ -153,6 +153,7 @@
 pub mod __private;
 pub mod args;
 mod builder;
+pub mod choice;
 mod context;
 mod debug_log;
 mod detect;
