@@ -162,6 +162,7 @@ mod identity;
 mod notice;
 mod opt_out;
 mod outcome;
+mod precedence;
 mod random;
 mod record;
 mod session;
@@ -177,6 +178,7 @@ pub use event::{
 };
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use outcome::Outcome;
+pub use precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
 pub use record::{Record, MAX_RECORD_LEN};
 pub use session::Session;
 pub use sink::{HttpSink, InvalidSetting, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
