@@ -167,6 +167,7 @@ mod random;
 mod record;
 mod session;
 mod sink;
+mod status;
 pub mod tags;
 mod telemetry;
 
@@ -182,6 +183,7 @@ pub use precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
 pub use record::{Record, MAX_RECORD_LEN};
 pub use session::Session;
 pub use sink::{HttpSink, InvalidSetting, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
+pub use status::Status;
 pub use telemetry::Telemetry;
 pub use telemetry_macros::{tracked_command, tracked_tool};
 
