@@ -145,6 +145,18 @@
 //!   token totals saturate at `u64::MAX`. Every record therefore stays within
 //!   [`MAX_RECORD_LEN`] (80 KiB) whatever the input; a typical record is
 //!   under 1 KiB.
+//! - Precedence (see `decide` in `precedence.rs`): a variable's `log`
+//!   selects log-only mode, which needs no endpoint; an *on* from any rule
+//!   with nothing to send to reports `no_endpoint`. A remembered choice that
+//!   cannot be read (corrupt, a link, not ours) counts as no choice.
+//! - The default config dir on macOS is `~/.config/<app>` (where it has
+//!   always been), not `~/Library/Application Support`; with `HOME` unset
+//!   on Unix, the passwd entry's home is used. `os_language` falls back to
+//!   the first entry of `LANGUAGE` when `LC_ALL`, `LC_MESSAGES` and `LANG`
+//!   are unset.
+//! - `ci_provider` and `ai_agent` come only from the variables listed in
+//!   `docs/where-it-runs.md`; an agent without a documented variable of its
+//!   own (Cursor, Devin, ...) is not reported.
 
 #![warn(missing_docs)]
 
@@ -154,6 +166,7 @@ pub mod __private;
 pub mod args;
 mod builder;
 pub mod choice;
+mod config_dir;
 mod context;
 mod debug_log;
 mod detect;
