@@ -169,6 +169,18 @@
 //! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`] and
 //!   [`FailurePolicy`] are `#[non_exhaustive]`: match them with a wildcard
 //!   arm.
+//! - Precedence (see `decide` in `precedence.rs`): a variable's `log`
+//!   selects log-only mode, which needs no endpoint; an *on* from any rule
+//!   with nothing to send to reports `no_endpoint`. A remembered choice that
+//!   cannot be read (corrupt, a link, not ours) counts as no choice.
+//! - The default config dir on macOS is `~/.config/<app>` (where it has
+//!   always been), not `~/Library/Application Support`; with `HOME` unset
+//!   on Unix, the passwd entry's home is used. `os_language` falls back to
+//!   the first entry of `LANGUAGE` when `LC_ALL`, `LC_MESSAGES` and `LANG`
+//!   are unset.
+//! - `ci_provider` and `ai_agent` come only from the variables listed in
+//!   `docs/where-it-runs.md`; an agent without a documented variable of its
+//!   own (Cursor, Devin, ...) is not reported.
 
 #![warn(missing_docs)]
 
@@ -178,8 +190,11 @@ pub mod __private;
 #[doc(hidden)]
 pub mod args;
 mod builder;
+pub mod choice;
+mod config_dir;
 mod context;
 mod debug_log;
+mod detect;
 mod env;
 mod event;
 mod future;
@@ -188,6 +203,7 @@ mod limits;
 mod notice;
 mod opt_out;
 mod outcome;
+mod precedence;
 mod random;
 mod reason;
 mod record;
@@ -195,6 +211,7 @@ mod recorder;
 mod session;
 mod settings;
 mod sink;
+mod status;
 #[doc(hidden)]
 pub mod tags;
 mod telemetry;
@@ -206,9 +223,11 @@ pub use future::{Scoped, WithTelemetry};
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use limits::{MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
 pub use outcome::Outcome;
+pub use precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
 pub use reason::{HoldReason, OffReason};
 pub use record::Record;
 pub use session::Session;
+pub use status::Status;
 pub use sink::{FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting};
