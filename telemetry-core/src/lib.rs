@@ -152,6 +152,10 @@
 #[path = "private.rs"]
 pub mod __private;
 pub mod args;
+// Public (hidden) for benches/background.rs until the delivery-mode change
+// wires background delivery into the recorder.
+#[doc(hidden)]
+pub mod background;
 mod builder;
 mod context;
 mod debug_log;
@@ -164,6 +168,8 @@ mod random;
 mod record;
 mod session;
 mod sink;
+#[doc(hidden)]
+pub mod spool;
 pub mod tags;
 mod telemetry;
 
