@@ -113,15 +113,20 @@ pub enum SpoolError {
 impl fmt::Display for SpoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SpoolError::Symlink => f.write_str("a spool file is a symbolic link; it was left alone"),
-            SpoolError::NotAFile => {
-                f.write_str("a spool file is not a regular file (a directory or FIFO?); it was left alone")
+            SpoolError::Symlink => {
+                f.write_str("a spool file is a symbolic link; it was left alone")
             }
+            SpoolError::NotAFile => f.write_str(
+                "a spool file is not a regular file (a directory or FIFO?); it was left alone",
+            ),
             SpoolError::NotOurs => {
                 f.write_str("a spool file belongs to another user; it was left alone")
             }
             SpoolError::Unwritable(kind) => {
-                write!(f, "the spool cannot be written ({kind:?}); records are kept in memory only")
+                write!(
+                    f,
+                    "the spool cannot be written ({kind:?}); records are kept in memory only"
+                )
             }
             SpoolError::Io(kind) => write!(f, "a spool file could not be used ({kind:?})"),
         }
@@ -138,9 +143,9 @@ impl SpoolError {
         }
         match error.kind() {
             ErrorKind::IsADirectory => SpoolError::NotAFile,
-            ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem | ErrorKind::StorageFull => {
-                SpoolError::Unwritable(error.kind())
-            }
+            ErrorKind::PermissionDenied
+            | ErrorKind::ReadOnlyFilesystem
+            | ErrorKind::StorageFull => SpoolError::Unwritable(error.kind()),
             kind => SpoolError::Io(kind),
         }
     }
@@ -225,7 +230,10 @@ impl SpoolFile {
     }
 
     /// Appends an acknowledgement of these records' `event_id`s.
-    pub fn append_ack<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) -> Result<(), SpoolError> {
+    pub fn append_ack<'a>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), SpoolError> {
         let ids: Vec<&str> = ids.into_iter().collect();
         if ids.is_empty() {
             return Ok(());
@@ -431,7 +439,9 @@ pub fn peek(dir: &Path) -> Vec<String> {
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 fn file_name(path: &Path) -> Option<&str> {
@@ -439,7 +449,8 @@ fn file_name(path: &Path) -> Option<&str> {
 }
 
 fn is_spool_name(path: &Path) -> bool {
-    file_name(path).is_some_and(|name| name.starts_with(SPOOL_PREFIX) && name.ends_with(SPOOL_SUFFIX))
+    file_name(path)
+        .is_some_and(|name| name.starts_with(SPOOL_PREFIX) && name.ends_with(SPOOL_SUFFIX))
 }
 
 /// Takes one file if it is a leftover: `Ok(None)` when it is someone's
@@ -450,7 +461,9 @@ fn claim_one(dir: &Path, path: &Path) -> Result<Option<SpoolFile>, SpoolError> {
         Err(SpoolError::Io(ErrorKind::NotFound)) => return Ok(None),
         Err(error) => return Err(error),
     };
-    let meta = file.metadata().map_err(|error| SpoolError::Io(error.kind()))?;
+    let meta = file
+        .metadata()
+        .map_err(|error| SpoolError::Io(error.kind()))?;
     if !meta.is_file() {
         return Err(SpoolError::NotAFile);
     }
@@ -502,7 +515,10 @@ fn read_pending(
     now_ms: u64,
     drops: &mut Drops,
 ) -> Result<Vec<Leftover>, SpoolError> {
-    let len = file.metadata().map_err(|error| SpoolError::Io(error.kind()))?.len();
+    let len = file
+        .metadata()
+        .map_err(|error| SpoolError::Io(error.kind()))?
+        .len();
     let start = len.saturating_sub(READ_LIMIT);
     file.seek(SeekFrom::Start(start))
         .map_err(|error| SpoolError::Io(error.kind()))?;
@@ -513,7 +529,10 @@ fn read_pending(
     let mut text: &[u8] = &bytes;
     if start > 0 {
         // Skip the line the cut fell into.
-        let skip = text.iter().position(|&b| b == b'\n').map_or(text.len(), |at| at + 1);
+        let skip = text
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |at| at + 1);
         drops.unread_bytes += start + skip as u64;
         text = &text[skip..];
     }
@@ -525,7 +544,10 @@ fn read_pending(
             continue;
         }
         match parse_line(line) {
-            Some(Line::Record { event_id, timestamp_ms }) => {
+            Some(Line::Record {
+                event_id,
+                timestamp_ms,
+            }) => {
                 let Ok(line) = std::str::from_utf8(line) else {
                     drops.corrupt += 1;
                     continue;
@@ -542,7 +564,8 @@ fn read_pending(
         }
     }
     let mut seen = HashSet::new();
-    records.retain(|record| !acked.contains(&record.event_id) && seen.insert(record.event_id.clone()));
+    records
+        .retain(|record| !acked.contains(&record.event_id) && seen.insert(record.event_id.clone()));
     let before = records.len();
     records.retain(|record| record.timestamp_ms >= oldest);
     drops.expired += before - records.len();
@@ -657,4 +680,372 @@ fn same_file(file: &File, path: &Path) -> bool {
 #[cfg(not(unix))]
 fn same_file(_file: &File, _path: &Path) -> bool {
     true
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::sync::{Arc, Barrier};
+
+    /// A fresh dir under the system temp dir, removed when dropped.
+    pub(crate) struct TempDir(pub(crate) PathBuf);
+
+    impl std::ops::Deref for TempDir {
+        type Target = Path;
+
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    pub(crate) fn temp_dir(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("telemetry-spool-test-{name}-{}", unique_id()));
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// A wire record with this id and timestamp.
+    pub(crate) fn line(id: &str, timestamp_ms: u64) -> String {
+        format!(
+            r#"{{"event":"tool","event_timestamp":{timestamp_ms},"source":"t","properties":{{"tool_name":"x","event_id":"{id}"}}}}"#
+        )
+    }
+
+    fn ids(records: &[Leftover]) -> Vec<&str> {
+        records
+            .iter()
+            .map(|record| record.event_id.as_str())
+            .collect()
+    }
+
+    /// A leftover file as an ended process leaves it: records, some acked.
+    fn leftover_file(dir: &Path, ids: &[&str], acked: &[&str]) {
+        let mut file = SpoolFile::create(dir).unwrap();
+        for id in ids {
+            file.append_record(&mut line(id, now_ms())).unwrap();
+        }
+        file.append_ack(acked.iter().copied()).unwrap();
+    }
+
+    fn spool_files(dir: &Path) -> Vec<PathBuf> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| is_spool_name(path))
+            .collect()
+    }
+
+    #[test]
+    fn pending_records_of_an_ended_process_are_claimed_once() {
+        let dir = temp_dir("claim");
+        leftover_file(&dir, &["a", "b", "c"], &["b"]);
+        let claim = claim(&dir, now_ms());
+        assert_eq!(ids(&claim.records), ["a", "c"]);
+        assert_eq!(claim.files.len(), 1);
+        assert!(claim.problems.is_empty() && claim.drops.is_empty());
+        assert_eq!(
+            claim.records[0].line,
+            line("a", claim.records[0].timestamp_ms)
+        );
+        // While this claimer lives, nobody else gets them.
+        assert!(super::claim(&dir, now_ms()).records.is_empty());
+        let mut files = claim.files;
+        files[0].append_ack(["a", "c"]).unwrap();
+        drop(files);
+        // Everything acknowledged: the next claim finds nothing and tidies.
+        let again = super::claim(&dir, now_ms());
+        assert!(again.records.is_empty() && again.files.is_empty());
+        assert!(spool_files(&dir).is_empty());
+    }
+
+    #[test]
+    fn a_live_file_is_never_claimed() {
+        let dir = temp_dir("live");
+        let mut live = SpoolFile::create(&dir).unwrap();
+        live.append_record(&mut line("mine", now_ms())).unwrap();
+        let claim = claim(&dir, now_ms());
+        assert!(claim.records.is_empty() && claim.problems.is_empty());
+        assert!(live.path().exists());
+        drop(live);
+        assert_eq!(ids(&super::claim(&dir, now_ms()).records), ["mine"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("mode");
+        let nested = dir.join("config");
+        let file = SpoolFile::create(&nested).unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(file.path()), 0o600);
+        assert_eq!(mode(&nested), 0o700);
+    }
+
+    #[test]
+    fn corrupt_and_cut_lines_are_skipped() {
+        let dir = temp_dir("corrupt");
+        let now = now_ms();
+        let mut text = String::new();
+        text.push_str(&line("good1", now));
+        text.push_str("\nnot json at all\n\u{1}\u{2}\n{\"event\":\"tool\"}\n[1,2]\n\n");
+        text.push_str(&line("good2", now));
+        text.push('\n');
+        let cut = line("cut", now);
+        text.push_str(&cut[..cut.len() / 2]);
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(&[b'\n', 0xff, 0xfe, b'\n']);
+        fs::write(dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")), bytes).unwrap();
+        let claim = claim(&dir, now);
+        assert_eq!(ids(&claim.records), ["good1", "good2"]);
+        assert_eq!(claim.drops.corrupt, 6);
+        assert!(claim.problems.is_empty());
+    }
+
+    #[test]
+    fn records_older_than_seven_days_are_dropped() {
+        let dir = temp_dir("age");
+        let now = now_ms();
+        let week = u64::try_from(MAX_AGE.as_millis()).unwrap();
+        let text = [
+            line("old", now - week - 1),
+            line("recent", now - week + 60_000),
+        ]
+        .join("\n");
+        fs::write(dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")), text).unwrap();
+        let claim = claim(&dir, now);
+        assert_eq!(ids(&claim.records), ["recent"]);
+        assert_eq!(claim.drops.expired, 1);
+    }
+
+    #[test]
+    fn the_newest_records_are_kept_within_the_count_limit() {
+        let dir = temp_dir("count");
+        let now = now_ms();
+        let total = MAX_RECORDS + 50;
+        let text: Vec<String> = (0..total)
+            .map(|n| line(&format!("r{n}"), now - (total - n) as u64))
+            .collect();
+        fs::write(
+            dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")),
+            text.join("\n"),
+        )
+        .unwrap();
+        let claim = claim(&dir, now);
+        assert_eq!(claim.records.len(), MAX_RECORDS);
+        assert_eq!(claim.drops.over_limit, 50);
+        assert_eq!(claim.records[0].event_id, "r50");
+        assert_eq!(
+            claim.records[MAX_RECORDS - 1].event_id,
+            format!("r{}", total - 1)
+        );
+    }
+
+    #[test]
+    fn the_newest_records_are_kept_within_the_byte_limit() {
+        let dir = temp_dir("bytes");
+        let now = now_ms();
+        // 64 records of about 70 KiB: more than 4 MiB.
+        let padding = "p".repeat(70 * 1024);
+        let text: Vec<String> = (0..64u64)
+            .map(|n| {
+                line(&format!("big{n}"), now - 64 + n).replace("\"x\"", &format!("\"{padding}\""))
+            })
+            .collect();
+        fs::write(
+            dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")),
+            text.join("\n"),
+        )
+        .unwrap();
+        let claim = claim(&dir, now);
+        let bytes: usize = claim.records.iter().map(|record| record.line.len()).sum();
+        assert!(bytes <= MAX_BYTES);
+        assert!(claim.drops.over_limit > 0);
+        assert_eq!(claim.records.len() + claim.drops.over_limit, 64);
+        assert_eq!(claim.records.last().unwrap().event_id, "big63");
+    }
+
+    #[test]
+    fn a_huge_file_is_read_from_its_end_only() {
+        let dir = temp_dir("huge");
+        let now = now_ms();
+        let mut bytes = vec![b'x'; usize::try_from(READ_LIMIT).unwrap() + 1024 * 1024];
+        bytes.push(b'\n');
+        bytes.extend_from_slice(line("tail", now).as_bytes());
+        fs::write(dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")), bytes).unwrap();
+        let claim = claim(&dir, now);
+        assert_eq!(ids(&claim.records), ["tail"]);
+        assert!(claim.drops.unread_bytes > 1024 * 1024);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_directories_and_fifos_are_left_alone() {
+        let dir = temp_dir("bad");
+        let victim = dir.join("victim");
+        let victim_text = line("victim", now_ms());
+        fs::write(&victim, &victim_text).unwrap();
+        std::os::unix::fs::symlink(
+            &victim,
+            dir.join(format!("{SPOOL_PREFIX}link{SPOOL_SUFFIX}")),
+        )
+        .unwrap();
+        fs::create_dir(dir.join(format!("{SPOOL_PREFIX}dir{SPOOL_SUFFIX}"))).unwrap();
+        let fifo = dir.join(format!("{SPOOL_PREFIX}fifo{SPOOL_SUFFIX}"));
+        let fifo_c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o600) }, 0);
+        let mut claim = claim(&dir, now_ms());
+        assert!(claim.records.is_empty());
+        claim.problems.sort_by_key(|problem| format!("{problem:?}"));
+        assert_eq!(
+            claim.problems,
+            [
+                SpoolError::NotAFile,
+                SpoolError::NotAFile,
+                SpoolError::Symlink
+            ]
+        );
+        assert_eq!(fs::read_to_string(&victim).unwrap(), victim_text);
+        for problem in &claim.problems {
+            let text = problem.to_string();
+            assert!(!text.contains(dir.to_str().unwrap()), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unwritable_config_dir_is_a_typed_error() {
+        let dir = temp_dir("unwritable");
+        let not_a_dir = dir.join("plain-file");
+        fs::write(&not_a_dir, "x").unwrap();
+        let error = SpoolFile::create(&not_a_dir).unwrap_err();
+        assert!(matches!(error, SpoolError::Unwritable(_)), "{error:?}");
+        // Claiming from it finds nothing, and is not an error.
+        assert!(claim(&not_a_dir, now_ms()).records.is_empty());
+    }
+
+    #[test]
+    fn opting_out_deletes_every_spool_file() {
+        let dir = temp_dir("delete");
+        leftover_file(&dir, &["a"], &[]);
+        let live = SpoolFile::create(&dir).unwrap();
+        fs::write(dir.join("user-uuid"), "keep me").unwrap();
+        let (removed, problems) = delete_all(&dir);
+        assert_eq!((removed, problems), (2, vec![]));
+        assert!(spool_files(&dir).is_empty());
+        assert!(!live.path().exists());
+        assert!(dir.join("user-uuid").exists());
+        assert!(claim(&dir, now_ms()).records.is_empty());
+    }
+
+    #[test]
+    fn concurrent_claimers_in_threads_get_disjoint_sets() {
+        let dir = temp_dir("threads");
+        let mut all = Vec::new();
+        for file in 0..20 {
+            let ids: Vec<String> = (0..5).map(|n| format!("f{file}r{n}")).collect();
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            leftover_file(&dir, &refs, &[]);
+            all.extend(ids);
+        }
+        let barrier = Arc::new(Barrier::new(10));
+        let claimers: Vec<_> = (0..10)
+            .map(|_| {
+                let dir = dir.0.clone();
+                let barrier = Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let claim = claim(&dir, now_ms());
+                    let got: Vec<String> = claim
+                        .records
+                        .iter()
+                        .map(|record| record.event_id.clone())
+                        .collect();
+                    // Hold the claimed files until every thread has claimed.
+                    barrier.wait();
+                    got
+                })
+            })
+            .collect();
+        let mut got: Vec<String> = claimers
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        got.sort();
+        all.sort();
+        assert_eq!(got, all, "each record claimed exactly once");
+    }
+
+    const CHILD_DIR: &str = "TELEMETRY_SPOOL_TEST_CHILD_DIR";
+
+    /// Run by `concurrent_claimers_in_processes_get_disjoint_sets` in
+    /// child processes: claims, writes what it got, removes the claimed
+    /// files (as after delivery), exits.
+    #[test]
+    #[ignore = "a child process of another test"]
+    fn child_claims_and_reports() {
+        let Some(dir) = std::env::var_os(CHILD_DIR) else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        let claim = claim(&dir, now_ms());
+        let got: Vec<&str> = ids(&claim.records);
+        let out = dir.join(format!("out-{}", std::process::id()));
+        fs::write(out, got.join("\n")).unwrap();
+        for file in claim.files {
+            file.remove().unwrap();
+        }
+    }
+
+    #[test]
+    fn concurrent_claimers_in_processes_get_disjoint_sets() {
+        let dir = temp_dir("processes");
+        let mut all = Vec::new();
+        for file in 0..30 {
+            let ids: Vec<String> = (0..3).map(|n| format!("f{file}r{n}")).collect();
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            leftover_file(&dir, &refs, &[]);
+            all.extend(ids);
+        }
+        let exe = std::env::current_exe().unwrap();
+        let children: Vec<_> = (0..10)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "spool::tests::child_claims_and_reports",
+                        "--ignored",
+                        "--test-threads=1",
+                    ])
+                    .env(CHILD_DIR, &dir.0)
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+        let mut got = Vec::new();
+        let mut reports = 0;
+        for entry in fs::read_dir(&dir.0).unwrap() {
+            let path = entry.unwrap().path();
+            if file_name(&path).is_some_and(|name| name.starts_with("out-")) {
+                reports += 1;
+                let text = fs::read_to_string(&path).unwrap();
+                got.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_owned));
+            }
+        }
+        assert_eq!(reports, 10);
+        got.sort();
+        all.sort();
+        assert_eq!(got, all, "each record claimed by exactly one process");
+        assert!(spool_files(&dir).is_empty());
+    }
 }
