@@ -54,7 +54,7 @@ fn record_spooled(bencher: divan::Bencher) {
             black_box(RECORD).to_owned(),
         );
     });
-    drop(background.finish(std::time::Duration::from_secs(5)));
+    let _ = background.finish(std::time::Duration::from_secs(5));
 }
 
 /// For scale: the queue alone, with no spool dir.
@@ -67,5 +67,5 @@ fn record_memory_only(bencher: divan::Bencher) {
             black_box(RECORD).to_owned(),
         );
     });
-    drop(background.flush(std::time::Duration::from_secs(5)));
+    let _ = background.flush(std::time::Duration::from_secs(5));
 }
