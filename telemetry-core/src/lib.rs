@@ -189,6 +189,10 @@
 pub mod __private;
 #[doc(hidden)]
 pub mod args;
+// Public (hidden) for benches/background.rs until the delivery-mode change
+// wires background delivery into the recorder.
+#[doc(hidden)]
+pub mod background;
 mod builder;
 pub mod choice;
 mod config_dir;
@@ -212,6 +216,8 @@ mod session;
 mod settings;
 mod sink;
 mod status;
+#[doc(hidden)]
+pub mod spool;
 #[doc(hidden)]
 pub mod tags;
 mod telemetry;
