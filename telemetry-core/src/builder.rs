@@ -5,6 +5,7 @@
 //! `build` never fails and never panics. A setting it cannot use turns
 //! telemetry off and says why in the debug log.
 
+use crate::controls::Controls;
 use crate::debug_log::DebugTarget;
 use crate::env::Env;
 use crate::recorder::Recorder;
@@ -170,6 +171,28 @@ impl TelemetryBuilder {
     #[must_use]
     pub fn build(self) -> Telemetry {
         Telemetry::from_recorder(Recorder::new(self.settings))
+    }
+
+    /// The user's controls for this app, without building a client: for an
+    /// app's `telemetry status | enable | disable | reset-id` subcommand.
+    /// Reads the environment and the remembered choice; shows no notice,
+    /// writes no file, opens no socket, records nothing.
+    ///
+    /// ```
+    /// use telemetry_core::Telemetry;
+    ///
+    /// let controls = Telemetry::builder("my-cli", "1.0.0")
+    ///     .endpoint("https://collector.example/v1/events")
+    ///     .env_vars([("DO_NOT_TRACK", "1")])
+    ///     .controls();
+    /// let status = controls.status();
+    /// assert!(!status.enabled);
+    /// assert_eq!(status.variable.as_deref(), Some("DO_NOT_TRACK"));
+    /// println!("{status}"); // `my-cli telemetry status`
+    /// ```
+    #[must_use]
+    pub fn controls(self) -> Controls {
+        Controls::resolve(&self.settings)
     }
 }
 

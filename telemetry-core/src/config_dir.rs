@@ -37,7 +37,6 @@ pub(crate) enum TargetOs {
 
 impl TargetOs {
     /// The platform this program was built for.
-    #[allow(dead_code)] // wired in by the controls change
     pub(crate) fn current() -> TargetOs {
         if cfg!(windows) {
             TargetOs::Windows
@@ -52,7 +51,6 @@ impl TargetOs {
 /// The default config dir for `app`, or `None` when no rule applies.
 /// `passwd_home` is asked only when `HOME` cannot be used
 /// (pass [`passwd_home`]).
-#[allow(dead_code)] // wired in by the controls change
 pub(crate) fn default_config_dir(
     app: &str,
     os: TargetOs,
@@ -120,7 +118,6 @@ fn join(os: TargetOs, base: OsString, parts: &[&str]) -> PathBuf {
 
 /// The home dir in the passwd entry of the effective user (`getpwuid_r`).
 #[cfg(unix)]
-#[allow(dead_code)] // wired in by the controls change
 pub(crate) fn passwd_home() -> Option<PathBuf> {
     use std::ffi::CStr;
     use std::os::unix::ffi::OsStrExt;
@@ -155,13 +152,11 @@ pub(crate) fn passwd_home() -> Option<PathBuf> {
 
 /// No passwd database off Unix.
 #[cfg(not(unix))]
-#[allow(dead_code)] // wired in by the controls change
 pub(crate) fn passwd_home() -> Option<PathBuf> {
     None
 }
 
 /// `os_language` by the rules in the module docs.
-#[allow(dead_code)] // wired in by the controls change
 pub(crate) fn os_language(env: &dyn Fn(&str) -> Option<OsString>) -> String {
     let set = |name: &str| env(name).filter(|value| !value.is_empty());
     if let Some(locale) = ["LC_ALL", "LC_MESSAGES", "LANG"].into_iter().find_map(set) {

@@ -140,14 +140,12 @@ pub(crate) const AI_AGENTS: &[Marker] = &[
 
 /// The CI provider's id (`github_actions`, ...), or `""` when none is
 /// recognised.
-#[allow(dead_code)] // wired in by the controls change
 pub(crate) fn ci_provider(env: &dyn Fn(&str) -> Option<OsString>) -> &'static str {
     first_match(CI_PROVIDERS, env)
 }
 
 /// The AI coding agent's id (`claude_code`, ...), or `""` when none is
 /// recognised.
-#[allow(dead_code)] // wired in by the controls change
 pub(crate) fn ai_agent(env: &dyn Fn(&str) -> Option<OsString>) -> &'static str {
     first_match(AI_AGENTS, env)
 }

@@ -52,6 +52,11 @@ pub enum Rule {
     Default,
     /// It would be on, but there is no endpoint or sink to send to.
     NoEndpoint,
+    /// It would be on, but a setting the app gave cannot be used (the app
+    /// name, the endpoint, the API key); debug mode says which.
+    InvalidSetting,
+    /// The app made the client disabled in code.
+    DisabledInCode,
 }
 
 impl Rule {
@@ -64,6 +69,8 @@ impl Rule {
             Rule::RememberedChoice => "remembered_choice",
             Rule::Default => "default",
             Rule::NoEndpoint => "no_endpoint",
+            Rule::InvalidSetting => "invalid_setting",
+            Rule::DisabledInCode => "disabled_in_code",
         }
     }
 }
@@ -150,7 +157,6 @@ pub(crate) fn read_enabled(value: Option<&OsStr>) -> Option<SwitchValue> {
 
 /// Applies the rules above. `app_enabled` is `<APP>_TELEMETRY_ENABLED`'s
 /// value, `has_destination` whether an endpoint or a sink is configured.
-#[allow(dead_code)] // wired in by the controls change
 pub(crate) fn decide(
     do_not_track: Option<&OsStr>,
     app_enabled: Option<&OsStr>,
@@ -219,13 +225,11 @@ pub fn app_env_prefix(app: &str) -> String {
 }
 
 /// `<APP>_TELEMETRY_ENABLED` for this app.
-#[allow(dead_code)] // wired in by the controls change
 pub(crate) fn app_enabled_variable(app: &str) -> String {
     format!("{}_TELEMETRY_ENABLED", app_env_prefix(app))
 }
 
 /// `<APP>_TELEMETRY_ENDPOINT` for this app.
-#[allow(dead_code)] // wired in by the controls change
 pub(crate) fn app_endpoint_variable(app: &str) -> String {
     format!("{}_TELEMETRY_ENDPOINT", app_env_prefix(app))
 }
@@ -466,11 +470,13 @@ mod tests {
             Rule::RememberedChoice,
             Rule::Default,
             Rule::NoEndpoint,
+            Rule::InvalidSetting,
+            Rule::DisabledInCode,
         ])
         .unwrap();
         assert_eq!(
             json,
-            r#"["do_not_track","app_variable","telemetry_enabled","remembered_choice","default","no_endpoint"]"#
+            r#"["do_not_track","app_variable","telemetry_enabled","remembered_choice","default","no_endpoint","invalid_setting","disabled_in_code"]"#
         );
         for rule in [Rule::DoNotTrack, Rule::NoEndpoint] {
             assert_eq!(serde_json::to_value(rule).unwrap(), rule.as_str());

@@ -8,7 +8,7 @@
 //! | `schema_version` | number | `1` |
 //! | `enabled` | bool | whether records are sent |
 //! | `mode` | `"on"` \| `"off"` \| `"log"` | `log`: records are printed on stderr, never sent |
-//! | `decided_by` | string | the rule that decided: `do_not_track`, `app_variable`, `telemetry_enabled`, `remembered_choice`, `default`, `no_endpoint` |
+//! | `decided_by` | string | the rule that decided: `do_not_track`, `app_variable`, `telemetry_enabled`, `remembered_choice`, `default`, `no_endpoint`, `invalid_setting` (a setting the app gave cannot be used), `disabled_in_code` |
 //! | `variable` | string \| null | the deciding variable's name (`DO_NOT_TRACK`, `AGENT_TELEMETRY_ENABLED`, `TELEMETRY_ENABLED`), when a variable decided |
 //! | `value` | string \| null | its value in normalised words: `true`, `false`, `log`, `unrecognised` (never the raw text) |
 //! | `config_dir` | string \| null | where the id, the notice marker and the choice live |
@@ -150,6 +150,8 @@ impl Status {
             ),
             Rule::Default => "the default (nothing set). Run `telemetry disable`, or set DO_NOT_TRACK=1, to turn it off.".to_owned(),
             Rule::NoEndpoint => "there is no endpoint to send to, so nothing is sent.".to_owned(),
+            Rule::InvalidSetting => "a setting the app gives (its name, endpoint or API key) cannot be used, so nothing is sent; its debug mode says which.".to_owned(),
+            Rule::DisabledInCode => "the app turned telemetry off in its code.".to_owned(),
         }
     }
 }
