@@ -188,9 +188,10 @@ impl Controls {
     /// writes nothing.
     #[must_use]
     pub fn status(&self) -> Status {
-        let notice_shown = self.config_dir.as_ref().is_some_and(|dir| {
-            std::fs::symlink_metadata(dir.join(NOTICE_MARKER_FILE)).is_ok()
-        });
+        let notice_shown = self
+            .config_dir
+            .as_ref()
+            .is_some_and(|dir| std::fs::symlink_metadata(dir.join(NOTICE_MARKER_FILE)).is_ok());
         Status::new(
             &self.decision,
             &self.app,
@@ -245,6 +246,8 @@ pub enum ControlError {
     NoConfigDir,
     /// The choice could not be saved, or the id removed.
     Choice(ChoiceError),
+    /// The command's output could not be written.
+    Output(std::io::Error),
     /// Telemetry is disabled, but some spool files could not be deleted.
     SpoolLeft {
         /// The config dir holding them.
@@ -262,6 +265,7 @@ impl fmt::Display for ControlError {
                  set DO_NOT_TRACK=1 in your environment instead",
             ),
             ControlError::Choice(error) => write!(f, "{error}"),
+            ControlError::Output(error) => write!(f, "could not write the output: {error}"),
             ControlError::SpoolLeft { dir, files } => write!(
                 f,
                 "telemetry is disabled, but {files} spool file(s) in {} could not be deleted; \
@@ -276,7 +280,8 @@ impl std::error::Error for ControlError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ControlError::Choice(error) => Some(error),
-            _ => None,
+            ControlError::Output(error) => Some(error),
+            ControlError::NoConfigDir | ControlError::SpoolLeft { .. } => None,
         }
     }
 }

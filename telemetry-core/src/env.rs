@@ -58,7 +58,10 @@ impl Env {
     /// `<APP>_TELEMETRY_ENDPOINT`, else `TELEMETRY_ENDPOINT`: `None` when
     /// both are unset or blank.
     pub(crate) fn endpoint(&self, app: &str) -> Result<Option<String>, OffReason> {
-        for name in [precedence::app_endpoint_variable(app).as_str(), "TELEMETRY_ENDPOINT"] {
+        for name in [
+            precedence::app_endpoint_variable(app).as_str(),
+            "TELEMETRY_ENDPOINT",
+        ] {
             match self.var(name) {
                 None => {}
                 Some(raw) => match raw.to_str() {

@@ -215,9 +215,11 @@ mod recorder;
 mod session;
 mod settings;
 mod sink;
-mod status;
 #[doc(hidden)]
 pub mod spool;
+mod status;
+#[cfg(feature = "clap")]
+pub mod subcommand;
 #[doc(hidden)]
 pub mod tags;
 mod telemetry;
@@ -234,10 +236,10 @@ pub use precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
 pub use reason::{HoldReason, OffReason};
 pub use record::Record;
 pub use session::Session;
-pub use status::Status;
 pub use sink::{FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting};
+pub use status::Status;
 pub use telemetry::{current, set_global, Telemetry};
 pub use telemetry_macros::{tracked_command, tracked_tool};
 

@@ -180,9 +180,9 @@ impl Recorder {
         let output = if log_only {
             // The debug log prints every record already; else stderr (or
             // the debug file or writer given with `debug(false)`).
-            let own = debug
-                .is_none()
-                .then(|| DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr)));
+            let own = debug.is_none().then(|| {
+                DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr))
+            });
             Output::Print(own)
         } else {
             Output::Send(choose_sink(settings)?)

@@ -194,12 +194,30 @@ impl fmt::Display for Status {
 
 /// `scheme://host[:port]` of an endpoint, dropping user, password, path,
 /// query and fragment; `None` when it does not parse or has no host.
+#[cfg(feature = "http")]
 pub(crate) fn destination(endpoint: &str) -> Option<String> {
     let url = reqwest::Url::parse(endpoint.trim()).ok()?;
     let host = url.host_str()?;
     Some(match url.port() {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+/// Without the `http` feature (no URL parser, and an endpoint is never
+/// used): the scheme and the authority without its user part.
+#[cfg(not(feature = "http"))]
+pub(crate) fn destination(endpoint: &str) -> Option<String> {
+    let (scheme, rest) = endpoint.trim().split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let valid = !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric());
+    (valid && !host.is_empty() && !host.contains(char::is_whitespace)).then(|| {
+        format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        )
     })
 }
 

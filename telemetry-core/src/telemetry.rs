@@ -4,8 +4,8 @@
 use crate::context::{self, Client, Off};
 use crate::controls::Controls;
 use crate::reason::OffReason;
-use crate::status::Status;
 use crate::recorder::{Call, Recorder, Within};
+use crate::status::Status;
 use crate::{args, Outcome, Session, TelemetryBuilder};
 use std::borrow::Cow;
 use std::sync::Arc;
