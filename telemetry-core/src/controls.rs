@@ -8,30 +8,6 @@
 //! on it ([`TelemetryBuilder::controls`](crate::TelemetryBuilder::controls))
 //! and records nothing. Every built client keeps its own, on or off
 //! ([`Telemetry::controls`](crate::Telemetry::controls)).
-//!
-//! ```
-//! use telemetry_core::{Mode, Telemetry};
-//!
-//! let dir = std::env::temp_dir().join(format!("controls-doc-{}", std::process::id()));
-//! let builder = || {
-//!     Telemetry::builder("my-cli", "1.0.0")
-//!         .endpoint("https://collector.example/v1/events")
-//!         .config_dir(&dir)
-//!         .env_vars([("LANG", "C")])
-//! };
-//! // `my-cli telemetry disable`
-//! builder().controls().disable().unwrap();
-//! // Later runs are off, and say why.
-//! let telemetry = builder().build();
-//! assert!(!telemetry.is_enabled());
-//! let status = telemetry.status();
-//! assert_eq!(status.mode, Mode::Off);
-//! assert_eq!(status.decided_by.as_str(), "remembered_choice");
-//! // `my-cli telemetry enable`
-//! builder().controls().enable().unwrap();
-//! assert_eq!(builder().controls().status().decided_by.as_str(), "remembered_choice");
-//! # std::fs::remove_dir_all(&dir).unwrap();
-//! ```
 
 use crate::choice::{self, Choice, ChoiceError, ChoiceNote};
 use crate::identity::NOTICE_MARKER_FILE;
@@ -48,7 +24,33 @@ use std::path::{Path, PathBuf};
 const DELIVERY: &str = "inline";
 
 /// What decided on or off for one app, and where its files are: the
-/// `telemetry` subcommand's state. See the [module docs](self).
+/// `telemetry` subcommand's state: made by
+/// [`TelemetryBuilder::controls`](crate::TelemetryBuilder::controls), kept by
+/// every client ([`Telemetry::controls`](crate::Telemetry::controls)).
+///
+/// ```
+/// use telemetry_core::{Mode, Telemetry};
+///
+/// let dir = std::env::temp_dir().join(format!("controls-doc-{}", std::process::id()));
+/// let builder = || {
+///     Telemetry::builder("my-cli", "1.0.0")
+///         .endpoint("https://collector.example/v1/events")
+///         .config_dir(&dir)
+///         .env_vars([("LANG", "C")])
+/// };
+/// // `my-cli telemetry disable`
+/// builder().controls().disable().unwrap();
+/// // Later runs are off, and say why.
+/// let telemetry = builder().build();
+/// assert!(!telemetry.is_enabled());
+/// let status = telemetry.status();
+/// assert_eq!(status.mode, Mode::Off);
+/// assert_eq!(status.decided_by.as_str(), "remembered_choice");
+/// // `my-cli telemetry enable`
+/// builder().controls().enable().unwrap();
+/// assert_eq!(builder().controls().status().decided_by.as_str(), "remembered_choice");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Controls {
     app: String,
