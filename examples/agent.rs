@@ -5,6 +5,7 @@
 //! cargo run --example agent -- [--debug] [--export otlp] version
 //! cargo run --example agent -- [--debug] run [--model NAME] PROMPT...
 //! cargo run --example agent -- [--debug] fail
+//! cargo run --example agent -- telemetry status [--json] | enable | disable | reset-id
 //! ```
 //!
 //! It calls no model and touches no file: the tools are stand-ins, so that
@@ -18,7 +19,10 @@
 //!   each `#[tracked_tool]` call and each token usage counts in its totals;
 //! - a tool that fails with an `std::io::Error` whose message holds the
 //!   prompt, as real tool errors often do: the event carries the error's
-//!   type name only, never the message.
+//!   type name only, never the message;
+//! - `agent telemetry ...`, the user's controls, in a few lines
+//!   ([`telemetry_command`]): it runs on the builder's `controls()`, so it
+//!   records nothing.
 //!
 //! Telemetry is configured through the environment only (`TELEMETRY_ENDPOINT`,
 //! `TELEMETRY_ENABLED`, `DO_NOT_TRACK`, `TELEMETRY_TAGS`,
@@ -32,7 +36,7 @@
 use std::fmt;
 use std::io;
 use std::process::ExitCode;
-use telemetry_core::{tracked_command, tracked_tool, Export, Telemetry};
+use telemetry_core::{tracked_command, tracked_tool, Controls, Export, Telemetry};
 
 const USAGE: &str = "\
 usage: agent [--debug] [--export otlp] <command>
@@ -42,6 +46,9 @@ commands:
   run [--model NAME] PROMPT...     run the root agent on PROMPT
                                    (models: gpt-4o, the default; gpt-4o-mini; claude-sonnet-4)
   fail                             a command that always fails (exit code 1)
+  telemetry status [--json]        say whether telemetry is on, and why
+  telemetry enable | disable       turn telemetry on or off for this app (remembered)
+  telemetry reset-id               forget the anonymous id
 
 options:
   --debug    print each telemetry record (and why anything is not sent) on stderr
@@ -50,7 +57,8 @@ options:
              Collector's base URL (http://127.0.0.1:4318)
 
 telemetry: anonymous usage data goes to $TELEMETRY_ENDPOINT when it is set;
-  turn it off with TELEMETRY_ENABLED=false or DO_NOT_TRACK=1.";
+  turn it off with `agent telemetry disable`, AGENT_TELEMETRY_ENABLED=false
+  or DO_NOT_TRACK=1; TELEMETRY_ENABLED=log prints what would be sent instead.";
 
 /// The models `run --model` accepts, with example prices in US dollars per
 /// million input and output tokens. The model's name is recorded with token
@@ -93,14 +101,17 @@ fn main() -> ExitCode {
     // The whole telemetry setup. Without an endpoint the client is off;
     // `TELEMETRY_ENDPOINT` supplies one (a real app would pass its
     // collector's URL to `.endpoint(..)`, which the variable overrides).
-    let telemetry = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
+    let builder = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
         .debug(cli.debug)
         .export(cli.export)
         // The flags `Cli::parse` accepts: only these names are recorded, so
         // a prompt word shaped like a flag (`run hi --secret-plan`) is not.
-        .flags(["--debug", "--model", "--export"])
-        .build();
-    telemetry_core::set_global(telemetry);
+        .flags(["--debug", "--model", "--export"]);
+    if let Command::Telemetry(action) = &cli.command {
+        // The user's controls: no client is built, nothing is recorded.
+        return telemetry_command(&builder.controls(), action);
+    }
+    telemetry_core::set_global(builder.build());
 
     let result = match cli.command {
         Command::Version => {
@@ -112,6 +123,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Fail => fail(),
+        Command::Telemetry(_) => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -189,6 +201,31 @@ impl fmt::Display for CommandFailed {
 
 impl std::error::Error for CommandFailed {}
 
+/// `agent telemetry status [--json] | enable | disable | reset-id`.
+fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode {
+    let done = match action {
+        TelemetryAction::Status { json } => {
+            let status = controls.status();
+            if *json {
+                println!("{}", status.to_json());
+            } else {
+                print!("{status}");
+            }
+            Ok(())
+        }
+        TelemetryAction::Enable => controls.enable(),
+        TelemetryAction::Disable => controls.disable(),
+        TelemetryAction::ResetId => controls.reset_id(),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("agent: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Tools: stand-ins with the shapes of real ones. The macros never read a
 // parameter, so the prompt passed to them is not recorded.
@@ -261,6 +298,14 @@ enum Command {
         prompt: String,
     },
     Fail,
+    Telemetry(TelemetryAction),
+}
+
+enum TelemetryAction {
+    Status { json: bool },
+    Enable,
+    Disable,
+    ResetId,
 }
 
 struct Cli {
@@ -351,6 +396,23 @@ impl Cli {
                     return Err(Usage::Error("`run` needs a prompt".to_owned()));
                 }
                 Command::Run { model, prompt }
+            }
+            "telemetry" => {
+                let words: Vec<String> = args.filter(|arg| arg != "--debug").collect();
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                Command::Telemetry(match words.as_slice() {
+                    ["status"] => TelemetryAction::Status { json: false },
+                    ["status", "--json"] => TelemetryAction::Status { json: true },
+                    ["enable"] => TelemetryAction::Enable,
+                    ["disable"] => TelemetryAction::Disable,
+                    ["reset-id"] => TelemetryAction::ResetId,
+                    _ => {
+                        return Err(Usage::Error(
+                            "usage: agent telemetry status [--json] | enable | disable | reset-id"
+                                .to_owned(),
+                        ))
+                    }
+                })
             }
             other => return Err(Usage::Error(format!("unknown command `{other}`"))),
         };

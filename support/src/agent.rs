@@ -344,13 +344,15 @@ pub fn debug_lines(output: &Output) -> Vec<String> {
     crate::debug_log::debug_lines(&stderr(output))
 }
 /// The properties every record carries after its event's own.
-pub const COMMON_FIELDS: [&str; 7] = [
+pub const COMMON_FIELDS: [&str; 9] = [
     "user_uuid",
     "version",
     "os",
     "os_language",
     "arch",
     "ci",
+    "ci_provider",
+    "ai_agent",
     "event_id",
 ];
 
@@ -363,7 +365,8 @@ pub const COMMON_FIELDS: [&str; 7] = [
 /// and `properties`; `source` is `agent`; `event_timestamp` is an integer;
 /// the common fields are `user_uuid` (= `user_uuid`), `version` (the
 /// agent's), `os` and `arch` (this machine's), `os_language` empty and `ci`
-/// false (the agent's environment sets neither), and `event_id` a UUID;
+/// false, `ci_provider` and `ai_agent` empty (the agent's environment sets
+/// none of their variables), and `event_id` a UUID;
 /// `duration_ms` is an integer; `session_id` a UUID.
 pub fn event_part(record: &serde_json::Value, user_uuid: &str) -> serde_json::Value {
     use serde_json::{json, Value};
@@ -388,6 +391,8 @@ pub fn event_part(record: &serde_json::Value, user_uuid: &str) -> serde_json::Va
         ("os_language", json!("")),
         ("arch", json!(std::env::consts::ARCH)),
         ("ci", json!(false)),
+        ("ci_provider", json!("")),
+        ("ai_agent", json!("")),
     ];
     for (key, expected) in common {
         assert_eq!(properties.remove(key), Some(expected), "{key} in {record}");

@@ -5,6 +5,7 @@
 //! `build` never fails and never panics. A setting it cannot use turns
 //! telemetry off and says why in the debug log.
 
+use crate::controls::Controls;
 use crate::debug_log::DebugTarget;
 use crate::env::Env;
 use crate::recorder::Recorder;
@@ -23,14 +24,23 @@ use std::time::Duration;
 ///
 /// | variable | effect |
 /// |---|---|
-/// | `DO_NOT_TRACK` | `1`/`true`/`yes`/`on` (or any unrecognised value) → off |
-/// | `TELEMETRY_ENABLED` | `false`/`0`/`no`/`off` → off; `true`/`1`/`yes`/`on`, empty or unset → on; anything else → off, with a warning |
+/// | `DO_NOT_TRACK` | `1`/`true`/`yes`/`on` (or any unrecognised value) → off, for every app; wins over everything |
+/// | `<APP>_TELEMETRY_ENABLED` | this app only (APP = the app name upper-cased, non-alphanumerics as `_`: `AGENT_TELEMETRY_ENABLED` for `agent`); wins over `TELEMETRY_ENABLED`. `false`/`0`/`no`/`off` → off; `log` → log-only; `true`/`1`/`yes`/`on` → on; empty or unset → the next rule; anything else → off, with a warning |
+/// | `TELEMETRY_ENABLED` | every app; the same values |
+/// | (the remembered choice) | `telemetry disable` / `enable` ([`Controls`](crate::Controls)), read only when no variable above decided |
+/// | `<APP>_TELEMETRY_ENDPOINT` | this app only; wins over `TELEMETRY_ENDPOINT` |
 /// | `TELEMETRY_ENDPOINT` | replaces the endpoint given to [`endpoint`](Self::endpoint) |
 /// | `TELEMETRY_TAGS` | `k=v,k2=v2`: extra properties on every record, within the caps of [`tags`](crate::tags) (32 tags; longer input, keys and values are cut) |
 /// | `TELEMETRY_HIDE_BANNER` | a true value hides the first-run notice (and so its hold) |
-/// | `XDG_CONFIG_HOME`, `HOME` | the default config dir |
-/// | `LC_ALL`, `LC_MESSAGES`, `LANG` | `os_language` (language and region only) |
+/// | `XDG_CONFIG_HOME`, `HOME`, `APPDATA`, `USERPROFILE` | the default config dir: `$XDG_CONFIG_HOME/<app>` everywhere; else `%APPDATA%\<app>` on Windows, `~/.config/<app>` elsewhere (macOS included; the passwd entry's home when `HOME` is unset) |
+/// | `LC_ALL`, `LC_MESSAGES`, `LANG`, `LANGUAGE` | `os_language` (language and region only) |
 /// | `CI` | `ci` |
+/// | the CI providers' and AI agents' own variables (`GITHUB_ACTIONS`, `CLAUDECODE`, ... listed in `docs/where-it-runs.md`) | `ci_provider`, `ai_agent`: a fixed id, never the value's text |
+///
+/// Log-only mode (`log`) prints each record on stderr, `[telemetry]`
+/// prefixed, exactly as it would be sent (on the debug log instead when
+/// one is set), and sends nothing: no sink is built, no socket opened, no
+/// notice shown.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct TelemetryBuilder {
     settings: Settings,
@@ -54,8 +64,8 @@ impl TelemetryBuilder {
         builder
     }
 
-    /// The collector's URL (`http` or `https`). `TELEMETRY_ENDPOINT`
-    /// overrides it.
+    /// The collector's URL (`http` or `https`). `<APP>_TELEMETRY_ENDPOINT`,
+    /// then `TELEMETRY_ENDPOINT`, override it.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.settings.endpoint = Some(url.into());
         self
@@ -92,8 +102,9 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Where the anonymous id and the notice marker live. Default:
-    /// `$XDG_CONFIG_HOME/<app>`, else `~/.config/<app>`; none at all for
+    /// Where the anonymous id, the notice marker and the remembered choice
+    /// live. Default: `$XDG_CONFIG_HOME/<app>`, else `%APPDATA%\<app>` on
+    /// Windows and `~/.config/<app>` elsewhere; none at all for
     /// [`Telemetry::isolated`].
     pub fn config_dir(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.config_dir = ConfigDir::At(path.into());
@@ -234,6 +245,28 @@ impl TelemetryBuilder {
     #[must_use]
     pub fn build(self) -> Telemetry {
         Telemetry::from_recorder(Recorder::new(self.settings))
+    }
+
+    /// The user's controls for this app, without building a client: for an
+    /// app's `telemetry status | enable | disable | reset-id` subcommand.
+    /// Reads the environment and the remembered choice; shows no notice,
+    /// writes no file, opens no socket, records nothing.
+    ///
+    /// ```
+    /// use telemetry_core::Telemetry;
+    ///
+    /// let controls = Telemetry::builder("my-cli", "1.0.0")
+    ///     .endpoint("https://collector.example/v1/events")
+    ///     .env_vars([("DO_NOT_TRACK", "1")])
+    ///     .controls();
+    /// let status = controls.status();
+    /// assert!(!status.enabled);
+    /// assert_eq!(status.variable.as_deref(), Some("DO_NOT_TRACK"));
+    /// println!("{status}"); // `my-cli telemetry status`
+    /// ```
+    #[must_use]
+    pub fn controls(self) -> Controls {
+        Controls::resolve(&self.settings)
     }
 }
 

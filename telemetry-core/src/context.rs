@@ -3,6 +3,7 @@
 //! [`state`](crate::session::state); the future adapter that carries both
 //! across `.await` is [`future`](crate::future).)
 
+use crate::controls::Controls;
 use crate::reason::OffReason;
 use crate::recorder::Recorder;
 use crate::session::state::{self, SessionState};
@@ -16,7 +17,13 @@ pub(crate) enum Client {
     /// An enabled client.
     On(Arc<Recorder>),
     /// A disabled client; `None` when made by `Telemetry::disabled`.
-    Off(Option<Arc<OffReason>>),
+    Off(Option<Arc<Off>>),
+}
+
+/// Why a built client is off, and its controls (for its status).
+pub(crate) struct Off {
+    pub(crate) reason: OffReason,
+    pub(crate) controls: Controls,
 }
 
 impl Default for Client {

@@ -4,7 +4,9 @@
 //!
 //! The environment is read once, when a client is built.
 
-use crate::identity;
+use crate::config_dir::{self, TargetOs};
+use crate::detect;
+use crate::precedence;
 use crate::reason::OffReason;
 use crate::tags;
 use std::ffi::{OsStr, OsString};
@@ -16,12 +18,18 @@ type Lookup = dyn Fn(&str) -> Option<OsString>;
 /// Where environment variables come from.
 pub(crate) struct Env {
     lookup: Box<Lookup>,
+    /// The process's own environment: only then may the passwd entry stand
+    /// in for an unset `HOME` (a test's environment stays self-contained).
+    is_process: bool,
 }
 
 impl Env {
     /// The process environment.
     pub(crate) fn process() -> Env {
-        Env::from_fn(|name| std::env::var_os(name))
+        Env {
+            is_process: true,
+            ..Env::from_fn(|name| std::env::var_os(name))
+        }
     }
 
     /// No variable is set.
@@ -33,6 +41,7 @@ impl Env {
     pub(crate) fn from_fn(lookup: impl Fn(&str) -> Option<OsString> + 'static) -> Env {
         Env {
             lookup: Box::new(lookup),
+            is_process: false,
         }
     }
 
@@ -46,16 +55,23 @@ impl Env {
         read_switch(self.var(name).as_deref())
     }
 
-    /// `TELEMETRY_ENDPOINT`: `None` when unset or blank.
-    pub(crate) fn endpoint(&self) -> Result<Option<String>, OffReason> {
-        match self.var("TELEMETRY_ENDPOINT") {
-            None => Ok(None),
-            Some(raw) => match raw.to_str() {
-                Some(text) if text.trim().is_empty() => Ok(None),
-                Some(text) => Ok(Some(text.to_owned())),
-                None => Err(OffReason::EndpointNotUtf8),
-            },
+    /// `<APP>_TELEMETRY_ENDPOINT`, else `TELEMETRY_ENDPOINT`: `None` when
+    /// both are unset or blank.
+    pub(crate) fn endpoint(&self, app: &str) -> Result<Option<String>, OffReason> {
+        for name in [
+            precedence::app_endpoint_variable(app).as_str(),
+            "TELEMETRY_ENDPOINT",
+        ] {
+            match self.var(name) {
+                None => {}
+                Some(raw) => match raw.to_str() {
+                    Some(text) if text.trim().is_empty() => {}
+                    Some(text) => return Ok(Some(text.to_owned())),
+                    None => return Err(OffReason::EndpointNotUtf8),
+                },
+            }
         }
+        Ok(None)
     }
 
     /// `TELEMETRY_TAGS`, parsed; a note for the debug log when it could
@@ -83,25 +99,36 @@ impl Env {
         !matches!(self.switch("CI"), Switch::Unset | Switch::Off)
     }
 
-    /// `os_language`: the first non-empty of `LC_ALL`, `LC_MESSAGES`, `LANG`,
-    /// as language and region only.
-    pub(crate) fn os_language(&self) -> String {
-        ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|name| self.var(name))
-            .find(|value| !value.is_empty())
-            .as_deref()
-            .and_then(OsStr::to_str)
-            .map(language_and_region)
-            .unwrap_or_default()
+    /// `ci_provider`: the CI provider's id, or empty.
+    pub(crate) fn ci_provider(&self) -> &'static str {
+        detect::ci_provider(&|name| self.var(name))
     }
 
-    /// The default config dir for `app`, from `XDG_CONFIG_HOME` or `HOME`.
+    /// `ai_agent`: the AI coding agent's id, or empty.
+    pub(crate) fn ai_agent(&self) -> &'static str {
+        detect::ai_agent(&|name| self.var(name))
+    }
+
+    /// `os_language`, by the rules of [`config_dir::os_language`].
+    pub(crate) fn os_language(&self) -> String {
+        config_dir::os_language(&|name| self.var(name))
+    }
+
+    /// The default config dir for `app`, by the rules of
+    /// [`config_dir::default_config_dir`] for this platform.
     pub(crate) fn default_config_dir(&self, app: &str) -> Option<PathBuf> {
-        identity::default_config_dir(
+        let passwd_home = || {
+            if self.is_process {
+                config_dir::passwd_home()
+            } else {
+                None
+            }
+        };
+        config_dir::default_config_dir(
             app,
-            self.var("XDG_CONFIG_HOME").map(PathBuf::from),
-            self.var("HOME").map(PathBuf::from),
+            TargetOs::current(),
+            &|name| self.var(name),
+            &passwd_home,
         )
     }
 }
@@ -143,20 +170,6 @@ pub(crate) fn read_switch(value: Option<&OsStr>) -> Switch {
     }
 }
 
-/// `en_US.UTF-8@euro` → `en_US`; anything unexpected → empty.
-fn language_and_region(locale: &str) -> String {
-    let base = locale.split(['.', '@']).next().unwrap_or_default();
-    let valid = base.len() <= 16
-        && base
-            .bytes()
-            .all(|byte| byte.is_ascii_alphabetic() || byte == b'_' || byte == b'-');
-    if valid && base != "C" && base != "POSIX" {
-        base.to_owned()
-    } else {
-        String::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,13 +198,5 @@ mod tests {
         use std::os::unix::ffi::OsStringExt;
         let bad = OsString::from_vec(vec![0x66, 0xff, 0x6f]);
         assert_eq!(read_switch(Some(&bad)), Switch::Unrecognised);
-    }
-
-    #[test]
-    fn locales() {
-        assert_eq!(language_and_region("en_US.UTF-8"), "en_US");
-        assert_eq!(language_and_region("de_DE@euro"), "de_DE");
-        assert_eq!(language_and_region("C.UTF-8"), "");
-        assert_eq!(language_and_region("/etc/passwd"), "");
     }
 }

@@ -9,26 +9,12 @@
 use crate::random;
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The id's file name in the config dir.
 pub const USER_UUID_FILE: &str = "user-uuid";
 /// The marker recording that the first-run notice was shown.
 pub const NOTICE_MARKER_FILE: &str = "telemetry-notice-shown";
-
-/// The default config dir: `$XDG_CONFIG_HOME/<app>` when that is an absolute
-/// path, else `$HOME/.config/<app>`, else none.
-pub(crate) fn default_config_dir(
-    app: &str,
-    xdg_config_home: Option<PathBuf>,
-    home: Option<PathBuf>,
-) -> Option<PathBuf> {
-    if let Some(xdg) = xdg_config_home.filter(|dir| dir.is_absolute()) {
-        return Some(xdg.join(app));
-    }
-    home.filter(|dir| dir.is_absolute())
-        .map(|home| home.join(".config").join(app))
-}
 
 /// The anonymous id, and a note for the debug log when it could not be kept.
 pub(crate) fn user_uuid(dir: Option<&Path>) -> (String, Option<&'static str>) {
@@ -135,6 +121,7 @@ fn private_file_options() -> OpenOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     /// A fresh dir under the system temp dir, removed when dropped.
     struct TempDir(PathBuf);
@@ -229,21 +216,5 @@ mod tests {
         let dir = root.join("nested");
         assert_eq!(claim_notice(Some(&dir)), NoticeMarker::ShowNow);
         assert_eq!(claim_notice(Some(&dir)), NoticeMarker::AlreadyShown);
-    }
-
-    #[test]
-    fn default_dir_prefers_an_absolute_xdg() {
-        let xdg = Some(PathBuf::from("/x"));
-        let home = Some(PathBuf::from("/h"));
-        assert_eq!(
-            default_config_dir("app", xdg, home.clone()),
-            Some(PathBuf::from("/x/app"))
-        );
-        let relative = Some(PathBuf::from("rel"));
-        assert_eq!(
-            default_config_dir("app", relative, home),
-            Some(PathBuf::from("/h/.config/app"))
-        );
-        assert_eq!(default_config_dir("app", None, None), None);
     }
 }

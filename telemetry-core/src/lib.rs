@@ -5,7 +5,8 @@
 //! with `#[tracked_tool]`; each call is timed, its success or failure
 //! captured, and a typed event handed to the recorder, which sends it inline
 //! (the call returns once the collector answered or the attempt failed) and
-//! honours the opt-out (`TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`). The
+//! honours the opt-out (`TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`, the
+//! app's own `<APP>_TELEMETRY_ENABLED`, or `<app> telemetry disable`). The
 //! wire format is that of Docker's `cagent`.
 //!
 //! # The recording flow
@@ -200,6 +201,20 @@
 //! a client then needs a sink, and an endpoint alone turns it off
 //! ([`OffReason::NoHttpSupport`]).
 //!
+//! # The user's controls: `telemetry status | enable | disable | reset-id`
+//!
+//! Give your app a `telemetry` subcommand that runs on
+//! [`TelemetryBuilder::controls`] (not a built client, so it records
+//! nothing): [`Controls::status`] says whether telemetry is on, which
+//! setting decided and what to change, as text or JSON ([`Status`]);
+//! [`Controls::enable`], [`Controls::disable`] (which also deletes anything
+//! spooled) and [`Controls::reset_id`] change it. With the `clap` feature,
+//! `subcommand::command()` and `subcommand::run(..)` are the whole thing.
+//! The variables (table on [`TelemetryBuilder`]) win over the remembered
+//! choice: `DO_NOT_TRACK`, then `<APP>_TELEMETRY_ENABLED`, then
+//! `TELEMETRY_ENABLED`, then the choice, then the default (on), and with
+//! nothing to send to, off. `log` prints each record instead of sending it.
+//!
 //! # Decisions
 //!
 //! - A tracked command's `args` are the declared flag names of the
@@ -246,6 +261,37 @@
 //! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`] and
 //!   [`FailurePolicy`] are `#[non_exhaustive]`: match them with a wildcard
 //!   arm.
+//! - Precedence (see `decide` in `precedence.rs`): a variable's `log`
+//!   selects log-only mode, which needs no endpoint; an *on* from any rule
+//!   with nothing to send to reports `no_endpoint`. A remembered choice that
+//!   cannot be read (corrupt, a link, not ours) counts as no choice.
+//! - Log-only mode needs no notice: nothing leaves the machine, so there is
+//!   nothing to hold and no marker is written. It reads or creates the
+//!   anonymous id like an enabled client, so the printed records are the
+//!   ones that would be sent. [`Telemetry::is_enabled`] is `true` in
+//!   log-only mode (records are made); [`Status`] `enabled` is `false`
+//!   (nothing is sent). With debug mode on, each record is printed once,
+//!   on the debug log.
+//! - The remembered choice is read only when no variable decided, so
+//!   `DO_NOT_TRACK=1` costs no file access. A client that is off keeps its
+//!   [`Controls`] (for [`Telemetry::status`]) and still writes no file,
+//!   opens no socket and starts no thread. A client turned off by a setting
+//!   it cannot use reports `invalid_setting`; [`Telemetry::disabled`]
+//!   reports `disabled_in_code`.
+//! - `telemetry enable | disable | reset-id` write only the choice file (and
+//!   remove the id, or the spool), and send nothing. The text for an
+//!   unrecognised `TELEMETRY_ENABLED` still says "use true or false" (as
+//!   before `log`); the app's own variable's says "use true, false or log".
+//! - The passwd entry stands in for an unset `HOME` only in the process
+//!   environment, never in one given with `env`/`env_vars`.
+//! - The default config dir on macOS is `~/.config/<app>` (where it has
+//!   always been), not `~/Library/Application Support`; with `HOME` unset
+//!   on Unix, the passwd entry's home is used. `os_language` falls back to
+//!   the first entry of `LANGUAGE` when `LC_ALL`, `LC_MESSAGES` and `LANG`
+//!   are unset.
+//! - `ci_provider` and `ai_agent` come only from the variables listed in
+//!   `docs/where-it-runs.md`; an agent without a documented variable of its
+//!   own (Cursor, Devin, ...) is not reported.
 
 #![warn(missing_docs)]
 
@@ -254,12 +300,20 @@
 pub mod __private;
 #[doc(hidden)]
 pub mod args;
+// Public (hidden) for benches/background.rs until the delivery-mode change
+// wires background delivery into the recorder.
+#[doc(hidden)]
+pub mod background;
 mod builder;
+pub mod choice;
 #[cfg(feature = "clap")]
 mod clap_flags;
+mod config_dir;
 mod context;
+mod controls;
 mod debug_log;
 mod declared_flags;
+mod detect;
 mod env;
 pub mod error_kind;
 mod error_kind_outcome;
@@ -269,9 +323,9 @@ mod identity;
 mod known_names;
 mod limits;
 mod notice;
-mod opt_out;
 pub mod otlp;
 mod outcome;
+mod precedence;
 mod random;
 mod reason;
 mod record;
@@ -280,11 +334,17 @@ mod session;
 mod settings;
 mod sink;
 #[doc(hidden)]
+pub mod spool;
+mod status;
+#[cfg(feature = "clap")]
+pub mod subcommand;
+#[doc(hidden)]
 pub mod tags;
 mod telemetry;
 mod tracked;
 
 pub use builder::TelemetryBuilder;
+pub use controls::{ControlError, Controls};
 pub use error_kind::{known_error_kind, TrackedError};
 pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent};
 pub use future::{Scoped, WithTelemetry};
@@ -292,12 +352,14 @@ pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use known_names::{known_or_other, OTHER_NAME};
 pub use limits::{MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
 pub use outcome::Outcome;
+pub use precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
 pub use reason::{HoldReason, OffReason};
 pub use record::Record;
 pub use session::Session;
 pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};
+pub use status::Status;
 pub use telemetry::{current, set_global, Telemetry};
 pub use telemetry_macros::TrackedError;
 pub use telemetry_macros::{tracked_command, tracked_tool};

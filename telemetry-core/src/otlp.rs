@@ -17,6 +17,8 @@
 //! | `properties.user_uuid` | resource `telemetry.anonymous_id` (never `user.id`: it is no person) | string |
 //! | `properties.os_language` | resource `telemetry.os_language` | string |
 //! | `properties.ci` | resource `telemetry.ci` | bool |
+//! | `properties.ci_provider` | resource `telemetry.ci_provider` | string |
+//! | `properties.ai_agent` | resource `telemetry.ai_agent` | string |
 //! | (this crate) | resource `telemetry.sdk.name` = `telemetry-core`, `telemetry.sdk.language` = `rust`, `telemetry.sdk.version` | string |
 //! | `event` | `eventName` | |
 //! | `event_timestamp` (ms) | `timeUnixNano` (ns, a decimal string) | |
@@ -73,13 +75,15 @@ pub const SEVERITY_WARN: u8 = 13;
 
 /// The common properties, which go to the resource (and `event_id` to
 /// `log.record.uid`), never to a log record attribute of their own name.
-const COMMON_KEYS: [&str; 7] = [
+const COMMON_KEYS: [&str; 9] = [
     "user_uuid",
     "version",
     "os",
     "os_language",
     "arch",
     "ci",
+    "ci_provider",
+    "ai_agent",
     "event_id",
 ];
 
@@ -116,7 +120,7 @@ const EVENT_FIELDS: [(&str, &str, Kind); 14] = [
 
 /// Names a tag can never take: every attribute name this mapping gives, on
 /// the log record or the resource.
-const RESERVED: [&str; 24] = [
+const RESERVED: [&str; 26] = [
     "action",
     "args",
     "gen_ai.tool.name",
@@ -141,6 +145,8 @@ const RESERVED: [&str; 24] = [
     "telemetry.anonymous_id",
     "telemetry.os_language",
     "telemetry.ci",
+    "telemetry.ci_provider",
+    "telemetry.ai_agent",
 ];
 
 /// The body of an OTLP/HTTP `ExportLogsServiceRequest` for these wire
@@ -202,6 +208,14 @@ pub fn resource(wire: &Value) -> Option<Value> {
     ];
     if let Some(ci) = props.get("ci").and_then(Value::as_bool) {
         attributes.push(attribute("telemetry.ci", json!({ "boolValue": ci })));
+    }
+    for (key, name) in [
+        ("ci_provider", "telemetry.ci_provider"),
+        ("ai_agent", "telemetry.ai_agent"),
+    ] {
+        if let Some(value) = props.get(key).and_then(Value::as_str) {
+            attributes.push(string_attribute(name, value));
+        }
     }
     attributes.extend([
         string_attribute("telemetry.sdk.name", SCOPE_NAME),

@@ -19,6 +19,21 @@ pub enum OffReason {
     /// `TELEMETRY_ENABLED` holds a value that is neither true nor false
     /// (fail closed; one warning line is printed).
     EnabledUnrecognised,
+    /// The app's own `<APP>_TELEMETRY_ENABLED` holds a false value; it wins
+    /// over `TELEMETRY_ENABLED`.
+    AppEnabledIsFalse {
+        /// The variable's name (`AGENT_TELEMETRY_ENABLED`).
+        variable: String,
+    },
+    /// The app's own `<APP>_TELEMETRY_ENABLED` holds a value that is
+    /// neither true, false nor `log` (fail closed; one warning line).
+    AppEnabledUnrecognised {
+        /// The variable's name (`AGENT_TELEMETRY_ENABLED`).
+        variable: String,
+    },
+    /// The user ran `telemetry disable`: the choice remembered in the
+    /// config dir (see [`Controls`](crate::Controls)).
+    DisabledByChoice,
     /// The app name cannot name a config dir or a `source`.
     InvalidAppName,
     /// `TELEMETRY_ENDPOINT` is not valid UTF-8.
@@ -45,6 +60,14 @@ impl fmt::Display for OffReason {
             OffReason::EnabledIsFalse => f.write_str("TELEMETRY_ENABLED is false"),
             OffReason::EnabledUnrecognised => f.write_str(
                 "TELEMETRY_ENABLED has an unrecognised value (use true or false)",
+            ),
+            OffReason::AppEnabledIsFalse { variable } => write!(f, "{variable} is false"),
+            OffReason::AppEnabledUnrecognised { variable } => write!(
+                f,
+                "{variable} has an unrecognised value (use true, false or log)"
+            ),
+            OffReason::DisabledByChoice => f.write_str(
+                "disabled with `telemetry disable` (remembered in the config dir; `telemetry enable` undoes it)",
             ),
             OffReason::InvalidAppName => f.write_str(
                 "the app name must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'",
@@ -101,6 +124,14 @@ mod tests {
             OffReason::NoDestination.to_string(),
             "telemetry is off: no endpoint and no sink to send to"
         );
+        let variable = "AGENT_TELEMETRY_ENABLED".to_owned();
+        assert_eq!(
+            OffReason::AppEnabledIsFalse { variable }.to_string(),
+            "telemetry is off: AGENT_TELEMETRY_ENABLED is false"
+        );
+        assert!(OffReason::DisabledByChoice
+            .to_string()
+            .starts_with("telemetry is off: disabled with `telemetry disable`"));
         assert!(HoldReason::FirstRun.to_string().starts_with("first run"));
     }
 }

@@ -34,15 +34,21 @@ pub(crate) struct CommonFields {
     pub(crate) os_language: String,
     pub(crate) arch: &'static str,
     pub(crate) ci: bool,
+    /// The CI provider's id (`github_actions`, ...), or empty.
+    pub(crate) ci_provider: &'static str,
+    /// The AI coding agent's id (`claude_code`, ...), or empty.
+    pub(crate) ai_agent: &'static str,
 }
 
-const COMMON_KEYS: [&str; 7] = [
+const COMMON_KEYS: [&str; 9] = [
     "user_uuid",
     "version",
     "os",
     "os_language",
     "arch",
     "ci",
+    "ci_provider",
+    "ai_agent",
     "event_id",
 ];
 
@@ -149,6 +155,8 @@ impl Serialize for Properties<'_> {
         map.serialize_entry("os_language", &common.os_language)?;
         map.serialize_entry("arch", common.arch)?;
         map.serialize_entry("ci", &common.ci)?;
+        map.serialize_entry("ci_provider", common.ci_provider)?;
+        map.serialize_entry("ai_agent", common.ai_agent)?;
         map.serialize_entry("event_id", random::UuidText::new(record.event_id).as_str())?;
         map.end()
     }

@@ -1,9 +1,12 @@
 //! The recorder: what an enabled client is. [`Recorder::new`] does all the
-//! start-up work (opt-out, app name, sink, tags, identity, first-run
-//! notice); [`Recorder::record`] is the one path every tool call, token
-//! usage and command takes, and [`Recorder::deliver`] the one place a
-//! record leaves for the sink.
+//! start-up work (the on/off decision of [`Controls`], app name, sink,
+//! tags, identity, first-run notice); [`Recorder::record`] is the one path
+//! every tool call, token usage and command takes, and
+//! [`Recorder::deliver`] the one place a record leaves for the sink (or,
+//! in log-only mode, for stderr).
 
+use crate::context::Off;
+use crate::controls::Controls;
 use crate::debug_log::{DebugLog, DebugTarget};
 use crate::declared_flags::DeclaredFlags;
 use crate::event::{
@@ -14,12 +17,13 @@ use crate::limits::{
     bounded_name, bounded_outcome, empty_name, millis, sane_cost, shared_name,
     truncate_at_char_boundary, MAX_APP_NAME_LEN, MAX_NAME_LEN, MAX_VERSION_LEN,
 };
+use crate::precedence::Mode;
 use crate::reason::{HoldReason, OffReason};
 use crate::record::{CommonFields, Record, RecordContext};
 use crate::session::state::{self, LiveSessions, Owner, SessionState};
 use crate::settings::{ConfigDir, Settings};
 use crate::sink::{FailurePolicy, SendError, Sink};
-use crate::{notice, opt_out, Outcome};
+use crate::{notice, Outcome};
 use std::borrow::Cow;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,7 +45,8 @@ pub(crate) struct Recorder {
     /// Tells this client's sessions from another client's.
     owner: Owner,
     context: Arc<RecordContext>,
-    sink: Arc<dyn Sink>,
+    /// Where records go: the sink, or the log-only printer.
+    output: Output,
     failure_policy: FailurePolicy,
     /// Why nothing may be sent this run (the first-run notice was shown).
     hold: Option<HoldReason>,
@@ -54,6 +59,17 @@ pub(crate) struct Recorder {
     flags: DeclaredFlags,
     /// The declared flag names of this process's command line, read once.
     process_flags: OnceLock<Vec<String>>,
+    /// What decided, and where the files are (`telemetry status`).
+    controls: Controls,
+}
+
+/// Where a record goes once made.
+enum Output {
+    /// Sent to the sink (unless held).
+    Send(Arc<dyn Sink>),
+    /// Log-only mode: printed, never sent. `None` when the debug log
+    /// already prints every record.
+    Print(Option<DebugLog>),
 }
 
 /// A call to record; the recorder adds the session, the limits and the
@@ -107,48 +123,78 @@ struct Attribution {
 }
 
 impl Recorder {
-    /// Decides on or off and, when on, prepares everything to record: reads
-    /// the environment, checks the app name, chooses the sink, reads or
-    /// creates the anonymous id, and shows the first-run notice when due.
-    /// When off, says why in the debug log (debug mode only).
-    pub(crate) fn new(mut settings: Settings) -> Result<Recorder, OffReason> {
+    /// Decides on, off or log-only ([`Controls`]) and, unless off, prepares
+    /// everything to record: checks the app name, chooses the sink (none in
+    /// log-only mode), reads or creates the anonymous id, and shows the
+    /// first-run notice when due (never in log-only mode, which sends
+    /// nothing). When off, says why in the debug log (debug mode only) and
+    /// hands back the controls, so that an off client still has a status.
+    pub(crate) fn new(mut settings: Settings) -> Result<Recorder, Off> {
         let debug = settings
             .debug_on()
             .then(|| DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr)));
-        match Recorder::prepare(&mut settings, debug.as_ref()) {
+        let mut controls = Controls::resolve(&settings);
+        if let (Some(debug), Some(note)) = (&debug, controls.choice_note()) {
+            debug.line(&note.to_string());
+        }
+        match Recorder::prepare(&mut settings, &controls, debug.as_ref()) {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
+                let failure_policy = match &parts.output {
+                    Output::Send(sink) => sink.failure_policy(),
+                    Output::Print(_) => FailurePolicy::KeepGoing,
+                };
                 Ok(Recorder {
                     owner: Owner::unique(),
-                    failure_policy: parts.sink.failure_policy(),
+                    failure_policy,
                     context: Arc::new(parts.context),
-                    sink: parts.sink,
+                    output: parts.output,
                     hold: parts.hold,
                     debug,
                     stop_logged: AtomicBool::new(false),
                     sessions: LiveSessions::default(),
                     flags: parts.flags,
                     process_flags: OnceLock::new(),
+                    controls,
                 })
             }
             Err(reason) => {
                 if let Some(debug) = &debug {
                     debug.line(&reason.to_string());
                 }
-                Err(reason)
+                if controls.off_reason().is_none() {
+                    controls.turned_off_by_setting();
+                }
+                Err(Off { reason, controls })
             }
         }
     }
 
-    fn prepare(settings: &mut Settings, debug: Option<&DebugLog>) -> Result<Prepared, OffReason> {
-        if let Err(reason) = opt_out::decide(&settings.env) {
-            if reason == OffReason::EnabledUnrecognised {
-                warn_unrecognised_enabled(settings);
+    fn prepare(
+        settings: &mut Settings,
+        controls: &Controls,
+        debug: Option<&DebugLog>,
+    ) -> Result<Prepared, OffReason> {
+        if let Some(reason) = controls.off_reason() {
+            if let OffReason::EnabledUnrecognised | OffReason::AppEnabledUnrecognised { .. } =
+                &reason
+            {
+                warn_unrecognised_enabled(settings, &reason);
             }
             return Err(reason);
         }
         check_app_name(&settings.app)?;
-        let sink = choose_sink(settings)?;
+        let log_only = controls.decision().mode == Mode::Log;
+        let output = if log_only {
+            // The debug log prints every record already; else stderr (or
+            // the debug file or writer given with `debug(false)`).
+            let own = debug.is_none().then(|| {
+                DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr))
+            });
+            Output::Print(own)
+        } else {
+            Output::Send(choose_sink(settings)?)
+        };
         let log = |line: &str| {
             if let Some(debug) = debug {
                 debug.line(line);
@@ -159,13 +205,15 @@ impl Recorder {
         if let Some(note) = note {
             log(note);
         }
-        let config_dir = match &settings.config_dir {
-            ConfigDir::Default => env.default_config_dir(&settings.app),
-            ConfigDir::At(dir) => Some(dir.clone()),
-            ConfigDir::InMemory => None,
+        let config_dir = controls.config_dir();
+        // Log-only mode sends nothing, so there is nothing to hold and no
+        // notice to show first.
+        let hold = if log_only {
+            None
+        } else {
+            first_run_hold(settings, config_dir)
         };
-        let hold = first_run_hold(settings, config_dir.as_deref());
-        let (user_uuid, note) = identity::user_uuid(config_dir.as_deref());
+        let (user_uuid, note) = identity::user_uuid(config_dir);
         // Asked for: an in-memory id is no news.
         if !matches!(settings.config_dir, ConfigDir::InMemory) {
             if let Some(note) = note {
@@ -187,6 +235,8 @@ impl Recorder {
             os_language: env.os_language(),
             arch: std::env::consts::ARCH,
             ci: env.is_ci(),
+            ci_provider: env.ci_provider(),
+            ai_agent: env.ai_agent(),
         };
         Ok(Prepared {
             context: RecordContext {
@@ -194,7 +244,7 @@ impl Recorder {
                 common,
                 tags,
             },
-            sink,
+            output,
             hold,
             flags,
         })
@@ -215,6 +265,11 @@ impl Recorder {
         self.process_flags
             .get_or_init(|| self.flags.keep(crate::args::process_args()))
             .clone()
+    }
+
+    /// What decided, and where the files are.
+    pub(crate) fn controls(&self) -> &Controls {
+        &self.controls
     }
 
     /// Which session a call belongs to: the one decision, for every caller
@@ -352,23 +407,37 @@ impl Recorder {
     }
 
     /// The one place an event becomes a record and leaves: logged in debug
-    /// mode, then held (first run) or sent inline to the sink.
+    /// mode; in log-only mode printed and nothing more; else held (first
+    /// run) or sent inline to the sink.
     ///
-    /// A "log only" mode (print, send nothing), a background queue (push
-    /// `record.to_json()` instead of sending) and a per-process time budget
-    /// (skip or shorten the send once spent) each change this function only.
+    /// A background queue (push `record.to_json()` instead of sending) and
+    /// a per-process time budget (skip or shorten the send once spent) each
+    /// change this function only.
     fn deliver(&self, event: Event) {
         let record = Record::new(event, Arc::clone(&self.context));
         if let Some(debug) = &self.debug {
-            debug.line(&self.sink.as_sent(&record));
+            let as_sent = match &self.output {
+                Output::Send(sink) => sink.as_sent(&record),
+                Output::Print(_) => record.to_json(),
+            };
+            debug.line(&as_sent);
         }
+        let sink = match &self.output {
+            Output::Send(sink) => sink,
+            Output::Print(own) => {
+                if let Some(log) = own {
+                    log.line(&record.to_json());
+                }
+                return;
+            }
+        };
         if let Some(reason) = self.hold {
             if let Some(debug) = &self.debug {
                 debug.line(&format!("not sent: {reason}"));
             }
             return;
         }
-        if let Err(error) = self.sink.send(std::slice::from_ref(&record)) {
+        if let Err(error) = sink.send(std::slice::from_ref(&record)) {
             self.log_send_error(&error);
         }
     }
@@ -403,18 +472,18 @@ impl Recorder {
 
 struct Prepared {
     context: RecordContext,
-    sink: Arc<dyn Sink>,
+    output: Output,
     hold: Option<HoldReason>,
     flags: DeclaredFlags,
 }
 
-/// The given sink; else an HTTP sink for `TELEMETRY_ENDPOINT` or the
-/// configured endpoint; else off.
+/// The given sink; else an HTTP sink for `<APP>_TELEMETRY_ENDPOINT`,
+/// `TELEMETRY_ENDPOINT` or the configured endpoint; else off.
 fn choose_sink(settings: &mut Settings) -> Result<Arc<dyn Sink>, OffReason> {
     if let Some(sink) = settings.sink.take() {
         return Ok(sink);
     }
-    let from_env = settings.env.endpoint()?;
+    let from_env = settings.env.endpoint(&settings.app)?;
     let Some(endpoint) = from_env.or_else(|| settings.endpoint.clone()) else {
         return Err(OffReason::NoDestination);
     };
@@ -466,20 +535,26 @@ fn notice_out(settings: &mut Settings) -> Box<dyn Write + Send> {
 }
 
 /// One warning line per process, where the notice would go.
-fn warn_unrecognised_enabled(settings: &mut Settings) {
+fn warn_unrecognised_enabled(settings: &mut Settings, reason: &OffReason) {
     static WARNED: Once = Once::new();
     let mut out = notice_out(settings);
     WARNED.call_once(|| {
-        let _ = writeln!(
-            out,
-            "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true or false)"
-        );
+        let _ = match reason {
+            OffReason::AppEnabledUnrecognised { variable } => writeln!(
+                out,
+                "warning: {variable} has an unrecognised value; telemetry is off (use true, false or log)"
+            ),
+            _ => writeln!(
+                out,
+                "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true or false)"
+            ),
+        };
     });
 }
 
 /// The app name names the config dir and the `source`: 1 to 64 of
 /// `A-Z a-z 0-9 . _ -`, not starting with a dot.
-fn check_app_name(app: &str) -> Result<(), OffReason> {
+pub(crate) fn check_app_name(app: &str) -> Result<(), OffReason> {
     let valid = !app.is_empty()
         && app.len() <= MAX_APP_NAME_LEN
         && !app.starts_with('.')

@@ -1,9 +1,11 @@
 //! The client handle, [`Telemetry`], and the current client
 //! ([`current`], [`set_global`]).
 
-use crate::context::{self, Client};
+use crate::context::{self, Client, Off};
+use crate::controls::Controls;
 use crate::reason::OffReason;
 use crate::recorder::{Call, Recorder, Within};
+use crate::status::Status;
 use crate::{Outcome, Session, TelemetryBuilder};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -59,10 +61,10 @@ impl Telemetry {
     }
 
     /// A client for what the recorder decided.
-    pub(crate) fn from_recorder(recorder: Result<Recorder, OffReason>) -> Telemetry {
+    pub(crate) fn from_recorder(recorder: Result<Recorder, Off>) -> Telemetry {
         let client = match recorder {
             Ok(recorder) => Client::On(Arc::new(recorder)),
-            Err(reason) => Client::Off(Some(Arc::new(reason))),
+            Err(off) => Client::Off(Some(Arc::new(off))),
         };
         Telemetry { client }
     }
@@ -75,7 +77,9 @@ impl Telemetry {
         self.client.recorder()
     }
 
-    /// `true` when this client records events.
+    /// `true` when this client records events: telemetry is on, or in
+    /// log-only mode (`TELEMETRY_ENABLED=log`: each record is printed and
+    /// never sent; [`Telemetry::status`] tells the two apart).
     #[must_use]
     pub fn is_enabled(&self) -> bool {
         self.recorder().is_some()
@@ -87,9 +91,38 @@ impl Telemetry {
         static DISABLED: OffReason = OffReason::DisabledInCode;
         match &self.client {
             Client::On(_) => None,
-            Client::Off(Some(reason)) => Some(reason),
+            Client::Off(Some(off)) => Some(&off.reason),
             Client::Off(None) => Some(&DISABLED),
         }
+    }
+
+    /// What decided on, off or log-only for this client, and where its
+    /// files are: the state `telemetry enable | disable | reset-id` act
+    /// on. Kept by every client, off ones included (an off client still
+    /// writes no file, opens no socket and starts no thread).
+    #[must_use]
+    pub fn controls(&self) -> &Controls {
+        static DISABLED: Controls = Controls::disabled_in_code();
+        match &self.client {
+            Client::On(recorder) => recorder.controls(),
+            Client::Off(Some(off)) => &off.controls,
+            Client::Off(None) => &DISABLED,
+        }
+    }
+
+    /// `telemetry status` for this client: on, off or log-only, which
+    /// setting decided and what to change. Shorthand for
+    /// `self.controls().status()`.
+    #[must_use]
+    pub fn status(&self) -> Status {
+        self.controls().status()
+    }
+
+    /// The config dir (the anonymous id, the notice marker, the remembered
+    /// choice); `None` when there is none.
+    #[must_use]
+    pub fn config_dir(&self) -> Option<&std::path::Path> {
+        self.controls().config_dir()
     }
 
     /// Runs `f` with this client current on this thread (see

@@ -5,6 +5,7 @@
 //! The library's own tests live in `telemetry-core/tests/core/`.
 
 mod canaries;
+mod controls;
 mod delivery;
 mod flag_canaries;
 mod opt_out;

@@ -9,6 +9,7 @@
 
 mod bad_input;
 mod config_files;
+mod controls;
 mod debug_mode;
 mod declared_flags;
 mod delivery;

@@ -16,13 +16,15 @@ const APP: &str = "wire-test";
 const VERSION: &str = "1.2.3";
 
 /// Every common key, and every event key of every kind.
-const COMMON_KEYS: [&str; 7] = [
+const COMMON_KEYS: [&str; 9] = [
     "user_uuid",
     "version",
     "os",
     "os_language",
     "arch",
     "ci",
+    "ci_provider",
+    "ai_agent",
     "event_id",
 ];
 
@@ -160,6 +162,8 @@ fn golden(event: &str, fields: Value, tags: Value) -> Value {
             "os_language": "de_DE",
             "arch": std::env::consts::ARCH,
             "ci": true,
+            "ci_provider": "",
+            "ai_agent": "",
         })
         .as_object()
         .cloned()
