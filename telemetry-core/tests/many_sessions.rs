@@ -9,9 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use telemetry_core::{
-    Event, Outcome, Record, SendError, Sink, Telemetry, MAX_LIVE_SESSIONS,
-};
+use telemetry_core::{Event, Outcome, Record, SendError, Sink, Telemetry, MAX_LIVE_SESSIONS};
 
 /// Keeps each session end's tool call count by session id; drops the rest,
 /// so that a test can start a hundred thousand sessions in little memory.
@@ -43,7 +41,9 @@ impl SessionEnds {
 }
 
 fn client(sink: &SessionEnds) -> Telemetry {
-    Telemetry::isolated("many-sessions", "1").sink(sink.clone()).build()
+    Telemetry::isolated("many-sessions", "1")
+        .sink(sink.clone())
+        .build()
 }
 
 fn call_by_id(telemetry: &Telemetry, id: &str) {

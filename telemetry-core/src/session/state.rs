@@ -201,7 +201,10 @@ impl LiveSessions {
         if id.is_empty() {
             return None;
         }
-        self.lock().by_id.get(id).and_then(|(_, weak)| weak.upgrade())
+        self.lock()
+            .by_id
+            .get(id)
+            .and_then(|(_, weak)| weak.upgrade())
     }
 
     /// How many sessions are registered.
@@ -250,10 +253,14 @@ mod tests {
         let (a, b) = (session(), session());
         live.register(&a);
         live.register(&b);
-        assert!(live.find(&a.id).is_some_and(|found| Arc::ptr_eq(&found, &a)));
+        assert!(live
+            .find(&a.id)
+            .is_some_and(|found| Arc::ptr_eq(&found, &a)));
         live.unregister(&a);
         assert!(live.find(&a.id).is_none());
-        assert!(live.find(&b.id).is_some_and(|found| Arc::ptr_eq(&found, &b)));
+        assert!(live
+            .find(&b.id)
+            .is_some_and(|found| Arc::ptr_eq(&found, &b)));
         assert!(live.find("").is_none());
         assert_eq!(live.len(), 1);
     }
