@@ -3,8 +3,12 @@
 //! `HttpSink` (the `http` feature, on by default).
 
 #[cfg(feature = "http")]
+mod failure;
+#[cfg(feature = "http")]
 mod http;
 mod memory;
+#[cfg(feature = "http")]
+pub(crate) mod route;
 
 #[cfg(feature = "http")]
 pub use http::{HttpSink, InvalidSetting};
