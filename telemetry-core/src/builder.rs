@@ -29,7 +29,8 @@ use std::time::Duration;
 /// | `TELEMETRY_ENABLED` | every app; the same values |
 /// | (the remembered choice) | `telemetry disable` / `enable` ([`Controls`](crate::Controls)), read only when no variable above decided |
 /// | `<APP>_TELEMETRY_ENDPOINT` | this app only; wins over `TELEMETRY_ENDPOINT` |
-/// | `TELEMETRY_ENDPOINT` | replaces the endpoint given to [`endpoint`](Self::endpoint) |
+/// | `TELEMETRY_ENDPOINT` | replaces the endpoint given to [`endpoint`](Self::endpoint); an endpoint from either variable gets no API key unless [`api_key_for_endpoint_override`](Self::api_key_for_endpoint_override) |
+/// | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (either case) | the proxy, as in the crate docs' "Where data and the key go" |
 /// | `TELEMETRY_TAGS` | `k=v,k2=v2`: extra properties on every record, within the caps of [`tags`](crate::tags) (32 tags; longer input, keys and values are cut) |
 /// | `TELEMETRY_HIDE_BANNER` | a true value hides the first-run notice (and so its hold) |
 /// | `XDG_CONFIG_HOME`, `HOME`, `APPDATA`, `USERPROFILE` | the default config dir: `$XDG_CONFIG_HOME/<app>` everywhere; else `%APPDATA%\<app>` on Windows, `~/.config/<app>` elsewhere (macOS included; the passwd entry's home when `HOME` is unset) |
@@ -71,9 +72,23 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Sent as the `x-api-key` header; never printed.
+    /// Sent as the `x-api-key` header; never printed. Only to the endpoint
+    /// given in code (see [`api_key_for_endpoint_override`](Self::api_key_for_endpoint_override)),
+    /// and only over `https` or to this machine: to plain `http` on another
+    /// host the records go without it.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.settings.api_key = Some(key.into());
+        self
+    }
+
+    /// Whether the API key also goes to an endpoint that the environment
+    /// set (`TELEMETRY_ENDPOINT`), instead of the one given in code.
+    /// Default `false`: whoever can set one environment variable of the
+    /// user's could otherwise collect the app's key. Records still go to
+    /// that endpoint, without the key. The `https` rule of
+    /// [`api_key`](Self::api_key) holds either way.
+    pub fn api_key_for_endpoint_override(mut self, allow: bool) -> Self {
+        self.settings.api_key_for_endpoint_override = allow;
         self
     }
 

@@ -215,6 +215,45 @@
 //! `TELEMETRY_ENABLED`, then the choice, then the default (on), and with
 //! nothing to send to, off. `log` prints each record instead of sending it.
 //!
+//! # Where data and the key go
+//!
+//! - Records go to the endpoint given in code, or to the one
+//!   `<APP>_TELEMETRY_ENDPOINT` or `TELEMETRY_ENDPOINT` sets instead. The API key goes only to the
+//!   endpoint given in code: an endpoint from the environment gets the
+//!   records without the key, unless the app calls
+//!   [`TelemetryBuilder::api_key_for_endpoint_override`]`(true)`.
+//! - The key is sent over `https`, or to this machine (loopback), only. To
+//!   a plain `http` endpoint on another host the records still go, without
+//!   the key (a collector that requires one answers 401, logged as "not
+//!   accepted"); debug mode says once that the key was withheld, and why.
+//! - An endpoint URL with a user name or password (`https://user:pass@host/`)
+//!   is refused: telemetry is off for the run
+//!   ([`OffReason::InvalidSetting`], "the endpoint has a user name or
+//!   password in it"). It would otherwise be sent as an `Authorization:
+//!   Basic` header, in clear text over `http`.
+//! - Proxies come from the client's environment (the builder's
+//!   [`env`](TelemetryBuilder::env) lookup; the process environment by
+//!   default), read once when the client is built. For an `https`
+//!   endpoint: `HTTPS_PROXY`, `https_proxy`, `ALL_PROXY`, `all_proxy`; for
+//!   `http`: `HTTP_PROXY`, `http_proxy`, `ALL_PROXY`, `all_proxy` (the
+//!   first set and not blank wins; `HTTP_PROXY` is ignored when
+//!   `REQUEST_METHOD` is set, as in a CGI program). The value is
+//!   `host:port` or an `http://`/`https://` URL. An `https` endpoint is
+//!   tunnelled (`CONNECT`): the proxy sees the host name, never the key or
+//!   the records. A proxy of another kind (`socks5://`) turns telemetry off
+//!   for the run rather than going around it.
+//! - `NO_PROXY`, then `no_proxy`: comma-separated; `*` means no proxy for
+//!   any host, IP literals included; `example.com`, `.example.com` and
+//!   `*.example.com` match that domain and its subdomains; an IP address or
+//!   CIDR block (`10.0.0.0/8`, `fd00::/8`) matches IP-literal endpoints in
+//!   it. Ports in entries are not supported.
+//! - A loopback endpoint is always reached directly: `localhost` and
+//!   `localhost.` in any case, `127.0.0.0/8`, `[::1]`, and IPv4-mapped
+//!   loopback (`[::ffff:127.0.0.1]`).
+//! - Each failure is named by its cause in the debug log, without the URL
+//!   or host: timed out, DNS, refused, TLS certificate not accepted, TLS
+//!   handshake failed, connection reset. Redirects are not followed.
+//!
 //! # Decisions
 //!
 //! - A tracked command's `args` are the declared flag names of the
@@ -242,8 +281,17 @@
 //! - When the notice marker cannot be written (no config dir, read-only
 //!   dir), the notice is shown and nothing is sent, on every run: data never
 //!   leaves a machine whose user may not have seen the notice
-//!   ([`HoldReason`]). An isolated client shows no notice, so it holds
-//!   nothing.
+//!   ([`HoldReason::NoConfigDir`] when neither `XDG_CONFIG_HOME` nor `HOME`
+//!   is set, [`HoldReason::ConfigDirNotWritable`] otherwise). An isolated
+//!   client shows no notice, so it holds nothing.
+//! - Live sessions are found by id through a map: starting, ending and a
+//!   tool call by id cost the same with a hundred or a hundred thousand
+//!   sessions live. At most [`MAX_LIVE_SESSIONS`] per client are found by
+//!   id; past it, starting a session forgets the oldest one's id, so that
+//!   sessions leaked with `mem::forget` cannot grow the registry without
+//!   limit. A session whose id was forgotten is not ended: its guard, its
+//!   own methods and its scopes still count toward it, and it still sends
+//!   its end event.
 //! - Why a client is off is an [`OffReason`] ([`Telemetry::off_reason`]);
 //!   its text is the line debug mode prints.
 //! - A debug file or writer turns debug mode on, unless `debug(false)` is
@@ -350,7 +398,7 @@ pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEv
 pub use future::{Scoped, WithTelemetry};
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use known_names::{known_or_other, OTHER_NAME};
-pub use limits::{MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
+pub use limits::{MAX_LIVE_SESSIONS, MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
 pub use outcome::Outcome;
 pub use precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
 pub use reason::{HoldReason, OffReason};

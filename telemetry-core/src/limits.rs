@@ -17,6 +17,15 @@ pub const MAX_NAME_LEN: usize = 128;
 /// Most distinct error kinds a session end event lists.
 pub const MAX_SESSION_ERROR_KINDS: usize = 16;
 
+/// Most live sessions of one client that a tool call can name by id
+/// ([`Telemetry::record_tool_call`](crate::Telemetry::record_tool_call)).
+/// Starting a session past it forgets the oldest one's id: that session goes
+/// on (its guard, its own methods and its scopes still count toward it and
+/// end it), but a call that only names its id no longer counts toward its
+/// totals. So sessions leaked with `mem::forget` cannot grow the registry,
+/// or the cost of a lookup, without limit.
+pub const MAX_LIVE_SESSIONS: usize = 1 << 17;
+
 /// Most tags kept; later entries are dropped.
 pub const MAX_TAGS: usize = 32;
 /// Longest key kept, in bytes; an entry with a longer key is dropped.

@@ -92,9 +92,13 @@ impl fmt::Display for OffReason {
 pub enum HoldReason {
     /// This run showed the notice; sending starts with the next run.
     FirstRun,
-    /// The notice marker cannot be written (no config dir, or a read-only
-    /// one), so every run shows the notice and sends nothing.
+    /// The notice marker cannot be written (a read-only config dir), so
+    /// every run shows the notice and sends nothing.
     ConfigDirNotWritable,
+    /// There is no config dir at all (neither `XDG_CONFIG_HOME` nor `HOME`
+    /// is set, and none was given), so every run shows the notice and
+    /// sends nothing.
+    NoConfigDir,
 }
 
 impl fmt::Display for HoldReason {
@@ -105,6 +109,9 @@ impl fmt::Display for HoldReason {
             }
             HoldReason::ConfigDirNotWritable => {
                 "the config dir is not writable, so the notice is shown and nothing is sent on every run"
+            }
+            HoldReason::NoConfigDir => {
+                "there is no config dir (neither XDG_CONFIG_HOME nor HOME is set), so the notice is shown and nothing is sent on every run"
             }
         })
     }

@@ -184,6 +184,11 @@ impl Recorder {
             return Err(reason);
         }
         check_app_name(&settings.app)?;
+        let log = |line: &str| {
+            if let Some(debug) = debug {
+                debug.line(line);
+            }
+        };
         let log_only = controls.decision().mode == Mode::Log;
         let output = if log_only {
             // The debug log prints every record already; else stderr (or
@@ -193,12 +198,7 @@ impl Recorder {
             });
             Output::Print(own)
         } else {
-            Output::Send(choose_sink(settings)?)
-        };
-        let log = |line: &str| {
-            if let Some(debug) = debug {
-                debug.line(line);
-            }
+            Output::Send(choose_sink(settings, &log)?)
         };
         let env = &settings.env;
         let (tags, note) = env.tags();
@@ -479,33 +479,70 @@ struct Prepared {
 
 /// The given sink; else an HTTP sink for `<APP>_TELEMETRY_ENDPOINT`,
 /// `TELEMETRY_ENDPOINT` or the configured endpoint; else off.
-fn choose_sink(settings: &mut Settings) -> Result<Arc<dyn Sink>, OffReason> {
+fn choose_sink(settings: &mut Settings, log: &dyn Fn(&str)) -> Result<Arc<dyn Sink>, OffReason> {
     if let Some(sink) = settings.sink.take() {
         return Ok(sink);
     }
     let from_env = settings.env.endpoint(&settings.app)?;
+    // Every endpoint the environment sets counts: its key rule is one.
+    let source = if from_env.is_some() {
+        EndpointSource::Environment
+    } else {
+        EndpointSource::Code
+    };
     let Some(endpoint) = from_env.or_else(|| settings.endpoint.clone()) else {
         return Err(OffReason::NoDestination);
     };
-    http_sink(settings, &endpoint)
+    http_sink(settings, &endpoint, source, log)
+}
+
+/// Who chose the endpoint: the app in code, or the environment.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EndpointSource {
+    Code,
+    Environment,
 }
 
 #[cfg(feature = "http")]
-fn http_sink(settings: &Settings, endpoint: &str) -> Result<Arc<dyn Sink>, OffReason> {
+fn http_sink(
+    settings: &Settings,
+    endpoint: &str,
+    source: EndpointSource,
+    log: &dyn Fn(&str),
+) -> Result<Arc<dyn Sink>, OffReason> {
+    use crate::sink::route::KeyWithheld;
     let user_agent = format!("{}/{}", settings.app, settings.version);
-    settings
+    let mut api_key = settings.api_key.as_deref();
+    if api_key.is_some()
+        && source == EndpointSource::Environment
+        && !settings.api_key_for_endpoint_override
+    {
+        log(&KeyWithheld::EndpointFromEnvironment.to_string());
+        api_key = None;
+    }
+    let (sink, sends_api_key) = settings
         .export
         .sink(
             endpoint,
             &user_agent,
-            settings.api_key.as_deref(),
+            api_key,
             settings.timeout,
+            &settings.env,
         )
-        .map_err(OffReason::InvalidSetting)
+        .map_err(OffReason::InvalidSetting)?;
+    if api_key.is_some() && !sends_api_key {
+        log(&KeyWithheld::PlainHttp.to_string());
+    }
+    Ok(sink)
 }
 
 #[cfg(not(feature = "http"))]
-fn http_sink(_settings: &Settings, _endpoint: &str) -> Result<Arc<dyn Sink>, OffReason> {
+fn http_sink(
+    _settings: &Settings,
+    _endpoint: &str,
+    _source: EndpointSource,
+    _log: &dyn Fn(&str),
+) -> Result<Arc<dyn Sink>, OffReason> {
     Err(OffReason::NoHttpSupport)
 }
 
@@ -521,6 +558,7 @@ fn first_run_hold(
     let hold = match identity::claim_notice(config_dir) {
         NoticeMarker::AlreadyShown => return None,
         NoticeMarker::ShowNow => HoldReason::FirstRun,
+        NoticeMarker::ShowEveryRun if config_dir.is_none() => HoldReason::NoConfigDir,
         NoticeMarker::ShowEveryRun => HoldReason::ConfigDirNotWritable,
     };
     notice::write_notice(&mut *notice_out(settings), &settings.app);

@@ -17,6 +17,8 @@ pub(crate) struct Settings {
     pub(crate) version: String,
     pub(crate) endpoint: Option<String>,
     pub(crate) api_key: Option<String>,
+    /// The app allows its key to go to an endpoint set by the environment.
+    pub(crate) api_key_for_endpoint_override: bool,
     /// `debug(..)` as called; `None` when never called.
     pub(crate) debug: Option<bool>,
     /// `debug_file` / `debug_writer`; stderr when `None`.
@@ -52,6 +54,7 @@ impl Settings {
             version,
             endpoint: None,
             api_key: None,
+            api_key_for_endpoint_override: false,
             debug: None,
             debug_target: None,
             config_dir: ConfigDir::Default,

@@ -6,9 +6,11 @@
 //! (see [`Recorder::record`](crate::recorder::Recorder::record)).
 
 use crate::limits::{millis, sane_cost, truncate_at_char_boundary, MAX_NAME_LEN};
+use crate::MAX_LIVE_SESSIONS;
 use crate::{random, MAX_SESSION_ERROR_KINDS};
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Instant;
@@ -115,42 +117,100 @@ impl SessionState {
     }
 }
 
-/// The sessions of one client that have started and not yet ended, so that
-/// a tool call recorded with a session's id counts toward that session even
-/// where it is not current. The lock is held only to look up or update the
-/// list, never while sending.
-#[derive(Default)]
+/// The sessions of one client that have started and not yet ended, found
+/// by id, so that a tool call recorded with a session's id counts toward
+/// that session even where it is not current.
+///
+/// A map by id and an index by start order: start, end and lookup cost
+/// O(log n) at most, whatever the number of live sessions. Entries are weak:
+/// the registry never keeps a session's state alive. At most `bound`
+/// entries are kept, so that sessions whose guards were leaked
+/// (`mem::forget`) cannot grow it without limit. The lock is held only to
+/// look up or update the map, never while sending.
 pub(crate) struct LiveSessions {
-    sessions: Mutex<Vec<Weak<SessionState>>>,
+    bound: usize,
+    registry: Mutex<Registry>,
+}
+
+#[derive(Default)]
+struct Registry {
+    /// Each live session by id, with its place in `order`.
+    by_id: HashMap<Arc<str>, (u64, Weak<SessionState>)>,
+    /// The ids in start order (the key grows with each start).
+    order: BTreeMap<u64, Arc<str>>,
+    next: u64,
+}
+
+impl Default for LiveSessions {
+    fn default() -> LiveSessions {
+        LiveSessions::with_bound(MAX_LIVE_SESSIONS)
+    }
 }
 
 impl LiveSessions {
-    fn lock(&self) -> MutexGuard<'_, Vec<Weak<SessionState>>> {
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    /// A registry that keeps at most `bound` sessions (at least one).
+    pub(crate) fn with_bound(bound: usize) -> LiveSessions {
+        LiveSessions {
+            bound: bound.max(1),
+            registry: Mutex::new(Registry::default()),
+        }
     }
 
+    fn lock(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a session that has just started. When the registry is
+    /// full, the oldest registration is forgotten first: that session goes
+    /// on (its guard, its own methods and its scopes still count and end
+    /// it), but a tool call naming its id no longer counts toward it.
     pub(crate) fn register(&self, state: &Arc<SessionState>) {
-        let mut sessions = self.lock();
-        // A session whose guard was leaked and whose state is gone.
-        sessions.retain(|weak| weak.strong_count() > 0);
-        sessions.push(Arc::downgrade(state));
+        let mut registry = self.lock();
+        while registry.by_id.len() >= self.bound {
+            let Some((_, oldest)) = registry.order.pop_first() else {
+                break;
+            };
+            registry.by_id.remove(&oldest);
+        }
+        let place = registry.next;
+        registry.next += 1;
+        let id = Arc::clone(&state.id);
+        // Ids are random; a repeated one names the newer session.
+        if let Some((replaced, _)) = registry
+            .by_id
+            .insert(Arc::clone(&id), (place, Arc::downgrade(state)))
+        {
+            registry.order.remove(&replaced);
+        }
+        registry.order.insert(place, id);
     }
 
+    /// Forgets a session that has ended.
     pub(crate) fn unregister(&self, state: &SessionState) {
-        self.lock()
-            .retain(|weak| weak.strong_count() > 0 && !std::ptr::eq(weak.as_ptr(), state));
+        let mut registry = self.lock();
+        let place = match registry.by_id.get(&*state.id) {
+            Some((place, weak)) if std::ptr::eq(weak.as_ptr(), state) => *place,
+            _ => return,
+        };
+        registry.by_id.remove(&*state.id);
+        registry.order.remove(&place);
     }
 
-    /// The live session with this id, the most recently started first.
+    /// The live session with this id.
     pub(crate) fn find(&self, id: &str) -> Option<Arc<SessionState>> {
         if id.is_empty() {
             return None;
         }
         self.lock()
-            .iter()
-            .rev()
-            .filter_map(Weak::upgrade)
-            .find(|state| &*state.id == id)
+            .by_id
+            .get(id)
+            .and_then(|(_, weak)| weak.upgrade())
+    }
+
+    /// How many sessions are registered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().by_id.len()
     }
 }
 
@@ -177,4 +237,59 @@ pub(crate) fn push_current(state: Arc<SessionState>) -> bool {
 /// Undoes a successful [`push_current`].
 pub(crate) fn pop_current() {
     let _ = CURRENT.try_with(|sessions| sessions.try_borrow_mut().map(|mut s| s.pop()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Arc<SessionState> {
+        Arc::new(SessionState::new(Owner::unique(), Arc::from("agent")))
+    }
+
+    #[test]
+    fn sessions_are_found_by_id_until_they_end() {
+        let live = LiveSessions::default();
+        let (a, b) = (session(), session());
+        live.register(&a);
+        live.register(&b);
+        assert!(live
+            .find(&a.id)
+            .is_some_and(|found| Arc::ptr_eq(&found, &a)));
+        live.unregister(&a);
+        assert!(live.find(&a.id).is_none());
+        assert!(live
+            .find(&b.id)
+            .is_some_and(|found| Arc::ptr_eq(&found, &b)));
+        assert!(live.find("").is_none());
+        assert_eq!(live.len(), 1);
+    }
+
+    #[test]
+    fn past_the_bound_the_oldest_registration_is_forgotten() {
+        let live = LiveSessions::with_bound(3);
+        let sessions: Vec<_> = (0..5).map(|_| session()).collect();
+        for state in &sessions {
+            live.register(state);
+        }
+        assert_eq!(live.len(), 3);
+        assert!(live.find(&sessions[0].id).is_none());
+        assert!(live.find(&sessions[1].id).is_none());
+        for kept in &sessions[2..] {
+            assert!(live.find(&kept.id).is_some());
+        }
+        // Ending a forgotten session is harmless and forgets nothing else.
+        live.unregister(&sessions[0]);
+        assert_eq!(live.len(), 3);
+    }
+
+    #[test]
+    fn the_registry_keeps_no_session_alive() {
+        let live = LiveSessions::default();
+        let state = session();
+        let id = Arc::clone(&state.id);
+        live.register(&state);
+        drop(state);
+        assert!(live.find(&id).is_none());
+    }
 }

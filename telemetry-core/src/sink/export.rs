@@ -3,6 +3,8 @@
 #[cfg(feature = "http")]
 use super::{HttpSink, InvalidSetting, OtlpSink, Sink};
 #[cfg(feature = "http")]
+use crate::env::Env;
+#[cfg(feature = "http")]
 use std::sync::Arc;
 #[cfg(feature = "http")]
 use std::time::Duration;
@@ -34,17 +36,28 @@ pub enum Export {
 
 #[cfg(feature = "http")]
 impl Export {
-    /// The sink that sends this format to `endpoint`.
+    /// The sink that sends this format to `endpoint`, with its proxy from
+    /// `env`, and whether it attaches the API key (it does not over plain
+    /// `http` to another host).
     pub(crate) fn sink(
         self,
         endpoint: &str,
         user_agent: &str,
         api_key: Option<&str>,
         timeout: Duration,
-    ) -> Result<Arc<dyn Sink>, InvalidSetting> {
+        env: &Env,
+    ) -> Result<(Arc<dyn Sink>, bool), InvalidSetting> {
         Ok(match self {
-            Export::Records => Arc::new(HttpSink::new(endpoint, user_agent, api_key, timeout)?),
-            Export::Otlp => Arc::new(OtlpSink::new(endpoint, user_agent, api_key, timeout)?),
+            Export::Records => {
+                let sink = HttpSink::with_env(endpoint, user_agent, api_key, timeout, env)?;
+                let sends_api_key = sink.sends_api_key();
+                (Arc::new(sink), sends_api_key)
+            }
+            Export::Otlp => {
+                let sink = OtlpSink::with_env(endpoint, user_agent, api_key, timeout, env)?;
+                let sends_api_key = sink.sends_api_key();
+                (Arc::new(sink), sends_api_key)
+            }
         })
     }
 }

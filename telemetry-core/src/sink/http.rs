@@ -30,12 +30,23 @@
 //! it while idle) is retried once on a fresh one, within the same time
 //! budget, so that a stale pooled connection never loses an event.
 //!
-//! Proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) are honoured, except for a
-//! loopback endpoint, which is always reached directly. Redirects are not
-//! followed.
+//! Each failure is named by its cause (timed out, DNS, refused, TLS
+//! certificate, TLS handshake, reset), never with the URL: see
+//! `failure.rs`.
+//!
+//! # Where requests go
+//!
+//! Proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) are read from the
+//! client's environment and honoured, except for a loopback endpoint,
+//! which is always reached directly (the rules: `route.rs`). The API key
+//! is sent over `https`, or to this machine, only; a user name or password
+//! in the endpoint URL is refused. Redirects are not followed.
 
+use super::failure::TransportFailure;
 use super::protocol::{Answer, Protocol};
+use super::route;
 use super::{FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
+use crate::env::Env;
 use crate::record::Record;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
@@ -43,7 +54,7 @@ use reqwest::{Client, Url};
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Most of a response body read (to keep the connection reusable); the rest
@@ -60,7 +71,8 @@ struct Shared {
     url: Url,
     headers: HeaderMap,
     timeout: Duration,
-    direct: bool,
+    /// The proxy that carries the requests; `None`: direct.
+    proxy: Option<Url>,
     stopped: AtomicBool,
     /// What goes on the wire and what an answer means.
     protocol: Protocol,
@@ -68,7 +80,7 @@ struct Shared {
 
 /// A setting [`HttpSink::new`] cannot use; the message says which and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidSetting(String);
+pub struct InvalidSetting(pub(crate) String);
 
 impl fmt::Display for InvalidSetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -81,19 +93,37 @@ impl std::error::Error for InvalidSetting {}
 impl HttpSink {
     /// A sink that posts to `endpoint` (an `http` or `https` URL with a
     /// host), with the given `User-Agent`, optional `x-api-key`, and
-    /// per-request timeout. Nothing is opened until the first send.
+    /// per-request timeout, through the proxy the process environment names
+    /// for it. Nothing is opened until the first send.
+    ///
+    /// The key is attached only over `https` or to a loopback host: to
+    /// plain `http` on another machine the records go without it.
     ///
     /// # Errors
     ///
     /// [`InvalidSetting`] when the endpoint is not an `http` or `https` URL
-    /// with a host, or the user agent or key cannot be a header value.
+    /// with a host, or carries a user name or password; when the user agent
+    /// or key cannot be a header value; or when a proxy variable names no
+    /// usable `http` or `https` proxy.
     pub fn new(
         endpoint: &str,
         user_agent: &str,
         api_key: Option<&str>,
         timeout: Duration,
     ) -> Result<HttpSink, InvalidSetting> {
+        HttpSink::with_env(endpoint, user_agent, api_key, timeout, &Env::process())
+    }
+
+    /// [`HttpSink::new`], with the proxy variables read from `env`.
+    pub(crate) fn with_env(
+        endpoint: &str,
+        user_agent: &str,
+        api_key: Option<&str>,
+        timeout: Duration,
+        env: &Env,
+    ) -> Result<HttpSink, InvalidSetting> {
         let url = parse_endpoint(endpoint)?;
+        let api_key = api_key.filter(|_| route::key_may_travel(&url));
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let agent = HeaderValue::from_str(user_agent).map_err(|_| {
@@ -107,7 +137,7 @@ impl HttpSink {
             value.set_sensitive(true);
             headers.insert("x-api-key", value);
         }
-        let direct = is_loopback(&url);
+        let proxy = route::proxy_for(&url, env)?;
         Ok(HttpSink {
             shared: Arc::new(Shared {
                 url,
@@ -117,11 +147,16 @@ impl HttpSink {
                 } else {
                     timeout
                 },
-                direct,
+                proxy,
                 stopped: AtomicBool::new(false),
                 protocol: Protocol::Records,
             }),
         })
+    }
+
+    /// `true` when requests carry the `x-api-key` header.
+    pub(crate) fn sends_api_key(&self) -> bool {
+        self.shared.headers.contains_key("x-api-key")
     }
 
     /// `true` once a transport failure has stopped delivery.
@@ -194,27 +229,25 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, InvalidSetting> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(InvalidSetting("the endpoint has no host".into()));
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        // reqwest would turn them into an `Authorization: Basic` header.
+        return Err(InvalidSetting(
+            "the endpoint has a user name or password in it; credentials in the URL are never sent (give the key with api_key)".into(),
+        ));
+    }
     Ok(url)
 }
 
-fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let ip = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || ip
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn new_client(direct: bool) -> Option<Client> {
+/// A client that connects through `proxy`, or directly; it never reads the
+/// process environment itself.
+fn new_client(proxy: Option<&Url>) -> Option<Client> {
     let mut builder = Client::builder()
         .http1_only()
         .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none());
-    if direct {
-        builder = builder.no_proxy();
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if let Some(proxy) = proxy {
+        builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).ok()?);
     }
     builder.build().ok()
 }
@@ -235,17 +268,19 @@ impl Drop for LocalDriver {
     }
 }
 
-/// One client that honours proxy variables and one that connects directly.
+/// One client per proxy (and one that connects directly), made on first use.
 #[derive(Default)]
-struct Clients {
-    proxied: OnceLock<Option<Client>>,
-    direct: OnceLock<Option<Client>>,
-}
+struct Clients(Mutex<Vec<(Option<Url>, Client)>>);
 
 impl Clients {
-    fn get(&self, direct: bool) -> Option<Client> {
-        let slot = if direct { &self.direct } else { &self.proxied };
-        slot.get_or_init(|| new_client(direct)).clone()
+    fn get(&self, proxy: Option<&Url>) -> Option<Client> {
+        let mut clients = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, client)) = clients.iter().find(|(its, _)| its.as_ref() == proxy) {
+            return Some(client.clone());
+        }
+        let client = new_client(proxy)?;
+        clients.push((proxy.cloned(), client.clone()));
+        Some(client)
     }
 }
 
@@ -267,7 +302,7 @@ fn send_on_this_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), SendErro
             });
         }
         let driver = local.as_ref()?;
-        let client = driver.clients.get(shared.direct)?;
+        let client = driver.clients.get(shared.proxy.as_ref())?;
         let runtime = driver.runtime.as_ref()?;
         Some(runtime.block_on(deliver(client, Arc::clone(shared), body.clone())))
     });
@@ -311,7 +346,7 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), Se
     let background = background().ok_or_else(unavailable)?;
     let client = background
         .clients
-        .get(shared.direct)
+        .get(shared.proxy.as_ref())
         .ok_or_else(unavailable)?;
     let (answer, answered) = mpsc::sync_channel(1);
     let shared_for_task = Arc::clone(shared);
@@ -397,7 +432,7 @@ async fn post(
         .body(body)
         .send()
         .await
-        .map_err(classify)?;
+        .map_err(|error| classify(&error))?;
     let status = response.status();
     let mut answer = Vec::new();
     let headers = if shared.protocol.reads_answer() {
@@ -447,31 +482,13 @@ async fn drain(mut response: reqwest::Response, mut keep: Option<&mut Vec<u8>>) 
     }
 }
 
-/// Names a reqwest failure without the URL or any header.
-fn classify(error: reqwest::Error) -> Failure {
-    // A reqwest error without a deeper cause shows its URL, which may
-    // carry credentials: never let it reach a message.
-    let error = error.without_url();
-    if error.is_timeout() {
-        return Failure::Final(SendError::Transport("the request timed out".into()));
+/// Names a reqwest failure by its cause, without the URL or any header.
+fn classify(error: &reqwest::Error) -> Failure {
+    let failure = TransportFailure::of(error);
+    if error.is_timeout() || error.is_connect() {
+        return Failure::Final(SendError::Transport(failure.to_string()));
     }
-    let cause = innermost_cause(&error);
-    if error.is_connect() {
-        return Failure::Final(SendError::Transport(format!("could not connect ({cause})")));
-    }
-    Failure::Retryable(format!("the request failed ({cause})"))
-}
-
-fn innermost_cause(error: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-        return format!("{:?}", io.kind());
-    }
-    let text = cause.to_string();
-    crate::limits::truncate_at_char_boundary(&text, 120).to_owned()
+    Failure::Retryable(failure.to_string())
 }
 
 #[cfg(test)]
@@ -505,27 +522,15 @@ mod tests {
     }
 
     #[test]
-    fn loopback_endpoints_skip_proxies() {
-        let direct = |url: &str| is_loopback(&parse_endpoint(url).unwrap());
-        assert!(direct("http://127.0.0.1:8080/"));
-        assert!(direct("http://localhost/"));
-        assert!(direct("http://[::1]:9/"));
-        assert!(!direct("https://collector.example/"));
-    }
-
-    #[test]
     fn debug_output_hides_the_key() {
         let sink = HttpSink::new(
-            "http://u:pw@127.0.0.1:1/",
+            "http://127.0.0.1:1/",
             "app/1",
             Some("sk-secret"),
             DEFAULT_TIMEOUT,
         )
         .unwrap();
         let shown = format!("{sink:?}");
-        assert!(
-            !shown.contains("sk-secret") && !shown.contains("pw"),
-            "{shown}"
-        );
+        assert!(!shown.contains("sk-secret"), "{shown}");
     }
 }

@@ -4,12 +4,16 @@
 
 mod export;
 #[cfg(feature = "http")]
+mod failure;
+#[cfg(feature = "http")]
 mod http;
 mod memory;
 #[cfg(feature = "http")]
 mod otlp;
 #[cfg(feature = "http")]
 mod protocol;
+#[cfg(feature = "http")]
+pub(crate) mod route;
 
 pub use export::Export;
 #[cfg(feature = "http")]

@@ -18,6 +18,7 @@
 use super::http::HttpSink;
 use super::protocol::{Answer, Protocol};
 use super::{FailurePolicy, InvalidSetting, SendError, Sink};
+use crate::env::Env;
 use crate::Record;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
@@ -68,10 +69,26 @@ impl OtlpSink {
         api_key: Option<&str>,
         timeout: Duration,
     ) -> Result<OtlpSink, InvalidSetting> {
-        let http = HttpSink::new(&logs_url(endpoint), user_agent, api_key, timeout)?;
+        OtlpSink::with_env(endpoint, user_agent, api_key, timeout, &Env::process())
+    }
+
+    /// [`OtlpSink::new`], with the proxy variables read from `env`.
+    pub(crate) fn with_env(
+        endpoint: &str,
+        user_agent: &str,
+        api_key: Option<&str>,
+        timeout: Duration,
+        env: &Env,
+    ) -> Result<OtlpSink, InvalidSetting> {
+        let http = HttpSink::with_env(&logs_url(endpoint), user_agent, api_key, timeout, env)?;
         Ok(OtlpSink {
             http: http.speaking(Protocol::OtlpLogs),
         })
+    }
+
+    /// `true` when requests carry the `x-api-key` header.
+    pub(crate) fn sends_api_key(&self) -> bool {
+        self.http.sends_api_key()
     }
 
     /// `true` once a transport failure has stopped delivery.
