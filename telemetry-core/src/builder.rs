@@ -5,7 +5,7 @@
 //! telemetry off and says why in the debug log.
 
 use crate::debug_log::{DebugLog, DebugTarget};
-use crate::identity::{self, NoticeMarker};
+use crate::identity::{self, ConfigDir, NoConfigDir, NoticeMarker};
 use crate::opt_out::{self, OptOut, Switch};
 use crate::record::{CommonFields, RecordContext};
 use crate::session::LiveSessions;
@@ -239,8 +239,20 @@ impl TelemetryBuilder {
                 self.var("HOME").map(PathBuf::from),
             )
         });
-        let hold = self.first_run_hold(config_dir.as_deref());
-        let (user_uuid, note) = identity::user_uuid(config_dir.as_deref());
+        let home = self.var("HOME").map(PathBuf::from);
+        let sudo_uid_set = self.var("SUDO_UID").is_some();
+        let config_dir =
+            match identity::open_config_dir(config_dir.as_deref(), home.as_deref(), sudo_uid_set) {
+                Ok(dir) => Some(dir),
+                Err(NoConfigDir::Refused(refused)) => return Err(off_for_this_run(refused)),
+                Err(none) => {
+                    log(&none.to_string());
+                    None
+                }
+            };
+        let hold = self.first_run_hold(config_dir.as_ref())?;
+        let (user_uuid, note) =
+            identity::user_uuid(config_dir.as_ref()).map_err(off_for_this_run)?;
         if let Some(note) = note {
             log(note);
         }
@@ -293,23 +305,27 @@ impl TelemetryBuilder {
 
     /// Shows the notice when this is the first run, and returns why this
     /// run's events must then be held back.
-    fn first_run_hold(&mut self, config_dir: Option<&std::path::Path>) -> Option<&'static str> {
+    fn first_run_hold(
+        &mut self,
+        config_dir: Option<&ConfigDir>,
+    ) -> Result<Option<&'static str>, String> {
         let hidden =
             opt_out::read_switch(self.var("TELEMETRY_HIDE_BANNER").as_deref()) == Switch::On;
         if !self.notice || hidden {
-            return None;
+            return Ok(None);
         }
-        match identity::claim_notice(config_dir) {
+        Ok(match identity::claim_notice(config_dir).map_err(off_for_this_run)? {
             NoticeMarker::AlreadyShown => None,
             NoticeMarker::ShowNow => {
                 notice::write_notice(&mut *self.notice_out(), &self.app);
                 Some("first run: the notice was just shown; sending starts with the next run")
             }
+            NoticeMarker::ShownToAnotherRun => Some("first run: another run showed the notice after this one started; sending starts with the next run"),
             NoticeMarker::ShowEveryRun => {
                 notice::write_notice(&mut *self.notice_out(), &self.app);
                 Some("the config dir is not writable, so the notice is shown and nothing is sent on every run")
             }
-        }
+        })
     }
 
     fn notice_out(&mut self) -> Box<dyn Write + Send> {
@@ -352,6 +368,10 @@ struct Prepared {
     context: RecordContext,
     sink: Arc<dyn Sink>,
     hold: Option<&'static str>,
+}
+
+fn off_for_this_run(refused: identity::ConfigDirRefused) -> String {
+    format!("telemetry is off for this run: {refused}")
 }
 
 /// The app name names the config dir and the `source`: 1 to 64 of

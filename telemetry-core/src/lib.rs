@@ -160,6 +160,8 @@ mod identity;
 mod notice;
 mod opt_out;
 mod outcome;
+mod private_files;
+mod process_start;
 mod random;
 mod record;
 mod session;
