@@ -9,8 +9,8 @@
 //! the user set it and knows it, and no debug line carries a path.
 
 use crate::private_files::{self, OpenError};
-use std::io::Write;
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
