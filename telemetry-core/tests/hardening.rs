@@ -153,26 +153,67 @@ fn first_runs_started_together_show_one_notice_and_send_nothing() {
 /// was created by rename, which overwrites), and sent ids no longer on disk.
 #[test]
 fn processes_started_together_send_the_one_id_on_disk() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("id-race");
-    let config_dir = root.join("config");
-    run_together(10, &config_dir, &collector, false);
-    let on_disk = std::fs::read_to_string(config_dir.join(USER_UUID_FILE)).unwrap();
-    let sent: Vec<String> = collector
-        .records()
-        .iter()
-        .map(|record| {
-            record["properties"]["user_uuid"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(sent.len(), 10);
-    assert!(
-        sent.iter().all(|id| id == on_disk.trim()),
-        "{sent:?} vs {on_disk}"
-    );
+    // The race is narrow on a machine with few cores: several rounds.
+    for round in 0..8 {
+        let collector = Collector::start().unwrap();
+        let root = TempDir::new("id-race");
+        let config_dir = root.join("config");
+        run_together(12, &config_dir, &collector, false);
+        let on_disk = std::fs::read_to_string(config_dir.join(USER_UUID_FILE)).unwrap();
+        let sent: Vec<String> = collector
+            .records()
+            .iter()
+            .map(|record| {
+                record["properties"]["user_uuid"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(sent.len(), 12);
+        assert!(
+            sent.iter().all(|id| id == on_disk.trim()),
+            "round {round}: {sent:?} vs {on_disk}"
+        );
+    }
+}
+
+/// The same race between threads, each building its own client (with a
+/// memory sink, so that nothing else staggers them): a tighter race than
+/// between processes.
+#[test]
+fn clients_built_together_get_the_one_id_on_disk() {
+    for round in 0..60 {
+        let root = TempDir::new("id-race-threads");
+        let config_dir = root.join("config");
+        let start = std::sync::Arc::new(std::sync::Barrier::new(16));
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (config_dir, start) = (config_dir.clone(), start.clone());
+                std::thread::spawn(move || {
+                    let sink = MemorySink::new();
+                    let builder = Telemetry::builder(APP, "1.0.0")
+                        .sink(sink.clone())
+                        .config_dir(config_dir)
+                        .notice(false)
+                        .env(|_| None);
+                    start.wait();
+                    builder.build().track_command("x", Vec::<String>::new());
+                    let record = serde_json::to_value(&sink.events()[0]).unwrap();
+                    record["properties"]["user_uuid"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+            })
+            .collect();
+        let ids: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let on_disk = std::fs::read_to_string(config_dir.join(USER_UUID_FILE)).unwrap();
+        assert!(
+            ids.iter().all(|id| id == on_disk.trim()),
+            "round {round}: {ids:?} vs {on_disk}"
+        );
+    }
 }
 
 /// A run on `config_dir` with the debug log captured; returns the client
