@@ -250,6 +250,7 @@ impl Agent {
             stderr(&first).contains(NOTICE_START),
             "the first run shows the notice: {first:?}"
         );
+        wait_until_older_than_any_later_start(&agent.config_dir().join("telemetry-notice-shown"));
         agent
     }
 
@@ -301,6 +302,27 @@ impl Agent {
 impl Drop for Agent {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Waits until `marker` is older than the toolkit's uncertainty about file
+/// times and process starts (a run sends only if the marker certainly
+/// predates it: 10 ms ticks, whole seconds on some file systems), so that
+/// the next run counts as a later run.
+pub fn wait_until_older_than_any_later_start(marker: &Path) {
+    let modified = std::fs::metadata(marker)
+        .and_then(|metadata| metadata.modified())
+        .expect("the notice marker exists");
+    let whole_seconds = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(true, |since| since.subsec_nanos() == 0);
+    let age = if whole_seconds {
+        Duration::from_millis(2100)
+    } else {
+        Duration::from_millis(100)
+    };
+    while std::time::SystemTime::now() < modified + age {
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
