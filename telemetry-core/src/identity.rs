@@ -234,6 +234,8 @@ fn read_or_repair(file: &File) -> (String, Option<&'static str>) {
     }
     let id = fresh_id();
     let written = (|| {
+        #[cfg(unix)]
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
         file.set_len(0)?;
         let mut file = file;
         file.seek(SeekFrom::Start(0))?;

@@ -58,6 +58,18 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+/// Dates the notice marker an hour back. A run sends only if the marker
+/// existed before its process started; the runs of these tests are clients
+/// built one after the other in one process.
+fn as_if_shown_by_an_earlier_process(config_dir: &Path) {
+    std::fs::File::options()
+        .write(true)
+        .open(config_dir.join(NOTICE_MARKER_FILE))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+}
+
 #[test]
 fn the_notice_is_shown_once_and_its_run_sends_nothing_then_the_next_run_sends() {
     let collector = Collector::start().unwrap();
@@ -81,6 +93,8 @@ fn the_notice_is_shown_once_and_its_run_sends_nothing_then_the_next_run_sends() 
     assert_eq!(collector.connections(), 0, "not even a connection");
     assert!(config_dir.join(NOTICE_MARKER_FILE).exists());
 
+    // A later run is a later process: the marker predates it.
+    as_if_shown_by_an_earlier_process(&config_dir);
     for _ in 0..2 {
         let notice = SharedBuf::new();
         let next = run(&collector, &config_dir, &notice, &[]);
