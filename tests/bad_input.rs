@@ -456,39 +456,54 @@ fn a_user_uuid_symlink_is_never_followed() {
             ..Options::default()
         });
         run.telemetry.track_command("x", Vec::<String>::new());
-        let id = sent_uuid(&collector);
-        assert_ne!(id, victim_text.trim());
-        let meta = std::fs::symlink_metadata(config.join(USER_UUID_FILE)).unwrap();
+        // Refused: telemetry is off for this run, the link left as it is.
+        assert!(!run.telemetry.is_enabled());
         assert!(
-            meta.file_type().is_file(),
-            "the link was replaced by a file"
+            run.debug
+                .text()
+                .contains("the config dir's user-uuid file is a symbolic link"),
+            "{}",
+            run.debug.text()
         );
+        let meta = std::fs::symlink_metadata(config.join(USER_UUID_FILE)).unwrap();
+        assert!(meta.file_type().is_symlink());
     }
+    assert_eq!(collector.requests().len(), 0);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), victim_text);
     assert!(!ghost.exists());
 }
 
 #[test]
 fn a_marker_that_cannot_be_read_still_counts_as_shown() {
-    // Only the marker's presence is checked, never its contents: an
-    // unreadable marker (mode 000; root could still read it, which is why
-    // the other two cases exist), a directory in its place, or a dangling
-    // link all mean the notice was shown before.
+    // Only the marker's presence (and age) is checked, never its contents:
+    // an unreadable marker (mode 000; root could still read it, which is why
+    // the other case exists) or a directory in its place, made by an
+    // earlier process (dated an hour back), mean the notice was shown.
     let collector = Collector::start().unwrap();
-    type Plant = fn(&Path);
-    let plant: [(&str, Plant); 3] = [
-        ("mode 000", |path| {
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    type Plant = fn(&Path, std::time::SystemTime);
+    let plant: [(&str, Plant); 2] = [
+        ("mode 000", |path, when| {
             std::fs::write(path, "").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).unwrap();
         }),
-        ("a directory", |path| std::fs::create_dir(path).unwrap()),
-        ("a dangling link", |path| {
-            std::os::unix::fs::symlink(path.with_extension("nowhere"), path).unwrap()
+        ("a directory", |path, when| {
+            std::fs::create_dir(path).unwrap();
+            std::fs::File::open(path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
         }),
     ];
     for (what, plant) in plant {
         let dir = TempDir::new("marker");
-        plant(&dir.join(NOTICE_MARKER_FILE));
+        plant(&dir.join(NOTICE_MARKER_FILE), an_hour_ago);
         let run = build(Options {
             endpoint: Some(&collector.url()),
             config_dir: Some(dir.path()),
@@ -499,11 +514,27 @@ fn a_marker_that_cannot_be_read_still_counts_as_shown() {
         run.telemetry.track_command("x", Vec::<String>::new());
         assert_eq!(run.notice.text(), "", "{what}");
         assert_eq!(collector.records().len(), before + 1, "{what}");
-        assert!(!dir
-            .join(NOTICE_MARKER_FILE)
-            .with_extension("nowhere")
-            .exists());
     }
+}
+
+#[test]
+fn a_linked_marker_turns_telemetry_off_for_the_run() {
+    // A link, even a dangling one, is refused; its target is never created.
+    let collector = Collector::start().unwrap();
+    let dir = TempDir::new("marker-link");
+    let marker = dir.join(NOTICE_MARKER_FILE);
+    std::os::unix::fs::symlink(marker.with_extension("nowhere"), &marker).unwrap();
+    let run = build(Options {
+        endpoint: Some(&collector.url()),
+        config_dir: Some(dir.path()),
+        notice: true,
+        ..Options::default()
+    });
+    run.telemetry.track_command("x", Vec::<String>::new());
+    assert!(!run.telemetry.is_enabled());
+    assert_eq!(run.notice.text(), "");
+    assert_eq!(collector.requests().len(), 0);
+    assert!(!marker.with_extension("nowhere").exists());
 }
 
 // ---------------------------------------------------------------------------

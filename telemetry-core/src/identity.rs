@@ -18,7 +18,7 @@
 //! under an exclusive lock and after reading it again, so that concurrent
 //! repairs agree on one id.
 
-use crate::private_files::{self, Access, OpenError, Refused};
+use crate::private_files::{self, OpenError, Refused};
 use crate::{process_start, random};
 use std::fmt;
 use std::fs::{self, File};
@@ -194,7 +194,7 @@ pub(crate) fn user_uuid(
     // Missing, then created by another process first: read theirs. Three
     // rounds cover a file removed again in between.
     for _ in 0..3 {
-        match private_files::open_file(&path, Access::ReadWrite) {
+        match private_files::open_file(&path) {
             Ok(file) => return Ok(read_or_repair(&file)),
             Err(OpenError::Missing) => match create_exclusively(&dir.path, &path) {
                 Ok(id) => return Ok((id, None)),
@@ -309,17 +309,27 @@ pub(crate) enum NoticeMarker {
 
 /// Checks for the marker and creates it atomically (`O_EXCL`) if absent; a
 /// marker that is a link, not ours or writable by others is refused.
+///
+/// The marker is never opened or read, only its presence and its times
+/// count: it is looked at with `lstat` (which neither follows a link nor
+/// blocks), and anything of ours there (a file, unreadable or not, or a
+/// dir) means that the notice was shown, when it was made.
 pub(crate) fn claim_notice(dir: Option<&ConfigDir>) -> Result<NoticeMarker, ConfigDirRefused> {
     let Some(dir) = dir else {
         return Ok(NoticeMarker::ShowEveryRun);
     };
     let path = dir.path.join(NOTICE_MARKER_FILE);
     for _ in 0..2 {
-        match private_files::open_file(&path, Access::Read) {
+        match fs::symlink_metadata(&path) {
             Ok(marker) => {
+                if let Err(why) = private_files::check_metadata(&marker) {
+                    return Err(ConfigDirRefused {
+                        item: ConfigItem::NoticeMarker,
+                        why,
+                    });
+                }
                 let predates = marker
-                    .metadata()
-                    .and_then(|metadata| metadata.modified())
+                    .modified()
                     .is_ok_and(process_start::predates_this_process);
                 return Ok(if predates {
                     NoticeMarker::AlreadyShown
@@ -327,21 +337,15 @@ pub(crate) fn claim_notice(dir: Option<&ConfigDir>) -> Result<NoticeMarker, Conf
                     NoticeMarker::ShownToAnotherRun
                 });
             }
-            Err(OpenError::Missing) => match private_files::create_new(&path) {
-                Ok(_) => return Ok(NoticeMarker::ShowNow),
-                // Another process created it between our look and now.
-                Err(error) if error.kind() == ErrorKind::AlreadyExists => continue,
-                Err(_) => return Ok(NoticeMarker::ShowEveryRun),
-            },
-            Err(OpenError::Refused(Refused::NotAFile)) | Err(OpenError::Io(_)) => {
-                return Ok(NoticeMarker::ShowEveryRun)
+            Err(error) if error.kind() == ErrorKind::NotFound => {
+                match private_files::create_new(&path) {
+                    Ok(_) => return Ok(NoticeMarker::ShowNow),
+                    // Another process created it between our look and now.
+                    Err(error) if error.kind() == ErrorKind::AlreadyExists => continue,
+                    Err(_) => return Ok(NoticeMarker::ShowEveryRun),
+                }
             }
-            Err(OpenError::Refused(why)) => {
-                return Err(ConfigDirRefused {
-                    item: ConfigItem::NoticeMarker,
-                    why,
-                })
-            }
+            Err(_) => return Ok(NoticeMarker::ShowEveryRun),
         }
     }
     Ok(NoticeMarker::ShowEveryRun)

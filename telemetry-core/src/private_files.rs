@@ -62,29 +62,17 @@ impl fmt::Display for OpenError {
     }
 }
 
-/// How [`open_file`] opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// Read only.
-    Read,
-    /// Read and write; falls back to read only when the file is not writable.
-    ReadWrite,
-}
-
-/// Opens an existing regular file of ours that no other user may write to.
-pub(crate) fn open_file(path: &Path, access: Access) -> Result<File, OpenError> {
+/// Opens an existing regular file of ours that no other user may write to,
+/// for reading and writing, or for reading only when it is not writable.
+pub(crate) fn open_file(path: &Path) -> Result<File, OpenError> {
     let open = |write: bool| {
         let mut options = OpenOptions::new();
         options.read(true).write(write);
         no_follow_no_block(&mut options);
         options.open(path)
     };
-    let file = match open(access == Access::ReadWrite) {
-        Err(error)
-            if access == Access::ReadWrite && error.kind() == io::ErrorKind::PermissionDenied =>
-        {
-            open(false)
-        }
+    let file = match open(true) {
+        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => open(false),
         other => other,
     }
     .map_err(classify)?;
@@ -163,6 +151,25 @@ pub(crate) fn lock_exclusive(file: &File) -> bool {
 pub(crate) fn effective_uid() -> u32 {
     // SAFETY: `geteuid` has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
+}
+
+/// The checks of an entry looked at with `lstat`, for one that is never
+/// opened: not a symlink, ours, not writable by others; any kind.
+pub(crate) fn check_metadata(metadata: &std::fs::Metadata) -> Result<(), Refused> {
+    if metadata.file_type().is_symlink() {
+        return Err(Refused::Symlink);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.uid() != effective_uid() {
+            return Err(Refused::NotOurs);
+        }
+        if metadata.mode() & 0o022 != 0 {
+            return Err(Refused::WritableByOthers);
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -246,12 +253,12 @@ mod tests {
         let file = dir.join("file");
         std::fs::write(&file, "x").unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(open_file(&file, Access::ReadWrite).is_ok());
+        assert!(open_file(&file).is_ok());
 
         let link = dir.join("link");
         std::os::unix::fs::symlink(&file, &link).unwrap();
         assert_eq!(
-            open_file(&link, Access::Read).err(),
+            open_file(&link).err(),
             Some(OpenError::Refused(Refused::Symlink))
         );
         assert_eq!(
@@ -265,7 +272,7 @@ mod tests {
 
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o620)).unwrap();
         assert_eq!(
-            open_file(&file, Access::Read).err(),
+            open_file(&file).err(),
             Some(OpenError::Refused(Refused::WritableByOthers))
         );
         assert_eq!(
@@ -273,11 +280,11 @@ mod tests {
             Some(OpenError::Refused(Refused::NotADir))
         );
         assert_eq!(
-            open_file(&dir, Access::Read).err(),
+            open_file(&dir).err(),
             Some(OpenError::Refused(Refused::NotAFile))
         );
         assert_eq!(
-            open_file(&dir.join("missing"), Access::Read).err(),
+            open_file(&dir.join("missing")).err(),
             Some(OpenError::Missing)
         );
         std::fs::remove_dir_all(&dir).unwrap();
