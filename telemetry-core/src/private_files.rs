@@ -203,6 +203,8 @@ fn classify(error: io::Error) -> OpenError {
     }
     match error.kind() {
         io::ErrorKind::NotFound => OpenError::Missing,
+        // Opened for writing, a dir says so before any `fstat`.
+        io::ErrorKind::IsADirectory => OpenError::Refused(Refused::NotAFile),
         kind => OpenError::Io(kind),
     }
 }
