@@ -21,7 +21,7 @@ mod support;
 use canary::{files_under, Canaries};
 use reliability::{DebugCapture, TempDir};
 use std::io;
-use support::{run_agent_in, stderr};
+use support::{run_agent_in, stderr, wait_until_older_than_any_later_start};
 use telemetry_collector::Collector;
 use telemetry_core::{tracked_command, tracked_tool, Telemetry};
 
@@ -163,10 +163,9 @@ fn no_canary_leaves_the_agent() {
     ];
 
     // The first run shows the notice and sends nothing; the second sends.
-    let runs = [
-        run_agent_in(&cwd, &args, &env),
-        run_agent_in(&cwd, &args, &env),
-    ];
+    let first = run_agent_in(&cwd, &args, &env);
+    wait_until_older_than_any_later_start(&home.join(".config/agent/telemetry-notice-shown"));
+    let runs = [first, run_agent_in(&cwd, &args, &env)];
     for run in &runs {
         assert!(run.status.success(), "{run:?}");
     }

@@ -155,6 +155,13 @@ fn created_files_are_private() {
             .build()
     };
     build().track_command("first-run", Vec::<String>::new());
+    // A later run is a later process, which the marker predates.
+    std::fs::File::options()
+        .write(true)
+        .open(config.join(NOTICE_MARKER_FILE))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
     build().track_command("second-run", Vec::<String>::new());
 
     assert_eq!(mode(&config.join(USER_UUID_FILE)), 0o600);
@@ -192,21 +199,25 @@ fn planted_links_are_never_written_through() {
     std::os::unix::fs::symlink(&would_be_created, config.join(NOTICE_MARKER_FILE)).unwrap();
 
     for _ in 0..2 {
-        Telemetry::builder("security-test", "1.0.0")
+        let telemetry = Telemetry::builder("security-test", "1.0.0")
             .endpoint(collector.url())
             .config_dir(config.path())
             .notice_writer(std::io::sink())
             .env(|_| None)
-            .build()
-            .track_command("x", Vec::<String>::new());
+            .build();
+        telemetry.track_command("x", Vec::<String>::new());
+        // Refused: off for the run.
+        assert!(!telemetry.is_enabled());
     }
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
     assert_eq!(mode(&precious), 0o644);
     assert!(!would_be_created.exists());
-    // The id link was replaced by a private regular file of our own.
-    let id = config.join(USER_UUID_FILE);
-    assert!(std::fs::symlink_metadata(&id).unwrap().is_file());
-    assert_eq!(mode(&id), 0o600);
+    // The links are left as they are, and nothing was sent.
+    assert!(std::fs::symlink_metadata(config.join(USER_UUID_FILE))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(collector.requests().len(), 0);
 }
 
 #[test]

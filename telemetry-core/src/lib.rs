@@ -139,6 +139,21 @@
 //!   leaves a machine whose user may not have seen the notice.
 //! - Delivery stops after a transport failure for the client whose sink
 //!   failed, for the rest of the process.
+//! - "The marker existed before this process started" is decided against
+//!   the process's start time from `/proc/self/stat`, conservatively: a run
+//!   started within about 20 ms of the marker's creation (2 s on a file
+//!   system with whole-second times) holds its events too. Where the start
+//!   is unknown, the process is taken to have started 2 s before its first
+//!   client was built. Clients built later in the process that showed the
+//!   notice hold their events as well. (See `process_start.rs`.)
+//! - A config dir that is a file, or cannot be created, means no config dir
+//!   (the notice on every run, nothing sent); one that is a symlink, another
+//!   user's or group/world-writable turns telemetry off for the run, as do
+//!   such an id file or marker. A FIFO or other non-regular file at the id
+//!   path gives an id for this process only. Root with `SUDO_UID` set, or
+//!   with a `HOME` of another user's (`sudo -E`), has no config dir.
+//! - The debug log's fallback line names the reason a debug file was not
+//!   used, never its path (the user set it; no debug line carries a path).
 //! - Names (command, tool, model, agent) and error kinds are cut to
 //!   [`MAX_NAME_LEN`] bytes; tags to [`tags::MAX_TAGS`] entries; flag lists to
 //!   [`args::MAX_FLAGS`]; a `NaN`, infinite or negative cost is sent as `0`;

@@ -250,8 +250,14 @@ impl Agent {
             stderr(&first).contains(NOTICE_START),
             "the first run shows the notice: {first:?}"
         );
-        wait_until_older_than_any_later_start(&agent.config_dir().join("telemetry-notice-shown"));
+        agent.wait_for_a_later_run();
         agent
+    }
+
+    /// Waits until the notice marker certainly predates a run started now
+    /// (see [`wait_until_older_than_any_later_start`]).
+    pub fn wait_for_a_later_run(&self) {
+        wait_until_older_than_any_later_start(&self.config_dir().join("telemetry-notice-shown"));
     }
 
     /// `XDG_CONFIG_HOME` for this agent (empty until telemetry writes).
