@@ -96,12 +96,23 @@ impl Env {
             .unwrap_or_default()
     }
 
+    /// `HOME`, when set.
+    pub(crate) fn home(&self) -> Option<PathBuf> {
+        self.var("HOME").map(PathBuf::from)
+    }
+
+    /// `SUDO_UID` is set (to anything): with root, a run on behalf of
+    /// another user.
+    pub(crate) fn sudo_uid_set(&self) -> bool {
+        self.var("SUDO_UID").is_some()
+    }
+
     /// The default config dir for `app`, from `XDG_CONFIG_HOME` or `HOME`.
     pub(crate) fn default_config_dir(&self, app: &str) -> Option<PathBuf> {
         identity::default_config_dir(
             app,
             self.var("XDG_CONFIG_HOME").map(PathBuf::from),
-            self.var("HOME").map(PathBuf::from),
+            self.home(),
         )
     }
 }

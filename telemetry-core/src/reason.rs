@@ -35,6 +35,10 @@ pub enum OffReason {
     /// The client was made by [`Telemetry::disabled`](crate::Telemetry::disabled)
     /// (or `Default`).
     DisabledInCode,
+    /// The config dir, its id file or its notice marker is a symlink,
+    /// another user's, or writable by other users: nothing in it is trusted
+    /// or written, for this run. It is left as it is.
+    ConfigDirRefused(crate::ConfigDirRefused),
 }
 
 impl fmt::Display for OffReason {
@@ -57,6 +61,7 @@ impl fmt::Display for OffReason {
             #[cfg(feature = "http")]
             OffReason::InvalidSetting(invalid) => write!(f, "{invalid}"),
             OffReason::DisabledInCode => f.write_str("the client was made disabled"),
+            OffReason::ConfigDirRefused(refused) => write!(f, "{refused}"),
         }
     }
 }
@@ -69,7 +74,15 @@ impl fmt::Display for OffReason {
 pub enum HoldReason {
     /// This run showed the notice; sending starts with the next run.
     FirstRun,
-    /// The notice marker cannot be written (no config dir, or a read-only
+    /// Another run, started after this one, showed the notice (runs started
+    /// together): this run shows it no more, and sending starts with the
+    /// next run.
+    ShownToAnotherRun,
+    /// There is no config dir (none is set, it cannot be created, or the
+    /// process runs as root for another user), so every run shows the
+    /// notice and sends nothing.
+    NoConfigDir,
+    /// The notice marker cannot be written in the config dir (a read-only
     /// one), so every run shows the notice and sends nothing.
     ConfigDirNotWritable,
 }
@@ -79,6 +92,12 @@ impl fmt::Display for HoldReason {
         f.write_str(match self {
             HoldReason::FirstRun => {
                 "first run: the notice was just shown; sending starts with the next run"
+            }
+            HoldReason::ShownToAnotherRun => {
+                "first run: another run showed the notice after this one started; sending starts with the next run"
+            }
+            HoldReason::NoConfigDir => {
+                "no config dir, so the notice is shown and nothing is sent on every run"
             }
             HoldReason::ConfigDirNotWritable => {
                 "the config dir is not writable, so the notice is shown and nothing is sent on every run"
