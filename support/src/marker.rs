@@ -22,11 +22,16 @@ pub fn date_back_marker(config_dir: &Path) {
 
 /// Waits until `marker` is older than the toolkit's uncertainty about file
 /// times and process starts (10 ms ticks; whole seconds on some file
-/// systems), so that a process started next counts as a later run.
+/// systems), so that a process started next counts as a later run. Panics
+/// if there is no marker.
 pub fn wait_until_older_than_any_later_start(marker: &Path) {
-    let modified = std::fs::metadata(marker)
-        .and_then(|metadata| metadata.modified())
-        .expect("the notice marker exists");
+    try_wait_until_older_than_any_later_start(marker).expect("the notice marker exists");
+}
+
+/// [`wait_until_older_than_any_later_start`], returning the error (no
+/// marker) instead of panicking.
+pub fn try_wait_until_older_than_any_later_start(marker: &Path) -> std::io::Result<()> {
+    let modified = std::fs::metadata(marker).and_then(|metadata| metadata.modified())?;
     let whole_seconds = modified
         .duration_since(UNIX_EPOCH)
         .map_or(true, |since| since.subsec_nanos() == 0);
@@ -38,4 +43,5 @@ pub fn wait_until_older_than_any_later_start(marker: &Path) {
     while SystemTime::now() < modified + age {
         std::thread::sleep(Duration::from_millis(10));
     }
+    Ok(())
 }
