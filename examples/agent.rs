@@ -34,7 +34,7 @@
 //! (`http://127.0.0.1:4318`; see docs/otlp.md).
 
 use std::fmt;
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 use telemetry_core::{tracked_command, tracked_tool, Controls, Export, Telemetry};
 
@@ -89,11 +89,11 @@ fn main() -> ExitCode {
     let cli = match Cli::parse(std::env::args_os().skip(1)) {
         Ok(cli) => cli,
         Err(Usage::Help) => {
-            println!("{USAGE}");
+            say(format_args!("{USAGE}"));
             return ExitCode::SUCCESS;
         }
         Err(Usage::Error(message)) => {
-            eprintln!("agent: {message}\n\n{USAGE}");
+            warn(format_args!("agent: {message}\n\n{USAGE}"));
             return ExitCode::from(2);
         }
     };
@@ -128,10 +128,27 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("agent: error: {error}");
+            warn(format_args!("agent: error: {error}"));
             ExitCode::from(1)
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+/// Writes a line to stdout. `println!` panics when stdout is closed or a
+/// broken pipe (`agent version | head -c0`), and a tracked command would then
+/// record that panic as its failure: an agent must not fail because nobody
+/// reads its output, so a write error is ignored.
+fn say(line: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stdout().lock(), "{line}");
+}
+
+/// Writes a line to stderr, ignoring a write error like [`say`] (`2>&-`, or
+/// a reader that went away).
+fn warn(line: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
 }
 
 // ---------------------------------------------------------------------------
@@ -140,7 +157,7 @@ fn main() -> ExitCode {
 /// `agent version`.
 #[tracked_command]
 fn version() {
-    println!("agent {}", env!("CARGO_PKG_VERSION"));
+    say(format_args!("agent {}", env!("CARGO_PKG_VERSION")));
 }
 
 /// `agent run [--model NAME] PROMPT...`: one session of the `root` agent.
@@ -156,13 +173,15 @@ fn run_agent(model: &'static Model, prompt: &str) {
         let mut notes = Vec::new();
         match read_workspace_file("README.md") {
             Ok(text) => notes.push(text),
-            Err(error) => eprintln!("agent: tool read_file failed: {error}"),
+            Err(error) => warn(format_args!("agent: tool read_file failed: {error}")),
         }
         match search_web(prompt) {
             Ok(results) => notes.extend(results),
             // A real agent hands the tool's error back to the model; the
             // error's message (which holds the prompt) stays on this machine.
-            Err(error) => eprintln!("agent: tool search_web failed: {error}; answering without it"),
+            Err(error) => warn(format_args!(
+                "agent: tool search_web failed: {error}; answering without it"
+            )),
         }
 
         // Second model call: write the answer.
@@ -176,7 +195,7 @@ fn run_agent(model: &'static Model, prompt: &str) {
         )
     });
     session.end();
-    println!("{answer}");
+    say(format_args!("{answer}"));
 }
 
 /// `agent fail`: a command that returns an error.

@@ -38,9 +38,11 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use telemetry_core::NOTICE_MARKER_FILE;
 use telemetry_test_support::agent::{self, Features};
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::fs::entries;
+use telemetry_test_support::marker::try_wait_until_older_than_any_later_start;
 use telemetry_test_support::TempDir;
 
 /// The prompt the demo gives the agent: it must never reach the collector.
@@ -126,6 +128,14 @@ fn demo() -> Result<(), String> {
         "   The agent's config dir now holds: {}",
         list_dir(&config_home.join("agent"))
     );
+
+    // A later run sends only if the notice marker existed before it
+    // started; one started within the same few milliseconds counts as
+    // started together with the first, and holds its records too.
+    let marker = config_home.join("agent").join(NOTICE_MARKER_FILE);
+    if try_wait_until_older_than_any_later_start(&marker).is_err() {
+        broken.push("the first run leaves the notice marker");
+    }
 
     heading("Run 2: the same command again sends its events");
     let (records_before, requests_before) = (collector.records().len(), collector.requests().len());

@@ -280,7 +280,16 @@ impl Agent {
             stderr(&first).contains(NOTICE_START),
             "the first run shows the notice: {first:?}"
         );
+        agent.wait_for_a_later_run();
         agent
+    }
+
+    /// Waits until the notice marker certainly predates a run started now
+    /// (see [`crate::marker::wait_until_older_than_any_later_start`]).
+    pub fn wait_for_a_later_run(&self) {
+        crate::marker::wait_until_older_than_any_later_start(
+            &self.config_dir().join(telemetry_core::NOTICE_MARKER_FILE),
+        );
     }
 
     /// `XDG_CONFIG_HOME` for this agent (empty until telemetry writes).

@@ -16,6 +16,8 @@
 //! - [`canary`]: unique markers planted where private data enters.
 //! - [`agent`]: building and running the `agent` example as a process.
 //! - [`process`]: running one test alone in a process of its own.
+//! - [`marker`]: making a second run a later run (the notice marker dated
+//!   back, or waited on).
 //!
 //! Test helpers may panic: a panic is how a test reports what broke. What the
 //! demo uses ([`TempDir::try_new`], [`agent::build`]) returns errors instead.
@@ -26,6 +28,7 @@ pub mod client;
 pub mod debug_log;
 pub mod fs;
 pub mod json;
+pub mod marker;
 pub mod net;
 pub mod process;
 mod temp_dir;

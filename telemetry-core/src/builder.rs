@@ -104,6 +104,10 @@ impl TelemetryBuilder {
     /// Appends the debug log to this file instead of stderr, and turns debug
     /// mode on unless [`debug(false)`](Self::debug) is called (before or
     /// after): an app can pass `.debug(flag).debug_file(path)`.
+    ///
+    /// The file is created 0600; a link, another user's file or anything but
+    /// a regular file is refused, and the log then goes to stderr, its first
+    /// line saying why.
     pub fn debug_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.debug_target = Some(DebugTarget::File(path.into()));
         self
@@ -120,7 +124,9 @@ impl TelemetryBuilder {
     /// Where the anonymous id, the notice marker and the remembered choice
     /// live. Default: `$XDG_CONFIG_HOME/<app>`, else `%APPDATA%\<app>` on
     /// Windows and `~/.config/<app>` elsewhere; none at all for
-    /// [`Telemetry::isolated`].
+    /// [`Telemetry::isolated`]. Created 0700 when missing; one that is a
+    /// link, another user's or writable by others turns telemetry off for
+    /// the run ([`OffReason::ConfigDirRefused`](crate::OffReason::ConfigDirRefused)).
     pub fn config_dir(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.config_dir = ConfigDir::At(path.into());
         self

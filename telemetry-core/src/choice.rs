@@ -462,14 +462,15 @@ mod tests {
     #[test]
     fn reset_id_removes_the_id_file_only() {
         let dir = temp_dir("reset");
-        let (first, _) = crate::identity::user_uuid(Some(&dir));
+        let checked = || crate::identity::open_config_dir(Some(&dir), None, false).unwrap();
+        let (first, _) = crate::identity::user_uuid(Some(&checked())).unwrap();
         disable(&dir).unwrap();
         reset_id(&dir).unwrap();
         assert!(!dir.join(USER_UUID_FILE).exists());
         assert_eq!(read(&dir).0, Choice::Disabled, "the choice is kept");
         // Missing: still fine.
         reset_id(&dir).unwrap();
-        let (second, _) = crate::identity::user_uuid(Some(&dir));
+        let (second, _) = crate::identity::user_uuid(Some(&checked())).unwrap();
         assert_ne!(first, second);
     }
 

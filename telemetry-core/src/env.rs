@@ -104,6 +104,17 @@ impl Env {
         detect::ci_provider(&|name| self.var(name))
     }
 
+    /// `HOME`, when set.
+    pub(crate) fn home(&self) -> Option<PathBuf> {
+        self.var("HOME").map(PathBuf::from)
+    }
+
+    /// `SUDO_UID` is set (to anything): with root, a run on behalf of
+    /// another user.
+    pub(crate) fn sudo_uid_set(&self) -> bool {
+        self.var("SUDO_UID").is_some()
+    }
+
     /// `ai_agent`: the AI coding agent's id, or empty.
     pub(crate) fn ai_agent(&self) -> &'static str {
         detect::ai_agent(&|name| self.var(name))

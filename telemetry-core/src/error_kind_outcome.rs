@@ -17,6 +17,7 @@ use crate::{Outcome, TrackedError};
 impl<T, E: TrackedError> Returned<'_, Result<T, E>> {
     /// `Ok` → success; `Err` → failure whose kind is the error's
     /// [`TrackedError::error_kind`].
+    #[must_use]
     pub fn outcome(&self) -> Outcome {
         match self.0 {
             Ok(_) => Outcome::Success,

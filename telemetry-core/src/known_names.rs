@@ -25,6 +25,7 @@ pub const OTHER_NAME: &str = "other";
 /// let model = "my-private-model";
 /// telemetry.record_token_usage(known_or_other(model, MODELS), 1200, 300, 0.01);
 /// ```
+#[must_use]
 pub fn known_or_other(name: &str, known: &[&'static str]) -> Cow<'static, str> {
     match known.iter().find(|&&candidate| candidate == name) {
         Some(&known) => Cow::Borrowed(known),

@@ -300,15 +300,40 @@
 //!   process ([`FailurePolicy::StopAfterTransportFailure`]); a sink of your
 //!   own keeps going unless its [`Sink::failure_policy`] says otherwise,
 //!   and the debug log follows the policy.
+//! - A run sends only if the notice marker existed before its process
+//!   started; runs started together with the one that showed the notice
+//!   hold their records ([`HoldReason::ShownToAnotherRun`]). The start is
+//!   read from `/proc/self/stat`, conservatively: a run started within
+//!   about 20 ms of the marker's creation (2 s on a file system with
+//!   whole-second times) holds its records too. Where the start is unknown,
+//!   the process is taken to have started 2 s before its first client was
+//!   built. Clients built later in the process that showed the notice hold
+//!   theirs as well.
+//! - The `user-uuid` file is created exclusively (written to a temporary
+//!   file, then hard-linked to its name): of runs started together, one
+//!   creates it and the others read its id.
+//! - A config dir that is a file, or cannot be created, means no config dir
+//!   (the notice on every run, nothing sent, an id for this process only).
+//!   One that is a symlink, another user's or group/world-writable turns
+//!   telemetry off for the run ([`OffReason::ConfigDirRefused`]; it is left
+//!   as it is), as does such an id file or marker. A FIFO or other
+//!   non-regular file at the id path gives an id for this process only.
+//!   Missing dirs are created 0700. Root with `SUDO_UID` set, or with a
+//!   `HOME` of another user's (`sudo -E`), has no config dir: nothing is
+//!   written as root in a user's dir.
+//! - A debug file is created 0600 and never reached through a symlink;
+//!   another user's file, or anything but a regular file, is refused and the
+//!   log goes to stderr. The fallback line names the reason, never the path
+//!   (the user set it; no debug line carries a path).
 //! - Names (command, tool, model, agent) and error kinds are cut to
 //!   [`MAX_NAME_LEN`] bytes; tags to 32 entries of 64-byte keys and 256-byte
 //!   values; flag lists to 32 names of at most 64 bytes; a `NaN`, infinite
 //!   or negative cost is sent as `0`; token totals saturate at `u64::MAX`.
 //!   Every record therefore stays within [`MAX_RECORD_LEN`] (80 KiB)
 //!   whatever the input; a typical record is under 1 KiB.
-//! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`] and
-//!   [`FailurePolicy`] are `#[non_exhaustive]`: match them with a wildcard
-//!   arm.
+//! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`],
+//!   [`FailurePolicy`], [`ConfigItem`], [`Refusal`] and [`ConfigDirRefused`]
+//!   are `#[non_exhaustive]`: match them with a wildcard arm (or `..`).
 //! - Precedence (see `decide` in `precedence.rs`): a variable's `log`
 //!   selects log-only mode, which needs no endpoint; an *on* from any rule
 //!   with nothing to send to reports `no_endpoint`. A remembered choice that
@@ -374,6 +399,8 @@ mod notice;
 pub mod otlp;
 mod outcome;
 mod precedence;
+mod private_files;
+mod process_start;
 mod random;
 mod reason;
 mod record;
@@ -396,11 +423,12 @@ pub use controls::{ControlError, Controls};
 pub use error_kind::{known_error_kind, TrackedError};
 pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent};
 pub use future::{Scoped, WithTelemetry};
-pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};
+pub use identity::{ConfigDirRefused, ConfigItem, NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use known_names::{known_or_other, OTHER_NAME};
 pub use limits::{MAX_LIVE_SESSIONS, MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
 pub use outcome::Outcome;
 pub use precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
+pub use private_files::Refusal;
 pub use reason::{HoldReason, OffReason};
 pub use record::Record;
 pub use session::Session;

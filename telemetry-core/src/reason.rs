@@ -50,6 +50,10 @@ pub enum OffReason {
     /// The client was made by [`Telemetry::disabled`](crate::Telemetry::disabled)
     /// (or `Default`).
     DisabledInCode,
+    /// The config dir, its id file or its notice marker is a symlink,
+    /// another user's, or writable by other users: nothing in it is trusted
+    /// or written, for this run. It is left as it is.
+    ConfigDirRefused(crate::ConfigDirRefused),
 }
 
 impl fmt::Display for OffReason {
@@ -80,6 +84,7 @@ impl fmt::Display for OffReason {
             #[cfg(feature = "http")]
             OffReason::InvalidSetting(invalid) => write!(f, "{invalid}"),
             OffReason::DisabledInCode => f.write_str("the client was made disabled"),
+            OffReason::ConfigDirRefused(refused) => write!(f, "{refused}"),
         }
     }
 }
@@ -92,13 +97,17 @@ impl fmt::Display for OffReason {
 pub enum HoldReason {
     /// This run showed the notice; sending starts with the next run.
     FirstRun,
-    /// The notice marker cannot be written (a read-only config dir), so
-    /// every run shows the notice and sends nothing.
-    ConfigDirNotWritable,
-    /// There is no config dir at all (neither `XDG_CONFIG_HOME` nor `HOME`
-    /// is set, and none was given), so every run shows the notice and
-    /// sends nothing.
+    /// Another run, started after this one, showed the notice (runs started
+    /// together): this run shows it no more, and sending starts with the
+    /// next run.
+    ShownToAnotherRun,
+    /// There is no config dir (none is set, it cannot be created, or the
+    /// process runs as root for another user), so every run shows the
+    /// notice and sends nothing.
     NoConfigDir,
+    /// The notice marker cannot be written in the config dir (a read-only
+    /// one), so every run shows the notice and sends nothing.
+    ConfigDirNotWritable,
 }
 
 impl fmt::Display for HoldReason {
@@ -107,11 +116,14 @@ impl fmt::Display for HoldReason {
             HoldReason::FirstRun => {
                 "first run: the notice was just shown; sending starts with the next run"
             }
-            HoldReason::ConfigDirNotWritable => {
-                "the config dir is not writable, so the notice is shown and nothing is sent on every run"
+            HoldReason::ShownToAnotherRun => {
+                "first run: another run showed the notice after this one started; sending starts with the next run"
             }
             HoldReason::NoConfigDir => {
-                "there is no config dir (neither XDG_CONFIG_HOME nor HOME is set), so the notice is shown and nothing is sent on every run"
+                "no config dir, so the notice is shown and nothing is sent on every run"
+            }
+            HoldReason::ConfigDirNotWritable => {
+                "the config dir is not writable, so the notice is shown and nothing is sent on every run"
             }
         })
     }

@@ -12,7 +12,7 @@ use crate::declared_flags::DeclaredFlags;
 use crate::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
 };
-use crate::identity::{self, NoticeMarker};
+use crate::identity::{self, CheckedConfigDir, NoConfigDir, NoticeMarker};
 use crate::limits::{
     bounded_name, bounded_outcome, empty_name, millis, sane_cost, shared_name,
     truncate_at_char_boundary, MAX_APP_NAME_LEN, MAX_NAME_LEN, MAX_VERSION_LEN,
@@ -205,20 +205,31 @@ impl Recorder {
         if let Some(note) = note {
             log(note);
         }
-        let config_dir = controls.config_dir();
-        // Log-only mode sends nothing, so there is nothing to hold and no
-        // notice to show first.
-        let hold = if log_only {
+        // The path the controls found (`Settings::config_dir`, else the
+        // platform's default), checked before any file in it is used.
+        let path = controls.config_dir();
+        let config_dir = if matches!(settings.config_dir, ConfigDir::InMemory) {
+            // Asked for: no file at all, and an in-memory id is no news.
             None
         } else {
-            first_run_hold(settings, config_dir)
-        };
-        let (user_uuid, note) = identity::user_uuid(config_dir);
-        // Asked for: an in-memory id is no news.
-        if !matches!(settings.config_dir, ConfigDir::InMemory) {
-            if let Some(note) = note {
-                log(note);
+            match identity::open_config_dir(path, env.home().as_deref(), env.sudo_uid_set()) {
+                Ok(dir) => Some(dir),
+                Err(NoConfigDir::Refused(refused)) => {
+                    return Err(OffReason::ConfigDirRefused(refused))
+                }
+                // The one line about it: the id lasts for this process.
+                Err(no_dir) => {
+                    log(&no_dir.to_string());
+                    None
+                }
             }
+        };
+        // The id before the notice: a refused id file turns telemetry off,
+        // and the notice is shown only while telemetry is on.
+        let (user_uuid, note) =
+            identity::user_uuid(config_dir.as_ref()).map_err(OffReason::ConfigDirRefused)?;
+        if let Some(note) = note {
+            log(note);
         }
         let (flags, ignored) = DeclaredFlags::new(&settings.flags);
         if ignored > 0 {
@@ -227,6 +238,13 @@ impl Recorder {
                  (ASCII letters, digits, - and _)"
             ));
         }
+        // Log-only mode sends nothing, so there is nothing to hold and no
+        // notice to show first.
+        let hold = if log_only {
+            None
+        } else {
+            first_run_hold(settings, config_dir.as_ref())?
+        };
         let env = &settings.env;
         let common = CommonFields {
             user_uuid,
@@ -548,21 +566,24 @@ fn http_sink(
 
 /// Shows the notice when this is the first run, and returns why this run's
 /// events must then be held back.
+/// A marker that is refused turns telemetry off for this run.
 fn first_run_hold(
     settings: &mut Settings,
-    config_dir: Option<&std::path::Path>,
-) -> Option<HoldReason> {
+    config_dir: Option<&CheckedConfigDir>,
+) -> Result<Option<HoldReason>, OffReason> {
     if !settings.notice || settings.env.hide_banner() {
-        return None;
+        return Ok(None);
     }
-    let hold = match identity::claim_notice(config_dir) {
-        NoticeMarker::AlreadyShown => return None,
+    let hold = match identity::claim_notice(config_dir).map_err(OffReason::ConfigDirRefused)? {
+        NoticeMarker::AlreadyShown => return Ok(None),
+        // Shown by the run that created the marker: not again.
+        NoticeMarker::ShownToAnotherRun => return Ok(Some(HoldReason::ShownToAnotherRun)),
         NoticeMarker::ShowNow => HoldReason::FirstRun,
         NoticeMarker::ShowEveryRun if config_dir.is_none() => HoldReason::NoConfigDir,
         NoticeMarker::ShowEveryRun => HoldReason::ConfigDirNotWritable,
     };
     notice::write_notice(&mut *notice_out(settings), &settings.app);
-    Some(hold)
+    Ok(Some(hold))
 }
 
 fn notice_out(settings: &mut Settings) -> Box<dyn Write + Send> {

@@ -5,10 +5,12 @@
 //!
 //! Here: the `agent` example as a process.
 
+use telemetry_core::NOTICE_MARKER_FILE;
 use telemetry_test_support::agent::{run_agent_in, stderr};
 use telemetry_test_support::canary::Canaries;
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::fs::files_under;
+use telemetry_test_support::marker::wait_until_older_than_any_later_start;
 use telemetry_test_support::TempDir;
 
 /// The `agent` example as a real process: canaries in a positional argument,
@@ -57,10 +59,12 @@ fn no_canary_leaves_the_agent() {
     ];
 
     // The first run shows the notice and sends nothing; the second sends.
-    let runs = [
-        run_agent_in(&cwd, &args, &env),
-        run_agent_in(&cwd, &args, &env),
-    ];
+    let first = run_agent_in(&cwd, &args, &env);
+    // A later run: the marker predates it.
+    wait_until_older_than_any_later_start(
+        &home.join(".config").join("agent").join(NOTICE_MARKER_FILE),
+    );
+    let runs = [first, run_agent_in(&cwd, &args, &env)];
     for run in &runs {
         assert!(run.status.success(), "{run:?}");
     }

@@ -31,6 +31,7 @@ fn the_first_run_shows_the_notice_on_stderr_and_sends_nothing() {
     assert!(agent.config_dir().join("telemetry-notice-shown").is_file());
 
     // The notice is shown once per config dir; the next run sends.
+    agent.wait_for_a_later_run();
     let second = agent.run(&["version"]);
     assert!(second.status.success(), "{second:?}");
     assert_eq!(stdout(&second), format!("agent {AGENT_VERSION}\n"));

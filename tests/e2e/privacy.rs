@@ -37,6 +37,7 @@ fn the_prompt_is_in_no_request_and_no_debug_line() {
     assert_eq!(collector.requests().len(), 0);
 
     // Second run: sent.
+    agent.wait_for_a_later_run();
     let second = agent.run(&args);
     assert!(second.status.success(), "{second:?}");
     // The agent itself shows the tool's error, prompt included, to its

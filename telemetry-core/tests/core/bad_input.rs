@@ -361,7 +361,9 @@ fn unusable_config_dir(dir: &Path) {
     run.telemetry.track_command("x", Vec::<String>::new());
     assert!(run.notice.text().contains("To opt out"));
     assert!(
-        run.debug.text().contains("not writable"),
+        run.debug
+            .text()
+            .contains("no config dir, so the notice is shown and nothing is sent on every run"),
         "{}",
         run.debug.text()
     );
@@ -427,25 +429,35 @@ fn bad_user_uuid_files_are_replaced() {
 
 #[test]
 fn a_marker_that_cannot_be_read_still_counts_as_shown() {
-    // Only the marker's presence is checked, never its contents: an
-    // unreadable marker (mode 000; root could still read it, which is why
-    // the other two cases exist), a directory in its place, or a dangling
-    // link all mean the notice was shown before.
+    // Only the marker's presence (and age) is checked, never its contents:
+    // an unreadable marker (mode 000; root could still read it, which is why
+    // the other case exists) or a directory in its place, made by an
+    // earlier process (dated an hour back), mean the notice was shown.
     let collector = Collector::start().unwrap();
-    type Plant = fn(&Path);
-    let plant: [(&str, Plant); 3] = [
-        ("mode 000", |path| {
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    type Plant = fn(&Path, std::time::SystemTime);
+    let plant: [(&str, Plant); 2] = [
+        ("mode 000", |path, when| {
             std::fs::write(path, "").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).unwrap();
         }),
-        ("a directory", |path| std::fs::create_dir(path).unwrap()),
-        ("a dangling link", |path| {
-            std::os::unix::fs::symlink(path.with_extension("nowhere"), path).unwrap()
+        ("a directory", |path, when| {
+            std::fs::create_dir(path).unwrap();
+            std::fs::File::open(path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
         }),
     ];
     for (what, plant) in plant {
         let dir = TempDir::new("marker");
-        plant(&dir.join(NOTICE_MARKER_FILE));
+        plant(&dir.join(NOTICE_MARKER_FILE), an_hour_ago);
         let run = build(Options {
             endpoint: Some(&collector.url()),
             config_dir: Some(dir.path()),
@@ -456,10 +468,6 @@ fn a_marker_that_cannot_be_read_still_counts_as_shown() {
         run.telemetry.track_command("x", Vec::<String>::new());
         assert_eq!(run.notice.text(), "", "{what}");
         assert_eq!(collector.records().len(), before + 1, "{what}");
-        assert!(!dir
-            .join(NOTICE_MARKER_FILE)
-            .with_extension("nowhere")
-            .exists());
     }
 }
 

@@ -6,11 +6,11 @@
 
 use std::path::Path;
 use std::time::Duration;
-use telemetry_core::{Outcome, Telemetry};
+use telemetry_core::{MemorySink, Outcome, Telemetry};
 use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::debug_log::{logged_reasons, logged_records, PREFIX};
 use telemetry_test_support::net::refused_endpoint;
-use telemetry_test_support::{MemoryWriter, TempDir};
+use telemetry_test_support::{isolated, MemoryWriter, TempDir};
 
 /// A client with its own config dir (without one, the log would also say
 /// that the anonymous id lasts for this process only).
@@ -195,4 +195,38 @@ fn read_lines(path: &Path) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// Regression: `debug_file` followed a planted symlink and appended to the
+/// file it pointed at, and created the log 0644. Now a link is refused (the
+/// log goes to stderr) and a new log is created 0600.
+#[test]
+fn a_debug_file_is_created_private_and_never_written_through_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = TempDir::new("debug-file-link");
+    let victim = root.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let link = root.join("debug.log");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let log_to = |path: &Path| {
+        isolated("debug-test", "1.0.0")
+            .sink(MemorySink::new())
+            .debug_file(path)
+            .build()
+            .track_command("x", Vec::<String>::new());
+    };
+    log_to(&link);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    let fresh = root.join("fresh.log");
+    log_to(&fresh);
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(std::fs::read_to_string(&fresh)
+        .unwrap()
+        .contains("\"action\":\"x\""));
 }

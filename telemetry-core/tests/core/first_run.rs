@@ -1,14 +1,22 @@
 //! First run and identity: the notice is shown once per config dir and only
 //! while telemetry is on, the run that shows it sends nothing (checked at a
-//! loopback collector), the next run sends; `TELEMETRY_HIDE_BANNER`; the
+//! loopback collector), the next run sends; runs started together with it
+//! send nothing either, and agree on one id; `TELEMETRY_HIDE_BANNER`; the
 //! `user-uuid` file (mode 0600, reused, regenerated when corrupt); and no
 //! file at all when telemetry is off.
+//!
+//! A run sends only if the notice marker existed before its process
+//! started: tests whose later runs are clients built in this process date
+//! the marker back first (`marker::date_back_marker`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier};
 use std::time::Duration;
-use telemetry_core::{Outcome, Telemetry, NOTICE_MARKER_FILE, USER_UUID_FILE};
+use telemetry_core::{MemorySink, Outcome, Telemetry, NOTICE_MARKER_FILE, USER_UUID_FILE};
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::fs::entries;
+use telemetry_test_support::marker::{date_back_marker, wait_until_older_than_any_later_start};
+use telemetry_test_support::process::{run_together, wait_for_the_others};
 use telemetry_test_support::{is_uuid_v4, MemoryWriter, TempDir};
 
 const APP: &str = "first-run-test";
@@ -80,6 +88,8 @@ fn the_notice_is_shown_once_and_its_run_sends_nothing_then_the_next_run_sends() 
     assert_eq!(collector.connections(), 0, "not even a connection");
     assert!(config_dir.join(NOTICE_MARKER_FILE).exists());
 
+    // A later run is a later process: the marker predates it.
+    date_back_marker(&config_dir);
     for _ in 0..2 {
         let notice = MemoryWriter::new();
         let next = run(&collector, &config_dir, &notice, &[]);
@@ -100,6 +110,7 @@ fn the_notice_is_shown_once_per_config_dir() {
     run(&collector, &b, &notice_b, &[]);
     assert!(looks_like_the_notice(&notice_a.text()));
     assert!(looks_like_the_notice(&notice_b.text()));
+    date_back_marker(&a);
     let again = MemoryWriter::new();
     run(&collector, &a, &again, &[]);
     assert!(again.is_empty());
@@ -285,4 +296,142 @@ fn the_run_that_shows_the_notice_opens_no_socket() {
     }
     assert!(notice.text().contains("To opt out"));
     assert_eq!(collector.connections(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Runs started together
+
+/// The racing runs' test, run by [`run_together`] in each process.
+const TOGETHER: &str = "first_run::one_of_the_runs_started_together";
+/// For a run started together: its config dir.
+const TOGETHER_CONFIG_DIR: &str = "FIRST_RUN_TEST_CONFIG_DIR";
+/// For a run started together: the collector's URL.
+const TOGETHER_ENDPOINT: &str = "FIRST_RUN_TEST_ENDPOINT";
+/// For a run started together: `0` to show no notice.
+const TOGETHER_NOTICE: &str = "FIRST_RUN_TEST_NOTICE";
+
+/// One run of a program, in a process of its own started together with
+/// others: builds a client (the notice goes to stderr) and records one
+/// command. Does nothing unless started by [`run_together`].
+#[test]
+#[ignore = "one of the processes that run_together starts"]
+fn one_of_the_runs_started_together() {
+    if !wait_for_the_others(TOGETHER) {
+        return;
+    }
+    let var = |name| std::env::var_os(name).expect("set by the test that started this run");
+    let notice = var(TOGETHER_NOTICE) != "0";
+    Telemetry::builder(APP, "1.0.0")
+        .endpoint(var(TOGETHER_ENDPOINT).to_string_lossy())
+        .config_dir(PathBuf::from(var(TOGETHER_CONFIG_DIR)))
+        .notice(notice)
+        .notice_writer(std::io::stderr())
+        .timeout(Duration::from_secs(10))
+        .env(|_| None)
+        .build()
+        .track_command("together", Vec::<String>::new());
+}
+
+/// Starts `count` runs on `config_dir` at once; returns each one's stderr.
+fn runs_together(
+    count: usize,
+    config_dir: &Path,
+    collector: &Collector,
+    notice: bool,
+) -> Vec<String> {
+    let url = collector.url();
+    run_together(
+        TOGETHER,
+        count,
+        &[
+            (TOGETHER_CONFIG_DIR, config_dir.as_os_str()),
+            (TOGETHER_ENDPOINT, url.as_ref()),
+            (TOGETHER_NOTICE, (if notice { "1" } else { "0" }).as_ref()),
+        ],
+    )
+}
+
+/// Regression: of 10 first runs started at once, one showed the notice and
+/// the other 9 sent data in that same moment.
+#[test]
+fn first_runs_started_together_show_one_notice_and_send_nothing() {
+    let collector = Collector::start().unwrap();
+    let root = TempDir::new("together");
+    let config_dir = root.join("config");
+
+    let stderrs = runs_together(10, &config_dir, &collector, true);
+    let notices = stderrs
+        .iter()
+        .filter(|stderr| looks_like_the_notice(stderr))
+        .count();
+    assert_eq!(notices, 1, "{stderrs:#?}");
+    assert_eq!(
+        collector.requests().len(),
+        0,
+        "nothing sent by the first runs"
+    );
+
+    // A run started later sends, without the notice.
+    wait_until_older_than_any_later_start(&config_dir.join(NOTICE_MARKER_FILE));
+    let later = runs_together(1, &config_dir, &collector, true);
+    assert!(!looks_like_the_notice(&later[0]), "{later:?}");
+    assert_eq!(collector.records().len(), 1, "a later run sends");
+}
+
+/// Regression: racing first runs each kept their own `user_uuid` (the file
+/// was created by rename, which overwrites), and sent ids no longer on disk.
+#[test]
+fn processes_started_together_send_the_one_id_on_disk() {
+    // The race is narrow on a machine with few cores: several rounds.
+    for round in 0..8 {
+        let collector = Collector::start().unwrap();
+        let root = TempDir::new("id-race");
+        let config_dir = root.join("config");
+        runs_together(12, &config_dir, &collector, false);
+        let on_disk = std::fs::read_to_string(config_dir.join(USER_UUID_FILE)).unwrap();
+        let sent = sent_user_uuids(&collector);
+        assert_eq!(sent.len(), 12);
+        assert!(
+            sent.iter().all(|id| id == on_disk.trim()),
+            "round {round}: {sent:?} vs {on_disk}"
+        );
+    }
+}
+
+/// The same race between threads, each building its own client (with a
+/// memory sink, so that nothing else staggers them): a tighter race than
+/// between processes.
+#[test]
+fn clients_built_together_get_the_one_id_on_disk() {
+    for round in 0..60 {
+        let root = TempDir::new("id-race-threads");
+        let config_dir = root.join("config");
+        let start = Arc::new(Barrier::new(16));
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (config_dir, start) = (config_dir.clone(), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    let sink = MemorySink::new();
+                    let builder = Telemetry::builder(APP, "1.0.0")
+                        .sink(sink.clone())
+                        .config_dir(config_dir)
+                        .notice(false)
+                        .env(|_| None);
+                    start.wait();
+                    builder.build().track_command("x", Vec::<String>::new());
+                    let record = serde_json::to_value(&sink.records()[0]).unwrap();
+                    record["properties"]["user_uuid"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+            })
+            .collect();
+        let ids: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let on_disk = std::fs::read_to_string(config_dir.join(USER_UUID_FILE)).unwrap();
+        assert!(
+            ids.iter().all(|id| id == on_disk.trim()),
+            "round {round}: {ids:?} vs {on_disk}"
+        );
+    }
 }
