@@ -19,7 +19,9 @@
 //!   each `#[tracked_tool]` call and each token usage counts in its totals;
 //! - a tool that fails with an `std::io::Error` whose message holds the
 //!   prompt, as real tool errors often do: the event carries the error's
-//!   type name only, never the message;
+//!   kind only (`NotFound`), never the message;
+//! - any `--model` accepted, and recorded by name only when it is one the
+//!   agent knows (`.known_models(..)`), else as `other`;
 //! - `agent telemetry ...`, the user's controls, in a few lines
 //!   ([`telemetry_command`]): it runs on the builder's `controls()`, so it
 //!   records nothing.
@@ -33,6 +35,7 @@
 //! `TELEMETRY_ENDPOINT` is an OpenTelemetry Collector's base URL
 //! (`http://127.0.0.1:4318`; see docs/otlp.md).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -44,7 +47,8 @@ usage: agent [--debug] [--export otlp] <command>
 commands:
   version                          print the version
   run [--model NAME] PROMPT...     run the root agent on PROMPT
-                                   (models: gpt-4o, the default; gpt-4o-mini; claude-sonnet-4)
+                                   (any model; gpt-4o, the default, gpt-4o-mini and
+                                   claude-sonnet-4 are recorded by name, others as `other`)
   fail                             a command that always fails (exit code 1)
   telemetry status [--json]        say whether telemetry is on, and why
   telemetry enable | disable       turn telemetry on or off for this app (remembered)
@@ -60,30 +64,28 @@ telemetry: anonymous usage data goes to $TELEMETRY_ENDPOINT when it is set;
   turn it off with `agent telemetry disable`, AGENT_TELEMETRY_ENABLED=false
   or DO_NOT_TRACK=1; TELEMETRY_ENABLED=log prints what would be sent instead.";
 
-/// The models `run --model` accepts, with example prices in US dollars per
-/// million input and output tokens. The model's name is recorded with token
-/// usage, so the agent accepts only names it knows: a typo, or any other
-/// text given to `--model`, is refused here and never recorded.
+/// The models the agent knows, with example prices in US dollars per
+/// million input and output tokens. `run --model` takes any name (users
+/// configure new models all the time), but only these names are recorded:
+/// the client is built with `.known_models(..)`, so any other name, a typo
+/// or text pasted into `--model`, is sent as `other`.
 const MODELS: [Model; 3] = [
     Model {
-        name: "gpt-4o",
+        name: Cow::Borrowed("gpt-4o"),
         input_price: 2.50,
         output_price: 10.00,
     },
     Model {
-        name: "gpt-4o-mini",
+        name: Cow::Borrowed("gpt-4o-mini"),
         input_price: 0.15,
         output_price: 0.60,
     },
     Model {
-        name: "claude-sonnet-4",
+        name: Cow::Borrowed("claude-sonnet-4"),
         input_price: 3.00,
         output_price: 15.00,
     },
 ];
-
-/// The model used when `--model` is not given.
-const DEFAULT_MODEL: &Model = &MODELS[0];
 
 fn main() -> ExitCode {
     let cli = match Cli::parse(std::env::args_os().skip(1)) {
@@ -106,7 +108,9 @@ fn main() -> ExitCode {
         .export(cli.export)
         // The flags `Cli::parse` accepts: only these names are recorded, so
         // a prompt word shaped like a flag (`run hi --secret-plan`) is not.
-        .flags(["--debug", "--model", "--export"]);
+        .flags(["--debug", "--model", "--export"])
+        // Model names outside this list are recorded as `other`.
+        .known_models(MODELS.iter().map(|model| &*model.name));
     if let Command::Telemetry(action) = &cli.command {
         // The user's controls: no client is built, nothing is recorded.
         return telemetry_command(&builder.controls(), action);
@@ -119,7 +123,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Run { model, prompt } => {
-            run_agent(model, &prompt);
+            run_agent(&model, &prompt);
             Ok(())
         }
         Command::Fail => fail(),
@@ -162,13 +166,18 @@ fn version() {
 
 /// `agent run [--model NAME] PROMPT...`: one session of the `root` agent.
 #[tracked_command(name = "run")]
-fn run_agent(model: &'static Model, prompt: &str) {
+fn run_agent(model: &Model, prompt: &str) {
     let session = telemetry_core::start_session("root");
     let answer = session.scope(|| {
         let steps = plan_steps(prompt);
         // First model call: decide which tools to use.
         let (input, output) = (1200, 150);
-        telemetry_core::record_token_usage(model.name, input, output, model.cost(input, output));
+        telemetry_core::record_token_usage(
+            model.name.clone(),
+            input,
+            output,
+            model.cost(input, output),
+        );
 
         let mut notes = Vec::new();
         match read_workspace_file("README.md") {
@@ -186,7 +195,12 @@ fn run_agent(model: &'static Model, prompt: &str) {
 
         // Second model call: write the answer.
         let (input, output) = (1800, 350);
-        telemetry_core::record_token_usage(model.name, input, output, model.cost(input, output));
+        telemetry_core::record_token_usage(
+            model.name.clone(),
+            input,
+            output,
+            model.cost(input, output),
+        );
         format!(
             "root ({}): done in {} steps, using {} note(s). (This example calls no model.)",
             model.name,
@@ -276,9 +290,11 @@ fn search_web(query: &str) -> io::Result<Vec<String>> {
     ))
 }
 
-/// A model the agent can use, and its example prices.
+/// A model the agent runs with, and its example prices (zero for a model
+/// the agent does not know).
+#[derive(Clone)]
 struct Model {
-    name: &'static str,
+    name: Cow<'static, str>,
     /// US dollars per million input tokens.
     input_price: f64,
     /// US dollars per million output tokens.
@@ -286,17 +302,17 @@ struct Model {
 }
 
 impl Model {
-    /// The model named `name`, if the agent knows it.
-    fn find(name: &str) -> Result<&'static Model, Usage> {
+    /// The model named `name`: a known one with its prices, else any name
+    /// with no price.
+    fn find(name: &str) -> Model {
         MODELS
             .iter()
             .find(|model| model.name == name)
-            .ok_or_else(|| {
-                let known: Vec<&str> = MODELS.iter().map(|model| model.name).collect();
-                Usage::Error(format!(
-                    "unknown model {name:?}; this example knows {}",
-                    known.join(", ")
-                ))
+            .cloned()
+            .unwrap_or(Model {
+                name: Cow::Owned(name.to_owned()),
+                input_price: 0.0,
+                output_price: 0.0,
             })
     }
 
@@ -312,10 +328,7 @@ impl Model {
 
 enum Command {
     Version,
-    Run {
-        model: &'static Model,
-        prompt: String,
-    },
+    Run { model: Model, prompt: String },
     Fail,
     Telemetry(TelemetryAction),
 }
@@ -384,7 +397,7 @@ impl Cli {
                 }
             }
             "run" => {
-                let mut model = DEFAULT_MODEL;
+                let mut model = MODELS[0].clone();
                 let mut prompt = Vec::new();
                 while let Some(arg) = args.next() {
                     if !prompt.is_empty() {
@@ -394,7 +407,7 @@ impl Cli {
                     match arg.as_str() {
                         "--debug" => debug = true,
                         "--model" => match args.next() {
-                            Some(value) => model = Model::find(&value)?,
+                            Some(value) => model = Model::find(&value),
                             _ => return Err(Usage::Error("--model needs a model name".to_owned())),
                         },
                         "--" => {
@@ -402,7 +415,7 @@ impl Cli {
                             break;
                         }
                         _ => match arg.strip_prefix("--model=") {
-                            Some(value) => model = Model::find(value)?,
+                            Some(value) => model = Model::find(value),
                             None if arg.starts_with("--") => {
                                 return Err(Usage::Error(format!("unknown option {arg}")))
                             }

@@ -233,6 +233,40 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The model names a token event may carry: any other model name is
+    /// sent as `other` ([`OTHER_NAME`](crate::OTHER_NAME)), so that users
+    /// may configure any model while only names the app's authors listed
+    /// leave the machine. Calls add up; without a call, names are sent as
+    /// given (cut to [`MAX_NAME_LEN`](crate::MAX_NAME_LEN) bytes).
+    ///
+    /// ```
+    /// use telemetry_core::{MemorySink, Telemetry};
+    ///
+    /// let sink = MemorySink::new();
+    /// let telemetry = Telemetry::isolated("my-agent", "1.0.0")
+    ///     .sink(sink.clone())
+    ///     .known_models(["gpt-4o", "claude-sonnet-4"])
+    ///     .build();
+    /// telemetry.record_token_usage("gpt-4o", 10, 5, 0.0);
+    /// telemetry.record_token_usage("acme-private-finetune", 10, 5, 0.0);
+    /// let names: Vec<_> = sink.records().iter()
+    ///     .map(|r| serde_json::to_value(r).unwrap()["properties"]["model_name"].clone())
+    ///     .collect();
+    /// assert_eq!(names, ["gpt-4o", "other"]);
+    /// ```
+    pub fn known_models<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let names = names.into_iter().map(|name| name.as_ref().to_owned());
+        self.settings
+            .known_models
+            .get_or_insert_with(Vec::new)
+            .extend(names);
+        self
+    }
+
     /// Declares every flag name of a `clap` command (with the `clap`
     /// feature): each argument's long and short names and aliases, the
     /// `--help`/`-h` and `--version`/`-V` clap generates, and the same for

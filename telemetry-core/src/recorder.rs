@@ -59,6 +59,8 @@ pub(crate) struct Recorder {
     flags: DeclaredFlags,
     /// The declared flag names of this process's command line, read once.
     process_flags: OnceLock<Vec<String>>,
+    /// The model names sent as they are (`None`: all).
+    known_models: Option<Vec<String>>,
     /// What decided, and where the files are (`telemetry status`).
     controls: Controls,
 }
@@ -154,6 +156,7 @@ impl Recorder {
                     stop_logged: AtomicBool::new(false),
                     sessions: LiveSessions::default(),
                     flags: parts.flags,
+                    known_models: settings.known_models.take(),
                     process_flags: OnceLock::new(),
                     controls,
                 })
@@ -285,6 +288,17 @@ impl Recorder {
             .clone()
     }
 
+    /// A model name as sent: itself when no known set was given or it is
+    /// in the set, else `other`.
+    fn model_name(&self, model: Cow<'static, str>) -> Cow<'static, str> {
+        match &self.known_models {
+            Some(known) if !known.iter().any(|name| *name == *model) => {
+                Cow::Borrowed(crate::OTHER_NAME)
+            }
+            _ => bounded_name(model),
+        }
+    }
+
     /// What decided, and where the files are.
     pub(crate) fn controls(&self) -> &Controls {
         &self.controls
@@ -381,7 +395,7 @@ impl Recorder {
                 Event::Token(TokenEvent {
                     session_id: within.session_id,
                     agent_name: within.agent,
-                    model_name: bounded_name(model),
+                    model_name: self.model_name(model),
                     input_tokens: input,
                     output_tokens: output,
                     cost: sane_cost(cost),

@@ -33,6 +33,9 @@ pub(crate) struct Settings {
     pub(crate) env: Env,
     /// The flag names the app declared, as given (checked by the recorder).
     pub(crate) flags: Vec<String>,
+    /// The model names sent as they are; `None`: every name. Others are
+    /// sent as `other`.
+    pub(crate) known_models: Option<Vec<String>>,
 }
 
 /// Where the anonymous id and the notice marker live.
@@ -65,6 +68,7 @@ impl Settings {
             notice_writer: None,
             env: Env::process(),
             flags: Vec::new(),
+            known_models: None,
         }
     }
 

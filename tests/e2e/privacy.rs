@@ -81,18 +81,35 @@ fn debug_prints_exactly_the_records_sent_and_sends_nothing_extra() {
 }
 
 #[test]
-fn free_text_given_to_model_is_refused_and_never_sent() {
-    // The model's name is recorded with token usage, so the agent accepts
-    // only the names it knows: anything else given to `--model` stays here.
+fn any_model_is_accepted_and_an_unknown_one_is_recorded_as_other() {
+    // Users configure new models all the time: the agent takes any name, and
+    // records only the names it knows (`.known_models`), others as `other`.
     let collector = Collector::start().unwrap();
     let agent = Agent::after_first_run(&collector.url());
     for args in [
         &["run", "--model", PROMPT, "hello"][..],
         &["run", &format!("--model={PROMPT}"), "hello"],
+        &["run", "--model", "acme-private-finetune-v7", "hello"],
     ] {
         let output = agent.run(args);
-        assert_eq!(output.status.code(), Some(2), "{output:?}");
-        assert!(stderr(&output).contains("unknown model"), "{output:?}");
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
     }
-    assert_eq!(collector.connections(), 0);
+    let tokens: Vec<Value> = collector
+        .records()
+        .into_iter()
+        .filter(|record| record["event"] == "token")
+        .collect();
+    assert_eq!(tokens.len(), 6, "two model calls per run");
+    for token in &tokens {
+        assert_eq!(token["properties"]["model_name"], "other", "{token}");
+    }
+    let everything = serde_json::to_string(&collector.records()).unwrap();
+    assert_no_prompt_in(&everything, "the records");
+    assert!(!everything.contains("acme-private"), "{everything}");
+
+    let output = agent.run(&["run", "--model", "claude-sonnet-4", "hello"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let known = collector.records();
+    let last_token = known.iter().rev().find(|r| r["event"] == "token").unwrap();
+    assert_eq!(last_token["properties"]["model_name"], "claude-sonnet-4");
 }
