@@ -4,12 +4,13 @@ fn main() -> std::io::Result<()> {
     // Off when opted out, or with nowhere to send; TELEMETRY_ENDPOINT overrides the URL.
     let telemetry = Telemetry::builder("my-agent", env!("CARGO_PKG_VERSION"))
         .endpoint("https://collector.example/v1/events")
+        .flags(["--verbose"]) // only declared flag names are ever recorded
         .build();
     telemetry_core::set_global(telemetry); // the macros record through the global client
     run("summarise the README")
 }
 
-#[tracked_command] // `command` event: "run", flag names only, duration, success or error type
+#[tracked_command] // `command` event: "run", declared flags, duration, success or error kind
 fn run(prompt: &str) -> std::io::Result<()> {
     let session = telemetry_core::start_session("root"); // `session` start event
     session.scope(|| {
