@@ -93,6 +93,7 @@ impl ChoiceError {
     }
 
     /// The underlying I/O error's kind.
+    #[must_use]
     pub fn kind(&self) -> ErrorKind {
         self.source.kind()
     }
@@ -118,17 +119,26 @@ impl std::error::Error for ChoiceError {
 }
 
 /// Remembers "off" in `dir` (created, mode 0700, if missing).
+///
+/// # Errors
+///
+/// [`ChoiceError`] when the dir or the file cannot be written.
 pub fn disable(dir: &Path) -> Result<(), ChoiceError> {
     write_choice(dir, DISABLED).map_err(|error| ChoiceError::new("save the choice", dir, error))
 }
 
 /// Remembers "on" in `dir` (created, mode 0700, if missing).
+///
+/// # Errors
+///
+/// [`ChoiceError`] when the dir or the file cannot be written.
 pub fn enable(dir: &Path) -> Result<(), ChoiceError> {
     write_choice(dir, ENABLED).map_err(|error| ChoiceError::new("save the choice", dir, error))
 }
 
 /// The choice remembered in `dir`, and a note when a file was there but
 /// could not count as a choice.
+#[must_use]
 pub fn read(dir: &Path) -> (Choice, Option<ChoiceNote>) {
     match read_word(&dir.join(CHOICE_FILE)) {
         Ok(None) => (Choice::None, None),
@@ -142,6 +152,10 @@ pub fn read(dir: &Path) -> (Choice, Option<ChoiceNote>) {
 /// Removes the anonymous id's file, so that the next run that sends makes a
 /// new id. A missing file is not an error; a link at its name is removed,
 /// not followed.
+///
+/// # Errors
+///
+/// [`ChoiceError`] when the file is there and cannot be removed.
 pub fn reset_id(dir: &Path) -> Result<(), ChoiceError> {
     match fs::remove_file(dir.join(USER_UUID_FILE)) {
         Ok(()) => Ok(()),
@@ -198,7 +212,7 @@ fn open_no_follow(path: &Path) -> std::io::Result<File> {
 /// `O_NOFOLLOW` on a link fails with `ELOOP` (Linux) or `EMLINK` (some BSDs).
 fn is_symlink_refusal(error: &std::io::Error, path: &Path) -> bool {
     #[cfg(unix)]
-    if matches!(error.raw_os_error(), Some(libc::ELOOP) | Some(libc::EMLINK)) {
+    if matches!(error.raw_os_error(), Some(libc::ELOOP | libc::EMLINK)) {
         return true;
     }
     let _ = error;
@@ -221,10 +235,10 @@ fn is_ours(_metadata: &fs::Metadata) -> bool {
 fn write_choice(dir: &Path, word: &str) -> std::io::Result<()> {
     create_private_dir(dir)?;
     let path = dir.join(CHOICE_FILE);
-    let temp = dir.join(format!(
-        ".{CHOICE_FILE}.{:08x}.tmp",
-        random::uuid_v4() as u32
-    ));
+    // 32 random bits are plenty to make the temporary name unique.
+    #[allow(clippy::cast_possible_truncation)]
+    let suffix = random::uuid_v4() as u32;
+    let temp = dir.join(format!(".{CHOICE_FILE}.{suffix:08x}.tmp"));
     let written = (|| {
         let mut file = new_private_file(&temp)?;
         file.write_all(word.as_bytes())?;
@@ -255,7 +269,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `create_new` (O_EXCL: never follows or reuses an existing name), mode 0600.
+/// `create_new` (`O_EXCL`: never follows or reuses an existing name), mode 0600.
 fn new_private_file(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);

@@ -130,10 +130,10 @@ pub(crate) fn passwd_home() -> Option<PathBuf> {
         let status = unsafe {
             libc::getpwuid_r(
                 libc::geteuid(),
-                &mut entry,
+                &raw mut entry,
                 buffer.as_mut_ptr().cast(),
                 buffer.len(),
-                &mut result,
+                &raw mut result,
             )
         };
         if status == libc::ERANGE && buffer.len() < 1 << 20 {

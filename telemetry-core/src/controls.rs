@@ -79,9 +79,8 @@ impl Controls {
             || settings.endpoint.is_some()
             || !matches!(env_endpoint, Ok(None));
         let endpoint = match (&settings.sink, env_endpoint) {
-            (Some(_), _) => None,
             (None, Ok(from_env)) => from_env.or_else(|| settings.endpoint.clone()),
-            (None, Err(_)) => None,
+            (Some(_), _) | (None, Err(_)) => None,
         };
         let decide = |remembered| {
             precedence::decide(
@@ -207,6 +206,11 @@ impl Controls {
     /// `telemetry enable`: remembers "on" in the config dir. A variable
     /// (`DO_NOT_TRACK`, `TELEMETRY_ENABLED`, the app's own) still wins.
     /// Sends nothing, writes nothing else.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError`] when there is no config dir or the choice cannot be
+    /// written.
     pub fn enable(&self) -> Result<(), ControlError> {
         choice::enable(self.dir()?).map_err(ControlError::Choice)
     }
@@ -214,6 +218,11 @@ impl Controls {
     /// `telemetry disable`: remembers "off" in the config dir and deletes
     /// every spooled record unsent. Nothing is sent by this app again until
     /// `telemetry enable` (or a variable turning it on).
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError`] when there is no config dir, the choice cannot be
+    /// written, or a spool file cannot be deleted.
     pub fn disable(&self) -> Result<(), ControlError> {
         let dir = self.dir()?;
         choice::disable(dir).map_err(ControlError::Choice)?;
@@ -230,6 +239,11 @@ impl Controls {
 
     /// `telemetry reset-id`: removes the anonymous id's file, so that the
     /// next run that sends makes a new id. The remembered choice is kept.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError`] when there is no config dir or the id file cannot be
+    /// removed.
     pub fn reset_id(&self) -> Result<(), ControlError> {
         choice::reset_id(self.dir()?).map_err(ControlError::Choice)
     }

@@ -61,6 +61,7 @@ pub enum Rule {
 
 impl Rule {
     /// The rule's name as in the JSON status (`do_not_track`, ...).
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::DoNotTrack => "do_not_track",
@@ -98,6 +99,7 @@ pub enum SwitchValue {
 
 impl SwitchValue {
     /// The word as in the JSON status (`true`, `false`, `log`, `unrecognised`).
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             SwitchValue::True => "true",
@@ -130,6 +132,7 @@ pub struct Decision {
 impl Decision {
     /// Whether a variable asked for something this crate does not know,
     /// so that the caller prints its one warning line.
+    #[must_use]
     pub fn is_unrecognised_enabled(&self) -> bool {
         matches!(self.rule, Rule::AppVariable | Rule::TelemetryEnabled)
             && self.value == Some(SwitchValue::Unrecognised)
@@ -212,6 +215,7 @@ fn first_rule(
 /// The prefix of an app's own variables: the app name upper-cased, every
 /// character but ASCII letters and digits written `_` (`my-cli.2` →
 /// `MY_CLI_2`, so `MY_CLI_2_TELEMETRY_ENABLED`).
+#[must_use]
 pub fn app_env_prefix(app: &str) -> String {
     app.chars()
         .map(|c| {

@@ -118,6 +118,7 @@ impl Status {
     }
 
     /// The JSON form (the documented schema), pretty-printed.
+    #[must_use]
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
