@@ -177,6 +177,10 @@
 pub mod __private;
 #[doc(hidden)]
 pub mod args;
+// Public (hidden) for benches/background.rs until the delivery-mode change
+// wires background delivery into the recorder.
+#[doc(hidden)]
+pub mod background;
 mod builder;
 mod context;
 mod debug_log;
@@ -195,6 +199,8 @@ mod recorder;
 mod session;
 mod settings;
 mod sink;
+#[doc(hidden)]
+pub mod spool;
 #[doc(hidden)]
 pub mod tags;
 mod telemetry;
