@@ -2,16 +2,17 @@
 //! `telemetry-core` through its public API only. Copy from it.
 //!
 //! ```text
-//! cargo run --example agent -- [--debug] version
-//! cargo run --example agent -- [--debug] run [--model NAME] PROMPT...
-//! cargo run --example agent -- [--debug] fail
+//! cargo run --example agent -- [--debug] [--delivery inline|background] version
+//! cargo run --example agent -- [--debug] [--delivery inline|background] run [--model NAME] PROMPT...
+//! cargo run --example agent -- [--debug] [--delivery inline|background] fail
 //! ```
 //!
 //! It calls no model and touches no file: the tools are stand-ins, so that
 //! every run records the same events. What it shows:
 //!
 //! - one client, built once in `main` and made global with `set_global`, so
-//!   that `#[tracked_command]` and `#[tracked_tool]` find it;
+//!   that `#[tracked_command]` and `#[tracked_tool]` find it, and its flush
+//!   guard held in `main` (background delivery flushes when it drops);
 //! - `#[tracked_command]` on each command handler (`name = "run"` where the
 //!   function's name is not the command's);
 //! - a session for the agent `root`, current while the tools run, so that
@@ -29,10 +30,10 @@
 use std::fmt;
 use std::io;
 use std::process::ExitCode;
-use telemetry_core::{tracked_command, tracked_tool, Telemetry};
+use telemetry_core::{tracked_command, tracked_tool, Delivery, Telemetry};
 
 const USAGE: &str = "\
-usage: agent [--debug] <command>
+usage: agent [--debug] [--delivery inline|background] <command>
 
 commands:
   version                          print the version
@@ -42,6 +43,9 @@ commands:
 
 options:
   --debug    print each telemetry record (and why anything is not sent) on stderr
+  --delivery inline|background
+             inline (default): send each record when it is made;
+             background: spool it and send batches from a thread, flushed at exit
 
 telemetry: anonymous usage data goes to $TELEMETRY_ENDPOINT when it is set;
   turn it off with TELEMETRY_ENABLED=false or DO_NOT_TRACK=1.";
@@ -89,7 +93,11 @@ fn main() -> ExitCode {
     // collector's URL to `.endpoint(..)`, which the variable overrides).
     let telemetry = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
         .debug(cli.debug)
+        .delivery(cli.delivery)
         .build();
+    // Background delivery flushes (within 1 s) when this guard drops at the
+    // end of `main`; what is left is sent by the next run.
+    let _flush = telemetry.flush_guard();
     telemetry_core::set_global(telemetry);
 
     let result = match cli.command {
@@ -255,6 +263,7 @@ enum Command {
 
 struct Cli {
     debug: bool,
+    delivery: Delivery,
     command: Command,
 }
 
@@ -275,9 +284,14 @@ impl Cli {
             .collect::<Result<Vec<String>, Usage>>()?
             .into_iter();
         let mut debug = false;
+        let mut delivery = Delivery::Inline;
         let name = loop {
             match args.next().as_deref() {
                 Some("--debug") => debug = true,
+                Some("--delivery") => delivery = parse_delivery(args.next().as_deref())?,
+                Some(flag) if flag.starts_with("--delivery=") => {
+                    delivery = parse_delivery(flag.strip_prefix("--delivery="))?;
+                }
                 Some("-h" | "--help" | "help") => return Err(Usage::Help),
                 Some(flag) if flag.starts_with('-') => {
                     return Err(Usage::Error(format!("unknown option {flag}")))
@@ -335,6 +349,21 @@ impl Cli {
             }
             other => return Err(Usage::Error(format!("unknown command `{other}`"))),
         };
-        Ok(Cli { debug, command })
+        Ok(Cli {
+            debug,
+            delivery,
+            command,
+        })
+    }
+}
+
+/// The value of `--delivery`.
+fn parse_delivery(value: Option<&str>) -> Result<Delivery, Usage> {
+    match value {
+        Some("inline") => Ok(Delivery::Inline),
+        Some("background") => Ok(Delivery::Background),
+        _ => Err(Usage::Error(
+            "--delivery needs `inline` or `background`".to_owned(),
+        )),
     }
 }

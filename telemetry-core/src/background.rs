@@ -61,9 +61,6 @@
 //! Each of these is reported once through the [`Note`] callback, for the
 //! debug log.
 
-// Wired in by the delivery-mode change.
-#![allow(dead_code)]
-
 use crate::record::Record;
 use crate::sink::SendError;
 use crate::spool::{self, Drops, SpoolError, SpoolFile};
@@ -170,8 +167,10 @@ impl fmt::Display for Note {
     }
 }
 
-/// How a [`Background::flush`] ended.
+/// How a flush ended ([`Telemetry::flush`](crate::Telemetry::flush),
+/// [`FlushGuard::flush`](crate::FlushGuard::flush)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Flushed {
     /// Everything queued before the flush was acknowledged (or refused for
     /// good).

@@ -177,13 +177,13 @@
 pub mod __private;
 #[doc(hidden)]
 pub mod args;
-// Public (hidden) for benches/background.rs until the delivery-mode change
-// wires background delivery into the recorder.
+// Public (hidden) for benches/background.rs.
 #[doc(hidden)]
 pub mod background;
 mod builder;
 mod context;
 mod debug_log;
+mod delivery;
 mod env;
 mod event;
 mod future;
@@ -206,7 +206,9 @@ pub mod tags;
 mod telemetry;
 mod tracked;
 
+pub use background::Flushed;
 pub use builder::TelemetryBuilder;
+pub use delivery::{Delivery, FlushGuard};
 pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent};
 pub use future::{Scoped, WithTelemetry};
 pub use identity::{NOTICE_MARKER_FILE, USER_UUID_FILE};

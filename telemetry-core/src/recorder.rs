@@ -4,7 +4,9 @@
 //! usage and command takes, and [`Recorder::deliver`] the one place a
 //! record leaves for the sink.
 
+use crate::background::{Background, Flushed, Limits, Note, NoteFn, SendFn};
 use crate::debug_log::{DebugLog, DebugTarget};
+use crate::delivery::Delivery;
 use crate::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
 };
@@ -18,10 +20,11 @@ use crate::record::{CommonFields, Record, RecordContext};
 use crate::session::state::{self, LiveSessions, Owner, SessionState};
 use crate::settings::{ConfigDir, Settings};
 use crate::sink::{FailurePolicy, SendError, Sink};
-use crate::{notice, opt_out, Outcome};
+use crate::{notice, opt_out, spool, Outcome};
 use std::borrow::Cow;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -44,11 +47,17 @@ pub(crate) struct Recorder {
     failure_policy: FailurePolicy,
     /// Why nothing may be sent this run (the first-run notice was shown).
     hold: Option<HoldReason>,
-    debug: Option<DebugLog>,
+    debug: Option<Arc<DebugLog>>,
     /// Set once a failure that stopped delivery has been logged.
     stop_logged: AtomicBool,
     /// Sessions started and not yet ended, found by id.
     sessions: LiveSessions,
+    /// Background delivery; `None`: inline.
+    background: Option<Background>,
+    /// How long a flush point waits.
+    exit_budget: Duration,
+    /// `#[tracked_command]` calls in progress: the last one to end flushes.
+    commands_open: AtomicUsize,
 }
 
 /// A call to record; the recorder adds the session, the limits and the
@@ -106,12 +115,15 @@ impl Recorder {
     /// creates the anonymous id, and shows the first-run notice when due.
     /// When off, says why in the debug log (debug mode only).
     pub(crate) fn new(mut settings: Settings) -> Result<Recorder, OffReason> {
-        let debug = settings
-            .debug_on()
-            .then(|| DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr)));
-        match Recorder::prepare(&mut settings, debug.as_ref()) {
+        let debug = settings.debug_on().then(|| {
+            Arc::new(DebugLog::open(
+                settings.debug_target.take().unwrap_or(DebugTarget::Stderr),
+            ))
+        });
+        match Recorder::prepare(&mut settings, debug.as_deref()) {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
+                let background = background(&settings, &parts, debug.as_ref());
                 Ok(Recorder {
                     owner: Owner::unique(),
                     failure_policy: parts.sink.failure_policy(),
@@ -121,6 +133,9 @@ impl Recorder {
                     debug,
                     stop_logged: AtomicBool::new(false),
                     sessions: LiveSessions::default(),
+                    background,
+                    exit_budget: settings.exit_budget,
+                    commands_open: AtomicUsize::new(0),
                 })
             }
             Err(reason) => {
@@ -133,29 +148,30 @@ impl Recorder {
     }
 
     fn prepare(settings: &mut Settings, debug: Option<&DebugLog>) -> Result<Prepared, OffReason> {
-        if let Err(reason) = opt_out::decide(&settings.env) {
-            if reason == OffReason::EnabledUnrecognised {
-                warn_unrecognised_enabled(settings);
-            }
-            return Err(reason);
-        }
-        check_app_name(&settings.app)?;
-        let sink = choose_sink(settings)?;
         let log = |line: &str| {
             if let Some(debug) = debug {
                 debug.line(line);
             }
         };
+        if let Err(reason) = opt_out::decide(&settings.env) {
+            if reason == OffReason::EnabledUnrecognised {
+                warn_unrecognised_enabled(settings);
+            }
+            // The one place the user's "off" is known: opting out wins over
+            // records spooled by earlier runs. A rule added to the opt-out
+            // (a remembered choice) goes into `opt_out::decide`, and so
+            // reaches this too.
+            delete_spool(settings, log);
+            return Err(reason);
+        }
+        check_app_name(&settings.app)?;
+        let sink = choose_sink(settings)?;
         let env = &settings.env;
         let (tags, note) = env.tags();
         if let Some(note) = note {
             log(note);
         }
-        let config_dir = match &settings.config_dir {
-            ConfigDir::Default => env.default_config_dir(&settings.app),
-            ConfigDir::At(dir) => Some(dir.clone()),
-            ConfigDir::InMemory => None,
-        };
+        let config_dir = config_dir(settings);
         let hold = first_run_hold(settings, config_dir.as_deref());
         let (user_uuid, note) = identity::user_uuid(config_dir.as_deref());
         // Asked for: an in-memory id is no news.
@@ -181,6 +197,7 @@ impl Recorder {
             },
             sink,
             hold,
+            config_dir,
         })
     }
 
@@ -319,11 +336,10 @@ impl Recorder {
     }
 
     /// The one place an event becomes a record and leaves: logged in debug
-    /// mode, then held (first run) or sent inline to the sink.
-    ///
-    /// A "log only" mode (print, send nothing), a background queue (push
-    /// `record.to_json()` instead of sending) and a per-process time budget
-    /// (skip or shorten the send once spent) each change this function only.
+    /// mode, then held (first run: nothing sent, nothing spooled), handed
+    /// to background delivery (spooled and queued), or sent inline to the
+    /// sink. (The per-process time budget is the HTTP sink's: every send
+    /// of either mode passes it.)
     fn deliver(&self, event: Event) {
         let record = Record::new(event, Arc::clone(&self.context));
         if let Some(debug) = &self.debug {
@@ -335,8 +351,43 @@ impl Recorder {
             }
             return;
         }
+        if let Some(background) = &self.background {
+            background.record(&record);
+            return;
+        }
         if let Err(error) = self.sink.send(std::slice::from_ref(&record)) {
             self.log_send_error(&error);
+        }
+    }
+
+    /// Waits until what was recorded before is delivered (background mode)
+    /// or `timeout` (`None`: the exit budget) passes; at once when inline.
+    pub(crate) fn flush(&self, timeout: Option<Duration>) -> Flushed {
+        match &self.background {
+            Some(background) => background.flush(timeout.unwrap_or(self.exit_budget)),
+            None => Flushed::Delivered,
+        }
+    }
+
+    /// A flush within the exit budget that then tidies the spool file (the
+    /// flush guard's drop, the end of the outermost command).
+    pub(crate) fn finish(&self) -> Flushed {
+        match &self.background {
+            Some(background) => background.finish(self.exit_budget),
+            None => Flushed::Delivered,
+        }
+    }
+
+    /// A `#[tracked_command]` call began.
+    pub(crate) fn command_began(&self) {
+        self.commands_open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A `#[tracked_command]` call ended and its record was made: the last
+    /// one open is a flush point.
+    pub(crate) fn command_ended(&self) {
+        if self.commands_open.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.finish();
         }
     }
 
@@ -350,6 +401,15 @@ impl Recorder {
         };
         let stops = self.failure_policy == FailurePolicy::StopAfterTransportFailure;
         match error {
+            SendError::BudgetSpent(_) => {
+                if self.stop_logged.swap(true, Ordering::Relaxed) {
+                    debug.line("not sent: the time budget was spent earlier in this process");
+                } else {
+                    debug.line(&format!(
+                        "not sent, and delivery stopped for the rest of this process: {error}"
+                    ));
+                }
+            }
             SendError::Transport(_) if stops => {
                 if self.stop_logged.swap(true, Ordering::Relaxed) {
                     debug.line(UNREACHABLE_EARLIER);
@@ -370,6 +430,76 @@ struct Prepared {
     context: RecordContext,
     sink: Arc<dyn Sink>,
     hold: Option<HoldReason>,
+    config_dir: Option<PathBuf>,
+}
+
+/// The config dir the settings name (none for an isolated client).
+fn config_dir(settings: &Settings) -> Option<PathBuf> {
+    match &settings.config_dir {
+        ConfigDir::Default => settings.env.default_config_dir(&settings.app),
+        ConfigDir::At(dir) => Some(dir.clone()),
+        ConfigDir::InMemory => None,
+    }
+}
+
+/// Telemetry is off by the user's choice: deletes every spool file in the
+/// config dir, unsent. Creates nothing and writes nothing else; a config
+/// dir that is missing, or a symbolic link, is left alone.
+fn delete_spool(settings: &Settings, log: impl Fn(&str)) {
+    if check_app_name(&settings.app).is_err() {
+        return;
+    }
+    let Some(dir) = config_dir(settings) else {
+        return;
+    };
+    if !is_real_dir(&dir) {
+        return;
+    }
+    let (removed, problems) = spool::delete_all(&dir);
+    if removed > 0 {
+        log(&format!(
+            "telemetry is off: deleted {removed} spool file(s) of earlier runs, unsent"
+        ));
+    }
+    for problem in problems {
+        log(&format!("telemetry is off, but a spool file remains: {problem}"));
+    }
+}
+
+fn is_real_dir(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir).is_ok_and(|meta| meta.is_dir())
+}
+
+/// Background delivery when asked for and the sink can send serialised
+/// records; `None` (inline) otherwise, said in the debug log.
+fn background(
+    settings: &Settings,
+    parts: &Prepared,
+    debug: Option<&Arc<DebugLog>>,
+) -> Option<Background> {
+    if settings.delivery != Delivery::Background {
+        return None;
+    }
+    if !parts.sink.sends_serialised() {
+        if let Some(debug) = debug {
+            debug.line(
+                "background delivery needs a sink that sends serialised records; delivering inline",
+            );
+        }
+        return None;
+    }
+    let sink = Arc::clone(&parts.sink);
+    let send: SendFn = Box::new(move |records: &[String]| sink.send_serialised(records));
+    let note = debug.map(|debug| {
+        let debug = Arc::clone(debug);
+        Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn
+    });
+    Some(Background::new(
+        parts.config_dir.clone(),
+        send,
+        Limits::default(),
+        note,
+    ))
 }
 
 /// The given sink; else an HTTP sink for `TELEMETRY_ENDPOINT` or the
@@ -394,6 +524,10 @@ fn http_sink(settings: &Settings, endpoint: &str) -> Result<Arc<dyn Sink>, OffRe
         settings.api_key.as_deref(),
         settings.timeout,
     )
+    .map(|sink| match settings.time_budget {
+        Some(budget) => sink.time_budget(budget),
+        None => sink,
+    })
     .map(|sink| Arc::new(sink) as Arc<dyn Sink>)
     .map_err(OffReason::InvalidSetting)
 }

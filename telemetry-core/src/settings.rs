@@ -3,7 +3,9 @@
 //! [`Recorder::new`](crate::recorder::Recorder::new), which does all the
 //! start-up work.
 
+use crate::background::DEFAULT_EXIT_BUDGET;
 use crate::debug_log::DebugTarget;
+use crate::delivery::Delivery;
 use crate::env::Env;
 use crate::sink::{Sink, DEFAULT_TIMEOUT};
 use std::io::Write;
@@ -27,6 +29,11 @@ pub(crate) struct Settings {
     pub(crate) notice: bool,
     pub(crate) notice_writer: Option<Box<dyn Write + Send>>,
     pub(crate) env: Env,
+    pub(crate) delivery: Delivery,
+    /// How long a flush point of background delivery waits.
+    pub(crate) exit_budget: Duration,
+    /// The HTTP sink's process time budget; `None`: 2 × the timeout.
+    pub(crate) time_budget: Option<Duration>,
 }
 
 /// Where the anonymous id and the notice marker live.
@@ -56,6 +63,9 @@ impl Settings {
             notice: true,
             notice_writer: None,
             env: Env::process(),
+            delivery: Delivery::Inline,
+            exit_budget: DEFAULT_EXIT_BUDGET,
+            time_budget: None,
         }
     }
 

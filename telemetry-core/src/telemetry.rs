@@ -4,7 +4,7 @@
 use crate::context::{self, Client};
 use crate::reason::OffReason;
 use crate::recorder::{Call, Recorder, Within};
-use crate::{args, Outcome, Session, TelemetryBuilder};
+use crate::{args, FlushGuard, Flushed, Outcome, Session, TelemetryBuilder};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -182,6 +182,21 @@ impl Telemetry {
             };
             recorder.record(call, Within::Current);
         }
+    }
+
+    /// Waits until every record made before this call is delivered, or
+    /// `timeout` passes (background delivery; what is not delivered stays
+    /// in the spool for a later run). Returns at once for an inline or
+    /// disabled client: it sent each record when it was recorded.
+    pub fn flush(&self, timeout: Duration) -> Flushed {
+        self.recorder()
+            .map_or(Flushed::Delivered, |recorder| recorder.flush(Some(timeout)))
+    }
+
+    /// A guard that flushes within the exit budget when dropped, and tidies
+    /// the spool: hold it in `main` (see [`FlushGuard`]).
+    pub fn flush_guard(&self) -> FlushGuard {
+        FlushGuard::new(self.recorder().cloned())
     }
 
     /// Starts a session for `agent` and sends its start event. The returned

@@ -26,9 +26,34 @@
 //! delivery for the rest of the process: an offline machine pays at most one
 //! timeout. So does an answer whose body stalls until the timeout, even
 //! after a 2xx head: otherwise every later event would pay the timeout too.
-//! A request that failed mid-way on a reused connection (the server closed
-//! it while idle) is retried once on a fresh one, within the same time
-//! budget, so that a stale pooled connection never loses an event.
+//! # The process's time budget
+//!
+//! Besides the per-request timeout, the sink has a time budget for slow
+//! answers in the whole process (default 2 × the timeout;
+//! [`HttpSink::time_budget`]). Each request is charged its wait beyond
+//! 100 ms (a prompt answer, even from across the world, is free, so a busy
+//! long-running process with a healthy collector never runs out), summed
+//! over all threads. A request's deadline is the nearer of its timeout and
+//! what is left of the budget (plus those 100 ms); once the budget is
+//! spent, delivery stops for the rest of the process
+//! ([`SendError::BudgetSpent`], said once in the debug log). A collector
+//! that answers just under the timeout therefore costs a process about the
+//! budget (at most the budget plus one timeout), not the timeout times the
+//! number of events.
+//!
+//! # No request is sent twice
+//!
+//! A POST that failed after it was written may have been read by the
+//! collector (one that reads the body and then closes the connection
+//! without answering): sending it again would deliver it twice. So the sink
+//! never resends a request itself. The one retry that is safe is hyper's:
+//! a request that was still queued, never written, when its pooled
+//! connection turned out to be closed is sent again on a fresh connection
+//! (`retry_canceled_requests`, on in reqwest's client). That covers a
+//! connection the server closed while it was idle, as long as its close
+//! reached this side before the request was written (the connection's
+//! reader runs before its writer); a request written onto a connection
+//! whose close was still on the wire fails, and is reported, not resent.
 //!
 //! Proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) are honoured, except for a
 //! loopback endpoint, which is always reached directly. Redirects are not
@@ -42,6 +67,7 @@ use reqwest::{Client, Url};
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -61,6 +87,61 @@ struct Shared {
     timeout: Duration,
     direct: bool,
     stopped: AtomicBool,
+    /// Set once delivery stopped because the time budget was spent.
+    budget_spent: AtomicBool,
+    budget: Budget,
+}
+
+/// The process's time budget: the slow part of every request's wait,
+/// summed over all threads.
+struct Budget {
+    /// The budget, in nanoseconds.
+    limit: AtomicU64,
+    /// Charged so far, in nanoseconds.
+    spent: AtomicU64,
+}
+
+/// The part of a request's wait that is never charged to the budget: a
+/// prompt answer, even from across the world, costs nothing.
+pub(crate) const PROMPT_ANSWER: Duration = Duration::from_millis(100);
+
+impl Budget {
+    fn new(limit: Duration) -> Budget {
+        Budget {
+            limit: AtomicU64::new(nanos(limit)),
+            spent: AtomicU64::new(0),
+        }
+    }
+
+    fn set_limit(&self, limit: Duration) {
+        self.limit.store(nanos(limit), Ordering::Relaxed);
+    }
+
+    fn limit(&self) -> Duration {
+        Duration::from_nanos(self.limit.load(Ordering::Relaxed))
+    }
+
+    /// What is left; zero once spent.
+    fn left(&self) -> Duration {
+        let limit = self.limit.load(Ordering::Relaxed);
+        Duration::from_nanos(limit.saturating_sub(self.spent.load(Ordering::Relaxed)))
+    }
+
+    /// Charges a request that waited `waited`.
+    fn charge(&self, waited: Duration) {
+        let slow = nanos(waited.saturating_sub(PROMPT_ANSWER));
+        if slow > 0 {
+            let _ = self
+                .spent
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+                    Some(spent.saturating_add(slow))
+                });
+        }
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A setting [`HttpSink::new`] cannot use; the message says which and why.
@@ -105,19 +186,97 @@ impl HttpSink {
             headers.insert("x-api-key", value);
         }
         let direct = is_loopback(&url);
+        let timeout = if timeout.is_zero() {
+            DEFAULT_TIMEOUT
+        } else {
+            timeout
+        };
         Ok(HttpSink {
             shared: Arc::new(Shared {
                 url,
                 headers,
-                timeout: if timeout.is_zero() {
-                    DEFAULT_TIMEOUT
-                } else {
-                    timeout
-                },
+                timeout,
                 direct,
                 stopped: AtomicBool::new(false),
+                budget_spent: AtomicBool::new(false),
+                budget: Budget::new(default_time_budget(timeout)),
             }),
         })
+    }
+
+    /// Sets the process's time budget: the most wall time this sink waits
+    /// on the collector in all (default 2 × the timeout; zero means the
+    /// default). Once spent, delivery stops for the rest of the process.
+    #[must_use]
+    pub fn time_budget(self, budget: Duration) -> HttpSink {
+        let budget = if budget.is_zero() {
+            default_time_budget(self.shared.timeout)
+        } else {
+            budget
+        };
+        self.shared.budget.set_limit(budget);
+        self
+    }
+
+    /// Encodes records as one body, `{"records":[...]}`.
+    fn encode(records: &[Record]) -> Result<Bytes, SendError> {
+        // Room for a typical record, so that the body is not regrown.
+        let mut body = Vec::with_capacity(1024 * records.len().max(1));
+        serde_json::to_writer(&mut body, &Body(records))
+            .map_err(|_| SendError::Transport("the records could not be encoded".into()))?;
+        Ok(Bytes::from(body))
+    }
+
+    /// Posts one encoded body: within the timeout and what is left of the
+    /// budget, once, never resent (see the module docs).
+    fn send_body(&self, body: Bytes) -> Result<(), SendError> {
+        let shared = &self.shared;
+        if shared.stopped.load(Ordering::Relaxed) {
+            return Err(self.stopped_error());
+        }
+        let left = shared.budget.left();
+        if left.is_zero() {
+            return Err(self.stop(SendError::BudgetSpent(shared.budget.limit())));
+        }
+        let timeout = shared.timeout.min(left.saturating_add(PROMPT_ANSWER));
+        let started = Instant::now();
+        let result = if tokio::runtime::Handle::try_current().is_ok() {
+            send_on_background_thread(shared, body, timeout)
+        } else {
+            send_on_this_thread(shared, body, timeout)
+        };
+        shared.budget.charge(started.elapsed());
+        match result {
+            Err(SendError::Transport(_))
+                if timeout < shared.timeout && shared.budget.left().is_zero() =>
+            {
+                Err(self.stop(SendError::BudgetSpent(shared.budget.limit())))
+            }
+            Err(error @ SendError::Transport(_)) => Err(self.stop(error)),
+            other => other,
+        }
+    }
+
+    /// Stops delivery for the rest of the process; the first thread to stop
+    /// it gets `error`, any other [`SendError::Stopped`].
+    fn stop(&self, error: SendError) -> SendError {
+        let shared = &self.shared;
+        if let SendError::BudgetSpent(_) = error {
+            shared.budget_spent.store(true, Ordering::Relaxed);
+        }
+        if shared.stopped.swap(true, Ordering::Relaxed) {
+            self.stopped_error()
+        } else {
+            error
+        }
+    }
+
+    fn stopped_error(&self) -> SendError {
+        if self.shared.budget_spent.load(Ordering::Relaxed) {
+            SendError::BudgetSpent(self.shared.budget.limit())
+        } else {
+            SendError::Stopped
+        }
     }
 
     /// `true` once a transport failure has stopped delivery.
@@ -139,26 +298,22 @@ impl fmt::Debug for HttpSink {
 
 impl Sink for HttpSink {
     fn send(&self, records: &[Record]) -> Result<(), SendError> {
-        let shared = &self.shared;
-        if shared.stopped.load(Ordering::Relaxed) {
-            return Err(SendError::Stopped);
+        if self.shared.stopped.load(Ordering::Relaxed) {
+            return Err(self.stopped_error());
         }
-        // Room for a typical record, so that the body is not regrown.
-        let mut body = Vec::with_capacity(1024 * records.len().max(1));
-        serde_json::to_writer(&mut body, &Body(records))
-            .map_err(|_| SendError::Transport("the records could not be encoded".into()))?;
-        let result = if tokio::runtime::Handle::try_current().is_ok() {
-            send_on_background_thread(shared, Bytes::from(body))
-        } else {
-            send_on_this_thread(shared, Bytes::from(body))
-        };
-        if let Err(SendError::Transport(_)) = result {
-            // Only the first failing thread reports the failure.
-            if shared.stopped.swap(true, Ordering::Relaxed) {
-                return Err(SendError::Stopped);
-            }
+        self.send_body(HttpSink::encode(records)?)
+    }
+
+    /// The same body as [`send`](Sink::send), joined from the records' JSON.
+    fn send_serialised(&self, records: &[String]) -> Result<(), SendError> {
+        if self.shared.stopped.load(Ordering::Relaxed) {
+            return Err(self.stopped_error());
         }
-        result
+        self.send_body(Bytes::from(crate::background::batch_body(records)))
+    }
+
+    fn sends_serialised(&self) -> bool {
+        true
     }
 
     fn failure_policy(&self) -> FailurePolicy {
@@ -185,6 +340,12 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, InvalidSetting> {
         return Err(InvalidSetting("the endpoint has no host".into()));
     }
     Ok(url)
+}
+
+/// Twice the request timeout: a collector that answers just under the
+/// timeout gets two answers' worth of waiting, then nothing more.
+fn default_time_budget(timeout: Duration) -> Duration {
+    timeout.saturating_mul(2)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -243,7 +404,11 @@ thread_local! {
     static LOCAL: RefCell<Option<LocalDriver>> = const { RefCell::new(None) };
 }
 
-fn send_on_this_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), SendError> {
+fn send_on_this_thread(
+    shared: &Arc<Shared>,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), SendError> {
     let attempt = LOCAL.try_with(|local| {
         let mut local = local.try_borrow_mut().ok()?;
         if local.is_none() {
@@ -259,13 +424,17 @@ fn send_on_this_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), SendErro
         let driver = local.as_ref()?;
         let client = driver.clients.get(shared.direct)?;
         let runtime = driver.runtime.as_ref()?;
-        Some(runtime.block_on(deliver(client, Arc::clone(shared), body.clone())))
+        // Let this thread's idle pooled connections run first, so that one
+        // the server closed while idle sees its close and is dropped: the
+        // request then goes on a fresh connection (see the module docs).
+        runtime.block_on(settle_idle_connections());
+        Some(runtime.block_on(post(&client, shared, body.clone(), timeout)))
     });
     match attempt {
         Ok(Some(result)) => result,
         // The thread is exiting, or this thread could not get a runtime:
         // use the shared one instead.
-        _ => send_on_background_thread(shared, body),
+        _ => send_on_background_thread(shared, body, timeout),
     }
 }
 
@@ -296,7 +465,11 @@ fn background() -> Option<&'static Background> {
         .as_ref()
 }
 
-fn send_on_background_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), SendError> {
+fn send_on_background_thread(
+    shared: &Arc<Shared>,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), SendError> {
     let unavailable = || SendError::Transport("the delivery thread could not be started".into());
     let background = background().ok_or_else(unavailable)?;
     let client = background
@@ -306,15 +479,14 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), Se
     let (answer, answered) = mpsc::sync_channel(1);
     let shared_for_task = Arc::clone(shared);
     background.handle.spawn(async move {
-        let result = deliver(client, shared_for_task, body).await;
+        let result = post(&client, &shared_for_task, body, timeout).await;
         let _ = answer.send(result);
     });
     // The request is bounded by the timeout; the margin only guards against
     // a background thread that has died.
     answered
         .recv_timeout(
-            shared
-                .timeout
+            timeout
                 .saturating_mul(2)
                 .saturating_add(Duration::from_secs(1)),
         )
@@ -325,47 +497,18 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), Se
         })
 }
 
-/// Posts the body; retries once, within the same deadline, after a failure
-/// that may come from a stale pooled connection.
-async fn deliver(client: Client, shared: Arc<Shared>, body: Bytes) -> Result<(), SendError> {
-    // `None`: a timeout too long to be a point in time (`Duration::MAX`).
-    let deadline = Instant::now().checked_add(shared.timeout);
-    match post(&client, &shared, body.clone(), shared.timeout).await {
-        Err(Failure::Retryable(first)) => {
-            let left = deadline.map_or(shared.timeout, |deadline| {
-                deadline.saturating_duration_since(Instant::now())
-            });
-            if left.is_zero() {
-                return Err(SendError::Transport(first));
-            }
-            post(&client, &shared, body, left)
-                .await
-                .map_err(Failure::into_send_error)
-        }
-        other => other.map_err(Failure::into_send_error),
-    }
+/// Gives the runtime's other tasks (idle pooled connections) a turn.
+async fn settle_idle_connections() {
+    tokio::task::yield_now().await;
 }
 
-enum Failure {
-    Final(SendError),
-    Retryable(String),
-}
-
-impl Failure {
-    fn into_send_error(self) -> SendError {
-        match self {
-            Failure::Final(error) => error,
-            Failure::Retryable(reason) => SendError::Transport(reason),
-        }
-    }
-}
-
+/// Posts the body once and reads a bounded part of the answer.
 async fn post(
     client: &Client,
     shared: &Shared,
     body: Bytes,
     timeout: Duration,
-) -> Result<(), Failure> {
+) -> Result<(), SendError> {
     let response = client
         .post(shared.url.clone())
         .headers(shared.headers.clone())
@@ -377,14 +520,14 @@ async fn post(
     let status = response.status();
     if drain(response).await == Drained::TimedOut {
         // The answer stalled half-way: as costly as no answer at all.
-        return Err(Failure::Final(SendError::Transport(
+        return Err(SendError::Transport(
             "the answer stalled, and the request timed out".into(),
-        )));
+        ));
     }
     if status.is_success() {
         Ok(())
     } else {
-        Err(Failure::Final(SendError::Rejected(status.as_u16())))
+        Err(SendError::Rejected(status.as_u16()))
     }
 }
 
@@ -412,18 +555,18 @@ async fn drain(mut response: reqwest::Response) -> Drained {
 }
 
 /// Names a reqwest failure without the URL or any header.
-fn classify(error: reqwest::Error) -> Failure {
+fn classify(error: reqwest::Error) -> SendError {
     // A reqwest error without a deeper cause shows its URL, which may
     // carry credentials: never let it reach a message.
     let error = error.without_url();
     if error.is_timeout() {
-        return Failure::Final(SendError::Transport("the request timed out".into()));
+        return SendError::Transport("the request timed out".into());
     }
     let cause = innermost_cause(&error);
     if error.is_connect() {
-        return Failure::Final(SendError::Transport(format!("could not connect ({cause})")));
+        return SendError::Transport(format!("could not connect ({cause})"));
     }
-    Failure::Retryable(format!("the request failed ({cause})"))
+    SendError::Transport(format!("the request failed ({cause})"))
 }
 
 fn innermost_cause(error: &reqwest::Error) -> String {
