@@ -45,15 +45,30 @@
 //!
 //! A POST that failed after it was written may have been read by the
 //! collector (one that reads the body and then closes the connection
-//! without answering): sending it again would deliver it twice. So the sink
-//! never resends a request itself. The one retry that is safe is hyper's:
-//! a request that was still queued, never written, when its pooled
-//! connection turned out to be closed is sent again on a fresh connection
-//! (`retry_canceled_requests`, on in reqwest's client). That covers a
-//! connection the server closed while it was idle, as long as its close
-//! reached this side before the request was written (the connection's
-//! reader runs before its writer); a request written onto a connection
-//! whose close was still on the wire fails, and is reported, not resent.
+//! without answering): sending it again would deliver it twice. What is
+//! retried, and why:
+//!
+//! - hyper's own retry (`retry_canceled_requests`, on in reqwest's client):
+//!   a request still queued, never written, when its pooled connection
+//!   turned out to be closed goes on a fresh connection. Before each send
+//!   the thread's idle connections get a turn, so that one the server
+//!   closed while idle sees its close and takes this path.
+//! - The sink's one retry: a request that failed with no answer at all on
+//!   a *reused* connection (no connection was opened for it: the client
+//!   counts its connections) is sent once more, on a fresh connection,
+//!   within the same deadline. That is a keep-alive connection the server
+//!   closed just as the request was written (its close was still on the
+//!   wire), the race every HTTP client meets; browsers retry it the same
+//!   way.
+//! - Never retried: a failure on a fresh connection (the server accepted
+//!   it and may have read the request), a timeout, a refused connection,
+//!   and any failure after the answer began.
+//!
+//! TCP cannot prove that a written request was not read: a server that
+//! reads a request on a kept-alive connection and then closes it without
+//! answering gets that request twice, and `event_id` lets it drop the
+//! second. A server that closes every connection after reading a request
+//! never gets one twice.
 //!
 //! Proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) are honoured, except for a
 //! loopback endpoint, which is always reached directly. Redirects are not
@@ -67,7 +82,7 @@ use reqwest::{Client, Url};
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -359,15 +374,21 @@ fn is_loopback(url: &Url) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn new_client(direct: bool) -> Option<Client> {
+fn new_client(direct: bool) -> Option<Counted> {
+    let connections = Arc::new(AtomicUsize::new(0));
     let mut builder = Client::builder()
         .http1_only()
         .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none());
+        .redirect(reqwest::redirect::Policy::none())
+        .connector_layer(CountConnections(Arc::clone(&connections)));
     if direct {
         builder = builder.no_proxy();
     }
-    builder.build().ok()
+    let client = builder.build().ok()?;
+    Some(Counted {
+        client,
+        connections,
+    })
 }
 
 /// A thread's own runtime and clients, for sends outside an async runtime.
@@ -389,14 +410,63 @@ impl Drop for LocalDriver {
 /// One client that honours proxy variables and one that connects directly.
 #[derive(Default)]
 struct Clients {
-    proxied: OnceLock<Option<Client>>,
-    direct: OnceLock<Option<Client>>,
+    proxied: OnceLock<Option<Counted>>,
+    direct: OnceLock<Option<Counted>>,
 }
 
 impl Clients {
-    fn get(&self, direct: bool) -> Option<Client> {
+    fn get(&self, direct: bool) -> Option<Counted> {
         let slot = if direct { &self.direct } else { &self.proxied };
         slot.get_or_init(|| new_client(direct)).clone()
+    }
+}
+
+/// A client, and how many connections it has opened.
+#[derive(Clone)]
+struct Counted {
+    client: Client,
+    connections: Arc<AtomicUsize>,
+}
+
+/// The connector layer that counts the connections a client opens.
+#[derive(Clone)]
+struct CountConnections(Arc<AtomicUsize>);
+
+impl<S> tower_layer::Layer<S> for CountConnections {
+    type Service = CountingConnector<S>;
+
+    fn layer(&self, inner: S) -> CountingConnector<S> {
+        CountingConnector {
+            inner,
+            connections: Arc::clone(&self.0),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CountingConnector<S> {
+    inner: S,
+    connections: Arc<AtomicUsize>,
+}
+
+impl<S, R> tower_service::Service<R> for CountingConnector<S>
+where
+    S: tower_service::Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        self.inner.call(request)
     }
 }
 
@@ -428,7 +498,7 @@ fn send_on_this_thread(
         // the server closed while idle sees its close and is dropped: the
         // request then goes on a fresh connection (see the module docs).
         runtime.block_on(settle_idle_connections());
-        Some(runtime.block_on(post(&client, shared, body.clone(), timeout)))
+        Some(runtime.block_on(deliver(&client, shared, body.clone(), timeout)))
     });
     match attempt {
         Ok(Some(result)) => result,
@@ -479,7 +549,7 @@ fn send_on_background_thread(
     let (answer, answered) = mpsc::sync_channel(1);
     let shared_for_task = Arc::clone(shared);
     background.handle.spawn(async move {
-        let result = post(&client, &shared_for_task, body, timeout).await;
+        let result = deliver(&client, &shared_for_task, body, timeout).await;
         let _ = answer.send(result);
     });
     // The request is bounded by the timeout; the margin only guards against
@@ -502,13 +572,56 @@ async fn settle_idle_connections() {
     tokio::task::yield_now().await;
 }
 
+/// Posts the body; sends it once more, within the same deadline, only
+/// after a failure with no answer on a reused connection (see the module
+/// docs).
+async fn deliver(
+    client: &Counted,
+    shared: &Shared,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), SendError> {
+    let started = Instant::now();
+    let opened = client.connections.load(Ordering::Relaxed);
+    match post(&client.client, shared, body.clone(), timeout).await {
+        Err(Failure::NoAnswer(error))
+            if client.connections.load(Ordering::Relaxed) == opened =>
+        {
+            let left = timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(error);
+            }
+            post(&client.client, shared, body, left)
+                .await
+                .map_err(Failure::into_send_error)
+        }
+        other => other.map_err(Failure::into_send_error),
+    }
+}
+
+/// Why one attempt failed.
+enum Failure {
+    /// The request may have been read: never sent again.
+    Final(SendError),
+    /// The connection closed or broke before any answer came.
+    NoAnswer(SendError),
+}
+
+impl Failure {
+    fn into_send_error(self) -> SendError {
+        match self {
+            Failure::Final(error) | Failure::NoAnswer(error) => error,
+        }
+    }
+}
+
 /// Posts the body once and reads a bounded part of the answer.
 async fn post(
     client: &Client,
     shared: &Shared,
     body: Bytes,
     timeout: Duration,
-) -> Result<(), SendError> {
+) -> Result<(), Failure> {
     let response = client
         .post(shared.url.clone())
         .headers(shared.headers.clone())
@@ -520,14 +633,14 @@ async fn post(
     let status = response.status();
     if drain(response).await == Drained::TimedOut {
         // The answer stalled half-way: as costly as no answer at all.
-        return Err(SendError::Transport(
+        return Err(Failure::Final(SendError::Transport(
             "the answer stalled, and the request timed out".into(),
-        ));
+        )));
     }
     if status.is_success() {
         Ok(())
     } else {
-        Err(SendError::Rejected(status.as_u16()))
+        Err(Failure::Final(SendError::Rejected(status.as_u16())))
     }
 }
 
@@ -555,18 +668,20 @@ async fn drain(mut response: reqwest::Response) -> Drained {
 }
 
 /// Names a reqwest failure without the URL or any header.
-fn classify(error: reqwest::Error) -> SendError {
+fn classify(error: reqwest::Error) -> Failure {
     // A reqwest error without a deeper cause shows its URL, which may
     // carry credentials: never let it reach a message.
     let error = error.without_url();
     if error.is_timeout() {
-        return SendError::Transport("the request timed out".into());
+        return Failure::Final(SendError::Transport("the request timed out".into()));
     }
     let cause = innermost_cause(&error);
     if error.is_connect() {
-        return SendError::Transport(format!("could not connect ({cause})"));
+        return Failure::Final(SendError::Transport(format!("could not connect ({cause})")));
     }
-    SendError::Transport(format!("the request failed ({cause})"))
+    Failure::NoAnswer(SendError::Transport(format!(
+        "the request failed ({cause})"
+    )))
 }
 
 fn innermost_cause(error: &reqwest::Error) -> String {
