@@ -58,6 +58,10 @@ pub(crate) struct Recorder {
     exit_budget: Duration,
     /// `#[tracked_command]` calls in progress: the last one to end flushes.
     commands_open: AtomicUsize,
+    /// The last flush point ran out of the exit budget: the next one does
+    /// not wait again (a blackhole costs one exit budget, not one per
+    /// flush point), until a flush completes.
+    exit_budget_spent: AtomicBool,
 }
 
 /// A call to record; the recorder adds the session, the limits and the
@@ -136,6 +140,7 @@ impl Recorder {
                     background,
                     exit_budget: settings.exit_budget,
                     commands_open: AtomicUsize::new(0),
+                    exit_budget_spent: AtomicBool::new(false),
                 })
             }
             Err(reason) => {
@@ -370,12 +375,24 @@ impl Recorder {
     }
 
     /// A flush within the exit budget that then tidies the spool file (the
-    /// flush guard's drop, the end of the outermost command).
+    /// flush guard's drop, the end of the outermost command). After a flush
+    /// point that ran out of the budget, the next one only tidies, unless
+    /// a flush completed in between.
     pub(crate) fn finish(&self) -> Flushed {
-        match &self.background {
-            Some(background) => background.finish(self.exit_budget),
-            None => Flushed::Delivered,
-        }
+        let Some(background) = &self.background else {
+            return Flushed::Delivered;
+        };
+        let budget = if self.exit_budget_spent.load(Ordering::Relaxed) {
+            Duration::ZERO
+        } else {
+            self.exit_budget
+        };
+        let flushed = background.finish(budget);
+        self.exit_budget_spent.store(
+            matches!(flushed, Flushed::TimedOut { .. }),
+            Ordering::Relaxed,
+        );
+        flushed
     }
 
     /// A `#[tracked_command]` call began.
@@ -462,7 +479,9 @@ fn delete_spool(settings: &Settings, log: impl Fn(&str)) {
         ));
     }
     for problem in problems {
-        log(&format!("telemetry is off, but a spool file remains: {problem}"));
+        log(&format!(
+            "telemetry is off, but a spool file remains: {problem}"
+        ));
     }
 }
 

@@ -35,7 +35,12 @@ fn event_ids(collector: &Collector) -> Vec<String> {
     collector
         .records()
         .iter()
-        .map(|record| record["properties"]["event_id"].as_str().unwrap().to_owned())
+        .map(|record| {
+            record["properties"]["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
@@ -64,7 +69,11 @@ fn a_flush_delivers_every_record_in_batches() {
     assert_eq!(telemetry.flush(LONG), Flushed::Delivered);
     assert_eq!(collector.records().len(), 8);
     assert!(collector.requests().len() <= 8);
-    assert_eq!(pending(dir.path()), 0, "acknowledged records leave the spool");
+    assert_eq!(
+        pending(dir.path()),
+        0,
+        "acknowledged records leave the spool"
+    );
 }
 
 #[tracked_tool]
@@ -181,14 +190,22 @@ fn opting_out_deletes_the_spool_unsent_and_creates_nothing() {
             .build();
         assert!(!off.is_enabled());
         assert!(spool_files(dir.path()).is_empty(), "{name}: deleted");
-        assert!(log.text().contains("deleted 1 spool file"), "{}", log.text());
+        assert!(
+            log.text().contains("deleted 1 spool file"),
+            "{}",
+            log.text()
+        );
 
         // Telemetry on again: only new records are ever sent.
         let collector = Collector::start().unwrap();
         let on = background(&collector.url(), dir.path()).build();
         record_tools(&on, 1);
         assert_eq!(on.flush(LONG), Flushed::Delivered);
-        assert_eq!(collector.records().len(), 1, "{name}: 0 spooled records arrive");
+        assert_eq!(
+            collector.records().len(),
+            1,
+            "{name}: 0 spooled records arrive"
+        );
     }
     // An off client with a config dir that does not exist creates nothing.
     let parent = TempDir::new("bg-opt-out-missing");
@@ -284,7 +301,10 @@ fn bad_spool_files_are_left_alone_and_delivery_goes_on() {
     assert!(dir.join("telemetry-spool-dir.jsonl").is_dir());
     let text = log.text();
     assert!(text.contains("symbolic link"), "{text}");
-    assert!(!text.contains(dir.path().to_str().unwrap()), "no path in the log");
+    assert!(
+        !text.contains(dir.path().to_str().unwrap()),
+        "no path in the log"
+    );
 }
 
 #[test]

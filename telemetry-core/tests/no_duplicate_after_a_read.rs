@@ -34,5 +34,9 @@ fn a_server_closing_after_reading_gets_each_event_once_inside_a_runtime() {
         .build()
         .unwrap();
     runtime.block_on(async { telemetry.track_command("first", Vec::<String>::new()) });
-    assert_eq!(collector.requests().len(), 1, "sent again after it was read");
+    assert_eq!(
+        collector.requests().len(),
+        1,
+        "sent again after it was read"
+    );
 }

@@ -584,9 +584,7 @@ async fn deliver(
     let started = Instant::now();
     let opened = client.connections.load(Ordering::Relaxed);
     match post(&client.client, shared, body.clone(), timeout).await {
-        Err(Failure::NoAnswer(error))
-            if client.connections.load(Ordering::Relaxed) == opened =>
-        {
+        Err(Failure::NoAnswer(error)) if client.connections.load(Ordering::Relaxed) == opened => {
             let left = timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
                 return Err(error);
