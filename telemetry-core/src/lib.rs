@@ -4,8 +4,9 @@
 //! Annotate command handlers with `#[tracked_command]` and tool functions
 //! with `#[tracked_tool]`; each call is timed, its success or failure
 //! captured, and a typed event handed to the recorder, which sends it inline
-//! (the call returns once the collector answered or the attempt failed) and
-//! honours the opt-out (`TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`). The
+//! (the call returns once the collector answered or the attempt failed; or,
+//! opted in, spools it and sends batches in the background) and honours the
+//! opt-out (`TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`). The
 //! wire format is that of Docker's `cagent`.
 //!
 //! # The recording flow
@@ -166,9 +167,37 @@
 //!   or negative cost is sent as `0`; token totals saturate at `u64::MAX`.
 //!   Every record therefore stays within [`MAX_RECORD_LEN`] (80 KiB)
 //!   whatever the input; a typical record is under 1 KiB.
-//! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`] and
-//!   [`FailurePolicy`] are `#[non_exhaustive]`: match them with a wildcard
-//!   arm.
+//! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`],
+//!   [`FailurePolicy`], [`Delivery`] and [`Flushed`] are
+//!   `#[non_exhaustive]`: match them with a wildcard arm.
+//! - Delivery is inline unless the builder asks for
+//!   [`Delivery::Background`] (see `docs/delivery.md` for which to choose).
+//!   Background mode spools each record to
+//!   `<config dir>/telemetry-spool-<random>.jsonl` (0600, one file per
+//!   process, locked while it lives) and sends batches of up to 2,000
+//!   records (2 MiB) from one thread. It flushes at the end of the
+//!   outermost `#[tracked_command]`, on [`Telemetry::flush`] and when the
+//!   [`FlushGuard`] drops, each within the exit budget (1 s); after a flush
+//!   point ran out of it, the next one does not wait again until a flush
+//!   completes, so a silent collector costs a process one exit budget.
+//!   What is left is sent first by the next run with telemetry on. An
+//!   isolated client (no config dir) spools in memory only. A sink that
+//!   does not implement [`Sink::send_serialised`] is used inline.
+//! - Opting out (`DO_NOT_TRACK`, `TELEMETRY_ENABLED`, any rule of the
+//!   opt-out) deletes the spool files in the config dir, unsent, and
+//!   creates nothing. Other reasons to be off (no endpoint, a bad setting)
+//!   leave them for a later run.
+//! - The HTTP sink has a time budget for the whole process, in every mode
+//!   (default 2 × the timeout, [`TelemetryBuilder::time_budget`]): each
+//!   request is charged its wait beyond 100 ms, and its deadline is cut to
+//!   what is left; once spent, delivery stops for the process
+//!   ([`SendError::BudgetSpent`], one debug line). A healthy collector
+//!   never spends it; one answering just under the timeout costs about the
+//!   budget in all.
+//! - The HTTP sink sends a request once more only after it failed with no
+//!   answer on a reused keep-alive connection (the server closed it as the
+//!   request went out); never after a failure on a fresh connection, which
+//!   the server may have read.
 
 #![warn(missing_docs)]
 

@@ -513,10 +513,17 @@ fn background(
         let debug = Arc::clone(debug);
         Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn
     });
+    // Batches of up to 2,000 records (2 MiB): a burst of a thousand
+    // events goes in one round trip.
+    let limits = Limits {
+        batch_records: 2_000,
+        batch_bytes: 2 * 1024 * 1024,
+        ..Limits::default()
+    };
     Some(Background::new(
         parts.config_dir.clone(),
         send,
-        Limits::default(),
+        limits,
         note,
     ))
 }
