@@ -2,9 +2,9 @@
 //! `telemetry-core` through its public API only. Copy from it.
 //!
 //! ```text
-//! cargo run --example agent -- [--debug] [--export otlp] version
-//! cargo run --example agent -- [--debug] run [--model NAME] PROMPT...
-//! cargo run --example agent -- [--debug] fail
+//! cargo run --example agent -- [--debug] [--delivery inline|background] [--export otlp] version
+//! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] run [--model NAME] PROMPT...
+//! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] fail
 //! cargo run --example agent -- telemetry status [--json] | enable | disable | reset-id
 //! ```
 //!
@@ -12,7 +12,8 @@
 //! every run records the same events. What it shows:
 //!
 //! - one client, built once in `main` and made global with `set_global`, so
-//!   that `#[tracked_command]` and `#[tracked_tool]` find it;
+//!   that `#[tracked_command]` and `#[tracked_tool]` find it, and its flush
+//!   guard held in `main` (background delivery flushes when it drops);
 //! - `#[tracked_command]` on each command handler (`name = "run"` where the
 //!   function's name is not the command's);
 //! - a session for the agent `root`, current while the tools run, so that
@@ -39,10 +40,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
-use telemetry_core::{tracked_command, tracked_tool, Controls, Export, Telemetry};
+use telemetry_core::{tracked_command, tracked_tool, Controls, Delivery, Export, Telemetry};
 
 const USAGE: &str = "\
-usage: agent [--debug] [--export otlp] <command>
+usage: agent [--debug] [--delivery inline|background] [--export otlp] <command>
 
 commands:
   version                          print the version
@@ -56,6 +57,9 @@ commands:
 
 options:
   --debug    print each telemetry record (and why anything is not sent) on stderr
+  --delivery inline|background
+             inline (default): send each record when it is made;
+             background: spool it and send batches from a thread, flushed at exit
   --export otlp
              send OTLP/HTTP JSON logs; $TELEMETRY_ENDPOINT is then an OpenTelemetry
              Collector's base URL (http://127.0.0.1:4318)
@@ -105,17 +109,22 @@ fn main() -> ExitCode {
     // collector's URL to `.endpoint(..)`, which the variable overrides).
     let builder = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
         .debug(cli.debug)
+        .delivery(cli.delivery)
         .export(cli.export)
         // The flags `Cli::parse` accepts: only these names are recorded, so
         // a prompt word shaped like a flag (`run hi --secret-plan`) is not.
-        .flags(["--debug", "--model", "--export"])
+        .flags(["--debug", "--delivery", "--export", "--model"])
         // Model names outside this list are recorded as `other`.
         .known_models(MODELS.iter().map(|model| &*model.name));
     if let Command::Telemetry(action) = &cli.command {
         // The user's controls: no client is built, nothing is recorded.
         return telemetry_command(&builder.controls(), action);
     }
-    telemetry_core::set_global(builder.build());
+    let telemetry = builder.build();
+    // Background delivery flushes (within 1 s) when this guard drops at the
+    // end of `main`; what is left is sent by the next run.
+    let _flush = telemetry.flush_guard();
+    telemetry_core::set_global(telemetry);
 
     let result = match cli.command {
         Command::Version => {
@@ -342,6 +351,7 @@ enum TelemetryAction {
 
 struct Cli {
     debug: bool,
+    delivery: Delivery,
     export: Export,
     command: Command,
 }
@@ -363,10 +373,15 @@ impl Cli {
             .collect::<Result<Vec<String>, Usage>>()?
             .into_iter();
         let mut debug = false;
+        let mut delivery = Delivery::Inline;
         let mut export = Export::Records;
         let name = loop {
             match args.next().as_deref() {
                 Some("--debug") => debug = true,
+                Some("--delivery") => delivery = parse_delivery(args.next().as_deref())?,
+                Some(flag) if flag.starts_with("--delivery=") => {
+                    delivery = parse_delivery(flag.strip_prefix("--delivery="))?;
+                }
                 Some("--export") => {
                     export = match args.next().as_deref() {
                         Some("otlp") => Export::Otlp,
@@ -450,8 +465,20 @@ impl Cli {
         };
         Ok(Cli {
             debug,
+            delivery,
             export,
             command,
         })
+    }
+}
+
+/// The value of `--delivery`.
+fn parse_delivery(value: Option<&str>) -> Result<Delivery, Usage> {
+    match value {
+        Some("inline") => Ok(Delivery::Inline),
+        Some("background") => Ok(Delivery::Background),
+        _ => Err(Usage::Error(
+            "--delivery needs `inline` or `background`".to_owned(),
+        )),
     }
 }

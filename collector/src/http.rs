@@ -86,6 +86,12 @@ fn answer(
             store(shared, request, records);
             respond(writer, 200, "", false).is_ok()
         }
+        Behaviour::CloseAfterReading => {
+            let records = wire::check_body(&request.body).ok();
+            store(shared, request, records);
+            let _ = writer.shutdown(Shutdown::Both);
+            false
+        }
         Behaviour::CloseAfterAnswer => {
             let records = wire::check_body(&request.body).ok();
             store(shared, request, records);

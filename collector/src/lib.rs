@@ -44,6 +44,10 @@ pub enum Behaviour {
     /// Answers 200 as if keeping the connection alive, then closes it at
     /// once: the client's pooled connection is stale on its next request.
     CloseAfterAnswer,
+    /// Keeps the records, then closes the connection without answering: a
+    /// server that read the request and died (or a proxy that dropped the
+    /// answer). A client that sends the request again delivers it twice.
+    CloseAfterReading,
     /// Keeps the records and sends a 200 head that promises a body, then
     /// nothing more (the connection stays open): an answer that stalls
     /// half-way.

@@ -8,7 +8,8 @@
 //!   a bounded in-memory queue. No network, no thread hop, no wait.
 //! - The sender, a plain `std::thread` started by the first record: it
 //!   first claims the leftovers of earlier processes and queues them ahead
-//!   of everything else, then takes batches of at most
+//!   of everything else, lets a burst of records gather (until
+//!   none came for 1 ms, at most 20 ms), so that it goes in one batch, then takes batches of at most
 //!   [`Limits::batch_records`] records and [`Limits::batch_bytes`] bytes off
 //!   the queue and hands each to the send function, one batch at a time (so
 //!   an HTTP send function reuses one keep-alive connection).
@@ -60,9 +61,6 @@
 //!
 //! Each of these is reported once through the [`Note`] callback, for the
 //! debug log.
-
-// Wired in by the delivery-mode change.
-#![allow(dead_code)]
 
 use crate::record::Record;
 use crate::sink::SendError;
@@ -170,8 +168,10 @@ impl fmt::Display for Note {
     }
 }
 
-/// How a [`Background::flush`] ended.
+/// How a flush ended ([`Telemetry::flush`](crate::Telemetry::flush),
+/// [`FlushGuard::flush`](crate::FlushGuard::flush)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Flushed {
     /// Everything queued before the flush was acknowledged (or refused for
     /// good).
@@ -590,8 +590,18 @@ impl ClaimedFiles {
     }
 }
 
+/// How long at most the sender lets records gather before its first
+/// batch: the records a process makes in a burst (a command, a loop of
+/// tool calls) then go in one round trip, not in two (the first record
+/// alone, then the rest). Later batches gather while the one before is in
+/// flight.
+const FIRST_BATCH_LINGER: Duration = Duration::from_millis(20);
+/// The gather ends earlier once no record came for this long.
+const BURST_GAP: Duration = Duration::from_millis(1);
+
 fn run_sender(shared: &Shared) {
     let mut claimed = claim_leftovers(shared);
+    linger(shared);
     loop {
         let batch = {
             let mut state = shared.state();
@@ -636,6 +646,28 @@ fn run_sender(shared: &Shared) {
         }
         shared.state().settled += settled;
         shared.changed.notify_all();
+    }
+}
+
+/// Lets a burst of records gather: returns once none came for
+/// [`BURST_GAP`], a full batch is queued, the client is closing, or
+/// [`FIRST_BATCH_LINGER`] passed.
+fn linger(shared: &Shared) {
+    let deadline = Instant::now() + FIRST_BATCH_LINGER;
+    let mut state = shared.state();
+    loop {
+        let queued = state.queued;
+        let now = Instant::now();
+        if now >= deadline || state.closing || state.queue.len() >= shared.limits.batch_records {
+            return;
+        }
+        let gap = (now + BURST_GAP).min(deadline);
+        state = shared.wait_while(state, Some(gap), |state| {
+            state.queued == queued && !state.closing
+        });
+        if state.queued == queued {
+            return;
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::controls::Controls;
 use crate::debug_log::DebugTarget;
+use crate::delivery::Delivery;
 use crate::env::Env;
 use crate::recorder::Recorder;
 use crate::settings::{ConfigDir, Settings};
@@ -143,6 +144,35 @@ impl TelemetryBuilder {
     /// being a collector's base URL). Ignored with [`sink`](Self::sink).
     pub fn export(mut self, format: Export) -> Self {
         self.settings.export = format;
+        self
+    }
+
+    /// How records are delivered: [`Delivery::Inline`] (the default) or
+    /// [`Delivery::Background`] (spooled, sent in batches by a thread,
+    /// flushed at the flush points within the [exit
+    /// budget](Self::exit_budget)). See `docs/delivery.md` for which to
+    /// choose.
+    pub fn delivery(mut self, delivery: Delivery) -> Self {
+        self.settings.delivery = delivery;
+        self
+    }
+
+    /// How long each flush point of background delivery waits at most
+    /// (default 1 s): the end of the outermost `#[tracked_command]`, the
+    /// drop of the [`FlushGuard`](crate::FlushGuard). What is not delivered
+    /// by then is sent by a later run.
+    pub fn exit_budget(mut self, budget: Duration) -> Self {
+        self.settings.exit_budget = budget;
+        self
+    }
+
+    /// The most wall time the HTTP sink waits on the collector in the
+    /// whole process, in every delivery mode (default 2 × the
+    /// [timeout](Self::timeout); zero means the default). Once spent,
+    /// delivery stops for the rest of the process, and the debug log says
+    /// so once.
+    pub fn time_budget(mut self, budget: Duration) -> Self {
+        self.settings.time_budget = Some(budget);
         self
     }
 

@@ -40,6 +40,13 @@ pub(crate) struct CheckedConfigDir {
     path: PathBuf,
 }
 
+impl CheckedConfigDir {
+    /// The dir's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// What in the config dir was refused (see [`ConfigDirRefused`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

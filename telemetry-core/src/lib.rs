@@ -4,9 +4,10 @@
 //! Annotate command handlers with `#[tracked_command]` and tool functions
 //! with `#[tracked_tool]`; each call is timed, its success or failure
 //! captured, and a typed event handed to the recorder, which sends it inline
-//! (the call returns once the collector answered or the attempt failed) and
-//! honours the opt-out (`TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`, the
-//! app's own `<APP>_TELEMETRY_ENABLED`, or `<app> telemetry disable`). The
+//! (the call returns once the collector answered or the attempt failed; or,
+//! opted in, spools it and sends batches in the background) and honours the
+//! opt-out (`TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`, the app's own
+//! `<APP>_TELEMETRY_ENABLED`, or `<app> telemetry disable`). The
 //! wire format is that of Docker's `cagent`.
 //!
 //! # The recording flow
@@ -332,8 +333,8 @@
 //!   Every record therefore stays within [`MAX_RECORD_LEN`] (80 KiB)
 //!   whatever the input; a typical record is under 1 KiB.
 //! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`],
-//!   [`FailurePolicy`], [`ConfigItem`], [`Refusal`] and [`ConfigDirRefused`]
-//!   are `#[non_exhaustive]`: match them with a wildcard arm (or `..`).
+//!   [`FailurePolicy`], [`ConfigItem`], [`Refusal`], [`ConfigDirRefused`],
+//!   [`Delivery`] and [`Flushed`] are `#[non_exhaustive]`: match them with a wildcard arm (or `..`).
 //! - Precedence (see `decide` in `precedence.rs`): a variable's `log`
 //!   selects log-only mode, which needs no endpoint; an *on* from any rule
 //!   with nothing to send to reports `no_endpoint`. A remembered choice that
@@ -365,6 +366,34 @@
 //! - `ci_provider` and `ai_agent` come only from the variables listed in
 //!   `docs/where-it-runs.md`; an agent without a documented variable of its
 //!   own (Cursor, Devin, ...) is not reported.
+//! - Delivery is inline unless the builder asks for
+//!   [`Delivery::Background`] (see `docs/delivery.md` for which to choose).
+//!   Background mode spools each record to
+//!   `<config dir>/telemetry-spool-<random>.jsonl` (0600, one file per
+//!   process, locked while it lives) and sends batches of up to 2,000
+//!   records (2 MiB) from one thread. It flushes at the end of the
+//!   outermost `#[tracked_command]`, on [`Telemetry::flush`] and when the
+//!   [`FlushGuard`] drops, each within the exit budget (1 s); after a flush
+//!   point ran out of it, the next one does not wait again until a flush
+//!   completes, so a silent collector costs a process one exit budget.
+//!   What is left is sent first by the next run with telemetry on. An
+//!   isolated client (no config dir) spools in memory only. A sink that
+//!   does not implement [`Sink::send_serialised`] is used inline.
+//! - Opting out (`DO_NOT_TRACK`, `TELEMETRY_ENABLED`, any rule of the
+//!   opt-out) deletes the spool files in the config dir, unsent, and
+//!   creates nothing. Other reasons to be off (no endpoint, a bad setting)
+//!   leave them for a later run.
+//! - The HTTP sink has a time budget for the whole process, in every mode
+//!   (default 2 × the timeout, [`TelemetryBuilder::time_budget`]): each
+//!   request is charged its wait beyond 100 ms, and its deadline is cut to
+//!   what is left; once spent, delivery stops for the process
+//!   ([`SendError::BudgetSpent`], one debug line). A healthy collector
+//!   never spends it; one answering just under the timeout costs about the
+//!   budget in all.
+//! - The HTTP sink sends a request once more only after it failed with no
+//!   answer on a reused keep-alive connection (the server closed it as the
+//!   request went out); never after a failure on a fresh connection, which
+//!   the server may have read.
 
 #![warn(missing_docs)]
 
@@ -373,8 +402,7 @@
 pub mod __private;
 #[doc(hidden)]
 pub mod args;
-// Public (hidden) for benches/background.rs until the delivery-mode change
-// wires background delivery into the recorder.
+// Public (hidden) for benches/background.rs.
 #[doc(hidden)]
 pub mod background;
 mod builder;
@@ -386,6 +414,7 @@ mod context;
 mod controls;
 mod debug_log;
 mod declared_flags;
+mod delivery;
 mod detect;
 mod env;
 pub mod error_kind;
@@ -418,8 +447,10 @@ pub mod tags;
 mod telemetry;
 mod tracked;
 
+pub use background::Flushed;
 pub use builder::TelemetryBuilder;
 pub use controls::{ControlError, Controls};
+pub use delivery::{Delivery, FlushGuard};
 pub use error_kind::{known_error_kind, TrackedError};
 pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent};
 pub use future::{Scoped, WithTelemetry};

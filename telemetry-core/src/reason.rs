@@ -56,6 +56,24 @@ pub enum OffReason {
     ConfigDirRefused(crate::ConfigDirRefused),
 }
 
+impl OffReason {
+    /// `true` when the user asked for telemetry to be off (a variable or
+    /// the remembered choice), as opposed to a setting the app got wrong or
+    /// nothing to send to: only then are records spooled by earlier runs
+    /// deleted unsent.
+    pub(crate) fn is_opt_out(&self) -> bool {
+        matches!(
+            self,
+            OffReason::DoNotTrack
+                | OffReason::EnabledIsFalse
+                | OffReason::EnabledUnrecognised
+                | OffReason::AppEnabledIsFalse { .. }
+                | OffReason::AppEnabledUnrecognised { .. }
+                | OffReason::DisabledByChoice
+        )
+    }
+}
+
 impl fmt::Display for OffReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("telemetry is off: ")?;

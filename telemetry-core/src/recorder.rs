@@ -5,10 +5,12 @@
 //! [`Recorder::deliver`] the one place a record leaves for the sink (or,
 //! in log-only mode, for stderr).
 
+use crate::background::{Background, Flushed, Limits, Note, NoteFn, SendFn};
 use crate::context::Off;
 use crate::controls::Controls;
 use crate::debug_log::{DebugLog, DebugTarget};
 use crate::declared_flags::DeclaredFlags;
+use crate::delivery::Delivery;
 use crate::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
 };
@@ -23,10 +25,11 @@ use crate::record::{CommonFields, Record, RecordContext};
 use crate::session::state::{self, LiveSessions, Owner, SessionState};
 use crate::settings::{ConfigDir, Settings};
 use crate::sink::{FailurePolicy, SendError, Sink};
-use crate::{notice, Outcome};
+use crate::{notice, spool, Outcome};
 use std::borrow::Cow;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
@@ -50,7 +53,7 @@ pub(crate) struct Recorder {
     failure_policy: FailurePolicy,
     /// Why nothing may be sent this run (the first-run notice was shown).
     hold: Option<HoldReason>,
-    debug: Option<DebugLog>,
+    debug: Option<Arc<DebugLog>>,
     /// Set once a failure that stopped delivery has been logged.
     stop_logged: AtomicBool,
     /// Sessions started and not yet ended, found by id.
@@ -63,6 +66,16 @@ pub(crate) struct Recorder {
     known_models: Option<Vec<String>>,
     /// What decided, and where the files are (`telemetry status`).
     controls: Controls,
+    /// Background delivery; `None`: inline.
+    background: Option<Background>,
+    /// How long a flush point waits.
+    exit_budget: Duration,
+    /// `#[tracked_command]` calls in progress: the last one to end flushes.
+    commands_open: AtomicUsize,
+    /// The last flush point ran out of the exit budget: the next one does
+    /// not wait again (a blackhole costs one exit budget, not one per
+    /// flush point), until a flush completes.
+    exit_budget_spent: AtomicBool,
 }
 
 /// Where a record goes once made.
@@ -132,16 +145,19 @@ impl Recorder {
     /// nothing). When off, says why in the debug log (debug mode only) and
     /// hands back the controls, so that an off client still has a status.
     pub(crate) fn new(mut settings: Settings) -> Result<Recorder, Off> {
-        let debug = settings
-            .debug_on()
-            .then(|| DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr)));
+        let debug = settings.debug_on().then(|| {
+            Arc::new(DebugLog::open(
+                settings.debug_target.take().unwrap_or(DebugTarget::Stderr),
+            ))
+        });
         let mut controls = Controls::resolve(&settings);
         if let (Some(debug), Some(note)) = (&debug, controls.choice_note()) {
             debug.line(&note.to_string());
         }
-        match Recorder::prepare(&mut settings, &controls, debug.as_ref()) {
+        match Recorder::prepare(&mut settings, &controls, debug.as_deref()) {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
+                let background = background(&settings, &parts, debug.as_ref());
                 let failure_policy = match &parts.output {
                     Output::Send(sink) => sink.failure_policy(),
                     Output::Print(_) => FailurePolicy::KeepGoing,
@@ -159,6 +175,10 @@ impl Recorder {
                     known_models: settings.known_models.take(),
                     process_flags: OnceLock::new(),
                     controls,
+                    background,
+                    exit_budget: settings.exit_budget,
+                    commands_open: AtomicUsize::new(0),
+                    exit_budget_spent: AtomicBool::new(false),
                 })
             }
             Err(reason) => {
@@ -183,6 +203,10 @@ impl Recorder {
                 &reason
             {
                 warn_unrecognised_enabled(settings, &reason);
+            }
+            // Opting out wins over records spooled by earlier runs.
+            if reason.is_opt_out() {
+                delete_spool(settings, controls.config_dir(), debug);
             }
             return Err(reason);
         }
@@ -268,6 +292,7 @@ impl Recorder {
             output,
             hold,
             flags,
+            config_dir: config_dir.as_ref().map(|dir| dir.path().to_owned()),
         })
     }
 
@@ -439,12 +464,10 @@ impl Recorder {
     }
 
     /// The one place an event becomes a record and leaves: logged in debug
-    /// mode; in log-only mode printed and nothing more; else held (first
-    /// run) or sent inline to the sink.
-    ///
-    /// A background queue (push `record.to_json()` instead of sending) and
-    /// a per-process time budget (skip or shorten the send once spent) each
-    /// change this function only.
+    /// mode, then held (first run: nothing sent, nothing spooled), handed
+    /// to background delivery (spooled and queued), or sent inline to the
+    /// sink. (The per-process time budget is the HTTP sink's: every send
+    /// of either mode passes it.)
     fn deliver(&self, event: Event) {
         let record = Record::new(event, Arc::clone(&self.context));
         if let Some(debug) = &self.debug {
@@ -469,8 +492,55 @@ impl Recorder {
             }
             return;
         }
+        if let Some(background) = &self.background {
+            background.record(&record);
+            return;
+        }
         if let Err(error) = sink.send(std::slice::from_ref(&record)) {
             self.log_send_error(&error);
+        }
+    }
+
+    /// Waits until what was recorded before is delivered (background mode)
+    /// or `timeout` (`None`: the exit budget) passes; at once when inline.
+    pub(crate) fn flush(&self, timeout: Option<Duration>) -> Flushed {
+        match &self.background {
+            Some(background) => background.flush(timeout.unwrap_or(self.exit_budget)),
+            None => Flushed::Delivered,
+        }
+    }
+
+    /// A flush within the exit budget that then tidies the spool file (the
+    /// flush guard's drop, the end of the outermost command). After a flush
+    /// point that ran out of the budget, the next one only tidies, unless
+    /// a flush completed in between.
+    pub(crate) fn finish(&self) -> Flushed {
+        let Some(background) = &self.background else {
+            return Flushed::Delivered;
+        };
+        let budget = if self.exit_budget_spent.load(Ordering::Relaxed) {
+            Duration::ZERO
+        } else {
+            self.exit_budget
+        };
+        let flushed = background.finish(budget);
+        self.exit_budget_spent.store(
+            matches!(flushed, Flushed::TimedOut { .. }),
+            Ordering::Relaxed,
+        );
+        flushed
+    }
+
+    /// A `#[tracked_command]` call began.
+    pub(crate) fn command_began(&self) {
+        self.commands_open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A `#[tracked_command]` call ended and its record was made: the last
+    /// one open is a flush point.
+    pub(crate) fn command_ended(&self) {
+        if self.commands_open.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.finish();
         }
     }
 
@@ -484,6 +554,15 @@ impl Recorder {
         };
         let stops = self.failure_policy == FailurePolicy::StopAfterTransportFailure;
         match error {
+            SendError::BudgetSpent(_) => {
+                if self.stop_logged.swap(true, Ordering::Relaxed) {
+                    debug.line("not sent: the time budget was spent earlier in this process");
+                } else {
+                    debug.line(&format!(
+                        "not sent, and delivery stopped for the rest of this process: {error}"
+                    ));
+                }
+            }
             SendError::Transport(_) if stops => {
                 if self.stop_logged.swap(true, Ordering::Relaxed) {
                     debug.line(UNREACHABLE_EARLIER);
@@ -507,6 +586,86 @@ struct Prepared {
     output: Output,
     hold: Option<HoldReason>,
     flags: DeclaredFlags,
+    /// The checked config dir, where background delivery spools.
+    config_dir: Option<PathBuf>,
+}
+
+/// Telemetry is off by the user's choice: deletes every spool file in the
+/// config dir, unsent. Creates nothing and writes nothing else; a config
+/// dir that is missing, or a symbolic link, is left alone.
+fn delete_spool(settings: &Settings, dir: Option<&Path>, debug: Option<&DebugLog>) {
+    let log = |line: &str| {
+        if let Some(debug) = debug {
+            debug.line(line);
+        }
+    };
+    if check_app_name(&settings.app).is_err() {
+        return;
+    }
+    let Some(dir) = dir else {
+        return;
+    };
+    if !is_real_dir(dir) {
+        return;
+    }
+    let (removed, problems) = spool::delete_all(dir);
+    if removed > 0 {
+        log(&format!(
+            "telemetry is off: deleted {removed} spool file(s) of earlier runs, unsent"
+        ));
+    }
+    for problem in problems {
+        log(&format!(
+            "telemetry is off, but a spool file remains: {problem}"
+        ));
+    }
+}
+
+fn is_real_dir(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir).is_ok_and(|meta| meta.is_dir())
+}
+
+/// Background delivery when asked for and the sink can send serialised
+/// records; `None` (inline) otherwise, said in the debug log.
+fn background(
+    settings: &Settings,
+    parts: &Prepared,
+    debug: Option<&Arc<DebugLog>>,
+) -> Option<Background> {
+    if settings.delivery != Delivery::Background {
+        return None;
+    }
+    // Log-only mode sends nothing, so it spools nothing either.
+    let Output::Send(sink) = &parts.output else {
+        return None;
+    };
+    if !sink.sends_serialised() {
+        if let Some(debug) = debug {
+            debug.line(
+                "background delivery needs a sink that sends serialised records; delivering inline",
+            );
+        }
+        return None;
+    }
+    let sink = Arc::clone(sink);
+    let send: SendFn = Box::new(move |records: &[String]| sink.send_serialised(records));
+    let note = debug.map(|debug| {
+        let debug = Arc::clone(debug);
+        Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn
+    });
+    // Batches of up to 2,000 records (2 MiB): a burst of a thousand
+    // events goes in one round trip.
+    let limits = Limits {
+        batch_records: 2_000,
+        batch_bytes: 2 * 1024 * 1024,
+        ..Limits::default()
+    };
+    Some(Background::new(
+        parts.config_dir.clone(),
+        send,
+        limits,
+        note,
+    ))
 }
 
 /// The given sink; else an HTTP sink for `<APP>_TELEMETRY_ENDPOINT`,
@@ -559,6 +718,7 @@ fn http_sink(
             &user_agent,
             api_key,
             settings.timeout,
+            settings.time_budget,
             &settings.env,
         )
         .map_err(OffReason::InvalidSetting)?;

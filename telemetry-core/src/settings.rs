@@ -3,7 +3,9 @@
 //! [`Recorder::new`](crate::recorder::Recorder::new), which does all the
 //! start-up work.
 
+use crate::background::DEFAULT_EXIT_BUDGET;
 use crate::debug_log::DebugTarget;
+use crate::delivery::Delivery;
 use crate::env::Env;
 use crate::sink::{Export, Sink, DEFAULT_TIMEOUT};
 use std::io::Write;
@@ -36,6 +38,11 @@ pub(crate) struct Settings {
     /// The model names sent as they are; `None`: every name. Others are
     /// sent as `other`.
     pub(crate) known_models: Option<Vec<String>>,
+    pub(crate) delivery: Delivery,
+    /// How long a flush point of background delivery waits.
+    pub(crate) exit_budget: Duration,
+    /// The HTTP sink's process time budget; `None`: 2 × the timeout.
+    pub(crate) time_budget: Option<Duration>,
 }
 
 /// Where the anonymous id and the notice marker live.
@@ -69,6 +76,9 @@ impl Settings {
             env: Env::process(),
             flags: Vec::new(),
             known_models: None,
+            delivery: Delivery::Inline,
+            exit_budget: DEFAULT_EXIT_BUDGET,
+            time_budget: None,
         }
     }
 

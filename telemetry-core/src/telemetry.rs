@@ -6,7 +6,7 @@ use crate::controls::Controls;
 use crate::reason::OffReason;
 use crate::recorder::{Call, Recorder, Within};
 use crate::status::Status;
-use crate::{Outcome, Session, TelemetryBuilder};
+use crate::{FlushGuard, Flushed, Outcome, Session, TelemetryBuilder};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -218,6 +218,21 @@ impl Telemetry {
             };
             recorder.record(call, Within::Current);
         }
+    }
+
+    /// Waits until every record made before this call is delivered, or
+    /// `timeout` passes (background delivery; what is not delivered stays
+    /// in the spool for a later run). Returns at once for an inline or
+    /// disabled client: it sent each record when it was recorded.
+    pub fn flush(&self, timeout: Duration) -> Flushed {
+        self.recorder()
+            .map_or(Flushed::Delivered, |recorder| recorder.flush(Some(timeout)))
+    }
+
+    /// A guard that flushes within the exit budget when dropped, and tidies
+    /// the spool: hold it in `main` (see [`FlushGuard`]).
+    pub fn flush_guard(&self) -> FlushGuard {
+        FlushGuard::new(self.recorder().cloned())
     }
 
     /// Starts a session for `agent` and sends its start event. The returned

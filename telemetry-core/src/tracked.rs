@@ -55,6 +55,7 @@ enum CallKind {
 #[must_use]
 pub fn start_command(name: &'static str) -> Option<TrackedCall> {
     let recorder = current_recorder()?;
+    recorder.command_began();
     Some(TrackedCall::new(recorder, name, CallKind::Command))
 }
 
@@ -101,6 +102,8 @@ impl TrackedCall {
                     outcome,
                 };
                 self.recorder.record(call, Within::Session(None));
+                // The end of the outermost command is a flush point.
+                self.recorder.command_ended();
             }
             CallKind::Tool(session) => {
                 let call = Call::Tool {

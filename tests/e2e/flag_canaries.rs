@@ -88,8 +88,12 @@ fn no_flag_shaped_canary_leaves_the_agent_in_any_position() {
         // refused; `-p...` is no option to the agent, so the prompt begins.
         (vec!["--debug", "run", long, "hi"], Expect::Refused),
         (vec!["--debug", "run", x_eq_v, "hi"], Expect::Refused),
-        // (The agent refuses a model it does not know.)
-        (vec!["--debug", "run", model_eq_v, "hi"], Expect::Refused),
+        // Any model is accepted; its value is never sent (an unknown model's
+        // name is recorded as `other`).
+        (
+            vec!["--debug", "run", model_eq_v, "hi"],
+            Expect::Sent(&["--debug", "--model"]),
+        ),
         (vec!["--debug", "version", long], Expect::Refused),
         (vec!["--debug", "fail", short], Expect::Refused),
         (

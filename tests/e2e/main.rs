@@ -8,6 +8,7 @@ mod broken_output;
 mod canaries;
 mod controls;
 mod delivery;
+mod delivery_modes;
 mod flag_canaries;
 mod opt_out;
 mod otlp_interop;

@@ -37,7 +37,7 @@ pub enum Export {
 #[cfg(feature = "http")]
 impl Export {
     /// The sink that sends this format to `endpoint`, with its proxy from
-    /// `env`, and whether it attaches the API key (it does not over plain
+    /// `env` and the process time budget (`None`: the default), and whether it attaches the API key (it does not over plain
     /// `http` to another host).
     pub(crate) fn sink(
         self,
@@ -45,16 +45,24 @@ impl Export {
         user_agent: &str,
         api_key: Option<&str>,
         timeout: Duration,
+        time_budget: Option<Duration>,
         env: &Env,
     ) -> Result<(Arc<dyn Sink>, bool), InvalidSetting> {
+        let budgeted = |sink: HttpSink| match time_budget {
+            Some(budget) => sink.time_budget(budget),
+            None => sink,
+        };
         Ok(match self {
             Export::Records => {
-                let sink = HttpSink::with_env(endpoint, user_agent, api_key, timeout, env)?;
+                let sink = budgeted(HttpSink::with_env(
+                    endpoint, user_agent, api_key, timeout, env,
+                )?);
                 let sends_api_key = sink.sends_api_key();
                 (Arc::new(sink), sends_api_key)
             }
             Export::Otlp => {
-                let sink = OtlpSink::with_env(endpoint, user_agent, api_key, timeout, env)?;
+                let sink = OtlpSink::with_env(endpoint, user_agent, api_key, timeout, env)?
+                    .map_http(budgeted);
                 let sends_api_key = sink.sends_api_key();
                 (Arc::new(sink), sends_api_key)
             }

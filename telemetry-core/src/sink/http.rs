@@ -26,9 +26,49 @@
 //! delivery for the rest of the process: an offline machine pays at most one
 //! timeout. So does an answer whose body stalls until the timeout, even
 //! after a 2xx head: otherwise every later event would pay the timeout too.
-//! A request that failed mid-way on a reused connection (the server closed
-//! it while idle) is retried once on a fresh one, within the same time
-//! budget, so that a stale pooled connection never loses an event.
+//! # The process's time budget
+//!
+//! Besides the per-request timeout, the sink has a time budget for slow
+//! answers in the whole process (default 2 × the timeout;
+//! [`HttpSink::time_budget`]). Each request is charged its wait beyond
+//! 100 ms (a prompt answer, even from across the world, is free, so a busy
+//! long-running process with a healthy collector never runs out), summed
+//! over all threads. A request's deadline is the nearer of its timeout and
+//! what is left of the budget (plus those 100 ms); once the budget is
+//! spent, delivery stops for the rest of the process
+//! ([`SendError::BudgetSpent`], said once in the debug log). A collector
+//! that answers just under the timeout therefore costs a process about the
+//! budget (at most the budget plus one timeout), not the timeout times the
+//! number of events.
+//!
+//! # No request is sent twice
+//!
+//! A POST that failed after it was written may have been read by the
+//! collector (one that reads the body and then closes the connection
+//! without answering): sending it again would deliver it twice. What is
+//! retried, and why:
+//!
+//! - hyper's own retry (`retry_canceled_requests`, on in reqwest's client):
+//!   a request still queued, never written, when its pooled connection
+//!   turned out to be closed goes on a fresh connection. Before each send
+//!   the thread's idle connections get a turn, so that one the server
+//!   closed while idle sees its close and takes this path.
+//! - The sink's one retry: a request that failed with no answer at all on
+//!   a *reused* connection (no connection was opened for it: the client
+//!   counts its connections) is sent once more, on a fresh connection,
+//!   within the same deadline. That is a keep-alive connection the server
+//!   closed just as the request was written (its close was still on the
+//!   wire), the race every HTTP client meets; browsers retry it the same
+//!   way.
+//! - Never retried: a failure on a fresh connection (the server accepted
+//!   it and may have read the request), a timeout, a refused connection,
+//!   and any failure after the answer began.
+//!
+//! TCP cannot prove that a written request was not read: a server that
+//! reads a request on a kept-alive connection and then closes it without
+//! answering gets that request twice, and `event_id` lets it drop the
+//! second. A server that closes every connection after reading a request
+//! never gets one twice.
 //!
 //! Each failure is named by its cause (timed out, DNS, refused, TLS
 //! certificate, TLS handshake, reset), never with the URL: see
@@ -54,6 +94,7 @@ use reqwest::{Client, Url};
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -76,6 +117,61 @@ struct Shared {
     stopped: AtomicBool,
     /// What goes on the wire and what an answer means.
     protocol: Protocol,
+    /// Set once delivery stopped because the time budget was spent.
+    budget_spent: AtomicBool,
+    budget: Budget,
+}
+
+/// The process's time budget: the slow part of every request's wait,
+/// summed over all threads.
+struct Budget {
+    /// The budget, in nanoseconds.
+    limit: AtomicU64,
+    /// Charged so far, in nanoseconds.
+    spent: AtomicU64,
+}
+
+/// The part of a request's wait that is never charged to the budget: a
+/// prompt answer, even from across the world, costs nothing.
+pub(crate) const PROMPT_ANSWER: Duration = Duration::from_millis(100);
+
+impl Budget {
+    fn new(limit: Duration) -> Budget {
+        Budget {
+            limit: AtomicU64::new(nanos(limit)),
+            spent: AtomicU64::new(0),
+        }
+    }
+
+    fn set_limit(&self, limit: Duration) {
+        self.limit.store(nanos(limit), Ordering::Relaxed);
+    }
+
+    fn limit(&self) -> Duration {
+        Duration::from_nanos(self.limit.load(Ordering::Relaxed))
+    }
+
+    /// What is left; zero once spent.
+    fn left(&self) -> Duration {
+        let limit = self.limit.load(Ordering::Relaxed);
+        Duration::from_nanos(limit.saturating_sub(self.spent.load(Ordering::Relaxed)))
+    }
+
+    /// Charges a request that waited `waited`.
+    fn charge(&self, waited: Duration) {
+        let slow = nanos(waited.saturating_sub(PROMPT_ANSWER));
+        if slow > 0 {
+            let _ = self
+                .spent
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+                    Some(spent.saturating_add(slow))
+                });
+        }
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A setting [`HttpSink::new`] cannot use; the message says which and why.
@@ -138,18 +234,21 @@ impl HttpSink {
             headers.insert("x-api-key", value);
         }
         let proxy = route::proxy_for(&url, env)?;
+        let timeout = if timeout.is_zero() {
+            DEFAULT_TIMEOUT
+        } else {
+            timeout
+        };
         Ok(HttpSink {
             shared: Arc::new(Shared {
                 url,
                 headers,
-                timeout: if timeout.is_zero() {
-                    DEFAULT_TIMEOUT
-                } else {
-                    timeout
-                },
+                timeout,
                 proxy,
                 stopped: AtomicBool::new(false),
                 protocol: Protocol::Records,
+                budget_spent: AtomicBool::new(false),
+                budget: Budget::new(default_time_budget(timeout)),
             }),
         })
     }
@@ -159,12 +258,6 @@ impl HttpSink {
         self.shared.headers.contains_key("x-api-key")
     }
 
-    /// `true` once a transport failure has stopped delivery.
-    #[must_use]
-    pub fn is_stopped(&self) -> bool {
-        self.shared.stopped.load(Ordering::Relaxed)
-    }
-
     /// The same sink, speaking `protocol` (called right after `new`, while
     /// the state is not yet shared).
     pub(super) fn speaking(mut self, protocol: Protocol) -> HttpSink {
@@ -172,6 +265,78 @@ impl HttpSink {
             shared.protocol = protocol;
         }
         self
+    }
+
+    /// Sets the process's time budget: the most wall time this sink waits
+    /// on the collector in all (default 2 × the timeout; zero means the
+    /// default). Once spent, delivery stops for the rest of the process.
+    #[must_use]
+    pub fn time_budget(self, budget: Duration) -> HttpSink {
+        let budget = if budget.is_zero() {
+            default_time_budget(self.shared.timeout)
+        } else {
+            budget
+        };
+        self.shared.budget.set_limit(budget);
+        self
+    }
+
+    /// Posts one encoded body: within the timeout and what is left of the
+    /// budget, once, never resent (see the module docs).
+    fn send_body(&self, body: Bytes) -> Result<(), SendError> {
+        let shared = &self.shared;
+        if shared.stopped.load(Ordering::Relaxed) {
+            return Err(self.stopped_error());
+        }
+        let left = shared.budget.left();
+        if left.is_zero() {
+            return Err(self.stop(SendError::BudgetSpent(shared.budget.limit())));
+        }
+        let timeout = shared.timeout.min(left.saturating_add(PROMPT_ANSWER));
+        let started = Instant::now();
+        let result = if tokio::runtime::Handle::try_current().is_ok() {
+            send_on_background_thread(shared, body, timeout)
+        } else {
+            send_on_this_thread(shared, body, timeout)
+        };
+        shared.budget.charge(started.elapsed());
+        match result {
+            Err(SendError::Transport(_))
+                if timeout < shared.timeout && shared.budget.left().is_zero() =>
+            {
+                Err(self.stop(SendError::BudgetSpent(shared.budget.limit())))
+            }
+            Err(error @ SendError::Transport(_)) => Err(self.stop(error)),
+            other => other,
+        }
+    }
+
+    /// Stops delivery for the rest of the process; the first thread to stop
+    /// it gets `error`, any other [`SendError::Stopped`].
+    fn stop(&self, error: SendError) -> SendError {
+        let shared = &self.shared;
+        if let SendError::BudgetSpent(_) = error {
+            shared.budget_spent.store(true, Ordering::Relaxed);
+        }
+        if shared.stopped.swap(true, Ordering::Relaxed) {
+            self.stopped_error()
+        } else {
+            error
+        }
+    }
+
+    fn stopped_error(&self) -> SendError {
+        if self.shared.budget_spent.load(Ordering::Relaxed) {
+            SendError::BudgetSpent(self.shared.budget.limit())
+        } else {
+            SendError::Stopped
+        }
+    }
+
+    /// `true` once a transport failure has stopped delivery.
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.shared.stopped.load(Ordering::Relaxed)
     }
 }
 
@@ -187,23 +352,24 @@ impl fmt::Debug for HttpSink {
 
 impl Sink for HttpSink {
     fn send(&self, records: &[Record]) -> Result<(), SendError> {
-        let shared = &self.shared;
-        if shared.stopped.load(Ordering::Relaxed) {
-            return Err(SendError::Stopped);
+        if self.shared.stopped.load(Ordering::Relaxed) {
+            return Err(self.stopped_error());
         }
-        let body = shared.protocol.encode(records)?;
-        let result = if tokio::runtime::Handle::try_current().is_ok() {
-            send_on_background_thread(shared, Bytes::from(body))
-        } else {
-            send_on_this_thread(shared, Bytes::from(body))
-        };
-        if let Err(SendError::Transport(_)) = result {
-            // Only the first failing thread reports the failure.
-            if shared.stopped.swap(true, Ordering::Relaxed) {
-                return Err(SendError::Stopped);
-            }
+        let body = self.shared.protocol.encode(records)?;
+        self.send_body(Bytes::from(body))
+    }
+
+    /// The same body as [`send`](Sink::send), made from the records' JSON.
+    fn send_serialised(&self, records: &[String]) -> Result<(), SendError> {
+        if self.shared.stopped.load(Ordering::Relaxed) {
+            return Err(self.stopped_error());
         }
-        result
+        let body = self.shared.protocol.encode_serialised(records)?;
+        self.send_body(Bytes::from(body))
+    }
+
+    fn sends_serialised(&self) -> bool {
+        true
     }
 
     fn failure_policy(&self) -> FailurePolicy {
@@ -238,18 +404,30 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, InvalidSetting> {
     Ok(url)
 }
 
-/// A client that connects through `proxy`, or directly; it never reads the
-/// process environment itself.
-fn new_client(proxy: Option<&Url>) -> Option<Client> {
+/// Twice the request timeout: a collector that answers just under the
+/// timeout gets two answers' worth of waiting, then nothing more.
+fn default_time_budget(timeout: Duration) -> Duration {
+    timeout.saturating_mul(2)
+}
+
+/// A client that connects through `proxy`, or directly (it never reads the
+/// process environment itself), and counts the connections it opens.
+fn new_client(proxy: Option<&Url>) -> Option<Counted> {
+    let connections = Arc::new(AtomicUsize::new(0));
     let mut builder = Client::builder()
         .http1_only()
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
+        .connector_layer(CountConnections(Arc::clone(&connections)))
         .no_proxy();
     if let Some(proxy) = proxy {
         builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).ok()?);
     }
-    builder.build().ok()
+    let client = builder.build().ok()?;
+    Some(Counted {
+        client,
+        connections,
+    })
 }
 
 /// A thread's own runtime and clients, for sends outside an async runtime.
@@ -270,10 +448,10 @@ impl Drop for LocalDriver {
 
 /// One client per proxy (and one that connects directly), made on first use.
 #[derive(Default)]
-struct Clients(Mutex<Vec<(Option<Url>, Client)>>);
+struct Clients(Mutex<Vec<(Option<Url>, Counted)>>);
 
 impl Clients {
-    fn get(&self, proxy: Option<&Url>) -> Option<Client> {
+    fn get(&self, proxy: Option<&Url>) -> Option<Counted> {
         let mut clients = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, client)) = clients.iter().find(|(its, _)| its.as_ref() == proxy) {
             return Some(client.clone());
@@ -284,11 +462,64 @@ impl Clients {
     }
 }
 
+/// A client, and how many connections it has opened.
+#[derive(Clone)]
+struct Counted {
+    client: Client,
+    connections: Arc<AtomicUsize>,
+}
+
+/// The connector layer that counts the connections a client opens.
+#[derive(Clone)]
+struct CountConnections(Arc<AtomicUsize>);
+
+impl<S> tower_layer::Layer<S> for CountConnections {
+    type Service = CountingConnector<S>;
+
+    fn layer(&self, inner: S) -> CountingConnector<S> {
+        CountingConnector {
+            inner,
+            connections: Arc::clone(&self.0),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CountingConnector<S> {
+    inner: S,
+    connections: Arc<AtomicUsize>,
+}
+
+impl<S, R> tower_service::Service<R> for CountingConnector<S>
+where
+    S: tower_service::Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        self.inner.call(request)
+    }
+}
+
 thread_local! {
     static LOCAL: RefCell<Option<LocalDriver>> = const { RefCell::new(None) };
 }
 
-fn send_on_this_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), SendError> {
+fn send_on_this_thread(
+    shared: &Arc<Shared>,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), SendError> {
     let attempt = LOCAL.try_with(|local| {
         let mut local = local.try_borrow_mut().ok()?;
         if local.is_none() {
@@ -304,13 +535,17 @@ fn send_on_this_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), SendErro
         let driver = local.as_ref()?;
         let client = driver.clients.get(shared.proxy.as_ref())?;
         let runtime = driver.runtime.as_ref()?;
-        Some(runtime.block_on(deliver(client, Arc::clone(shared), body.clone())))
+        // Let this thread's idle pooled connections run first, so that one
+        // the server closed while idle sees its close and is dropped: the
+        // request then goes on a fresh connection (see the module docs).
+        runtime.block_on(settle_idle_connections());
+        Some(runtime.block_on(deliver(&client, shared, body.clone(), timeout)))
     });
     match attempt {
         Ok(Some(result)) => result,
         // The thread is exiting, or this thread could not get a runtime:
         // use the shared one instead.
-        _ => send_on_background_thread(shared, body),
+        _ => send_on_background_thread(shared, body, timeout),
     }
 }
 
@@ -341,7 +576,11 @@ fn background() -> Option<&'static Background> {
         .as_ref()
 }
 
-fn send_on_background_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), SendError> {
+fn send_on_background_thread(
+    shared: &Arc<Shared>,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), SendError> {
     let unavailable = || SendError::Transport("the delivery thread could not be started".into());
     let background = background().ok_or_else(unavailable)?;
     let client = background
@@ -351,15 +590,14 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), Se
     let (answer, answered) = mpsc::sync_channel(1);
     let shared_for_task = Arc::clone(shared);
     background.handle.spawn(async move {
-        let result = deliver(client, shared_for_task, body).await;
+        let result = deliver(&client, &shared_for_task, body, timeout).await;
         let _ = answer.send(result);
     });
     // The request is bounded by the timeout; the margin only guards against
     // a background thread that has died.
     answered
         .recv_timeout(
-            shared
-                .timeout
+            timeout
                 .saturating_mul(2)
                 .saturating_add(Duration::from_secs(1)),
         )
@@ -370,32 +608,41 @@ fn send_on_background_thread(shared: &Arc<Shared>, body: Bytes) -> Result<(), Se
         })
 }
 
-/// Posts the body; retries once, within the same deadline, after a failure
-/// that may come from a stale pooled connection.
-async fn deliver(client: Client, shared: Arc<Shared>, body: Bytes) -> Result<(), SendError> {
-    // `None`: a timeout too long to be a point in time (`Duration::MAX`).
-    let deadline = Instant::now().checked_add(shared.timeout);
-    match post(&client, &shared, body.clone(), shared.timeout).await {
-        Err(Failure::Retryable(first)) => {
-            let left = deadline.map_or(shared.timeout, |deadline| {
-                deadline.saturating_duration_since(Instant::now())
-            });
+/// Gives the runtime's other tasks (idle pooled connections) a turn.
+async fn settle_idle_connections() {
+    tokio::task::yield_now().await;
+}
+
+/// Posts the body; sends it once more, within the same deadline, only
+/// after a failure with no answer on a reused connection (see the module
+/// docs).
+async fn deliver(
+    client: &Counted,
+    shared: &Shared,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), SendError> {
+    let started = Instant::now();
+    let opened = client.connections.load(Ordering::Relaxed);
+    match post(&client.client, shared, body.clone(), timeout).await {
+        Err(Failure::NoAnswer(error)) if client.connections.load(Ordering::Relaxed) == opened => {
+            let left = timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
-                return Err(SendError::Transport(first));
+                return Err(error);
             }
-            post(&client, &shared, body, left)
+            post(&client.client, shared, body, left)
                 .await
                 .map_err(Failure::into_send_error)
         }
         Err(Failure::RetryAfter(wait, rejected)) => {
-            let left = deadline.map_or(shared.timeout, |deadline| {
-                deadline.saturating_duration_since(Instant::now())
-            });
+            // The collector read the request and asked to come back: sent
+            // again only when the wait fits in what is left of the deadline.
+            let left = timeout.saturating_sub(started.elapsed());
             if wait >= left {
                 return Err(rejected);
             }
             tokio::time::sleep(wait).await;
-            post(&client, &shared, body, left.saturating_sub(wait))
+            post(&client.client, shared, body, left.saturating_sub(wait))
                 .await
                 .map_err(Failure::into_send_error)
         }
@@ -403,9 +650,12 @@ async fn deliver(client: Client, shared: Arc<Shared>, body: Bytes) -> Result<(),
     }
 }
 
+/// Why one attempt failed.
 enum Failure {
+    /// The request may have been read: never sent again.
     Final(SendError),
-    Retryable(String),
+    /// The connection closed or broke before any answer came.
+    NoAnswer(SendError),
     /// The collector asked to come back after a delay (`Retry-After`).
     RetryAfter(Duration, SendError),
 }
@@ -413,12 +663,14 @@ enum Failure {
 impl Failure {
     fn into_send_error(self) -> SendError {
         match self {
-            Failure::Final(error) | Failure::RetryAfter(_, error) => error,
-            Failure::Retryable(reason) => SendError::Transport(reason),
+            Failure::Final(error) | Failure::NoAnswer(error) | Failure::RetryAfter(_, error) => {
+                error
+            }
         }
     }
 }
 
+/// Posts the body once and reads a bounded part of the answer.
 async fn post(
     client: &Client,
     shared: &Shared,
@@ -488,7 +740,7 @@ fn classify(error: &reqwest::Error) -> Failure {
     if error.is_timeout() || error.is_connect() {
         return Failure::Final(SendError::Transport(failure.to_string()));
     }
-    Failure::Retryable(failure.to_string())
+    Failure::NoAnswer(SendError::Transport(failure.to_string()))
 }
 
 #[cfg(test)]

@@ -49,6 +49,33 @@ pub trait Sink: Send + Sync + 'static {
         record.to_json()
     }
 
+    /// Delivers records already serialised, each its wire JSON (as
+    /// [`Record::to_json`] gives it), the way background delivery hands
+    /// them over from the spool: the sink encodes its own body from them.
+    /// Called only when [`sends_serialised`](Sink::sends_serialised) is
+    /// `true`, from the background sender thread, one batch at a time.
+    ///
+    /// The default answers an error: a sink that does not override it
+    /// (such as [`MemorySink`]) is always used inline.
+    ///
+    /// # Errors
+    ///
+    /// Why the records were not delivered: see [`SendError`].
+    fn send_serialised(&self, records: &[String]) -> Result<(), SendError> {
+        let _ = records;
+        Err(SendError::Transport(
+            "this sink cannot send serialised records".into(),
+        ))
+    }
+
+    /// `true` when the sink implements
+    /// [`send_serialised`](Sink::send_serialised), so that background
+    /// delivery can use it. The default: `false`, and a client asked for
+    /// background delivery delivers inline (its debug log says so).
+    fn sends_serialised(&self) -> bool {
+        false
+    }
+
     /// What this sink does after a failed send, so that the debug log says
     /// the truth about later records. The default: it keeps going.
     fn failure_policy(&self) -> FailurePolicy {
@@ -91,6 +118,9 @@ pub enum SendError {
         /// How many records the collector rejected.
         rejected: u64,
     },
+    /// The process's time budget for waiting on the collector (this long)
+    /// is spent: delivery stopped for the rest of the process.
+    BudgetSpent(Duration),
 }
 
 impl fmt::Display for SendError {
@@ -102,6 +132,11 @@ impl fmt::Display for SendError {
             SendError::PartlyRejected { rejected } => {
                 write!(f, "the collector rejected {rejected} of the records")
             }
+            SendError::BudgetSpent(budget) => write!(
+                f,
+                "telemetry has waited its time budget for this process ({} ms) on the collector",
+                budget.as_millis()
+            ),
         }
     }
 }

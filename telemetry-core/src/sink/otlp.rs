@@ -86,6 +86,11 @@ impl OtlpSink {
         })
     }
 
+    /// The same sink over `f(transport)` (to set the time budget).
+    pub(crate) fn map_http(self, f: impl FnOnce(HttpSink) -> HttpSink) -> OtlpSink {
+        OtlpSink { http: f(self.http) }
+    }
+
     /// `true` when requests carry the `x-api-key` header.
     pub(crate) fn sends_api_key(&self) -> bool {
         self.http.sends_api_key()
@@ -101,6 +106,15 @@ impl OtlpSink {
 impl Sink for OtlpSink {
     fn send(&self, records: &[Record]) -> Result<(), SendError> {
         self.http.send(records)
+    }
+
+    /// One OTLP request for the batch (background delivery).
+    fn send_serialised(&self, records: &[String]) -> Result<(), SendError> {
+        self.http.send_serialised(records)
+    }
+
+    fn sends_serialised(&self) -> bool {
+        true
     }
 
     fn failure_policy(&self) -> FailurePolicy {
@@ -132,6 +146,16 @@ pub(super) fn encode(records: &[Record]) -> Result<Vec<u8>, serde_json::Error> {
         .iter()
         .map(serde_json::to_value)
         .collect::<Result<Vec<_>, _>>()?;
+    serde_json::to_vec(&crate::otlp::export_logs_request(&wire))
+}
+
+/// The OTLP request for records already serialised as wire JSON (from
+/// background delivery's spool); a line that is not JSON is left out.
+pub(super) fn encode_serialised(records: &[String]) -> Result<Vec<u8>, serde_json::Error> {
+    let wire: Vec<serde_json::Value> = records
+        .iter()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
     serde_json::to_vec(&crate::otlp::export_logs_request(&wire))
 }
 

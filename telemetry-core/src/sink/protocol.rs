@@ -42,6 +42,16 @@ impl Protocol {
         }
     }
 
+    /// The request body for records already serialised as wire JSON (the
+    /// spool's lines, handed over by background delivery).
+    pub(super) fn encode_serialised(self, records: &[String]) -> Result<Vec<u8>, SendError> {
+        match self {
+            Protocol::Records => Ok(crate::background::batch_body(records)),
+            Protocol::OtlpLogs => otlp::encode_serialised(records)
+                .map_err(|_| SendError::Transport("the records could not be encoded".into())),
+        }
+    }
+
     /// Whether the answer's body must be kept (not just drained) for
     /// [`Protocol::judge`].
     pub(super) fn reads_answer(self) -> bool {

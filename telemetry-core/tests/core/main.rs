@@ -7,6 +7,7 @@
 //! client, a warning printed once per process) run alone in a fresh process
 //! of this executable (`telemetry_test_support::process::run_alone`).
 
+mod background_mode;
 mod bad_input;
 mod config_files;
 mod controls;
