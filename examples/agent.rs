@@ -40,7 +40,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
-use telemetry_core::{tracked_command, tracked_tool, Controls, Delivery, Export, Telemetry};
+use telemetry_core::{
+    tracked_command, tracked_tool, Controls, Delivery, Export, Telemetry, TrackedError,
+};
 
 const USAGE: &str = "\
 usage: agent [--debug] [--delivery inline|background] [--export otlp] <command>
@@ -223,25 +225,33 @@ fn run_agent(model: &Model, prompt: &str) {
 
 /// `agent fail`: a command that returns an error.
 #[tracked_command]
-fn fail() -> Result<(), CommandFailed> {
-    Err(CommandFailed)
+fn fail() -> Result<(), CommandError> {
+    Err(CommandError::AlwaysFails {
+        detail: "this text stays on this machine".to_owned(),
+    })
 }
 
-/// The error of `agent fail`. Its type name, `agent::CommandFailed`, is what
-/// the `command` event records as `error`; its message is never sent.
-#[derive(Debug)]
-struct CommandFailed;
+/// The errors of the agent's commands. `#[derive(TrackedError)]` makes the
+/// variant's name (`AlwaysFails`) the `error` a failed `command` event
+/// records; the fields and the message are never sent.
+#[derive(Debug, TrackedError)]
+enum CommandError {
+    AlwaysFails { detail: String },
+}
 
-impl fmt::Display for CommandFailed {
+impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "the `fail` command always fails; it shows how a failed command is recorded \
-             (is_success false, error = the error's type name)",
-        )
+        match self {
+            CommandError::AlwaysFails { detail } => write!(
+                f,
+                "the `fail` command always fails ({detail}); it shows how a failed command \
+                 is recorded (is_success false, error = the variant's name)"
+            ),
+        }
     }
 }
 
-impl std::error::Error for CommandFailed {}
+impl std::error::Error for CommandError {}
 
 /// `agent telemetry status [--json] | enable | disable | reset-id`.
 fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode {

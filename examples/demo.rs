@@ -200,18 +200,22 @@ fn demo() -> Result<(), String> {
     );
     println!(
         "Every record also carries: source, event_timestamp, user_uuid (random), version, os, \
-         os_language, arch, ci, event_id."
+         os_language, arch, ci, ci_provider, ai_agent, event_id."
     );
     println!("See one in full: add --debug to the agent's command line.");
 
     heading("Opting out");
     println!("Any program built on this toolkit reads (first match wins):");
-    println!("  DO_NOT_TRACK=1             off (also true, yes, on)");
-    println!("  TELEMETRY_ENABLED=false    off (also 0, no, off); true/1/yes/on or unset: on;");
-    println!("                             any other value: off, with a warning");
+    println!("  DO_NOT_TRACK=1                 off, for every app (also true, yes, on)");
+    println!("  AGENT_TELEMETRY_ENABLED=false  off, for this app only (<APP>_TELEMETRY_ENABLED)");
+    println!("  TELEMETRY_ENABLED=false        off, for every app (also 0, no, off);");
+    println!("                                 any unrecognised value: off, with a warning");
+    println!("  agent telemetry disable        off, remembered (`enable` undoes it)");
     println!(
-        "  no endpoint                off (this agent has none unless TELEMETRY_ENDPOINT is set)"
+        "  no endpoint                    off (this agent has none unless TELEMETRY_ENDPOINT is set)"
     );
+    println!("TELEMETRY_ENABLED=log prints each record instead of sending it;");
+    println!("`agent telemetry status` says which setting decided, and why.");
     println!("TELEMETRY_HIDE_BANNER=1 hides the first-run notice and keeps telemetry on.");
     println!("When off, nothing is written and no connection is opened.");
 

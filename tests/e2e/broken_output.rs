@@ -118,5 +118,5 @@ fn a_failing_command_with_a_broken_stderr_exits_1() {
     let fails = command_records(&collector, "fail");
     assert_eq!(fails.len(), 1);
     assert_eq!(fails[0]["properties"]["is_success"], false);
-    assert_eq!(fails[0]["properties"]["error"], "agent::CommandFailed");
+    assert_eq!(fails[0]["properties"]["error"], "AlwaysFails");
 }

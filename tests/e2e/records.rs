@@ -144,7 +144,7 @@ fn fail_exits_1_with_a_message_and_records_the_error_type() {
         parts,
         [json!({"event": "command", "properties": {
             "action": "fail", "args": [], "is_success": false, "duration_ms": "<ms>",
-            "error": "agent::CommandFailed",
+            "error": "AlwaysFails",
         }})]
     );
 }

@@ -14,7 +14,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-use telemetry_core::{Export, MemorySink, OtlpSink, Outcome, Record, SendError, Sink, Telemetry};
+use telemetry_core::{
+    Delivery, Export, Flushed, MemorySink, OtlpSink, Outcome, Record, SendError, Sink, Telemetry,
+};
 use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::{isolated, MemoryWriter};
 
@@ -273,6 +275,34 @@ fn a_batch_goes_in_one_request() {
     assert_eq!(seen.len(), 1);
     let logs = &seen[0].json()["resourceLogs"][0]["scopeLogs"][0]["logRecords"];
     assert_eq!(logs.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn in_background_mode_records_go_in_batches_of_otlp_log_records() {
+    let server = Scripted::start([]);
+    let dir = telemetry_test_support::TempDir::new("otlp-background");
+    let telemetry = Telemetry::isolated("otlp-background", "1.0.0")
+        .endpoint(server.url())
+        .export(Export::Otlp)
+        .config_dir(dir.path())
+        .delivery(Delivery::Background)
+        .build();
+    for _ in 0..5 {
+        telemetry.record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
+    }
+    assert_eq!(telemetry.flush(Duration::from_secs(10)), Flushed::Delivered);
+    let seen = server.seen();
+    let mut sent = 0;
+    for request in &seen {
+        assert_eq!(request.target, "/v1/logs");
+        let logs = &request.json()["resourceLogs"][0]["scopeLogs"][0]["logRecords"];
+        for log in logs.as_array().unwrap() {
+            assert_eq!(log["eventName"], "tool");
+            sent += 1;
+        }
+    }
+    assert_eq!(sent, 5, "every record once");
+    assert!(seen.len() < 5, "batched: {} requests", seen.len());
 }
 
 #[test]
