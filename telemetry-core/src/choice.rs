@@ -287,36 +287,7 @@ fn new_private_file(path: &Path) -> std::io::Result<File> {
 mod tests {
     use super::*;
 
-    /// A fresh dir under the system temp dir, removed when dropped.
-    struct TempDir(PathBuf);
-
-    impl std::ops::Deref for TempDir {
-        type Target = Path;
-
-        fn deref(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = fs::set_permissions(&self.0, fs::Permissions::from_mode(0o700));
-            }
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn temp_dir(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "telemetry-choice-{name}-{}",
-            random::format_uuid(random::uuid_v4())
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
+    use crate::test_support::temp_dir;
 
     #[test]
     fn no_file_is_no_choice_and_no_note() {

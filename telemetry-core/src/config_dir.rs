@@ -189,18 +189,7 @@ fn language_and_region(locale: &str) -> String {
 mod tests {
     use super::*;
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
-        let pairs: Vec<(String, OsString)> = pairs
-            .iter()
-            .map(|(key, value)| ((*key).to_owned(), OsString::from(value)))
-            .collect();
-        move |name| {
-            pairs
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-        }
-    }
+    use crate::test_support::env_of;
 
     fn dir(os: TargetOs, pairs: &[(&str, &str)], passwd: Option<&str>) -> Option<String> {
         let passwd = passwd.map(PathBuf::from);

@@ -72,22 +72,7 @@ fn open_file(path: &Path) -> Result<File, String> {
 mod tests {
     use super::*;
 
-    struct TempDir(PathBuf);
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn temp_dir(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "telemetry-debug-log-{name}-{}",
-            crate::random::format_uuid(crate::random::uuid_v4())
-        ));
-        std::fs::create_dir(&dir).unwrap();
-        TempDir(dir)
-    }
+    use crate::test_support::temp_dir;
 
     #[test]
     fn a_debug_file_is_appended_to() {

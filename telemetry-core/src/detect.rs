@@ -192,18 +192,7 @@ fn doc_rows(table: &[Marker]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
-        let pairs: Vec<(String, OsString)> = pairs
-            .iter()
-            .map(|(key, value)| ((*key).to_owned(), OsString::from(value)))
-            .collect();
-        move |name| {
-            pairs
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-        }
-    }
+    use crate::test_support::env_of;
 
     #[test]
     fn nothing_set_is_empty() {

@@ -363,31 +363,7 @@ mod tests {
     use super::*;
     use std::time::{Duration, SystemTime};
 
-    /// A fresh dir under the system temp dir, removed when dropped.
-    struct TempDir(PathBuf);
-
-    impl std::ops::Deref for TempDir {
-        type Target = Path;
-
-        fn deref(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn temp_dir(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "telemetry-identity-{name}-{}",
-            random::format_uuid(random::uuid_v4())
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
+    use crate::test_support::temp_dir;
 
     fn open(dir: &Path) -> Result<CheckedConfigDir, NoConfigDir> {
         open_config_dir(Some(dir), None, false)

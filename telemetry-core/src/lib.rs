@@ -445,6 +445,8 @@ pub mod subcommand;
 #[doc(hidden)]
 pub mod tags;
 mod telemetry;
+#[cfg(test)]
+mod test_support;
 mod tracked;
 
 pub use background::Flushed;

@@ -57,6 +57,9 @@
 //!     json!({"key":"gen_ai.tool.name","value":{"stringValue":"read_file"}}));
 //! ```
 
+// The common properties (`COMMON_KEYS`) go to the resource (and `event_id`
+// to `log.record.uid`), never to a log record attribute of their own name.
+use crate::record::{COMMAND_KEYS, COMMON_KEYS, SESSION_KEYS, TOKEN_KEYS, TOOL_KEYS};
 use serde_json::{json, Map, Value};
 
 /// The version of the OpenTelemetry semantic conventions the names follow.
@@ -72,20 +75,6 @@ pub const SCOPE_NAME: &str = "telemetry-core";
 pub const SEVERITY_INFO: u8 = 9;
 /// `severityNumber` of a record whose `is_success` is `false`.
 pub const SEVERITY_WARN: u8 = 13;
-
-/// The common properties, which go to the resource (and `event_id` to
-/// `log.record.uid`), never to a log record attribute of their own name.
-const COMMON_KEYS: [&str; 9] = [
-    "user_uuid",
-    "version",
-    "os",
-    "os_language",
-    "arch",
-    "ci",
-    "ci_provider",
-    "ai_agent",
-    "event_id",
-];
 
 /// How an event property becomes an attribute.
 #[derive(Clone, Copy)]
@@ -292,44 +281,14 @@ pub fn log_record(wire: &Value) -> Option<Value> {
     }))
 }
 
-/// The wire properties of an event kind (as in `record.rs`); the rest are
+/// The wire properties of an event kind (`record.rs`); the rest are
 /// tags and common fields. An unknown kind takes every known field.
 fn fields_of(event: &str) -> &'static [&'static str] {
     match event {
-        "command" => &["action", "args", "is_success", "duration_ms", "error"],
-        "tool" => &[
-            "action",
-            "tool_name",
-            "session_id",
-            "agent_name",
-            "duration_ms",
-            "is_success",
-            "error",
-        ],
-        "token" => &[
-            "action",
-            "session_id",
-            "agent_name",
-            "model_name",
-            "input_tokens",
-            "output_tokens",
-            "total_tokens",
-            "cost",
-        ],
-        "session" => &[
-            "action",
-            "session_id",
-            "agent_name",
-            "duration_ms",
-            "tool_calls",
-            "input_tokens",
-            "output_tokens",
-            "total_tokens",
-            "cost",
-            "error_count",
-            "is_success",
-            "error",
-        ],
+        "command" => COMMAND_KEYS,
+        "tool" => TOOL_KEYS,
+        "token" => TOKEN_KEYS,
+        "session" => SESSION_KEYS,
         _ => &[
             "action",
             "args",

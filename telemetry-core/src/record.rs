@@ -40,7 +40,8 @@ pub(crate) struct CommonFields {
     pub(crate) ai_agent: &'static str,
 }
 
-const COMMON_KEYS: [&str; 9] = [
+/// The common properties' names, in the order they are written.
+pub(crate) const COMMON_KEYS: [&str; 9] = [
     "user_uuid",
     "version",
     "os",
@@ -50,6 +51,46 @@ const COMMON_KEYS: [&str; 9] = [
     "ci_provider",
     "ai_agent",
     "event_id",
+];
+
+/// A `command` event's property names.
+pub(crate) const COMMAND_KEYS: &[&str] = &["action", "args", "is_success", "duration_ms", "error"];
+/// A `tool` event's property names.
+pub(crate) const TOOL_KEYS: &[&str] = &[
+    "action",
+    "tool_name",
+    "session_id",
+    "agent_name",
+    "duration_ms",
+    "is_success",
+    "error",
+];
+/// A `token` event's property names.
+pub(crate) const TOKEN_KEYS: &[&str] = &[
+    "action",
+    "session_id",
+    "agent_name",
+    "model_name",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+];
+/// A `session` event's property names (the end's; the start's are its
+/// first three).
+pub(crate) const SESSION_KEYS: &[&str] = &[
+    "action",
+    "session_id",
+    "agent_name",
+    "duration_ms",
+    "tool_calls",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+    "error_count",
+    "is_success",
+    "error",
 ];
 
 /// One event as sent: the event, when it happened, and the shared fields.
@@ -181,7 +222,7 @@ fn write_event_fields<M: SerializeMap>(
             if let Some(kind) = outcome.error_kind() {
                 map.serialize_entry("error", kind)?;
             }
-            Ok(&["action", "args", "is_success", "duration_ms", "error"])
+            Ok(COMMAND_KEYS)
         }
         Event::Tool(ToolEvent {
             tool_name,
@@ -199,15 +240,7 @@ fn write_event_fields<M: SerializeMap>(
             if let Some(kind) = outcome.error_kind() {
                 map.serialize_entry("error", kind)?;
             }
-            Ok(&[
-                "action",
-                "tool_name",
-                "session_id",
-                "agent_name",
-                "duration_ms",
-                "is_success",
-                "error",
-            ])
+            Ok(TOOL_KEYS)
         }
         Event::Token(token) => {
             map.serialize_entry("action", "usage")?;
@@ -218,16 +251,7 @@ fn write_event_fields<M: SerializeMap>(
             map.serialize_entry("output_tokens", &token.output_tokens)?;
             map.serialize_entry("total_tokens", &token.total_tokens())?;
             map.serialize_entry("cost", &token.cost)?;
-            Ok(&[
-                "action",
-                "session_id",
-                "agent_name",
-                "model_name",
-                "input_tokens",
-                "output_tokens",
-                "total_tokens",
-                "cost",
-            ])
+            Ok(TOKEN_KEYS)
         }
         Event::SessionStart(SessionStartEvent {
             session_id,
@@ -236,7 +260,7 @@ fn write_event_fields<M: SerializeMap>(
             map.serialize_entry("action", "start")?;
             map.serialize_entry("session_id", &**session_id)?;
             map.serialize_entry("agent_name", &**agent_name)?;
-            Ok(&["action", "session_id", "agent_name"])
+            Ok(&SESSION_KEYS[..3])
         }
         Event::SessionEnd(end) => write_session_end(end, map),
     }
@@ -258,18 +282,5 @@ fn write_session_end<M: SerializeMap>(
     map.serialize_entry("error_count", &end.error_count)?;
     map.serialize_entry("is_success", &end.is_success())?;
     map.serialize_entry("error", &end.errors)?;
-    Ok(&[
-        "action",
-        "session_id",
-        "agent_name",
-        "duration_ms",
-        "tool_calls",
-        "input_tokens",
-        "output_tokens",
-        "total_tokens",
-        "cost",
-        "error_count",
-        "is_success",
-        "error",
-    ])
+    Ok(SESSION_KEYS)
 }
