@@ -56,15 +56,19 @@
 //!   queued and sent, just not protected against a crash.
 //! - A full queue ([`Limits::queue_records`]): the record is only in the
 //!   spool, and the next run sends it.
-//! - A live spool file past [`Limits::spool_bytes`] (the collector has been
-//!   failing for a long time): later records are queued but not spooled.
+//! - A live spool file that would pass [`Limits::spool`] (the collector
+//!   has been failing for a long time): the file is compacted to 3/4 of
+//!   its bound, its oldest pending records dropped first (see
+//!   [`LiveSpool`]). A dropped record still in the queue is still sent;
+//!   its acknowledgement then finds nothing to mark.
 //!
 //! Each of these is reported once through the [`Note`] callback, for the
-//! debug log.
+//! debug log; records dropped from the live spool are counted, and the
+//! total is reported again at a flush point's tidy-up when it grew.
 
 use crate::record::Record;
 use crate::sink::SendError;
-use crate::spool::{self, Drops, SpoolError, SpoolFile};
+use crate::spool::{self, Bound, Drops, LiveSpool, SpoolError, SpoolFile};
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::PathBuf;
@@ -93,8 +97,10 @@ pub struct Limits {
     pub batch_bytes: usize,
     /// Most records waiting in memory (default 10,000).
     pub queue_records: usize,
-    /// Most bytes this process's spool file grows to (default 8 MiB).
-    pub spool_bytes: u64,
+    /// How large this process's spool file grows (default 10,000 records
+    /// / 4 MiB, as the leftovers read by a later run); past it, its oldest
+    /// records are dropped first.
+    pub spool: Bound,
 }
 
 impl Default for Limits {
@@ -103,7 +109,7 @@ impl Default for Limits {
             batch_records: 100,
             batch_bytes: 512 * 1024,
             queue_records: 10_000,
-            spool_bytes: 8 * 1024 * 1024,
+            spool: Bound::default(),
         }
     }
 }
@@ -136,8 +142,20 @@ pub enum Note {
     },
     /// The queue was full: records are only in the spool, for the next run.
     QueueFull,
-    /// The spool file reached its size limit: later records are not spooled.
-    SpoolFull,
+    /// The live spool file reached its bound: it was compacted and its
+    /// oldest pending records dropped (said once, at the first drop).
+    SpoolTrimmed {
+        /// Records dropped by this compaction.
+        dropped: u64,
+        /// The bound.
+        bound: Bound,
+    },
+    /// Records dropped from the live spool file in all, at a flush point's
+    /// tidy-up when more were dropped since it was last said.
+    SpoolDropped {
+        /// Records dropped since the process started.
+        total: u64,
+    },
 }
 
 impl fmt::Display for Note {
@@ -161,8 +179,14 @@ impl fmt::Display for Note {
             Note::QueueFull => f.write_str(
                 "the delivery queue is full; further records wait in the spool for the next run",
             ),
-            Note::SpoolFull => f.write_str(
-                "the spool file is full; further records are sent but not kept on disk",
+            Note::SpoolTrimmed { dropped, bound } => write!(
+                f,
+                "the spool file reached its bound ({} records / {} bytes); its {dropped} oldest records were dropped from it (those still queued are still sent)",
+                bound.records, bound.bytes
+            ),
+            Note::SpoolDropped { total } => write!(
+                f,
+                "in all, {total} of the oldest records were dropped from the spool file to keep it within its bound"
             ),
         }
     }
@@ -218,21 +242,13 @@ struct Shared {
 }
 
 /// This process's spool file.
-#[derive(Default)]
 struct Live {
-    file: Option<SpoolFile>,
-    /// Bumped whenever the file is replaced or removed, so that an
-    /// acknowledgement of an older file's record is not counted here.
-    generation: u64,
-    /// Records appended since the file was last emptied.
-    appended: u64,
-    /// Of those, acknowledged.
-    acked: u64,
-    /// Bytes written since the file was last emptied.
-    bytes: u64,
+    /// None without a config dir.
+    spool: Option<LiveSpool>,
     /// Creating or writing the file failed: do not retry every record.
     unusable: bool,
-    full: bool,
+    /// Dropped records said in the debug log so far.
+    said_dropped: u64,
 }
 
 #[derive(Default)]
@@ -257,9 +273,10 @@ struct Item {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Origin {
-    /// Not on disk (the spool is unusable or full).
+    /// Not on disk (the spool is unusable, or the record is larger than
+    /// its bound).
     Memory,
-    /// In this process's spool file of this generation.
+    /// In this process's spool file, with this sequence number.
     Live(u64),
     /// In the claimed file of this index.
     Claimed(usize),
@@ -278,11 +295,17 @@ impl Background {
         Background {
             handle: Arc::new(Handle {
                 shared: Arc::new(Shared {
+                    live: Mutex::new(Live {
+                        spool: config_dir
+                            .clone()
+                            .map(|dir| LiveSpool::new(dir, limits.spool)),
+                        unusable: false,
+                        said_dropped: 0,
+                    }),
                     dir: config_dir,
                     send,
                     note,
                     limits,
-                    live: Mutex::new(Live::default()),
                     state: Mutex::new(State::default()),
                     changed: Condvar::new(),
                     noted_queue_full: AtomicBool::new(false),
@@ -363,18 +386,18 @@ impl Background {
     /// for the next run. Records made after this start a new file.
     pub fn finish(&self, budget: Duration) -> Flushed {
         let flushed = self.flush(budget);
-        let mut live = self.handle.shared.live();
-        if let Some(file) = live.file.take() {
-            if live.appended == live.acked {
-                let _ = file.remove();
-                live.generation += 1;
-                live.appended = 0;
-                live.acked = 0;
-                live.bytes = 0;
-            } else {
-                let _ = file.sync();
-                live.file = Some(file);
-            }
+        let shared = &self.handle.shared;
+        let mut live = shared.live();
+        let Some(spool) = live.spool.as_mut() else {
+            return flushed;
+        };
+        let _ = spool.finish();
+        let total = spool.dropped();
+        let say = total > live.said_dropped;
+        live.said_dropped = total;
+        drop(live);
+        if say {
+            shared.report(&Note::SpoolDropped { total });
         }
         flushed
     }
@@ -491,38 +514,26 @@ impl Shared {
     /// Appends the record to this process's spool file, creating it on
     /// first use; says where the record now lives.
     fn append(&self, line: &mut String) -> Origin {
-        let Some(dir) = &self.dir else {
-            return Origin::Memory;
-        };
         let mut live = self.live();
-        if live.unusable || live.full {
+        if live.unusable {
             return Origin::Memory;
         }
-        if live.bytes + line.len() as u64 + 1 > self.limits.spool_bytes {
-            live.full = true;
-            drop(live);
-            self.report(&Note::SpoolFull);
-            return Origin::Memory;
-        }
-        if live.file.is_none() {
-            match SpoolFile::create(dir) {
-                Ok(file) => live.file = Some(file),
-                Err(error) => {
-                    live.unusable = true;
-                    drop(live);
-                    self.report(&Note::SpoolUnusable(error));
-                    return Origin::Memory;
-                }
-            }
-        }
-        let Some(file) = live.file.as_mut() else {
+        let Some(spool) = live.spool.as_mut() else {
             return Origin::Memory;
         };
-        match file.append_record(line) {
-            Ok(()) => {
-                live.appended += 1;
-                live.bytes += line.len() as u64 + 1;
-                Origin::Live(live.generation)
+        match spool.append(line) {
+            Ok(appended) => {
+                let first_drop = appended.dropped > 0 && live.said_dropped == 0;
+                if first_drop {
+                    live.said_dropped = appended.dropped;
+                    let bound = self.limits.spool;
+                    drop(live);
+                    self.report(&Note::SpoolTrimmed {
+                        dropped: appended.dropped,
+                        bound,
+                    });
+                }
+                appended.seq.map_or(Origin::Memory, Origin::Live)
             }
             Err(error) => {
                 live.unusable = true;
@@ -533,35 +544,17 @@ impl Shared {
         }
     }
 
-    /// Records in this process's file, of this generation, were delivered.
-    fn ack_live(&self, generation: u64, ids: &[&str]) {
+    /// Records in this process's file were delivered: (sequence number,
+    /// `event_id`).
+    fn ack_live(&self, records: &[(u64, &str)]) {
         let mut live = self.live();
-        if live.generation != generation {
-            return;
-        }
-        live.acked += ids.len() as u64;
-        let everything = live.acked >= live.appended;
-        let Some(file) = live.file.as_mut() else {
+        let Some(spool) = live.spool.as_mut() else {
             return;
         };
-        let written = if everything {
-            file.truncate()
-        } else {
-            file.append_ack(ids.iter().copied())
-        };
-        match written {
-            Ok(()) if everything => {
-                live.appended = 0;
-                live.acked = 0;
-                live.bytes = 0;
-                live.full = false;
-            }
-            Ok(()) => {}
-            Err(error) => {
-                live.unusable = true;
-                drop(live);
-                self.report(&Note::SpoolUnusable(error));
-            }
+        if let Err(error) = spool.ack(records.iter().copied()) {
+            live.unusable = true;
+            drop(live);
+            self.report(&Note::SpoolUnusable(error));
         }
     }
 }
@@ -582,7 +575,7 @@ impl ClaimedFiles {
         let result = if self.outstanding[index] == 0 {
             slot.take().map_or(Ok(()), SpoolFile::remove)
         } else {
-            file.append_ack(ids.iter().copied())
+            file.append_ack(ids.iter().copied()).map(|_| ())
         };
         if let Err(error) = result {
             shared.report(&Note::LeftoverProblem(error));
@@ -705,24 +698,33 @@ fn take_batch(queue: &mut VecDeque<Item>, limits: &Limits) -> Vec<Item> {
 }
 
 fn acknowledge(shared: &Shared, claimed: &mut ClaimedFiles, batch: &[Item]) {
-    // Group the ids by the file they are in; a batch spans few files.
-    let mut origins: Vec<Origin> = Vec::new();
+    // This process's records, in one acknowledgement.
+    let live: Vec<(u64, &str)> = batch
+        .iter()
+        .filter_map(|item| match item.origin {
+            Origin::Live(seq) => Some((seq, item.event_id.as_str())),
+            _ => None,
+        })
+        .collect();
+    if !live.is_empty() {
+        shared.ack_live(&live);
+    }
+    // Leftovers, grouped by the file they are in; a batch spans few files.
+    let mut files: Vec<usize> = Vec::new();
     for item in batch {
-        if !origins.contains(&item.origin) {
-            origins.push(item.origin);
+        if let Origin::Claimed(index) = item.origin {
+            if !files.contains(&index) {
+                files.push(index);
+            }
         }
     }
-    for origin in origins {
+    for index in files {
         let ids: Vec<&str> = batch
             .iter()
-            .filter(|item| item.origin == origin)
+            .filter(|item| item.origin == Origin::Claimed(index))
             .map(|item| item.event_id.as_str())
             .collect();
-        match origin {
-            Origin::Memory => {}
-            Origin::Live(generation) => shared.ack_live(generation, &ids),
-            Origin::Claimed(index) => claimed.ack(shared, index, &ids),
-        }
+        claimed.ack(shared, index, &ids);
     }
 }
 

@@ -58,8 +58,9 @@
 //! [`SpoolError`] or a count in [`Drops`] for the debug log, which never
 //! shows a path or a record.
 
-// Wired in by the delivery-mode change.
-#![allow(dead_code)]
+mod live;
+
+pub use live::{Appended, Bound, LiveSpool};
 
 use crate::random;
 use std::collections::HashSet;
@@ -229,21 +230,81 @@ impl SpoolFile {
         written.map_err(|error| SpoolError::from_write(&error))
     }
 
-    /// Appends an acknowledgement of these records' `event_id`s.
+    /// Appends an acknowledgement of these records' `event_id`s; returns
+    /// the bytes written.
     pub fn append_ack<'a>(
         &mut self,
         ids: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), SpoolError> {
+    ) -> Result<u64, SpoolError> {
         let ids: Vec<&str> = ids.into_iter().collect();
         if ids.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let mut line = serde_json::to_string(&serde_json::json!({ "ack": ids }))
             .map_err(|_| SpoolError::Io(ErrorKind::InvalidData))?;
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
-            .map_err(|error| SpoolError::from_write(&error))
+            .map_err(|error| SpoolError::from_write(&error))?;
+        Ok(line.len() as u64)
+    }
+
+    /// Replaces the file by one holding only these byte ranges of it
+    /// (`(offset, len)`, in order, each a whole record line), under the
+    /// same name and still locked; returns the new file's length. See
+    /// "Compaction" in the module docs for why no claimer can take either
+    /// file meanwhile. On failure the file is left as it was.
+    pub fn rewrite(&mut self, spans: &[(u64, u64)]) -> Result<u64, SpoolError> {
+        let io = |error: io::Error| SpoolError::Io(error.kind());
+        let start = spans.first().map_or(0, |&(offset, _)| offset);
+        self.file.seek(SeekFrom::Start(start)).map_err(io)?;
+        let mut old = Vec::new();
+        self.file.read_to_end(&mut old).map_err(io)?;
+        let mut kept = Vec::with_capacity(old.len());
+        for &(offset, len) in spans {
+            let from = offset
+                .checked_sub(start)
+                .and_then(|from| usize::try_from(from).ok())
+                .unwrap_or(usize::MAX);
+            let to = from.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+            // The file is not what this process wrote (changed behind its
+            // back): leave it alone.
+            let Some(line) = old.get(from..to) else {
+                return Err(SpoolError::Io(ErrorKind::InvalidData));
+            };
+            if line.last() != Some(&b'\n') {
+                return Err(SpoolError::Io(ErrorKind::InvalidData));
+            }
+            kept.extend_from_slice(line);
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let temp = dir.join(format!("{TEMP_PREFIX}{}.tmp", unique_id()));
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create_new(true);
+        private_mode(&mut options);
+        no_follow(&mut options);
+        let mut file = options
+            .open(&temp)
+            .map_err(|error| SpoolError::from_open(&error))?;
+        let placed = (|| {
+            if !try_lock(&file) {
+                return Err(SpoolError::Io(ErrorKind::WouldBlock));
+            }
+            file.write_all(&kept)
+                .map_err(|error| SpoolError::from_write(&error))?;
+            // Synced before it replaces the old file: a crash of the
+            // machine must not leave the name with nothing behind it.
+            file.sync_data()
+                .map_err(|error| SpoolError::from_write(&error))?;
+            fs::rename(&temp, &self.path).map_err(|error| SpoolError::from_write(&error))
+        })();
+        if let Err(error) = placed {
+            let _ = fs::remove_file(&temp);
+            return Err(error);
+        }
+        // The old file's lock goes only now, once the name is the new one.
+        self.file = file;
+        Ok(kept.len() as u64)
     }
 
     /// Empties the file: every record in it was acknowledged.
@@ -472,6 +533,21 @@ fn claim_one(dir: &Path, path: &Path) -> Result<Option<SpoolFile>, SpoolError> {
         return Err(SpoolError::NotOurs);
     }
     if !is_leftover(&file, &meta) {
+        return Ok(None);
+    }
+    claim_locked(dir, path, file)
+}
+
+/// [`claim_one`] once `file` (opened from `path`) is locked by this
+/// process: renames `path` to a name of this process, unless `path` no
+/// longer names `file` (its owner compacted it, or another claimer took
+/// it).
+fn claim_locked(dir: &Path, path: &Path, file: File) -> Result<Option<SpoolFile>, SpoolError> {
+    // An owner releases a file's lock only once its name is gone or names
+    // the owner's new (locked) file, so a name that still names the file
+    // we locked belongs to no living process; without this check, the
+    // rename below could move a live file that replaced the one we opened.
+    if !same_file(&file, path) {
         return Ok(None);
     }
     let target = dir.join(format!("{SPOOL_PREFIX}{}{SPOOL_SUFFIX}", unique_id()));
