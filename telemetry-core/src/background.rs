@@ -1096,6 +1096,51 @@ mod tests {
     }
 
     #[test]
+    fn a_live_spool_past_its_bound_drops_its_oldest_and_says_so_once() {
+        let dir = temp_dir("bound");
+        let collector = Collector::start_with(Behaviour::Status(503)).unwrap();
+        let (notes, note) = notes();
+        let limits = Limits {
+            spool: Bound {
+                records: 40,
+                bytes: u64::MAX / 2,
+            },
+            ..Limits::default()
+        };
+        let background = Background::new(
+            Some(dir.0.clone()),
+            Poster::send_fn(collector.addr(), LONG),
+            limits,
+            note,
+        );
+        let sent = record_n(&background, "r", 1);
+        assert_eq!(background.flush(LONG), Flushed::Stopped);
+        // Sending stopped: every later record only goes to the spool.
+        let later = record_n(&background, "later", 100);
+        let spooled = spool::peek(&dir);
+        assert!(spooled.len() <= 40, "{}", spooled.len());
+        assert!(
+            spooled.last().unwrap().contains(&later[99]),
+            "the newest kept"
+        );
+        assert!(!spooled.iter().any(|line| line.contains(&sent[0])));
+        let dropped = 101 - spooled.len() as u64;
+        assert_eq!(background.finish(LONG), Flushed::Stopped);
+        let notes = notes.lock().unwrap();
+        let trimmed: Vec<&Note> = notes
+            .iter()
+            .filter(|note| matches!(note, Note::SpoolTrimmed { .. }))
+            .collect();
+        assert_eq!(trimmed.len(), 1, "said once: {notes:?}");
+        assert_eq!(notes.last(), Some(&Note::SpoolDropped { total: dropped }));
+        assert!(notes
+            .last()
+            .unwrap()
+            .to_string()
+            .contains(&dropped.to_string()));
+    }
+
+    #[test]
     fn an_unusable_spool_still_sends_and_says_why() {
         let dir = temp_dir("unusable");
         let not_a_dir = dir.join("plain-file");
