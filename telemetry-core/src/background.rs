@@ -34,10 +34,17 @@
 //!    flush the spool no longer holds what was delivered.
 //! 3. **A live file cannot be claimed.** Each process writes its own spool
 //!    file and holds its lock until it exits, so no other process can claim
-//!    records that this one has queued or in flight. Leftovers are claimed
+//!    records that this one has queued or in flight; a compaction keeps
+//!    that true (see "Bound and compaction" in [`crate::spool`]). Leftovers are claimed
 //!    (renamed under a lock) by exactly one process, and acknowledged in
 //!    their file as they are delivered, so the next claimer reads only what
 //!    is still pending.
+//!
+//! 4. **Acknowledged by sequence number.** A record in this process's file
+//!    is acknowledged by its sequence number, which [`LiveSpool`] maps to
+//!    its line; a record that a compaction dropped, or that was in a file
+//!    already removed, is skipped, so a kept record is never counted as
+//!    delivered by another's acknowledgement.
 //!
 //! What can still be sent twice: a batch the collector received but whose
 //! answer never came back (the flush budget ran out while it was in
@@ -251,6 +258,10 @@ struct Live {
     said_dropped: u64,
 }
 
+// Four independent flags of one state, under one mutex: not a state
+// machine that an enum would make clearer (`stopped` and `closing` can
+// both hold, `loaded` comes at any time after `started`).
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Default)]
 struct State {
     queue: VecDeque<Item>,
@@ -286,6 +297,7 @@ impl Background {
     /// Background delivery spooling to `config_dir` (none: memory only) and
     /// sending with `send`. Nothing is opened, claimed or started until the
     /// first record.
+    #[must_use]
     pub fn new(
         config_dir: Option<PathBuf>,
         send: SendFn,
@@ -357,6 +369,9 @@ impl Background {
     /// (acknowledged, refused for good, or left for a later run because
     /// sending stopped) or `timeout` passes. What is not delivered stays
     /// in the spool. Returns at once when nothing was ever recorded.
+    // Called for its effect (it waits for delivery); the outcome is for
+    // callers that care, and ignoring it is fine, so no `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn flush(&self, timeout: Duration) -> Flushed {
         let shared = &self.handle.shared;
         let deadline = Instant::now().checked_add(timeout);
@@ -384,6 +399,9 @@ impl Background {
     /// Flushes within `budget`, then tidies this process's spool file: it
     /// is removed when everything in it was delivered, else synced to disk
     /// for the next run. Records made after this start a new file.
+    // Called for its effect (it waits for delivery); the outcome is for
+    // callers that care, and ignoring it is fine, so no `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn finish(&self, budget: Duration) -> Flushed {
         let flushed = self.flush(budget);
         let shared = &self.handle.shared;
@@ -455,6 +473,9 @@ pub struct FlushGuard {
 impl FlushGuard {
     /// Flushes now, within the guard's budget (the drop then has little
     /// left to do).
+    // Called for its effect (it waits for delivery); the outcome is for
+    // callers that care, and ignoring it is fine, so no `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn flush(&self) -> Flushed {
         self.background.flush(self.budget)
     }
@@ -513,7 +534,7 @@ impl Shared {
 
     /// Appends the record to this process's spool file, creating it on
     /// first use; says where the record now lives.
-    fn append(&self, line: &mut String) -> Origin {
+    fn append(&self, record: &mut String) -> Origin {
         let mut live = self.live();
         if live.unusable {
             return Origin::Memory;
@@ -521,7 +542,7 @@ impl Shared {
         let Some(spool) = live.spool.as_mut() else {
             return Origin::Memory;
         };
-        match spool.append(line) {
+        match spool.append(record) {
             Ok(appended) => {
                 let first_drop = appended.dropped > 0 && live.said_dropped == 0;
                 if first_drop {
@@ -777,6 +798,7 @@ fn claim_leftovers(shared: &Shared) -> ClaimedFiles {
 
 /// The body a send function posts for a batch: `{"records":[r1,r2,...]}`,
 /// from records already serialised.
+#[must_use]
 pub fn batch_body(records: &[String]) -> Vec<u8> {
     let len = records.iter().map(|record| record.len() + 1).sum::<usize>();
     let mut body = Vec::with_capacity(len + 14);

@@ -37,6 +37,39 @@
 //! claims it in turn; no age guess is needed. Without `flock` (not unix) a
 //! file counts as a leftover once it has not changed for an hour.
 //!
+//! # Bound and compaction
+//!
+//! A live file is kept within a [`Bound`] (by default the same
+//! [`MAX_RECORDS`] / [`MAX_BYTES`] that a later run reads) by
+//! [`LiveSpool`]: when an append would pass it, the file is first
+//! compacted so that it holds, with the new record, at most 3/4 of the
+//! bound: acknowledged records and acknowledgements go, then the oldest
+//! pending records, counted. A compaction therefore comes at most once per
+//! quarter of the bound appended, and copies byte ranges that
+//! [`LiveSpool`] already knows (no parsing).
+//!
+//! [`SpoolFile::rewrite`] writes the kept lines to a new file that is
+//! locked before it has a name (as at creation), syncs it, renames it over
+//! the live file's own name, and only then closes the old file, releasing
+//! its lock. So at every moment the name names a file that the owner has
+//! locked. A claimer racing a compaction never takes a record twice:
+//!
+//! - it opened the name before the rename and tries the old file's lock
+//!   while the owner still holds it: it fails, as for any live file;
+//! - it takes the old file's lock after the owner closed it: the name now
+//!   names the new file, and [`claim`] checks, after locking and before
+//!   renaming, that the name still names the file it locked; it does not,
+//!   so the claimer leaves it (without that check its rename would move
+//!   the new, live file);
+//! - it opened the name after the rename: it holds the new file, locked by
+//!   the owner.
+//!
+//! A name that still names the file a claimer locked belongs to no living
+//! process (an owner never releases the lock of the file its name names),
+//! and only its owner renames onto a name, so the claimer's rename moves
+//! that file. A crash during a compaction leaves the old file under the
+//! name (claimed as usual) and at most a `.tmp` file, which is not read.
+//!
 //! # Durability (fsync policy)
 //!
 //! An append is one `write` to a file opened with `O_APPEND`, never
@@ -46,7 +79,8 @@
 //! crashing; only a crash of the whole machine (kernel panic, power loss)
 //! can lose the last seconds of appends (until the kernel writes them back)
 //! or leave the last line cut, which the reader skips. At exit, a file that
-//! still holds pending records is synced once.
+//! still holds pending records is synced once, and a compacted file is
+//! synced before it replaces the old one (compaction is rare).
 //!
 //! # Reading leftovers
 //!
@@ -171,6 +205,7 @@ pub struct Drops {
 
 impl Drops {
     /// `true` when nothing was dropped.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         *self == Drops::default()
     }
@@ -328,6 +363,7 @@ impl SpoolFile {
     }
 
     /// The file's path (for tests and tools; never logged).
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -426,10 +462,8 @@ pub fn claim(dir: &Path, now_ms: u64) -> Claim {
         if still_used[index] {
             new_index[index] = claim.files.len();
             claim.files.push(file);
-        } else {
-            if let Err(problem) = file.remove() {
-                claim.problems.push(problem);
-            }
+        } else if let Err(problem) = file.remove() {
+            claim.problems.push(problem);
         }
     }
     for record in &mut pending {
@@ -498,6 +532,7 @@ pub fn peek(dir: &Path) -> Vec<String> {
 }
 
 /// Epoch milliseconds now.
+#[must_use]
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
