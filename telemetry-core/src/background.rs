@@ -34,10 +34,17 @@
 //!    flush the spool no longer holds what was delivered.
 //! 3. **A live file cannot be claimed.** Each process writes its own spool
 //!    file and holds its lock until it exits, so no other process can claim
-//!    records that this one has queued or in flight. Leftovers are claimed
+//!    records that this one has queued or in flight; a compaction keeps
+//!    that true (see "Bound and compaction" in [`crate::spool`]). Leftovers are claimed
 //!    (renamed under a lock) by exactly one process, and acknowledged in
 //!    their file as they are delivered, so the next claimer reads only what
 //!    is still pending.
+//!
+//! 4. **Acknowledged by sequence number.** A record in this process's file
+//!    is acknowledged by its sequence number, which [`LiveSpool`] maps to
+//!    its line; a record that a compaction dropped, or that was in a file
+//!    already removed, is skipped, so a kept record is never counted as
+//!    delivered by another's acknowledgement.
 //!
 //! What can still be sent twice: a batch the collector received but whose
 //! answer never came back (the flush budget ran out while it was in
@@ -56,15 +63,19 @@
 //!   queued and sent, just not protected against a crash.
 //! - A full queue ([`Limits::queue_records`]): the record is only in the
 //!   spool, and the next run sends it.
-//! - A live spool file past [`Limits::spool_bytes`] (the collector has been
-//!   failing for a long time): later records are queued but not spooled.
+//! - A live spool file that would pass [`Limits::spool`] (the collector
+//!   has been failing for a long time): the file is compacted to 3/4 of
+//!   its bound, its oldest pending records dropped first (see
+//!   [`LiveSpool`]). A dropped record still in the queue is still sent;
+//!   its acknowledgement then finds nothing to mark.
 //!
 //! Each of these is reported once through the [`Note`] callback, for the
-//! debug log.
+//! debug log; records dropped from the live spool are counted, and the
+//! total is reported again at a flush point's tidy-up when it grew.
 
 use crate::record::Record;
 use crate::sink::SendError;
-use crate::spool::{self, Drops, SpoolError, SpoolFile};
+use crate::spool::{self, Bound, Drops, LiveSpool, SpoolError, SpoolFile};
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::PathBuf;
@@ -93,8 +104,10 @@ pub struct Limits {
     pub batch_bytes: usize,
     /// Most records waiting in memory (default 10,000).
     pub queue_records: usize,
-    /// Most bytes this process's spool file grows to (default 8 MiB).
-    pub spool_bytes: u64,
+    /// How large this process's spool file grows (default 10,000 records
+    /// / 4 MiB, as the leftovers read by a later run); past it, its oldest
+    /// records are dropped first.
+    pub spool: Bound,
 }
 
 impl Default for Limits {
@@ -103,7 +116,7 @@ impl Default for Limits {
             batch_records: 100,
             batch_bytes: 512 * 1024,
             queue_records: 10_000,
-            spool_bytes: 8 * 1024 * 1024,
+            spool: Bound::default(),
         }
     }
 }
@@ -136,8 +149,20 @@ pub enum Note {
     },
     /// The queue was full: records are only in the spool, for the next run.
     QueueFull,
-    /// The spool file reached its size limit: later records are not spooled.
-    SpoolFull,
+    /// The live spool file reached its bound: it was compacted and its
+    /// oldest pending records dropped (said once, at the first drop).
+    SpoolTrimmed {
+        /// Records dropped by this compaction.
+        dropped: u64,
+        /// The bound.
+        bound: Bound,
+    },
+    /// Records dropped from the live spool file in all, at a flush point's
+    /// tidy-up when more were dropped since it was last said.
+    SpoolDropped {
+        /// Records dropped since the process started.
+        total: u64,
+    },
 }
 
 impl fmt::Display for Note {
@@ -161,8 +186,14 @@ impl fmt::Display for Note {
             Note::QueueFull => f.write_str(
                 "the delivery queue is full; further records wait in the spool for the next run",
             ),
-            Note::SpoolFull => f.write_str(
-                "the spool file is full; further records are sent but not kept on disk",
+            Note::SpoolTrimmed { dropped, bound } => write!(
+                f,
+                "the spool file reached its bound ({} records / {} bytes); its {dropped} oldest records were dropped from it (those still queued are still sent)",
+                bound.records, bound.bytes
+            ),
+            Note::SpoolDropped { total } => write!(
+                f,
+                "in all, {total} of the oldest records were dropped from the spool file to keep it within its bound"
             ),
         }
     }
@@ -218,23 +249,19 @@ struct Shared {
 }
 
 /// This process's spool file.
-#[derive(Default)]
 struct Live {
-    file: Option<SpoolFile>,
-    /// Bumped whenever the file is replaced or removed, so that an
-    /// acknowledgement of an older file's record is not counted here.
-    generation: u64,
-    /// Records appended since the file was last emptied.
-    appended: u64,
-    /// Of those, acknowledged.
-    acked: u64,
-    /// Bytes written since the file was last emptied.
-    bytes: u64,
+    /// None without a config dir.
+    spool: Option<LiveSpool>,
     /// Creating or writing the file failed: do not retry every record.
     unusable: bool,
-    full: bool,
+    /// Dropped records said in the debug log so far.
+    said_dropped: u64,
 }
 
+// Four independent flags of one state, under one mutex: not a state
+// machine that an enum would make clearer (`stopped` and `closing` can
+// both hold, `loaded` comes at any time after `started`).
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Default)]
 struct State {
     queue: VecDeque<Item>,
@@ -257,9 +284,10 @@ struct Item {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Origin {
-    /// Not on disk (the spool is unusable or full).
+    /// Not on disk (the spool is unusable, or the record is larger than
+    /// its bound).
     Memory,
-    /// In this process's spool file of this generation.
+    /// In this process's spool file, with this sequence number.
     Live(u64),
     /// In the claimed file of this index.
     Claimed(usize),
@@ -269,6 +297,7 @@ impl Background {
     /// Background delivery spooling to `config_dir` (none: memory only) and
     /// sending with `send`. Nothing is opened, claimed or started until the
     /// first record.
+    #[must_use]
     pub fn new(
         config_dir: Option<PathBuf>,
         send: SendFn,
@@ -278,11 +307,17 @@ impl Background {
         Background {
             handle: Arc::new(Handle {
                 shared: Arc::new(Shared {
+                    live: Mutex::new(Live {
+                        spool: config_dir
+                            .clone()
+                            .map(|dir| LiveSpool::new(dir, limits.spool)),
+                        unusable: false,
+                        said_dropped: 0,
+                    }),
                     dir: config_dir,
                     send,
                     note,
                     limits,
-                    live: Mutex::new(Live::default()),
                     state: Mutex::new(State::default()),
                     changed: Condvar::new(),
                     noted_queue_full: AtomicBool::new(false),
@@ -334,6 +369,9 @@ impl Background {
     /// (acknowledged, refused for good, or left for a later run because
     /// sending stopped) or `timeout` passes. What is not delivered stays
     /// in the spool. Returns at once when nothing was ever recorded.
+    // Called for its effect (it waits for delivery); the outcome is for
+    // callers that care, and ignoring it is fine, so no `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn flush(&self, timeout: Duration) -> Flushed {
         let shared = &self.handle.shared;
         let deadline = Instant::now().checked_add(timeout);
@@ -361,20 +399,23 @@ impl Background {
     /// Flushes within `budget`, then tidies this process's spool file: it
     /// is removed when everything in it was delivered, else synced to disk
     /// for the next run. Records made after this start a new file.
+    // Called for its effect (it waits for delivery); the outcome is for
+    // callers that care, and ignoring it is fine, so no `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn finish(&self, budget: Duration) -> Flushed {
         let flushed = self.flush(budget);
-        let mut live = self.handle.shared.live();
-        if let Some(file) = live.file.take() {
-            if live.appended == live.acked {
-                let _ = file.remove();
-                live.generation += 1;
-                live.appended = 0;
-                live.acked = 0;
-                live.bytes = 0;
-            } else {
-                let _ = file.sync();
-                live.file = Some(file);
-            }
+        let shared = &self.handle.shared;
+        let mut live = shared.live();
+        let Some(spool) = live.spool.as_mut() else {
+            return flushed;
+        };
+        let _ = spool.finish();
+        let total = spool.dropped();
+        let say = total > live.said_dropped;
+        live.said_dropped = total;
+        drop(live);
+        if say {
+            shared.report(&Note::SpoolDropped { total });
         }
         flushed
     }
@@ -432,6 +473,9 @@ pub struct FlushGuard {
 impl FlushGuard {
     /// Flushes now, within the guard's budget (the drop then has little
     /// left to do).
+    // Called for its effect (it waits for delivery); the outcome is for
+    // callers that care, and ignoring it is fine, so no `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn flush(&self) -> Flushed {
         self.background.flush(self.budget)
     }
@@ -490,39 +534,27 @@ impl Shared {
 
     /// Appends the record to this process's spool file, creating it on
     /// first use; says where the record now lives.
-    fn append(&self, line: &mut String) -> Origin {
-        let Some(dir) = &self.dir else {
-            return Origin::Memory;
-        };
+    fn append(&self, record: &mut String) -> Origin {
         let mut live = self.live();
-        if live.unusable || live.full {
+        if live.unusable {
             return Origin::Memory;
         }
-        if live.bytes + line.len() as u64 + 1 > self.limits.spool_bytes {
-            live.full = true;
-            drop(live);
-            self.report(&Note::SpoolFull);
-            return Origin::Memory;
-        }
-        if live.file.is_none() {
-            match SpoolFile::create(dir) {
-                Ok(file) => live.file = Some(file),
-                Err(error) => {
-                    live.unusable = true;
-                    drop(live);
-                    self.report(&Note::SpoolUnusable(error));
-                    return Origin::Memory;
-                }
-            }
-        }
-        let Some(file) = live.file.as_mut() else {
+        let Some(spool) = live.spool.as_mut() else {
             return Origin::Memory;
         };
-        match file.append_record(line) {
-            Ok(()) => {
-                live.appended += 1;
-                live.bytes += line.len() as u64 + 1;
-                Origin::Live(live.generation)
+        match spool.append(record) {
+            Ok(appended) => {
+                let first_drop = appended.dropped > 0 && live.said_dropped == 0;
+                if first_drop {
+                    live.said_dropped = appended.dropped;
+                    let bound = self.limits.spool;
+                    drop(live);
+                    self.report(&Note::SpoolTrimmed {
+                        dropped: appended.dropped,
+                        bound,
+                    });
+                }
+                appended.seq.map_or(Origin::Memory, Origin::Live)
             }
             Err(error) => {
                 live.unusable = true;
@@ -533,35 +565,17 @@ impl Shared {
         }
     }
 
-    /// Records in this process's file, of this generation, were delivered.
-    fn ack_live(&self, generation: u64, ids: &[&str]) {
+    /// Records in this process's file were delivered: (sequence number,
+    /// `event_id`).
+    fn ack_live(&self, records: &[(u64, &str)]) {
         let mut live = self.live();
-        if live.generation != generation {
-            return;
-        }
-        live.acked += ids.len() as u64;
-        let everything = live.acked >= live.appended;
-        let Some(file) = live.file.as_mut() else {
+        let Some(spool) = live.spool.as_mut() else {
             return;
         };
-        let written = if everything {
-            file.truncate()
-        } else {
-            file.append_ack(ids.iter().copied())
-        };
-        match written {
-            Ok(()) if everything => {
-                live.appended = 0;
-                live.acked = 0;
-                live.bytes = 0;
-                live.full = false;
-            }
-            Ok(()) => {}
-            Err(error) => {
-                live.unusable = true;
-                drop(live);
-                self.report(&Note::SpoolUnusable(error));
-            }
+        if let Err(error) = spool.ack(records.iter().copied()) {
+            live.unusable = true;
+            drop(live);
+            self.report(&Note::SpoolUnusable(error));
         }
     }
 }
@@ -582,7 +596,7 @@ impl ClaimedFiles {
         let result = if self.outstanding[index] == 0 {
             slot.take().map_or(Ok(()), SpoolFile::remove)
         } else {
-            file.append_ack(ids.iter().copied())
+            file.append_ack(ids.iter().copied()).map(|_| ())
         };
         if let Err(error) = result {
             shared.report(&Note::LeftoverProblem(error));
@@ -705,24 +719,33 @@ fn take_batch(queue: &mut VecDeque<Item>, limits: &Limits) -> Vec<Item> {
 }
 
 fn acknowledge(shared: &Shared, claimed: &mut ClaimedFiles, batch: &[Item]) {
-    // Group the ids by the file they are in; a batch spans few files.
-    let mut origins: Vec<Origin> = Vec::new();
+    // This process's records, in one acknowledgement.
+    let live: Vec<(u64, &str)> = batch
+        .iter()
+        .filter_map(|item| match item.origin {
+            Origin::Live(seq) => Some((seq, item.event_id.as_str())),
+            _ => None,
+        })
+        .collect();
+    if !live.is_empty() {
+        shared.ack_live(&live);
+    }
+    // Leftovers, grouped by the file they are in; a batch spans few files.
+    let mut files: Vec<usize> = Vec::new();
     for item in batch {
-        if !origins.contains(&item.origin) {
-            origins.push(item.origin);
+        if let Origin::Claimed(index) = item.origin {
+            if !files.contains(&index) {
+                files.push(index);
+            }
         }
     }
-    for origin in origins {
+    for index in files {
         let ids: Vec<&str> = batch
             .iter()
-            .filter(|item| item.origin == origin)
+            .filter(|item| item.origin == Origin::Claimed(index))
             .map(|item| item.event_id.as_str())
             .collect();
-        match origin {
-            Origin::Memory => {}
-            Origin::Live(generation) => shared.ack_live(generation, &ids),
-            Origin::Claimed(index) => claimed.ack(shared, index, &ids),
-        }
+        claimed.ack(shared, index, &ids);
     }
 }
 
@@ -775,6 +798,7 @@ fn claim_leftovers(shared: &Shared) -> ClaimedFiles {
 
 /// The body a send function posts for a batch: `{"records":[r1,r2,...]}`,
 /// from records already serialised.
+#[must_use]
 pub fn batch_body(records: &[String]) -> Vec<u8> {
     let len = records.iter().map(|record| record.len() + 1).sum::<usize>();
     let mut body = Vec::with_capacity(len + 14);
@@ -1091,6 +1115,51 @@ mod tests {
         record_n(&next, "next", 1);
         assert_eq!(next.flush(LONG), Flushed::Delivered);
         assert_eq!(collector.requests().len(), requests + 1);
+    }
+
+    #[test]
+    fn a_live_spool_past_its_bound_drops_its_oldest_and_says_so_once() {
+        let dir = temp_dir("bound");
+        let collector = Collector::start_with(Behaviour::Status(503)).unwrap();
+        let (notes, note) = notes();
+        let limits = Limits {
+            spool: Bound {
+                records: 40,
+                bytes: u64::MAX / 2,
+            },
+            ..Limits::default()
+        };
+        let background = Background::new(
+            Some(dir.0.clone()),
+            Poster::send_fn(collector.addr(), LONG),
+            limits,
+            note,
+        );
+        let sent = record_n(&background, "r", 1);
+        assert_eq!(background.flush(LONG), Flushed::Stopped);
+        // Sending stopped: every later record only goes to the spool.
+        let later = record_n(&background, "later", 100);
+        let spooled = spool::peek(&dir);
+        assert!(spooled.len() <= 40, "{}", spooled.len());
+        assert!(
+            spooled.last().unwrap().contains(&later[99]),
+            "the newest kept"
+        );
+        assert!(!spooled.iter().any(|line| line.contains(&sent[0])));
+        let dropped = 101 - spooled.len() as u64;
+        assert_eq!(background.finish(LONG), Flushed::Stopped);
+        let notes = notes.lock().unwrap();
+        let trimmed: Vec<&Note> = notes
+            .iter()
+            .filter(|note| matches!(note, Note::SpoolTrimmed { .. }))
+            .collect();
+        assert_eq!(trimmed.len(), 1, "said once: {notes:?}");
+        assert_eq!(notes.last(), Some(&Note::SpoolDropped { total: dropped }));
+        assert!(notes
+            .last()
+            .unwrap()
+            .to_string()
+            .contains(&dropped.to_string()));
     }
 
     #[test]

@@ -79,6 +79,9 @@ impl FlushGuard {
     }
 
     /// Flushes now, within the exit budget, without tidying the spool.
+    // Called for its effect (it waits for delivery); the outcome is for
+    // callers that care, and ignoring it is fine, so no `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn flush(&self) -> Flushed {
         self.recorder
             .as_ref()

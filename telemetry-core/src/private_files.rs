@@ -243,14 +243,7 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn temp_dir(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "telemetry-private-files-{name}-{}",
-            crate::random::format_uuid(crate::random::uuid_v4())
-        ));
-        std::fs::create_dir(&dir).unwrap();
-        dir
-    }
+    use crate::test_support::temp_dir;
 
     #[test]
     fn links_fifos_and_open_modes_are_refused_by_kind() {
@@ -292,6 +285,5 @@ mod tests {
             open_file(&dir.join("missing")).err(),
             Some(OpenError::Missing)
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

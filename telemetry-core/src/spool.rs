@@ -37,6 +37,39 @@
 //! claims it in turn; no age guess is needed. Without `flock` (not unix) a
 //! file counts as a leftover once it has not changed for an hour.
 //!
+//! # Bound and compaction
+//!
+//! A live file is kept within a [`Bound`] (by default the same
+//! [`MAX_RECORDS`] / [`MAX_BYTES`] that a later run reads) by
+//! [`LiveSpool`]: when an append would pass it, the file is first
+//! compacted so that it holds, with the new record, at most 3/4 of the
+//! bound: acknowledged records and acknowledgements go, then the oldest
+//! pending records, counted. A compaction therefore comes at most once per
+//! quarter of the bound appended, and copies byte ranges that
+//! [`LiveSpool`] already knows (no parsing).
+//!
+//! [`SpoolFile::rewrite`] writes the kept lines to a new file that is
+//! locked before it has a name (as at creation), syncs it, renames it over
+//! the live file's own name, and only then closes the old file, releasing
+//! its lock. So at every moment the name names a file that the owner has
+//! locked. A claimer racing a compaction never takes a record twice:
+//!
+//! - it opened the name before the rename and tries the old file's lock
+//!   while the owner still holds it: it fails, as for any live file;
+//! - it takes the old file's lock after the owner closed it: the name now
+//!   names the new file, and [`claim`] checks, after locking and before
+//!   renaming, that the name still names the file it locked; it does not,
+//!   so the claimer leaves it (without that check its rename would move
+//!   the new, live file);
+//! - it opened the name after the rename: it holds the new file, locked by
+//!   the owner.
+//!
+//! A name that still names the file a claimer locked belongs to no living
+//! process (an owner never releases the lock of the file its name names),
+//! and only its owner renames onto a name, so the claimer's rename moves
+//! that file. A crash during a compaction leaves the old file under the
+//! name (claimed as usual) and at most a `.tmp` file, which is not read.
+//!
 //! # Durability (fsync policy)
 //!
 //! An append is one `write` to a file opened with `O_APPEND`, never
@@ -46,7 +79,8 @@
 //! crashing; only a crash of the whole machine (kernel panic, power loss)
 //! can lose the last seconds of appends (until the kernel writes them back)
 //! or leave the last line cut, which the reader skips. At exit, a file that
-//! still holds pending records is synced once.
+//! still holds pending records is synced once, and a compacted file is
+//! synced before it replaces the old one (compaction is rare).
 //!
 //! # Reading leftovers
 //!
@@ -58,8 +92,9 @@
 //! [`SpoolError`] or a count in [`Drops`] for the debug log, which never
 //! shows a path or a record.
 
-// Wired in by the delivery-mode change.
-#![allow(dead_code)]
+mod live;
+
+pub use live::{Appended, Bound, LiveSpool};
 
 use crate::random;
 use std::collections::HashSet;
@@ -170,6 +205,7 @@ pub struct Drops {
 
 impl Drops {
     /// `true` when nothing was dropped.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         *self == Drops::default()
     }
@@ -229,21 +265,81 @@ impl SpoolFile {
         written.map_err(|error| SpoolError::from_write(&error))
     }
 
-    /// Appends an acknowledgement of these records' `event_id`s.
+    /// Appends an acknowledgement of these records' `event_id`s; returns
+    /// the bytes written.
     pub fn append_ack<'a>(
         &mut self,
         ids: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), SpoolError> {
+    ) -> Result<u64, SpoolError> {
         let ids: Vec<&str> = ids.into_iter().collect();
         if ids.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let mut line = serde_json::to_string(&serde_json::json!({ "ack": ids }))
             .map_err(|_| SpoolError::Io(ErrorKind::InvalidData))?;
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
-            .map_err(|error| SpoolError::from_write(&error))
+            .map_err(|error| SpoolError::from_write(&error))?;
+        Ok(line.len() as u64)
+    }
+
+    /// Replaces the file by one holding only these byte ranges of it
+    /// (`(offset, len)`, in order, each a whole record line), under the
+    /// same name and still locked; returns the new file's length. See
+    /// "Compaction" in the module docs for why no claimer can take either
+    /// file meanwhile. On failure the file is left as it was.
+    pub fn rewrite(&mut self, spans: &[(u64, u64)]) -> Result<u64, SpoolError> {
+        let io = |error: io::Error| SpoolError::Io(error.kind());
+        let start = spans.first().map_or(0, |&(offset, _)| offset);
+        self.file.seek(SeekFrom::Start(start)).map_err(io)?;
+        let mut old = Vec::new();
+        self.file.read_to_end(&mut old).map_err(io)?;
+        let mut kept = Vec::with_capacity(old.len());
+        for &(offset, len) in spans {
+            let from = offset
+                .checked_sub(start)
+                .and_then(|from| usize::try_from(from).ok())
+                .unwrap_or(usize::MAX);
+            let to = from.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+            // The file is not what this process wrote (changed behind its
+            // back): leave it alone.
+            let Some(line) = old.get(from..to) else {
+                return Err(SpoolError::Io(ErrorKind::InvalidData));
+            };
+            if line.last() != Some(&b'\n') {
+                return Err(SpoolError::Io(ErrorKind::InvalidData));
+            }
+            kept.extend_from_slice(line);
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let temp = dir.join(format!("{TEMP_PREFIX}{}.tmp", unique_id()));
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create_new(true);
+        private_mode(&mut options);
+        no_follow(&mut options);
+        let mut file = options
+            .open(&temp)
+            .map_err(|error| SpoolError::from_open(&error))?;
+        let placed = (|| {
+            if !try_lock(&file) {
+                return Err(SpoolError::Io(ErrorKind::WouldBlock));
+            }
+            file.write_all(&kept)
+                .map_err(|error| SpoolError::from_write(&error))?;
+            // Synced before it replaces the old file: a crash of the
+            // machine must not leave the name with nothing behind it.
+            file.sync_data()
+                .map_err(|error| SpoolError::from_write(&error))?;
+            fs::rename(&temp, &self.path).map_err(|error| SpoolError::from_write(&error))
+        })();
+        if let Err(error) = placed {
+            let _ = fs::remove_file(&temp);
+            return Err(error);
+        }
+        // The old file's lock goes only now, once the name is the new one.
+        self.file = file;
+        Ok(kept.len() as u64)
     }
 
     /// Empties the file: every record in it was acknowledged.
@@ -267,6 +363,7 @@ impl SpoolFile {
     }
 
     /// The file's path (for tests and tools; never logged).
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -365,10 +462,8 @@ pub fn claim(dir: &Path, now_ms: u64) -> Claim {
         if still_used[index] {
             new_index[index] = claim.files.len();
             claim.files.push(file);
-        } else {
-            if let Err(problem) = file.remove() {
-                claim.problems.push(problem);
-            }
+        } else if let Err(problem) = file.remove() {
+            claim.problems.push(problem);
         }
     }
     for record in &mut pending {
@@ -437,6 +532,7 @@ pub fn peek(dir: &Path) -> Vec<String> {
 }
 
 /// Epoch milliseconds now.
+#[must_use]
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -472,6 +568,21 @@ fn claim_one(dir: &Path, path: &Path) -> Result<Option<SpoolFile>, SpoolError> {
         return Err(SpoolError::NotOurs);
     }
     if !is_leftover(&file, &meta) {
+        return Ok(None);
+    }
+    claim_locked(dir, path, file)
+}
+
+/// [`claim_one`] once `file` (opened from `path`) is locked by this
+/// process: renames `path` to a name of this process, unless `path` no
+/// longer names `file` (its owner compacted it, or another claimer took
+/// it).
+fn claim_locked(dir: &Path, path: &Path, file: File) -> Result<Option<SpoolFile>, SpoolError> {
+    // An owner releases a file's lock only once its name is gone or names
+    // the owner's new (locked) file, so a name that still names the file
+    // we locked belongs to no living process; without this check, the
+    // rename below could move a live file that replaced the one we opened.
+    if !same_file(&file, path) {
         return Ok(None);
     }
     let target = dir.join(format!("{SPOOL_PREFIX}{}{SPOOL_SUFFIX}", unique_id()));
@@ -688,28 +799,7 @@ pub(crate) mod tests {
     use super::*;
     use std::sync::{Arc, Barrier};
 
-    /// A fresh dir under the system temp dir, removed when dropped.
-    pub(crate) struct TempDir(pub(crate) PathBuf);
-
-    impl std::ops::Deref for TempDir {
-        type Target = Path;
-
-        fn deref(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
-    pub(crate) fn temp_dir(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("telemetry-spool-test-{name}-{}", unique_id()));
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
+    pub(crate) use crate::test_support::temp_dir;
 
     /// A wire record with this id and timestamp.
     pub(crate) fn line(id: &str, timestamp_ms: u64) -> String {

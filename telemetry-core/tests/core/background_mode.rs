@@ -376,3 +376,51 @@ fn a_prompt_collector_never_spends_the_budget() {
     record_tools(&telemetry, 300);
     assert_eq!(collector.records().len(), 300);
 }
+
+/// A collector down for long: this process's spool file stays within its
+/// bound (10,000 records / 4 MiB) by dropping its oldest records, says so
+/// in the debug log, and a later run gets the newest.
+#[test]
+fn a_live_spool_past_its_bound_keeps_the_newest_records() {
+    let dir = TempDir::new("bg-bound");
+    let down = Collector::start_with(Behaviour::Status(503)).unwrap();
+    let log = MemoryWriter::new();
+    let telemetry = background(&down.url(), dir.path())
+        .debug_writer(log.clone())
+        .build();
+    let guard = telemetry.flush_guard();
+    telemetry.record_tool_call("oldest", "", "", Duration::ZERO, Outcome::Success);
+    assert_eq!(telemetry.flush(LONG), Flushed::Stopped);
+    // Two compactions (at 10,000 records, then 2,500 later): the first
+    // is said at once, the total at the flush guard's tidy-up.
+    record_tools(&telemetry, 13_000);
+    telemetry.record_tool_call("newest", "", "", Duration::ZERO, Outcome::Success);
+    drop(guard);
+    let spooled = telemetry_core::spool::peek(dir.path());
+    let bytes: usize = spooled.iter().map(|line| line.len() + 1).sum();
+    assert!(spooled.len() <= 10_000 && bytes <= 4 * 1024 * 1024);
+    assert!(spooled.len() > 1_000, "{}", spooled.len());
+    assert!(spooled.last().unwrap().contains("\"newest\""));
+    assert!(!spooled.iter().any(|line| line.contains("\"oldest\"")));
+    let text = log.text();
+    assert_eq!(
+        text.matches("oldest records were dropped from it").count(),
+        1,
+        "{text}"
+    );
+    let dropped = 13_002 - spooled.len();
+    assert!(
+        text.contains(&format!("in all, {dropped} of the oldest records")),
+        "{text}"
+    );
+    drop(telemetry);
+
+    // The collector is back: the next run sends the newest, each once.
+    let collector = Collector::start().unwrap();
+    let next = background(&collector.url(), dir.path()).build();
+    record_tools(&next, 1);
+    assert_eq!(next.flush(LONG), Flushed::Delivered);
+    let ids = event_ids(&collector);
+    assert_each_once(&ids);
+    assert_eq!(ids.len(), spooled.len() + 1);
+}
