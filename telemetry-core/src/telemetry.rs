@@ -224,6 +224,9 @@ impl Telemetry {
     /// `timeout` passes (background delivery; what is not delivered stays
     /// in the spool for a later run). Returns at once for an inline or
     /// disabled client: it sent each record when it was recorded.
+    // Called for its effect (a flush at exit); the result is for callers
+    // that want to know, so not `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn flush(&self, timeout: Duration) -> Flushed {
         self.recorder()
             .map_or(Flushed::Delivered, |recorder| recorder.flush(Some(timeout)))
