@@ -15,13 +15,11 @@ use crate::precedence::{self, Decision, Mode, Rule, SwitchValue};
 use crate::reason::OffReason;
 use crate::recorder::check_app_name;
 use crate::settings::{ConfigDir, Settings};
+use crate::delivery::Delivery;
 use crate::spool;
 use crate::status::Status;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// The delivery mode's name in the status.
-const DELIVERY: &str = "inline";
 
 /// What decided on or off for one app, and where its files are: the
 /// `telemetry` subcommand's state: made by
@@ -58,6 +56,8 @@ pub struct Controls {
     config_dir: Option<PathBuf>,
     /// The endpoint records would go to; `None` with a custom sink.
     endpoint: Option<String>,
+    /// The delivery mode asked for.
+    delivery: Delivery,
     /// Why a remembered choice was there but not read.
     note: Option<ChoiceNote>,
 }
@@ -106,6 +106,7 @@ impl Controls {
             decision,
             config_dir,
             endpoint,
+            delivery: settings.delivery,
             note,
         }
     }
@@ -122,6 +123,7 @@ impl Controls {
             },
             config_dir: None,
             endpoint: None,
+            delivery: Delivery::Inline,
             note: None,
         }
     }
@@ -198,7 +200,10 @@ impl Controls {
             &self.app,
             self.config_dir.as_deref(),
             self.endpoint.as_deref(),
-            DELIVERY,
+            match self.delivery {
+                Delivery::Background => "background",
+                _ => "inline",
+            },
             notice_shown,
         )
     }

@@ -341,6 +341,20 @@ fn off_clients_have_a_status_too() {
 }
 
 #[test]
+fn the_status_names_the_delivery_mode_asked_for() {
+    let status = |delivery| {
+        Telemetry::isolated(APP, "1")
+            .endpoint("https://collector.example/v1/events")
+            .delivery(delivery)
+            .controls()
+            .status()
+            .delivery
+    };
+    assert_eq!(status(telemetry_core::Delivery::Inline), "inline");
+    assert_eq!(status(telemetry_core::Delivery::Background), "background");
+}
+
+#[test]
 fn ci_provider_and_ai_agent_for_fake_environments() {
     type Vars = &'static [(&'static str, &'static str)];
     let cases: [(Vars, &str, &str); 5] = [
