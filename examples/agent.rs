@@ -27,9 +27,12 @@
 //!   ([`telemetry_command`]): it runs on the builder's `controls()`, so it
 //!   records nothing.
 //!
-//! Telemetry is configured through the environment only (`TELEMETRY_ENDPOINT`,
-//! `TELEMETRY_ENABLED`, `DO_NOT_TRACK`, `TELEMETRY_TAGS`,
-//! `TELEMETRY_HIDE_BANNER`, `XDG_CONFIG_HOME`/`HOME`) and `--debug`. The
+//! Telemetry is configured through the environment only
+//! (`AGENT_TELEMETRY_ENDPOINT` or `TELEMETRY_ENDPOINT`,
+//! `AGENT_TELEMETRY_ENABLED` or `TELEMETRY_ENABLED`, `DO_NOT_TRACK`,
+//! `TELEMETRY_TAGS`, `TELEMETRY_HIDE_BANNER`, `XDG_CONFIG_HOME`/`HOME`), the
+//! remembered choice (`agent telemetry disable`) and the global options
+//! `--debug`, `--delivery` and `--export`. The
 //! example has no built-in endpoint, so with nothing set it sends nothing:
 //! point `TELEMETRY_ENDPOINT` at `cargo run --example collector`. With
 //! `--export otlp` the records go out as OTLP/HTTP JSON logs instead, and
@@ -259,9 +262,9 @@ fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode 
         TelemetryAction::Status { json } => {
             let status = controls.status();
             if *json {
-                println!("{}", status.to_json());
+                say(format_args!("{}", status.to_json()));
             } else {
-                print!("{status}");
+                let _ = write!(io::stdout().lock(), "{status}");
             }
             Ok(())
         }
@@ -272,7 +275,7 @@ fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode 
     match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("agent: {error}");
+            warn(format_args!("agent: {error}"));
             ExitCode::from(1)
         }
     }

@@ -147,6 +147,14 @@ pub enum Note {
         /// Records in the batch.
         records: usize,
     },
+    /// The collector accepted a batch but refused some of its records (an
+    /// OTLP partial success); the batch is not sent again.
+    PartlyRefused {
+        /// Records the collector refused.
+        rejected: u64,
+        /// Records in the batch.
+        records: usize,
+    },
     /// The queue was full: records are only in the spool, for the next run.
     QueueFull,
     /// The live spool file reached its bound: it was compacted and its
@@ -182,6 +190,10 @@ impl fmt::Display for Note {
             Note::Refused { status, records } => write!(
                 f,
                 "the collector refused a batch of {records} records (HTTP {status}); it will not be sent again"
+            ),
+            Note::PartlyRefused { rejected, records } => write!(
+                f,
+                "the collector refused {rejected} of a batch of {records} records; the batch will not be sent again"
             ),
             Note::QueueFull => f.write_str(
                 "the delivery queue is full; further records wait in the spool for the next run",
@@ -638,6 +650,17 @@ fn run_sender(shared: &Shared) {
                 acknowledge(shared, &mut claimed, &batch);
                 shared.report(&Note::Refused {
                     status,
+                    records: batch.len(),
+                });
+            }
+            // The collector took the batch and refused some of its records
+            // (an OTLP partial success): sending the batch again would
+            // duplicate the accepted ones, and the refused would be refused
+            // again. Acknowledged, and the count said.
+            Err(SendError::PartlyRejected { rejected }) => {
+                acknowledge(shared, &mut claimed, &batch);
+                shared.report(&Note::PartlyRefused {
+                    rejected,
                     records: batch.len(),
                 });
             }

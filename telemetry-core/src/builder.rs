@@ -32,7 +32,7 @@ use std::time::Duration;
 /// | `<APP>_TELEMETRY_ENDPOINT` | this app only; wins over `TELEMETRY_ENDPOINT` |
 /// | `TELEMETRY_ENDPOINT` | replaces the endpoint given to [`endpoint`](Self::endpoint); an endpoint from either variable gets no API key unless [`api_key_for_endpoint_override`](Self::api_key_for_endpoint_override) |
 /// | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (either case) | the proxy, as in the crate docs' "Where data and the key go" |
-/// | `TELEMETRY_TAGS` | `k=v,k2=v2`: extra properties on every record, within the caps of [`tags`](crate::tags) (32 tags; longer input, keys and values are cut) |
+/// | `TELEMETRY_TAGS` | `k=v,k2=v2`: extra properties on every record, at most 32 tags, 64-byte keys and 256-byte values from the first 16 KiB (longer input is cut) |
 /// | `TELEMETRY_HIDE_BANNER` | a true value hides the first-run notice (and so its hold) |
 /// | `XDG_CONFIG_HOME`, `HOME`, `APPDATA`, `USERPROFILE` | the default config dir: `$XDG_CONFIG_HOME/<app>` everywhere; else `%APPDATA%\<app>` on Windows, `~/.config/<app>` elsewhere (macOS included; the passwd entry's home when `HOME` is unset) |
 /// | `LC_ALL`, `LC_MESSAGES`, `LANG`, `LANGUAGE` | `os_language` (language and region only) |

@@ -10,12 +10,12 @@
 //! ([`Telemetry::controls`](crate::Telemetry::controls)).
 
 use crate::choice::{self, Choice, ChoiceError, ChoiceNote};
-use crate::identity::NOTICE_MARKER_FILE;
+use crate::delivery::Delivery;
+use crate::identity::{self, ConfigDirRefused, NoConfigDir, NOTICE_MARKER_FILE};
 use crate::precedence::{self, Decision, Mode, Rule, SwitchValue};
 use crate::reason::OffReason;
 use crate::recorder::check_app_name;
 use crate::settings::{ConfigDir, Settings};
-use crate::delivery::Delivery;
 use crate::spool;
 use crate::status::Status;
 use std::fmt;
@@ -58,6 +58,8 @@ pub struct Controls {
     endpoint: Option<String>,
     /// The delivery mode asked for.
     delivery: Delivery,
+    /// Root acting for another user: nothing is written in the config dir.
+    elevated: bool,
     /// Why a remembered choice was there but not read.
     note: Option<ChoiceNote>,
 }
@@ -68,6 +70,10 @@ impl Controls {
     pub(crate) fn resolve(settings: &Settings) -> Controls {
         let env = &settings.env;
         let app = &settings.app;
+        // Root acting for another user (`sudo -E`) writes nothing in the
+        // config dir, as the recorder does: nothing of root's lands there.
+        let elevated =
+            identity::elevated_for_another_user(env.home().as_deref(), env.sudo_uid_set());
         let config_dir = match &settings.config_dir {
             // An invalid app name must not name a path.
             ConfigDir::Default if check_app_name(app).is_ok() => env.default_config_dir(app),
@@ -107,6 +113,7 @@ impl Controls {
             config_dir,
             endpoint,
             delivery: settings.delivery,
+            elevated,
             note,
         }
     }
@@ -124,6 +131,7 @@ impl Controls {
             config_dir: None,
             endpoint: None,
             delivery: Delivery::Inline,
+            elevated: false,
             note: None,
         }
     }
@@ -196,7 +204,7 @@ impl Controls {
             .as_ref()
             .is_some_and(|dir| std::fs::symlink_metadata(dir.join(NOTICE_MARKER_FILE)).is_ok());
         Status::new(
-            &self.decision,
+            self.decision,
             &self.app,
             self.config_dir.as_deref(),
             self.endpoint.as_deref(),
@@ -253,8 +261,22 @@ impl Controls {
         choice::reset_id(self.dir()?).map_err(ControlError::Choice)
     }
 
+    /// The config dir, checked as the recorder checks it (created 0700 when
+    /// missing; refused when it is a link, another user's or writable by
+    /// others), before anything is written or deleted in it.
     fn dir(&self) -> Result<&Path, ControlError> {
-        self.config_dir.as_deref().ok_or(ControlError::NoConfigDir)
+        let dir = self
+            .config_dir
+            .as_deref()
+            .ok_or(ControlError::NoConfigDir)?;
+        if self.elevated {
+            return Err(ControlError::NoConfigDir);
+        }
+        match identity::open_config_dir(Some(dir), None, false) {
+            Ok(_) => Ok(dir),
+            Err(NoConfigDir::Refused(refused)) => Err(ControlError::Refused(refused)),
+            Err(_) => Err(ControlError::NoConfigDir),
+        }
     }
 }
 
@@ -265,6 +287,9 @@ impl Controls {
 pub enum ControlError {
     /// There is no config dir to keep the choice in.
     NoConfigDir,
+    /// The config dir must not be trusted (a link, another user's, writable
+    /// by others): nothing is written in it.
+    Refused(ConfigDirRefused),
     /// The choice could not be saved, or the id removed.
     Choice(ChoiceError),
     /// The command's output could not be written.
@@ -285,6 +310,11 @@ impl fmt::Display for ControlError {
                 "there is no config dir to remember the choice in (set XDG_CONFIG_HOME or HOME); \
                  set DO_NOT_TRACK=1 in your environment instead",
             ),
+            ControlError::Refused(refused) => write!(
+                f,
+                "{refused}, so nothing is written there; fix its owner or mode, or set \
+                 DO_NOT_TRACK=1 in your environment instead"
+            ),
             ControlError::Choice(error) => write!(f, "{error}"),
             ControlError::Output(error) => write!(f, "could not write the output: {error}"),
             ControlError::SpoolLeft { dir, files } => write!(
@@ -302,7 +332,9 @@ impl std::error::Error for ControlError {
         match self {
             ControlError::Choice(error) => Some(error),
             ControlError::Output(error) => Some(error),
-            ControlError::NoConfigDir | ControlError::SpoolLeft { .. } => None,
+            ControlError::NoConfigDir
+            | ControlError::Refused(_)
+            | ControlError::SpoolLeft { .. } => None,
         }
     }
 }

@@ -46,8 +46,7 @@
 //! }
 //!
 //! let sink = MemorySink::new();
-//! let telemetry = Telemetry::builder("my-agent", "1.2.0")
-//!     .sink(sink.clone()).notice(false).env(|_| None).build();
+//! let telemetry = Telemetry::isolated("my-agent", "1.2.0").sink(sink.clone()).build();
 //! telemetry.scope(|| {
 //!     assert!(ask("secret plans").is_err());
 //!     assert!(open("/no/such/secret-file").is_err());

@@ -159,7 +159,7 @@ pub(crate) fn open_config_dir(
 }
 
 #[cfg(unix)]
-fn elevated_for_another_user(home: Option<&Path>, sudo_uid_set: bool) -> bool {
+pub(crate) fn elevated_for_another_user(home: Option<&Path>, sudo_uid_set: bool) -> bool {
     use std::os::unix::fs::MetadataExt;
     if private_files::effective_uid() != 0 {
         return false;
@@ -171,7 +171,7 @@ fn elevated_for_another_user(home: Option<&Path>, sudo_uid_set: bool) -> bool {
 }
 
 #[cfg(not(unix))]
-fn elevated_for_another_user(_home: Option<&Path>, _sudo_uid_set: bool) -> bool {
+pub(crate) fn elevated_for_another_user(_home: Option<&Path>, _sudo_uid_set: bool) -> bool {
     false
 }
 

@@ -119,6 +119,7 @@ impl fmt::Display for SwitchValue {
 /// The outcome: the mode, the rule that decided it, and the deciding
 /// variable's value when a variable decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Decision {
     /// On, off, or log-only.
     pub mode: Mode,

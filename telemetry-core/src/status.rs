@@ -22,7 +22,7 @@
 
 use crate::choice::CHOICE_FILE;
 use crate::identity::USER_UUID_FILE;
-use crate::precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
+use crate::precedence::{self, Decision, Mode, Rule, SwitchValue};
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
@@ -84,8 +84,8 @@ impl Status {
     /// the app name (for its variable's name), the config dir, the endpoint
     /// (`None` with a custom sink), the delivery mode's name, and whether the
     /// notice marker exists.
-    pub fn new(
-        decision: &Decision,
+    pub(crate) fn new(
+        decision: Decision,
         app: &str,
         config_dir: Option<&Path>,
         endpoint: Option<&str>,
@@ -94,7 +94,7 @@ impl Status {
     ) -> Status {
         let variable = match decision.rule {
             Rule::DoNotTrack => Some("DO_NOT_TRACK".to_owned()),
-            Rule::AppVariable => Some(format!("{}_TELEMETRY_ENABLED", app_env_prefix(app))),
+            Rule::AppVariable => Some(precedence::app_enabled_variable(app)),
             Rule::TelemetryEnabled => Some("TELEMETRY_ENABLED".to_owned()),
             _ => None,
         };
@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn the_json_has_exactly_the_documented_keys() {
         let status = Status::new(
-            &decision(None, None, Choice::None),
+            decision(None, None, Choice::None),
             "agent",
             Some(Path::new("/home/u/.config/agent")),
             Some("https://collector.example/v1/events"),
@@ -300,7 +300,7 @@ mod tests {
     #[test]
     fn the_app_variable_is_named_and_its_value_normalised() {
         let status = Status::new(
-            &decision(Some(" FALSE "), Some("true"), Choice::Enabled),
+            decision(Some(" FALSE "), Some("true"), Choice::Enabled),
             "my-agent",
             None,
             None,
@@ -324,7 +324,7 @@ mod tests {
     #[test]
     fn an_unrecognised_value_is_not_echoed() {
         let status = Status::new(
-            &decision(None, Some("sk-secret-value"), Choice::None),
+            decision(None, Some("sk-secret-value"), Choice::None),
             "agent",
             None,
             None,
@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn the_destination_shows_only_scheme_and_host() {
         let status = Status::new(
-            &decision(None, None, Choice::None),
+            decision(None, None, Choice::None),
             "agent",
             None,
             Some("https://alice:s3cr3t@host/private-path?key=k3y#fr4g"),
@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn the_text_says_what_to_change() {
         let remembered = Status::new(
-            &decision(None, None, Choice::Disabled),
+            decision(None, None, Choice::Disabled),
             "agent",
             None,
             None,
@@ -380,7 +380,7 @@ mod tests {
         );
         assert!(remembered.to_string().contains("Run `telemetry enable`"));
         let log = Status::new(
-            &decision(None, Some("log"), Choice::None),
+            decision(None, Some("log"), Choice::None),
             "agent",
             None,
             None,
@@ -392,7 +392,7 @@ mod tests {
         assert!(log.to_string().contains("log only"));
         let dnt =
             crate::precedence::decide(Some(OsStr::new("1")), None, None, Choice::Enabled, true);
-        let dnt = Status::new(&dnt, "agent", None, None, "inline", true);
+        let dnt = Status::new(dnt, "agent", None, None, "inline", true);
         assert_eq!(dnt.variable.as_deref(), Some("DO_NOT_TRACK"));
         assert!(dnt.to_string().contains("Unset it"));
     }

@@ -108,6 +108,21 @@ fn a_broken_stdout_neither_panics_nor_fails_the_command() {
     }
 }
 
+/// The `telemetry` subcommands write to stdout too: a broken pipe there
+/// (`agent telemetry status | head -c0`) is no panic either.
+#[test]
+fn the_telemetry_subcommands_survive_a_broken_stdout() {
+    let collector = Collector::start().unwrap();
+    let agent = Agent::after_first_run(&collector.url());
+    for args in [
+        &["telemetry", "status"][..],
+        &["telemetry", "status", "--json"],
+    ] {
+        let status = run_broken(&agent, args, Broken::Stdout, &collector.url());
+        assert_eq!(status.code(), Some(0), "{args:?}: {status:?}");
+    }
+}
+
 /// A failing command still exits 1, not 101, with nobody reading stderr.
 #[test]
 fn a_failing_command_with_a_broken_stderr_exits_1() {

@@ -62,7 +62,9 @@ impl OtlpSink {
     /// # Errors
     ///
     /// [`InvalidSetting`] when the endpoint is not an `http` or `https` URL
-    /// with a host, or the user agent or key cannot be a header value.
+    /// with a host, or carries a user name or password; when the user agent
+    /// or key cannot be a header value; or when a proxy variable names no
+    /// usable `http` or `https` proxy.
     pub fn new(
         endpoint: &str,
         user_agent: &str,
@@ -130,13 +132,18 @@ impl Sink for OtlpSink {
     }
 }
 
-/// `<endpoint>/v1/logs`, without a doubled slash.
+/// `<endpoint>/v1/logs`, without a doubled slash; a query or fragment of
+/// the endpoint stays after the path (`https://h/?k=v` →
+/// `https://h/v1/logs?k=v`).
 fn logs_url(endpoint: &str) -> String {
-    let base = endpoint.trim().trim_end_matches('/');
+    let endpoint = endpoint.trim();
+    let split = endpoint.find(['?', '#']).unwrap_or(endpoint.len());
+    let (base, rest) = endpoint.split_at(split);
+    let base = base.trim_end_matches('/');
     if base.ends_with(LOGS_PATH) {
-        base.to_owned()
+        format!("{base}{rest}")
     } else {
-        format!("{base}{LOGS_PATH}")
+        format!("{base}{LOGS_PATH}{rest}")
     }
 }
 
@@ -223,6 +230,12 @@ mod tests {
             "https://otel.example/prefix/v1/logs"
         );
         assert_eq!(logs_url("http://h:4318/v1/logs"), "http://h:4318/v1/logs");
+        // Regression: the path went into the query.
+        assert_eq!(logs_url("https://h/?token=x"), "https://h/v1/logs?token=x");
+        assert_eq!(
+            logs_url("https://h/v1/logs/?token=x#f"),
+            "https://h/v1/logs?token=x#f"
+        );
         assert!(OtlpSink::new("not a url", "a/1", None, Duration::ZERO).is_err());
     }
 

@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use telemetry_core::{
-    MemorySink, Mode, OffReason, Rule, Telemetry, TelemetryBuilder, USER_UUID_FILE,
+    ControlError, MemorySink, Mode, OffReason, Rule, Telemetry, TelemetryBuilder, USER_UUID_FILE,
 };
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::debug_log::logged_records;
@@ -338,6 +338,48 @@ fn off_clients_have_a_status_too() {
     let json: serde_json::Value = serde_json::from_str(&nowhere.to_json()).unwrap();
     assert_eq!(json["enabled"], false);
     assert_eq!(json["decided_by"], "no_endpoint");
+}
+
+/// Regression: `sudo -E agent telemetry disable` created root-owned dirs
+/// and a root-owned choice file in the user's config dir. The controls
+/// treat root acting for another user as "no config dir", as the recorder
+/// does; and they write nothing in a config dir that others can write to.
+#[cfg(unix)]
+#[test]
+fn the_controls_write_nothing_under_sudo_or_in_a_dir_others_can_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TempDir::new("controls-sudo");
+    let home_text = home.path().to_str().unwrap();
+    let controls = |env: Vec<(&str, &str)>| {
+        Telemetry::isolated(APP, "1")
+            .config_dir(home.join(".config").join(APP))
+            .endpoint("https://collector.example/v1/events")
+            .env_vars(env)
+            .controls()
+    };
+    let is_root = std::fs::metadata("/proc/self").is_ok_and(|meta| {
+        use std::os::unix::fs::MetadataExt;
+        meta.uid() == 0
+    });
+    if is_root {
+        let sudo = controls(vec![("HOME", home_text), ("SUDO_UID", "4242")]);
+        let result = sudo.disable();
+        assert!(
+            matches!(result, Err(ControlError::NoConfigDir)),
+            "{result:?}"
+        );
+        assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
+    }
+    let shared = home.join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let open_to_all = Telemetry::isolated(APP, "1")
+        .config_dir(&shared)
+        .endpoint("https://collector.example/v1/events")
+        .controls();
+    let error = open_to_all.disable().unwrap_err();
+    assert!(matches!(error, ControlError::Refused(_)), "{error}");
+    assert_eq!(std::fs::read_dir(&shared).unwrap().count(), 0);
 }
 
 #[test]

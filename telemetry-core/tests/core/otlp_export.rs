@@ -305,6 +305,51 @@ fn in_background_mode_records_go_in_batches_of_otlp_log_records() {
     assert!(seen.len() < 5, "batched: {} requests", seen.len());
 }
 
+/// Regression: in background mode a partial success stopped sending and
+/// kept the whole batch in the spool, so the next run sent the accepted
+/// records again. The batch is acknowledged, and the count said.
+#[test]
+fn in_background_mode_a_partial_success_is_not_sent_again() {
+    let partial = r#"{"partialSuccess":{"rejectedLogRecords":"1"}}"#;
+    let server = Scripted::start([answer(200, "", partial)]);
+    let dir = telemetry_test_support::TempDir::new("otlp-partial");
+    let log = MemoryWriter::new();
+    let client = |log: &MemoryWriter| {
+        Telemetry::isolated("otlp-partial", "1.0.0")
+            .endpoint(server.url())
+            .export(Export::Otlp)
+            .config_dir(dir.path())
+            .delivery(Delivery::Background)
+            .debug_writer(log.clone())
+            .build()
+    };
+    let first = client(&log);
+    for _ in 0..3 {
+        first.record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
+    }
+    assert_eq!(first.flush(Duration::from_secs(10)), Flushed::Delivered);
+    drop(first);
+    assert!(
+        log.text().contains("refused 1 of a batch"),
+        "{}",
+        log.text()
+    );
+
+    let second = client(&MemoryWriter::new());
+    second.record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
+    assert_eq!(second.flush(Duration::from_secs(10)), Flushed::Delivered);
+    let sent: usize = server
+        .seen()
+        .iter()
+        .map(|request| {
+            request.json()["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+                .as_array()
+                .map_or(0, Vec::len)
+        })
+        .sum();
+    assert_eq!(sent, 4, "the first three once, then the new one");
+}
+
 #[test]
 fn a_partial_success_is_reported_by_its_count_only_and_delivery_goes_on() {
     let partial = r#"{"partialSuccess":{"rejectedLogRecords":"2","errorMessage":"bad record /home/alice/secret"}}"#;
