@@ -95,8 +95,10 @@
 //! in the table above. Anything else (a `String` turned into an error, an
 //! app's own type) is sent as the box's type name, as before. An error's
 //! `source()` chain is not followed: the outer error is the one that
-//! failed. `anyhow::Error` is not a `TrackedError` (the toolkit does not
-//! depend on anyhow) and keeps its type name; to send a known kind, call
+//! failed. With the `anyhow` feature, `anyhow::Error` is a `TrackedError`:
+//! the known kind of the first error in its chain (the outer one first,
+//! then each `context`'s source), else `anyhow::Error`'s type name. Without
+//! the feature it keeps its type name; to send a known kind, call
 //! [`known_error_kind`] on `&*error` and record
 //! [`Outcome::failure`](crate::Outcome::failure) yourself.
 
@@ -354,6 +356,19 @@ boxed_dyn_error! {
     dyn Error + Send + Sync,
 }
 
+#[cfg(feature = "anyhow")]
+impl TrackedError for anyhow::Error {
+    /// The known kind of the first error in the chain whose type the
+    /// toolkit knows ([`known_error_kind`]), else this type's name. An
+    /// error made from a message (`anyhow!("...")`) has no known type: its
+    /// text is never read.
+    fn error_kind(&self) -> Cow<'static, str> {
+        self.chain()
+            .find_map(known_error_kind)
+            .unwrap_or(Cow::Borrowed(std::any::type_name::<Self>()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{known_error_kind, TrackedError};
@@ -494,5 +509,33 @@ mod tests {
         let error = serde_json::from_str::<u8>("SECRET").unwrap_err();
         let boxed: Box<dyn Error + Send + Sync> = Box::new(error);
         assert_eq!(boxed.error_kind(), "Syntax");
+    }
+}
+
+#[cfg(all(test, feature = "anyhow"))]
+#[allow(clippy::needless_borrow)] // the expansion's exact form: the borrow picks the level
+mod anyhow_tests {
+    use crate::__private::Returned;
+    use crate::{Outcome, TrackedError};
+    use anyhow::Context as _;
+    use std::io;
+
+    #[test]
+    fn anyhow_errors_give_the_first_known_kind_in_their_chain_and_no_text() {
+        let plain = anyhow::Error::from(io::Error::new(io::ErrorKind::NotFound, "/home/SECRET"));
+        assert_eq!(plain.error_kind(), "NotFound");
+        let with_context: anyhow::Result<()> =
+            Err(io::Error::new(io::ErrorKind::PermissionDenied, "SECRET"))
+                .context("reading /home/alice/SECRET");
+        let error = with_context.as_ref().unwrap_err();
+        assert_eq!(error.error_kind(), "PermissionDenied");
+        // What the macros' expansion calls.
+        assert_eq!(
+            (&Returned(&with_context)).outcome(),
+            Outcome::failure("PermissionDenied")
+        );
+        let message = anyhow::anyhow!("a prompt: SECRET");
+        assert_eq!(message.error_kind(), std::any::type_name::<anyhow::Error>());
+        assert!(!message.error_kind().contains("SECRET"));
     }
 }
