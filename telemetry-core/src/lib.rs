@@ -353,9 +353,8 @@
 //!   it cannot use reports `invalid_setting`; [`Telemetry::disabled`]
 //!   reports `disabled_in_code`.
 //! - `telemetry enable | disable | reset-id` write only the choice file (and
-//!   remove the id, or the spool), and send nothing. The text for an
-//!   unrecognised `TELEMETRY_ENABLED` still says "use true or false" (as
-//!   before `log`); the app's own variable's says "use true, false or log".
+//!   remove the id, or the spool), and send nothing. An unrecognised value
+//!   of either variable says "use true, false or log".
 //! - The passwd entry stands in for an unset `HOME` only in the process
 //!   environment, never in one given with `env`/`env_vars`.
 //! - The default config dir on macOS is `~/.config/<app>` (where it has

@@ -81,7 +81,7 @@ impl fmt::Display for OffReason {
             OffReason::DoNotTrack => f.write_str("DO_NOT_TRACK is set"),
             OffReason::EnabledIsFalse => f.write_str("TELEMETRY_ENABLED is false"),
             OffReason::EnabledUnrecognised => f.write_str(
-                "TELEMETRY_ENABLED has an unrecognised value (use true or false)",
+                "TELEMETRY_ENABLED has an unrecognised value (use true, false or log)",
             ),
             OffReason::AppEnabledIsFalse { variable } => write!(f, "{variable} is false"),
             OffReason::AppEnabledUnrecognised { variable } => write!(

@@ -779,7 +779,7 @@ fn warn_unrecognised_enabled(settings: &mut Settings, reason: &OffReason) {
             ),
             _ => writeln!(
                 out,
-                "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true or false)"
+                "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true, false or log)"
             ),
         };
     });

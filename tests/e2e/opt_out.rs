@@ -115,13 +115,13 @@ fn an_unrecognised_telemetry_enabled_is_off_with_one_warning() {
     let value = [("TELEMETRY_ENABLED", "fasle")];
     assert_off(
         &value,
-        "telemetry is off: TELEMETRY_ENABLED has an unrecognised value (use true or false)",
+        "telemetry is off: TELEMETRY_ENABLED has an unrecognised value (use true, false or log)",
     );
     let agent = Agent::without_endpoint();
     let output = agent.run_with(&["version"], &value);
     assert_eq!(
         stderr(&output),
-        "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true or false)\n"
+        "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true, false or log)\n"
     );
 }
 
