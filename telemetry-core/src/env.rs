@@ -67,7 +67,11 @@ impl Env {
                 Some(raw) => match raw.to_str() {
                     Some(text) if text.trim().is_empty() => {}
                     Some(text) => return Ok(Some(text.to_owned())),
-                    None => return Err(OffReason::EndpointNotUtf8),
+                    None => {
+                        return Err(OffReason::EndpointNotUtf8 {
+                            variable: name.to_owned(),
+                        })
+                    }
                 },
             }
         }

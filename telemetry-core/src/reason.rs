@@ -36,8 +36,12 @@ pub enum OffReason {
     DisabledByChoice,
     /// The app name cannot name a config dir or a `source`.
     InvalidAppName,
-    /// `TELEMETRY_ENDPOINT` is not valid UTF-8.
-    EndpointNotUtf8,
+    /// The endpoint variable (`<APP>_TELEMETRY_ENDPOINT` or
+    /// `TELEMETRY_ENDPOINT`) is not valid UTF-8.
+    EndpointNotUtf8 {
+        /// The variable's name.
+        variable: String,
+    },
     /// No endpoint and no sink: nothing to send to.
     NoDestination,
     /// An endpoint is set but this build has no HTTP sink (the `http`
@@ -94,7 +98,9 @@ impl fmt::Display for OffReason {
             OffReason::InvalidAppName => f.write_str(
                 "the app name must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'",
             ),
-            OffReason::EndpointNotUtf8 => f.write_str("TELEMETRY_ENDPOINT is not valid UTF-8"),
+            OffReason::EndpointNotUtf8 { variable } => {
+                write!(f, "{variable} is not valid UTF-8")
+            }
             OffReason::NoDestination => f.write_str("no endpoint and no sink to send to"),
             OffReason::NoHttpSupport => f.write_str(
                 "an endpoint is set, but this build has no HTTP sink (the `http` feature is off); give a sink instead",
