@@ -4,9 +4,21 @@
 
 pub use crate::limits::{MAX_FLAGS, MAX_FLAG_LEN};
 
-/// Keeps only the names of flags: `--model=gpt-4` becomes `--model`, `-v`
-/// stays `-v`, and positionals, values, and everything after a `--`
-/// terminator are dropped.
+/// The first stage alone (every flag name kept), for the tests of this
+/// stage.
+#[cfg(test)]
+pub(crate) fn flag_names<I, S>(args: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    flag_names_where(args, |_| true)
+}
+
+/// Keeps only the names of flags for which `keep` is true (the cap of
+/// [`MAX_FLAGS`] applies to the names kept): `--model=gpt-4` becomes
+/// `--model`, `-v` stays `-v`, and positionals, values, and everything
+/// after a `--` terminator are dropped.
 ///
 /// A flag name is a leading `-` or `--` followed by ASCII letters, digits,
 /// `-` or `_`. Anything else (`-` alone, `-5`, `--a/b`, a prompt that starts
@@ -16,19 +28,8 @@ pub use crate::limits::{MAX_FLAGS, MAX_FLAG_LEN};
 /// so `-pPASSWORD` becomes `-p` (and bundled flags such as `-abc` become
 /// `-a`).
 ///
-/// This is the first stage only: a client then keeps the names its app
-/// declared ([`TelemetryBuilder::flags`](crate::TelemetryBuilder::flags)).
-#[must_use]
-pub fn flag_names<I, S>(args: I) -> Vec<String>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    flag_names_where(args, |_| true)
-}
-
-/// [`flag_names`], keeping only the names for which `keep` is true; the
-/// cap of [`MAX_FLAGS`] applies to the names kept.
+/// A client's `keep` is the names its app declared
+/// ([`TelemetryBuilder::flags`](crate::TelemetryBuilder::flags)).
 pub(crate) fn flag_names_where<I, S>(args: I, keep: impl Fn(&str) -> bool) -> Vec<String>
 where
     I: IntoIterator<Item = S>,
@@ -117,5 +118,75 @@ mod tests {
         assert_eq!(flag_names(&many).len(), super::MAX_FLAGS);
         let long = format!("--{}", "x".repeat(200));
         assert!(flag_names([long]).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    //! Property tests: the filter outputs only flag names, never a value.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Arguments: things that look like flags, with and without values,
+    /// terminators, and arbitrary text.
+    fn arg() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "--?[a-zA-Z][a-zA-Z0-9_-]{0,10}",
+            "-[a-zA-Z][a-zA-Z0-9]{1,10}",
+            "--?[a-zA-Z][a-zA-Z0-9_-]{0,6}=\\PC{0,10}",
+            "-{0,3}[a-z0-9 =/.\u{e9}-]{0,10}",
+            Just("--".to_owned()),
+            Just("-".to_owned()),
+            "\\PC{0,12}",
+            "--[a-z]{60,70}",
+        ]
+    }
+
+    /// A flag name as the design defines it.
+    fn is_flag_name(text: &str) -> bool {
+        let body = text
+            .strip_prefix("--")
+            .or_else(|| text.strip_prefix('-'))
+            .unwrap_or("");
+        body.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && body
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && text.len() <= MAX_FLAG_LEN
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn the_args_filter_outputs_only_flag_names(
+            argv in prop::collection::vec(arg(), 0..48),
+            secret in "[a-z]{8}",
+        ) {
+            // A canary as a value and as a positional.
+            let mut argv = argv;
+            argv.push(format!("--key={secret}"));
+            argv.push(format!("-k{secret}"));
+            argv.push(secret.clone());
+            let flags = flag_names(&argv);
+            prop_assert!(flags.len() <= MAX_FLAGS);
+            let before_terminator: Vec<&String> = argv.iter().take_while(|a| *a != "--").collect();
+            let mut from = 0;
+            for flag in &flags {
+                prop_assert!(is_flag_name(flag), "{:?} is not a flag name", flag);
+                prop_assert!(!flag.contains(&secret));
+                // A single dash names one letter: anything after it may be a
+                // value (`-pPASSWORD`).
+                let short = !flag.starts_with("--");
+                prop_assert!(!short || flag.len() == 2, "{:?}", flag);
+                // It is the name part of an argument before any `--`, in order.
+                let at = before_terminator[from..].iter().position(|a| {
+                    *a == flag || a.starts_with(&format!("{flag}=")) || (short && a.starts_with(flag.as_str()))
+                });
+                prop_assert!(at.is_some(), "{:?} is not from the arguments", flag);
+                from += at.unwrap_or(0) + 1;
+            }
+        }
     }
 }

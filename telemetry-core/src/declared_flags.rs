@@ -15,7 +15,7 @@ pub(crate) struct DeclaredFlags {
 
 impl DeclaredFlags {
     /// The declared names that are flag names (`--name`, or `-x` with one
-    /// ASCII letter; see [`args::flag_names`]), and how many entries were
+    /// ASCII letter; see [`args::flag_names_where`]), and how many entries were
     /// not and are ignored (`debug` without its dashes, `--a=b`, `-ab`,
     /// `--über`): no argument could ever be recorded as one of those.
     pub(crate) fn new<S: AsRef<str>>(declared: &[S]) -> (DeclaredFlags, usize) {

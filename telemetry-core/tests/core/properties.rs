@@ -1,14 +1,14 @@
-//! Property tests for the three parsers of untrusted input: environment
-//! switches (through the builder, with `.env_vars(..)`), `TELEMETRY_TAGS`
-//! (`tags::parse_tags`) and the command-line privacy filter
-//! (`args::flag_names`). None may panic; each output is checked against what
-//! the design promises. Case counts are modest to keep the suite fast.
+//! Property tests for the environment switches, through the builder (with
+//! `.env_vars(..)`). None may panic; each output is checked against what
+//! the design promises. Case counts are modest to keep the suite fast. (The
+//! `TELEMETRY_TAGS` parser's and the command-line filter's property tests
+//! are unit tests in `tags.rs` and `args.rs`.)
 
 use proptest::prelude::*;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::sync::OnceLock;
-use telemetry_core::{args, tags, MemorySink, Telemetry};
+use telemetry_core::{MemorySink, Telemetry};
 use telemetry_test_support::TempDir;
 
 // ---------------------------------------------------------------------------
@@ -156,143 +156,6 @@ proptest! {
         for record in sink.records() {
             let json = record.to_json();
             prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// TELEMETRY_TAGS
-
-/// Tag lists: short entries built from the characters that matter.
-fn tag_input() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-c=, \t\u{e9}\u{1}\u{2028}]{0,60}",
-        prop::collection::vec("[ a-z0-9]{0,6}(=[ a-z0-9=\u{e9}]{0,8})?", 0..80)
-            .prop_map(|entries| entries.join(",")),
-        "\\PC{0,80}",
-    ]
-}
-
-/// Inputs around the input cap, so that the cut falls inside a multi-byte
-/// character.
-fn long_tag_input() -> impl Strategy<Value = String> {
-    (
-        (tags::MAX_TAGS_INPUT_LEN - 8)..(tags::MAX_TAGS_INPUT_LEN + 8),
-        "[\u{e9}\u{20ac}\u{1f600}=,k]{1,16}",
-    )
-        .prop_map(|(filler, tail)| format!("{}{tail}", "é,".repeat(filler / 3)))
-}
-
-fn check_tags(input: &str) -> Result<(), TestCaseError> {
-    let parsed = tags::parse_tags(input);
-    prop_assert!(parsed.len() <= tags::MAX_TAGS);
-    let entries: Vec<(&str, &str)> = input
-        .split(',')
-        .filter_map(|entry| entry.split_once('='))
-        .map(|(key, value)| (key.trim(), value.trim()))
-        .collect();
-    for (i, (key, value)) in parsed.iter().enumerate() {
-        prop_assert!(!key.is_empty() && key.len() <= tags::MAX_TAG_KEY_LEN);
-        prop_assert_eq!(key.trim(), key.as_str());
-        prop_assert!(!key.contains(',') && !key.contains('='));
-        prop_assert!(value.len() <= tags::MAX_TAG_VALUE_LEN && !value.contains(','));
-        prop_assert!(
-            parsed[..i].iter().all(|(earlier, _)| earlier != key),
-            "repeated key"
-        );
-        // Each tag comes from an entry of the input: its key, and its value
-        // (perhaps cut).
-        prop_assert!(
-            entries
-                .iter()
-                .any(|(k, v)| k == key && v.starts_with(value.as_str())),
-            "{:?}={:?} is not in the input",
-            key,
-            value
-        );
-    }
-    Ok(())
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    #[test]
-    fn tags_are_entries_of_the_input_within_the_caps(input in tag_input()) {
-        check_tags(&input)?;
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
-
-    #[test]
-    fn long_tags_are_cut_on_a_character_boundary(input in long_tag_input()) {
-        check_tags(&input)?;
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The args filter
-
-/// Arguments: things that look like flags, with and without values,
-/// terminators, and arbitrary text.
-fn arg() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "--?[a-zA-Z][a-zA-Z0-9_-]{0,10}",
-        "-[a-zA-Z][a-zA-Z0-9]{1,10}",
-        "--?[a-zA-Z][a-zA-Z0-9_-]{0,6}=\\PC{0,10}",
-        "-{0,3}[a-z0-9 =/.\u{e9}-]{0,10}",
-        Just("--".to_owned()),
-        Just("-".to_owned()),
-        "\\PC{0,12}",
-        "--[a-z]{60,70}",
-    ]
-}
-
-/// A flag name as the design defines it.
-fn is_flag_name(text: &str) -> bool {
-    let body = text
-        .strip_prefix("--")
-        .or_else(|| text.strip_prefix('-'))
-        .unwrap_or("");
-    body.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && body
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && text.len() <= args::MAX_FLAG_LEN
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    #[test]
-    fn the_args_filter_outputs_only_flag_names(
-        argv in prop::collection::vec(arg(), 0..48),
-        secret in "[a-z]{8}",
-    ) {
-        // A canary as a value and as a positional.
-        let mut argv = argv;
-        argv.push(format!("--key={secret}"));
-        argv.push(format!("-k{secret}"));
-        argv.push(secret.clone());
-        let flags = args::flag_names(&argv);
-        prop_assert!(flags.len() <= args::MAX_FLAGS);
-        let before_terminator: Vec<&String> = argv.iter().take_while(|a| *a != "--").collect();
-        let mut from = 0;
-        for flag in &flags {
-            prop_assert!(is_flag_name(flag), "{:?} is not a flag name", flag);
-            prop_assert!(!flag.contains(&secret));
-            // A single dash names one letter: anything after it may be a
-            // value (`-pPASSWORD`).
-            let short = !flag.starts_with("--");
-            prop_assert!(!short || flag.len() == 2, "{:?}", flag);
-            // It is the name part of an argument before any `--`, in order.
-            let at = before_terminator[from..].iter().position(|a| {
-                *a == flag || a.starts_with(&format!("{flag}=")) || (short && a.starts_with(flag.as_str()))
-            });
-            prop_assert!(at.is_some(), "{:?} is not from the arguments", flag);
-            from += at.unwrap_or(0) + 1;
         }
     }
 }
