@@ -2,7 +2,7 @@
 //! a flag name at all. The second stage, keeping only the names the app
 //! declared, is `DeclaredFlags` in `declared_flags.rs`.
 
-pub use crate::limits::{MAX_FLAGS, MAX_FLAG_LEN};
+use crate::limits::{MAX_FLAGS, MAX_FLAG_LEN};
 
 /// The first stage alone (every flag name kept), for the tests of this
 /// stage.

@@ -33,7 +33,7 @@ impl DeclaredFlags {
     }
 
     /// The flag names in `args` that were declared, in order, within the
-    /// caps of [`args::MAX_FLAGS`]: `--model=gpt-4` gives `--model` and
+    /// caps of [`MAX_FLAGS`](crate::MAX_FLAGS): `--model=gpt-4` gives `--model` and
     /// `-pHunter2` gives `-p` when those are declared; every other word,
     /// and every word after a `--`, is dropped.
     pub(crate) fn keep<I, S>(&self, args: I) -> Vec<String>
@@ -80,6 +80,6 @@ mod tests {
         let (declared, _) = DeclaredFlags::new(&["--v"]);
         let mut args: Vec<String> = (0..100).map(|i| format!("--undeclared{i}")).collect();
         args.extend((0..100).map(|_| "--v".to_owned()));
-        assert_eq!(declared.keep(&args).len(), crate::args::MAX_FLAGS);
+        assert_eq!(declared.keep(&args).len(), crate::MAX_FLAGS);
     }
 }

@@ -399,8 +399,7 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
-#[doc(hidden)]
-pub mod args;
+mod args;
 // Public (hidden) for benches/background.rs.
 #[doc(hidden)]
 pub mod background;
@@ -441,8 +440,7 @@ pub mod spool;
 mod status;
 #[cfg(feature = "clap")]
 pub mod subcommand;
-#[doc(hidden)]
-pub mod tags;
+mod tags;
 mod telemetry;
 #[cfg(test)]
 mod test_support;
@@ -457,7 +455,10 @@ pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEv
 pub use future::{Scoped, WithTelemetry};
 pub use identity::{ConfigDirRefused, ConfigItem, NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use known_names::{known_or_other, OTHER_NAME};
-pub use limits::{MAX_LIVE_SESSIONS, MAX_NAME_LEN, MAX_RECORD_LEN, MAX_SESSION_ERROR_KINDS};
+pub use limits::{
+    MAX_FLAGS, MAX_FLAG_LEN, MAX_LIVE_SESSIONS, MAX_NAME_LEN, MAX_RECORD_LEN,
+    MAX_SESSION_ERROR_KINDS, MAX_TAGS, MAX_TAGS_INPUT_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
+};
 pub use outcome::Outcome;
 pub use precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
 pub use private_files::Refusal;

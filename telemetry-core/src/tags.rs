@@ -1,7 +1,7 @@
 //! `TELEMETRY_TAGS`: extra `key=value` properties added to every record.
 
 use crate::limits::truncate_at_char_boundary;
-pub use crate::limits::{MAX_TAGS, MAX_TAGS_INPUT_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN};
+use crate::limits::{MAX_TAGS, MAX_TAGS_INPUT_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN};
 
 /// Parses `k=v,k2=v2` with cagent's rules: entries are split on `,`, keys and
 /// values are trimmed, and an entry without `=` or with an empty key is

@@ -12,7 +12,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use telemetry_core::{
-    tags, Outcome, Telemetry, MAX_NAME_LEN, MAX_RECORD_LEN, NOTICE_MARKER_FILE, USER_UUID_FILE,
+    Outcome, Telemetry, MAX_NAME_LEN, MAX_RECORD_LEN, MAX_TAGS, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
+    NOTICE_MARKER_FILE, USER_UUID_FILE,
 };
 use telemetry_test_support::collector::{check_body, Collector};
 use telemetry_test_support::isolated;
@@ -258,14 +259,10 @@ fn huge_telemetry_tags_are_capped() {
             .iter()
             .filter(|(key, _)| !known.contains(key))
             .collect();
-        assert!(
-            !tags.is_empty() && tags.len() <= tags::MAX_TAGS,
-            "{}",
-            tags.len()
-        );
+        assert!(!tags.is_empty() && tags.len() <= MAX_TAGS, "{}", tags.len());
         for (key, value) in tags {
-            assert!(key.len() <= tags::MAX_TAG_KEY_LEN);
-            assert!(value.as_str().unwrap().len() <= tags::MAX_TAG_VALUE_LEN);
+            assert!(key.len() <= MAX_TAG_KEY_LEN);
+            assert!(value.as_str().unwrap().len() <= MAX_TAG_VALUE_LEN);
         }
     }
 }
@@ -641,12 +638,12 @@ fn the_largest_possible_records_fit_the_documented_cap() {
             })
             .collect()
     };
-    let tags: Vec<String> = (0..tags::MAX_TAGS)
+    let tags: Vec<String> = (0..MAX_TAGS)
         .map(|i| {
             format!(
                 "{}={}",
-                worst(tags::MAX_TAG_KEY_LEN, i * 17 + 1),
-                worst(tags::MAX_TAG_VALUE_LEN, 0)
+                worst(MAX_TAG_KEY_LEN, i * 17 + 1),
+                worst(MAX_TAG_VALUE_LEN, 0)
             )
         })
         .collect();
@@ -692,7 +689,7 @@ fn the_largest_possible_records_fit_the_documented_cap() {
         .keys()
         .filter(|key| key.starts_with('\u{1}') || key.chars().next().is_some_and(char::is_control))
         .count();
-    assert_eq!(tag_count, tags::MAX_TAGS, "every tag made it");
+    assert_eq!(tag_count, MAX_TAGS, "every tag made it");
     let largest = collector
         .requests()
         .iter()
