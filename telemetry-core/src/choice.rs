@@ -12,9 +12,10 @@
 //! new one, never half of one.
 
 use crate::identity::USER_UUID_FILE;
+use crate::private_files::{self, OpenError, Refusal};
 use crate::random;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -164,22 +165,20 @@ pub fn reset_id(dir: &Path) -> Result<(), ChoiceError> {
     }
 }
 
-/// The file's trimmed contents; `None` when there is no file.
+/// The file's trimmed contents; `None` when there is no file. Opened once,
+/// without following a link or blocking on a FIFO, and checked on the
+/// handle ([`private_files::open_file`]).
 fn read_word(path: &Path) -> Result<Option<String>, ChoiceNote> {
-    let file = match open_no_follow(path) {
+    let file = match private_files::open_file(path) {
         Ok(file) => file,
-        Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(error) if is_symlink_refusal(&error, path) => return Err(ChoiceNote::Symlink),
-        Err(_) => return Err(ChoiceNote::Unreadable),
+        Err(OpenError::Missing) => return Ok(None),
+        Err(OpenError::Refused(Refusal::Symlink)) => return Err(ChoiceNote::Symlink),
+        Err(OpenError::Refused(Refusal::NotAFile | Refusal::NotADir)) => {
+            return Err(ChoiceNote::NotAFile)
+        }
+        Err(OpenError::Refused(_)) => return Err(ChoiceNote::NotOurs),
+        Err(OpenError::Io(_)) => return Err(ChoiceNote::Unreadable),
     };
-    // fstat on the handle: what we opened, not what the name points at now.
-    let metadata = file.metadata().map_err(|_| ChoiceNote::Unreadable)?;
-    if !metadata.file_type().is_file() {
-        return Err(ChoiceNote::NotAFile);
-    }
-    if !is_ours(&metadata) {
-        return Err(ChoiceNote::NotOurs);
-    }
     let mut bytes = Vec::new();
     file.take(MAX_LEN + 1)
         .read_to_end(&mut bytes)
@@ -191,47 +190,6 @@ fn read_word(path: &Path) -> Result<Option<String>, ChoiceNote> {
     Ok(Some(text.trim().to_owned()))
 }
 
-#[cfg(unix)]
-fn open_no_follow(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    // O_NONBLOCK: a planted FIFO must not hang the program on open.
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_no_follow(path: &Path) -> std::io::Result<File> {
-    if fs::symlink_metadata(path)?.file_type().is_symlink() {
-        return Err(std::io::Error::other("a symbolic link"));
-    }
-    File::open(path)
-}
-
-/// `O_NOFOLLOW` on a link fails with `ELOOP` (Linux) or `EMLINK` (some BSDs).
-fn is_symlink_refusal(error: &std::io::Error, path: &Path) -> bool {
-    #[cfg(unix)]
-    if matches!(error.raw_os_error(), Some(libc::ELOOP | libc::EMLINK)) {
-        return true;
-    }
-    let _ = error;
-    fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
-}
-
-#[cfg(unix)]
-fn is_ours(metadata: &fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    metadata.uid() == me && metadata.mode() & 0o022 == 0
-}
-
-#[cfg(not(unix))]
-fn is_ours(_metadata: &fs::Metadata) -> bool {
-    true
-}
-
 fn write_choice(dir: &Path, word: &str) -> std::io::Result<()> {
     create_private_dir(dir)?;
     let path = dir.join(CHOICE_FILE);
@@ -240,7 +198,7 @@ fn write_choice(dir: &Path, word: &str) -> std::io::Result<()> {
     let suffix = random::uuid_v4() as u32;
     let temp = dir.join(format!(".{CHOICE_FILE}.{suffix:08x}.tmp"));
     let written = (|| {
-        let mut file = new_private_file(&temp)?;
+        let mut file = private_files::create_new(&temp)?;
         file.write_all(word.as_bytes())?;
         file.write_all(b"\n")?;
         file.sync_all()?;
@@ -255,11 +213,7 @@ fn write_choice(dir: &Path, word: &str) -> std::io::Result<()> {
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)?;
+    private_files::create_dir(dir)?;
     let metadata = fs::symlink_metadata(dir)?;
     if metadata.file_type().is_symlink() || !metadata.is_dir() {
         return Err(std::io::Error::other(
@@ -267,20 +221,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         ));
     }
     Ok(())
-}
-
-/// `create_new` (`O_EXCL`: never follows or reuses an existing name), mode 0600.
-fn new_private_file(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
-    }
-    options.open(path)
 }
 
 #[cfg(test)]
