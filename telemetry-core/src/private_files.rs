@@ -181,7 +181,10 @@ enum Kind {
     Dir,
 }
 
-fn no_follow_no_block(options: &mut OpenOptions) {
+/// `O_NOFOLLOW` (a link at the last component is refused, not followed),
+/// `O_NONBLOCK` (a FIFO or device does not hang the open; a regular file
+/// ignores it) and `O_NOCTTY`.
+pub(crate) fn no_follow_no_block(options: &mut OpenOptions) {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(
         options,
@@ -191,7 +194,8 @@ fn no_follow_no_block(options: &mut OpenOptions) {
     let _ = options;
 }
 
-fn private_mode(options: &mut OpenOptions) {
+/// Mode 0600 for a file the options create.
+pub(crate) fn private_mode(options: &mut OpenOptions) {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
     #[cfg(not(unix))]

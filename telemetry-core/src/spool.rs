@@ -96,7 +96,7 @@ mod live;
 
 pub use live::{Appended, Bound, LiveSpool};
 
-use crate::random;
+use crate::{private_files, random};
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -232,14 +232,14 @@ impl SpoolFile {
     /// Creates this process's spool file in `dir` (created 0700 if
     /// missing), mode 0600, without following links, and locks it.
     pub fn create(dir: &Path) -> Result<SpoolFile, SpoolError> {
-        create_private_dir(dir).map_err(|error| SpoolError::from_write(&error))?;
+        private_files::create_dir(dir).map_err(|error| SpoolError::from_write(&error))?;
         let id = unique_id();
         let temp = dir.join(format!("{TEMP_PREFIX}{id}.tmp"));
         let path = dir.join(format!("{SPOOL_PREFIX}{id}{SPOOL_SUFFIX}"));
         let mut options = OpenOptions::new();
         options.read(true).append(true).create_new(true);
-        private_mode(&mut options);
-        no_follow(&mut options);
+        private_files::private_mode(&mut options);
+        private_files::no_follow_no_block(&mut options);
         let file = options
             .open(&temp)
             .map_err(|error| SpoolError::from_open(&error))?;
@@ -316,8 +316,8 @@ impl SpoolFile {
         let temp = dir.join(format!("{TEMP_PREFIX}{}.tmp", unique_id()));
         let mut options = OpenOptions::new();
         options.read(true).append(true).create_new(true);
-        private_mode(&mut options);
-        no_follow(&mut options);
+        private_files::private_mode(&mut options);
+        private_files::no_follow_no_block(&mut options);
         let mut file = options
             .open(&temp)
             .map_err(|error| SpoolError::from_open(&error))?;
@@ -613,7 +613,7 @@ fn open_existing(path: &Path) -> Result<File, SpoolError> {
     }
     let mut options = OpenOptions::new();
     options.read(true).append(true);
-    no_follow(&mut options);
+    private_files::no_follow_no_block(&mut options);
     options.open(path).map_err(|error| match error.kind() {
         ErrorKind::NotFound => SpoolError::Io(ErrorKind::NotFound),
         _ => SpoolError::from_open(&error),
@@ -718,30 +718,6 @@ fn unique_id() -> String {
     format!("{:032x}", random::uuid_v4())
 }
 
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-fn private_mode(options: &mut OpenOptions) {
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
-    #[cfg(not(unix))]
-    let _ = options;
-}
-
-/// `O_NOFOLLOW` (a link is refused, not followed) and `O_NONBLOCK` (a FIFO
-/// does not hang the open; a regular file ignores it).
-fn no_follow(options: &mut OpenOptions) {
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    #[cfg(not(unix))]
-    let _ = options;
-}
-
 #[cfg(unix)]
 fn try_lock(file: &File) -> bool {
     use std::os::unix::io::AsRawFd;
@@ -771,8 +747,7 @@ fn is_leftover(_file: &File, meta: &fs::Metadata) -> bool {
 #[cfg(unix)]
 fn is_ours(meta: &fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    meta.uid() == unsafe { libc::geteuid() }
+    meta.uid() == private_files::effective_uid()
 }
 
 #[cfg(not(unix))]
