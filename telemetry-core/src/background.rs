@@ -15,8 +15,9 @@
 //!   an HTTP send function reuses one keep-alive connection).
 //! - [`Background::flush`]: waits until every record queued before the call
 //!   is settled (acknowledged, or known to wait for a later run) or the
-//!   timeout passes. [`FlushGuard`] does the same when dropped, within the
-//!   exit budget, and then tidies the spool.
+//!   timeout passes. [`Background::finish`] does the same, then tidies the
+//!   spool (the client's [`FlushGuard`](crate::FlushGuard) calls it when
+//!   dropped, within the exit budget).
 //!
 //! Works the same in any context, tokio runtimes included: the caller never
 //! touches the network, and the sender is not a runtime task.
@@ -83,7 +84,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-/// How long a [`FlushGuard`] waits at exit by default.
+/// How long a [`FlushGuard`](crate::FlushGuard) waits at exit by default.
 pub const DEFAULT_EXIT_BUDGET: Duration = Duration::from_secs(1);
 
 /// Delivers one batch of records, each already its wire JSON; returns once
@@ -94,13 +95,20 @@ pub type SendFn = Box<dyn Fn(&[String]) -> Result<(), SendError> + Send + Sync>;
 /// Receives what the debug log should say.
 pub type NoteFn = Box<dyn Fn(&Note) + Send + Sync>;
 
+/// Most records in one batch by default: a burst of a thousand events
+/// goes in one round trip.
+pub const BATCH_RECORDS: usize = 2_000;
+
+/// Most bytes of records' JSON in one batch by default (2 MiB).
+pub const BATCH_BYTES: usize = 2 * 1024 * 1024;
+
 /// Sizes of the queue, batches and live spool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Most records in one batch (default 100).
+    /// Most records in one batch (default [`BATCH_RECORDS`]).
     pub batch_records: usize,
-    /// Most bytes of records' JSON in one batch (default 512 KiB); a single
-    /// larger record goes alone.
+    /// Most bytes of records' JSON in one batch (default [`BATCH_BYTES`]);
+    /// a single larger record goes alone.
     pub batch_bytes: usize,
     /// Most records waiting in memory (default 10,000).
     pub queue_records: usize,
@@ -113,8 +121,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            batch_records: 100,
-            batch_bytes: 512 * 1024,
+            batch_records: BATCH_RECORDS,
+            batch_bytes: BATCH_BYTES,
             queue_records: 10_000,
             spool: Bound::default(),
         }
@@ -432,16 +440,6 @@ impl Background {
         flushed
     }
 
-    /// A guard that calls [`finish`](Background::finish) with `budget` when
-    /// dropped: hold it in `main` so that the process flushes on its way
-    /// out.
-    pub fn guard(&self, budget: Duration) -> FlushGuard {
-        FlushGuard {
-            background: self.clone(),
-            budget,
-        }
-    }
-
     fn start_sender(&self) {
         let shared = Arc::clone(&self.handle.shared);
         let spawned = std::thread::Builder::new()
@@ -470,32 +468,6 @@ impl fmt::Debug for Background {
         f.debug_struct("Background")
             .field("limits", &self.handle.shared.limits)
             .finish_non_exhaustive()
-    }
-}
-
-/// Flushes (and tidies the spool) when dropped, within its budget; see
-/// [`Background::guard`].
-#[must_use = "the flush happens when the guard is dropped; hold it in main"]
-#[derive(Debug)]
-pub struct FlushGuard {
-    background: Background,
-    budget: Duration,
-}
-
-impl FlushGuard {
-    /// Flushes now, within the guard's budget (the drop then has little
-    /// left to do).
-    // Called for its effect (it waits for delivery); the outcome is for
-    // callers that care, and ignoring it is fine, so no `#[must_use]`.
-    #[allow(clippy::must_use_candidate)]
-    pub fn flush(&self) -> Flushed {
-        self.background.flush(self.budget)
-    }
-}
-
-impl Drop for FlushGuard {
-    fn drop(&mut self) {
-        self.background.finish(self.budget);
     }
 }
 
@@ -819,26 +791,10 @@ fn claim_leftovers(shared: &Shared) -> ClaimedFiles {
     claimed
 }
 
-/// The body a send function posts for a batch: `{"records":[r1,r2,...]}`,
-/// from records already serialised.
-#[must_use]
-pub fn batch_body(records: &[String]) -> Vec<u8> {
-    let len = records.iter().map(|record| record.len() + 1).sum::<usize>();
-    let mut body = Vec::with_capacity(len + 14);
-    body.extend_from_slice(b"{\"records\":[");
-    for (index, record) in records.iter().enumerate() {
-        if index > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(record.as_bytes());
-    }
-    body.extend_from_slice(b"]}");
-    body
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::batch_body;
     use crate::spool::tests::{line, temp_dir};
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{SocketAddr, TcpStream};
@@ -975,10 +931,14 @@ mod tests {
         let dir = temp_dir("batches");
         let collector =
             Collector::start_with(Behaviour::HoldIfBodyContains("first".into())).unwrap();
+        let limits = Limits {
+            batch_records: 100,
+            ..Limits::default()
+        };
         let background = Background::new(
             Some(dir.0.clone()),
             Poster::send_fn(collector.addr(), LONG),
-            Limits::default(),
+            limits,
             None,
         );
         let mut sent = record_n(&background, "first", 1);
@@ -1061,12 +1021,12 @@ mod tests {
             None,
         );
         let sent = record_n(&background, "r", 3);
-        let guard = background.guard(Duration::from_millis(100));
+        let budget = Duration::from_millis(100);
         assert!(matches!(
-            guard.flush(),
+            background.flush(budget),
             Flushed::TimedOut { pending: 1..=3 }
         ));
-        drop(guard); // returns too: the exit path
+        background.finish(budget); // returns too: the exit path
         let spooled: Vec<String> = spool::peek(&dir);
         let expected: Vec<String> = sent.iter().map(|id| line(id, 0)).collect();
         assert_eq!(spooled.len(), 3);

@@ -3,9 +3,7 @@
 //! [`state`](crate::session::state); the future adapter that carries both
 //! across `.await` is [`future`](crate::future).)
 
-use crate::controls::Controls;
-use crate::reason::OffReason;
-use crate::recorder::Recorder;
+use crate::recorder::{Off, Recorder};
 use crate::session::state::{self, SessionState};
 use std::cell::RefCell;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -18,12 +16,6 @@ pub(crate) enum Client {
     On(Arc<Recorder>),
     /// A disabled client; `None` when made by `Telemetry::disabled`.
     Off(Option<Arc<Off>>),
-}
-
-/// Why a built client is off, and its controls (for its status).
-pub(crate) struct Off {
-    pub(crate) reason: OffReason,
-    pub(crate) controls: Controls,
 }
 
 impl Default for Client {

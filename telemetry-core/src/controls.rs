@@ -11,11 +11,11 @@
 
 use crate::choice::{self, Choice, ChoiceError, ChoiceNote};
 use crate::delivery::Delivery;
+use crate::env::{self, app_enabled_variable, SwitchValue};
 use crate::identity::{self, ConfigDirRefused, NoConfigDir, NOTICE_MARKER_FILE};
-use crate::precedence::{self, Decision, Mode, Rule, SwitchValue};
+use crate::precedence::{self, Decision, Mode, Rule};
 use crate::reason::OffReason;
-use crate::recorder::check_app_name;
-use crate::settings::{ConfigDir, Settings};
+use crate::settings::{check_app_name, ConfigDir, Settings};
 use crate::spool;
 use crate::status::Status;
 use std::fmt;
@@ -90,9 +90,9 @@ impl Controls {
         };
         let decide = |remembered| {
             precedence::decide(
-                env.var("DO_NOT_TRACK").as_deref(),
-                env.var(&precedence::app_enabled_variable(app)).as_deref(),
-                env.var("TELEMETRY_ENABLED").as_deref(),
+                env.var(env::DO_NOT_TRACK).as_deref(),
+                env.var(&app_enabled_variable(app)).as_deref(),
+                env.var(env::TELEMETRY_ENABLED).as_deref(),
                 remembered,
                 has_destination,
             )
@@ -159,7 +159,7 @@ impl Controls {
         Some(match rule {
             Rule::DoNotTrack => OffReason::DoNotTrack,
             Rule::AppVariable => {
-                let variable = precedence::app_enabled_variable(&self.app);
+                let variable = app_enabled_variable(&self.app);
                 if unrecognised {
                     OffReason::AppEnabledUnrecognised { variable }
                 } else {

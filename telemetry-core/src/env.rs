@@ -6,11 +6,30 @@
 
 use crate::config_dir::{self, TargetOs};
 use crate::detect;
-use crate::precedence;
 use crate::reason::OffReason;
 use crate::tags;
+use serde::Serialize;
 use std::ffi::{OsStr, OsString};
+use std::fmt;
 use std::path::PathBuf;
+
+/// Any true value turns telemetry off, for every app (the convention of
+/// <https://consoledonottrack.com>).
+pub(crate) const DO_NOT_TRACK: &str = "DO_NOT_TRACK";
+/// On, off or log for every app, after the app's own variable.
+pub(crate) const TELEMETRY_ENABLED: &str = "TELEMETRY_ENABLED";
+/// The endpoint for every app, after the app's own variable.
+pub(crate) const TELEMETRY_ENDPOINT: &str = "TELEMETRY_ENDPOINT";
+/// `k=v,k2=v2`: tags added to every record.
+pub(crate) const TELEMETRY_TAGS: &str = "TELEMETRY_TAGS";
+/// A true value hides the first-run notice.
+pub(crate) const TELEMETRY_HIDE_BANNER: &str = "TELEMETRY_HIDE_BANNER";
+/// Set by CI systems.
+pub(crate) const CI: &str = "CI";
+/// The user's home.
+pub(crate) const HOME: &str = "HOME";
+/// Set by `sudo`: root acting for another user.
+pub(crate) const SUDO_UID: &str = "SUDO_UID";
 
 /// Reads one environment variable.
 type Lookup = dyn Fn(&str) -> Option<OsString>;
@@ -58,10 +77,7 @@ impl Env {
     /// `<APP>_TELEMETRY_ENDPOINT`, else `TELEMETRY_ENDPOINT`: `None` when
     /// both are unset or blank.
     pub(crate) fn endpoint(&self, app: &str) -> Result<Option<String>, OffReason> {
-        for name in [
-            precedence::app_endpoint_variable(app).as_str(),
-            "TELEMETRY_ENDPOINT",
-        ] {
+        for name in [app_endpoint_variable(app).as_str(), TELEMETRY_ENDPOINT] {
             match self.var(name) {
                 None => {}
                 Some(raw) => match raw.to_str() {
@@ -81,7 +97,7 @@ impl Env {
     /// `TELEMETRY_TAGS`, parsed; a note for the debug log when it could
     /// not be read.
     pub(crate) fn tags(&self) -> (Vec<(String, String)>, Option<&'static str>) {
-        match self.var("TELEMETRY_TAGS") {
+        match self.var(TELEMETRY_TAGS) {
             None => (Vec::new(), None),
             Some(raw) => match raw.to_str() {
                 Some(text) => (tags::parse_tags(text), None),
@@ -95,12 +111,12 @@ impl Env {
 
     /// `TELEMETRY_HIDE_BANNER` holds a true value.
     pub(crate) fn hide_banner(&self) -> bool {
-        self.switch("TELEMETRY_HIDE_BANNER") == Switch::On
+        self.switch(TELEMETRY_HIDE_BANNER) == Switch::On
     }
 
     /// `CI` is set to anything but a false value.
     pub(crate) fn is_ci(&self) -> bool {
-        !matches!(self.switch("CI"), Switch::Unset | Switch::Off)
+        !matches!(self.switch(CI), Switch::Unset | Switch::Off)
     }
 
     /// `ci_provider`: the CI provider's id, or empty.
@@ -110,13 +126,13 @@ impl Env {
 
     /// `HOME`, when set.
     pub(crate) fn home(&self) -> Option<PathBuf> {
-        self.var("HOME").map(PathBuf::from)
+        self.var(HOME).map(PathBuf::from)
     }
 
     /// `SUDO_UID` is set (to anything): with root, a run on behalf of
     /// another user.
     pub(crate) fn sudo_uid_set(&self) -> bool {
-        self.var("SUDO_UID").is_some()
+        self.var(SUDO_UID).is_some()
     }
 
     /// `ai_agent`: the AI coding agent's id, or empty.
@@ -183,6 +199,85 @@ pub(crate) fn read_switch(value: Option<&OsStr>) -> Switch {
     } else {
         Switch::Unrecognised
     }
+}
+
+/// How a switch variable's value read, in normalised words: the raw text is
+/// never kept (it may be anything a user typed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SwitchValue {
+    /// `1`, `true`, `yes`, `on`.
+    True,
+    /// `0`, `false`, `no`, `off`.
+    False,
+    /// `log`.
+    Log,
+    /// Anything else, non-UTF-8 included.
+    Unrecognised,
+}
+
+impl SwitchValue {
+    /// The word as in the JSON status (`true`, `false`, `log`, `unrecognised`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SwitchValue::True => "true",
+            SwitchValue::False => "false",
+            SwitchValue::Log => "log",
+            SwitchValue::Unrecognised => "unrecognised",
+        }
+    }
+}
+
+impl fmt::Display for SwitchValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reads an `*_TELEMETRY_ENABLED` value; `None` when unset or blank.
+pub(crate) fn read_enabled(value: Option<&OsStr>) -> Option<SwitchValue> {
+    match read_switch(value) {
+        Switch::Unset => None,
+        Switch::On => Some(SwitchValue::True),
+        Switch::Off => Some(SwitchValue::False),
+        Switch::Unrecognised => {
+            let is_log = value
+                .and_then(OsStr::to_str)
+                .is_some_and(|text| text.trim().eq_ignore_ascii_case("log"));
+            Some(if is_log {
+                SwitchValue::Log
+            } else {
+                SwitchValue::Unrecognised
+            })
+        }
+    }
+}
+
+/// The prefix of an app's own variables: the app name upper-cased, every
+/// character but ASCII letters and digits written `_` (`my-cli.2` →
+/// `MY_CLI_2`, so `MY_CLI_2_TELEMETRY_ENABLED`).
+#[must_use]
+pub fn app_env_prefix(app: &str) -> String {
+    app.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `<APP>_TELEMETRY_ENABLED` for this app.
+pub(crate) fn app_enabled_variable(app: &str) -> String {
+    format!("{}_TELEMETRY_ENABLED", app_env_prefix(app))
+}
+
+/// `<APP>_TELEMETRY_ENDPOINT` for this app.
+pub(crate) fn app_endpoint_variable(app: &str) -> String {
+    format!("{}_TELEMETRY_ENDPOINT", app_env_prefix(app))
 }
 
 #[cfg(test)]

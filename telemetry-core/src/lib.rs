@@ -449,7 +449,8 @@ mod tracked;
 pub use background::Flushed;
 pub use builder::TelemetryBuilder;
 pub use controls::{ControlError, Controls};
-pub use delivery::{Delivery, FlushGuard};
+pub use delivery::Delivery;
+pub use env::{app_env_prefix, SwitchValue};
 pub use error_kind::{known_error_kind, TrackedError};
 pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent};
 pub use future::{Scoped, WithTelemetry};
@@ -460,7 +461,7 @@ pub use limits::{
     MAX_SESSION_ERROR_KINDS, MAX_TAGS, MAX_TAGS_INPUT_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
 };
 pub use outcome::Outcome;
-pub use precedence::{app_env_prefix, Decision, Mode, Rule, SwitchValue};
+pub use precedence::{Decision, Mode, Rule};
 pub use private_files::Refusal;
 pub use reason::{HoldReason, OffReason};
 pub use record::Record;
@@ -469,7 +470,7 @@ pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEO
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};
 pub use status::Status;
-pub use telemetry::{current, set_global, Telemetry};
+pub use telemetry::{current, set_global, FlushGuard, Telemetry};
 pub use telemetry_macros::TrackedError;
 pub use telemetry_macros::{tracked_command, tracked_tool};
 

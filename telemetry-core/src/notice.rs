@@ -5,7 +5,7 @@ use std::io::Write;
 /// Writes the notice for `app`. The run that shows it sends nothing, so the
 /// user can opt out before any data leaves the machine.
 pub(crate) fn write_notice(out: &mut dyn Write, app: &str) {
-    let variable = crate::precedence::app_enabled_variable(app);
+    let variable = crate::env::app_enabled_variable(app);
     let text = format!(
         "\
 {app} collects anonymous usage data to help improve it. Nothing is sent by this run.

@@ -3,7 +3,8 @@
 //!
 //! 1. `DO_NOT_TRACK`: a true value (`1`, `true`, `yes`, `on`) or any value
 //!    that is neither true nor false → off.
-//! 2. `<APP>_TELEMETRY_ENABLED` (the app's own, see [`app_env_prefix`]).
+//! 2. `<APP>_TELEMETRY_ENABLED` (the app's own, see
+//!    [`app_env_prefix`](crate::app_env_prefix)).
 //! 3. `TELEMETRY_ENABLED`. For both: a false value → off; `log` → log-only
 //!    (print each record, send nothing); a true value → on; unset or blank
 //!    → the next rule; anything else → off (fail closed, with a warning).
@@ -17,7 +18,7 @@
 //! Values are compared trimmed and without regard to ASCII case.
 
 use crate::choice::Choice;
-use crate::env::{read_switch, Switch};
+use crate::env::{read_enabled, read_switch, Switch, SwitchValue};
 use serde::Serialize;
 use std::ffi::OsStr;
 use std::fmt;
@@ -82,40 +83,6 @@ impl fmt::Display for Rule {
     }
 }
 
-/// How a switch variable's value read, in normalised words: the raw text is
-/// never kept (it may be anything a user typed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SwitchValue {
-    /// `1`, `true`, `yes`, `on`.
-    True,
-    /// `0`, `false`, `no`, `off`.
-    False,
-    /// `log`.
-    Log,
-    /// Anything else, non-UTF-8 included.
-    Unrecognised,
-}
-
-impl SwitchValue {
-    /// The word as in the JSON status (`true`, `false`, `log`, `unrecognised`).
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SwitchValue::True => "true",
-            SwitchValue::False => "false",
-            SwitchValue::Log => "log",
-            SwitchValue::Unrecognised => "unrecognised",
-        }
-    }
-}
-
-impl fmt::Display for SwitchValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The outcome: the mode, the rule that decided it, and the deciding
 /// variable's value when a variable decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -137,25 +104,6 @@ impl Decision {
     pub fn is_unrecognised_enabled(&self) -> bool {
         matches!(self.rule, Rule::AppVariable | Rule::TelemetryEnabled)
             && self.value == Some(SwitchValue::Unrecognised)
-    }
-}
-
-/// Reads an `*_TELEMETRY_ENABLED` value; `None` when unset or blank.
-pub(crate) fn read_enabled(value: Option<&OsStr>) -> Option<SwitchValue> {
-    match read_switch(value) {
-        Switch::Unset => None,
-        Switch::On => Some(SwitchValue::True),
-        Switch::Off => Some(SwitchValue::False),
-        Switch::Unrecognised => {
-            let is_log = value
-                .and_then(OsStr::to_str)
-                .is_some_and(|text| text.trim().eq_ignore_ascii_case("log"));
-            Some(if is_log {
-                SwitchValue::Log
-            } else {
-                SwitchValue::Unrecognised
-            })
-        }
     }
 }
 
@@ -211,32 +159,6 @@ fn first_rule(
         Choice::Disabled => decided(Mode::Off, Rule::RememberedChoice, None),
         Choice::None => decided(Mode::On, Rule::Default, None),
     }
-}
-
-/// The prefix of an app's own variables: the app name upper-cased, every
-/// character but ASCII letters and digits written `_` (`my-cli.2` →
-/// `MY_CLI_2`, so `MY_CLI_2_TELEMETRY_ENABLED`).
-#[must_use]
-pub fn app_env_prefix(app: &str) -> String {
-    app.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// `<APP>_TELEMETRY_ENABLED` for this app.
-pub(crate) fn app_enabled_variable(app: &str) -> String {
-    format!("{}_TELEMETRY_ENABLED", app_env_prefix(app))
-}
-
-/// `<APP>_TELEMETRY_ENDPOINT` for this app.
-pub(crate) fn app_endpoint_variable(app: &str) -> String {
-    format!("{}_TELEMETRY_ENDPOINT", app_env_prefix(app))
 }
 
 #[cfg(test)]
@@ -458,6 +380,7 @@ mod tests {
 
     #[test]
     fn app_prefixes() {
+        use crate::env::{app_enabled_variable, app_endpoint_variable, app_env_prefix};
         assert_eq!(app_env_prefix("agent"), "AGENT");
         assert_eq!(app_env_prefix("my-cli.2"), "MY_CLI_2");
         assert_eq!(app_env_prefix("a_b"), "A_B");

@@ -151,17 +151,49 @@ impl Record {
     }
 }
 
-/// The request body: `{"records":[...]}`.
+/// The request body, `{"records":[r1,r2,...]}`, for records as the
+/// recorder made them (inline delivery).
 // Only the HTTP sink sends a body today.
 #[cfg_attr(not(feature = "http"), allow(dead_code))]
-pub(crate) struct Body<'a>(pub(crate) &'a [Record]);
+pub(crate) fn body(records: &[Record]) -> Result<Vec<u8>, serde_json::Error> {
+    // Room for a typical record, so that the body is not regrown.
+    envelope(records, 1024 * records.len(), |body, record| {
+        serde_json::to_writer(body, record)
+    })
+}
 
-impl Serialize for Body<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut body = serializer.serialize_struct("Body", 1)?;
-        body.serialize_field("records", self.0)?;
-        body.end()
+/// The same body for records already serialised as wire JSON (the spool's
+/// lines, handed over by background delivery).
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(crate) fn batch_body(records: &[String]) -> Vec<u8> {
+    let len = records.iter().map(|record| record.len() + 1).sum::<usize>();
+    let written = envelope(records, len, |body, record| {
+        body.extend_from_slice(record.as_bytes());
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match written {
+        Ok(body) => body,
+        Err(never) => match never {},
     }
+}
+
+/// The one place the body's shape is spelled: `{"records":[`, the records
+/// written by `write` with commas between them, `]}`.
+fn envelope<T, E>(
+    records: &[T],
+    capacity: usize,
+    mut write: impl FnMut(&mut Vec<u8>, &T) -> Result<(), E>,
+) -> Result<Vec<u8>, E> {
+    let mut body = Vec::with_capacity(capacity + 14);
+    body.extend_from_slice(b"{\"records\":[");
+    for (index, record) in records.iter().enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        write(&mut body, record)?;
+    }
+    body.extend_from_slice(b"]}");
+    Ok(body)
 }
 
 impl Serialize for Record {

@@ -6,7 +6,6 @@
 //! in log-only mode, for stderr).
 
 use crate::background::{Background, Flushed, Limits, Note, NoteFn, SendFn};
-use crate::context::Off;
 use crate::controls::Controls;
 use crate::debug_log::{DebugLog, DebugTarget};
 use crate::declared_flags::DeclaredFlags;
@@ -17,13 +16,13 @@ use crate::event::{
 use crate::identity::{self, CheckedConfigDir, NoConfigDir, NoticeMarker};
 use crate::limits::{
     bounded_name, bounded_outcome, empty_name, millis, sane_cost, shared_name,
-    truncate_at_char_boundary, MAX_APP_NAME_LEN, MAX_NAME_LEN, MAX_VERSION_LEN,
+    truncate_at_char_boundary, MAX_NAME_LEN, MAX_VERSION_LEN,
 };
 use crate::precedence::Mode;
 use crate::reason::{HoldReason, OffReason};
 use crate::record::{CommonFields, Record, RecordContext};
 use crate::session::state::{self, LiveSessions, Owner, SessionState};
-use crate::settings::{ConfigDir, Settings};
+use crate::settings::{check_app_name, ConfigDir, Settings};
 use crate::sink::{FailurePolicy, SendError, Sink};
 use crate::{notice, spool, Outcome};
 use std::borrow::Cow;
@@ -76,6 +75,12 @@ pub(crate) struct Recorder {
     /// not wait again (a blackhole costs one exit budget, not one per
     /// flush point), until a flush completes.
     exit_budget_spent: AtomicBool,
+}
+
+/// Why a built client is off, and its controls (for its status).
+pub(crate) struct Off {
+    pub(crate) reason: OffReason,
+    pub(crate) controls: Controls,
 }
 
 /// Where a record goes once made.
@@ -653,17 +658,10 @@ fn background(
         let debug = Arc::clone(debug);
         Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn
     });
-    // Batches of up to 2,000 records (2 MiB): a burst of a thousand
-    // events goes in one round trip.
-    let limits = Limits {
-        batch_records: 2_000,
-        batch_bytes: 2 * 1024 * 1024,
-        ..Limits::default()
-    };
     Some(Background::new(
         parts.config_dir.clone(),
         send,
-        limits,
+        Limits::default(),
         note,
     ))
 }
@@ -783,33 +781,4 @@ fn warn_unrecognised_enabled(settings: &mut Settings, reason: &OffReason) {
             ),
         };
     });
-}
-
-/// The app name names the config dir and the `source`: 1 to 64 of
-/// `A-Z a-z 0-9 . _ -`, not starting with a dot.
-pub(crate) fn check_app_name(app: &str) -> Result<(), OffReason> {
-    let valid = !app.is_empty()
-        && app.len() <= MAX_APP_NAME_LEN
-        && !app.starts_with('.')
-        && app
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(OffReason::InvalidAppName)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn app_names() {
-        assert!(check_app_name("my-cli_2.0").is_ok());
-        for bad in ["", ".hidden", "a/b", "..", "spaced name"] {
-            assert_eq!(check_app_name(bad), Err(OffReason::InvalidAppName), "{bad}");
-        }
-    }
 }

@@ -7,6 +7,8 @@ use crate::background::DEFAULT_EXIT_BUDGET;
 use crate::debug_log::DebugTarget;
 use crate::delivery::Delivery;
 use crate::env::Env;
+use crate::limits::MAX_APP_NAME_LEN;
+use crate::reason::OffReason;
 use crate::sink::{Export, Sink, DEFAULT_TIMEOUT};
 use std::io::Write;
 use std::path::PathBuf;
@@ -86,5 +88,34 @@ impl Settings {
     /// given and `debug(false)` was not called.
     pub(crate) fn debug_on(&self) -> bool {
         self.debug.unwrap_or(self.debug_target.is_some())
+    }
+}
+
+/// The app name names the config dir and the `source`: 1 to 64 of
+/// `A-Z a-z 0-9 . _ -`, not starting with a dot.
+pub(crate) fn check_app_name(app: &str) -> Result<(), OffReason> {
+    let valid = !app.is_empty()
+        && app.len() <= MAX_APP_NAME_LEN
+        && !app.starts_with('.')
+        && app
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(OffReason::InvalidAppName)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_names() {
+        assert!(check_app_name("my-cli_2.0").is_ok());
+        for bad in ["", ".hidden", "a/b", "..", "spaced name"] {
+            assert_eq!(check_app_name(bad), Err(OffReason::InvalidAppName), "{bad}");
+        }
     }
 }

@@ -21,8 +21,9 @@
 //! | `not_collected` | array of strings | what is never collected |
 
 use crate::choice::CHOICE_FILE;
+use crate::env::{self, SwitchValue};
 use crate::identity::USER_UUID_FILE;
-use crate::precedence::{self, Decision, Mode, Rule, SwitchValue};
+use crate::precedence::{Decision, Mode, Rule};
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
@@ -93,9 +94,9 @@ impl Status {
         notice_shown: bool,
     ) -> Status {
         let variable = match decision.rule {
-            Rule::DoNotTrack => Some("DO_NOT_TRACK".to_owned()),
-            Rule::AppVariable => Some(precedence::app_enabled_variable(app)),
-            Rule::TelemetryEnabled => Some("TELEMETRY_ENABLED".to_owned()),
+            Rule::DoNotTrack => Some(env::DO_NOT_TRACK.to_owned()),
+            Rule::AppVariable => Some(env::app_enabled_variable(app)),
+            Rule::TelemetryEnabled => Some(env::TELEMETRY_ENABLED.to_owned()),
             _ => None,
         };
         let text = |path: &Path| path.to_string_lossy().into_owned();

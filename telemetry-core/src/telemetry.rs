@@ -1,12 +1,12 @@
-//! The client handle, [`Telemetry`], and the current client
-//! ([`current`], [`set_global`]).
+//! The client handle, [`Telemetry`], the [`FlushGuard`] it hands out, and
+//! the current client ([`current`], [`set_global`]).
 
-use crate::context::{self, Client, Off};
+use crate::context::{self, Client};
 use crate::controls::Controls;
 use crate::reason::OffReason;
-use crate::recorder::{Call, Recorder, Within};
+use crate::recorder::{Call, Off, Recorder, Within};
 use crate::status::Status;
-use crate::{FlushGuard, Flushed, Outcome, Session, TelemetryBuilder};
+use crate::{Flushed, Outcome, Session, TelemetryBuilder};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -265,6 +265,61 @@ pub fn current() -> Option<Telemetry> {
 /// says otherwise, replacing any earlier global client.
 pub fn set_global(telemetry: Telemetry) {
     context::set_global(telemetry.client);
+}
+
+/// Flushes background delivery when dropped, within the client's exit
+/// budget, then tidies the spool. Get it from
+/// [`Telemetry::flush_guard`](crate::Telemetry::flush_guard) and hold it in
+/// `main`, so that the process flushes on its way out:
+///
+/// ```
+/// use telemetry_core::{Delivery, MemorySink, Telemetry};
+///
+/// let telemetry = Telemetry::isolated("my-cli", "1.0.0")
+///     .sink(MemorySink::new())
+///     .delivery(Delivery::Background)
+///     .build();
+/// let _flush = telemetry.flush_guard();
+/// telemetry_core::set_global(telemetry);
+/// // ... the program ...
+/// ```
+///
+/// For an inline or disabled client it does nothing.
+#[must_use = "the flush happens when the guard is dropped; hold it in main"]
+pub struct FlushGuard {
+    recorder: Option<Arc<Recorder>>,
+}
+
+impl FlushGuard {
+    pub(crate) fn new(recorder: Option<Arc<Recorder>>) -> FlushGuard {
+        FlushGuard { recorder }
+    }
+
+    /// Flushes now, within the exit budget, without tidying the spool.
+    // Called for its effect (it waits for delivery); the outcome is for
+    // callers that care, and ignoring it is fine, so no `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
+    pub fn flush(&self) -> Flushed {
+        self.recorder
+            .as_ref()
+            .map_or(Flushed::Delivered, |recorder| recorder.flush(None))
+    }
+}
+
+impl Drop for FlushGuard {
+    fn drop(&mut self) {
+        if let Some(recorder) = &self.recorder {
+            recorder.finish();
+        }
+    }
+}
+
+impl std::fmt::Debug for FlushGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlushGuard")
+            .field("enabled", &self.recorder.is_some())
+            .finish()
+    }
 }
 
 #[cfg(test)]
