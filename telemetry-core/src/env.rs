@@ -4,10 +4,10 @@
 //!
 //! The environment is read once, when a client is built.
 
-use crate::config_dir::{self, TargetOs};
-use crate::detect;
-use crate::reason::OffReason;
-use crate::tags;
+use crate::consent::reason::OffReason;
+use crate::files::config_dir::{self, TargetOs};
+use crate::record::detect;
+use crate::record::tags;
 use serde::Serialize;
 use std::ffi::{OsStr, OsString};
 use std::fmt;

@@ -399,78 +399,53 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
-mod args;
-// Public (hidden) for benches/background.rs.
-#[doc(hidden)]
-pub mod background;
-mod builder;
-pub mod choice;
-#[cfg(feature = "clap")]
-mod clap_flags;
-mod config_dir;
-mod context;
-mod controls;
-mod debug_log;
-mod declared_flags;
+mod client;
+mod consent;
 mod delivery;
-mod detect;
 mod env;
 pub mod error_kind;
-mod error_kind_outcome;
-mod event;
-mod future;
-mod identity;
-mod known_names;
-mod limits;
-mod notice;
-pub mod otlp;
-mod outcome;
-mod precedence;
-mod private_files;
-mod process_start;
-mod random;
-mod reason;
+mod files;
 mod record;
 mod recorder;
-mod session;
 mod settings;
 mod sink;
-#[doc(hidden)]
-pub mod spool;
-mod status;
-#[cfg(feature = "clap")]
-pub mod subcommand;
-mod tags;
-mod telemetry;
 #[cfg(test)]
 mod test_support;
-mod tracked;
 
-pub use background::Flushed;
-pub use builder::TelemetryBuilder;
-pub use controls::{ControlError, Controls};
+#[cfg(feature = "clap")]
+pub use consent::subcommand;
+#[doc(hidden)]
+pub use delivery::{background, spool};
+pub use files::choice;
+pub use sink::protocol::otlp;
+
+pub use client::builder::TelemetryBuilder;
+pub use client::future::{Scoped, WithTelemetry};
+pub use client::session::Session;
+pub use client::telemetry::{current, set_global, FlushGuard, Telemetry};
+pub use consent::controls::{ControlError, Controls};
+pub use consent::precedence::{Decision, Mode, Rule};
+pub use consent::reason::{HoldReason, OffReason};
+pub use consent::status::Status;
+pub use delivery::background::Flushed;
 pub use delivery::Delivery;
 pub use env::{app_env_prefix, SwitchValue};
 pub use error_kind::{known_error_kind, TrackedError};
-pub use event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent};
-pub use future::{Scoped, WithTelemetry};
-pub use identity::{ConfigDirRefused, ConfigItem, NOTICE_MARKER_FILE, USER_UUID_FILE};
-pub use known_names::{known_or_other, OTHER_NAME};
-pub use limits::{
+pub use files::identity::{ConfigDirRefused, ConfigItem, NOTICE_MARKER_FILE, USER_UUID_FILE};
+pub use files::Refusal;
+pub use record::event::{
+    CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
+};
+pub use record::known_names::{known_or_other, OTHER_NAME};
+pub use record::limits::{
     MAX_FLAGS, MAX_FLAG_LEN, MAX_LIVE_SESSIONS, MAX_NAME_LEN, MAX_RECORD_LEN,
     MAX_SESSION_ERROR_KINDS, MAX_TAGS, MAX_TAGS_INPUT_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
 };
-pub use outcome::Outcome;
-pub use precedence::{Decision, Mode, Rule};
-pub use private_files::Refusal;
-pub use reason::{HoldReason, OffReason};
+pub use record::outcome::Outcome;
 pub use record::Record;
-pub use session::Session;
 pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};
-pub use status::Status;
-pub use telemetry::{current, set_global, FlushGuard, Telemetry};
 pub use telemetry_macros::TrackedError;
 pub use telemetry_macros::{tracked_command, tracked_tool};
 

@@ -4,7 +4,7 @@
 //! Only re-exports: the code lives in the crate's `tracked` module, which
 //! records through the same path as every other call.
 
-pub use crate::tracked::{
+pub use crate::recorder::tracked::{
     active, call_once, start_command, start_tool, PlainOutcome, ResultOutcome, Returned,
     TrackedCall,
 };

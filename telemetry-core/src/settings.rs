@@ -3,12 +3,12 @@
 //! [`Recorder::new`](crate::recorder::Recorder::new), which does all the
 //! start-up work.
 
-use crate::background::DEFAULT_EXIT_BUDGET;
-use crate::debug_log::DebugTarget;
+use crate::consent::reason::OffReason;
+use crate::delivery::background::DEFAULT_EXIT_BUDGET;
 use crate::delivery::Delivery;
 use crate::env::Env;
-use crate::limits::MAX_APP_NAME_LEN;
-use crate::reason::OffReason;
+use crate::record::limits::MAX_APP_NAME_LEN;
+use crate::recorder::debug_log::DebugTarget;
 use crate::sink::{Export, Sink, DEFAULT_TIMEOUT};
 use std::io::Write;
 use std::path::PathBuf;

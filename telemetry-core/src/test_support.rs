@@ -33,7 +33,7 @@ impl Drop for TempDir {
 pub(crate) fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!(
         "telemetry-unit-{name}-{}",
-        crate::random::format_uuid(crate::random::uuid_v4())
+        crate::record::random::format_uuid(crate::record::random::uuid_v4())
     ));
     fs::create_dir_all(&dir).expect("a temp dir");
     TempDir(dir)

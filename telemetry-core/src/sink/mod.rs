@@ -4,16 +4,11 @@
 
 mod export;
 #[cfg(feature = "http")]
-mod failure;
-#[cfg(feature = "http")]
-mod http;
+pub(crate) mod http;
 mod memory;
 #[cfg(feature = "http")]
 mod otlp;
-#[cfg(feature = "http")]
-mod protocol;
-#[cfg(feature = "http")]
-pub(crate) mod route;
+pub(crate) mod protocol;
 
 pub use export::Export;
 #[cfg(feature = "http")]

@@ -2,7 +2,7 @@
 //! `<endpoint>/v1/logs`, for an OpenTelemetry Collector or any OTLP backend.
 //!
 //! It is an [`HttpSink`] speaking another dialect: the same clients, threads,
-//! timeout and stop rule, and the records mapped by [`crate::otlp`]. The
+//! timeout and stop rule, and the records mapped by [`crate::sink::protocol::otlp`]. The
 //! answer is read as the OTLP/HTTP specification says:
 //!
 //! | answer | outcome |

@@ -1,0 +1,371 @@
+//! Configuring a client: [`TelemetryBuilder`] collects the settings and
+//! hands them to the recorder, which reads the environment and decides to
+//! be on or off.
+//!
+//! `build` never fails and never panics. A setting it cannot use turns
+//! telemetry off and says why in the debug log.
+
+use crate::consent::controls::Controls;
+use crate::delivery::Delivery;
+use crate::env::Env;
+use crate::recorder::debug_log::DebugTarget;
+use crate::recorder::Recorder;
+use crate::settings::{ConfigDir, Settings};
+use crate::sink::{Export, Sink};
+use crate::Telemetry;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Configures a [`Telemetry`] client. Made by [`Telemetry::builder`].
+///
+/// The environment is read once, by [`TelemetryBuilder::build`]:
+///
+/// | variable | effect |
+/// |---|---|
+/// | `DO_NOT_TRACK` | `1`/`true`/`yes`/`on` (or any unrecognised value) → off, for every app; wins over everything |
+/// | `<APP>_TELEMETRY_ENABLED` | this app only (APP = the app name upper-cased, non-alphanumerics as `_`: `AGENT_TELEMETRY_ENABLED` for `agent`); wins over `TELEMETRY_ENABLED`. `false`/`0`/`no`/`off` → off; `log` → log-only; `true`/`1`/`yes`/`on` → on; empty or unset → the next rule; anything else → off, with a warning |
+/// | `TELEMETRY_ENABLED` | every app; the same values |
+/// | (the remembered choice) | `telemetry disable` / `enable` ([`Controls`](crate::Controls)), read only when no variable above decided |
+/// | `<APP>_TELEMETRY_ENDPOINT` | this app only; wins over `TELEMETRY_ENDPOINT` |
+/// | `TELEMETRY_ENDPOINT` | replaces the endpoint given to [`endpoint`](Self::endpoint); an endpoint from either variable gets no API key unless [`api_key_for_endpoint_override`](Self::api_key_for_endpoint_override) |
+/// | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (either case) | the proxy, as in the crate docs' "Where data and the key go" |
+/// | `TELEMETRY_TAGS` | `k=v,k2=v2`: extra properties on every record, at most 32 tags, 64-byte keys and 256-byte values from the first 16 KiB (longer input is cut) |
+/// | `TELEMETRY_HIDE_BANNER` | a true value hides the first-run notice (and so its hold) |
+/// | `XDG_CONFIG_HOME`, `HOME`, `APPDATA`, `USERPROFILE` | the default config dir: `$XDG_CONFIG_HOME/<app>` everywhere; else `%APPDATA%\<app>` on Windows, `~/.config/<app>` elsewhere (macOS included; the passwd entry's home when `HOME` is unset) |
+/// | `LC_ALL`, `LC_MESSAGES`, `LANG`, `LANGUAGE` | `os_language` (language and region only) |
+/// | `CI` | `ci` |
+/// | the CI providers' and AI agents' own variables (`GITHUB_ACTIONS`, `CLAUDECODE`, ... listed in `docs/where-it-runs.md`) | `ci_provider`, `ai_agent`: a fixed id, never the value's text |
+///
+/// Log-only mode (`log`) prints each record on stderr, `[telemetry]`
+/// prefixed, exactly as it would be sent (on the debug log instead when
+/// one is set), and sends nothing: no sink is built, no socket opened, no
+/// notice shown.
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct TelemetryBuilder {
+    settings: Settings,
+}
+
+impl TelemetryBuilder {
+    pub(crate) fn new(app: String, version: String) -> TelemetryBuilder {
+        TelemetryBuilder {
+            settings: Settings::new(app, version),
+        }
+    }
+
+    /// A builder for tests: no first-run notice, an empty environment, and
+    /// no config dir (no file is read or written; the anonymous id lives in
+    /// memory). See [`Telemetry::isolated`].
+    pub(crate) fn isolated(app: String, version: String) -> TelemetryBuilder {
+        let mut builder = TelemetryBuilder::new(app, version);
+        builder.settings.notice = false;
+        builder.settings.env = Env::empty();
+        builder.settings.config_dir = ConfigDir::InMemory;
+        builder
+    }
+
+    /// The collector's URL (`http` or `https`). `<APP>_TELEMETRY_ENDPOINT`,
+    /// then `TELEMETRY_ENDPOINT`, override it.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.settings.endpoint = Some(url.into());
+        self
+    }
+
+    /// Sent as the `x-api-key` header; never printed. Only to the endpoint
+    /// given in code (see [`api_key_for_endpoint_override`](Self::api_key_for_endpoint_override)),
+    /// and only over `https` or to this machine: to plain `http` on another
+    /// host the records go without it.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.settings.api_key = Some(key.into());
+        self
+    }
+
+    /// Whether the API key also goes to an endpoint that the environment
+    /// set (`TELEMETRY_ENDPOINT`), instead of the one given in code.
+    /// Default `false`: whoever can set one environment variable of the
+    /// user's could otherwise collect the app's key. Records still go to
+    /// that endpoint, without the key. The `https` rule of
+    /// [`api_key`](Self::api_key) holds either way.
+    pub fn api_key_for_endpoint_override(mut self, allow: bool) -> Self {
+        self.settings.api_key_for_endpoint_override = allow;
+        self
+    }
+
+    /// Debug mode: every record's exact JSON, and the reason whenever
+    /// nothing is sent, on the debug log (stderr unless set otherwise).
+    /// Debug mode sends nothing extra. `debug(false)` keeps it off even
+    /// when a debug file or writer is given.
+    pub fn debug(mut self, on: bool) -> Self {
+        self.settings.debug = Some(on);
+        self
+    }
+
+    /// Appends the debug log to this file instead of stderr, and turns debug
+    /// mode on unless [`debug(false)`](Self::debug) is called (before or
+    /// after): an app can pass `.debug(flag).debug_file(path)`.
+    ///
+    /// The file is created 0600; a link, another user's file or anything but
+    /// a regular file is refused, and the log then goes to stderr, its first
+    /// line saying why.
+    pub fn debug_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.debug_target = Some(DebugTarget::File(path.into()));
+        self
+    }
+
+    /// Writes the debug log to this writer instead of stderr (for tests, or
+    /// an app's own log), and turns debug mode on unless
+    /// [`debug(false)`](Self::debug) is called (before or after).
+    pub fn debug_writer(mut self, writer: impl Write + Send + 'static) -> Self {
+        self.settings.debug_target = Some(DebugTarget::Writer(Box::new(writer)));
+        self
+    }
+
+    /// Where the anonymous id, the notice marker and the remembered choice
+    /// live. Default: `$XDG_CONFIG_HOME/<app>`, else `%APPDATA%\<app>` on
+    /// Windows and `~/.config/<app>` elsewhere; none at all for
+    /// [`Telemetry::isolated`]. Created 0700 when missing; one that is a
+    /// link, another user's or writable by others turns telemetry off for
+    /// the run ([`OffReason::ConfigDirRefused`](crate::OffReason::ConfigDirRefused)).
+    pub fn config_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.config_dir = ConfigDir::At(path.into());
+        self
+    }
+
+    /// The per-request timeout (default 2 s; zero means the default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.settings.timeout = timeout;
+        self
+    }
+
+    /// The wire format sent to the endpoint: cagent's records (the
+    /// default) or OTLP/HTTP JSON logs ([`Export::Otlp`], the endpoint then
+    /// being a collector's base URL). Ignored with [`sink`](Self::sink).
+    pub fn export(mut self, format: Export) -> Self {
+        self.settings.export = format;
+        self
+    }
+
+    /// How records are delivered: [`Delivery::Inline`] (the default) or
+    /// [`Delivery::Background`] (spooled, sent in batches by a thread,
+    /// flushed at the flush points within the [exit
+    /// budget](Self::exit_budget)). See `docs/delivery.md` for which to
+    /// choose.
+    pub fn delivery(mut self, delivery: Delivery) -> Self {
+        self.settings.delivery = delivery;
+        self
+    }
+
+    /// How long each flush point of background delivery waits at most
+    /// (default 1 s): the end of the outermost `#[tracked_command]`, the
+    /// drop of the [`FlushGuard`](crate::FlushGuard). What is not delivered
+    /// by then is sent by a later run.
+    pub fn exit_budget(mut self, budget: Duration) -> Self {
+        self.settings.exit_budget = budget;
+        self
+    }
+
+    /// The most wall time the HTTP sink waits on the collector in the
+    /// whole process, in every delivery mode (default 2 × the
+    /// [timeout](Self::timeout); zero means the default). Once spent,
+    /// delivery stops for the rest of the process, and the debug log says
+    /// so once.
+    pub fn time_budget(mut self, budget: Duration) -> Self {
+        self.settings.time_budget = Some(budget);
+        self
+    }
+
+    /// Sends records to `sink` instead of over HTTP (the endpoint and
+    /// `TELEMETRY_ENDPOINT` are then ignored).
+    pub fn sink(mut self, sink: impl Sink) -> Self {
+        self.settings.sink = Some(Arc::new(sink));
+        self
+    }
+
+    /// Whether to show the first-run notice and hold that run's events
+    /// (default `true`). Turn it off in tests, or when the app asks for
+    /// consent itself.
+    pub fn notice(mut self, show: bool) -> Self {
+        self.settings.notice = show;
+        self
+    }
+
+    /// Writes the first-run notice (and the warning about an unrecognised
+    /// `TELEMETRY_ENABLED`) here instead of stderr.
+    pub fn notice_writer(mut self, writer: impl Write + Send + 'static) -> Self {
+        self.settings.notice_writer = Some(Box::new(writer));
+        self
+    }
+
+    /// Reads environment variables through `lookup` instead of the process
+    /// environment, so that tests need not change it (`|_| None` for an
+    /// empty environment).
+    pub fn env(mut self, lookup: impl Fn(&str) -> Option<OsString> + 'static) -> Self {
+        self.settings.env = Env::from_fn(lookup);
+        self
+    }
+
+    /// Reads environment variables from these pairs only, instead of the
+    /// process environment.
+    ///
+    /// ```
+    /// use telemetry_core::{MemorySink, Telemetry};
+    ///
+    /// let telemetry = Telemetry::builder("my-cli", "1.0.0")
+    ///     .sink(MemorySink::new())
+    ///     .env_vars([("DO_NOT_TRACK", "1")])
+    ///     .build();
+    /// assert!(!telemetry.is_enabled());
+    /// ```
+    pub fn env_vars<K, V>(self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<OsString>,
+    {
+        let vars: Vec<(String, OsString)> = vars
+            .into_iter()
+            .map(|(name, value)| (name.into(), value.into()))
+            .collect();
+        self.env(move |name| {
+            vars.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        })
+    }
+
+    /// Declares flag names the app accepts, with their dashes, exactly as
+    /// typed on a command line: `--debug`, `-m`. A command's `args` keep
+    /// only declared names; with none declared, they are always empty.
+    /// Calls add up (with `clap_flags`, of the `clap` feature, too). An entry
+    /// that is not a flag name (`debug`, `--model=x`, `-ab`, non-ASCII) is
+    /// ignored, and debug mode says how many were.
+    ///
+    /// ```
+    /// use telemetry_core::{MemorySink, Telemetry};
+    ///
+    /// let sink = MemorySink::new();
+    /// let telemetry = Telemetry::isolated("my-cli", "1.0.0")
+    ///     .sink(sink.clone())
+    ///     .flags(["--debug", "--model", "-m"])
+    ///     .build();
+    /// telemetry.track_command("run", ["--debug", "-mgpt-4", "--secret-plan", "prompt"]);
+    /// let record = serde_json::to_value(&sink.records()[0]).unwrap();
+    /// assert_eq!(record["properties"]["args"], serde_json::json!(["--debug", "-m"]));
+    /// ```
+    pub fn flags<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let names = names.into_iter().map(|name| name.as_ref().to_owned());
+        self.settings.flags.extend(names);
+        self
+    }
+
+    /// The model names a token event may carry: any other model name is
+    /// sent as `other` ([`OTHER_NAME`](crate::OTHER_NAME)), so that users
+    /// may configure any model while only names the app's authors listed
+    /// leave the machine. Calls add up; without a call, names are sent as
+    /// given (cut to [`MAX_NAME_LEN`](crate::MAX_NAME_LEN) bytes).
+    ///
+    /// ```
+    /// use telemetry_core::{MemorySink, Telemetry};
+    ///
+    /// let sink = MemorySink::new();
+    /// let telemetry = Telemetry::isolated("my-agent", "1.0.0")
+    ///     .sink(sink.clone())
+    ///     .known_models(["gpt-4o", "claude-sonnet-4"])
+    ///     .build();
+    /// telemetry.record_token_usage("gpt-4o", 10, 5, 0.0);
+    /// telemetry.record_token_usage("acme-private-finetune", 10, 5, 0.0);
+    /// let names: Vec<_> = sink.records().iter()
+    ///     .map(|r| serde_json::to_value(r).unwrap()["properties"]["model_name"].clone())
+    ///     .collect();
+    /// assert_eq!(names, ["gpt-4o", "other"]);
+    /// ```
+    pub fn known_models<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let names = names.into_iter().map(|name| name.as_ref().to_owned());
+        self.settings
+            .known_models
+            .get_or_insert_with(Vec::new)
+            .extend(names);
+        self
+    }
+
+    /// Declares every flag name of a `clap` command (with the `clap`
+    /// feature): each argument's long and short names and aliases, the
+    /// `--help`/`-h` and `--version`/`-V` clap generates, and the same for
+    /// every subcommand, recursively. Adds to [`flags`](Self::flags).
+    ///
+    /// ```
+    /// use clap::{Arg, ArgAction, Command};
+    /// use telemetry_core::{MemorySink, Telemetry};
+    ///
+    /// let cli = Command::new("my-cli")
+    ///     .arg(Arg::new("debug").long("debug").action(ArgAction::SetTrue))
+    ///     .subcommand(Command::new("run").arg(Arg::new("model").long("model").short('m')));
+    /// let sink = MemorySink::new();
+    /// let telemetry = Telemetry::isolated("my-cli", "1.0.0")
+    ///     .sink(sink.clone())
+    ///     .clap_flags(&cli)
+    ///     .build();
+    /// telemetry.track_command("run", ["--debug", "run", "--model=gpt-4", "--not-declared"]);
+    /// let record = serde_json::to_value(&sink.records()[0]).unwrap();
+    /// assert_eq!(record["properties"]["args"], serde_json::json!(["--debug", "--model"]));
+    /// ```
+    #[cfg(feature = "clap")]
+    pub fn clap_flags(mut self, command: &clap::Command) -> Self {
+        crate::record::clap_flags::declared_flag_names(command, &mut self.settings.flags);
+        self
+    }
+
+    /// Decides on or off, and when on, prepares everything to record. Never
+    /// fails: a bad setting turns telemetry off and says why in the debug
+    /// log ([`Telemetry::off_reason`] tells it too).
+    #[must_use]
+    pub fn build(self) -> Telemetry {
+        Telemetry::from_recorder(Recorder::new(self.settings))
+    }
+
+    /// The user's controls for this app, without building a client: for an
+    /// app's `telemetry status | enable | disable | reset-id` subcommand.
+    /// Reads the environment and the remembered choice; shows no notice,
+    /// writes no file, opens no socket, records nothing.
+    ///
+    /// ```
+    /// use telemetry_core::Telemetry;
+    ///
+    /// let controls = Telemetry::builder("my-cli", "1.0.0")
+    ///     .endpoint("https://collector.example/v1/events")
+    ///     .env_vars([("DO_NOT_TRACK", "1")])
+    ///     .controls();
+    /// let status = controls.status();
+    /// assert!(!status.enabled);
+    /// assert_eq!(status.variable.as_deref(), Some("DO_NOT_TRACK"));
+    /// println!("{status}"); // `my-cli telemetry status`
+    /// ```
+    #[must_use]
+    pub fn controls(self) -> Controls {
+        Controls::resolve(&self.settings)
+    }
+}
+
+impl std::fmt::Debug for TelemetryBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Neither the endpoint (it may carry credentials) nor the API key.
+        let settings = &self.settings;
+        f.debug_struct("TelemetryBuilder")
+            .field("app", &settings.app)
+            .field("version", &settings.version)
+            .field("api_key", &settings.api_key.as_ref().map(|_| "<redacted>"))
+            .field("debug", &settings.debug_on())
+            .field("timeout", &settings.timeout)
+            .field("notice", &settings.notice)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,425 @@
+//! The on/off decision as one pure function: which setting wins, first
+//! match first.
+//!
+//! 1. `DO_NOT_TRACK`: a true value (`1`, `true`, `yes`, `on`) or any value
+//!    that is neither true nor false → off.
+//! 2. `<APP>_TELEMETRY_ENABLED` (the app's own, see
+//!    [`app_env_prefix`](crate::app_env_prefix)).
+//! 3. `TELEMETRY_ENABLED`. For both: a false value → off; `log` → log-only
+//!    (print each record, send nothing); a true value → on; unset or blank
+//!    → the next rule; anything else → off (fail closed, with a warning).
+//! 4. The remembered choice (`telemetry enable` / `telemetry disable`).
+//! 5. The default: on.
+//!
+//! Then, when the result is *on* and there is nothing to send to (no
+//! endpoint, no sink) → off, decided by "no endpoint". Log-only mode needs
+//! no destination: it sends nothing.
+//!
+//! Values are compared trimmed and without regard to ASCII case.
+
+use crate::env::{read_enabled, read_switch, Switch, SwitchValue};
+use crate::files::choice::Choice;
+use serde::Serialize;
+use std::ffi::OsStr;
+use std::fmt;
+
+/// What telemetry does in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Records are sent.
+    On,
+    /// Nothing is recorded, written or sent.
+    Off,
+    /// Each record is printed on stderr (`[telemetry]` prefix), nothing is
+    /// sent and no socket is opened.
+    Log,
+}
+
+/// The setting that decided the [`Mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Rule {
+    /// `DO_NOT_TRACK`.
+    DoNotTrack,
+    /// The app's own `<APP>_TELEMETRY_ENABLED`.
+    AppVariable,
+    /// `TELEMETRY_ENABLED`.
+    TelemetryEnabled,
+    /// The choice remembered by `telemetry enable` / `telemetry disable`.
+    RememberedChoice,
+    /// Nothing was set: the default, on.
+    Default,
+    /// It would be on, but there is no endpoint or sink to send to.
+    NoEndpoint,
+    /// It would be on, but a setting the app gave cannot be used (the app
+    /// name, the endpoint, the API key); debug mode says which.
+    InvalidSetting,
+    /// The app made the client disabled in code.
+    DisabledInCode,
+}
+
+impl Rule {
+    /// The rule's name as in the JSON status (`do_not_track`, ...).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::DoNotTrack => "do_not_track",
+            Rule::AppVariable => "app_variable",
+            Rule::TelemetryEnabled => "telemetry_enabled",
+            Rule::RememberedChoice => "remembered_choice",
+            Rule::Default => "default",
+            Rule::NoEndpoint => "no_endpoint",
+            Rule::InvalidSetting => "invalid_setting",
+            Rule::DisabledInCode => "disabled_in_code",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome: the mode, the rule that decided it, and the deciding
+/// variable's value when a variable decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Decision {
+    /// On, off, or log-only.
+    pub mode: Mode,
+    /// The first rule that matched.
+    pub rule: Rule,
+    /// The deciding variable's value (`DoNotTrack`, `AppVariable`,
+    /// `TelemetryEnabled` only).
+    pub value: Option<SwitchValue>,
+}
+
+impl Decision {
+    /// Whether a variable asked for something this crate does not know,
+    /// so that the caller prints its one warning line.
+    #[must_use]
+    pub fn is_unrecognised_enabled(&self) -> bool {
+        matches!(self.rule, Rule::AppVariable | Rule::TelemetryEnabled)
+            && self.value == Some(SwitchValue::Unrecognised)
+    }
+}
+
+/// Applies the rules above. `app_enabled` is `<APP>_TELEMETRY_ENABLED`'s
+/// value, `has_destination` whether an endpoint or a sink is configured.
+pub(crate) fn decide(
+    do_not_track: Option<&OsStr>,
+    app_enabled: Option<&OsStr>,
+    telemetry_enabled: Option<&OsStr>,
+    remembered: Choice,
+    has_destination: bool,
+) -> Decision {
+    let decision = first_rule(do_not_track, app_enabled, telemetry_enabled, remembered);
+    if decision.mode == Mode::On && !has_destination {
+        return Decision {
+            mode: Mode::Off,
+            rule: Rule::NoEndpoint,
+            value: None,
+        };
+    }
+    decision
+}
+
+fn first_rule(
+    do_not_track: Option<&OsStr>,
+    app_enabled: Option<&OsStr>,
+    telemetry_enabled: Option<&OsStr>,
+    remembered: Choice,
+) -> Decision {
+    let decided = |mode, rule, value| Decision { mode, rule, value };
+    match read_switch(do_not_track) {
+        Switch::On => return decided(Mode::Off, Rule::DoNotTrack, Some(SwitchValue::True)),
+        Switch::Unrecognised => {
+            return decided(Mode::Off, Rule::DoNotTrack, Some(SwitchValue::Unrecognised))
+        }
+        Switch::Off | Switch::Unset => {}
+    }
+    for (value, rule) in [
+        (app_enabled, Rule::AppVariable),
+        (telemetry_enabled, Rule::TelemetryEnabled),
+    ] {
+        if let Some(value) = read_enabled(value) {
+            let mode = match value {
+                SwitchValue::True => Mode::On,
+                SwitchValue::Log => Mode::Log,
+                SwitchValue::False | SwitchValue::Unrecognised => Mode::Off,
+            };
+            return decided(mode, rule, Some(value));
+        }
+    }
+    match remembered {
+        Choice::Enabled => decided(Mode::On, Rule::RememberedChoice, None),
+        Choice::Disabled => decided(Mode::Off, Rule::RememberedChoice, None),
+        Choice::None => decided(Mode::On, Rule::Default, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::ffi::OsString;
+
+    fn is_true(s: &str) -> bool {
+        ["1", "true", "yes", "on"].contains(&s)
+    }
+
+    fn is_false(s: &str) -> bool {
+        ["0", "false", "no", "off"].contains(&s)
+    }
+
+    fn word(s: &str) -> &'static str {
+        if is_true(s) {
+            "true"
+        } else if is_false(s) {
+            "false"
+        } else if s == "log" {
+            "log"
+        } else {
+            "unrecognised"
+        }
+    }
+
+    type Outcome = (Mode, Rule, Option<&'static str>);
+
+    /// The rules written out as a list, tried in order: the reference the
+    /// implementation must agree with.
+    fn reference(
+        dnt: Option<&str>,
+        app: Option<&str>,
+        generic: Option<&str>,
+        remembered: Choice,
+        has_destination: bool,
+    ) -> Outcome {
+        let norm = |v: Option<&str>| {
+            v.map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+        };
+        let (dnt, app, generic) = (norm(dnt), norm(app), norm(generic));
+        let switch = |value: &Option<String>, rule: Rule| {
+            value.as_deref().map(|s| {
+                let mode = match word(s) {
+                    "true" => Mode::On,
+                    "log" => Mode::Log,
+                    _ => Mode::Off,
+                };
+                (mode, rule, Some(word(s)))
+            })
+        };
+        let rules: [&dyn Fn() -> Option<Outcome>; 5] = [
+            &|| {
+                dnt.as_deref().filter(|s| !is_false(s)).map(|s| {
+                    let seen = if is_true(s) { "true" } else { "unrecognised" };
+                    (Mode::Off, Rule::DoNotTrack, Some(seen))
+                })
+            },
+            &|| switch(&app, Rule::AppVariable),
+            &|| switch(&generic, Rule::TelemetryEnabled),
+            &|| match remembered {
+                Choice::Enabled => Some((Mode::On, Rule::RememberedChoice, None)),
+                Choice::Disabled => Some((Mode::Off, Rule::RememberedChoice, None)),
+                Choice::None => None,
+            },
+            &|| Some((Mode::On, Rule::Default, None)),
+        ];
+        let first = rules
+            .iter()
+            .find_map(|rule| rule())
+            .expect("the default always matches");
+        if first.0 == Mode::On && !has_destination {
+            (Mode::Off, Rule::NoEndpoint, None)
+        } else {
+            first
+        }
+    }
+
+    fn check(
+        dnt: Option<&str>,
+        app: Option<&str>,
+        generic: Option<&str>,
+        remembered: Choice,
+        dest: bool,
+    ) {
+        let os = |v: Option<&str>| v.map(OsString::from);
+        let (d, a, g) = (os(dnt), os(app), os(generic));
+        let got = decide(d.as_deref(), a.as_deref(), g.as_deref(), remembered, dest);
+        let want = reference(dnt, app, generic, remembered, dest);
+        assert_eq!(
+            (got.mode, got.rule, got.value.map(SwitchValue::as_str)),
+            want,
+            "DO_NOT_TRACK={dnt:?} APP={app:?} TELEMETRY_ENABLED={generic:?} {remembered:?} dest={dest}"
+        );
+    }
+
+    const VALUES: [Option<&str>; 17] = [
+        None,
+        Some(""),
+        Some("  "),
+        Some("1"),
+        Some("true"),
+        Some(" YES "),
+        Some("On"),
+        Some("0"),
+        Some("false"),
+        Some("OFF"),
+        Some("no"),
+        Some("log"),
+        Some(" LOG "),
+        Some("maybe"),
+        Some("2"),
+        Some("logs"),
+        Some("enabled"),
+    ];
+    const CHOICES: [Choice; 3] = [Choice::Enabled, Choice::Disabled, Choice::None];
+
+    #[test]
+    fn every_combination_agrees_with_the_reference() {
+        for dnt in VALUES {
+            for app in VALUES {
+                for generic in VALUES {
+                    for remembered in CHOICES {
+                        for dest in [true, false] {
+                            check(dnt, app, generic, remembered, dest);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_values_agree_with_the_reference(
+            dnt in proptest::option::of("[ a-zA-Z0-9]{0,6}"),
+            app in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|true|false|on|off|yes|no|1|0) ?"]),
+            generic in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|true|false|on|off|yes|no|1|0) ?"]),
+            remembered in prop_oneof![Just(Choice::Enabled), Just(Choice::Disabled), Just(Choice::None)],
+            dest in any::<bool>(),
+        ) {
+            check(dnt.as_deref(), app.as_deref(), generic.as_deref(), remembered, dest);
+        }
+    }
+
+    #[test]
+    fn the_named_cases_of_the_issue() {
+        let os = OsStr::new;
+        // DO_NOT_TRACK=1 beats `enable`.
+        let d = decide(Some(os("1")), None, None, Choice::Enabled, true);
+        assert_eq!((d.mode, d.rule), (Mode::Off, Rule::DoNotTrack));
+        // The app's own false beats TELEMETRY_ENABLED=true.
+        let d = decide(
+            None,
+            Some(os("false")),
+            Some(os("true")),
+            Choice::None,
+            true,
+        );
+        assert_eq!(
+            (d.mode, d.rule, d.value),
+            (Mode::Off, Rule::AppVariable, Some(SwitchValue::False))
+        );
+        // And the app's own true beats TELEMETRY_ENABLED=false.
+        let d = decide(
+            None,
+            Some(os("true")),
+            Some(os("false")),
+            Choice::None,
+            true,
+        );
+        assert_eq!((d.mode, d.rule), (Mode::On, Rule::AppVariable));
+        // Log-only, generic and per-app; no destination needed.
+        let d = decide(None, None, Some(os("log")), Choice::Disabled, false);
+        assert_eq!(
+            (d.mode, d.rule, d.value),
+            (Mode::Log, Rule::TelemetryEnabled, Some(SwitchValue::Log))
+        );
+        let d = decide(None, Some(os("LOG")), Some(os("true")), Choice::None, true);
+        assert_eq!(d.mode, Mode::Log);
+        // The remembered choice, then the default, then "no endpoint".
+        let d = decide(None, None, None, Choice::Disabled, true);
+        assert_eq!((d.mode, d.rule), (Mode::Off, Rule::RememberedChoice));
+        let d = decide(None, None, None, Choice::None, true);
+        assert_eq!((d.mode, d.rule), (Mode::On, Rule::Default));
+        let d = decide(None, None, Some(os("true")), Choice::None, false);
+        assert_eq!(
+            (d.mode, d.rule, d.value),
+            (Mode::Off, Rule::NoEndpoint, None)
+        );
+        // Fail closed, and say so.
+        let d = decide(None, Some(os("fasle")), None, Choice::Enabled, true);
+        assert_eq!(d.mode, Mode::Off);
+        assert!(d.is_unrecognised_enabled());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_values_fail_closed() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = OsString::from_vec(vec![0x6c, 0xff, 0x67]);
+        let d = decide(Some(&bad), None, None, Choice::Enabled, true);
+        assert_eq!(
+            (d.mode, d.value),
+            (Mode::Off, Some(SwitchValue::Unrecognised))
+        );
+        let d = decide(
+            None,
+            Some(&bad),
+            Some(OsStr::new("true")),
+            Choice::None,
+            true,
+        );
+        assert_eq!((d.mode, d.rule), (Mode::Off, Rule::AppVariable));
+    }
+
+    #[test]
+    fn app_prefixes() {
+        use crate::env::{app_enabled_variable, app_endpoint_variable, app_env_prefix};
+        assert_eq!(app_env_prefix("agent"), "AGENT");
+        assert_eq!(app_env_prefix("my-cli.2"), "MY_CLI_2");
+        assert_eq!(app_env_prefix("a_b"), "A_B");
+        assert_eq!(app_env_prefix("café"), "CAF_");
+        assert_eq!(app_enabled_variable("agent"), "AGENT_TELEMETRY_ENABLED");
+        assert_eq!(app_endpoint_variable("my-cli"), "MY_CLI_TELEMETRY_ENDPOINT");
+    }
+
+    #[test]
+    fn json_names_are_stable() {
+        let json = serde_json::to_string(&[
+            Rule::DoNotTrack,
+            Rule::AppVariable,
+            Rule::TelemetryEnabled,
+            Rule::RememberedChoice,
+            Rule::Default,
+            Rule::NoEndpoint,
+            Rule::InvalidSetting,
+            Rule::DisabledInCode,
+        ])
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"["do_not_track","app_variable","telemetry_enabled","remembered_choice","default","no_endpoint","invalid_setting","disabled_in_code"]"#
+        );
+        for rule in [Rule::DoNotTrack, Rule::NoEndpoint] {
+            assert_eq!(serde_json::to_value(rule).unwrap(), rule.as_str());
+        }
+        for value in [
+            SwitchValue::True,
+            SwitchValue::False,
+            SwitchValue::Log,
+            SwitchValue::Unrecognised,
+        ] {
+            assert_eq!(serde_json::to_value(value).unwrap(), value.as_str());
+        }
+        assert_eq!(
+            serde_json::to_string(&[Mode::On, Mode::Off, Mode::Log]).unwrap(),
+            r#"["on","off","log"]"#
+        );
+    }
+}

@@ -1,0 +1,405 @@
+//! The status that explains itself: `telemetry status` as text and JSON.
+//!
+//! The JSON schema (version 1) is stable: keys are only ever added, and a
+//! change of meaning bumps `schema_version`.
+//!
+//! | key | type | meaning |
+//! |---|---|---|
+//! | `schema_version` | number | `1` |
+//! | `enabled` | bool | whether records are sent |
+//! | `mode` | `"on"` \| `"off"` \| `"log"` | `log`: records are printed on stderr, never sent |
+//! | `decided_by` | string | the rule that decided: `do_not_track`, `app_variable`, `telemetry_enabled`, `remembered_choice`, `default`, `no_endpoint`, `invalid_setting` (a setting the app gave cannot be used), `disabled_in_code` |
+//! | `variable` | string \| null | the deciding variable's name (`DO_NOT_TRACK`, `AGENT_TELEMETRY_ENABLED`, `TELEMETRY_ENABLED`), when a variable decided |
+//! | `value` | string \| null | its value in normalised words: `true`, `false`, `log`, `unrecognised` (never the raw text) |
+//! | `config_dir` | string \| null | where the id, the notice marker and the choice live |
+//! | `id_file` | string \| null | the anonymous id's file |
+//! | `choice_file` | string \| null | the remembered choice's file |
+//! | `destination` | string \| null | scheme and host (and port, if not the default) of the endpoint; never its path, query, user or key |
+//! | `delivery` | string | the delivery mode (`inline`, `background`, ...) |
+//! | `notice_shown` | bool | whether the first-run notice has been shown |
+//! | `collected` | array of strings | what a record holds |
+//! | `not_collected` | array of strings | what is never collected |
+
+use crate::consent::precedence::{Decision, Mode, Rule};
+use crate::env::{self, SwitchValue};
+use crate::files::choice::CHOICE_FILE;
+use crate::files::identity::USER_UUID_FILE;
+use serde::Serialize;
+use std::fmt;
+use std::path::Path;
+
+/// What every record may hold.
+pub(crate) const COLLECTED: &[&str] = &[
+    "command names and the flag names the app declares (never their values)",
+    "tool names, durations, success or the error's kind",
+    "model names, token counts and cost",
+    "session totals",
+    "an anonymous random id, the app's version, os, os language, architecture, whether in CI, the CI provider and the AI coding agent",
+];
+
+/// What is never collected.
+pub(crate) const NOT_COLLECTED: &[&str] = &[
+    "argument values, prompts, file contents or paths",
+    "error messages",
+    "hostnames, user names, API keys",
+];
+
+/// `telemetry status`: whether telemetry is on, which setting decided, and
+/// where everything is. Serialises to the documented JSON schema (module
+/// docs); `Display` gives the text form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Status {
+    /// Always 1 for this schema.
+    pub schema_version: u32,
+    /// Whether records are sent.
+    pub enabled: bool,
+    /// On, off or log-only.
+    pub mode: Mode,
+    /// The rule that decided.
+    pub decided_by: Rule,
+    /// The deciding variable's name, when a variable decided.
+    pub variable: Option<String>,
+    /// Its value, normalised.
+    pub value: Option<SwitchValue>,
+    /// The config dir.
+    pub config_dir: Option<String>,
+    /// The anonymous id's file.
+    pub id_file: Option<String>,
+    /// The remembered choice's file.
+    pub choice_file: Option<String>,
+    /// `scheme://host[:port]` of the endpoint.
+    pub destination: Option<String>,
+    /// The delivery mode.
+    pub delivery: String,
+    /// Whether the first-run notice has been shown.
+    pub notice_shown: bool,
+    /// What a record holds.
+    pub collected: &'static [&'static str],
+    /// What is never collected.
+    pub not_collected: &'static [&'static str],
+}
+
+impl Status {
+    /// Builds the status from the pieces the recorder knows: the decision,
+    /// the app name (for its variable's name), the config dir, the endpoint
+    /// (`None` with a custom sink), the delivery mode's name, and whether the
+    /// notice marker exists.
+    pub(crate) fn new(
+        decision: Decision,
+        app: &str,
+        config_dir: Option<&Path>,
+        endpoint: Option<&str>,
+        delivery: &str,
+        notice_shown: bool,
+    ) -> Status {
+        let variable = match decision.rule {
+            Rule::DoNotTrack => Some(env::DO_NOT_TRACK.to_owned()),
+            Rule::AppVariable => Some(env::app_enabled_variable(app)),
+            Rule::TelemetryEnabled => Some(env::TELEMETRY_ENABLED.to_owned()),
+            _ => None,
+        };
+        let text = |path: &Path| path.to_string_lossy().into_owned();
+        Status {
+            schema_version: 1,
+            enabled: decision.mode == Mode::On,
+            mode: decision.mode,
+            decided_by: decision.rule,
+            variable,
+            value: decision.value,
+            config_dir: config_dir.map(text),
+            id_file: config_dir.map(|dir| text(&dir.join(USER_UUID_FILE))),
+            choice_file: config_dir.map(|dir| text(&dir.join(CHOICE_FILE))),
+            destination: endpoint.and_then(destination),
+            delivery: delivery.to_owned(),
+            notice_shown,
+            collected: COLLECTED,
+            not_collected: NOT_COLLECTED,
+        }
+    }
+
+    /// The JSON form (the documented schema), pretty-printed.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// One sentence: what decided, and what to change.
+    fn explanation(&self) -> String {
+        let variable = self.variable.as_deref().unwrap_or_default();
+        let value = self.value.map(SwitchValue::as_str).unwrap_or_default();
+        match self.decided_by {
+            Rule::DoNotTrack => format!(
+                "DO_NOT_TRACK is set ({value}); it turns telemetry off for every app. Unset it to allow telemetry."
+            ),
+            Rule::AppVariable | Rule::TelemetryEnabled => {
+                let scope = if self.decided_by == Rule::AppVariable {
+                    "this app's own variable; it wins over TELEMETRY_ENABLED"
+                } else {
+                    "it applies to every app built on this toolkit"
+                };
+                let hint = if value == "unrecognised" {
+                    "; use true, false or log"
+                } else {
+                    ""
+                };
+                format!("{variable} is {value} ({scope}{hint}). Change or unset it to change this.")
+            }
+            Rule::RememberedChoice => format!(
+                "the choice remembered by `telemetry {}`. Run `telemetry {}` to change it; a variable (e.g. DO_NOT_TRACK=1) still wins.",
+                if self.mode == Mode::Off { "disable" } else { "enable" },
+                if self.mode == Mode::Off { "enable" } else { "disable" },
+            ),
+            Rule::Default => "the default (nothing set). Run `telemetry disable`, or set DO_NOT_TRACK=1, to turn it off.".to_owned(),
+            Rule::NoEndpoint => "there is no endpoint to send to, so nothing is sent.".to_owned(),
+            Rule::InvalidSetting => "a setting the app gives (its name, endpoint or API key) cannot be used, so nothing is sent; its debug mode says which.".to_owned(),
+            Rule::DisabledInCode => "the app turned telemetry off in its code.".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let or_none = |value: &Option<String>| value.clone().unwrap_or_else(|| "(none)".to_owned());
+        let state = match self.mode {
+            Mode::On => "on",
+            Mode::Off => "off",
+            Mode::Log => "log only (records are printed on stderr, nothing is sent)",
+        };
+        writeln!(f, "Telemetry is {state}.")?;
+        writeln!(f, "Decided by: {}", self.explanation())?;
+        writeln!(f, "Config dir: {}", or_none(&self.config_dir))?;
+        writeln!(f, "Id file:    {}", or_none(&self.id_file))?;
+        writeln!(f, "Choice:     {}", or_none(&self.choice_file))?;
+        writeln!(f, "Sends to:   {}", or_none(&self.destination))?;
+        writeln!(f, "Delivery:   {}", self.delivery)?;
+        writeln!(
+            f,
+            "Notice:     {}",
+            if self.notice_shown {
+                "shown"
+            } else {
+                "not shown yet"
+            }
+        )?;
+        writeln!(f, "Collected:")?;
+        for item in self.collected {
+            writeln!(f, "  - {item}")?;
+        }
+        writeln!(f, "Never collected:")?;
+        for item in self.not_collected {
+            writeln!(f, "  - {item}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `scheme://host[:port]` of an endpoint, dropping user, password, path,
+/// query and fragment; `None` when it does not parse or has no host.
+#[cfg(feature = "http")]
+pub(crate) fn destination(endpoint: &str) -> Option<String> {
+    let url = reqwest::Url::parse(endpoint.trim()).ok()?;
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+/// Without the `http` feature (no URL parser, and an endpoint is never
+/// used): the scheme and the authority without its user part.
+#[cfg(not(feature = "http"))]
+pub(crate) fn destination(endpoint: &str) -> Option<String> {
+    let (scheme, rest) = endpoint.trim().split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let valid = !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric());
+    (valid && !host.is_empty() && !host.contains(char::is_whitespace)).then(|| {
+        format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::choice::Choice;
+    use std::ffi::OsStr;
+
+    fn decision(app: Option<&str>, generic: Option<&str>, choice: Choice) -> Decision {
+        crate::consent::precedence::decide(
+            None,
+            app.map(OsStr::new),
+            generic.map(OsStr::new),
+            choice,
+            true,
+        )
+    }
+
+    #[test]
+    fn the_json_has_exactly_the_documented_keys() {
+        let status = Status::new(
+            decision(None, None, Choice::None),
+            "agent",
+            Some(Path::new("/home/u/.config/agent")),
+            Some("https://collector.example/v1/events"),
+            "inline",
+            true,
+        );
+        let json = serde_json::to_value(&status).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want = vec![
+            "schema_version",
+            "enabled",
+            "mode",
+            "decided_by",
+            "variable",
+            "value",
+            "config_dir",
+            "id_file",
+            "choice_file",
+            "destination",
+            "delivery",
+            "notice_shown",
+            "collected",
+            "not_collected",
+        ];
+        want.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, want);
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["enabled"], true);
+        assert_eq!(json["mode"], "on");
+        assert_eq!(json["decided_by"], "default");
+        assert_eq!(json["variable"], serde_json::Value::Null);
+        assert_eq!(json["id_file"], "/home/u/.config/agent/user-uuid");
+        assert_eq!(
+            json["choice_file"],
+            "/home/u/.config/agent/telemetry-choice"
+        );
+        assert_eq!(json["destination"], "https://collector.example");
+        assert_eq!(json["collected"].as_array().unwrap().len(), COLLECTED.len());
+        // Every key is documented in the module docs' table.
+        let docs = include_str!("status.rs");
+        for key in want {
+            assert!(
+                docs.contains(&format!("//! | `{key}` |")),
+                "{key} undocumented"
+            );
+        }
+    }
+
+    #[test]
+    fn the_app_variable_is_named_and_its_value_normalised() {
+        let status = Status::new(
+            decision(Some(" FALSE "), Some("true"), Choice::Enabled),
+            "my-agent",
+            None,
+            None,
+            "inline",
+            false,
+        );
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(json["enabled"], false);
+        assert_eq!(json["decided_by"], "app_variable");
+        assert_eq!(json["variable"], "MY_AGENT_TELEMETRY_ENABLED");
+        assert_eq!(json["value"], "false");
+        assert_eq!(json["config_dir"], serde_json::Value::Null);
+        let text = status.to_string();
+        assert!(text.contains("Telemetry is off."), "{text}");
+        assert!(
+            text.contains("MY_AGENT_TELEMETRY_ENABLED is false"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_unrecognised_value_is_not_echoed() {
+        let status = Status::new(
+            decision(None, Some("sk-secret-value"), Choice::None),
+            "agent",
+            None,
+            None,
+            "inline",
+            true,
+        );
+        let all = format!("{}{}", status.to_json(), status);
+        assert!(!all.contains("sk-secret"), "{all}");
+        assert!(all.contains("unrecognised"));
+        assert!(all.contains("use true, false or log"));
+    }
+
+    #[test]
+    fn the_destination_shows_only_scheme_and_host() {
+        let status = Status::new(
+            decision(None, None, Choice::None),
+            "agent",
+            None,
+            Some("https://alice:s3cr3t@host/private-path?key=k3y#fr4g"),
+            "inline",
+            true,
+        );
+        assert_eq!(status.destination.as_deref(), Some("https://host"));
+        let all = format!("{}{}", status.to_json(), status);
+        for secret in ["alice", "s3cr3t", "private-path", "k3y", "fr4g"] {
+            assert!(!all.contains(secret), "{secret} in {all}");
+        }
+        assert_eq!(
+            destination("http://127.0.0.1:4318/v1/logs").as_deref(),
+            Some("http://127.0.0.1:4318")
+        );
+        assert_eq!(destination("https://h:443/x").as_deref(), Some("https://h"));
+        assert_eq!(
+            destination("http://[::1]:8080/").as_deref(),
+            Some("http://[::1]:8080")
+        );
+        assert_eq!(
+            destination("https://user:pass@host/path?key=x").as_deref(),
+            Some("https://host")
+        );
+        assert_eq!(destination("not a url"), None);
+    }
+
+    #[test]
+    fn the_text_says_what_to_change() {
+        let remembered = Status::new(
+            decision(None, None, Choice::Disabled),
+            "agent",
+            None,
+            None,
+            "inline",
+            true,
+        );
+        assert!(remembered.to_string().contains("Run `telemetry enable`"));
+        let log = Status::new(
+            decision(None, Some("log"), Choice::None),
+            "agent",
+            None,
+            None,
+            "inline",
+            true,
+        );
+        assert_eq!(log.mode, Mode::Log);
+        assert!(!log.enabled);
+        assert!(log.to_string().contains("log only"));
+        let dnt = crate::consent::precedence::decide(
+            Some(OsStr::new("1")),
+            None,
+            None,
+            Choice::Enabled,
+            true,
+        );
+        let dnt = Status::new(dnt, "agent", None, None, "inline", true);
+        assert_eq!(dnt.variable.as_deref(), Some("DO_NOT_TRACK"));
+        assert!(dnt.to_string().contains("Unset it"));
+    }
+}

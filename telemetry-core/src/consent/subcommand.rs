@@ -1,0 +1,101 @@
+//! A ready-made `clap` subcommand: `telemetry status [--json] | enable |
+//! disable | reset-id` (the `clap` feature).
+//!
+//! Add [`command`] to your app's `clap::Command`, and when it matched, hand
+//! its matches to [`run`] with the [`Controls`] of your builder (not a built
+//! client: running these commands records nothing).
+//!
+//! ```
+//! use telemetry_core::{subcommand, Telemetry};
+//!
+//! let app = clap::Command::new("my-cli").subcommand(subcommand::command());
+//! let matches = app.try_get_matches_from(["my-cli", "telemetry", "status", "--json"]).unwrap();
+//! if let Some(("telemetry", matches)) = matches.subcommand() {
+//!     let controls = Telemetry::builder("my-cli", "1.0.0")
+//!         .env_vars([("DO_NOT_TRACK", "1")])
+//!         .controls();
+//!     let mut out = Vec::new();
+//!     subcommand::run(&controls, matches, &mut out).unwrap();
+//!     let status: serde_json::Value = serde_json::from_slice(&out).unwrap();
+//!     assert_eq!(status["decided_by"], "do_not_track");
+//! }
+//! ```
+
+use crate::consent::controls::{ControlError, Controls};
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use std::io::Write;
+
+/// The subcommand's name.
+pub const NAME: &str = "telemetry";
+
+/// `telemetry status [--json] | enable | disable | reset-id`, ready to add
+/// to an app's command with `.subcommand(..)`.
+#[must_use]
+pub fn command() -> Command {
+    Command::new(NAME)
+        .about("Show or change this app's anonymous usage telemetry")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("status")
+                .about("Say whether telemetry is on, which setting decided, and where data goes")
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(ArgAction::SetTrue)
+                        .help("Print the status as JSON (a stable schema)"),
+                ),
+        )
+        .subcommand(Command::new("enable").about("Turn telemetry on for this app (remembered)"))
+        .subcommand(
+            Command::new("disable")
+                .about("Turn telemetry off for this app (remembered); deletes anything unsent"),
+        )
+        .subcommand(
+            Command::new("reset-id")
+                .about("Forget the anonymous id; the next record has a new one"),
+        )
+}
+
+/// Runs the matched `telemetry` subcommand (the matches of [`command`])
+/// on `controls`, writing its output to `out`. Records and sends nothing.
+pub fn run(
+    controls: &Controls,
+    matches: &ArgMatches,
+    out: &mut dyn Write,
+) -> Result<(), ControlError> {
+    let text = match matches.subcommand() {
+        Some(("status", options)) => {
+            let status = controls.status();
+            if options.get_flag("json") {
+                format!("{}\n", status.to_json())
+            } else {
+                status.to_string()
+            }
+        }
+        Some(("enable", _)) => {
+            controls.enable()?;
+            ENABLED.to_owned()
+        }
+        Some(("disable", _)) => {
+            controls.disable()?;
+            DISABLED.to_owned()
+        }
+        Some(("reset-id", _)) => {
+            controls.reset_id()?;
+            RESET.to_owned()
+        }
+        _ => USAGE.to_owned(),
+    };
+    out.write_all(text.as_bytes()).map_err(ControlError::Output)
+}
+
+/// Printed for matches that are not of [`command`].
+const USAGE: &str = "usage: telemetry status [--json] | enable | disable | reset-id\n";
+/// What `telemetry enable` prints.
+pub(crate) const ENABLED: &str =
+    "Telemetry enabled for this app. A variable such as DO_NOT_TRACK=1 still wins.\n";
+/// What `telemetry disable` prints.
+pub(crate) const DISABLED: &str =
+    "Telemetry disabled for this app: nothing more is sent; anything unsent was deleted.\n";
+/// What `telemetry reset-id` prints.
+pub(crate) const RESET: &str = "Anonymous id forgotten: the next record carries a new one.\n";

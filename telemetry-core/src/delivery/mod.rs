@@ -1,0 +1,52 @@
+//! How records leave a client: [`Delivery`] (inline, the default, or
+//! background), and the flush points of background delivery.
+//!
+//! # Background delivery, wired
+//!
+//! With [`Delivery::Background`], [`Recorder::deliver`](crate::recorder)
+//! hands each record to a [`Background`](crate::delivery::background::Background):
+//! it is appended to this process's spool file and queued, and the call
+//! returns; a sender thread posts batches through the sink's
+//! [`send_serialised`](crate::Sink::send_serialised). Three flush points
+//! wait for the queue, each at most the exit budget
+//! ([`TelemetryBuilder::exit_budget`](crate::TelemetryBuilder::exit_budget),
+//! default 1 s):
+//!
+//! - the end of the outermost `#[tracked_command]` call (the command's own
+//!   record included): commands in progress are counted per client, so a
+//!   nested or concurrent command does not flush, the last one to end does;
+//! - [`Telemetry::flush`](crate::Telemetry::flush), at any time;
+//! - the drop of the [`FlushGuard`](crate::FlushGuard) from
+//!   [`Telemetry::flush_guard`](crate::Telemetry::flush_guard), held in
+//!   `main` (it also tidies the spool file).
+//!
+//! What is not acknowledged by then stays in the spool, and the next run
+//! with telemetry on sends it first. In inline mode every flush returns at
+//! once: each record was sent when it was recorded.
+
+// Public (hidden) for benches/background.rs.
+#[doc(hidden)]
+pub mod background;
+#[doc(hidden)]
+pub mod spool;
+
+/// How an enabled client delivers its records. Set it with
+/// [`TelemetryBuilder::delivery`](crate::TelemetryBuilder::delivery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// Each record is sent when it is recorded; the recording call returns
+    /// once the collector answered or the attempt failed. Nothing is in
+    /// flight at exit, nothing is written to disk. The default: right for
+    /// a collector nearby (loopback, the same network).
+    #[default]
+    Inline,
+    /// Each record is appended to a write-ahead spool file in the config
+    /// dir and queued, and the call returns at once; a sender thread posts
+    /// batches over one keep-alive connection. The flush points wait at
+    /// most the exit budget; what is not delivered by then is sent by a
+    /// later run. For a collector across the internet. Needs a sink that
+    /// sends serialised records (the HTTP sink does); with another sink the
+    /// client delivers inline and the debug log says so.
+    Background,
+}

@@ -1,0 +1,420 @@
+//! The remembered choice: `telemetry disable` / `telemetry enable`, kept in
+//! the app's config dir, and `telemetry reset-id`.
+//!
+//! The choice is one word (`enabled` or `disabled`) in [`CHOICE_FILE`], mode
+//! 0600. Reading never follows a symlink (`O_NOFOLLOW`) and checks the open
+//! handle (`fstat`): a link, a directory or other non-file, a file owned by
+//! someone else or writable by group or others, or contents that are
+//! neither word all read as *no choice*, with a [`ChoiceNote`] for the debug
+//! log. Writing goes to a fresh temporary file (`create_new`, 0600) in the
+//! same dir, renamed over the old name: a link planted at the name is
+//! replaced, never written through, and a reader sees the old word or the
+//! new one, never half of one.
+
+use crate::files::identity::USER_UUID_FILE;
+use crate::files::{self, OpenError, Refusal};
+use crate::record::random;
+use std::fmt;
+use std::fs;
+use std::io::{ErrorKind, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The remembered choice's file name in the config dir.
+pub const CHOICE_FILE: &str = "telemetry-choice";
+
+const ENABLED: &str = "enabled";
+const DISABLED: &str = "disabled";
+/// Longer contents cannot be a choice; reading stops here.
+const MAX_LEN: u64 = 64;
+
+/// What the user chose with `telemetry enable` / `telemetry disable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Choice {
+    /// `telemetry enable`: on, unless a variable says otherwise.
+    Enabled,
+    /// `telemetry disable`: off, unless a variable says otherwise.
+    Disabled,
+    /// No choice remembered (or none that could be read).
+    None,
+}
+
+/// Why a choice file was read as no choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChoiceNote {
+    /// The file holds neither `enabled` nor `disabled`.
+    Corrupt,
+    /// A symbolic link is at the file's name; it is not followed.
+    Symlink,
+    /// Something other than a regular file (a directory, a pipe) is there.
+    NotAFile,
+    /// The file belongs to another user, or group or others may write it.
+    NotOurs,
+    /// The file could not be opened or read.
+    Unreadable,
+}
+
+impl fmt::Display for ChoiceNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ChoiceNote::Corrupt => {
+                "the remembered telemetry choice is unreadable (neither enabled nor disabled); it is ignored"
+            }
+            ChoiceNote::Symlink => {
+                "the remembered telemetry choice is a symbolic link; it is not followed and is ignored"
+            }
+            ChoiceNote::NotAFile => {
+                "the remembered telemetry choice is not a regular file; it is ignored"
+            }
+            ChoiceNote::NotOurs => {
+                "the remembered telemetry choice belongs to another user or is writable by others; it is ignored"
+            }
+            ChoiceNote::Unreadable => {
+                "the remembered telemetry choice could not be read; it is ignored"
+            }
+        })
+    }
+}
+
+/// Saving the choice, or removing the id, failed.
+#[derive(Debug)]
+pub struct ChoiceError {
+    action: &'static str,
+    dir: PathBuf,
+    source: std::io::Error,
+}
+
+impl ChoiceError {
+    fn new(action: &'static str, dir: &Path, source: std::io::Error) -> ChoiceError {
+        ChoiceError {
+            action,
+            dir: dir.to_owned(),
+            source,
+        }
+    }
+
+    /// The underlying I/O error's kind.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        self.source.kind()
+    }
+}
+
+impl fmt::Display for ChoiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "could not {} in {}: {}; make sure the directory is yours and writable \
+             (or use the environment variable, e.g. DO_NOT_TRACK=1)",
+            self.action,
+            self.dir.display(),
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for ChoiceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Remembers "off" in `dir` (created, mode 0700, if missing).
+///
+/// # Errors
+///
+/// [`ChoiceError`] when the dir or the file cannot be written.
+pub fn disable(dir: &Path) -> Result<(), ChoiceError> {
+    write_choice(dir, DISABLED).map_err(|error| ChoiceError::new("save the choice", dir, error))
+}
+
+/// Remembers "on" in `dir` (created, mode 0700, if missing).
+///
+/// # Errors
+///
+/// [`ChoiceError`] when the dir or the file cannot be written.
+pub fn enable(dir: &Path) -> Result<(), ChoiceError> {
+    write_choice(dir, ENABLED).map_err(|error| ChoiceError::new("save the choice", dir, error))
+}
+
+/// The choice remembered in `dir`, and a note when a file was there but
+/// could not count as a choice.
+#[must_use]
+pub fn read(dir: &Path) -> (Choice, Option<ChoiceNote>) {
+    match read_word(&dir.join(CHOICE_FILE)) {
+        Ok(None) => (Choice::None, None),
+        Ok(Some(word)) if word == ENABLED => (Choice::Enabled, None),
+        Ok(Some(word)) if word == DISABLED => (Choice::Disabled, None),
+        Ok(Some(_)) => (Choice::None, Some(ChoiceNote::Corrupt)),
+        Err(note) => (Choice::None, Some(note)),
+    }
+}
+
+/// Removes the anonymous id's file, so that the next run that sends makes a
+/// new id. A missing file is not an error; a link at its name is removed,
+/// not followed.
+///
+/// # Errors
+///
+/// [`ChoiceError`] when the file is there and cannot be removed.
+pub fn reset_id(dir: &Path) -> Result<(), ChoiceError> {
+    match fs::remove_file(dir.join(USER_UUID_FILE)) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(ChoiceError::new("remove the anonymous id", dir, error)),
+    }
+}
+
+/// The file's trimmed contents; `None` when there is no file. Opened once,
+/// without following a link or blocking on a FIFO, and checked on the
+/// handle ([`files::open_file`]).
+fn read_word(path: &Path) -> Result<Option<String>, ChoiceNote> {
+    let file = match files::open_file(path) {
+        Ok(file) => file,
+        Err(OpenError::Missing) => return Ok(None),
+        Err(OpenError::Refused(Refusal::Symlink)) => return Err(ChoiceNote::Symlink),
+        Err(OpenError::Refused(Refusal::NotAFile | Refusal::NotADir)) => {
+            return Err(ChoiceNote::NotAFile)
+        }
+        Err(OpenError::Refused(_)) => return Err(ChoiceNote::NotOurs),
+        Err(OpenError::Io(_)) => return Err(ChoiceNote::Unreadable),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|_| ChoiceNote::Unreadable)?;
+    if bytes.len() as u64 > MAX_LEN {
+        return Err(ChoiceNote::Corrupt);
+    }
+    let text = String::from_utf8(bytes).map_err(|_| ChoiceNote::Corrupt)?;
+    Ok(Some(text.trim().to_owned()))
+}
+
+fn write_choice(dir: &Path, word: &str) -> std::io::Result<()> {
+    create_private_dir(dir)?;
+    let path = dir.join(CHOICE_FILE);
+    // 32 random bits are plenty to make the temporary name unique.
+    #[allow(clippy::cast_possible_truncation)]
+    let suffix = random::uuid_v4() as u32;
+    let temp = dir.join(format!(".{CHOICE_FILE}.{suffix:08x}.tmp"));
+    let written = (|| {
+        let mut file = files::create_new(&temp)?;
+        file.write_all(word.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+        // rename replaces whatever is at `path` (a link included) without
+        // following it; a directory there makes it fail.
+        fs::rename(&temp, &path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    files::create_dir(dir)?;
+    let metadata = fs::symlink_metadata(dir)?;
+    if metadata.file_type().is_symlink() || !metadata.is_dir() {
+        return Err(std::io::Error::other(
+            "the config dir is a symbolic link or not a directory",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::test_support::temp_dir;
+
+    #[test]
+    fn no_file_is_no_choice_and_no_note() {
+        let dir = temp_dir("none");
+        assert_eq!(read(&dir), (Choice::None, None));
+        assert_eq!(read(&dir.join("missing/nested")), (Choice::None, None));
+    }
+
+    #[test]
+    fn disable_then_enable_round_trips() {
+        let root = temp_dir("round");
+        let dir = root.join("app");
+        disable(&dir).unwrap();
+        assert_eq!(read(&dir), (Choice::Disabled, None));
+        enable(&dir).unwrap();
+        assert_eq!(read(&dir), (Choice::Enabled, None));
+        disable(&dir).unwrap();
+        assert_eq!(read(&dir), (Choice::Disabled, None));
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [CHOICE_FILE]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_0600_and_a_new_dir_0700() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = temp_dir("modes");
+        let dir = root.join("app");
+        disable(&dir).unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join(CHOICE_FILE)), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+    }
+
+    #[test]
+    fn corrupt_contents_are_no_choice_with_a_note() {
+        let dir = temp_dir("corrupt");
+        let long = "disabled".repeat(20);
+        for contents in [
+            &b""[..],
+            b"maybe",
+            b"DISABLED",
+            &[0xff, 0xfe][..],
+            long.as_bytes(),
+        ] {
+            fs::write(dir.join(CHOICE_FILE), contents).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(dir.join(CHOICE_FILE), fs::Permissions::from_mode(0o600))
+                    .unwrap();
+            }
+            assert_eq!(
+                read(&dir),
+                (Choice::None, Some(ChoiceNote::Corrupt)),
+                "{contents:?}"
+            );
+        }
+        // Whitespace around the word is fine (an editor's newline).
+        fs::write(dir.join(CHOICE_FILE), " enabled\r\n").unwrap();
+        assert_eq!(read(&dir).0, Choice::Enabled);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_not_followed_on_read_and_replaced_on_write() {
+        let dir = temp_dir("symlink");
+        let victim = dir.join("victim");
+        fs::write(&victim, "disabled\n").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.join(CHOICE_FILE)).unwrap();
+        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::Symlink)));
+
+        enable(&dir).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "disabled\n");
+        let meta = fs::symlink_metadata(dir.join(CHOICE_FILE)).unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!(read(&dir), (Choice::Enabled, None));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_symlink_is_refused_too() {
+        let dir = temp_dir("dangling");
+        std::os::unix::fs::symlink(dir.join("nowhere"), dir.join(CHOICE_FILE)).unwrap();
+        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::Symlink)));
+    }
+
+    #[test]
+    fn a_directory_at_the_path_is_no_choice_and_cannot_be_overwritten() {
+        let dir = temp_dir("dir");
+        fs::create_dir(dir.join(CHOICE_FILE)).unwrap();
+        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::NotAFile)));
+        assert!(disable(&dir).is_err());
+        assert!(dir.join(CHOICE_FILE).is_dir());
+        let names: Vec<_> = fs::read_dir(&*dir).unwrap().collect();
+        assert_eq!(names.len(), 1, "the temporary file was removed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_at_the_path_does_not_hang() {
+        let dir = temp_dir("fifo");
+        let path = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(
+            dir.join(CHOICE_FILE).as_os_str(),
+        ))
+        .unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::NotAFile)));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_writable_by_others_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("mode");
+        let path = dir.join(CHOICE_FILE);
+        fs::write(&path, "enabled\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::NotOurs)));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_unwritable_dir_is_an_error_that_says_what_to_do() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("readonly");
+        fs::set_permissions(&*dir, fs::Permissions::from_mode(0o500)).unwrap();
+        // Mode bits do not stop root; a procfs dir refuses new files to all.
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let target: &Path = if root { Path::new("/proc/1") } else { &dir };
+        let error = disable(target).unwrap_err();
+        if !root {
+            assert_eq!(error.kind(), ErrorKind::PermissionDenied);
+        }
+        let message = error.to_string();
+        assert!(message.contains("could not save the choice"), "{message}");
+        assert!(message.contains("writable"), "{message}");
+        assert_eq!(read(target), (Choice::None, None));
+        assert!(reset_id(target).is_ok(), "no id there: nothing to remove");
+    }
+
+    #[test]
+    fn a_config_dir_that_is_a_file_is_an_error() {
+        let root = temp_dir("file");
+        let not_a_dir = root.join("plain");
+        fs::write(&not_a_dir, "x").unwrap();
+        assert!(enable(&not_a_dir).is_err());
+        assert_eq!(read(&not_a_dir).0, Choice::None);
+    }
+
+    #[test]
+    fn reset_id_removes_the_id_file_only() {
+        let dir = temp_dir("reset");
+        let checked = || crate::files::identity::open_config_dir(Some(&dir), None, false).unwrap();
+        let (first, _) = crate::files::identity::user_uuid(Some(&checked())).unwrap();
+        disable(&dir).unwrap();
+        reset_id(&dir).unwrap();
+        assert!(!dir.join(USER_UUID_FILE).exists());
+        assert_eq!(read(&dir).0, Choice::Disabled, "the choice is kept");
+        // Missing: still fine.
+        reset_id(&dir).unwrap();
+        let (second, _) = crate::files::identity::user_uuid(Some(&checked())).unwrap();
+        assert_ne!(first, second);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reset_id_removes_a_planted_link_not_its_target() {
+        let dir = temp_dir("reset-link");
+        let victim = dir.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.join(USER_UUID_FILE)).unwrap();
+        reset_id(&dir).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(fs::symlink_metadata(dir.join(USER_UUID_FILE)).is_err());
+    }
+
+    #[test]
+    fn reset_id_with_a_directory_there_is_an_error() {
+        let dir = temp_dir("reset-dir");
+        fs::create_dir(dir.join(USER_UUID_FILE)).unwrap();
+        assert!(reset_id(&dir).is_err());
+    }
+}

@@ -1,0 +1,790 @@
+//! The default sink: one HTTP POST per call, sent inline, never in the way.
+//!
+//! # How a send is driven
+//!
+//! `reqwest`'s blocking client hands every request to a runtime thread of its
+//! own and waits for the answer (measured 1.39× a raw socket round trip), and
+//! it panics in debug builds when called inside an async runtime. This sink
+//! uses reqwest's async client instead, driven in one of two ways:
+//!
+//! - **Outside an async runtime** (the common case for a CLI): each thread
+//!   keeps its own small current-thread tokio runtime and client, created on
+//!   its first send, and drives the request itself with `block_on`. No thread
+//!   hop, no lock; each thread reuses its own keep-alive connection.
+//! - **Inside a tokio runtime** (`block_on` there would panic): the request
+//!   runs on one shared background thread, started on first use, and the
+//!   caller waits for its answer. The caller's worker is busy for exactly the
+//!   length of the send, as with any blocking call.
+//!
+//! Either way no lock is held while the request is in flight, and every
+//! request is bounded by the timeout (default 2 s).
+//!
+//! # Failures
+//!
+//! A non-2xx answer is reported as [`SendError::Rejected`] and delivery goes
+//! on. A transport failure (refused, timed out, DNS, broken connection) stops
+//! delivery for the rest of the process: an offline machine pays at most one
+//! timeout. So does an answer whose body stalls until the timeout, even
+//! after a 2xx head: otherwise every later event would pay the timeout too.
+//! # The process's time budget
+//!
+//! Besides the per-request timeout, the sink has a time budget for slow
+//! answers in the whole process (default 2 × the timeout;
+//! [`HttpSink::time_budget`]). Each request is charged its wait beyond
+//! 100 ms (a prompt answer, even from across the world, is free, so a busy
+//! long-running process with a healthy collector never runs out), summed
+//! over all threads. A request's deadline is the nearer of its timeout and
+//! what is left of the budget (plus those 100 ms); once the budget is
+//! spent, delivery stops for the rest of the process
+//! ([`SendError::BudgetSpent`], said once in the debug log). A collector
+//! that answers just under the timeout therefore costs a process about the
+//! budget (at most the budget plus one timeout), not the timeout times the
+//! number of events.
+//!
+//! # No request is sent twice
+//!
+//! A POST that failed after it was written may have been read by the
+//! collector (one that reads the body and then closes the connection
+//! without answering): sending it again would deliver it twice. What is
+//! retried, and why:
+//!
+//! - hyper's own retry (`retry_canceled_requests`, on in reqwest's client):
+//!   a request still queued, never written, when its pooled connection
+//!   turned out to be closed goes on a fresh connection. Before each send
+//!   the thread's idle connections get a turn, so that one the server
+//!   closed while idle sees its close and takes this path.
+//! - The sink's one retry: a request that failed with no answer at all on
+//!   a *reused* connection (no connection was opened for it: the client
+//!   counts its connections) is sent once more, on a fresh connection,
+//!   within the same deadline. That is a keep-alive connection the server
+//!   closed just as the request was written (its close was still on the
+//!   wire), the race every HTTP client meets; browsers retry it the same
+//!   way.
+//! - Never retried: a failure on a fresh connection (the server accepted
+//!   it and may have read the request), a timeout, a refused connection,
+//!   and any failure after the answer began.
+//!
+//! TCP cannot prove that a written request was not read: a server that
+//! reads a request on a kept-alive connection and then closes it without
+//! answering gets that request twice, and `event_id` lets it drop the
+//! second. A server that closes every connection after reading a request
+//! never gets one twice.
+//!
+//! Each failure is named by its cause (timed out, DNS, refused, TLS
+//! certificate, TLS handshake, reset), never with the URL: see
+//! `failure.rs`.
+//!
+//! # Where requests go
+//!
+//! Proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) are read from the
+//! client's environment and honoured, except for a loopback endpoint,
+//! which is always reached directly (the rules: `route.rs`). The API key
+//! is sent over `https`, or to this machine, only; a user name or password
+//! in the endpoint URL is refused. Redirects are not followed.
+
+mod failure;
+pub(crate) mod route;
+
+use super::protocol::{Answer, Protocol};
+use super::{FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
+use crate::env::Env;
+use crate::record::Record;
+use bytes::Bytes;
+use failure::TransportFailure;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use reqwest::{Client, Url};
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Most of a response body read (to keep the connection reusable); the rest
+/// is dropped along with the connection.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Sends records as `{"records":[...]}` in one HTTP POST per call.
+#[derive(Clone)]
+pub struct HttpSink {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    url: Url,
+    headers: HeaderMap,
+    timeout: Duration,
+    /// The proxy that carries the requests; `None`: direct.
+    proxy: Option<Url>,
+    stopped: AtomicBool,
+    /// What goes on the wire and what an answer means.
+    protocol: Protocol,
+    /// Set once delivery stopped because the time budget was spent.
+    budget_spent: AtomicBool,
+    budget: Budget,
+}
+
+/// The process's time budget: the slow part of every request's wait,
+/// summed over all threads.
+struct Budget {
+    /// The budget, in nanoseconds.
+    limit: AtomicU64,
+    /// Charged so far, in nanoseconds.
+    spent: AtomicU64,
+}
+
+/// The part of a request's wait that is never charged to the budget: a
+/// prompt answer, even from across the world, costs nothing.
+pub(crate) const PROMPT_ANSWER: Duration = Duration::from_millis(100);
+
+impl Budget {
+    fn new(limit: Duration) -> Budget {
+        Budget {
+            limit: AtomicU64::new(nanos(limit)),
+            spent: AtomicU64::new(0),
+        }
+    }
+
+    fn set_limit(&self, limit: Duration) {
+        self.limit.store(nanos(limit), Ordering::Relaxed);
+    }
+
+    fn limit(&self) -> Duration {
+        Duration::from_nanos(self.limit.load(Ordering::Relaxed))
+    }
+
+    /// What is left; zero once spent.
+    fn left(&self) -> Duration {
+        let limit = self.limit.load(Ordering::Relaxed);
+        Duration::from_nanos(limit.saturating_sub(self.spent.load(Ordering::Relaxed)))
+    }
+
+    /// Charges a request that waited `waited`.
+    fn charge(&self, waited: Duration) {
+        let slow = nanos(waited.saturating_sub(PROMPT_ANSWER));
+        if slow > 0 {
+            let _ = self
+                .spent
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+                    Some(spent.saturating_add(slow))
+                });
+        }
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A setting [`HttpSink::new`] cannot use; the message says which and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting(pub(crate) String);
+
+impl fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
+
+impl HttpSink {
+    /// A sink that posts to `endpoint` (an `http` or `https` URL with a
+    /// host), with the given `User-Agent`, optional `x-api-key`, and
+    /// per-request timeout, through the proxy the process environment names
+    /// for it. Nothing is opened until the first send.
+    ///
+    /// The key is attached only over `https` or to a loopback host: to
+    /// plain `http` on another machine the records go without it.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSetting`] when the endpoint is not an `http` or `https` URL
+    /// with a host, or carries a user name or password; when the user agent
+    /// or key cannot be a header value; or when a proxy variable names no
+    /// usable `http` or `https` proxy.
+    pub fn new(
+        endpoint: &str,
+        user_agent: &str,
+        api_key: Option<&str>,
+        timeout: Duration,
+    ) -> Result<HttpSink, InvalidSetting> {
+        HttpSink::with_env(endpoint, user_agent, api_key, timeout, &Env::process())
+    }
+
+    /// [`HttpSink::new`], with the proxy variables read from `env`.
+    pub(crate) fn with_env(
+        endpoint: &str,
+        user_agent: &str,
+        api_key: Option<&str>,
+        timeout: Duration,
+        env: &Env,
+    ) -> Result<HttpSink, InvalidSetting> {
+        let url = parse_endpoint(endpoint)?;
+        let api_key = api_key.filter(|_| route::key_may_travel(&url));
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let agent = HeaderValue::from_str(user_agent).map_err(|_| {
+            InvalidSetting("the User-Agent has characters a header cannot carry".into())
+        })?;
+        headers.insert(USER_AGENT, agent);
+        if let Some(key) = api_key {
+            let mut value = HeaderValue::from_str(key).map_err(|_| {
+                InvalidSetting("the API key has characters a header cannot carry".into())
+            })?;
+            value.set_sensitive(true);
+            headers.insert("x-api-key", value);
+        }
+        let proxy = route::proxy_for(&url, env)?;
+        let timeout = if timeout.is_zero() {
+            DEFAULT_TIMEOUT
+        } else {
+            timeout
+        };
+        Ok(HttpSink {
+            shared: Arc::new(Shared {
+                url,
+                headers,
+                timeout,
+                proxy,
+                stopped: AtomicBool::new(false),
+                protocol: Protocol::Records,
+                budget_spent: AtomicBool::new(false),
+                budget: Budget::new(default_time_budget(timeout)),
+            }),
+        })
+    }
+
+    /// `true` when requests carry the `x-api-key` header.
+    pub(crate) fn sends_api_key(&self) -> bool {
+        self.shared.headers.contains_key("x-api-key")
+    }
+
+    /// The same sink, speaking `protocol` (called right after `new`, while
+    /// the state is not yet shared).
+    pub(super) fn speaking(mut self, protocol: Protocol) -> HttpSink {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.protocol = protocol;
+        }
+        self
+    }
+
+    /// Sets the process's time budget: the most wall time this sink waits
+    /// on the collector in all (default 2 × the timeout; zero means the
+    /// default). Once spent, delivery stops for the rest of the process.
+    #[must_use]
+    pub fn time_budget(self, budget: Duration) -> HttpSink {
+        let budget = if budget.is_zero() {
+            default_time_budget(self.shared.timeout)
+        } else {
+            budget
+        };
+        self.shared.budget.set_limit(budget);
+        self
+    }
+
+    /// Posts one encoded body: within the timeout and what is left of the
+    /// budget, once, never resent (see the module docs).
+    fn send_body(&self, body: Bytes) -> Result<(), SendError> {
+        let shared = &self.shared;
+        if shared.stopped.load(Ordering::Relaxed) {
+            return Err(self.stopped_error());
+        }
+        let left = shared.budget.left();
+        if left.is_zero() {
+            return Err(self.stop(SendError::BudgetSpent(shared.budget.limit())));
+        }
+        let timeout = shared.timeout.min(left.saturating_add(PROMPT_ANSWER));
+        let started = Instant::now();
+        let result = if tokio::runtime::Handle::try_current().is_ok() {
+            send_on_background_thread(shared, body, timeout)
+        } else {
+            send_on_this_thread(shared, body, timeout)
+        };
+        shared.budget.charge(started.elapsed());
+        match result {
+            Err(SendError::Transport(_))
+                if timeout < shared.timeout && shared.budget.left().is_zero() =>
+            {
+                Err(self.stop(SendError::BudgetSpent(shared.budget.limit())))
+            }
+            Err(error @ SendError::Transport(_)) => Err(self.stop(error)),
+            other => other,
+        }
+    }
+
+    /// Stops delivery for the rest of the process; the first thread to stop
+    /// it gets `error`, any other [`SendError::Stopped`].
+    fn stop(&self, error: SendError) -> SendError {
+        let shared = &self.shared;
+        if let SendError::BudgetSpent(_) = error {
+            shared.budget_spent.store(true, Ordering::Relaxed);
+        }
+        if shared.stopped.swap(true, Ordering::Relaxed) {
+            self.stopped_error()
+        } else {
+            error
+        }
+    }
+
+    fn stopped_error(&self) -> SendError {
+        if self.shared.budget_spent.load(Ordering::Relaxed) {
+            SendError::BudgetSpent(self.shared.budget.limit())
+        } else {
+            SendError::Stopped
+        }
+    }
+
+    /// `true` once a transport failure has stopped delivery.
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.shared.stopped.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for HttpSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may carry credentials and the headers carry the API key.
+        f.debug_struct("HttpSink")
+            .field("timeout", &self.shared.timeout)
+            .field("stopped", &self.is_stopped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sink for HttpSink {
+    fn send(&self, records: &[Record]) -> Result<(), SendError> {
+        if self.shared.stopped.load(Ordering::Relaxed) {
+            return Err(self.stopped_error());
+        }
+        let body = self.shared.protocol.encode(records)?;
+        self.send_body(Bytes::from(body))
+    }
+
+    /// The same body as [`send`](Sink::send), made from the records' JSON.
+    fn send_serialised(&self, records: &[String]) -> Result<(), SendError> {
+        if self.shared.stopped.load(Ordering::Relaxed) {
+            return Err(self.stopped_error());
+        }
+        let body = self.shared.protocol.encode_serialised(records)?;
+        self.send_body(Bytes::from(body))
+    }
+
+    fn sends_serialised(&self) -> bool {
+        true
+    }
+
+    fn failure_policy(&self) -> FailurePolicy {
+        FailurePolicy::StopAfterTransportFailure
+    }
+}
+
+fn parse_endpoint(endpoint: &str) -> Result<Url, InvalidSetting> {
+    let endpoint = endpoint.trim();
+    if endpoint.is_empty() {
+        return Err(InvalidSetting("the endpoint is empty".into()));
+    }
+    let url = Url::parse(endpoint).map_err(|_| {
+        InvalidSetting(
+            "the endpoint is not a URL (expected http://host/path or https://host/path)".into(),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(InvalidSetting(
+            "the endpoint's scheme is not http or https".into(),
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(InvalidSetting("the endpoint has no host".into()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // reqwest would turn them into an `Authorization: Basic` header.
+        return Err(InvalidSetting(
+            "the endpoint has a user name or password in it; credentials in the URL are never sent (give the key with api_key)".into(),
+        ));
+    }
+    Ok(url)
+}
+
+/// Twice the request timeout: a collector that answers just under the
+/// timeout gets two answers' worth of waiting, then nothing more.
+fn default_time_budget(timeout: Duration) -> Duration {
+    timeout.saturating_mul(2)
+}
+
+/// A client that connects through `proxy`, or directly (it never reads the
+/// process environment itself), and counts the connections it opens.
+fn new_client(proxy: Option<&Url>) -> Option<Counted> {
+    let connections = Arc::new(AtomicUsize::new(0));
+    let mut builder = Client::builder()
+        .http1_only()
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .connector_layer(CountConnections(Arc::clone(&connections)))
+        .no_proxy();
+    if let Some(proxy) = proxy {
+        builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).ok()?);
+    }
+    let client = builder.build().ok()?;
+    Some(Counted {
+        client,
+        connections,
+    })
+}
+
+/// A thread's own runtime and clients, for sends outside an async runtime.
+struct LocalDriver {
+    runtime: Option<tokio::runtime::Runtime>,
+    clients: Clients,
+}
+
+impl Drop for LocalDriver {
+    fn drop(&mut self) {
+        self.clients = Clients::default();
+        if let Some(runtime) = self.runtime.take() {
+            // Never blocks, so it cannot panic in any context.
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// One client per proxy (and one that connects directly), made on first use.
+#[derive(Default)]
+struct Clients(Mutex<Vec<(Option<Url>, Counted)>>);
+
+impl Clients {
+    fn get(&self, proxy: Option<&Url>) -> Option<Counted> {
+        let mut clients = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, client)) = clients.iter().find(|(its, _)| its.as_ref() == proxy) {
+            return Some(client.clone());
+        }
+        let client = new_client(proxy)?;
+        clients.push((proxy.cloned(), client.clone()));
+        Some(client)
+    }
+}
+
+/// A client, and how many connections it has opened.
+#[derive(Clone)]
+struct Counted {
+    client: Client,
+    connections: Arc<AtomicUsize>,
+}
+
+/// The connector layer that counts the connections a client opens.
+#[derive(Clone)]
+struct CountConnections(Arc<AtomicUsize>);
+
+impl<S> tower_layer::Layer<S> for CountConnections {
+    type Service = CountingConnector<S>;
+
+    fn layer(&self, inner: S) -> CountingConnector<S> {
+        CountingConnector {
+            inner,
+            connections: Arc::clone(&self.0),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CountingConnector<S> {
+    inner: S,
+    connections: Arc<AtomicUsize>,
+}
+
+impl<S, R> tower_service::Service<R> for CountingConnector<S>
+where
+    S: tower_service::Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        self.inner.call(request)
+    }
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<LocalDriver>> = const { RefCell::new(None) };
+}
+
+fn send_on_this_thread(
+    shared: &Arc<Shared>,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), SendError> {
+    let attempt = LOCAL.try_with(|local| {
+        let mut local = local.try_borrow_mut().ok()?;
+        if local.is_none() {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            *local = Some(LocalDriver {
+                runtime: Some(runtime),
+                clients: Clients::default(),
+            });
+        }
+        let driver = local.as_ref()?;
+        let client = driver.clients.get(shared.proxy.as_ref())?;
+        let runtime = driver.runtime.as_ref()?;
+        // Let this thread's idle pooled connections run first, so that one
+        // the server closed while idle sees its close and is dropped: the
+        // request then goes on a fresh connection (see the module docs).
+        runtime.block_on(settle_idle_connections());
+        Some(runtime.block_on(deliver(&client, shared, body.clone(), timeout)))
+    });
+    match attempt {
+        Ok(Some(result)) => result,
+        // The thread is exiting, or this thread could not get a runtime:
+        // use the shared one instead.
+        _ => send_on_background_thread(shared, body, timeout),
+    }
+}
+
+/// The shared runtime thread for sends made inside an async runtime.
+struct Background {
+    handle: tokio::runtime::Handle,
+    clients: Clients,
+}
+
+fn background() -> Option<&'static Background> {
+    static BACKGROUND: OnceLock<Option<Background>> = OnceLock::new();
+    BACKGROUND
+        .get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            let handle = runtime.handle().clone();
+            std::thread::Builder::new()
+                .name("telemetry-http".into())
+                .spawn(move || runtime.block_on(std::future::pending::<()>()))
+                .ok()?;
+            Some(Background {
+                handle,
+                clients: Clients::default(),
+            })
+        })
+        .as_ref()
+}
+
+fn send_on_background_thread(
+    shared: &Arc<Shared>,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), SendError> {
+    let unavailable = || SendError::Transport("the delivery thread could not be started".into());
+    let background = background().ok_or_else(unavailable)?;
+    let client = background
+        .clients
+        .get(shared.proxy.as_ref())
+        .ok_or_else(unavailable)?;
+    let (answer, answered) = mpsc::sync_channel(1);
+    let shared_for_task = Arc::clone(shared);
+    background.handle.spawn(async move {
+        let result = deliver(&client, &shared_for_task, body, timeout).await;
+        let _ = answer.send(result);
+    });
+    // The request is bounded by the timeout; the margin only guards against
+    // a background thread that has died.
+    answered
+        .recv_timeout(
+            timeout
+                .saturating_mul(2)
+                .saturating_add(Duration::from_secs(1)),
+        )
+        .unwrap_or_else(|_| {
+            Err(SendError::Transport(
+                "the delivery thread did not answer".into(),
+            ))
+        })
+}
+
+/// Gives the runtime's other tasks (idle pooled connections) a turn.
+async fn settle_idle_connections() {
+    tokio::task::yield_now().await;
+}
+
+/// Posts the body; sends it once more, within the same deadline, only
+/// after a failure with no answer on a reused connection (see the module
+/// docs).
+async fn deliver(
+    client: &Counted,
+    shared: &Shared,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), SendError> {
+    let started = Instant::now();
+    let opened = client.connections.load(Ordering::Relaxed);
+    match post(&client.client, shared, body.clone(), timeout).await {
+        Err(Failure::NoAnswer(error)) if client.connections.load(Ordering::Relaxed) == opened => {
+            let left = timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(error);
+            }
+            post(&client.client, shared, body, left)
+                .await
+                .map_err(Failure::into_send_error)
+        }
+        Err(Failure::RetryAfter(wait, rejected)) => {
+            // The collector read the request and asked to come back: sent
+            // again only when the wait fits in what is left of the deadline.
+            let left = timeout.saturating_sub(started.elapsed());
+            if wait >= left {
+                return Err(rejected);
+            }
+            tokio::time::sleep(wait).await;
+            post(&client.client, shared, body, left.saturating_sub(wait))
+                .await
+                .map_err(Failure::into_send_error)
+        }
+        other => other.map_err(Failure::into_send_error),
+    }
+}
+
+/// Why one attempt failed.
+enum Failure {
+    /// The request may have been read: never sent again.
+    Final(SendError),
+    /// The connection closed or broke before any answer came.
+    NoAnswer(SendError),
+    /// The collector asked to come back after a delay (`Retry-After`).
+    RetryAfter(Duration, SendError),
+}
+
+impl Failure {
+    fn into_send_error(self) -> SendError {
+        match self {
+            Failure::Final(error) | Failure::NoAnswer(error) | Failure::RetryAfter(_, error) => {
+                error
+            }
+        }
+    }
+}
+
+/// Posts the body once and reads a bounded part of the answer.
+async fn post(
+    client: &Client,
+    shared: &Shared,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    let response = client
+        .post(shared.url.clone())
+        .headers(shared.headers.clone())
+        .timeout(timeout)
+        .body(body)
+        .send()
+        .await
+        .map_err(|error| classify(&error))?;
+    let status = response.status();
+    let mut answer = Vec::new();
+    let headers = if shared.protocol.reads_answer() {
+        response.headers().clone()
+    } else {
+        HeaderMap::new()
+    };
+    let keep = shared.protocol.reads_answer().then_some(&mut answer);
+    if drain(response, keep).await == Drained::TimedOut {
+        // The answer stalled half-way: as costly as no answer at all.
+        return Err(Failure::Final(SendError::Transport(
+            "the answer stalled, and the request timed out".into(),
+        )));
+    }
+    match shared.protocol.judge(status, &headers, &answer) {
+        Answer::Accepted => Ok(()),
+        Answer::Failed(error) => Err(Failure::Final(error)),
+        Answer::RetryAfter(wait, error) => Err(Failure::RetryAfter(wait, error)),
+    }
+}
+
+#[derive(PartialEq)]
+enum Drained {
+    Done,
+    TimedOut,
+}
+
+/// Reads a bounded part of the body so that the connection can be reused;
+/// keeps what it read in `keep` when given.
+async fn drain(mut response: reqwest::Response, mut keep: Option<&mut Vec<u8>>) -> Drained {
+    let mut read = 0;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                read += chunk.len();
+                if let Some(kept) = keep.as_deref_mut() {
+                    let room = MAX_RESPONSE_BYTES.saturating_sub(kept.len());
+                    kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                if read > MAX_RESPONSE_BYTES {
+                    return Drained::Done;
+                }
+            }
+            Err(error) if error.is_timeout() => return Drained::TimedOut,
+            Ok(None) | Err(_) => return Drained::Done,
+        }
+    }
+}
+
+/// Names a reqwest failure by its cause, without the URL or any header.
+fn classify(error: &reqwest::Error) -> Failure {
+    let failure = TransportFailure::of(error);
+    if error.is_timeout() || error.is_connect() {
+        return Failure::Final(SendError::Transport(failure.to_string()));
+    }
+    Failure::NoAnswer(SendError::Transport(failure.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_checked() {
+        for bad in ["", "not a url", "ftp://x", "http://", "mailto:a@b"] {
+            let error = HttpSink::new(bad, "app/1", None, DEFAULT_TIMEOUT).unwrap_err();
+            assert!(!error.to_string().is_empty(), "{bad}");
+        }
+        assert!(HttpSink::new(
+            "https://collector.example/v1/events",
+            "app/1",
+            None,
+            DEFAULT_TIMEOUT
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn header_values_are_checked() {
+        let bad_key = HttpSink::new(
+            "http://127.0.0.1:1/",
+            "app/1",
+            Some("line\nbreak"),
+            DEFAULT_TIMEOUT,
+        );
+        assert!(bad_key.unwrap_err().to_string().contains("API key"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let sink = HttpSink::new(
+            "http://127.0.0.1:1/",
+            "app/1",
+            Some("sk-secret"),
+            DEFAULT_TIMEOUT,
+        )
+        .unwrap();
+        let shown = format!("{sink:?}");
+        assert!(!shown.contains("sk-secret"), "{shown}");
+    }
+}
