@@ -434,7 +434,8 @@ pub use error_kind::{known_error_kind, TrackedError};
 pub use files::identity::{ConfigDirRefused, ConfigItem, NOTICE_MARKER_FILE, USER_UUID_FILE};
 pub use files::Refusal;
 pub use record::event::{
-    CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
+    ClientReportEvent, CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent,
+    ToolEvent, ToolSummaryEvent,
 };
 pub use record::known_names::{known_or_other, OTHER_NAME};
 pub use record::limits::{
@@ -443,6 +444,7 @@ pub use record::limits::{
 };
 pub use record::outcome::Outcome;
 pub use record::Record;
+pub use recorder::cap::DEFAULT_MAX_RECORDS;
 pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};

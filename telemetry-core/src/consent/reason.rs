@@ -58,6 +58,12 @@ pub enum OffReason {
     /// another user's, or writable by other users: nothing in it is trusted
     /// or written, for this run. It is left as it is.
     ConfigDirRefused(crate::ConfigDirRefused),
+    /// The app samples processes
+    /// ([`sample_rate`](crate::TelemetryBuilder::sample_rate)) and this
+    /// one drew out: it records and sends nothing. Not an opt-out: the
+    /// user's choice is still on (`status` says so), and other processes
+    /// send.
+    SampledOut,
 }
 
 impl OffReason {
@@ -109,6 +115,9 @@ impl fmt::Display for OffReason {
             OffReason::InvalidSetting(invalid) => write!(f, "{invalid}"),
             OffReason::DisabledInCode => f.write_str("the client was made disabled"),
             OffReason::ConfigDirRefused(refused) => write!(f, "{refused}"),
+            OffReason::SampledOut => f.write_str(
+                "this process was sampled out (the app's sample_rate is below 1): it records and sends nothing",
+            ),
         }
     }
 }

@@ -5,8 +5,11 @@
 //! [`Recorder::deliver`] the one place a record leaves for the sink (or,
 //! in log-only mode, for stderr).
 
+pub(crate) mod cap;
 pub(crate) mod debug_log;
 pub(crate) mod error_kind_outcome;
+pub(crate) mod rollup;
+pub(crate) mod sampling;
 pub(crate) mod session_state;
 pub(crate) mod tracked;
 
@@ -14,20 +17,27 @@ use crate::consent::controls::Controls;
 use crate::consent::notice;
 use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
-use crate::delivery::background::{Background, Flushed, Limits, Note, NoteFn, SendFn};
+use crate::delivery::background::{
+    is_refused_for_good, Background, Flushed, Limits, Note, NoteFn, SendFn,
+};
+use crate::delivery::dropped::{DropCounts, DropReason};
 use crate::delivery::spool;
 use crate::delivery::Delivery;
 use crate::files::identity::{self, CheckedConfigDir, NoConfigDir, NoticeMarker};
 use crate::record::declared_flags::DeclaredFlags;
 use crate::record::event::{
-    CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
+    ClientReportEvent, CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent,
+    ToolEvent,
 };
 use crate::record::limits::{
     bounded_name, bounded_outcome, empty_name, millis, sane_cost, shared_name,
     truncate_at_char_boundary, MAX_NAME_LEN, MAX_VERSION_LEN,
 };
 use crate::record::{CommonFields, Record, RecordContext};
+use crate::recorder::cap::{Admit, Cap};
 use crate::recorder::debug_log::{DebugLog, DebugTarget};
+use crate::recorder::rollup::Fold;
+use crate::recorder::sampling::{SampleRate, Sampled};
 use crate::settings::{check_app_name, ConfigDir, Settings};
 use crate::sink::{FailurePolicy, SendError, Sink};
 use crate::Outcome;
@@ -82,6 +92,13 @@ pub(crate) struct Recorder {
     /// not wait again (a blackhole costs one exit budget, not one per
     /// flush point), until a flush completes.
     exit_budget_spent: AtomicBool,
+    /// Tool calls of one name sent per session before the rest fold into
+    /// summaries; `None`: roll-ups off.
+    rollup_after: Option<u32>,
+    /// The per-process cap on records sent.
+    cap: Cap,
+    /// Records dropped, by reason, not yet reported.
+    drops: Arc<DropCounts>,
 }
 
 /// Why a built client is off, and its controls (for its status).
@@ -169,7 +186,11 @@ impl Recorder {
         match Recorder::prepare(&mut settings, &controls, debug.as_deref()) {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
+                let drops = Arc::new(DropCounts::default());
                 let background = background(&settings, &parts, debug.as_ref());
+                if let Some(background) = &background {
+                    background.count_drops_in(Arc::clone(&drops));
+                }
                 let failure_policy = match &parts.output {
                     Output::Send(sink) => sink.failure_policy(),
                     Output::Print(_) => FailurePolicy::KeepGoing,
@@ -191,13 +212,18 @@ impl Recorder {
                     exit_budget: settings.exit_budget,
                     commands_open: AtomicUsize::new(0),
                     exit_budget_spent: AtomicBool::new(false),
+                    rollup_after: settings.tool_rollup,
+                    cap: Cap::new(settings.max_records),
+                    drops,
                 })
             }
             Err(reason) => {
                 if let Some(debug) = &debug {
                     debug.line(&reason.to_string());
                 }
-                if controls.off_reason().is_none() {
+                // A sampled-out process is no setting gone wrong: the
+                // user's choice stays on.
+                if controls.off_reason().is_none() && reason != OffReason::SampledOut {
                     controls.turned_off_by_setting();
                 }
                 Err(Off { reason, controls })
@@ -229,6 +255,12 @@ impl Recorder {
             }
         };
         let log_only = controls.decision().mode == Mode::Log;
+        let (rate, sampled) = sample(settings, &log);
+        // Sampled out: nothing is written, opened or started. (Log-only
+        // mode says so first.)
+        if !log_only && matches!(sampled, Some(Sampled::Out(_))) {
+            return Err(OffReason::SampledOut);
+        }
         let output = if log_only {
             // The debug log prints every record already; else stderr (or
             // the debug file or writer given with `debug(false)`).
@@ -239,6 +271,15 @@ impl Recorder {
         } else {
             Output::Send(choose_sink(settings, &log)?)
         };
+        if let Some(sampled) = sampled {
+            match &output {
+                Output::Print(Some(own)) => own.line(&sampled.to_string()),
+                _ => log(&sampled.to_string()),
+            }
+            if let Sampled::Out(_) = sampled {
+                return Err(OffReason::SampledOut);
+            }
+        }
         let env = &settings.env;
         let (tags, note) = env.tags();
         if let Some(note) = note {
@@ -294,6 +335,7 @@ impl Recorder {
             ci: env.is_ci(),
             ci_provider: env.ci_provider(),
             ai_agent: env.ai_agent(),
+            sample_rate: rate.on_records(),
         };
         Ok(Prepared {
             context: RecordContext {
@@ -408,11 +450,21 @@ impl Recorder {
                 outcome,
             } => {
                 let within = self.attribute(within);
+                let name = bounded_name(name);
                 if let Some(session) = &within.counted {
                     session.count_tool_call(outcome.error_kind());
+                    if let Some(after) = self.rollup_after {
+                        let fold =
+                            session
+                                .rollup
+                                .fold(&name, after, duration, outcome.error_kind());
+                        if fold == Fold::Folded {
+                            return;
+                        }
+                    }
                 }
                 Event::Tool(ToolEvent {
-                    tool_name: bounded_name(name),
+                    tool_name: name,
                     session_id: within.session_id,
                     agent_name: within.agent,
                     duration_ms: millis(duration),
@@ -462,6 +514,7 @@ impl Recorder {
             return;
         };
         self.sessions.unregister(session);
+        self.deliver_summaries(session);
         self.deliver(Event::SessionEnd(SessionEndEvent {
             session_id: Arc::clone(&session.id),
             agent_name: Arc::clone(&session.agent),
@@ -481,6 +534,9 @@ impl Recorder {
     /// sink. (The per-process time budget is the HTTP sink's: every send
     /// of either mode passes it.)
     fn deliver(&self, event: Event) {
+        if !self.within_cap() {
+            return;
+        }
         let record = Record::new(event, Arc::clone(&self.context));
         if let Some(debug) = &self.debug {
             let as_sent = match &self.output {
@@ -506,16 +562,126 @@ impl Recorder {
         }
         if let Some(background) = &self.background {
             background.record(&record);
+            // Queued right after: in the same batch.
+            if let Some(report) = self.client_report() {
+                background.record(&report);
+            }
             return;
         }
-        if let Err(error) = sink.send(std::slice::from_ref(&record)) {
-            self.log_send_error(&error);
+        match self.client_report() {
+            Some(report) => self.send_inline(sink, &[record, report]),
+            None => self.send_inline(sink, std::slice::from_ref(&record)),
+        }
+    }
+
+    /// Sends a batch inline. Records the collector refused for good are
+    /// counted as dropped; a `client_report` that could not be sent puts
+    /// its counts back for the next batch.
+    fn send_inline(&self, sink: &Arc<dyn Sink>, batch: &[Record]) {
+        let Err(error) = sink.send(batch) else {
+            return;
+        };
+        self.log_send_error(&error);
+        let report = batch.iter().find_map(|record| match record.event() {
+            Event::ClientReport(report) => Some(report),
+            _ => None,
+        });
+        match &error {
+            SendError::Rejected(status) if is_refused_for_good(*status) => {
+                self.drops.add(DropReason::Rejected, batch.len() as u64);
+            }
+            SendError::PartlyRejected { rejected } => {
+                self.drops.add(DropReason::Rejected, *rejected);
+            }
+            _ => {
+                if let Some(report) = report {
+                    self.drops.restore(report.dropped.clone());
+                }
+            }
+        }
+    }
+
+    /// Whether one more record may be sent: counts it against the cap, or
+    /// counts it dropped. Log-only mode and a held run send nothing, so
+    /// they are not capped.
+    fn within_cap(&self) -> bool {
+        if matches!(self.output, Output::Print(_)) || self.hold.is_some() {
+            return true;
+        }
+        match self.cap.admit() {
+            Admit::Yes => true,
+            refused => {
+                self.drops.add(DropReason::Cap, 1);
+                if let (Admit::FirstRefused, Some(debug)) = (refused, &self.debug) {
+                    debug.line(&format!(
+                        "not sent: this process reached its cap of {} records; later records are counted in a client_report, not sent",
+                        self.cap.max()
+                    ));
+                }
+                false
+            }
+        }
+    }
+
+    /// A `client_report` record of what was dropped since the last one
+    /// (logged in debug mode); `None` when nothing was. Never capped.
+    fn client_report(&self) -> Option<Record> {
+        if self.drops.is_empty() {
+            return None;
+        }
+        let dropped = self.drops.take();
+        if dropped.is_empty() {
+            return None;
+        }
+        let report = Record::new(
+            Event::ClientReport(ClientReportEvent { dropped }),
+            Arc::clone(&self.context),
+        );
+        if let (Some(debug), Output::Send(sink)) = (&self.debug, &self.output) {
+            debug.line(&sink.as_sent(&report));
+        }
+        Some(report)
+    }
+
+    /// Delivers the `tool_summary` records of the calls of `session` folded
+    /// and not yet sent.
+    fn deliver_summaries(&self, session: &SessionState) {
+        if self.rollup_after.is_some() {
+            for summary in session.rollup.take_summaries(&session.id, &session.agent) {
+                self.deliver(summary);
+            }
+        }
+    }
+
+    /// What a flush point sends before it waits: the summaries of the
+    /// sessions still open, and a `client_report` when records were
+    /// dropped since the last batch.
+    fn send_pending(&self) {
+        if self.rollup_after.is_some() {
+            for session in self.sessions.live() {
+                if session.rollup.has_pending() {
+                    self.deliver_summaries(&session);
+                }
+            }
+        }
+        let Output::Send(sink) = &self.output else {
+            return;
+        };
+        if self.hold.is_some() {
+            return;
+        }
+        if let Some(report) = self.client_report() {
+            match &self.background {
+                Some(background) => background.record(&report),
+                None => self.send_inline(sink, std::slice::from_ref(&report)),
+            }
         }
     }
 
     /// Waits until what was recorded before is delivered (background mode)
     /// or `timeout` (`None`: the exit budget) passes; at once when inline.
     pub(crate) fn flush(&self, timeout: Option<Duration>) -> Flushed {
+        self.send_pending();
         match &self.background {
             Some(background) => background.flush(timeout.unwrap_or(self.exit_budget)),
             None => Flushed::Delivered,
@@ -527,6 +693,7 @@ impl Recorder {
     /// point that ran out of the budget, the next one only tidies, unless
     /// a flush completed in between.
     pub(crate) fn finish(&self) -> Flushed {
+        self.send_pending();
         let Some(background) = &self.background else {
             return Flushed::Delivered;
         };
@@ -741,6 +908,23 @@ fn http_sink(
     _log: &dyn Fn(&str),
 ) -> Result<Arc<dyn Sink>, OffReason> {
     Err(OffReason::NoHttpSupport)
+}
+
+/// The sampling rate (1.0, said in the debug log, when the app's is not
+/// one), and this process's draw when the rate is below 1.
+fn sample(settings: &Settings, log: &dyn Fn(&str)) -> (SampleRate, Option<Sampled>) {
+    let rate = SampleRate::new(settings.sample_rate).unwrap_or_else(|bad| {
+        log(&bad.to_string());
+        SampleRate::ALL
+    });
+    let sampled = rate.on_records().map(|shown| {
+        if rate.process_is_in() {
+            Sampled::In(shown)
+        } else {
+            Sampled::Out(shown)
+        }
+    });
+    (rate, sampled)
 }
 
 /// Shows the notice when this is the first run, and returns why this run's
