@@ -255,6 +255,86 @@
 //!   or host: timed out, DNS, refused, TLS certificate not accepted, TLS
 //!   handshake failed, connection reset. Redirects are not followed.
 //!
+//! # Agent loops at scale: roll-ups, sampling, a cap, and what was dropped
+//!
+//! An agent makes hundreds of tool calls a session; four levers keep the
+//! volume in check while the totals stay exact:
+//!
+//! - [`TelemetryBuilder::tool_rollup`]`(after)` (off unless set): within a
+//!   session, the first `after` calls of each tool name are sent as `tool`
+//!   records, later ones fold into one `tool_summary` per tool name
+//!   (`calls`, `errors`, `error_kinds`, `duration_ms_total`,
+//!   `duration_ms_max`), sent when the session ends and, for a session
+//!   still open, at each flush point. The session's `tool_calls` and
+//!   `error_count` still count every call.
+//! - [`TelemetryBuilder::sample_rate`]`(r)`: each process draws once; a
+//!   process that is out sends nothing at all ([`OffReason::SampledOut`]),
+//!   one that is in sends everything, each record carrying
+//!   `"sample_rate": r` when `r < 1`.
+//! - [`TelemetryBuilder::max_records`]`(n)` (default
+//!   [`DEFAULT_MAX_RECORDS`]): records past it are dropped and counted.
+//! - Records dropped before they could be sent (past the cap, refused for
+//!   good by the collector, a full queue with no spool to wait in, and the
+//!   reasons the delivery layers count) reach the collector as one
+//!   `client_report` record, `{"dropped": {"cap": 15}}`, in the next batch
+//!   that goes out: in the same request as the next record, or alone at
+//!   the next flush point.
+//!
+//! ```
+//! use std::time::Duration;
+//! use telemetry_core::{MemorySink, Outcome, Telemetry};
+//!
+//! let sink = MemorySink::new();
+//! let telemetry = Telemetry::isolated("my-agent", "1.2.0")
+//!     .sink(sink.clone())
+//!     .tool_rollup(50)
+//!     .max_records(100)
+//!     .build();
+//! let session = telemetry.start_session("root");
+//! for _ in 0..1_000 {
+//!     session.record_tool_call("read_file", Duration::from_millis(2), Outcome::Success);
+//! }
+//! session.end();
+//! telemetry.flush(Duration::from_secs(1));
+//! let kinds: Vec<&str> = sink.records().iter().map(|r| r.event().kind()).collect();
+//! assert_eq!(kinds.len(), 1 + 50 + 1 + 1); // start, 50 calls, summary, end
+//! assert_eq!(kinds[51], "tool_summary");
+//! ```
+//!
+//! Decisions where the issue was silent:
+//!
+//! - Only calls counted toward a live session fold; a call outside any
+//!   session, or naming an id that is not running, is sent as it is. At
+//!   most 256 tool names are followed per session (later names are sent as
+//!   they are); error kinds past [`MAX_SESSION_ERROR_KINDS`] in one summary
+//!   are counted under `other`, so the kinds always add up to `errors`.
+//!   `duration_ms_total` sums each call's whole milliseconds, as its own
+//!   record would have carried them. A summary sent at a flush point for
+//!   an open session is not sent again: later calls go into a new summary,
+//!   so per tool, individual records plus the `calls` of its summaries
+//!   equal the calls made.
+//! - The draw is one per process, shared by every client of the process
+//!   (from the operating system's randomness, the first time a rate below
+//!   1 is used): a process is in when its draw is below the rate. A
+//!   sampled-out process writes no file (no id, no notice marker), opens
+//!   no socket, starts no thread, and sends no leftovers of earlier runs;
+//!   the user's choice is untouched, so `status` still says on. Log-only
+//!   and debug mode say whether the process was sampled in. A rate that is
+//!   NaN or outside `0.0..=1.0` is a mistake in the app's code: `build`
+//!   panics in a debug build, and uses 1.0 (said in the debug log) in a
+//!   release build, which never panics. A rate from a user must be checked
+//!   first (the example agent answers a usage error).
+//! - The cap counts the records one client sends (a program has one
+//!   client). Log-only mode sends nothing and is not capped; nor is a run
+//!   held by the first-run notice. The `client_report` is never capped.
+//! - A `client_report` that could not be sent inline puts its counts back
+//!   for the next batch of this process; with background delivery it is
+//!   spooled like any record, so a later run sends it. Inline delivery
+//!   writes no spool, so counts it could not send by the time the process
+//!   exits are lost. A batch the collector refused for good counts its
+//!   records as `rejected`. Records an opt-out deleted (the spool) are never
+//!   counted, and an opt-out deletes spooled reports with them.
+//!
 //! # Decisions
 //!
 //! - A tracked command's `args` are the declared flag names of the

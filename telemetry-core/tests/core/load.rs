@@ -11,8 +11,10 @@ use telemetry_test_support::collector::Collector;
 use telemetry_test_support::isolated;
 
 fn client(collector: &Collector) -> Telemetry {
+    // 40,016 records: past the default per-process cap of 10,000.
     let telemetry = isolated("load-test", "1.0.0")
         .endpoint(collector.url())
+        .max_records(u64::MAX)
         .build();
     assert!(telemetry.is_enabled());
     telemetry
