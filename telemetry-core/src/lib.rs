@@ -431,7 +431,9 @@ pub use delivery::background::Flushed;
 pub use delivery::Delivery;
 pub use env::{app_env_prefix, SwitchValue};
 pub use error_kind::{known_error_kind, TrackedError};
-pub use files::identity::{ConfigDirRefused, ConfigItem, NOTICE_MARKER_FILE, USER_UUID_FILE};
+pub use files::config_dir::{ConfigDirRefused, ConfigItem};
+pub use files::notice_marker::NOTICE_MARKER_FILE;
+pub use files::user_id::USER_UUID_FILE;
 pub use files::Refusal;
 pub use record::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,

@@ -16,7 +16,8 @@ use crate::delivery::spool;
 use crate::delivery::Delivery;
 use crate::env::{self, app_enabled_variable, SwitchValue};
 use crate::files::choice::{self, Choice, ChoiceError, ChoiceNote};
-use crate::files::identity::{self, ConfigDirRefused, NoConfigDir, NOTICE_MARKER_FILE};
+use crate::files::config_dir::{self, ConfigDirRefused, NoConfigDir};
+use crate::files::notice_marker::NOTICE_MARKER_FILE;
 use crate::settings::{check_app_name, ConfigDir, Settings};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -73,7 +74,7 @@ impl Controls {
         // Root acting for another user (`sudo -E`) writes nothing in the
         // config dir, as the recorder does: nothing of root's lands there.
         let elevated =
-            identity::elevated_for_another_user(env.home().as_deref(), env.sudo_uid_set());
+            config_dir::elevated_for_another_user(env.home().as_deref(), env.sudo_uid_set());
         let config_dir = match &settings.config_dir {
             // An invalid app name must not name a path.
             ConfigDir::Default if check_app_name(app).is_ok() => env.default_config_dir(app),
@@ -272,7 +273,7 @@ impl Controls {
         if self.elevated {
             return Err(ControlError::NoConfigDir);
         }
-        match identity::open_config_dir(Some(dir), None, false) {
+        match config_dir::open_config_dir(Some(dir), None, false) {
             Ok(_) => Ok(dir),
             Err(NoConfigDir::Refused(refused)) => Err(ControlError::Refused(refused)),
             Err(_) => Err(ControlError::NoConfigDir),

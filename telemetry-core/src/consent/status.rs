@@ -23,7 +23,7 @@
 use crate::consent::precedence::{Decision, Mode, Rule};
 use crate::env::{self, SwitchValue};
 use crate::files::choice::CHOICE_FILE;
-use crate::files::identity::USER_UUID_FILE;
+use crate::files::user_id::USER_UUID_FILE;
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;

@@ -11,7 +11,7 @@
 //! replaced, never written through, and a reader sees the old word or the
 //! new one, never half of one.
 
-use crate::files::identity::USER_UUID_FILE;
+use crate::files::user_id::USER_UUID_FILE;
 use crate::files::{self, OpenError, Refusal};
 use crate::record::random;
 use std::fmt;
@@ -387,15 +387,16 @@ mod tests {
     #[test]
     fn reset_id_removes_the_id_file_only() {
         let dir = temp_dir("reset");
-        let checked = || crate::files::identity::open_config_dir(Some(&dir), None, false).unwrap();
-        let (first, _) = crate::files::identity::user_uuid(Some(&checked())).unwrap();
+        let checked =
+            || crate::files::config_dir::open_config_dir(Some(&dir), None, false).unwrap();
+        let (first, _) = crate::files::user_id::user_uuid(Some(&checked())).unwrap();
         disable(&dir).unwrap();
         reset_id(&dir).unwrap();
         assert!(!dir.join(USER_UUID_FILE).exists());
         assert_eq!(read(&dir).0, Choice::Disabled, "the choice is kept");
         // Missing: still fine.
         reset_id(&dir).unwrap();
-        let (second, _) = crate::files::identity::user_uuid(Some(&checked())).unwrap();
+        let (second, _) = crate::files::user_id::user_uuid(Some(&checked())).unwrap();
         assert_ne!(first, second);
     }
 

@@ -10,8 +10,9 @@
 
 pub mod choice;
 pub(crate) mod config_dir;
-pub(crate) mod identity;
+pub(crate) mod notice_marker;
 pub(crate) mod process_start;
+pub(crate) mod user_id;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
