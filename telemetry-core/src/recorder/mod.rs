@@ -26,9 +26,9 @@ use crate::record::limits::{
     truncate_at_char_boundary, MAX_NAME_LEN,
 };
 use crate::record::{Record, RecordContext};
-use debug_log::DebugLog;
 use crate::sink::{FailurePolicy, SendError, Sink};
 use crate::Outcome;
+use debug_log::DebugLog;
 use session_state::{LiveSessions, Owner, SessionState};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -4,35 +4,14 @@
 //! [`HttpSink`](crate::HttpSink)); the clients, and the count of the
 //! connections each opens.
 
-use super::request::deliver;
+use super::request::{deliver, new_client, Counted};
 use super::Shared;
 use crate::sink::SendError;
 use bytes::Bytes;
-use reqwest::{Client, Url};
+use reqwest::Url;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
-
-/// A client that connects through `proxy`, or directly (it never reads the
-/// process environment itself), and counts the connections it opens.
-fn new_client(proxy: Option<&Url>) -> Option<Counted> {
-    let connections = Arc::new(AtomicUsize::new(0));
-    let mut builder = Client::builder()
-        .http1_only()
-        .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .connector_layer(CountConnections(Arc::clone(&connections)))
-        .no_proxy();
-    if let Some(proxy) = proxy {
-        builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).ok()?);
-    }
-    let client = builder.build().ok()?;
-    Some(Counted {
-        client,
-        connections,
-    })
-}
 
 /// A thread's own runtime and clients, for sends outside an async runtime.
 struct LocalDriver {
@@ -63,55 +42,6 @@ impl Clients {
         let client = new_client(proxy)?;
         clients.push((proxy.cloned(), client.clone()));
         Some(client)
-    }
-}
-
-/// A client, and how many connections it has opened.
-#[derive(Clone)]
-pub(super) struct Counted {
-    pub(super) client: Client,
-    pub(super) connections: Arc<AtomicUsize>,
-}
-
-/// The connector layer that counts the connections a client opens.
-#[derive(Clone)]
-struct CountConnections(Arc<AtomicUsize>);
-
-impl<S> tower_layer::Layer<S> for CountConnections {
-    type Service = CountingConnector<S>;
-
-    fn layer(&self, inner: S) -> CountingConnector<S> {
-        CountingConnector {
-            inner,
-            connections: Arc::clone(&self.0),
-        }
-    }
-}
-
-#[derive(Clone)]
-struct CountingConnector<S> {
-    inner: S,
-    connections: Arc<AtomicUsize>,
-}
-
-impl<S, R> tower_service::Service<R> for CountingConnector<S>
-where
-    S: tower_service::Service<R>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: R) -> S::Future {
-        self.connections.fetch_add(1, Ordering::Relaxed);
-        self.inner.call(request)
     }
 }
 

@@ -1,18 +1,88 @@
 //! One request: posted once, retried only where it cannot have been read
 //! (see "No request is sent twice" in the module docs of
-//! [`HttpSink`](crate::HttpSink)), its answer drained within a bound and
-//! judged by the sink's protocol.
+//! [`HttpSink`](crate::HttpSink): the client counts the connections it
+//! opens, to tell a reused connection from a fresh one), its answer
+//! drained within a bound and judged by the sink's protocol.
 
-use super::driver::Counted;
 use super::failure::TransportFailure;
 use super::Shared;
 use crate::sink::protocol::Answer;
 use crate::sink::SendError;
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
-use reqwest::Client;
-use std::sync::atomic::Ordering;
+use reqwest::{Client, Url};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A client that connects through `proxy`, or directly (it never reads the
+/// process environment itself), and counts the connections it opens.
+pub(super) fn new_client(proxy: Option<&Url>) -> Option<Counted> {
+    let connections = Arc::new(AtomicUsize::new(0));
+    let mut builder = Client::builder()
+        .http1_only()
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .connector_layer(CountConnections(Arc::clone(&connections)))
+        .no_proxy();
+    if let Some(proxy) = proxy {
+        builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).ok()?);
+    }
+    let client = builder.build().ok()?;
+    Some(Counted {
+        client,
+        connections,
+    })
+}
+
+/// A client, and how many connections it has opened.
+#[derive(Clone)]
+pub(super) struct Counted {
+    pub(super) client: Client,
+    pub(super) connections: Arc<AtomicUsize>,
+}
+
+/// The connector layer that counts the connections a client opens.
+#[derive(Clone)]
+struct CountConnections(Arc<AtomicUsize>);
+
+impl<S> tower_layer::Layer<S> for CountConnections {
+    type Service = CountingConnector<S>;
+
+    fn layer(&self, inner: S) -> CountingConnector<S> {
+        CountingConnector {
+            inner,
+            connections: Arc::clone(&self.0),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CountingConnector<S> {
+    inner: S,
+    connections: Arc<AtomicUsize>,
+}
+
+impl<S, R> tower_service::Service<R> for CountingConnector<S>
+where
+    S: tower_service::Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        self.inner.call(request)
+    }
+}
 
 /// Most of a response body read (to keep the connection reusable); the rest
 /// is dropped along with the connection.
