@@ -281,7 +281,59 @@ impl fmt::Display for NoConfigDir {
     }
 }
 
-/// Checks the config dir at `path` and creates it (mode 0700) when missing.
+/// What is at a config dir's path, as [`inspect_config_dir`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DirState {
+    /// A dir of ours that no other user may write to.
+    Ours {
+        /// This process may create files in it.
+        writable: bool,
+    },
+    /// Nothing yet; this process may create it.
+    Missing,
+}
+
+/// The one gate on a config dir, asked without creating or writing
+/// anything: a dir of ours (writable or not), nothing yet that this process
+/// may create, or why it cannot be used. Both the decision and
+/// [`open_config_dir`] ask it.
+pub(crate) fn inspect_config_dir(path: &Path) -> Result<DirState, NoConfigDir> {
+    match files::open_dir(path) {
+        Ok(_) => Ok(DirState::Ours {
+            writable: files::may_create_in(path),
+        }),
+        // A file where the dir should be: nothing to use, nothing to fear.
+        Err(OpenError::Refused(Refusal::NotADir)) => {
+            Err(NoConfigDir::Unusable(ErrorKind::NotADirectory))
+        }
+        Err(OpenError::Refused(why)) => Err(NoConfigDir::Refused(ConfigDirRefused {
+            item: ConfigItem::Dir,
+            why,
+        })),
+        Err(OpenError::Missing) => {
+            // `create_dir` makes the missing parents too: the nearest one
+            // that exists decides.
+            let parent = path
+                .ancestors()
+                .skip(1)
+                .find(|parent| std::fs::symlink_metadata(parent).is_ok());
+            match parent.map(std::fs::metadata) {
+                Some(Ok(meta)) if meta.is_dir() && files::may_create_in(parent.unwrap_or(path)) => {
+                    Ok(DirState::Missing)
+                }
+                Some(Ok(meta)) if !meta.is_dir() => {
+                    Err(NoConfigDir::Unusable(ErrorKind::NotADirectory))
+                }
+                Some(Err(error)) => Err(NoConfigDir::Unusable(error.kind())),
+                _ => Err(NoConfigDir::Unusable(ErrorKind::PermissionDenied)),
+            }
+        }
+        Err(OpenError::Io(kind)) => Err(NoConfigDir::Unusable(kind)),
+    }
+}
+
+/// Checks the config dir at `path` ([`inspect_config_dir`]) and creates it
+/// (mode 0700) when missing.
 ///
 /// `home` is `$HOME` and `sudo_uid_set` whether `SUDO_UID` is set: with the
 /// effective user root, either a set `SUDO_UID` or a `HOME` of another user's
@@ -297,29 +349,16 @@ pub(crate) fn open_config_dir(
     if elevated_for_another_user(home, sudo_uid_set) {
         return Err(NoConfigDir::Elevated);
     }
-    let checked = match files::open_dir(path) {
-        Err(OpenError::Missing) => {
-            files::create_dir(path).map_err(|error| NoConfigDir::Unusable(error.kind()))?;
-            // Check what is there now, not what was meant to be created.
-            files::open_dir(path)
+    if inspect_config_dir(path)? == DirState::Missing {
+        files::create_dir(path).map_err(|error| NoConfigDir::Unusable(error.kind()))?;
+        // Check what is there now, not what was meant to be created.
+        if let DirState::Missing = inspect_config_dir(path)? {
+            return Err(NoConfigDir::Unusable(ErrorKind::NotFound));
         }
-        other => other,
-    };
-    match checked {
-        Ok(_) => Ok(CheckedConfigDir {
-            path: path.to_path_buf(),
-        }),
-        // A file where the dir should be: nothing to use, nothing to fear.
-        Err(OpenError::Refused(Refusal::NotADir)) => {
-            Err(NoConfigDir::Unusable(ErrorKind::NotADirectory))
-        }
-        Err(OpenError::Refused(why)) => Err(NoConfigDir::Refused(ConfigDirRefused {
-            item: ConfigItem::Dir,
-            why,
-        })),
-        Err(OpenError::Missing) => Err(NoConfigDir::Unusable(ErrorKind::NotFound)),
-        Err(OpenError::Io(kind)) => Err(NoConfigDir::Unusable(kind)),
     }
+    Ok(CheckedConfigDir {
+        path: path.to_path_buf(),
+    })
 }
 
 #[cfg(unix)]

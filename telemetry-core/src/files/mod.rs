@@ -162,6 +162,32 @@ pub(crate) fn effective_uid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
+/// Whether this process may create entries in the dir at `path` (write
+/// and search permission, for the effective user), asked without creating
+/// anything.
+pub(crate) fn may_create_in(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: `path` is a NUL-terminated string that outlives the call.
+        unsafe {
+            libc::faccessat(
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                libc::W_OK | libc::X_OK,
+                libc::AT_EACCESS,
+            ) == 0
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).is_ok_and(|meta| !meta.permissions().readonly())
+    }
+}
+
 /// The checks of an entry looked at with `lstat`, for one that is never
 /// opened: not a symlink, ours, not writable by others; any kind.
 pub(crate) fn check_metadata(metadata: &std::fs::Metadata) -> Result<(), Refusal> {

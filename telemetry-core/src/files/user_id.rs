@@ -26,6 +26,16 @@ const NOT_WRITABLE_NOTE: &str =
 const NOT_A_FILE_NOTE: &str =
     "the user-uuid file is not a regular file: the anonymous id lasts for this process only";
 
+/// Looks at the id file without creating or reading it: refused when it is
+/// a link, another user's or writable by others (anything else there,
+/// missing or not a regular file, leaves the id to [`user_uuid`]).
+pub(crate) fn inspect(dir: &Path) -> Result<(), Refusal> {
+    match fs::symlink_metadata(dir.join(USER_UUID_FILE)) {
+        Ok(file) => files::check_metadata(&file),
+        Err(_) => Ok(()),
+    }
+}
+
 /// The anonymous id, and a note for the debug log when it could not be kept;
 /// an id file that is refused turns telemetry off for this run.
 ///

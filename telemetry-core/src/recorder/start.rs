@@ -7,19 +7,20 @@ use super::debug_log::{DebugLog, DebugTarget};
 use super::session_state::{LiveSessions, Owner};
 use super::{Output, Recorder, ACTIVE};
 use crate::consent::controls::Controls;
+use crate::consent::decide::{Destination, Verdict, Veto};
 use crate::consent::notice;
 use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
 use crate::delivery::background::{Background, Limits, Note, NoteFn, SendFn};
 use crate::delivery::spool;
 use crate::delivery::Delivery;
-use crate::files::config_dir::{self, CheckedConfigDir, NoConfigDir};
-use crate::files::notice_marker::{self, NoticeMarker};
-use crate::files::user_id;
+use crate::files::config_dir::{self, CheckedConfigDir, DirState, NoConfigDir};
+use crate::files::notice_marker::{self, NoticeMarker, NOTICE_MARKER_FILE};
+use crate::files::user_id::{self, USER_UUID_FILE};
 use crate::record::declared_flags::DeclaredFlags;
 use crate::record::limits::{truncate_at_char_boundary, MAX_VERSION_LEN};
 use crate::record::{CommonFields, RecordContext};
-use crate::settings::{check_app_name, ConfigDir, Settings};
+use crate::settings::{ConfigDir, Settings};
 use crate::sink::{FailurePolicy, Sink};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -33,21 +34,26 @@ pub(crate) struct Off {
 }
 
 impl Recorder {
-    /// Decides on, off or log-only ([`Controls`]) and, unless off, prepares
-    /// everything to record: checks the app name, chooses the sink (none in
+    /// Decides on, off or log-only ([`Controls`], the one decision) and,
+    /// unless off, prepares everything to record: chooses the sink (none in
     /// log-only mode), reads or creates the anonymous id, and shows the
     /// first-run notice when due (never in log-only mode, which sends
     /// nothing). When off, says why in the debug log (debug mode only) and
     /// hands back the controls, so that an off client still has a status.
-    pub(crate) fn new(mut settings: Settings) -> Result<Recorder, Off> {
+    pub(crate) fn new(mut settings: Settings) -> Result<Recorder, Box<Off>> {
         let debug = settings.debug_on().then(|| {
             Arc::new(DebugLog::open(
                 settings.debug_target.take().unwrap_or(DebugTarget::Stderr),
             ))
         });
         let mut controls = Controls::resolve(&settings);
-        if let (Some(debug), Some(note)) = (&debug, controls.choice_note()) {
-            debug.line(&note.to_string());
+        if let Some(reason) = controls.off_reason() {
+            return Err(Box::new(off(
+                &mut settings,
+                controls,
+                reason,
+                debug.as_deref(),
+            )));
         }
         match Recorder::prepare(&mut settings, &controls, debug.as_deref()) {
             Ok(parts) => {
@@ -76,14 +82,16 @@ impl Recorder {
                     exit_budget_spent: AtomicBool::new(false),
                 })
             }
-            Err(reason) => {
-                if let Some(debug) = &debug {
-                    debug.line(&reason.to_string());
-                }
-                if controls.off_reason().is_none() {
-                    controls.turned_off_by_setting();
-                }
-                Err(Off { reason, controls })
+            // A file swapped in after the decision looked: the same veto.
+            Err(veto) => {
+                let reason = veto.off_reason();
+                controls.vetoed(veto);
+                Err(Box::new(off(
+                    &mut settings,
+                    controls,
+                    reason,
+                    debug.as_deref(),
+                )))
             }
         }
     }
@@ -92,20 +100,7 @@ impl Recorder {
         settings: &mut Settings,
         controls: &Controls,
         debug: Option<&DebugLog>,
-    ) -> Result<Prepared, OffReason> {
-        if let Some(reason) = controls.off_reason() {
-            if let OffReason::EnabledUnrecognised | OffReason::AppEnabledUnrecognised { .. } =
-                &reason
-            {
-                warn_unrecognised_enabled(settings, &reason);
-            }
-            // Opting out wins over records spooled by earlier runs.
-            if reason.is_opt_out() {
-                delete_spool(settings, controls.config_dir(), debug);
-            }
-            return Err(reason);
-        }
-        check_app_name(&settings.app)?;
+    ) -> Result<Prepared, Veto> {
         let log = |line: &str| {
             if let Some(debug) = debug {
                 debug.line(line);
@@ -120,7 +115,7 @@ impl Recorder {
             });
             Output::Print(own)
         } else {
-            Output::Send(choose_sink(settings, &log)?)
+            Output::Send(make_sink(settings, controls.verdict(), &log)?)
         };
         let env = &settings.env;
         let (tags, note) = env.tags();
@@ -130,6 +125,7 @@ impl Recorder {
         // The path the controls found (`Settings::config_dir`, else the
         // platform's default), checked before any file in it is used.
         let path = controls.config_dir();
+        let shows_notice = !log_only && settings.notice && !settings.env.hide_banner();
         let config_dir = if matches!(settings.config_dir, ConfigDir::InMemory) {
             // Asked for: no file at all, and an in-memory id is no news.
             None
@@ -137,7 +133,21 @@ impl Recorder {
             match config_dir::open_config_dir(path, env.home().as_deref(), env.sudo_uid_set()) {
                 Ok(dir) => Some(dir),
                 Err(NoConfigDir::Refused(refused)) => {
-                    return Err(OffReason::ConfigDirRefused(refused))
+                    return Err(Veto::Refused {
+                        item: refused.item,
+                        path: path.map(Path::to_owned).unwrap_or_default(),
+                        why: refused.why,
+                    })
+                }
+                // A notice this run could not remember is not shown: off
+                // (the decision saw it coming unless the dir went away
+                // since, or the system refused what it allowed).
+                Err(NoConfigDir::Elevated) if shows_notice => return Err(Veto::RootForAnotherUser),
+                Err(why) if shows_notice => {
+                    return Err(Veto::NoConfigDir {
+                        path: path.map(Path::to_owned),
+                        why,
+                    })
                 }
                 // The one line about it: the id lasts for this process.
                 Err(no_dir) => {
@@ -149,7 +159,11 @@ impl Recorder {
         // The id before the notice: a refused id file turns telemetry off,
         // and the notice is shown only while telemetry is on.
         let (user_uuid, note) =
-            user_id::user_uuid(config_dir.as_ref()).map_err(OffReason::ConfigDirRefused)?;
+            user_id::user_uuid(config_dir.as_ref()).map_err(|refused| Veto::Refused {
+                item: refused.item,
+                path: path.map(|dir| dir.join(USER_UUID_FILE)).unwrap_or_default(),
+                why: refused.why,
+            })?;
         if let Some(note) = note {
             log(note);
         }
@@ -201,22 +215,44 @@ struct Prepared {
     config_dir: Option<PathBuf>,
 }
 
+/// Why the client is off: said in the debug log; an unrecognised switch
+/// value gets its one warning line; opting out deletes the spool of
+/// earlier runs.
+fn off(
+    settings: &mut Settings,
+    controls: Controls,
+    reason: OffReason,
+    debug: Option<&DebugLog>,
+) -> Off {
+    if let OffReason::EnabledUnrecognised | OffReason::AppEnabledUnrecognised { .. } = &reason {
+        warn_unrecognised_enabled(settings, &reason);
+    }
+    // Opting out wins over records spooled by earlier runs.
+    if reason.is_opt_out() {
+        delete_spool(controls.config_dir(), debug);
+    }
+    if let Some(debug) = debug {
+        debug.line(&reason.to_string());
+    }
+    Off { reason, controls }
+}
+
 /// Telemetry is off by the user's choice: deletes every spool file in the
 /// config dir, unsent. Creates nothing and writes nothing else; a config
-/// dir that is missing, or a symbolic link, is left alone.
-fn delete_spool(settings: &Settings, dir: Option<&Path>, debug: Option<&DebugLog>) {
+/// dir that is missing, or not a dir of ours, is left alone.
+fn delete_spool(dir: Option<&Path>, debug: Option<&DebugLog>) {
     let log = |line: &str| {
         if let Some(debug) = debug {
             debug.line(line);
         }
     };
-    if check_app_name(&settings.app).is_err() {
-        return;
-    }
     let Some(dir) = dir else {
         return;
     };
-    if !is_real_dir(dir) {
+    if !matches!(
+        config_dir::inspect_config_dir(dir),
+        Ok(DirState::Ours { .. })
+    ) {
         return;
     }
     let (removed, problems) = spool::delete_all(dir);
@@ -230,10 +266,6 @@ fn delete_spool(settings: &Settings, dir: Option<&Path>, debug: Option<&DebugLog
             "telemetry is off, but a spool file remains: {problem}"
         ));
     }
-}
-
-fn is_real_dir(dir: &Path) -> bool {
-    std::fs::symlink_metadata(dir).is_ok_and(|meta| meta.is_dir())
 }
 
 /// Background delivery when asked for and the sink can send serialised
@@ -272,60 +304,50 @@ fn background(
     ))
 }
 
-/// The given sink; else an HTTP sink for `<APP>_TELEMETRY_ENDPOINT`,
-/// `TELEMETRY_ENDPOINT` or the configured endpoint; else off.
-fn choose_sink(settings: &mut Settings, log: &dyn Fn(&str)) -> Result<Arc<dyn Sink>, OffReason> {
+/// The given sink; else an HTTP sink for the endpoint the decision chose
+/// (`<APP>_TELEMETRY_ENDPOINT`, `TELEMETRY_ENDPOINT` or the configured one).
+fn make_sink(
+    settings: &mut Settings,
+    verdict: &Verdict,
+    log: &dyn Fn(&str),
+) -> Result<Arc<dyn Sink>, Veto> {
     if let Some(sink) = settings.sink.take() {
         return Ok(sink);
     }
-    let from_env = settings.env.endpoint(&settings.app)?;
-    // Every endpoint the environment sets counts: its key rule is one.
-    let source = if from_env.is_some() {
-        EndpointSource::Environment
-    } else {
-        EndpointSource::Code
-    };
-    let Some(endpoint) = from_env.or_else(|| settings.endpoint.clone()) else {
-        return Err(OffReason::NoDestination);
-    };
-    http_sink(settings, &endpoint, source, log)
-}
-
-/// Who chose the endpoint: the app in code, or the environment.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum EndpointSource {
-    Code,
-    Environment,
+    match &verdict.destination {
+        Destination::Endpoint { url, variable } => {
+            http_sink(settings, url, variable.is_some(), log)
+        }
+        // The decision is off without a destination.
+        Destination::Sink | Destination::Nowhere => {
+            Err(Veto::Setting("no endpoint and no sink to send to".into()))
+        }
+    }
 }
 
 #[cfg(feature = "http")]
 fn http_sink(
     settings: &Settings,
     endpoint: &str,
-    source: EndpointSource,
+    from_env: bool,
     log: &dyn Fn(&str),
-) -> Result<Arc<dyn Sink>, OffReason> {
+) -> Result<Arc<dyn Sink>, Veto> {
     use crate::sink::http::route::KeyWithheld;
-    let user_agent = format!("{}/{}", settings.app, settings.version);
-    let mut api_key = settings.api_key.as_deref();
-    if api_key.is_some()
-        && source == EndpointSource::Environment
-        && !settings.api_key_for_endpoint_override
-    {
+    let api_key = settings.api_key_for(from_env);
+    if settings.api_key.is_some() && api_key.is_none() {
         log(&KeyWithheld::EndpointFromEnvironment.to_string());
-        api_key = None;
     }
     let (sink, sends_api_key) = settings
         .export
         .sink(
             endpoint,
-            &user_agent,
+            &settings.user_agent(),
             api_key,
             settings.timeout,
             settings.time_budget,
             &settings.env,
         )
-        .map_err(OffReason::InvalidSetting)?;
+        .map_err(|invalid| Veto::Setting(invalid.to_string()))?;
     if api_key.is_some() && !sends_api_key {
         log(&KeyWithheld::PlainHttp.to_string());
     }
@@ -336,29 +358,42 @@ fn http_sink(
 fn http_sink(
     _settings: &Settings,
     _endpoint: &str,
-    _source: EndpointSource,
+    _from_env: bool,
     _log: &dyn Fn(&str),
-) -> Result<Arc<dyn Sink>, OffReason> {
-    Err(OffReason::NoHttpSupport)
+) -> Result<Arc<dyn Sink>, Veto> {
+    Err(Veto::NoHttpSupport)
 }
 
 /// Shows the notice when this is the first run, and returns why this run's
-/// events must then be held back.
-/// A marker that is refused turns telemetry off for this run.
+/// events must then be held back. A marker that is refused, or that cannot
+/// be written (so that the notice could not be remembered), turns
+/// telemetry off for this run, and no notice is shown.
 fn first_run_hold(
     settings: &mut Settings,
     config_dir: Option<&CheckedConfigDir>,
-) -> Result<Option<HoldReason>, OffReason> {
+) -> Result<Option<HoldReason>, Veto> {
     if !settings.notice || settings.env.hide_banner() {
         return Ok(None);
     }
-    let hold = match notice_marker::claim_notice(config_dir).map_err(OffReason::ConfigDirRefused)? {
+    let path = config_dir.map(|dir| dir.path().to_owned());
+    let hold = match notice_marker::claim_notice(config_dir).map_err(|refused| Veto::Refused {
+        item: refused.item,
+        path: path
+            .as_ref()
+            .map(|dir| dir.join(NOTICE_MARKER_FILE))
+            .unwrap_or_default(),
+        why: refused.why,
+    })? {
         NoticeMarker::AlreadyShown => return Ok(None),
         // Shown by the run that created the marker: not again.
         NoticeMarker::ShownToAnotherRun => return Ok(Some(HoldReason::ShownToAnotherRun)),
         NoticeMarker::ShowNow => HoldReason::FirstRun,
-        NoticeMarker::ShowEveryRun if config_dir.is_none() => HoldReason::NoConfigDir,
-        NoticeMarker::ShowEveryRun => HoldReason::ConfigDirNotWritable,
+        NoticeMarker::ShowEveryRun => {
+            return Err(Veto::NoConfigDir {
+                path,
+                why: NoConfigDir::Unusable(std::io::ErrorKind::PermissionDenied),
+            })
+        }
     };
     notice::write_notice(&mut *notice_out(settings), &settings.app);
     Ok(Some(hold))

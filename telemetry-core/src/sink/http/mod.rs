@@ -168,22 +168,7 @@ impl HttpSink {
         timeout: Duration,
         env: &Env,
     ) -> Result<HttpSink, InvalidSetting> {
-        let url = parse_endpoint(endpoint)?;
-        let api_key = api_key.filter(|_| route::key_may_travel(&url));
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let agent = HeaderValue::from_str(user_agent).map_err(|_| {
-            InvalidSetting("the User-Agent has characters a header cannot carry".into())
-        })?;
-        headers.insert(USER_AGENT, agent);
-        if let Some(key) = api_key {
-            let mut value = HeaderValue::from_str(key).map_err(|_| {
-                InvalidSetting("the API key has characters a header cannot carry".into())
-            })?;
-            value.set_sensitive(true);
-            headers.insert("x-api-key", value);
-        }
-        let proxy = route::proxy_for(&url, env)?;
+        let (url, headers, proxy) = HttpSink::checked(endpoint, user_agent, api_key, env)?;
         let timeout = if timeout.is_zero() {
             DEFAULT_TIMEOUT
         } else {
@@ -201,6 +186,33 @@ impl HttpSink {
                 budget: Budget::new(default_time_budget(timeout)),
             }),
         })
+    }
+
+    /// Every check [`HttpSink::with_env`] makes, without making a sink: the
+    /// URL, the headers and the proxy a sink would use.
+    pub(crate) fn checked(
+        endpoint: &str,
+        user_agent: &str,
+        api_key: Option<&str>,
+        env: &Env,
+    ) -> Result<(Url, HeaderMap, Option<Url>), InvalidSetting> {
+        let url = parse_endpoint(endpoint)?;
+        let api_key = api_key.filter(|_| route::key_may_travel(&url));
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let agent = HeaderValue::from_str(user_agent).map_err(|_| {
+            InvalidSetting("the User-Agent has characters a header cannot carry".into())
+        })?;
+        headers.insert(USER_AGENT, agent);
+        if let Some(key) = api_key {
+            let mut value = HeaderValue::from_str(key).map_err(|_| {
+                InvalidSetting("the API key has characters a header cannot carry".into())
+            })?;
+            value.set_sensitive(true);
+            headers.insert("x-api-key", value);
+        }
+        let proxy = route::proxy_for(&url, env)?;
+        Ok((url, headers, proxy))
     }
 
     /// `true` when requests carry the `x-api-key` header.
