@@ -43,6 +43,8 @@ pub(crate) struct Env {
 
 impl Env {
     /// The process environment.
+    // The one read of the process environment in this crate (clippy.toml).
+    #[allow(clippy::disallowed_methods)]
     pub(crate) fn process() -> Env {
         Env {
             is_process: true,

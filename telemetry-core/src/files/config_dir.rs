@@ -135,10 +135,11 @@ pub(crate) fn passwd_home() -> Option<PathBuf> {
     use std::os::unix::ffi::OsStrExt;
     let mut buffer = vec![0_u8; 4096];
     loop {
-        // SAFETY: passwd is plain data; getpwuid_r writes into it and into
-        // `buffer`, whose length we pass, and sets `result` to it or null.
+        // SAFETY: passwd is plain data, for which all zeroes is a value.
         let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: getpwuid_r writes into `entry` and into `buffer`, whose
+        // length we pass, and sets `result` to `entry` or null.
         let status = unsafe {
             libc::getpwuid_r(
                 libc::geteuid(),

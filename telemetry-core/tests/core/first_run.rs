@@ -317,6 +317,9 @@ const TOGETHER_NOTICE: &str = "FIRST_RUN_TEST_NOTICE";
 /// command. Does nothing unless started by [`run_together`].
 #[test]
 #[ignore = "one of the processes that run_together starts"]
+// A child run reads what its parent test set for it (not a client's
+// environment, which goes through the builder).
+#[allow(clippy::disallowed_methods)]
 fn one_of_the_runs_started_together() {
     if !wait_for_the_others(TOGETHER) {
         return;
