@@ -8,6 +8,7 @@ mod agent_loops;
 mod broken_output;
 mod canaries;
 mod controls;
+mod decision;
 mod delivery;
 mod delivery_modes;
 mod flag_canaries;

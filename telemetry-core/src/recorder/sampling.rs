@@ -87,6 +87,28 @@ impl fmt::Display for Sampled {
     }
 }
 
+/// The sampling rate (1.0, said in the debug log, when the app's is NaN or
+/// outside `0.0..=1.0`), and this process's draw when the rate is below 1.
+pub(crate) fn sample(
+    rate: f64,
+    debug: Option<&crate::recorder::debug_log::DebugLog>,
+) -> (SampleRate, Option<Sampled>) {
+    let rate = SampleRate::new(rate).unwrap_or_else(|bad| {
+        if let Some(debug) = debug {
+            debug.line(&bad.to_string());
+        }
+        SampleRate::ALL
+    });
+    let sampled = rate.on_records().map(|shown| {
+        if rate.process_is_in() {
+            Sampled::In(shown)
+        } else {
+            Sampled::Out(shown)
+        }
+    });
+    (rate, sampled)
+}
+
 /// This process's draw, in `[0, 1)`: made once, the first time it is
 /// needed.
 fn process_draw() -> f64 {
