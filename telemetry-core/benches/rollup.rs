@@ -34,56 +34,72 @@ fn folding() -> Telemetry {
         .build()
 }
 
+/// Calls before the measured ones: the first call of a tool in a session
+/// adds its entry to the session's map, and divan sizes its samples from
+/// its first runs.
+const WARM_UP: usize = 1_000;
+
 fn explicit_call(bencher: divan::Bencher, telemetry: &Telemetry) {
     let session = telemetry.start_session("bench-agent");
-    bencher.bench_local(|| {
+    let call = || {
         session.record_tool_call(
             black_box("read_file"),
             Duration::from_micros(5),
             Outcome::Success,
         );
-    });
+    };
+    (0..WARM_UP).for_each(|_| call());
+    bencher.bench_local(call);
 }
 
 fn tracked_call(bencher: divan::Bencher, telemetry: &Telemetry) {
     let session = telemetry.start_session("bench-agent");
-    telemetry.scope(|| session.scope(|| bencher.bench_local(|| tracked(black_box(7)))));
+    telemetry.scope(|| {
+        session.scope(|| {
+            (0..WARM_UP).for_each(|_| {
+                tracked(black_box(7));
+            });
+            bencher.bench_local(|| tracked(black_box(7)));
+        });
+    });
 }
 
 /// `Session::record_tool_call`, sent as its own record.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn record_tool_call_ordinary(bencher: divan::Bencher) {
     explicit_call(bencher, &ordinary());
 }
 
 /// `Session::record_tool_call`, folded into the tool's summary.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn record_tool_call_folded(bencher: divan::Bencher) {
     explicit_call(bencher, &folding());
 }
 
 /// A `#[tracked_tool]` call, sent as its own record.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn tracked_fn_ordinary(bencher: divan::Bencher) {
     tracked_call(bencher, &ordinary());
 }
 
 /// A `#[tracked_tool]` call, folded into the tool's summary.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn tracked_fn_folded(bencher: divan::Bencher) {
     tracked_call(bencher, &folding());
 }
 
 /// A failed call, folded: its error kind is counted too.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn record_tool_call_folded_failure(bencher: divan::Bencher) {
     let telemetry = folding();
     let session = telemetry.start_session("bench-agent");
-    bencher.bench_local(|| {
+    let call = || {
         session.record_tool_call(
             black_box("search_web"),
             Duration::from_micros(5),
             Outcome::failure("NotFound"),
         );
-    });
+    };
+    (0..WARM_UP).for_each(|_| call());
+    bencher.bench_local(call);
 }
