@@ -125,11 +125,7 @@ fn read_id(mut file: &File) -> Option<String> {
 /// `AlreadyExists` when another process created `path` first.
 fn create_exclusively(dir: &Path, path: &Path) -> io::Result<String> {
     let id = fresh_id();
-    // A random temporary name: 32 random bits are plenty, so the UUID's
-    // low bits are kept and the rest dropped on purpose.
-    #[allow(clippy::cast_possible_truncation)]
-    let suffix = random::uuid_v4() as u32;
-    let temp = dir.join(format!(".{USER_UUID_FILE}.{suffix:08x}.tmp"));
+    let temp = files::temp_beside(dir, USER_UUID_FILE);
     let mut file = files::create_new(&temp)?;
     let linked = match file.write_all(format!("{id}\n").as_bytes()) {
         Ok(()) => fs::hard_link(&temp, path),
