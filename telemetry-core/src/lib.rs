@@ -216,6 +216,26 @@
 //! `TELEMETRY_ENABLED`, then the choice, then the default (on), and with
 //! nothing to send to, off. `log` prints each record instead of sending it.
 //!
+//! The status is the run's own decision, made by the same function: a
+//! setting or a file that cannot be used turns telemetry off, and the
+//! status names it (its [`Rule`] in `decided_by`) with the fix:
+//!
+//! - the app name, the endpoint (not an `http`/`https` URL with a host and
+//!   without credentials) or another setting the HTTP sink needs;
+//! - a config dir, id file or notice marker that is a symbolic link,
+//!   another user's, or writable by others (for a `0777` dir, the
+//!   `chmod 700` that repairs it);
+//! - a remembered choice that cannot be trusted (a link, another user's,
+//!   writable by others, not a regular file, unreadable, empty or unknown
+//!   content): off whatever the variables say, since it may be an opt-out
+//!   (a byte-order mark, spaces and capitals around `enabled` or `disabled`
+//!   are fine);
+//! - with the first-run notice on, no usable config dir to remember it in
+//!   (none set, it cannot be created, not writable, or root acting for
+//!   another user): no notice is shown that cannot be remembered, so the
+//!   run is off. With the notice off, such a run sends with an id for this
+//!   process only. A notice marker dated in the future counts as seen.
+//!
 //! # Where data and the key go
 //!
 //! - Records go to the endpoint given in code, or to the one
