@@ -156,10 +156,6 @@ mod tests {
         open_config_dir(Some(dir), None, false).unwrap()
     }
 
-    fn refused(item: ConfigItem, why: Refusal) -> ConfigDirRefused {
-        ConfigDirRefused { item, why }
-    }
-
     #[cfg(unix)]
     fn mode(path: &Path) -> u32 {
         use std::os::unix::fs::PermissionsExt;
@@ -222,19 +218,5 @@ mod tests {
         let ids: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
         let on_disk = fs::read_to_string(dir.join(USER_UUID_FILE)).unwrap();
         assert!(ids.iter().all(|id| id == on_disk.trim()), "{ids:?}");
-    }
-    #[cfg(unix)]
-    #[test]
-    fn an_id_file_writable_by_others_is_refused() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = temp_dir("writable-files");
-        let config = open(&dir);
-        let path = dir.join(USER_UUID_FILE);
-        fs::write(&path, "").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
-        assert_eq!(
-            user_uuid(Some(&config)),
-            Err(refused(ConfigItem::UserUuid, Refusal::WritableByOthers))
-        );
     }
 }
