@@ -525,3 +525,7 @@ pub(crate) fn memory_client(app: &str) -> (Telemetry, MemorySink) {
     let telemetry = Telemetry::isolated(app, "1").sink(sink.clone()).build();
     (telemetry, sink)
 }
+
+/// MCP servers built with `rmcp`: see the module (feature `rmcp`).
+#[cfg(feature = "rmcp")]
+pub mod mcp;
