@@ -44,20 +44,21 @@ struct Calculator;
 impl Calculator {
     /// Adds two numbers (saturating).
     ///
-    /// `#[tracked_tool]` below rmcp's `#[tool]`: fine for a sync tool.
-    #[tool(description = "Add two numbers")]
+    /// `#[tracked_tool]` above rmcp's `#[tool]`: it sees the fn as written.
     #[tracked_tool]
+    #[tool(description = "Add two numbers")]
     fn add(&self, Parameters(AddArgs { a, b }): Parameters<AddArgs>) -> String {
         a.saturating_add(b).to_string()
     }
 
     /// The capital of a country; "invalid params" for one it does not know.
     ///
-    /// `#[tracked_tool]` above rmcp's `#[tool]`: the order an `async` tool
-    /// needs (below it, `#[tool]` has already turned the body into a boxed
-    /// future).
-    #[tracked_tool]
+    /// `#[tracked_tool]` below rmcp's `#[tool]`: it then sees the fn that
+    /// `#[tool]` made of the `async fn` (one returning a boxed `async move`
+    /// block) and tracks it as the `async fn` it was, from its first poll to
+    /// its completion.
     #[tool(description = "The capital of a country")]
+    #[tracked_tool]
     async fn lookup(
         &self,
         Parameters(LookupArgs { country }): Parameters<LookupArgs>,
