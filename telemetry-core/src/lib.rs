@@ -526,6 +526,6 @@ pub(crate) fn memory_client(app: &str) -> (Telemetry, MemorySink) {
     (telemetry, sink)
 }
 
-/// MCP servers built with `rmcp`: see the module (feature `rmcp`).
+// MCP servers built with rmcp (feature `rmcp`); its docs are in the file.
 #[cfg(feature = "rmcp")]
 pub mod mcp;

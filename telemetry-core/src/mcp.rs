@@ -15,7 +15,7 @@
 //!   own), else `other`: a client's name is chosen by whoever runs it.
 //!
 //! ```no_run
-//! use rmcp::{ServiceExt, transport::stdio};
+//! use rmcp::ServiceExt;
 //! use telemetry_core::{mcp::TrackedServer, Telemetry};
 //! # #[derive(Clone)] struct Calculator;
 //! # impl rmcp::ServerHandler for Calculator {}
@@ -24,7 +24,9 @@
 //! let telemetry = Telemetry::builder("calculator-mcp", env!("CARGO_PKG_VERSION"))
 //!     .endpoint("https://telemetry.example.com/v1/events")
 //!     .build();
-//! let running = TrackedServer::new(telemetry, Calculator).serve(stdio()).await?;
+//! // rmcp's `transport::stdio()` (feature `transport-io`) is this pair.
+//! let stdio = (tokio::io::stdin(), tokio::io::stdout());
+//! let running = TrackedServer::new(telemetry, Calculator).serve(stdio).await?;
 //! running.waiting().await?; // the client disconnected: the session ends here
 //! # Ok(()) }
 //! ```
