@@ -188,6 +188,10 @@ impl<S> TrackedServer<S> {
 
     /// Starts the connection's session if this is its first request, for
     /// the client that introduced itself as `client_name`.
+    ///
+    /// The lock is held while the start event is sent: a request arriving
+    /// meanwhile needs the session, so it waits for it either way (and
+    /// clients send nothing but `initialize` until it is answered).
     fn start_if_first(&self, client_name: Option<&str>) {
         let mut connection = self.lock();
         if let Connection::NotStarted = *connection {
