@@ -400,3 +400,7 @@ mod tests {
         assert_eq!(collector.held(), 0);
     }
 }
+
+pub mod overview;
+pub mod report;
+pub mod web;
