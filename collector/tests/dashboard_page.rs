@@ -7,10 +7,12 @@
 //! dashboard_page` rewrites the snapshot after a deliberate change; review
 //! its diff.
 
-use serde_json::{json, Value};
+mod common;
+
+use serde_json::json;
 use std::path::PathBuf;
 use telemetry_collector::overview::calendar::Day;
-use telemetry_collector::overview::{figures, Overview, VIEWS};
+use telemetry_collector::overview::{Overview, VIEWS};
 use telemetry_collector::web::filter::Filter;
 use telemetry_collector::web::page::{render, Page};
 
@@ -123,25 +125,6 @@ fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Every number in an answer, by JSON pointer (but `app`, `from`, `to`).
-fn numeric_leaves(value: &Value, at: String, out: &mut Vec<String>) {
-    match value {
-        Value::Number(_) => out.push(at),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .for_each(|(index, item)| numeric_leaves(item, format!("{at}/{index}"), out)),
-        Value::Object(fields) => fields.iter().for_each(|(key, item)| {
-            numeric_leaves(
-                item,
-                format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")),
-                out,
-            )
-        }),
-        _ => {}
-    }
-}
-
 #[test]
 fn the_page_for_the_fixed_data_set_matches_its_snapshot() {
     assert_snapshot("dashboard.html", &page_for(&fixture(), "app=agent&range=7"));
@@ -154,27 +137,10 @@ fn every_api_number_appears_in_a_table_as_the_api_gives_it() {
     let cells = api_cells(&html);
     assert!(cells.len() > 100, "{}", cells.len());
     for (view, pointer, shown) in &cells {
-        let value = overview
-            .view(view)
-            .pointer(pointer)
-            .unwrap_or_else(|| panic!("{view}{pointer} is not in the answer"));
-        let expected = match value {
-            Value::String(text) if text.is_empty() => "(none)".to_owned(),
-            Value::String(text) => text.clone(),
-            number => figures::number(number),
-        };
-        assert_eq!(shown, &expected, "{view}{pointer}");
-        if let (Some(number), Ok(read)) = (value.as_f64(), shown.replace(',', "").parse::<f64>()) {
-            assert_eq!(
-                number, read,
-                "{view}{pointer} reads back as the API's number"
-            );
-        }
+        common::check_cell(view, overview.view(view), pointer, shown);
     }
     for view in VIEWS.iter().filter(|view| **view != "apps") {
-        let mut leaves = Vec::new();
-        numeric_leaves(overview.view(view), String::new(), &mut leaves);
-        for leaf in leaves {
+        for leaf in common::numeric_leaves(overview.view(view)) {
             assert!(
                 cells
                     .iter()

@@ -58,6 +58,18 @@ impl Day {
         Day(self.0.saturating_add(days).clamp(Self::MIN, Self::MAX))
     }
 
+    /// The day this many days after 1970-01-01 (kept within years 1 to 9999).
+    #[must_use]
+    pub fn from_days_since_epoch(days: i64) -> Day {
+        Day(days.clamp(Self::MIN, Self::MAX))
+    }
+
+    /// Days since 1970-01-01 (negative before).
+    #[must_use]
+    pub fn days_since_epoch(self) -> i64 {
+        self.0
+    }
+
     /// How many days from `self` to `later` (negative when `later` is earlier).
     #[must_use]
     pub fn days_until(self, later: Day) -> i64 {

@@ -237,7 +237,7 @@ pub fn bars(label: &str, names: &[&str], plots: &[Plot<'_>]) -> String {
             r#"<text class="name" x="{:.1}" y="{:.1}" text-anchor="end">{}<title>{}</title></text>"#,
             NAME_WIDTH - 6.0,
             y + ROW / 2.0 + 4.0,
-            escape(&shorten(name, 22)),
+            escape(&shorten(name, 18)),
             escape(name)
         );
         let mut x = NAME_WIDTH;
@@ -630,7 +630,7 @@ mod tests {
         );
         assert!(
             svg.contains(
-                ">a_tool_with_a_very_lo…<title>a_tool_with_a_very_long_name_indeed</title>"
+                ">a_tool_with_a_ver…<title>a_tool_with_a_very_long_name_indeed</title>"
             ),
             "{svg}"
         );

@@ -108,10 +108,12 @@ pub fn render(page: &Page<'_>) -> String {
             html.push_str(&no_data(page.filter, apps));
         } else {
             html.push_str(&summary(page.filter, overview));
+            html.push_str(&daily(overview));
+            html.push_str("<div class=\"grid\">\n");
+            html.push_str(&commands(overview));
+            html.push_str(&tools(overview));
+            html.push_str("</div>\n");
             for section in [
-                daily(overview),
-                commands(overview),
-                tools(overview),
                 errors(overview),
                 tokens(overview),
                 sessions(overview),
@@ -738,7 +740,7 @@ fn sessions(overview: &Overview) -> String {
         figure_row("Duration p95 (ms)", "duration_p95_ms"),
     ];
     format!(
-        "<section id=\"sessions\">\n<h2>Sessions</h2>\n{}</section>\n",
+        "<section id=\"sessions\" class=\"narrow\">\n<h2>Sessions</h2>\n{}</section>\n",
         table(
             "sessions",
             "Ended sessions in the range",
