@@ -1,0 +1,78 @@
+//! Opening a database file: the checks that refuse a file that is not ours
+//! or is newer than this binary, WAL mode, and the migrations
+//! (`migrations/NNNN_name.sql`, applied in order; `PRAGMA user_version` is
+//! the number applied).
+
+use super::StoreError;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+
+/// Marks the file as this collector's (`PRAGMA application_id`): "TLMC".
+pub const APPLICATION_ID: i64 = 0x544c_4d43;
+
+/// Every migration, in order; the schema version is their count.
+pub const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_records", include_str!("migrations/0001_records.sql"))];
+
+/// Opens (and with `create`, creates) the database and brings its schema up
+/// to date. Refuses, without writing to it, a file that is not a SQLite
+/// database, one of another application, or one from a newer version.
+pub fn open(path: &Path, create: bool) -> Result<Connection, StoreError> {
+    let shown = path.display().to_string();
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    } else if !path.exists() {
+        return Err(StoreError::Open(format!("{shown}: no such file")));
+    }
+    let connection = Connection::open_with_flags(path, flags)
+        .map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
+    // Read before writing anything: a file that is not a database fails here.
+    let (version, application, tables): (i64, i64, i64) = connection
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    (SELECT application_id FROM pragma_application_id),
+                    (SELECT count(*) FROM sqlite_master)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .map_err(|error| {
+            StoreError::Open(format!(
+                "{shown} is not a telemetry-collector database ({error}); it was left as it is"
+            ))
+        })?;
+    if tables > 0 && application != APPLICATION_ID {
+        return Err(StoreError::Open(format!(
+            "{shown} is a SQLite database of another application; it was left as it is"
+        )));
+    }
+    let latest = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if version > latest {
+        return Err(StoreError::Open(format!(
+            "{shown} has schema version {version}, newer than this collector's {latest}: \
+             use a newer telemetry-collector (the file was left as it is)"
+        )));
+    }
+    connection
+        .pragma_update(None, "journal_mode", "WAL")
+        .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
+        .and_then(|()| connection.pragma_update(None, "foreign_keys", "ON"))
+        .and_then(|()| connection.busy_timeout(std::time::Duration::from_secs(10)))
+        .map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
+    migrate(&connection, version).map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
+    Ok(connection)
+}
+
+fn migrate(connection: &Connection, from: i64) -> rusqlite::Result<()> {
+    let start = usize::try_from(from).unwrap_or(0);
+    for (index, (_, sql)) in MIGRATIONS.iter().enumerate().skip(start) {
+        let transaction = connection.unchecked_transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
+        transaction.pragma_update(None, "user_version", index + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}
