@@ -5,7 +5,7 @@
 //! | `POST /v1/events` | the toolkit's `{"records":[…]}` → `{"accepted":N,"rejected":M}` |
 //! | `POST /v1/logs` | OTLP/HTTP JSON logs → `{}` or `{"partialSuccess":{"rejectedLogRecords":M}}` |
 //! | `GET /api/v1/VIEW` | a view's JSON (`views::answer`); `records&format=ndjson` as lines |
-//! | `GET /`, `/style.css`, `/favicon.ico` | the dashboard page (see [`page`]) |
+//! | `GET /`, `/style.css`, `/favicon.ico` | the dashboard page (`web`) |
 
 use crate::auth;
 use crate::day;
@@ -75,13 +75,9 @@ pub fn handle(app: &App, request: HttpRequest) -> HttpResponse {
     }
 }
 
-/// DASHBOARD: the page, its stylesheet and its icon. The web module
-/// (`collector/src/web/`) plugs in here; until then these answer 404.
-fn page(_app: &App, _request: &HttpRequest) -> HttpResponse {
-    HttpResponse::json(
-        404,
-        &json!({"error": "the dashboard page is not part of this build; the JSON API is at /api/v1/"}),
-    )
+/// The dashboard: the page, its stylesheet and its icon (`web`).
+fn page(app: &App, request: &HttpRequest) -> HttpResponse {
+    crate::web::answer(&app.store, request)
 }
 
 fn unauthorized() -> HttpResponse {

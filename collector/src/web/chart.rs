@@ -629,9 +629,7 @@ mod tests {
             }],
         );
         assert!(
-            svg.contains(
-                ">a_tool_with_a_ver…<title>a_tool_with_a_very_long_name_indeed</title>"
-            ),
+            svg.contains(">a_tool_with_a_ver…<title>a_tool_with_a_very_long_name_indeed</title>"),
             "{svg}"
         );
     }

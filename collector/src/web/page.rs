@@ -21,7 +21,7 @@ use super::filter::{Filter, Range, PRESETS};
 use super::html::escape;
 use crate::overview::calendar::Day;
 use crate::overview::series::{self, Series, UNNAMED};
-use crate::overview::{count, figures, list, tally, text, Overview};
+use crate::overview::{count, dropped_on, figures, list, tally, text, Overview};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -320,12 +320,23 @@ fn daily(overview: &Overview) -> String {
                 );
                 for field in fields {
                     let at = pointer(&["days", &index.to_string(), field]);
-                    cells.push_str(&api_number(&at, row.get(*field)));
+                    match row.get(*field) {
+                        // `dropped` by reason: the day's sum, then each reason.
+                        Some(Value::Object(_)) => {
+                            cells.push_str(&derived(&figures::rounded(dropped_on(row))));
+                            let _ =
+                                write!(cells, "<td>{}</td>", tally_cell(&at, &tally(row, field)));
+                        }
+                        value => cells.push_str(&api_number(&at, value)),
+                    }
                 }
                 cells
             })
             .collect()
     };
+    let by_reason = rows
+        .iter()
+        .any(|row| row.get("dropped").is_some_and(Value::is_object));
     let installs = [
         Plot {
             series: &active,
@@ -398,7 +409,7 @@ fn daily(overview: &Overview) -> String {
             details(table(
                 "daily",
                 "Records per day",
-                &[("Day", false), ("Records", true), ("Dropped", true)],
+                &records_head(by_reason),
                 &day_row(&["records", "dropped"])
             ))
         ),
@@ -459,18 +470,8 @@ fn calls(overview: &Overview, view_name: &str, key: &str, title: &str) -> String
             cells.push_str(&api_number(&at("p50_ms"), row.get("p50_ms")));
             cells.push_str(&api_number(&at("p95_ms"), row.get("p95_ms")));
             if with_kinds {
-                let kinds: Vec<String> = tally(row, "error_kinds")
-                    .iter()
-                    .map(|(kind, number)| {
-                        format!(
-                            "<span class=\"kind\">{}</span> <span data-api=\"{}\">{}</span>",
-                            escape(kind),
-                            pointer(&[key, &index, "error_kinds", kind]),
-                            figures::number(number)
-                        )
-                    })
-                    .collect();
-                let _ = write!(cells, "<td>{}</td>", kinds.join(", "));
+                let kinds = tally_cell(&at("error_kinds"), &tally(row, "error_kinds"));
+                let _ = write!(cells, "<td>{kinds}</td>");
             }
             cells
         })
@@ -970,6 +971,34 @@ fn table(view: &str, caption: &str, head: &[(&str, bool)], rows: &[String]) -> S
     }
     html.push_str("</tbody>\n</table></div>\n");
     html
+}
+
+/// The daily records table's columns: with a "by reason" column when the
+/// days' `dropped` are `reason → N` objects.
+fn records_head(by_reason: bool) -> Vec<(&'static str, bool)> {
+    let mut head = vec![("Day", false), ("Records", true), ("Dropped", true)];
+    if by_reason {
+        head.push(("Dropped by reason", false));
+    }
+    head
+}
+
+/// A `name → N` object in one cell, largest first: `timeout 3, NotFound 1`,
+/// each number with its pointer (`at` + `/name`).
+fn tally_cell(at: &str, entries: &[(&str, &Value)]) -> String {
+    entries
+        .iter()
+        .map(|(name, number)| {
+            format!(
+                "<span class=\"kind\">{}</span> <span data-api=\"{}{}\">{}</span>",
+                escape(name),
+                escape(at),
+                escape(&pointer(&[name])),
+                figures::number(number)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A long table, folded under its caption.

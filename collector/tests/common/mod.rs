@@ -16,10 +16,15 @@ pub fn shown(value: &Value) -> String {
 
 /// Checks one `data-api` cell against the answer it points into.
 pub fn check_cell(view: &str, answer: &Value, pointer: &str, text: &str) {
-    let value = answer.pointer(pointer).unwrap_or_else(|| panic!("{view}{pointer} is not in the answer {answer}"));
+    let value = answer
+        .pointer(pointer)
+        .unwrap_or_else(|| panic!("{view}{pointer} is not in the answer {answer}"));
     assert_eq!(text, shown(value), "{view}{pointer}");
     if let (Some(number), Ok(read)) = (value.as_f64(), text.replace(',', "").parse::<f64>()) {
-        assert_eq!(number, read, "{view}{pointer} reads back as the API's number");
+        assert_eq!(
+            number, read,
+            "{view}{pointer} reads back as the API's number"
+        );
     }
 }
 
@@ -40,7 +45,11 @@ fn leaves(value: &Value, at: String, out: &mut Vec<String>) {
         }
         Value::Object(fields) => {
             for (key, item) in fields {
-                leaves(item, format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), out);
+                leaves(
+                    item,
+                    format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
             }
         }
         _ => {}
