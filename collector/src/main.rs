@@ -2,10 +2,10 @@
 //! nothing else.
 
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use telemetry_collector::{day, signal, Flags, Settings, Store};
+use telemetry_collector::{day, report, signal, Flags, Settings, Store};
 
 const USAGE: &str = "\
 usage:
@@ -13,12 +13,16 @@ usage:
                             [--ingest-keys FILE] [--token-file FILE] [--forward-otlp URL]
   telemetry-collector export [--db PATH] [--app A] [--from DAY] [--to DAY]
   telemetry-collector forget --db PATH --install UUID
+  telemetry-collector report [--db PATH] [--app A] [--from DAY] [--to DAY] [--json]
 
 serve    accepts records (POST /v1/events, POST /v1/logs) into the database
          (default telemetry.db, created if absent) and answers the views at
          GET /api/v1/VIEW; listens on 127.0.0.1:4318 by default.
 export   prints the stored records, one JSON object a line (DAY: YYYY-MM-DD).
-forget   erases every record of one install.";
+forget   erases every record of one install.
+report   prints every view of one app (default: the 30 days ending today) as
+         tables and sparklines, or with --json as the API's answers; opens the
+         database read-only. The dashboard is GET / on serve.";
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
@@ -28,8 +32,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(&rest),
         Some("export") => export(&rest),
         Some("forget") => forget(&rest),
-        // REPORT: `telemetry-collector report` (collector/src/report.rs, the
-        // terminal report over the same views) plugs in here.
+        Some("report") => return report(&rest),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())
@@ -135,6 +138,54 @@ fn export(args: &[OsString]) -> Result<(), String> {
         // A closed pipe (`| head`) ends the export quietly.
         Err(error) if error.to_string().contains("Broken pipe") => Ok(()),
         Err(error) => Err(error.to_string()),
+    }
+}
+
+fn report(args: &[OsString]) -> ExitCode {
+    let mut request = report::Request {
+        db: PathBuf::from(telemetry_collector::settings::DEFAULT_DB),
+        app: None,
+        from: None,
+        to: None,
+        json: false,
+    };
+    let mut rest = Vec::new();
+    for arg in args {
+        if arg == "--json" {
+            request.json = true;
+        } else {
+            rest.push(arg.clone());
+        }
+    }
+    let parsed = flags(&rest, &["--db", "--app", "--from", "--to"]).map(|pairs| {
+        for (name, value) in pairs {
+            match name.as_str() {
+                "--db" => request.db = PathBuf::from(value),
+                "--app" => request.app = Some(value),
+                "--from" => request.from = Some(value),
+                _ => request.to = Some(value),
+            }
+        }
+    });
+    if let Err(message) = parsed {
+        eprintln!("telemetry-collector: {message}\n\n{USAGE}");
+        return ExitCode::FAILURE;
+    }
+    let no_color = std::env::var_os("NO_COLOR");
+    let colour = report::use_colour(io::stdout().is_terminal(), no_color.as_deref());
+    match report::run(&request, day::today(), colour) {
+        Ok(text) => {
+            let mut stdout = io::stdout().lock();
+            // A closed pipe (`| head`) ends the report quietly.
+            let _ = stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush());
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("telemetry-collector: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
     }
 }
 

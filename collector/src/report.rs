@@ -10,15 +10,130 @@
 
 use crate::overview::series::{self, Series, UNNAMED};
 use crate::overview::{count, figures, list, tally, text, Overview};
+use crate::store::Store;
+use crate::views::{Query, ViewError};
+use crate::web::html::encode;
 use serde_json::Value;
 use std::ffi::OsStr;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::path::PathBuf;
 
 /// The eight levels of a sparkline, lowest first.
 pub const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// How many series a per-day block shows before summing the rest.
 const SERIES_SHOWN: usize = 6;
+
+/// What `telemetry-collector report` was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The database (`--db`, default `telemetry.db`).
+    pub db: PathBuf,
+    /// The app (`--app`); may be left out when the store holds one.
+    pub app: Option<String>,
+    /// The first day, `YYYY-MM-DD` (`--from`; default 29 days before `to`).
+    pub from: Option<String>,
+    /// The last day, `YYYY-MM-DD` (`--to`; default today, UTC).
+    pub to: Option<String>,
+    /// `--json`: every view's answer instead of text.
+    pub json: bool,
+}
+
+/// Why the report could not be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The database file does not exist (exit 1).
+    Missing(PathBuf),
+    /// The store has several apps and none was chosen (exit 2).
+    ChooseApp(Vec<String>),
+    /// Anything else: a bad day, a file that is not a database (exit 1).
+    Other(String),
+}
+
+impl Failure {
+    /// The exit code: 2 when an app must be chosen, else 1.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::ChooseApp(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Missing(path) => write!(
+                formatter,
+                "no database at {} (give its path with --db PATH)",
+                path.display()
+            ),
+            Failure::ChooseApp(apps) => write!(
+                formatter,
+                "the store holds several apps; choose one with --app:\n  {}",
+                apps.join("\n  ")
+            ),
+            Failure::Other(message) => formatter.write_str(message),
+        }
+    }
+}
+
+impl From<ViewError> for Failure {
+    fn from(error: ViewError) -> Self {
+        match error {
+            ViewError::AppRequired(apps) => Failure::ChooseApp(apps),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
+/// Makes the report: opens the database read-only (it is never changed),
+/// asks every view for the range, and renders text (`colour` as
+/// [`use_colour`] decides) or, with `--json`, one object with every view's
+/// answer under its name, as the API gives them.
+///
+/// # Errors
+/// A missing database, several apps and no `--app`, a bad day, a file that
+/// is not a collector's database.
+pub fn run(request: &Request, today: i64, colour: bool) -> Result<String, Failure> {
+    if !request.db.exists() {
+        return Err(Failure::Missing(request.db.clone()));
+    }
+    // The same query, with the same rules and defaults, as the API's.
+    let mut query = Vec::new();
+    if let Some(app) = &request.app {
+        query.push(format!("app={}", encode(app)));
+    }
+    if let Some(from) = &request.from {
+        query.push(format!("from={}", encode(from)));
+    }
+    if let Some(to) = &request.to {
+        query.push(format!("to={}", encode(to)));
+    }
+    let mut query = Query::parse(&query.join("&"), today)?;
+    let store =
+        Store::open_read_only(&request.db).map_err(|error| Failure::Other(error.to_string()))?;
+    if query.app.is_none() {
+        let apps = store
+            .apps()
+            .map_err(|error| Failure::Other(error.to_string()))?;
+        match apps.as_slice() {
+            [] => return Ok(format!("{} holds no records yet.\n", request.db.display())),
+            [only] => query.app = Some(only.clone()),
+            _ => return Err(Failure::ChooseApp(apps)),
+        }
+    }
+    let overview = crate::web::gather(&store, &query)?;
+    if request.json {
+        let mut text = serde_json::to_string_pretty(&overview.to_json())
+            .map_err(|error| Failure::Other(error.to_string()))?;
+        text.push('\n');
+        Ok(text)
+    } else {
+        Ok(render(&overview, colour))
+    }
+}
 
 /// True when the report may use colour: stdout is a terminal and
 /// `NO_COLOR` is unset or empty (<https://no-color.org>).

@@ -73,58 +73,6 @@ fn assert_snapshot(name: &str, actual: &str) {
     }
 }
 
-/// Every `data-api` cell: (view of its table, JSON pointer, text shown).
-fn api_cells(html: &str) -> Vec<(String, String, String)> {
-    let mut cells = Vec::new();
-    let mut view = String::new();
-    let mut rest = html;
-    loop {
-        let next_table = rest.find("<table data-view=\"");
-        let next_cell = rest.find(" data-api=\"");
-        match (next_table, next_cell) {
-            (Some(table), cell) if cell.is_none_or(|cell| table < cell) => {
-                rest = &rest[table + 18..];
-                view = rest[..rest.find('"').unwrap()].to_owned();
-            }
-            (_, Some(cell)) => {
-                rest = &rest[cell + 11..];
-                let end = rest.find('"').unwrap();
-                let pointer = unescape(&rest[..end]);
-                let body = &rest[rest.find('>').unwrap() + 1..];
-                let close = ["</td>", "</th>", "</span>"]
-                    .iter()
-                    .filter_map(|tag| body.find(tag))
-                    .min()
-                    .unwrap();
-                cells.push((view.clone(), pointer, unescape(&strip_tags(&body[..close]))));
-            }
-            _ => return cells,
-        }
-    }
-}
-
-fn strip_tags(text: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in text.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
 #[test]
 fn the_page_for_the_fixed_data_set_matches_its_snapshot() {
     assert_snapshot("dashboard.html", &page_for(&fixture(), "app=agent&range=7"));
@@ -134,7 +82,7 @@ fn the_page_for_the_fixed_data_set_matches_its_snapshot() {
 fn every_api_number_appears_in_a_table_as_the_api_gives_it() {
     let overview = fixture();
     let html = page_for(&overview, "app=agent&range=7");
-    let cells = api_cells(&html);
+    let cells = common::api_cells(&html);
     assert!(cells.len() > 100, "{}", cells.len());
     for (view, pointer, shown) in &cells {
         common::check_cell(view, overview.view(view), pointer, shown);

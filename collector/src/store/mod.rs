@@ -69,6 +69,16 @@ impl Store {
         })
     }
 
+    /// Opens an existing database for reading only: no migration, no
+    /// write (the `report` command); a write through it fails.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            path: path.to_owned(),
+            writer: Mutex::new(schema::open_read_only(path)?),
+            reader: Mutex::new(schema::open_read_only(path)?),
+        })
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -29,6 +29,48 @@ pub fn open(path: &Path, create: bool) -> Result<Connection, StoreError> {
     }
     let connection = Connection::open_with_flags(path, flags)
         .map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
+    let version = check(&connection, &shown)?;
+    connection
+        .pragma_update(None, "journal_mode", "WAL")
+        .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
+        .and_then(|()| connection.pragma_update(None, "foreign_keys", "ON"))
+        .and_then(|()| connection.busy_timeout(std::time::Duration::from_secs(10)))
+        .map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
+    migrate(&connection, version).map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
+    Ok(connection)
+}
+
+/// Opens an existing database for reading only (`report`): the same
+/// refusals as [`open`], then no migration and no write of any kind. A file
+/// whose schema is older than this binary's is refused too (`serve`
+/// migrates it).
+pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let shown = path.display().to_string();
+    if !path.exists() {
+        return Err(StoreError::Open(format!("{shown}: no such file")));
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let connection = Connection::open_with_flags(path, flags)
+        .map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
+    let version = check(&connection, &shown)?;
+    let latest = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if version < latest {
+        return Err(StoreError::Open(format!(
+            "{shown} has schema version {version}, older than this collector's {latest}: \
+             run `telemetry-collector serve --db {shown}` once to bring it up to date"
+        )));
+    }
+    connection
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
+    Ok(connection)
+}
+
+/// The refusals both opens share: not a database, another application's,
+/// or newer than this binary. Gives the schema version.
+fn check(connection: &Connection, shown: &str) -> Result<i64, StoreError> {
     // Read before writing anything: a file that is not a database fails here.
     let (version, application, tables): (i64, i64, i64) = connection
         .query_row(
@@ -55,14 +97,7 @@ pub fn open(path: &Path, create: bool) -> Result<Connection, StoreError> {
              use a newer telemetry-collector (the file was left as it is)"
         )));
     }
-    connection
-        .pragma_update(None, "journal_mode", "WAL")
-        .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
-        .and_then(|()| connection.pragma_update(None, "foreign_keys", "ON"))
-        .and_then(|()| connection.busy_timeout(std::time::Duration::from_secs(10)))
-        .map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
-    migrate(&connection, version).map_err(|error| StoreError::Open(format!("{shown}: {error}")))?;
-    Ok(connection)
+    Ok(version)
 }
 
 fn migrate(connection: &Connection, from: i64) -> rusqlite::Result<()> {

@@ -15,13 +15,12 @@
 //! -- --ignored`. `CHROMIUM` names another binary.
 
 mod cdp;
-mod collector;
 #[path = "../common/mod.rs"]
 mod common;
-mod seed;
 mod websocket;
 
 use cdp::Browser;
+use common::{collector, seed};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;

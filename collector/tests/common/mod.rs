@@ -1,5 +1,12 @@
-//! What the page's tests share: how a table cell must show an API value,
-//! and every number of an answer by JSON pointer.
+//! What the collector's process tests share: the binary on 127.0.0.1
+//! (`collector`), a seeded data set (`seed`), how a table cell must show an
+//! API value, and reading the page's `data-api` cells.
+
+// Each test file uses part of this.
+#![allow(dead_code)]
+
+pub mod collector;
+pub mod seed;
 
 use serde_json::Value;
 use telemetry_collector::overview::figures;
@@ -54,4 +61,57 @@ fn leaves(value: &Value, at: String, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// Every `data-api` cell of a page: (view of its table, JSON pointer, text
+/// shown).
+pub fn api_cells(html: &str) -> Vec<(String, String, String)> {
+    let mut cells = Vec::new();
+    let mut view = String::new();
+    let mut rest = html;
+    loop {
+        let next_table = rest.find("<table data-view=\"");
+        let next_cell = rest.find(" data-api=\"");
+        match (next_table, next_cell) {
+            (Some(table), cell) if cell.is_none_or(|cell| table < cell) => {
+                rest = &rest[table + 18..];
+                view = rest[..rest.find('"').unwrap()].to_owned();
+            }
+            (_, Some(cell)) => {
+                rest = &rest[cell + 11..];
+                let end = rest.find('"').unwrap();
+                let pointer = unescape(&rest[..end]);
+                let body = &rest[rest.find('>').unwrap() + 1..];
+                let close = ["</td>", "</th>", "</span>"]
+                    .iter()
+                    .filter_map(|tag| body.find(tag))
+                    .min()
+                    .unwrap();
+                cells.push((view.clone(), pointer, unescape(&strip_tags(&body[..close]))));
+            }
+            _ => return cells,
+        }
+    }
+}
+
+fn strip_tags(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }

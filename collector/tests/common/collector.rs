@@ -16,9 +16,15 @@ pub struct Running {
 impl Running {
     /// Starts `serve` on a free loopback port with this database.
     pub fn start(db: &Path) -> Running {
+        Running::start_with(db, &[])
+    }
+
+    /// Starts `serve` with more flags (`--token-file FILE`, …).
+    pub fn start_with(db: &Path, flags: &[&std::ffi::OsStr]) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_telemetry-collector"))
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
+            .args(flags)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start telemetry-collector");
@@ -32,6 +38,12 @@ impl Running {
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
             .to_owned();
         Running { child, base }
+    }
+
+    /// GETs a path with extra header lines (`Name: value\r\n` each): the
+    /// status, the head and the body.
+    pub fn get(&self, path: &str, headers: &str) -> (u16, String, String) {
+        exchange(&self.base, "GET", path, headers, "")
     }
 
     /// GETs a path and parses the JSON body (asserting a 200).
@@ -55,16 +67,29 @@ pub fn post(base: &str, path: &str, body: &str) -> (u16, String) {
 }
 
 fn request(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let (status, _, body) = exchange(base, method, path, "", body);
+    (status, body)
+}
+
+fn exchange(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String, String) {
     let host = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).expect("connect to the collector");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("send the request");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read the answer");
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).expect("read the answer");
+    // The icon is not text: its bytes show as U+FFFD, which no test reads.
+    let answer = String::from_utf8_lossy(&bytes).into_owned();
     let status = answer
         .get(9..12)
         .and_then(|code| code.parse().ok())
@@ -73,14 +98,12 @@ fn request(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let chunked = head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked");
-    (
-        status,
-        if chunked {
-            dechunk(body)
-        } else {
-            body.to_owned()
-        },
-    )
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, head.to_owned(), body)
 }
 
 /// A chunked body's content.

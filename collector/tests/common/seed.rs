@@ -8,9 +8,29 @@ use telemetry_collector::overview::calendar::Day;
 /// The app the records come from.
 pub const APP: &str = "agent";
 
+/// A second app, for the app chooser.
+pub const OTHER_APP: &str = "other-tool";
+
 /// Posts the records to `base` + `/v1/events`, in batches.
 pub fn send(base: &str, today: Day) {
-    let records = records(today);
+    post_all(base, &records(today));
+}
+
+/// Posts two command records of [`OTHER_APP`], today.
+pub fn send_other_app(base: &str, today: Day) {
+    let records: Vec<Value> = (0..2)
+        .map(|n| {
+            json!({"event": "command", "source": OTHER_APP,
+                   "event_timestamp": today.days_since_epoch() * 86_400_000 + 1000 * n,
+                   "properties": {"action": "sync", "is_success": true, "duration_ms": 40 + n,
+                                  "user_uuid": "00000000-0000-4000-8000-00000000aaaa", "version": "2.0.0",
+                                  "os": "linux", "arch": "x86_64", "ci": false, "event_id": format!("other-{n}")}})
+        })
+        .collect();
+    post_all(base, &records);
+}
+
+fn post_all(base: &str, records: &[Value]) {
     for batch in records.chunks(50) {
         let body = json!({"records": batch}).to_string();
         let (status, answer) = super::collector::post(base, "/v1/events", &body);
