@@ -2,6 +2,7 @@
 //! its views answer, and how it holds up. One module per behaviour.
 
 mod access;
+mod agent_runs;
 mod crash;
 mod erasure;
 mod generator;
