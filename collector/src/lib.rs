@@ -78,7 +78,7 @@ pub fn serve(
     ));
     announce(address);
     let handler: Arc<server::Handler> = Arc::new(move |request| router::handle(&app, request));
-    server::serve(&listener, handler, stop, GRACE);
+    server::serve(listener, handler, stop, GRACE);
     Ok(())
 }
 

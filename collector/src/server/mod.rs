@@ -48,7 +48,7 @@ impl Activity {
 /// to `grace` for the requests in flight; returns how many were still in
 /// flight when it gave up (their connections are dropped with the process).
 pub fn serve(
-    listener: &TcpListener,
+    listener: TcpListener,
     handler: Arc<Handler>,
     stop: &AtomicBool,
     grace: Duration,
@@ -58,7 +58,7 @@ pub fn serve(
         return 0;
     }
     while !stop.load(Ordering::SeqCst) {
-        if !wait_readable(listener, Duration::from_millis(100)) {
+        if !wait_readable(&listener, Duration::from_millis(100)) {
             continue;
         }
         let stream = match listener.accept() {
@@ -84,6 +84,8 @@ pub fn serve(
             // The closure (and its stream) is dropped: the connection closes.
         }
     }
+    // Stop accepting: new connections are refused from here on.
+    drop(listener);
     activity.stopping.store(true, Ordering::SeqCst);
     let deadline = Instant::now() + grace;
     while activity.in_flight() > 0 && Instant::now() < deadline {
