@@ -8,6 +8,7 @@
 //! used only when [`use_colour`] says so: on a terminal and never under
 //! `NO_COLOR`; without it the text holds no escape sequence at all.
 
+use crate::overview::calendar::Day;
 use crate::overview::series::{self, Series, UNNAMED};
 use crate::overview::{count, figures, list, tally, text, Overview};
 use crate::store::Store;
@@ -125,6 +126,23 @@ pub fn run(request: &Request, today: i64, colour: bool) -> Result<String, Failur
         }
     }
     let overview = crate::web::gather(&store, &query)?;
+    if overview.is_empty() && !request.json {
+        // Where this app's records are, to try instead.
+        let apps = crate::web::all_apps(&store, Day::from_days_since_epoch(today))?;
+        let last = list(&apps, "apps")
+            .iter()
+            .find(|entry| Some(text(entry, "app")) == query.app.as_deref())
+            .map(|entry| text(entry, "last_day").to_owned())
+            .filter(|last| !last.is_empty());
+        let mut text = render(&overview, colour);
+        if let Some(last) = last {
+            let _ = writeln!(
+                text,
+                "Its last day with records is {last}: try --to {last}."
+            );
+        }
+        return Ok(text);
+    }
     if request.json {
         let mut text = serde_json::to_string_pretty(&overview.to_json())
             .map_err(|error| Failure::Other(error.to_string()))?;
@@ -207,14 +225,6 @@ pub fn render(overview: &Overview, colour: bool) -> String {
     );
     if overview.is_empty() {
         let _ = writeln!(out, "\nNo records of {app} in this range.");
-        let last = list(overview.view("apps"), "apps")
-            .iter()
-            .find(|entry| text(entry, "app") == app)
-            .map(|entry| text(entry, "last_day"))
-            .filter(|last| !last.is_empty());
-        if let Some(last) = last {
-            let _ = writeln!(out, "Its last day with records is {last}: try --to {last}.");
-        }
         return out;
     }
     daily(&mut out, overview, colour);

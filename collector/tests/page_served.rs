@@ -121,3 +121,23 @@ fn several_apps_and_none_chosen_show_the_chooser() {
     let (_, _, html) = collector.get(&format!("/?app={}", seed::OTHER_APP), "");
     assert!(html.contains("<svg"), "{html}");
 }
+
+#[test]
+fn a_range_without_records_offers_the_last_range_that_has_some() {
+    let dir = TempDir::new("page-old");
+    let collector = Running::start(&dir.join("t.db"));
+    let long_ago = Day::today().plus(-60);
+    seed::send_other_app(&collector.base, long_ago);
+    // The only app, with no record in the default 30 days.
+    let (status, _, html) = collector.get("/", "");
+    assert_eq!(status, 200);
+    assert!(html.contains("<h2>No data in this range</h2>"), "{html}");
+    let offer = format!(
+        "/?app={}&amp;range=custom&amp;from={}&amp;to={long_ago}",
+        seed::OTHER_APP,
+        long_ago.plus(-29)
+    );
+    assert!(html.contains(&offer), "{offer} in {html}");
+    let (_, _, html) = collector.get(&offer.replace("&amp;", "&"), "");
+    assert!(html.contains("<svg"), "{html}");
+}

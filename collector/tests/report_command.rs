@@ -175,3 +175,21 @@ fn a_bad_day_is_a_clear_error() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn a_range_without_records_says_where_the_last_ones_are() {
+    let dir = TempDir::new("report-old");
+    let db = dir.join("t.db");
+    let collector = Running::start(&db);
+    let long_ago = Day::today().plus(-60);
+    seed::send_other_app(&collector.base, long_ago);
+    drop(collector);
+    let output = report(&db, &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains(&format!("No records of {} in this range.", seed::OTHER_APP)),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("try --to {long_ago}")), "{stdout}");
+}

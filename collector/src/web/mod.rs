@@ -66,8 +66,7 @@ pub fn answer(store: &Store, request: &HttpRequest) -> HttpResponse {
 fn dashboard(store: &Store, request: &HttpRequest) -> Result<String, views::ViewError> {
     let today = Day::today();
     let (mut filter, notes) = Filter::parse(&request.query, today);
-    let mut query = Query::last_30_days(today.days_since_epoch());
-    let apps = views::answer(store, View::Apps, &query)?;
+    let apps = all_apps(store, today)?;
     let names = app_names(&apps);
     if filter.app.is_none() && names.len() == 1 {
         filter.app = names.first().cloned();
@@ -76,7 +75,7 @@ fn dashboard(store: &Store, request: &HttpRequest) -> Result<String, views::View
     let mut overview = None;
     let mut versions = Vec::new();
     if known {
-        query = Query {
+        let query = Query {
             app: filter.app.clone(),
             from: filter.from.days_since_epoch(),
             to: filter.to.days_since_epoch(),
@@ -111,6 +110,19 @@ fn dashboard(store: &Store, request: &HttpRequest) -> Result<String, views::View
         ingest_url: &ingest_url,
         notes: &notes,
     }))
+}
+
+/// The `apps` view over every day the store can hold (from 1970 to a year
+/// past `today`): the page's app list, and where each app's last records
+/// are.
+///
+/// # Errors
+/// The store's.
+pub fn all_apps(store: &Store, today: Day) -> Result<Value, views::ViewError> {
+    let mut query = Query::last_30_days(today.days_since_epoch());
+    query.from = 0;
+    query.to = today.plus(366).days_since_epoch();
+    views::answer(store, View::Apps, &query)
 }
 
 /// The views' answers for the report and tests: every view in
