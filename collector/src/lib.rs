@@ -55,6 +55,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How often raw records past retention are folded and removed.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
 /// How long requests in flight get to finish after SIGINT/SIGTERM.
 pub const GRACE: Duration = Duration::from_secs(5);
 
@@ -66,6 +69,10 @@ pub fn serve(
     announce: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
     let store = Arc::new(Store::open(&settings.db, true).map_err(|error| error.to_string())?);
+    store.set_retention_days(settings.retention_days);
+    store
+        .expire(day::today())
+        .map_err(|error| format!("cannot apply retention: {error}"))?;
     let listener = TcpListener::bind(settings.listen)
         .map_err(|error| format!("cannot listen on {}: {error}", settings.listen))?;
     let address = listener
@@ -77,6 +84,14 @@ pub fn serve(
         settings.ingest_keys.clone(),
     ));
     announce(address);
+    let expiry = Arc::clone(&store);
+    let _ = std::thread::Builder::new()
+        .name("retention".into())
+        .spawn(move || loop {
+            std::thread::sleep(RETENTION_EVERY);
+            // A failure is retried at the next hour; the views stay right.
+            let _ = expiry.expire(day::today());
+        });
     let handler: Arc<server::Handler> = Arc::new(move |request| router::handle(&app, request));
     server::serve(listener, handler, stop, GRACE);
     Ok(())

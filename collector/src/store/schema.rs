@@ -11,8 +11,13 @@ use std::path::Path;
 pub const APPLICATION_ID: i64 = 0x544c_4d43;
 
 /// Every migration, in order; the schema version is their count.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_records", include_str!("migrations/0001_records.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_records", include_str!("migrations/0001_records.sql")),
+    (
+        "0002_aggregates",
+        include_str!("migrations/0002_aggregates.sql"),
+    ),
+];
 
 /// Opens (and with `create`, creates) the database and brings its schema up
 /// to date. Refuses, without writing to it, a file that is not a SQLite

@@ -10,5 +10,6 @@ mod harness;
 mod limits;
 mod model;
 mod privacy;
+mod retention;
 mod shutdown;
 mod views;
