@@ -78,11 +78,26 @@ pub fn serve(
     let address = listener
         .local_addr()
         .map_err(|error| format!("cannot listen on {}: {error}", settings.listen))?;
-    let app = Arc::new(router::App::new(
+    let mut app = router::App::new(
         Arc::clone(&store),
         settings.token.clone(),
         settings.ingest_keys.clone(),
-    ));
+    );
+    let forwarder = match &settings.forward_otlp {
+        Some(url) => {
+            store.set_forwarding(true);
+            let wake = Arc::new(store::forward::Wake::default());
+            let for_app = Arc::clone(&wake);
+            app.on_commit = Some(Box::new(move || for_app.notify()));
+            let (store, url) = (Arc::clone(&store), url.clone());
+            std::thread::Builder::new()
+                .name("forward-otlp".into())
+                .spawn(move || store::forward::run(&store, &url, &wake, &signal::STOP))
+                .ok()
+        }
+        None => None,
+    };
+    let app = Arc::new(app);
     announce(address);
     let expiry = Arc::clone(&store);
     let _ = std::thread::Builder::new()
@@ -94,5 +109,8 @@ pub fn serve(
         });
     let handler: Arc<server::Handler> = Arc::new(move |request| router::handle(&app, request));
     server::serve(listener, handler, stop, GRACE);
+    // The forwarder keeps its cursor in the store: whatever it had not sent
+    // goes at the next start.
+    drop(forwarder);
     Ok(())
 }

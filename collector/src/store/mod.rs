@@ -5,6 +5,7 @@
 //! Nothing about the sender is kept: no network address, no User-Agent, no
 //! header value; only the records.
 
+pub mod forward;
 pub mod retention;
 pub mod row;
 pub mod schema;
@@ -58,6 +59,7 @@ pub struct Store {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     retention_days: AtomicU32,
+    forwarding: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -70,6 +72,7 @@ impl Store {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             retention_days: AtomicU32::new(0),
+            forwarding: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -77,6 +80,11 @@ impl Store {
     /// folded into the per-day aggregates (see [`retention`]).
     pub fn set_retention_days(&self, days: u32) {
         self.retention_days.store(days, Ordering::SeqCst);
+    }
+
+    /// Keeps deletion requests for the forwarder (`--forward-otlp`).
+    pub fn set_forwarding(&self, on: bool) {
+        self.forwarding.store(on, Ordering::SeqCst);
     }
 
     /// Folds and removes the raw records past retention on `today`.
@@ -106,6 +114,7 @@ impl Store {
     /// counted, not stored.
     pub fn ingest(&self, records: &[Value]) -> Result<Ingested, StoreError> {
         let retention_days = self.retention_days.load(Ordering::SeqCst);
+        let forwarding = self.forwarding.load(Ordering::SeqCst);
         let today = crate::day::today();
         let mut connection = self.writer();
         let transaction = connection.transaction()?;
@@ -127,10 +136,16 @@ impl Store {
                 ingested.accepted += 1;
                 if row.event == "deletion_request" {
                     erase(&transaction, &row.app, &row.uid)?;
-                    transaction.execute(
+                    let fresh = transaction.execute(
                         "INSERT OR IGNORE INTO deletion_requests (event_id, app, day) VALUES (?1, ?2, ?3)",
                         params![row.event_id, row.app, row.day],
                     )?;
+                    if forwarding && fresh == 1 {
+                        transaction.execute(
+                            "INSERT INTO forward_deletions (body) VALUES (?1)",
+                            [record.to_string()],
+                        )?;
+                    }
                     continue;
                 }
                 if retention::is_expired(row.day, retention_days, today) {

@@ -17,6 +17,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_aggregates",
         include_str!("migrations/0002_aggregates.sql"),
     ),
+    (
+        "0003_forwarding",
+        include_str!("migrations/0003_forwarding.sql"),
+    ),
 ];
 
 /// Opens (and with `create`, creates) the database and brings its schema up
@@ -80,4 +84,24 @@ fn migrate(connection: &Connection, from: i64) -> rusqlite::Result<()> {
         transaction.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    #[test]
+    fn every_migration_file_is_applied_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let listed: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(name, _)| format!("{name}.sql"))
+            .collect();
+        assert_eq!(files, listed);
+    }
 }
