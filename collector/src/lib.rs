@@ -55,6 +55,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How often raw records past retention are folded and removed.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
 /// How long requests in flight get to finish after SIGINT/SIGTERM.
 pub const GRACE: Duration = Duration::from_secs(5);
 
@@ -66,19 +69,49 @@ pub fn serve(
     announce: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
     let store = Arc::new(Store::open(&settings.db, true).map_err(|error| error.to_string())?);
+    store.set_retention_days(settings.retention_days);
+    store
+        .expire(day::today())
+        .map_err(|error| format!("cannot apply retention: {error}"))?;
     let listener = TcpListener::bind(settings.listen)
         .map_err(|error| format!("cannot listen on {}: {error}", settings.listen))?;
     let address = listener
         .local_addr()
         .map_err(|error| format!("cannot listen on {}: {error}", settings.listen))?;
-    let app = Arc::new(router::App::new(
+    let mut app = router::App::new(
         Arc::clone(&store),
         settings.token.clone(),
         settings.ingest_keys.clone(),
-    ));
+    );
+    let forwarder = match &settings.forward_otlp {
+        Some(url) => {
+            store.set_forwarding(true);
+            let wake = Arc::new(store::forward::Wake::default());
+            let for_app = Arc::clone(&wake);
+            app.on_commit = Some(Box::new(move || for_app.notify()));
+            let (store, url) = (Arc::clone(&store), url.clone());
+            std::thread::Builder::new()
+                .name("forward-otlp".into())
+                .spawn(move || store::forward::run(&store, &url, &wake, &signal::STOP))
+                .ok()
+        }
+        None => None,
+    };
+    let app = Arc::new(app);
     announce(address);
+    let expiry = Arc::clone(&store);
+    let _ = std::thread::Builder::new()
+        .name("retention".into())
+        .spawn(move || loop {
+            std::thread::sleep(RETENTION_EVERY);
+            // A failure is retried at the next hour; the views stay right.
+            let _ = expiry.expire(day::today());
+        });
     let handler: Arc<server::Handler> = Arc::new(move |request| router::handle(&app, request));
     server::serve(listener, handler, stop, GRACE);
+    // The forwarder keeps its cursor in the store: whatever it had not sent
+    // goes at the next start.
+    drop(forwarder);
     Ok(())
 }
 

@@ -5,6 +5,8 @@
 //! Nothing about the sender is kept: no network address, no User-Agent, no
 //! header value; only the records.
 
+pub mod forward;
+pub mod retention;
 pub mod row;
 pub mod schema;
 
@@ -13,6 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Why the store could not do what was asked.
@@ -55,6 +58,8 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    retention_days: AtomicU32,
+    forwarding: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -66,6 +71,8 @@ impl Store {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            retention_days: AtomicU32::new(0),
+            forwarding: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -76,7 +83,26 @@ impl Store {
             path: path.to_owned(),
             writer: Mutex::new(schema::open_read_only(path)?),
             reader: Mutex::new(schema::open_read_only(path)?),
+            retention_days: AtomicU32::new(0),
+            forwarding: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Keeps raw records for this many days (0: for ever); older ones are
+    /// folded into the per-day aggregates (see [`retention`]).
+    pub fn set_retention_days(&self, days: u32) {
+        self.retention_days.store(days, Ordering::SeqCst);
+    }
+
+    /// Keeps deletion requests for the forwarder (`--forward-otlp`).
+    pub fn set_forwarding(&self, on: bool) {
+        self.forwarding.store(on, Ordering::SeqCst);
+    }
+
+    /// Folds and removes the raw records past retention on `today`.
+    pub fn expire(&self, today: i64) -> Result<usize, StoreError> {
+        let days = self.retention_days.load(Ordering::SeqCst);
+        Ok(retention::expire(&mut self.writer(), days, today)?)
     }
 
     /// The database file.
@@ -99,6 +125,9 @@ impl Store {
     /// `deletion_request` erases that install's records for its app and is
     /// counted, not stored.
     pub fn ingest(&self, records: &[Value]) -> Result<Ingested, StoreError> {
+        let retention_days = self.retention_days.load(Ordering::SeqCst);
+        let forwarding = self.forwarding.load(Ordering::SeqCst);
+        let today = crate::day::today();
         let mut connection = self.writer();
         let transaction = connection.transaction()?;
         let mut ingested = Ingested::default();
@@ -119,10 +148,23 @@ impl Store {
                 ingested.accepted += 1;
                 if row.event == "deletion_request" {
                     erase(&transaction, &row.app, &row.uid)?;
-                    transaction.execute(
+                    let fresh = transaction.execute(
                         "INSERT OR IGNORE INTO deletion_requests (event_id, app, day) VALUES (?1, ?2, ?3)",
                         params![row.event_id, row.app, row.day],
                     )?;
+                    if forwarding && fresh == 1 {
+                        transaction.execute(
+                            "INSERT INTO forward_deletions (body) VALUES (?1)",
+                            [record.to_string()],
+                        )?;
+                    }
+                    continue;
+                }
+                if retention::is_expired(row.day, retention_days, today) {
+                    retention::fold(&transaction, &row, record)?;
+                    if row.is_install() {
+                        install.execute(params![row.app, row.uid, row.day])?;
+                    }
                     continue;
                 }
                 let changed = insert.execute(params![
@@ -168,7 +210,8 @@ impl Store {
             Some(app) => vec![app.to_owned()],
             None => {
                 let mut statement = transaction.prepare(
-                    "SELECT app FROM records WHERE uid = ?1 UNION SELECT app FROM installs WHERE uid = ?1",
+                    "SELECT app FROM records WHERE uid = ?1 UNION SELECT app FROM installs WHERE uid = ?1
+                     UNION SELECT app FROM agg_active WHERE uid = ?1",
                 )?;
                 let apps = statement
                     .query_map([uid], |row| row.get(0))?
@@ -232,7 +275,8 @@ impl Store {
     }
 }
 
-/// Erases one install's records and its installs row for one app.
+/// Erases one install's records, its installs row and its rows in the
+/// aggregates (the counts it added stay: they hold no id) for one app.
 fn erase(connection: &Connection, app: &str, uid: &str) -> rusqlite::Result<usize> {
     if uid.is_empty() {
         return Ok(0);
@@ -241,9 +285,11 @@ fn erase(connection: &Connection, app: &str, uid: &str) -> rusqlite::Result<usiz
         "DELETE FROM records WHERE app = ?1 AND uid = ?2",
         params![app, uid],
     )?;
-    connection.execute(
-        "DELETE FROM installs WHERE app = ?1 AND uid = ?2",
-        params![app, uid],
-    )?;
+    for table in ["installs", "agg_active", "agg_error_installs"] {
+        connection.execute(
+            &format!("DELETE FROM {table} WHERE app = ?1 AND uid = ?2"),
+            params![app, uid],
+        )?;
+    }
     Ok(erased)
 }

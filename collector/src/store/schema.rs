@@ -11,8 +11,17 @@ use std::path::Path;
 pub const APPLICATION_ID: i64 = 0x544c_4d43;
 
 /// Every migration, in order; the schema version is their count.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_records", include_str!("migrations/0001_records.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_records", include_str!("migrations/0001_records.sql")),
+    (
+        "0002_aggregates",
+        include_str!("migrations/0002_aggregates.sql"),
+    ),
+    (
+        "0003_forwarding",
+        include_str!("migrations/0003_forwarding.sql"),
+    ),
+];
 
 /// Opens (and with `create`, creates) the database and brings its schema up
 /// to date. Refuses, without writing to it, a file that is not a SQLite
@@ -110,4 +119,24 @@ fn migrate(connection: &Connection, from: i64) -> rusqlite::Result<()> {
         transaction.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    #[test]
+    fn every_migration_file_is_applied_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let listed: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(name, _)| format!("{name}.sql"))
+            .collect();
+        assert_eq!(files, listed);
+    }
 }

@@ -1,7 +1,7 @@
 //! `commands`: `"commands":[{"name","calls","failures","p50_ms","p95_ms"}]`,
 //! by calls descending, then name.
 
-use super::{percentile, rounded, Scope};
+use super::{agg_durations, agg_sums, percentile, rounded, Scope};
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 struct Command {
     calls: f64,
     failures: f64,
-    durations: Vec<i64>,
+    durations: Vec<(i64, u64)>,
 }
 
 pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
@@ -29,8 +29,23 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
             command.failures += weight;
         }
         if let Some(duration) = row.get::<_, Option<i64>>(3)? {
-            command.durations.push(duration);
+            command.durations.push((duration, 1));
         }
+    }
+    for (_, name, key, value) in agg_sums(connection, scope, "command")? {
+        let command = commands.entry(name).or_default();
+        match key.as_str() {
+            "calls" => command.calls += value,
+            "failures" => command.failures += value,
+            _ => {}
+        }
+    }
+    for (name, value, count) in agg_durations(connection, scope, "command")? {
+        commands
+            .entry(name)
+            .or_default()
+            .durations
+            .push((value, count));
     }
     let mut list: Vec<(String, Command)> = commands.into_iter().collect();
     list.sort_by(|(a_name, a), (b_name, b)| {
@@ -46,8 +61,8 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
                 "name": name,
                 "calls": rounded(command.calls),
                 "failures": rounded(command.failures),
-                "p50_ms": percentile::json(&mut command.durations, 50),
-                "p95_ms": percentile::json(&mut command.durations, 95),
+                "p50_ms": percentile::weighted_json(&mut command.durations, 50),
+                "p95_ms": percentile::weighted_json(&mut command.durations, 95),
             })
         })
         .collect();

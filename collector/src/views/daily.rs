@@ -3,7 +3,7 @@
 //! `"dropped":{REASON:N}` (the range's `client_report` counts) and
 //! `"deletion_requests":N` at the top level.
 
-use super::{rounded, Scope, INSTALL};
+use super::{agg_sums, rounded, with_active, Scope};
 use crate::day;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
@@ -22,16 +22,30 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
         .map(|day| (day, Day::default()))
         .collect();
     let sql = format!(
-        "SELECT day, count(DISTINCT {INSTALL}), sum(weight) FROM records WHERE {}
-         GROUP BY day",
+        "SELECT day, sum(weight) FROM records WHERE {} GROUP BY day",
         Scope::WHERE
     );
     let mut statement = connection.prepare(&sql)?;
     let mut rows = statement.query(scope.params())?;
     while let Some(row) = rows.next()? {
         if let Some(entry) = days.get_mut(&row.get(0)?) {
+            entry.records += row.get::<_, f64>(1)?;
+        }
+    }
+    let sql = format!(
+        "{}SELECT day, count(DISTINCT uid) FROM active GROUP BY day",
+        with_active()
+    );
+    let mut statement = connection.prepare(&sql)?;
+    let mut rows = statement.query(scope.params())?;
+    while let Some(row) = rows.next()? {
+        if let Some(entry) = days.get_mut(&row.get(0)?) {
             entry.active = row.get(1)?;
-            entry.records = row.get(2)?;
+        }
+    }
+    for (day, _, _, value) in agg_sums(connection, scope, "records")? {
+        if let Some(entry) = days.get_mut(&day) {
+            entry.records += value;
         }
     }
     let mut statement = connection.prepare(
@@ -64,6 +78,15 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
             let count = count.as_i64().unwrap_or(0);
             *entry.dropped.entry(reason.clone()).or_default() += count;
             *total_dropped.entry(reason.clone()).or_default() += count;
+        }
+    }
+    for (day, reason, _, value) in agg_sums(connection, scope, "dropped")? {
+        if let Some(entry) = days.get_mut(&day) {
+            // Counts of dropped records are whole numbers.
+            #[allow(clippy::cast_possible_truncation)]
+            let count = value.round() as i64;
+            *entry.dropped.entry(reason.clone()).or_default() += count;
+            *total_dropped.entry(reason).or_default() += count;
         }
     }
     let deletion_requests: i64 = connection.query_row(

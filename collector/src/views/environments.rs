@@ -1,7 +1,7 @@
 //! `environments`: `"os"`, `"arch"`, `"ci_provider"`, `"ai_agent"`, each an
 //! object value → installs (the empty string for none).
 
-use super::{Scope, INSTALL};
+use super::{with_active, Scope};
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
@@ -9,9 +9,8 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
     let mut answer = Map::new();
     for column in ["os", "arch", "ci_provider", "ai_agent"] {
         let sql = format!(
-            "SELECT {column}, count(DISTINCT {INSTALL}) AS installs FROM records WHERE {}
-             GROUP BY {column} HAVING installs > 0",
-            Scope::WHERE
+            "{}SELECT {column}, count(DISTINCT uid) FROM active GROUP BY {column}",
+            with_active()
         );
         let mut statement = connection.prepare(&sql)?;
         let values = statement

@@ -80,6 +80,42 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
             *by_day.entry((day, kind)).or_default() += weight * count;
         }
     }
+    let sql = format!(
+        "SELECT event, name, kind, day, count, first_ts, first_version, last_ts, last_version
+         FROM agg_errors WHERE {}",
+        Scope::WHERE
+    );
+    let mut statement = connection.prepare(&sql)?;
+    let mut rows = statement.query(scope.params())?;
+    while let Some(row) = rows.next()? {
+        let key: (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let day: i64 = row.get(3)?;
+        let count: f64 = row.get(4)?;
+        // Aggregated days have no raw rows: order them by time alone.
+        let first = ((row.get::<_, i64>(5)?, i64::MIN), row.get::<_, String>(6)?);
+        let last = ((row.get::<_, i64>(7)?, i64::MIN), row.get::<_, String>(8)?);
+        *by_day.entry((day, key.2.clone())).or_default() += count;
+        let group = groups.entry(key).or_default();
+        group.count += count;
+        if group.first.as_ref().is_none_or(|(at, _)| first.0 < *at) {
+            group.first = Some(first);
+        }
+        if group.last.as_ref().is_none_or(|(at, _)| last.0 > *at) {
+            group.last = Some(last);
+        }
+    }
+    let sql = format!(
+        "SELECT event, name, kind, uid FROM agg_error_installs WHERE {}",
+        Scope::WHERE
+    );
+    let mut statement = connection.prepare(&sql)?;
+    let mut rows = statement.query(scope.params())?;
+    while let Some(row) = rows.next()? {
+        let key: (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        if let Some(group) = groups.get_mut(&key) {
+            group.installs.insert(row.get(3)?);
+        }
+    }
     let mut list: Vec<((String, String, String), Group)> = groups.into_iter().collect();
     list.sort_by(|(a_key, a), (b_key, b)| {
         b.count

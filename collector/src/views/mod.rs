@@ -223,5 +223,65 @@ pub(crate) fn number(value: Option<Value>) -> f64 {
     value.as_ref().and_then(Value::as_f64).unwrap_or(0.0)
 }
 
-/// The SQL that keeps only install ids (not ephemeral, not empty).
-pub(crate) const INSTALL: &str = "CASE WHEN eph = 0 AND uid <> '' THEN uid END";
+/// A common table `active(day, uid, version, os, arch, ci_provider,
+/// ai_agent)`: the installs active in the scope, from raw records and from
+/// the aggregates of days past retention. Prefix a query with it.
+pub(crate) fn with_active() -> String {
+    format!(
+        "WITH active AS (
+            SELECT day, uid, version, os, arch, ci_provider, ai_agent FROM records
+            WHERE {w} AND eph = 0 AND uid <> ''
+            UNION ALL
+            SELECT day, uid, version, os, arch, ci_provider, ai_agent FROM agg_active WHERE {w}
+         ) ",
+        w = Scope::WHERE
+    )
+}
+
+/// Weighted sums of one aggregate metric in the scope:
+/// `(day, name, key, value)` rows.
+pub(crate) fn agg_sums(
+    connection: &rusqlite::Connection,
+    scope: &Scope,
+    metric: &str,
+) -> rusqlite::Result<Vec<(i64, String, String, f64)>> {
+    let sql = format!(
+        "SELECT day, name, key, sum(value) FROM agg_sums WHERE {} AND metric = ?6
+         GROUP BY day, name, key",
+        Scope::WHERE
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    let [a, b, c, d, e] = scope.params();
+    let rows = statement
+        .query_map(rusqlite::params![a, b, c, d, e, metric], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?
+        .collect();
+    rows
+}
+
+/// Durations of one metric from the aggregates: name → (value, count).
+pub(crate) fn agg_durations(
+    connection: &rusqlite::Connection,
+    scope: &Scope,
+    metric: &str,
+) -> rusqlite::Result<Vec<(String, i64, u64)>> {
+    let sql = format!(
+        "SELECT name, bucket, sum(count) FROM agg_durations WHERE {} AND metric = ?6
+         GROUP BY name, bucket",
+        Scope::WHERE
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    let [a, b, c, d, e] = scope.params();
+    let rows = statement
+        .query_map(rusqlite::params![a, b, c, d, e, metric], |row| {
+            let bucket: i64 = row.get(1)?;
+            Ok((
+                row.get(0)?,
+                crate::store::retention::bucket_value(bucket),
+                row.get(2)?,
+            ))
+        })?
+        .collect();
+    rows
+}

@@ -20,6 +20,25 @@ pub fn json(values: &mut [i64], p: u32) -> Value {
     nearest_rank(values, p).map_or(Value::Null, Value::from)
 }
 
+/// The `p`-th percentile of values with counts (a histogram's buckets
+/// beside raw values, each of count 1); `null` for none.
+pub fn weighted_json(values: &mut [(i64, u64)], p: u32) -> Value {
+    let total: u64 = values.iter().map(|(_, count)| count).sum();
+    if total == 0 {
+        return Value::Null;
+    }
+    values.sort_unstable();
+    let rank = (total * u64::from(p)).div_ceil(100).max(1);
+    let mut seen = 0;
+    for (value, count) in values.iter() {
+        seen += count;
+        if seen >= rank {
+            return Value::from(*value);
+        }
+    }
+    Value::Null
+}
+
 #[cfg(test)]
 mod tests {
     use super::nearest_rank;
@@ -36,5 +55,9 @@ mod tests {
         assert_eq!(nearest_rank(&mut values, 95), Some(95));
         assert_eq!(nearest_rank(&mut [], 50), None);
         assert_eq!(nearest_rank(&mut [7], 95), Some(7));
+        let mut weighted = vec![(50, 1), (15, 1), (20, 1), (35, 1), (40, 1)];
+        assert_eq!(super::weighted_json(&mut weighted, 40), 20);
+        assert_eq!(super::weighted_json(&mut [(5, 3), (9, 1)], 75), 5);
+        assert_eq!(super::weighted_json(&mut [(5, 3), (9, 1)], 76), 9);
     }
 }

@@ -2,7 +2,7 @@
 //! "cost"}]`, by cost descending, then model; `"by_day":[{"day","model",
 //! "input_tokens","output_tokens","cost"}]`, by day then model.
 
-use super::{rounded, Scope};
+use super::{agg_sums, rounded, Scope};
 use crate::day;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
@@ -46,6 +46,20 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
             total.input += usage.input;
             total.output += usage.output;
             total.cost += usage.cost;
+        }
+    }
+    for (day, model, key, value) in agg_sums(connection, scope, "token")? {
+        for total in [
+            models.entry(model.clone()).or_default(),
+            by_day.entry((day, model)).or_default(),
+        ] {
+            match key.as_str() {
+                "calls" => total.calls += value,
+                "input" => total.input += value,
+                "output" => total.output += value,
+                "cost" => total.cost += value,
+                _ => {}
+            }
         }
     }
     let mut list: Vec<(String, Usage)> = models.into_iter().collect();

@@ -3,7 +3,7 @@
 //! records add their `calls`, `errors` and `error_kinds`; percentiles are
 //! over the individual calls (`tool` records).
 
-use super::{number, percentile, rounded, Scope};
+use super::{agg_durations, agg_sums, number, percentile, rounded, Scope};
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ struct Tool {
     calls: f64,
     failures: f64,
     error_kinds: BTreeMap<String, f64>,
-    durations: Vec<i64>,
+    durations: Vec<(i64, u64)>,
 }
 
 pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
@@ -37,7 +37,7 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
                 .or_default() += weight;
         }
         if let Some(duration) = row.get::<_, Option<i64>>(3)? {
-            tool.durations.push(duration);
+            tool.durations.push((duration, 1));
         }
     }
     let sql = format!(
@@ -57,6 +57,25 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
         for (kind, count) in super::errors::kinds_of(row.get(4)?) {
             *tool.error_kinds.entry(kind).or_default() += weight * count;
         }
+    }
+    for (_, name, key, value) in agg_sums(connection, scope, "tool")? {
+        let tool = tools.entry(name).or_default();
+        match key.as_str() {
+            "calls" => tool.calls += value,
+            "failures" => tool.failures += value,
+            other => {
+                if let Some(kind) = other.strip_prefix("kind:") {
+                    *tool.error_kinds.entry(kind.to_owned()).or_default() += value;
+                }
+            }
+        }
+    }
+    for (name, value, count) in agg_durations(connection, scope, "tool")? {
+        tools
+            .entry(name)
+            .or_default()
+            .durations
+            .push((value, count));
     }
     let mut list: Vec<(String, Tool)> = tools.into_iter().collect();
     list.sort_by(|(a_name, a), (b_name, b)| {
@@ -78,8 +97,8 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
                 "calls": rounded(tool.calls),
                 "failures": rounded(tool.failures),
                 "error_kinds": kinds,
-                "p50_ms": percentile::json(&mut tool.durations, 50),
-                "p95_ms": percentile::json(&mut tool.durations, 95),
+                "p50_ms": percentile::weighted_json(&mut tool.durations, 50),
+                "p95_ms": percentile::weighted_json(&mut tool.durations, 95),
             })
         })
         .collect();

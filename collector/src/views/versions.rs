@@ -2,16 +2,19 @@
 //! by active installs descending, then version; `"by_day":[{"day","version",
 //! "active_installs"}]`, by day then version.
 
-use super::{Scope, INSTALL};
+use super::with_active;
 use crate::day;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
+pub fn answer(
+    connection: &Connection,
+    scope: &super::Scope,
+) -> rusqlite::Result<Map<String, Value>> {
     let sql = format!(
-        "SELECT version, count(DISTINCT {INSTALL}) AS installs FROM records WHERE {}
-         GROUP BY version HAVING installs > 0 ORDER BY installs DESC, version",
-        Scope::WHERE
+        "{}SELECT version, count(DISTINCT uid) AS installs FROM active
+         GROUP BY version ORDER BY installs DESC, version",
+        with_active()
     );
     let mut statement = connection.prepare(&sql)?;
     let versions = statement
@@ -20,9 +23,9 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
         })?
         .collect::<rusqlite::Result<Vec<Value>>>()?;
     let sql = format!(
-        "SELECT day, version, count(DISTINCT {INSTALL}) AS installs FROM records WHERE {}
-         GROUP BY day, version HAVING installs > 0 ORDER BY day, version",
-        Scope::WHERE
+        "{}SELECT day, version, count(DISTINCT uid) FROM active
+         GROUP BY day, version ORDER BY day, version",
+        with_active()
     );
     let mut statement = connection.prepare(&sql)?;
     let by_day = statement
