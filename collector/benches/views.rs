@@ -1,6 +1,6 @@
 //! Each view but `records` over 1,000,000 stored records (90 days, 10,000
 //! installs; commands, tools, tokens, sessions), through `views::answer`
-//! as the API calls it. Also prints the bytes on disk per record and the
+//! as the API calls it, and the dashboard page over all of them. Also prints the bytes on disk per record and the
 //! peak RSS of this process.
 //!
 //! ```text
@@ -118,6 +118,21 @@ fn view(bencher: divan::Bencher, name: &str) {
     let seeded = seeded();
     let view: View = name.parse().unwrap();
     bencher.bench(|| views::answer(&seeded.store, view, &seeded.query).expect("an answer"));
+}
+
+/// The dashboard page (`GET /`) over the same records and range: every
+/// view's answer, and the HTML (goal: at most 1 s).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn page(bencher: divan::Bencher) {
+    let seeded = seeded();
+    let query = format!(
+        "app=bench-agent&range=custom&from={}&to={}",
+        day::format(seeded.query.from),
+        day::format(seeded.query.to)
+    );
+    bencher.bench(|| {
+        telemetry_collector::web::page_html(&seeded.store, &query, None).expect("the page")
+    });
 }
 
 fn main() {

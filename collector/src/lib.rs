@@ -15,7 +15,14 @@
 //! ```text
 //! main (flags) → settings → router → ingest → store ← views
 //!                              server ↗ (HTTP/1.1, deadlines)
+//! router (GET /) → web (page, charts) → overview ← views
+//! main (report)  → report (text, --json) ↗
 //! ```
+//!
+//! `overview` holds every view's answer for one query, as the API gives
+//! it: the dashboard page (`web`) and the terminal report (`report`) only
+//! render it, so the page, the report and the API show one set of numbers
+//! (docs/dashboard.md).
 //!
 //! Decisions the issue leaves open, taken here:
 //! - Bodies need `Content-Length` (411 otherwise); a body over 5 MiB is
@@ -40,12 +47,15 @@ pub mod auth;
 pub mod day;
 pub mod hash;
 pub mod ingest;
+pub mod overview;
+pub mod report;
 pub mod router;
 pub mod server;
 pub mod settings;
 pub mod signal;
 pub mod store;
 pub mod views;
+pub mod web;
 
 pub use settings::{Flags, Settings};
 pub use store::Store;
@@ -114,7 +124,3 @@ pub fn serve(
     drop(forwarder);
     Ok(())
 }
-
-pub mod overview;
-pub mod report;
-pub mod web;

@@ -46,7 +46,7 @@ pub fn answer(store: &Store, request: &HttpRequest) -> HttpResponse {
             headers: vec![("X-Content-Type-Options", "nosniff".into())],
             body: favicon::ico(),
         },
-        _ => match dashboard(store, request) {
+        _ => match page_html(store, &request.query, request.header("host")) {
             Ok(html) => HttpResponse {
                 status: 200,
                 content_type: "text/html; charset=utf-8",
@@ -62,10 +62,19 @@ pub fn answer(store: &Store, request: &HttpRequest) -> HttpResponse {
     }
 }
 
-/// The page for this request's query: the views' answers for its filter.
-fn dashboard(store: &Store, request: &HttpRequest) -> Result<String, views::ViewError> {
+/// The page for a query string (`app=A&range=30…`): the views' answers for
+/// its filter, rendered. `host` (the request's `Host`) names this collector
+/// in the empty store's guidance.
+///
+/// # Errors
+/// A view's error (the store failed).
+pub fn page_html(
+    store: &Store,
+    query: &str,
+    host: Option<&str>,
+) -> Result<String, views::ViewError> {
     let today = Day::today();
-    let (mut filter, notes) = Filter::parse(&request.query, today);
+    let (mut filter, notes) = Filter::parse(query, today);
     let apps = all_apps(store, today)?;
     let names = app_names(&apps);
     if filter.app.is_none() && names.len() == 1 {
@@ -98,9 +107,7 @@ fn dashboard(store: &Store, request: &HttpRequest) -> Result<String, views::View
         .map(|row| text(row, "version").to_owned())
         .collect();
     }
-    let host = request
-        .header("host")
-        .unwrap_or(crate::settings::DEFAULT_LISTEN);
+    let host = host.unwrap_or(crate::settings::DEFAULT_LISTEN);
     let ingest_url = format!("http://{host}/v1/events");
     Ok(page::render(&Page {
         filter: &filter,
