@@ -92,20 +92,26 @@ pub fn page_html(
             ci: filter.ci,
             format: None,
         };
-        overview = Some(gather(store, &query)?);
+        let gathered = gather(store, &query)?;
         // The version filter offers every version of the range, whichever
-        // one is chosen.
-        let all_versions = Query {
-            version: None,
-            ..query.clone()
+        // one is chosen: without a version filter, the answer at hand.
+        let all_versions = if query.version.is_none() {
+            gathered.view("versions").clone()
+        } else {
+            views::answer(
+                store,
+                View::Versions,
+                &Query {
+                    version: None,
+                    ..query
+                },
+            )?
         };
-        versions = list(
-            &views::answer(store, View::Versions, &all_versions)?,
-            "versions",
-        )
-        .iter()
-        .map(|row| text(row, "version").to_owned())
-        .collect();
+        versions = list(&all_versions, "versions")
+            .iter()
+            .map(|row| text(row, "version").to_owned())
+            .collect();
+        overview = Some(gathered);
     }
     let host = host.unwrap_or(crate::settings::DEFAULT_LISTEN);
     let ingest_url = format!("http://{host}/v1/events");
