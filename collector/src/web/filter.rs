@@ -61,7 +61,7 @@ impl Filter {
     pub fn parse(query: &str, today: Day) -> (Filter, Vec<String>) {
         let mut filter = Filter::new(today);
         let mut notes = Vec::new();
-        let (mut range, mut from, mut to) = (None, None, None);
+        let (mut range, mut from, mut to, mut shown) = (None, None, None, None);
         for (name, value) in query_pairs(query) {
             let value = value.trim().to_owned();
             match name.as_str() {
@@ -76,6 +76,7 @@ impl Filter {
                 "range" if !value.is_empty() => range = Some(value),
                 "from" if !value.is_empty() => from = Some(value),
                 "to" if !value.is_empty() => to = Some(value),
+                "shown" => shown = Some(value),
                 _ => {}
             }
         }
@@ -91,6 +92,20 @@ impl Filter {
                     }
                 }
             }
+        };
+        // The form sends its preset and its days together: days edited
+        // under an unchanged preset (`shown` holds what the form showed)
+        // mean the days the user typed.
+        let edited_days = shown.as_deref().is_some_and(|shown| {
+            let mut parts = shown.split(':');
+            let (shown_range, shown_from, shown_to) = (parts.next(), parts.next(), parts.next());
+            shown_range == range.as_deref()
+                && (shown_from != from.as_deref() || shown_to != to.as_deref())
+        });
+        let preset = if edited_days {
+            Some(Range::Custom)
+        } else {
+            preset
         };
         match preset {
             Some(Range::Last(days)) => filter.set_last(days, today),
@@ -128,6 +143,18 @@ impl Filter {
         self.range = Range::Last(days);
         self.to = today;
         self.from = today.plus(1 - days);
+    }
+
+    /// What the form shows, sent back as `shown` so that [`Filter::parse`]
+    /// can tell days the user edited from the preset's own:
+    /// `RANGE:FROM:TO`.
+    #[must_use]
+    pub fn shown(&self) -> String {
+        let range = match self.range {
+            Range::Last(days) => days.to_string(),
+            Range::Custom => "custom".to_owned(),
+        };
+        format!("{range}:{}:{}", self.from, self.to)
     }
 
     /// The number of days in the range.
@@ -247,6 +274,23 @@ mod tests {
             (Some("agent"), None, None)
         );
         assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn days_edited_under_an_unchanged_preset_are_the_days_used() {
+        let (shown, _) = parse("range=30");
+        let form = |range: &str, from: &str, to: &str| {
+            format!("range={range}&from={from}&to={to}&shown={}", shown.shown())
+        };
+        // Only the days changed: they win.
+        let (filter, _) = parse(&form("30", "2026-10-01", "2026-10-10"));
+        assert_eq!((filter.range, filter.days()), (Range::Custom, 10));
+        // The preset changed: it wins over the days the form still held.
+        let (filter, _) = parse(&form("7", "2026-11-07", "2026-12-06"));
+        assert_eq!((filter.range, filter.days()), (Range::Last(7), 7));
+        // Nothing changed: the preset, still ending today.
+        let (filter, _) = parse(&form("30", "2026-11-07", "2026-12-06"));
+        assert_eq!(filter.range, Range::Last(30));
     }
 
     #[test]

@@ -189,6 +189,11 @@ fn form(page: &Page<'_>, apps: &[Value]) -> String {
         selected(filter.ci == Some(true)),
         selected(filter.ci == Some(false))
     );
+    let _ = writeln!(
+        html,
+        "<input type=\"hidden\" name=\"shown\" value=\"{}\">",
+        filter.shown()
+    );
     html.push_str("<button type=\"submit\">Show</button>\n</form>\n");
     html
 }
