@@ -9,7 +9,6 @@ use crate::consent::controls::Controls;
 use crate::delivery::Delivery;
 use crate::env::Env;
 use crate::recorder::debug_log::DebugTarget;
-use crate::recorder::sampling::SampleRate;
 use crate::recorder::Recorder;
 use crate::settings::{ConfigDir, Settings};
 use crate::sink::{Export, Sink};
@@ -224,12 +223,9 @@ impl TelemetryBuilder {
     /// weight counts by `1 / rate`. Log-only mode, and debug mode, say
     /// whether this process was sampled in.
     ///
-    /// # Panics
-    ///
-    /// In a debug build, [`build`](Self::build) panics when `rate` is NaN
-    /// or outside `0.0..=1.0`: a mistake in the app's code, caught where it
-    /// is made. A release build never panics: it uses 1.0, and the debug
-    /// log says so. Check a rate that comes from a user before passing it.
+    /// A rate that is NaN or outside `0.0..=1.0` is a mistake in the app's
+    /// code: [`build`](Self::build) never panics on it (it never panics),
+    /// it uses 1.0, and debug mode says so in one clear line.
     pub fn sample_rate(mut self, rate: f64) -> Self {
         self.settings.sample_rate = rate;
         self
@@ -398,18 +394,8 @@ impl TelemetryBuilder {
     /// Decides on or off, and when on, prepares everything to record. Never
     /// fails: a bad setting turns telemetry off and says why in the debug
     /// log ([`Telemetry::off_reason`] tells it too).
-    ///
-    /// # Panics
-    ///
-    /// In a debug build only, when the [sample rate](Self::sample_rate) is
-    /// NaN or outside `0.0..=1.0`.
     #[must_use]
     pub fn build(self) -> Telemetry {
-        if cfg!(debug_assertions) {
-            if let Err(bad) = SampleRate::new(self.settings.sample_rate) {
-                panic!("telemetry: {bad}");
-            }
-        }
         Telemetry::from_recorder(Recorder::new(self.settings))
     }
 
