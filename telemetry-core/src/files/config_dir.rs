@@ -550,7 +550,7 @@ mod tests {
             assert!(random::parse_uuid(&id).is_some());
             // The caller's line about the missing config dir says it already.
             assert_eq!(note, None);
-            assert_eq!(claim_notice(None), Ok(NoticeMarker::ShowEveryRun));
+            assert_eq!(claim_notice(None, 1), Ok(NoticeMarker::ShowEveryRun));
         }
 
         #[test]

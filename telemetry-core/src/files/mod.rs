@@ -122,6 +122,31 @@ pub(crate) fn create_new(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
+/// Writes `contents` to a fresh temporary file (`create_new`, 0600) in
+/// `dir`, then renames it over `name`: a link planted at the name is
+/// replaced, never written through, and a reader sees the old contents or
+/// the new, never half of them.
+pub(crate) fn replace_file(dir: &Path, name: &str, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let path = dir.join(name);
+    // 32 random bits are plenty to make the temporary name unique.
+    #[allow(clippy::cast_possible_truncation)]
+    let suffix = crate::record::random::uuid_v4() as u32;
+    let temp = dir.join(format!(".{name}.{suffix:08x}.tmp"));
+    let written = (|| {
+        let mut file = create_new(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        // rename replaces whatever is at `path` (a link included) without
+        // following it; a directory there makes it fail.
+        std::fs::rename(&temp, &path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
 /// Creates `dir` and its missing parents with mode 0700.
 pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
