@@ -158,7 +158,7 @@ pub(crate) fn read(dirs: &PolicyDirs, app: &str, app_ok: bool) -> Policy {
         match read_file(&file, accept_own) {
             Ok(None) => {}
             Ok(Some(level)) => {
-                let stricter = found.level().map_or(true, |known| level < known);
+                let stricter = found.level().is_none_or(|known| level < known);
                 if stricter {
                     found = Policy::Level { level, file };
                 }
