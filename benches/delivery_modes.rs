@@ -14,8 +14,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use telemetry_collector::{Behaviour, Collector};
 use telemetry_core::{tracked_tool, Delivery, Telemetry};
+use telemetry_test_support::collector::{Behaviour, Collector};
 
 const RUNS: usize = 21;
 const RUN: [&str; 2] = ["run", "hello"];

@@ -19,7 +19,7 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use telemetry_collector::Collector;
+use telemetry_test_support::collector::Collector;
 
 const DEFAULT_ADDR: &str = "127.0.0.1:4318";
 

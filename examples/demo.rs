@@ -242,8 +242,8 @@ struct ModeRun {
 /// 50 ms before each answer (telemetry on, no notice run: the banner is
 /// hidden), and prints wall time and records received at exit.
 fn delivery_modes(agent: &Path, temp: &Path, run_args: &[&str]) -> Result<Vec<ModeRun>, String> {
-    let slow = telemetry_collector::Collector::builder()
-        .behaviour(telemetry_collector::Behaviour::Delay(
+    let slow = telemetry_test_support::collector::Collector::builder()
+        .behaviour(telemetry_test_support::collector::Behaviour::Delay(
             std::time::Duration::from_millis(50),
         ))
         .start()

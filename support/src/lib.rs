@@ -2,9 +2,8 @@
 //! here instead of once per test file (the model is tracing's
 //! `tracing-mock`). Not published.
 //!
-//! - [`collector`]: the loopback HTTP collector (re-exported from the
-//!   `telemetry-collector` crate, which the `collector` example and the
-//!   benchmarks use on their own).
+//! - [`collector`]: the loopback HTTP collector that the tests, the
+//!   `collector` example and the benchmarks send real HTTP to.
 //! - [`client`]: [`isolated`], a client builder that reads no environment and
 //!   shows no notice, and [`memory_client`].
 //! - [`MemoryWriter`]: a debug log or notice writer a test reads back, and
@@ -25,6 +24,7 @@
 pub mod agent;
 pub mod canary;
 pub mod client;
+pub mod collector;
 pub mod debug_log;
 pub mod fs;
 pub mod json;
@@ -35,11 +35,6 @@ mod temp_dir;
 pub mod threads;
 mod uuid;
 mod writer;
-
-/// The loopback HTTP collector that tests send to (`telemetry-collector`).
-pub mod collector {
-    pub use telemetry_collector::{check_body, Behaviour, Collector, CollectorBuilder, Request};
-}
 
 pub use client::{isolated, memory_client};
 pub use temp_dir::TempDir;

@@ -22,7 +22,7 @@ mod support;
 use divan::black_box;
 use std::sync::OnceLock;
 use support::{http_client, tool_event_body, tracked, RawHttp, ReqwestAsync, ReqwestBlocking};
-use telemetry_collector::Collector;
+use telemetry_test_support::collector::Collector;
 
 /// Enough samples for a steady median; each one is a single request.
 const SAMPLES: u32 = 2_000;

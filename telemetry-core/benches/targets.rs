@@ -25,8 +25,8 @@ use support::{
     http_client, median, tool_event_body, tracked, vm_rss_kib, RawHttp, ReqwestAsync,
     ReqwestBlocking,
 };
-use telemetry_collector::{Behaviour, Collector};
 use telemetry_core::{Telemetry, DEFAULT_TIMEOUT};
+use telemetry_test_support::collector::{Behaviour, Collector};
 
 /// Set in the environment of the stand-in CLI that target 4 starts.
 const CHILD_VAR: &str = "TELEMETRY_TARGETS_CHILD";

@@ -456,7 +456,7 @@ mod tests {
     #[test]
     fn reqwest_errors_give_what_failed() {
         use std::time::Duration;
-        use telemetry_collector::{Behaviour, Collector};
+        use telemetry_test_support::collector::{Behaviour, Collector};
 
         let client = reqwest::blocking::Client::builder()
             .timeout(Duration::from_millis(300))

@@ -4,8 +4,8 @@
 //!
 //! `Scripted` is a real HTTP/1.1 server on 127.0.0.1 that answers each
 //! request with the next scripted response (OTLP answers carry bodies and
-//! headers that `telemetry_collector` does not send); the blackhole and
-//! garbage servers are `telemetry_collector`'s.
+//! headers that the test support's loopback collector does not send); the
+//! blackhole and garbage servers are that collector's.
 
 use serde_json::Value;
 use std::collections::VecDeque;

@@ -798,7 +798,7 @@ mod tests {
     use crate::record::batch_body;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{SocketAddr, TcpStream};
-    use telemetry_collector::{Behaviour, Collector};
+    use telemetry_test_support::collector::{Behaviour, Collector};
 
     /// A keep-alive HTTP/1.1 poster over one `TcpStream`: the send function
     /// the tests give the sender.
@@ -919,7 +919,7 @@ mod tests {
             .requests()
             .iter()
             .map(|request| {
-                telemetry_collector::check_body(&request.body)
+                telemetry_test_support::collector::check_body(&request.body)
                     .unwrap()
                     .len()
             })
@@ -978,7 +978,7 @@ mod tests {
         collector.release_held();
         assert_eq!(background.flush(LONG), Flushed::Delivered);
         for request in collector.requests() {
-            let records = telemetry_collector::check_body(&request.body).unwrap();
+            let records = telemetry_test_support::collector::check_body(&request.body).unwrap();
             let bytes: usize = records.iter().map(|r| r.to_string().len()).sum();
             assert!(records.len() == 1 || bytes <= 2_000, "{bytes}");
         }

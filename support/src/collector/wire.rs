@@ -34,24 +34,3 @@ fn check_record(record: &Value) -> Result<(), &'static str> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::check_body;
-
-    #[test]
-    fn accepts_the_wire_format() {
-        let body =
-            br#"{"records":[{"event":"tool","event_timestamp":1,"source":"a","properties":{}}]}"#;
-        assert_eq!(check_body(body).map(|records| records.len()), Ok(1));
-    }
-
-    #[test]
-    fn rejects_other_bodies_with_a_reason() {
-        assert!(check_body(b"nope").unwrap_err().contains("not JSON"));
-        assert!(check_body(b"{}").unwrap_err().contains("records"));
-        let bad =
-            br#"{"records":[{"event":"tool","event_timestamp":-1,"source":"a","properties":{}}]}"#;
-        assert!(check_body(bad).unwrap_err().contains("event_timestamp"));
-    }
-}

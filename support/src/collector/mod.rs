@@ -6,8 +6,8 @@
 //! sender. It depends on `std` and `serde_json` only, and binds loopback
 //! addresses only.
 //!
-//! ```
-//! use telemetry_collector::Collector;
+//! ```ignore
+//! use telemetry_test_support::collector::Collector;
 //!
 //! let collector = Collector::start().unwrap();
 //! // ... point a client at collector.url() ...
@@ -353,50 +353,5 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         let _ = std::thread::Builder::new()
             .name("collector-conn".into())
             .spawn(move || http::serve_connection(stream, &shared));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::{Read, Write};
-
-    fn post(addr: SocketAddr, body: &str) -> std::thread::JoinHandle<String> {
-        let request = format!(
-            "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        std::thread::spawn(move || {
-            let mut stream = TcpStream::connect(addr).unwrap();
-            stream.write_all(request.as_bytes()).unwrap();
-            // The collector serves keep-alive: end the request stream.
-            stream.shutdown(std::net::Shutdown::Write).unwrap();
-            let mut answer = String::new();
-            let _ = stream.read_to_string(&mut answer);
-            answer
-        })
-    }
-
-    #[test]
-    fn held_requests_wait_for_release_and_others_pass() {
-        let marker = "slow-marker";
-        let collector =
-            Collector::start_with(Behaviour::HoldIfBodyContains(marker.into())).unwrap();
-        let record = |tool: &str| {
-            format!(
-                r#"{{"records":[{{"event":"tool","event_timestamp":1,"source":"t","properties":{{"tool_name":"{tool}"}}}}]}}"#
-            )
-        };
-        let slow = post(collector.addr(), &record(marker));
-        assert_eq!(collector.wait_for_held(1, Duration::from_secs(10)), 1);
-        let fast = post(collector.addr(), &record("fast")).join().unwrap();
-        assert!(fast.starts_with("HTTP/1.1 200"), "{fast}");
-        assert!(!slow.is_finished());
-        assert_eq!(collector.records().len(), 1);
-        collector.release_held();
-        let slow = slow.join().unwrap();
-        assert!(slow.starts_with("HTTP/1.1 200"), "{slow}");
-        assert_eq!(collector.records().len(), 2);
-        assert_eq!(collector.held(), 0);
     }
 }

@@ -1,7 +1,7 @@
 //! A minimal HTTP/1.1 server side: one thread per connection, keep-alive,
 //! `Content-Length` bodies only.
 
-use crate::{wire, Behaviour, Request, Shared};
+use super::{wire, Behaviour, Request, Shared};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::Ordering;
