@@ -10,6 +10,15 @@
 //! `<APP>_TELEMETRY_ENABLED`, or `<app> telemetry disable`). The
 //! wire format is that of Docker's `cagent`.
 //!
+//! How much is sent is a [`Level`] (`off < local < errors < all`; `errors`
+//! sends failed commands and tool calls only): every source can only lower
+//! it, and a machine policy file ([`POLICY_FILE`] under `/etc` and
+//! `/etc/<app>`) restricts over every variable and choice. In CI the app's
+//! [`CiPolicy`] applies (by default: no notice, no files, a per-process id
+//! marked `ephemeral_id`). A raised
+//! [`notice_version`](TelemetryBuilder::notice_version) shows the notice
+//! once more. `docs/policy.md` has the whole precedence table.
+//!
 //! # The recording flow
 //!
 //! ```
