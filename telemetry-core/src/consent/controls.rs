@@ -9,6 +9,7 @@
 //! and records nothing. Every built client keeps its own, on or off
 //! ([`Telemetry::controls`](crate::Telemetry::controls)).
 
+use crate::consent::app_consent::AppConsent;
 use crate::consent::decide::{decide, Verdict, Veto};
 use crate::consent::precedence::Decision;
 use crate::consent::reason::OffReason;
@@ -61,10 +62,10 @@ pub struct Controls {
 impl Controls {
     /// Decides from the settings ([`decide`]): the variables, the
     /// remembered choice and every veto. Reads, never writes.
-    pub(crate) fn resolve(settings: &Settings) -> Controls {
+    pub(crate) fn resolve(settings: &Settings, consent: &AppConsent) -> Controls {
         Controls {
             app: settings.app.clone(),
-            verdict: decide(settings),
+            verdict: decide(settings, consent),
             delivery: settings.delivery,
         }
     }
