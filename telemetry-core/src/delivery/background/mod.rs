@@ -270,6 +270,8 @@ struct State {
     claim_time: Duration,
     leftover_wait: Duration,
     leftover_share: Duration,
+    flush_wait: Duration,
+    flush_budget: Duration,
 }
 
 struct Item {
@@ -409,34 +411,37 @@ impl Background {
         state = shared.wait_while(state, deadline, |state| {
             state.settled < target && !state.opted_out
         });
-        if state.opted_out {
-            return Flushed::OptedOut;
-        }
-        if state.settled < target {
-            return Flushed::TimedOut {
-                pending: target - state.settled,
-            };
-        }
-        // The leftovers' share: a quarter of the budget, within it.
-        let share = timeout / 4;
-        let own_done = Instant::now();
-        let share_end = own_done
-            .checked_add(share)
-            .map(|end| deadline.map_or(end, |deadline| end.min(deadline)));
-        state = shared.wait_while(state, share_end, |state| {
-            !state.opted_out
-                && (!state.claimed
-                    || (!state.stopped && state.leftovers_settled < state.leftovers_queued))
-        });
-        state.leftover_wait += own_done.elapsed();
-        state.leftover_share += share;
-        if state.opted_out {
+        let flushed = if state.opted_out {
             Flushed::OptedOut
-        } else if state.stopped {
-            Flushed::Stopped
+        } else if state.settled < target {
+            Flushed::TimedOut {
+                pending: target - state.settled,
+            }
         } else {
-            Flushed::Delivered
-        }
+            // The leftovers' share: a quarter of the budget, within it.
+            let share = timeout / 4;
+            let own_done = Instant::now();
+            let share_end = own_done
+                .checked_add(share)
+                .map(|end| deadline.map_or(end, |deadline| end.min(deadline)));
+            state = shared.wait_while(state, share_end, |state| {
+                !state.opted_out
+                    && (!state.claimed
+                        || (!state.stopped && state.leftovers_settled < state.leftovers_queued))
+            });
+            state.leftover_wait += own_done.elapsed();
+            state.leftover_share += share;
+            if state.opted_out {
+                Flushed::OptedOut
+            } else if state.stopped {
+                Flushed::Stopped
+            } else {
+                Flushed::Delivered
+            }
+        };
+        state.flush_wait += start.elapsed();
+        state.flush_budget += timeout;
+        flushed
     }
 
     /// Flushes within `budget`, then tidies this process's spool file: it
@@ -682,6 +687,8 @@ impl Shared {
             leftover_wait: state.leftover_wait,
             leftover_share: state.leftover_share,
             claim_time: state.claim_time,
+            flush_wait: state.flush_wait,
+            flush_budget: state.flush_budget,
             peak_open_files: spool::peak_open_files(),
             dropped: DropReason::ALL
                 .iter()

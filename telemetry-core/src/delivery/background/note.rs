@@ -86,6 +86,10 @@ pub struct Account {
     pub leftover_share: Duration,
     /// The time the claim of leftovers took (on the sender thread).
     pub claim_time: Duration,
+    /// Time the flush points waited in all, and their budgets in all.
+    pub flush_wait: Duration,
+    /// See `flush_wait`.
+    pub flush_budget: Duration,
     /// The most spool files this process held open at once.
     pub peak_open_files: usize,
     /// Records dropped so far, by reason (wire names).
@@ -132,7 +136,9 @@ impl fmt::Display for Note {
             Note::Account(account) => {
                 write!(
                 f,
-                "flush: {} records of this run left for a later run; leftovers: {} sent, {} left for a later run, {} files merged, {} removed; waited {} ms of a {} ms share (claim took {} ms); at most {} spool files open at once",
+                "flush: waited {} ms of a {} ms budget; {} records of this run left for a later run; leftovers: {} sent, {} left for a later run, {} files merged, {} removed, waited for {} ms of a {} ms share (claim took {} ms); at most {} spool files open at once",
+                account.flush_wait.as_millis(),
+                account.flush_budget.as_millis(),
                 account.own_left,
                 account.leftovers_sent,
                 account.leftovers_left,

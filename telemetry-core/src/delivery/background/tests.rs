@@ -1,7 +1,9 @@
 //! Background delivery's unit tests, against a real loopback collector.
 
 use super::*;
+use crate::delivery::dropped::DropReason;
 use crate::delivery::spool::tests::{line, temp_dir};
+use crate::files::choice;
 use crate::record::batch_body;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -492,4 +494,158 @@ fn leftovers_of_a_killed_process_are_sent_by_the_next_after_its_own() {
         files: 1
     }));
     assert_eq!(fs_entries(&dir), 0, "nothing left in the spool");
+}
+
+#[test]
+fn a_live_process_whose_spool_an_opt_out_deleted_sends_nothing_more() {
+    let dir = temp_dir("opted-out-live");
+    let collector = Collector::start_with(Behaviour::HoldIfBodyContains("first".into())).unwrap();
+    let (notes, note) = notes();
+    let background = Background::new(
+        Some(dir.0.clone()),
+        Poster::send_fn(collector.addr(), LONG),
+        Limits::default(),
+        note,
+    );
+    let first = record_n(&background, "first", 1);
+    assert_eq!(collector.wait_for_held(1, LONG), 1);
+    // Queued behind the batch in flight, and spooled.
+    record_n(&background, "before", 3);
+    assert_eq!(spool::peek(&dir).len(), 4);
+    // Another run turns telemetry off: it deletes every spool file.
+    let (removed, _) = spool::delete_all(&dir);
+    assert_eq!(removed, 1);
+    collector.release_held();
+    assert_eq!(background.flush(LONG), Flushed::OptedOut);
+    record_n(&background, "after", 2);
+    assert_eq!(background.finish(LONG), Flushed::OptedOut);
+    assert_eq!(received_ids(&collector), first, "only what was in flight");
+    assert_eq!(fs_entries(&dir), 0, "the spool is not brought back");
+    assert!(notes.lock().unwrap().contains(&Note::OptedOut));
+    assert!(
+        background.drop_counts().get(DropReason::SpoolBound) == 0
+            && background.drop_counts().take().is_empty(),
+        "an opt-out is not a loss"
+    );
+}
+
+#[test]
+fn the_choice_disabled_after_start_is_an_opt_out_and_one_from_before_is_not() {
+    let collector = Collector::start().unwrap();
+    // Disabled before this client started, and a variable turned telemetry
+    // on over it: the client sends.
+    let before = temp_dir("choice-before");
+    choice::disable(&before).unwrap();
+    let background = Background::new(
+        Some(before.0.clone()),
+        Poster::send_fn(collector.addr(), LONG),
+        Limits::default(),
+        None,
+    );
+    let sent = record_n(&background, "kept", 2);
+    assert_eq!(background.flush(LONG), Flushed::Delivered);
+    assert_eq!(received_ids(&collector), sent);
+    // Disabled while this client runs: it stops.
+    let during = temp_dir("choice-during");
+    let background = Background::new(
+        Some(during.0.clone()),
+        Poster::send_fn(collector.addr(), LONG),
+        Limits::default(),
+        None,
+    );
+    record_n(&background, "on", 1);
+    assert_eq!(background.flush(LONG), Flushed::Delivered);
+    choice::disable(&during).unwrap();
+    record_n(&background, "off", 3);
+    assert_eq!(background.flush(LONG), Flushed::OptedOut);
+    assert!(!received_ids(&collector)
+        .iter()
+        .any(|id| id.starts_with("off")));
+    assert!(spool::peek(&during).is_empty());
+}
+
+#[test]
+fn own_records_go_before_the_leftovers_of_earlier_runs() {
+    let dir = temp_dir("own-first");
+    // An earlier run left 3,000 records.
+    let blackhole = Collector::start_with(Behaviour::Status(503)).unwrap();
+    let earlier = Background::new(
+        Some(dir.0.clone()),
+        Poster::send_fn(blackhole.addr(), LONG),
+        Limits::default(),
+        None,
+    );
+    let left = record_n(&earlier, "left", 3_000);
+    assert_eq!(earlier.finish(LONG), Flushed::Stopped);
+    drop(earlier);
+    let collector = Collector::start().unwrap();
+    let (notes, note) = notes();
+    let limits = Limits {
+        batch_records: 500,
+        ..Limits::default()
+    };
+    let next = Background::new(
+        Some(dir.0.clone()),
+        Poster::send_fn(collector.addr(), LONG),
+        limits,
+        note,
+    );
+    let own = record_n(&next, "own", 5);
+    assert_eq!(next.finish(LONG), Flushed::Delivered);
+    let got = received_ids(&collector);
+    assert_eq!(got[..5], own[..], "this run's own first");
+    assert_eq!(
+        got[5..],
+        left[..],
+        "then the leftovers, in write order, once"
+    );
+    let notes = notes.lock().unwrap();
+    let Some(Note::Account(account)) = notes.last() else {
+        panic!("{notes:?}");
+    };
+    assert_eq!((account.own_left, account.leftovers_sent), (0, 3_000));
+    assert!(account.leftover_wait <= account.leftover_share);
+    assert_eq!(fs_entries(&dir), 0);
+}
+
+#[test]
+fn a_flush_gives_the_leftovers_a_quarter_of_its_budget_at_most() {
+    let dir = temp_dir("share");
+    // Leftovers that the collector holds: their batch never settles.
+    let blackhole = Collector::start_with(Behaviour::Status(503)).unwrap();
+    let earlier = Background::new(
+        Some(dir.0.clone()),
+        Poster::send_fn(blackhole.addr(), LONG),
+        Limits::default(),
+        None,
+    );
+    record_n(&earlier, "held-left", 10);
+    earlier.finish(LONG);
+    drop(earlier);
+    let collector =
+        Collector::start_with(Behaviour::HoldIfBodyContains("held-left".into())).unwrap();
+    let (notes, note) = notes();
+    let next = Background::new(
+        Some(dir.0.clone()),
+        Poster::send_fn(collector.addr(), LONG),
+        Limits::default(),
+        note,
+    );
+    let own = record_n(&next, "own", 3);
+    let budget = Duration::from_millis(400);
+    assert_eq!(next.finish(budget), Flushed::Delivered);
+    assert_eq!(received_ids(&collector), own);
+    let notes = notes.lock().unwrap();
+    let Some(Note::Account(account)) = notes.last() else {
+        panic!("{notes:?}");
+    };
+    assert_eq!(account.leftover_share, budget / 4);
+    assert!(account.flush_wait <= budget, "{account:?}");
+    assert_eq!(account.leftovers_left, 10);
+    assert!(notes
+        .last()
+        .unwrap()
+        .to_string()
+        .contains("10 left for a later run"));
+    collector.release_held();
 }

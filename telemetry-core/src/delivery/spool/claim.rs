@@ -112,10 +112,11 @@ pub fn claim(dir: &Path, now_ms: u64, limits: &ClaimLimits, read: bool) -> Claim
             claim.temps_removed += 1;
         }
     }
-    // Newest first: plan what is kept by size alone.
+    // Newest first: plan what is kept by size alone. The file that the
+    // bound cuts through is kept too, its head trimmed away.
     names.sort_by(|a, b| b.cmp(a));
     let byte_bound = limits.bytes.min(files::fsize_room(0));
-    let mut keep: Vec<PathBuf> = Vec::new();
+    let mut keep: Vec<(PathBuf, Option<u64>)> = Vec::new();
     let mut kept_bytes = 0u64;
     let mut rest = names.into_iter();
     for (_, path, size) in rest.by_ref() {
@@ -123,15 +124,19 @@ pub fn claim(dir: &Path, now_ms: u64, limits: &ClaimLimits, read: bool) -> Claim
             claim.unfinished = true;
             break;
         }
-        if !keep.is_empty() && kept_bytes + size > byte_bound {
-            // This one and every older one are beyond the bound.
-            drop_whole(&path, deadline, &mut claim);
-            break;
+        if !is_leftover_now(&path) {
+            continue;
         }
-        if is_leftover_now(&path) {
+        if keep.is_empty() || kept_bytes + size <= byte_bound {
             kept_bytes += size;
-            keep.push(path);
+            keep.push((path, None));
+            continue;
         }
+        match byte_bound.checked_sub(kept_bytes) {
+            Some(room) if room > 0 => keep.push((path, Some(room))),
+            _ => drop_whole(&path, deadline, &mut claim),
+        }
+        break;
     }
     // Older than the bound: dropped whole, counted.
     for (_, path, _) in rest {
@@ -144,12 +149,12 @@ pub fn claim(dir: &Path, now_ms: u64, limits: &ClaimLimits, read: bool) -> Claim
     // Oldest first into the oldest.
     keep.reverse();
     let mut merged: Option<SpoolFile> = None;
-    for path in keep {
+    for (path, room) in keep {
         if out_of_time() {
             claim.unfinished = true;
             break;
         }
-        let file = match claim_one(dir, &path) {
+        let mut file = match claim_one(dir, &path) {
             Ok(Some(file)) => file,
             Ok(None) => continue,
             Err(problem) => {
@@ -157,9 +162,14 @@ pub fn claim(dir: &Path, now_ms: u64, limits: &ClaimLimits, read: bool) -> Claim
                 continue;
             }
         };
+        if let Some(room) = room {
+            // Cut through by the bound: only its newest lines fit.
+            if let Err(problem) = trim(&mut file, limits.records, room, &mut claim.drops) {
+                claim.problems.push(problem);
+            }
+        }
         match merged.as_mut() {
             None => {
-                let mut file = file;
                 end_with_newline(&mut file);
                 merged = Some(file);
                 claim.merged += 1;

@@ -503,3 +503,23 @@ fn a_claim_out_of_time_leaves_the_rest_for_a_later_run() {
     let later = claim_all(&dir, now_ms());
     assert_eq!(later.records.len(), 50);
 }
+
+#[test]
+fn the_file_the_bound_cuts_through_keeps_its_newest_lines() {
+    let dir = temp_dir("bound-cut");
+    for run in 0..20u64 {
+        let ids: Vec<String> = (0..10).map(|n| format!("run{run:02}-{n}")).collect();
+        leftover_at(&dir, 1_000 + run, &ids);
+    }
+    let size = fs::metadata(&spool_files(&dir)[0]).unwrap().len();
+    let limits = ClaimLimits {
+        bytes: 5 * size + size / 2,
+        ..unhurried()
+    };
+    let claimed = claim(&dir, now_ms(), &limits, true);
+    assert_eq!((claimed.merged, claimed.removed), (6, 14));
+    assert_eq!(claimed.drops.over_limit, 145);
+    let got = ids(&claimed.records);
+    assert_eq!(got.len(), 55);
+    assert_eq!((got[0], got[54]), ("run14-5", "run19-9"));
+}
