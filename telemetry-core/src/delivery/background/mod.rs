@@ -272,6 +272,12 @@ struct State {
     leftover_share: Duration,
     flush_wait: Duration,
     flush_budget: Duration,
+    /// A flush point's share for leftovers ends then: a batch of leftovers
+    /// that would not finish by then does not start (the process may exit
+    /// right after). Cleared when the process records again.
+    leftovers_until: Option<Instant>,
+    /// How long the last batch of leftovers took.
+    last_leftover_batch: Duration,
 }
 
 struct Item {
@@ -377,6 +383,9 @@ impl Background {
             origin,
         });
         state.queued += 1;
+        // The process goes on: leftovers may use the time until its next
+        // flush point.
+        state.leftovers_until = None;
         let start = !state.started;
         state.started = true;
         drop(state);
@@ -424,6 +433,8 @@ impl Background {
             let share_end = own_done
                 .checked_add(share)
                 .map(|end| deadline.map_or(end, |deadline| end.min(deadline)));
+            state.leftovers_until = share_end;
+            shared.changed.notify_all();
             state = shared.wait_while(state, share_end, |state| {
                 !state.opted_out
                     && (!state.claimed

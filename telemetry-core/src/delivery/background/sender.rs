@@ -19,6 +19,15 @@ const FIRST_BATCH_LINGER: Duration = Duration::from_millis(20);
 /// The gather ends earlier once no record came for this long.
 const BURST_GAP: Duration = Duration::from_millis(1);
 
+/// Most records in one batch of leftovers: small batches finish within the
+/// leftovers' share of a flush, so that none is left in flight at exit (a
+/// batch in flight at exit may have reached the collector, and the next
+/// run would send it again).
+const LEFTOVER_BATCH_RECORDS: usize = 500;
+/// A batch of leftovers starts during a flush's share only when at least
+/// this many times the last one's duration is left of the share.
+const LEFTOVER_BATCH_MARGIN: u32 = 3;
+
 /// What the sender does next.
 enum Next {
     Send(Vec<Item>),
@@ -45,7 +54,14 @@ pub(super) fn run(shared: &Shared) {
         if shared.check_opt_out() {
             return;
         }
+        let started = Instant::now();
         let result = (shared.send)(&lines);
+        if batch
+            .first()
+            .is_some_and(|item| item.origin == Origin::Claimed)
+        {
+            shared.state().last_leftover_batch = started.elapsed();
+        }
         drop(lines);
         match result {
             Ok(()) => acknowledge(shared, &batch),
@@ -92,13 +108,23 @@ fn next(shared: &Shared) -> Next {
     let mut state = shared.state();
     loop {
         if !state.queue.is_empty() {
-            return Next::Send(take_batch(&mut state.queue, &shared.limits));
+            let most = shared.limits.batch_records;
+            return Next::Send(take_batch(
+                &mut state.queue,
+                most,
+                shared.limits.batch_bytes,
+            ));
         }
         if !state.claimed {
             return Next::Claim;
         }
-        if !state.leftovers.is_empty() {
-            return Next::Send(take_batch(&mut state.leftovers, &shared.limits));
+        if !state.leftovers.is_empty() && leftover_batch_fits(&state) {
+            let most = shared.limits.batch_records.min(LEFTOVER_BATCH_RECORDS);
+            return Next::Send(take_batch(
+                &mut state.leftovers,
+                most,
+                shared.limits.batch_bytes,
+            ));
         }
         if state.closing || state.opted_out {
             return Next::End;
@@ -108,6 +134,19 @@ fn next(shared: &Shared) -> Next {
             .wait(state)
             .unwrap_or_else(PoisonError::into_inner);
     }
+}
+
+/// Whether a batch of leftovers may start now: always, unless a flush
+/// point's share of the budget is running out (see
+/// [`LEFTOVER_BATCH_MARGIN`]).
+fn leftover_batch_fits(state: &State) -> bool {
+    let Some(until) = state.leftovers_until else {
+        return true;
+    };
+    let need = (state.last_leftover_batch * LEFTOVER_BATCH_MARGIN).max(Duration::from_millis(10));
+    Instant::now()
+        .checked_add(need)
+        .is_some_and(|done| done <= until)
 }
 
 /// Counts a delivered (or dropped-for-good) batch as settled.
@@ -191,12 +230,12 @@ fn is_refused_for_good(status: u16) -> bool {
     (400..500).contains(&status) && status != 408 && status != 429
 }
 
-fn take_batch(queue: &mut VecDeque<Item>, limits: &super::Limits) -> Vec<Item> {
+fn take_batch(queue: &mut VecDeque<Item>, most: usize, most_bytes: usize) -> Vec<Item> {
     let mut batch = Vec::new();
     let mut bytes = 0;
     while let Some(next) = queue.front() {
-        let full = batch.len() >= limits.batch_records.max(1)
-            || (!batch.is_empty() && bytes + next.line.len() > limits.batch_bytes);
+        let full = batch.len() >= most.max(1)
+            || (!batch.is_empty() && bytes + next.line.len() > most_bytes);
         if full {
             break;
         }
