@@ -278,6 +278,11 @@ struct State {
     leftovers_until: Option<Instant>,
     /// How long the last batch of leftovers took.
     last_leftover_batch: Duration,
+    /// Its records and duration: the pace the next one is sized by.
+    last_leftover_pace: (usize, Duration),
+    /// This run's records left in the spool for a later run because
+    /// sending stopped.
+    left_for_later: u64,
 }
 
 struct Item {
@@ -362,6 +367,9 @@ impl Background {
         let origin = shared.append(&mut line);
         let mut state = shared.state();
         if state.stopped {
+            if let Origin::Live(_) = origin {
+                state.left_for_later += 1;
+            }
             drop(state);
             if let Origin::Memory(Some(reason)) = origin {
                 shared.drops.add(reason, 1);
@@ -687,8 +695,8 @@ impl Shared {
         let state = self.state();
         let own_left = match flushed {
             Flushed::TimedOut { pending } => pending,
-            _ => state.queue.len() as u64,
-        };
+            _ => 0,
+        } + state.left_for_later;
         let account = Account {
             own_left,
             leftovers_sent: state.leftovers_sent,
@@ -698,6 +706,7 @@ impl Shared {
             leftover_wait: state.leftover_wait,
             leftover_share: state.leftover_share,
             claim_time: state.claim_time,
+            claim_done: state.claimed,
             flush_wait: state.flush_wait,
             flush_budget: state.flush_budget,
             peak_open_files: spool::peak_open_files(),
@@ -707,12 +716,7 @@ impl Shared {
                 .filter(|&(_, n)| n > 0)
                 .collect(),
         };
-        let quiet = account.own_left == 0
-            && account.leftovers_sent == 0
-            && account.leftovers_left == 0
-            && account.files_merged == 0
-            && account.files_removed == 0
-            && account.dropped.is_empty();
+        let quiet = !state.started;
         drop(state);
         if !quiet {
             self.report(&Note::Account(account));

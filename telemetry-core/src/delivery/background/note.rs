@@ -86,6 +86,8 @@ pub struct Account {
     pub leftover_share: Duration,
     /// The time the claim of leftovers took (on the sender thread).
     pub claim_time: Duration,
+    /// Whether the claim is done (else it was still running).
+    pub claim_done: bool,
     /// Time the flush points waited in all, and their budgets in all.
     pub flush_wait: Duration,
     /// See `flush_wait`.
@@ -136,7 +138,7 @@ impl fmt::Display for Note {
             Note::Account(account) => {
                 write!(
                 f,
-                "flush: waited {} ms of a {} ms budget; {} records of this run left for a later run; leftovers: {} sent, {} left for a later run, {} files merged, {} removed, waited for {} ms of a {} ms share (claim took {} ms); at most {} spool files open at once",
+                "flush: waited {} ms of a {} ms budget; {} records of this run left for a later run; leftovers: {} sent, {} left for a later run, {} files merged, {} removed, waited for {} ms of a {} ms share (claim {} {} ms); at most {} spool files open at once",
                 account.flush_wait.as_millis(),
                 account.flush_budget.as_millis(),
                 account.own_left,
@@ -146,6 +148,7 @@ impl fmt::Display for Note {
                 account.files_removed,
                 account.leftover_wait.as_millis(),
                 account.leftover_share.as_millis(),
+                if account.claim_done { "took" } else { "still running:" },
                 account.claim_time.as_millis(),
                 account.peak_open_files
             )?;

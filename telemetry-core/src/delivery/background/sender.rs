@@ -19,11 +19,15 @@ const FIRST_BATCH_LINGER: Duration = Duration::from_millis(20);
 /// The gather ends earlier once no record came for this long.
 const BURST_GAP: Duration = Duration::from_millis(1);
 
-/// Most records in one batch of leftovers: small batches finish within the
-/// leftovers' share of a flush, so that none is left in flight at exit (a
-/// batch in flight at exit may have reached the collector, and the next
-/// run would send it again).
-const LEFTOVER_BATCH_RECORDS: usize = 500;
+/// Batches of leftovers are sized to take about this long (from the last
+/// one's pace), so that they finish well within the leftovers' share of a
+/// flush and none is left in flight at exit: a batch in flight at exit may
+/// have reached the collector, and the next run would send it again.
+const LEFTOVER_BATCH_TIME: Duration = Duration::from_millis(40);
+/// The first batch of leftovers, before the pace is known.
+const FIRST_LEFTOVER_BATCH: usize = 50;
+/// Most records in one batch of leftovers.
+const LEFTOVER_BATCH_RECORDS: usize = 1_000;
 /// A batch of leftovers starts during a flush's share only when at least
 /// this many times the last one's duration is left of the share.
 const LEFTOVER_BATCH_MARGIN: u32 = 3;
@@ -119,7 +123,7 @@ fn next(shared: &Shared) -> Next {
             return Next::Claim;
         }
         if !state.leftovers.is_empty() && leftover_batch_fits(&state) {
-            let most = shared.limits.batch_records.min(LEFTOVER_BATCH_RECORDS);
+            let most = shared.limits.batch_records.min(leftover_batch_size(&state));
             return Next::Send(take_batch(
                 &mut state.leftovers,
                 most,
@@ -149,6 +153,21 @@ fn leftover_batch_fits(state: &State) -> bool {
         .is_some_and(|done| done <= until)
 }
 
+/// Records in the next batch of leftovers: as many as the last batch's
+/// pace sends in [`LEFTOVER_BATCH_TIME`].
+fn leftover_batch_size(state: &State) -> usize {
+    let (records, took) = state.last_leftover_pace;
+    if records == 0 {
+        return FIRST_LEFTOVER_BATCH;
+    }
+    let per_ms = records as f64 / took.as_secs_f64().max(0.001) / 1_000.0;
+    let size = per_ms * LEFTOVER_BATCH_TIME.as_secs_f64() * 1_000.0;
+    // A float of a small, positive range: the cast is exact enough.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let size = size as usize;
+    size.clamp(10, LEFTOVER_BATCH_RECORDS)
+}
+
 /// Counts a delivered (or dropped-for-good) batch as settled.
 fn settle(shared: &Shared, batch: &[Item]) {
     let (own, leftovers) = split_count(batch);
@@ -176,11 +195,15 @@ fn stop(shared: &Shared, error: SendError, batch: &[Item]) {
     let mut state = shared.state();
     state.stopped = true;
     let mut lost = Vec::new();
+    let mut left = 0;
     for item in batch.iter().chain(state.queue.iter()) {
-        if let Origin::Memory(Some(reason)) = item.origin {
-            lost.push(reason);
+        match item.origin {
+            Origin::Memory(Some(reason)) => lost.push(reason),
+            Origin::Live(_) => left += 1,
+            _ => {}
         }
     }
+    state.left_for_later += left;
     state.queue.clear();
     state.leftovers.clear();
     state.settled = state.queued;

@@ -183,30 +183,65 @@ pub fn claim(dir: &Path, now_ms: u64, limits: &ClaimLimits, read: bool) -> Claim
     let Some(mut merged) = merged else {
         return claim;
     };
-    if let Err(problem) = trim(&mut merged, limits.records, byte_bound, &mut claim.drops) {
-        claim.problems.push(problem);
-    }
-    if read {
-        match read::read_pending(&mut merged.file, now_ms, &mut claim.drops) {
-            Ok(records) => claim.records = records,
-            Err(problem) => {
-                // Claimed but unreadable: keep it for a later run.
-                claim.problems.push(problem);
-                return claim;
-            }
+    if !read {
+        if let Err(problem) = trim(&mut merged, limits.records, byte_bound, &mut claim.drops) {
+            claim.problems.push(problem);
         }
-        if claim.records.is_empty() {
-            match merged.remove() {
-                Ok(()) => claim.removed += 1,
-                Err(problem) => claim.problems.push(problem),
+        if merged.is_empty() {
+            if merged.remove().is_ok() {
+                claim.removed += 1;
             }
             return claim;
         }
-    } else if merged.is_empty() {
-        if merged.remove().is_ok() {
-            claim.removed += 1;
+        claim.file = Some(merged);
+        return claim;
+    }
+    // Read within twice the bound (acknowledged lines take room too), then
+    // kept within it.
+    let window = (
+        limits.records.saturating_mul(2),
+        byte_bound.saturating_mul(2),
+    );
+    if let Err(problem) = trim(&mut merged, window.0, window.1, &mut claim.drops) {
+        claim.problems.push(problem);
+    }
+    match read::read_pending(&mut merged.file, now_ms, &mut claim.drops) {
+        Ok(records) => claim.records = records,
+        Err(problem) => {
+            // Claimed but unreadable: keep it for a later run.
+            claim.problems.push(problem);
+            return claim;
+        }
+    }
+    keep_newest(
+        &mut claim.records,
+        limits.records,
+        byte_bound,
+        &mut claim.drops,
+    );
+    if claim.records.is_empty() {
+        match merged.remove() {
+            Ok(()) => claim.removed += 1,
+            Err(problem) => claim.problems.push(problem),
         }
         return claim;
+    }
+    // Compacted to what is pending: acknowledged records and
+    // acknowledgements would otherwise take the room of pending ones.
+    let pending_len: usize = claim
+        .records
+        .iter()
+        .map(|record| record.line.len() + 1)
+        .sum();
+    if pending_len as u64 != merged.len() {
+        let mut content = Vec::with_capacity(pending_len);
+        for record in &claim.records {
+            content.extend_from_slice(record.line.as_bytes());
+            content.push(b'\n');
+        }
+        if let Err(problem) = merged.replace(&content) {
+            claim.problems.push(problem);
+        }
     }
     claim.file = Some(merged);
     claim
@@ -237,21 +272,23 @@ fn drop_whole(path: &Path, deadline: Option<Instant>, claim: &mut Claim) {
 /// Removes a temporary that no process holds: written to (a writer locks
 /// before it writes), or empty and old.
 fn remove_if_stale(path: &Path) -> bool {
-    let Ok(file) = open_existing(path) else {
+    // Looked at before it is opened: a young empty one may be between its
+    // creation and its lock, and even a probe's lock would be in its way.
+    let Ok(meta) = fs::symlink_metadata(path) else {
         return false;
     };
-    let Ok(meta) = file.metadata() else {
-        return false;
-    };
-    if !meta.is_file() || !files::is_ours(&meta) || !files::try_lock(&file) {
-        return false;
-    }
     let old = meta
         .modified()
         .ok()
         .and_then(|modified| modified.elapsed().ok())
         .is_some_and(|age| age >= EMPTY_TEMP_AGE);
-    if meta.len() == 0 && !old {
+    if !meta.is_file() || !files::is_ours(&meta) || (meta.len() == 0 && !old) {
+        return false;
+    }
+    let Ok(file) = open_existing(path) else {
+        return false;
+    };
+    if !files::try_lock(&file) {
         return false;
     }
     // Still the file we locked: remove it while holding its lock.
@@ -298,6 +335,23 @@ fn append_file(into: &mut SpoolFile, from: SpoolFile, drops: &mut Drops) -> Resu
         }
     }
     from.remove()
+}
+
+/// Keeps the newest records (by write order) within `records` and `bytes`,
+/// counting the others as over the bound.
+fn keep_newest(pending: &mut Vec<Leftover>, records: usize, bytes: u64, drops: &mut Drops) {
+    let mut kept_bytes = 0u64;
+    let mut first = pending.len();
+    for (index, record) in pending.iter().enumerate().rev() {
+        let len = record.line.len() as u64 + 1;
+        if pending.len() - index > records || kept_bytes + len > bytes {
+            break;
+        }
+        kept_bytes += len;
+        first = index;
+    }
+    drops.over_limit += first;
+    pending.drain(..first);
 }
 
 /// Drops the oldest lines of the merged file until it holds at most

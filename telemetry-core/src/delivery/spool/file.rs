@@ -145,21 +145,28 @@ impl SpoolFile {
             kept.extend_from_slice(line);
         }
         drop(old);
+        self.replace(&kept)
+    }
+
+    /// Replaces the file by one holding `content` (whole lines), under the
+    /// same name and still locked, through a locked temporary (see
+    /// [`rewrite`](SpoolFile::rewrite)); returns the new length.
+    pub(super) fn replace(&mut self, content: &[u8]) -> Result<u64, SpoolError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         // Synced before it replaces the old file: a crash of the machine
         // must not leave the name with nothing behind it.
         let file = locked_temp_renamed_to(dir, &self.path, |file| {
-            if files::fsize_room(0) < kept.len() as u64 {
+            if files::fsize_room(0) < content.len() as u64 {
                 return Err(SpoolError::FileSizeLimit);
             }
-            file.write_all(&kept)
+            file.write_all(content)
                 .map_err(|error| SpoolError::from_write(&error))?;
             file.sync_data()
                 .map_err(|error| SpoolError::from_write(&error))
         })?;
         // The old file's lock goes only now, once the name is the new one.
         self.file = file;
-        self.len = kept.len() as u64;
+        self.len = content.len() as u64;
         Ok(self.len)
     }
 
@@ -231,7 +238,9 @@ fn locked_temp_renamed_to(
             .map_err(|error| SpoolError::from_open(&error))?,
     );
     let placed = (|| {
-        if !files::try_lock(&file) {
+        // Only a claim's sweep of stale temporaries may hold it, for an
+        // instant: wait a little rather than fail.
+        if !files::lock_exclusive(&file) {
             return Err(SpoolError::Io(ErrorKind::WouldBlock));
         }
         fill(&mut file)?;
