@@ -186,7 +186,7 @@ fn the_telemetry_subcommands_send_nothing_and_write_only_the_choice() {
 
 #[test]
 fn the_status_json_has_the_documented_schema() {
-    let agent = Agent::new("http://user:secret@127.0.0.1:9/v1/events?key=k3y");
+    let agent = Agent::new("http://127.0.0.1:9/v1/events?key=k3y");
     let json = status(&agent, &[("LANG", "C")]);
     let mut keys: Vec<&str> = json
         .as_object()
@@ -205,6 +205,7 @@ fn the_status_json_has_the_documented_schema() {
             "delivery",
             "destination",
             "enabled",
+            "explanation",
             "id_file",
             "mode",
             "not_collected",
@@ -215,9 +216,11 @@ fn the_status_json_has_the_documented_schema() {
         ]
     );
     assert_eq!(json["schema_version"], 1);
-    assert_eq!(json["enabled"], true);
-    assert_eq!(json["decided_by"], "default");
-    assert_eq!(json["destination"], "http://127.0.0.1:9");
+    // Credentials in the endpoint are refused: the run is off, and the
+    // status says so rather than "on, by default".
+    assert_eq!(json["enabled"], false);
+    assert_eq!(json["decided_by"], "invalid_endpoint");
+    assert_eq!(json["destination"], serde_json::Value::Null);
     assert_eq!(json["notice_shown"], false);
     let config_dir = agent.config_dir();
     assert_eq!(json["config_dir"], config_dir.to_str().unwrap());
@@ -225,6 +228,16 @@ fn the_status_json_has_the_documented_schema() {
         json["id_file"],
         config_dir.join("user-uuid").to_str().unwrap()
     );
+    let text = json.to_string();
+    for secret in ["k3y", "/v1/events"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    // Credentials in the endpoint: the run refuses it (they would become
+    // an Authorization header), and so does the status, without them.
+    let agent = Agent::new("http://user:secret@127.0.0.1:9/v1/events?key=k3y");
+    let json = status(&agent, &[("LANG", "C")]);
+    assert_eq!(json["enabled"], false);
+    assert_eq!(json["decided_by"], "invalid_endpoint");
     let text = json.to_string();
     for secret in ["secret", "k3y", "/v1/events"] {
         assert!(!text.contains(secret), "{secret} in {text}");

@@ -11,9 +11,11 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The telemetry client: a cheap `Clone` handle. Every recording call sends
-/// its event inline and returns once the collector answered or the attempt
-/// failed, so nothing is left in flight when the program exits.
+/// The telemetry client: a cheap `Clone` handle. With the default inline
+/// delivery, every recording call sends its event and returns once the
+/// collector answered or the attempt failed, so nothing is left in flight
+/// when the program exits; with [`Delivery::Background`](crate::Delivery::Background)
+/// it spools the record and returns, and the flush points send it.
 ///
 /// Build one with [`Telemetry::builder`] (or, in tests,
 /// [`Telemetry::isolated`]); a disabled client ([`Telemetry::disabled`], or
@@ -61,10 +63,10 @@ impl Telemetry {
     }
 
     /// A client for what the recorder decided.
-    pub(crate) fn from_recorder(recorder: Result<Recorder, Off>) -> Telemetry {
+    pub(crate) fn from_recorder(recorder: Result<Recorder, Box<Off>>) -> Telemetry {
         let client = match recorder {
             Ok(recorder) => Client::On(Arc::new(recorder)),
-            Err(off) => Client::Off(Some(Arc::new(off))),
+            Err(off) => Client::Off(Some(Arc::from(off))),
         };
         Telemetry { client }
     }

@@ -8,11 +8,12 @@
 //! use. Files are created with `O_EXCL` (which never follows a link) and mode
 //! 0600, dirs with mode 0700.
 
-pub mod choice;
+pub(crate) mod choice;
 pub(crate) mod config_dir;
-pub(crate) mod identity;
 pub(crate) mod limits;
+pub(crate) mod notice_marker;
 pub(crate) mod process_start;
+pub(crate) mod user_id;
 
 pub(crate) use limits::{fsize_room, is_shortage, SizeLimited};
 
@@ -124,6 +125,36 @@ pub(crate) fn create_new(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
+/// A fresh temporary name beside `name` in `dir`: `.<name>.<random>.tmp`
+/// (32 random bits are plenty to make it unique).
+pub(crate) fn temp_beside(dir: &Path, name: &str) -> std::path::PathBuf {
+    // The UUID's low bits are kept and the rest dropped on purpose.
+    #[allow(clippy::cast_possible_truncation)]
+    let suffix = crate::record::random::uuid_v4() as u32;
+    dir.join(format!(".{name}.{suffix:08x}.tmp"))
+}
+
+/// Replaces `dir/name` with `contents` at once: written to a fresh
+/// temporary file (`create_new`, 0600) beside it, synced, then renamed over
+/// the name. A link planted at the name is replaced, never written through,
+/// and a reader sees the old contents or the new, never half of them.
+pub(crate) fn replace(dir: &Path, name: &str, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let temp = temp_beside(dir, name);
+    let written = (|| {
+        let mut file = create_new(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        // rename replaces whatever is at the name (a link included) without
+        // following it; a directory there makes it fail.
+        std::fs::rename(&temp, dir.join(name))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
 /// Creates `dir` and its missing parents with mode 0700.
 pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
@@ -204,6 +235,32 @@ pub(crate) fn is_ours(metadata: &std::fs::Metadata) -> bool {
 pub(crate) fn effective_uid() -> u32 {
     // SAFETY: `geteuid` has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
+}
+
+/// Whether this process may create entries in the dir at `path` (write
+/// and search permission, for the effective user), asked without creating
+/// anything.
+pub(crate) fn may_create_in(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: `path` is a NUL-terminated string that outlives the call.
+        unsafe {
+            libc::faccessat(
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                libc::W_OK | libc::X_OK,
+                libc::AT_EACCESS,
+            ) == 0
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).is_ok_and(|meta| !meta.permissions().readonly())
+    }
 }
 
 /// The checks of an entry looked at with `lstat`, for one that is never

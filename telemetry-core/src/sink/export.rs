@@ -24,6 +24,7 @@ use std::time::Duration;
 /// # drop(telemetry);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Export {
     /// cagent's `{"records":[...]}`, posted to the endpoint as it is
     /// (`HttpSink`). The default.
@@ -36,6 +37,31 @@ pub enum Export {
 
 #[cfg(feature = "http")]
 impl Export {
+    /// The endpoint rule of this format's sink, checked without making one:
+    /// an `http` or `https` URL with a host and without credentials.
+    pub(crate) fn check_endpoint(self, endpoint: &str) -> Result<(), InvalidSetting> {
+        super::http::endpoint::parse_endpoint(&self.url(endpoint)).map(drop)
+    }
+
+    /// Every check [`Export::sink`] makes, without making a sink.
+    pub(crate) fn check(
+        self,
+        endpoint: &str,
+        user_agent: &str,
+        api_key: Option<&str>,
+        env: &Env,
+    ) -> Result<(), InvalidSetting> {
+        HttpSink::checked(&self.url(endpoint), user_agent, api_key, env).map(drop)
+    }
+
+    /// The URL this format posts to for `endpoint`.
+    fn url(self, endpoint: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            Export::Records => endpoint.into(),
+            Export::Otlp => super::otlp::logs_url(endpoint).into(),
+        }
+    }
+
     /// The sink that sends this format to `endpoint`, with its proxy from
     /// `env` and the process time budget (`None`: the default), and whether it attaches the API key (it does not over plain
     /// `http` to another host).

@@ -130,7 +130,7 @@ impl Sink for OtlpSink {
 /// `<endpoint>/v1/logs`, without a doubled slash; a query or fragment of
 /// the endpoint stays after the path (`https://h/?k=v` →
 /// `https://h/v1/logs?k=v`).
-fn logs_url(endpoint: &str) -> String {
+pub(super) fn logs_url(endpoint: &str) -> String {
     let endpoint = endpoint.trim();
     let split = endpoint.find(['?', '#']).unwrap_or(endpoint.len());
     let (base, rest) = endpoint.split_at(split);

@@ -98,7 +98,7 @@ pub use note::{Account, Note};
 
 use crate::delivery::dropped::{DropCounts, DropReason};
 use crate::delivery::spool::{self, Bound, ClaimLimits, LiveSpool, SpoolError, SpoolFile};
-use crate::files::choice::{self, Choice};
+use crate::files::choice::{self, Choice, ChoiceNote};
 use crate::record::Record;
 use crate::sink::SendError;
 use std::collections::VecDeque;
@@ -314,9 +314,7 @@ impl Background {
         limits: Limits,
         note: Option<NoteFn>,
     ) -> Background {
-        let disabled_at_start = config_dir
-            .as_deref()
-            .is_some_and(|dir| choice::read(dir).0 == Choice::Disabled);
+        let disabled_at_start = config_dir.as_deref().is_some_and(choice_says_off);
         Background {
             handle: Arc::new(Handle {
                 shared: Arc::new(Shared {
@@ -518,6 +516,16 @@ impl Background {
     }
 }
 
+/// Whether the remembered choice in `dir` turns telemetry off: `disabled`,
+/// or a file that cannot be trusted (a veto). A file that could not be
+/// read for want of a descriptor is not an opt-out.
+fn choice_says_off(dir: &std::path::Path) -> bool {
+    match choice::read(dir) {
+        Ok(choice) => choice == Choice::Disabled,
+        Err(note) => note != ChoiceNote::Unreadable,
+    }
+}
+
 impl fmt::Debug for Background {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Background")
@@ -648,7 +656,7 @@ impl Shared {
             && self
                 .dir
                 .as_deref()
-                .is_some_and(|dir| choice::read(dir).0 == Choice::Disabled);
+                .is_some_and(choice_says_off);
         if deleted || disabled {
             self.opt_out();
             return true;
