@@ -300,7 +300,12 @@ fn background(
     // The claim of leftovers works at most a quarter of the exit budget.
     let mut limits = Limits::default();
     limits.claim.time = settings.exit_budget / 4;
-    Some(Background::new(parts.config_dir.clone(), send, limits, note))
+    Some(Background::new(
+        parts.config_dir.clone(),
+        send,
+        limits,
+        note,
+    ))
 }
 
 /// The given sink; else an HTTP sink for the endpoint the decision chose

@@ -652,11 +652,7 @@ impl Shared {
                 .file
                 .as_ref()
                 .is_some_and(|file| !file.still_named());
-        let disabled = !self.disabled_at_start
-            && self
-                .dir
-                .as_deref()
-                .is_some_and(choice_says_off);
+        let disabled = !self.disabled_at_start && self.dir.as_deref().is_some_and(choice_says_off);
         if deleted || disabled {
             self.opt_out();
             return true;
