@@ -90,6 +90,7 @@
 //! total is reported again at a flush point's tidy-up when it grew.
 
 mod note;
+mod opt_out;
 mod sender;
 #[cfg(test)]
 mod tests;
@@ -98,7 +99,6 @@ pub use note::{Account, Note};
 
 use crate::delivery::dropped::{DropCounts, DropReason};
 use crate::delivery::spool::{self, Bound, ClaimLimits, LiveSpool, SpoolError, SpoolFile};
-use crate::files::choice::{self, Choice, ChoiceNote};
 use crate::record::Record;
 use crate::sink::SendError;
 use std::collections::VecDeque;
@@ -314,7 +314,7 @@ impl Background {
         limits: Limits,
         note: Option<NoteFn>,
     ) -> Background {
-        let disabled_at_start = config_dir.as_deref().is_some_and(choice_says_off);
+        let disabled_at_start = config_dir.as_deref().is_some_and(opt_out::choice_says_off);
         Background {
             handle: Arc::new(Handle {
                 shared: Arc::new(Shared {
@@ -516,16 +516,6 @@ impl Background {
     }
 }
 
-/// Whether the remembered choice in `dir` turns telemetry off: `disabled`,
-/// or a file that cannot be trusted (a veto). A file that could not be
-/// read for want of a descriptor is not an opt-out.
-fn choice_says_off(dir: &std::path::Path) -> bool {
-    match choice::read(dir) {
-        Ok(choice) => choice == Choice::Disabled,
-        Err(note) => note != ChoiceNote::Unreadable,
-    }
-}
-
 impl fmt::Debug for Background {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Background")
@@ -636,58 +626,6 @@ impl Shared {
             drop(live);
             self.report(&Note::SpoolUnusable(error));
         }
-    }
-
-    /// Whether another run turned telemetry off since this client started:
-    /// this process's spool file (or its claimed leftovers) was deleted, or
-    /// the remembered choice is now `disabled`. If so, drops everything
-    /// held (once) and says so.
-    fn check_opt_out(&self) -> bool {
-        if self.state().opted_out {
-            return true;
-        }
-        let deleted = self.live().spool.as_ref().is_some_and(LiveSpool::deleted)
-            || self
-                .claimed()
-                .file
-                .as_ref()
-                .is_some_and(|file| !file.still_named());
-        let disabled = !self.disabled_at_start && self.dir.as_deref().is_some_and(choice_says_off);
-        if deleted || disabled {
-            self.opt_out();
-            return true;
-        }
-        false
-    }
-
-    /// Telemetry was turned off elsewhere: nothing held is kept or sent.
-    fn opt_out(&self) {
-        {
-            let mut state = self.state();
-            if state.opted_out {
-                return;
-            }
-            state.opted_out = true;
-            state.stopped = true;
-            state.queue.clear();
-            state.leftovers.clear();
-            state.settled = state.queued;
-            state.leftovers_settled = state.leftovers_queued;
-            state.claimed = true;
-        }
-        self.changed.notify_all();
-        if let Some(spool) = self.live().spool.as_mut() {
-            spool.abandon();
-        }
-        let mut claimed = self.claimed();
-        if let Some(file) = claimed.file.take() {
-            if file.still_named() {
-                let _ = file.remove();
-            }
-        }
-        claimed.outstanding = 0;
-        drop(claimed);
-        self.report(&Note::OptedOut);
     }
 
     /// Says what a flush point left for a later run and what the leftovers
