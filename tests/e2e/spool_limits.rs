@@ -109,8 +109,9 @@ fn child_app() {
 }
 
 fn maxrss_kb() -> i64 {
-    // SAFETY: `getrusage` fills a `rusage` we own.
+    // SAFETY: an all-zero `rusage` is a valid value of the C struct.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `getrusage` fills a `rusage` we own.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     usage.ru_maxrss
 }

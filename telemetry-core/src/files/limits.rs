@@ -107,9 +107,10 @@ impl<W> SizeLimited<W> {
         #[cfg(unix)]
         {
             let Some(fd) = self.fd else { return true };
+            // SAFETY: an all-zero `stat` is a valid value of the C struct.
+            let mut stat: libc::stat = unsafe { std::mem::zeroed() };
             // SAFETY: `fstat` fills a `stat` we own; a closed descriptor is
             // an error, not undefined behaviour.
-            let mut stat: libc::stat = unsafe { std::mem::zeroed() };
             if unsafe { libc::fstat(fd, &mut stat) } != 0 {
                 return true;
             }
