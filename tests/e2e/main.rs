@@ -18,3 +18,6 @@ mod policy_and_levels;
 mod privacy;
 mod readme;
 mod records;
+// Resource limits (`setrlimit`) and `ru_maxrss` as glibc Linux gives them.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod spool_limits;

@@ -127,6 +127,11 @@ impl DropCounts {
             .iter()
             .all(|count| count.load(Ordering::Relaxed) == 0)
     }
+
+    /// The count for one reason, without taking it (debug log, tests).
+    pub(crate) fn get(&self, reason: DropReason) -> u64 {
+        self.counts[reason.index()].load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]

@@ -20,9 +20,10 @@
 //!   [`Telemetry::flush_guard`](crate::Telemetry::flush_guard), held in
 //!   `main` (it also tidies the spool file).
 //!
-//! What is not acknowledged by then stays in the spool, and the next run
-//! with telemetry on sends it first. In inline mode every flush returns at
-//! once: each record was sent when it was recorded.
+//! What is not acknowledged by then stays in the spool, and a later run
+//! with telemetry on sends it after its own records, giving it at most a
+//! quarter of its exit budget (see [`background`]). In inline mode every
+//! flush returns at once: each record was sent when it was recorded.
 
 // Public (hidden) for benches/background.rs.
 #[doc(hidden)]

@@ -10,9 +10,12 @@
 
 pub(crate) mod choice;
 pub(crate) mod config_dir;
+pub(crate) mod limits;
 pub(crate) mod notice_marker;
 pub(crate) mod process_start;
 pub(crate) mod user_id;
+
+pub(crate) use limits::{fsize_room, is_shortage, SizeLimited};
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -166,21 +169,63 @@ pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
 /// must never hang the program. `false` when not taken. The lock is released
 /// when the handle is closed.
 pub(crate) fn lock_exclusive(file: &File) -> bool {
+    for _ in 0..50 {
+        if try_lock(file) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    false
+}
+
+/// Takes an exclusive advisory lock on `file` (`flock`) if no one holds
+/// it, without waiting. Held until the handle is closed; the kernel
+/// releases it when the process ends in any way. Always `true` where there
+/// is no `flock`.
+pub(crate) fn try_lock(file: &File) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
-        for _ in 0..50 {
-            // SAFETY: `flock` on a descriptor this `File` owns and keeps open.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                return true;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        false
+        // SAFETY: `flock` on a descriptor this `File` owns and keeps open.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
     }
     #[cfg(not(unix))]
     {
         let _ = file;
+        true
+    }
+}
+
+/// Whether `path` still names the file `file` is open on (same device and
+/// inode, the name not followed): `false` once the name was removed or
+/// now names another file. Always `true` where there are no inodes.
+pub(crate) fn names_file(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
+/// Whether `metadata` (of an opened handle, or an `lstat`) is the current
+/// user's.
+pub(crate) fn is_ours(metadata: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        metadata.uid() == effective_uid()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
         true
     }
 }
@@ -292,7 +337,7 @@ fn check_owned(file: &File, kind: Kind, private_to_owner: bool) -> Result<(), Op
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        if metadata.uid() != effective_uid() {
+        if !is_ours(&metadata) {
             return Err(OpenError::Refused(Refusal::NotOurs));
         }
         if private_to_owner && metadata.mode() & 0o022 != 0 {

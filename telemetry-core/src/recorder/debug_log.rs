@@ -8,7 +8,7 @@
 //! reason ([`OpenError`]'s `Display`). The line does not repeat the path:
 //! the user set it and knows it, and no debug line carries a path.
 
-use crate::files::{self, OpenError};
+use crate::files::{self, OpenError, SizeLimited};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,11 +32,13 @@ impl DebugLog {
     /// back to stderr, and the first line says why.
     pub(crate) fn open(target: DebugTarget) -> DebugLog {
         let (out, fallback): (Box<dyn Write + Send>, Option<String>) = match target {
-            DebugTarget::Stderr => (Box::new(std::io::stderr()), None),
+            // Never past `RLIMIT_FSIZE`: a line that would not fit is left
+            // out (stderr may be redirected to a file, too).
+            DebugTarget::Stderr => (Box::new(SizeLimited::stderr()), None),
             DebugTarget::Writer(writer) => (writer, None),
             DebugTarget::File(path) => match open_file(&path) {
-                Ok(file) => (Box::new(file), None),
-                Err(why) => (Box::new(std::io::stderr()), Some(why)),
+                Ok(file) => (Box::new(SizeLimited::file(file)), None),
+                Err(why) => (Box::new(SizeLimited::stderr()), Some(why)),
             },
         };
         let log = DebugLog {
@@ -51,8 +53,10 @@ impl DebugLog {
     /// Writes one line; a write error is ignored (debugging must never fail
     /// the program).
     pub(crate) fn line(&self, text: &str) {
+        // One write per line, so that a line goes whole or not at all.
+        let line = format!("[telemetry] {text}\n");
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = writeln!(out, "[telemetry] {text}");
+        let _ = out.write_all(line.as_bytes());
         let _ = out.flush();
     }
 }

@@ -92,11 +92,12 @@ impl Recorder {
         ) {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
-                let drops = Arc::new(DropCounts::default());
                 let background = background(&settings, &parts, debug.as_ref());
-                if let Some(background) = &background {
-                    background.count_drops_in(Arc::clone(&drops));
-                }
+                // One counter per client: background delivery's, when it
+                // has one, so that every drop is counted once.
+                let drops = background
+                    .as_ref()
+                    .map_or_else(|| Arc::new(DropCounts::default()), Background::drop_counts);
                 let failure_policy = match &parts.output {
                     Output::Send(sink) => sink.failure_policy(),
                     Output::Print(_) => FailurePolicy::KeepGoing,
@@ -361,10 +362,13 @@ fn background(
         let debug = Arc::clone(debug);
         Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn
     });
+    // The claim of leftovers works at most a quarter of the exit budget.
+    let mut limits = Limits::default();
+    limits.claim.time = settings.exit_budget / 4;
     Some(Background::new(
         parts.config_dir.clone(),
         send,
-        Limits::default(),
+        limits,
         note,
     ))
 }

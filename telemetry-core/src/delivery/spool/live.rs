@@ -7,11 +7,14 @@
 //! "Compaction" in [`crate::delivery::spool`]).
 
 use super::{SpoolError, SpoolFile, MAX_BYTES, MAX_RECORDS};
+use crate::delivery::dropped::DropReason;
+use crate::files;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 /// How large a live spool file may grow: record lines (acknowledged or
-/// not) and bytes (acknowledgements included).
+/// not) and bytes (acknowledgements included). The bytes are lowered to
+/// the process's `RLIMIT_FSIZE` when that is smaller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bound {
     /// Most record lines in the file (default [`MAX_RECORDS`]).
@@ -38,6 +41,9 @@ pub struct Appended {
     /// Pending records dropped (the oldest first) to make room, the new
     /// one included when it was not spooled.
     pub dropped: u64,
+    /// Why: [`DropReason::SpoolBound`], or [`DropReason::FileSizeLimit`]
+    /// when `RLIMIT_FSIZE` is what made the bound smaller.
+    pub(crate) reason: DropReason,
 }
 
 /// One record line in the file.
@@ -96,16 +102,18 @@ impl LiveSpool {
     /// The file cannot be created, compacted or written.
     pub fn append(&mut self, line: &mut String) -> Result<Appended, SpoolError> {
         let len = line.len() as u64 + 1;
-        if len > self.bound.bytes || self.bound.records == 0 {
+        let (max_bytes, reason) = self.byte_bound();
+        if len > max_bytes || self.bound.records == 0 {
             self.dropped += 1;
             return Ok(Appended {
                 seq: None,
                 dropped: 1,
+                reason,
             });
         }
         let mut dropped = 0;
-        if self.entries.len() >= self.bound.records || self.len + len > self.bound.bytes {
-            dropped = self.compact(len)?;
+        if self.entries.len() >= self.bound.records || self.len + len > max_bytes {
+            dropped = self.compact(len, max_bytes)?;
         }
         let file = match &mut self.file {
             Some(file) => file,
@@ -125,7 +133,39 @@ impl LiveSpool {
         Ok(Appended {
             seq: Some(seq),
             dropped,
+            reason,
         })
+    }
+
+    /// The byte bound now: the configured one, or `RLIMIT_FSIZE` when
+    /// smaller, with the reason a drop would then have.
+    fn byte_bound(&self) -> (u64, DropReason) {
+        let limit = files::fsize_room(0);
+        if limit < self.bound.bytes {
+            (limit, DropReason::FileSizeLimit)
+        } else {
+            (self.bound.bytes, DropReason::SpoolBound)
+        }
+    }
+
+    /// Whether this process's file was deleted by another process (a run
+    /// that turned telemetry off): its name no longer names it.
+    #[must_use]
+    pub fn deleted(&self) -> bool {
+        self.file.as_ref().is_some_and(|file| !file.still_named())
+    }
+
+    /// Forgets the file without touching the disk again (after an opt-out
+    /// deleted it, or to remove it): nothing is written to it any more.
+    pub fn abandon(&mut self) {
+        if let Some(file) = self.file.take() {
+            if file.still_named() {
+                let _ = file.remove();
+            }
+        }
+        self.entries.clear();
+        self.pending = 0;
+        self.len = 0;
     }
 
     /// Marks these records (sequence number, `event_id`) delivered: one
@@ -161,8 +201,17 @@ impl LiveSpool {
             file.truncate()?;
             self.entries.clear();
             self.len = 0;
-        } else {
-            self.len += file.append_ack(ids)?;
+            return Ok(());
+        }
+        match file.append_ack(ids) {
+            Ok(written) => self.len += written,
+            // No room for the acknowledgement: a compaction drops the
+            // acknowledged lines instead.
+            Err(SpoolError::FileSizeLimit) => {
+                let (max_bytes, _) = self.byte_bound();
+                self.compact(0, max_bytes)?;
+            }
+            Err(error) => return Err(error),
         }
         Ok(())
     }
@@ -216,11 +265,15 @@ impl LiveSpool {
     /// Keeps the newest pending records that fit, with the `incoming`
     /// record, within 3/4 of the bound; returns how many pending records it
     /// dropped.
-    fn compact(&mut self, incoming: u64) -> Result<u64, SpoolError> {
+    fn compact(&mut self, incoming: u64, bound_bytes: u64) -> Result<u64, SpoolError> {
+        // An opt-out elsewhere deleted the file: never bring it back.
+        if self.deleted() {
+            return Err(SpoolError::Deleted);
+        }
         // After the incoming record, the file holds at most 3/4 of the
         // bound (`append` made sure that one record alone fits the bound).
         let max_records = (self.bound.records - self.bound.records / 4).saturating_sub(1);
-        let max_bytes = (self.bound.bytes - self.bound.bytes / 4).saturating_sub(incoming);
+        let max_bytes = (bound_bytes - bound_bytes / 4).saturating_sub(incoming);
         let mut kept = 0;
         let mut bytes = 0;
         let mut first = self.entries.len();
@@ -269,8 +322,11 @@ impl LiveSpool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::spool::tests::{line, temp_dir};
-    use crate::delivery::spool::{claim, claim_locked, now_ms, open_existing, peek, try_lock};
+    use crate::delivery::spool::claim::claim_locked;
+    use crate::delivery::spool::file::open_existing;
+    use crate::delivery::spool::tests::{claim_all as claim, line, temp_dir};
+    use crate::delivery::spool::{now_ms, peek};
+    use crate::files::try_lock;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
@@ -420,6 +476,7 @@ mod tests {
         );
         let appended = append(&mut spool, "r00000");
         assert_eq!((appended.seq, appended.dropped), (None, 1));
+        assert_eq!(appended.reason, DropReason::SpoolBound);
         assert!(pending_ids(&dir).is_empty());
     }
 

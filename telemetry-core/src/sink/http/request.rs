@@ -6,7 +6,7 @@
 
 use super::failure::TransportFailure;
 use super::Shared;
-use crate::sink::protocol::Answer;
+use crate::sink::protocol::{Answer, RejectedCount};
 use crate::sink::SendError;
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
@@ -85,7 +85,9 @@ where
 }
 
 /// Most of a response body read (to keep the connection reusable); the rest
-/// is dropped along with the connection.
+/// is dropped along with the connection. An OTLP answer is read whole (its
+/// rejected count may follow a long message), through a scan that keeps
+/// nothing of it but the count.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// Posts the body; sends it once more, within the same deadline, only
@@ -161,7 +163,7 @@ async fn post(
         .await
         .map_err(|error| classify(&error))?;
     let status = response.status();
-    let mut answer = Vec::new();
+    let mut answer = RejectedCount::default();
     let headers = if shared.protocol.reads_answer() {
         response.headers().clone()
     } else {
@@ -188,19 +190,18 @@ enum Drained {
 }
 
 /// Reads a bounded part of the body so that the connection can be reused;
-/// keeps what it read in `keep` when given.
-async fn drain(mut response: reqwest::Response, mut keep: Option<&mut Vec<u8>>) -> Drained {
+/// when `scan` is given (an OTLP answer), reads all of it (within the
+/// request's timeout) through the scan, which keeps only the rejected count.
+async fn drain(mut response: reqwest::Response, mut scan: Option<&mut RejectedCount>) -> Drained {
     let mut read = 0;
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 read += chunk.len();
-                if let Some(kept) = keep.as_deref_mut() {
-                    let room = MAX_RESPONSE_BYTES.saturating_sub(kept.len());
-                    kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                }
-                if read > MAX_RESPONSE_BYTES {
-                    return Drained::Done;
+                match scan.as_deref_mut() {
+                    Some(scan) => scan.feed(&chunk),
+                    None if read > MAX_RESPONSE_BYTES => return Drained::Done,
+                    None => {}
                 }
             }
             Err(error) if error.is_timeout() => return Drained::TimedOut,

@@ -2,6 +2,7 @@
 //! and reads the collector's answer, for cagent's `{"records":[...]}` and
 //! for OTLP/HTTP JSON logs.
 
+use super::RejectedCount;
 use crate::record::{self, Record};
 use crate::sink::SendError;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -59,17 +60,18 @@ impl Protocol {
         self == Protocol::OtlpLogs
     }
 
-    /// What the collector's answer means.
+    /// What the collector's answer means; `body` is what was read of its
+    /// body (for OTLP, the rejected count of a partial success).
     pub(in crate::sink) fn judge(
         self,
         status: StatusCode,
         headers: &HeaderMap,
-        body: &[u8],
+        body: &RejectedCount,
     ) -> Answer {
         match self {
             Protocol::Records if status.is_success() => Answer::Accepted,
             Protocol::Records => Answer::Failed(SendError::Rejected(status.as_u16())),
-            Protocol::OtlpLogs => judge_otlp(status, headers, body),
+            Protocol::OtlpLogs => judge_otlp(status, headers, body.rejected()),
         }
     }
 }
@@ -95,9 +97,9 @@ fn encode_otlp_serialised(records: &[String]) -> Result<Vec<u8>, serde_json::Err
 
 /// What an OTLP/HTTP answer means (see the table of
 /// [`OtlpSink`](super::OtlpSink)).
-fn judge_otlp(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Answer {
+fn judge_otlp(status: StatusCode, headers: &HeaderMap, rejected: u64) -> Answer {
     if status.is_success() {
-        return match rejected_log_records(body) {
+        return match rejected {
             0 => Answer::Accepted,
             rejected => Answer::Failed(SendError::PartlyRejected { rejected }),
         };
@@ -111,19 +113,6 @@ fn judge_otlp(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Answer {
         Some(wait) if throttled => Answer::RetryAfter(wait, rejected),
         _ => Answer::Failed(rejected),
     }
-}
-
-/// `partialSuccess.rejectedLogRecords` of an `ExportLogsServiceResponse`
-/// (an int64: a string or a number in JSON); 0 when absent or unreadable.
-fn rejected_log_records(body: &[u8]) -> u64 {
-    let Ok(answer) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return 0;
-    };
-    let count = &answer["partialSuccess"]["rejectedLogRecords"];
-    count
-        .as_u64()
-        .or_else(|| count.as_str().and_then(|text| text.trim().parse().ok()))
-        .unwrap_or(0)
 }
 
 /// `Retry-After` as a number of seconds. The HTTP-date form is not read: a
@@ -169,7 +158,11 @@ mod tests {
         let judged = |status: u16, headers: &HeaderMap, body: &str| match judge_otlp(
             StatusCode::from_u16(status).unwrap(),
             headers,
-            body.as_bytes(),
+            {
+                let mut count = RejectedCount::default();
+                count.feed(body.as_bytes());
+                count.rejected()
+            },
         ) {
             Answer::Accepted => "accepted".to_owned(),
             Answer::Failed(error) => format!("failed {error:?}"),

@@ -6,8 +6,12 @@
 //! collector reads it back.
 
 #[cfg(feature = "http")]
+mod answer;
+#[cfg(feature = "http")]
 mod dialect;
 pub mod otlp;
 
+#[cfg(feature = "http")]
+pub(in crate::sink) use answer::RejectedCount;
 #[cfg(feature = "http")]
 pub(in crate::sink) use dialect::{Answer, Protocol};
