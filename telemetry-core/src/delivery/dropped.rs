@@ -81,22 +81,29 @@ impl DropReason {
     }
 }
 
-/// Records dropped per reason since they were last reported: lock-free,
+/// Records dropped per reason: those not yet reported (what
+/// [`take`](Self::take) hands to a `client_report`) and the process's
+/// totals (what the debug log's account says, never reset). Lock-free,
 /// shared by every thread of one client.
 #[derive(Debug, Default)]
 pub(crate) struct DropCounts {
     counts: [AtomicU64; 9],
+    totals: [AtomicU64; 9],
+}
+
+/// Adds `n` to `count`, saturating: a count never wraps to a small number.
+fn saturating_add(count: &AtomicU64, n: u64) {
+    let _ = count.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+        Some(old.saturating_add(n))
+    });
 }
 
 impl DropCounts {
     /// Counts `n` records dropped for `reason`.
     pub(crate) fn add(&self, reason: DropReason, n: u64) {
         if n > 0 {
-            let count = &self.counts[reason.index()];
-            // Saturating: a count never wraps to a small number.
-            let _ = count.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
-                Some(old.saturating_add(n))
-            });
+            saturating_add(&self.counts[reason.index()], n);
+            saturating_add(&self.totals[reason.index()], n);
         }
     }
 
@@ -116,7 +123,7 @@ impl DropCounts {
     pub(crate) fn restore(&self, counts: BTreeMap<&'static str, u64>) {
         for (name, n) in counts {
             if let Some(reason) = DropReason::from_name(name) {
-                self.add(reason, n);
+                saturating_add(&self.counts[reason.index()], n);
             }
         }
     }
@@ -128,9 +135,10 @@ impl DropCounts {
             .all(|count| count.load(Ordering::Relaxed) == 0)
     }
 
-    /// The count for one reason, without taking it (debug log, tests).
+    /// How many records this client dropped for one reason in all, reported
+    /// or not (the debug log's account, tests).
     pub(crate) fn get(&self, reason: DropReason) -> u64 {
-        self.counts[reason.index()].load(Ordering::Relaxed)
+        self.totals[reason.index()].load(Ordering::Relaxed)
     }
 }
 
