@@ -2,7 +2,7 @@
 //! `telemetry-core` through its public API only. Copy from it.
 //!
 //! ```text
-//! cargo run --example agent -- [--debug] [--delivery inline|background] [--export otlp] version
+//! cargo run --example agent -- [--debug] [--delivery inline|background] [--export otlp] [--compress gzip|none] version
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] run [--model NAME] PROMPT...
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] fail
 //! cargo run --example agent -- telemetry status [--json] | enable | disable | reset-id
@@ -32,7 +32,7 @@
 //! `AGENT_TELEMETRY_ENABLED` or `TELEMETRY_ENABLED`, `DO_NOT_TRACK`,
 //! `TELEMETRY_TAGS`, `TELEMETRY_HIDE_BANNER`, `XDG_CONFIG_HOME`/`HOME`), the
 //! remembered choice (`agent telemetry disable`) and the global options
-//! `--debug`, `--delivery` and `--export`. The
+//! `--debug`, `--delivery`, `--export` and `--compress`. The
 //! example has no built-in endpoint, so with nothing set it sends nothing:
 //! point `TELEMETRY_ENDPOINT` at `cargo run --example collector`. With
 //! `--export otlp` the records go out as OTLP/HTTP JSON logs instead, and
@@ -44,11 +44,11 @@ use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use telemetry_core::{
-    tracked_command, tracked_tool, Controls, Delivery, Export, Telemetry, TrackedError,
+    tracked_command, tracked_tool, Compression, Controls, Delivery, Export, Telemetry, TrackedError,
 };
 
 const USAGE: &str = "\
-usage: agent [--debug] [--delivery inline|background] [--export otlp] <command>
+usage: agent [--debug] [--delivery inline|background] [--export otlp] [--compress gzip|none] <command>
 
 commands:
   version                          print the version
@@ -68,6 +68,9 @@ options:
   --export otlp
              send OTLP/HTTP JSON logs; $TELEMETRY_ENDPOINT is then an OpenTelemetry
              Collector's base URL (http://127.0.0.1:4318)
+  --compress gzip|none
+             gzip request bodies (Content-Encoding: gzip), or not; the default is
+             none for records and gzip for OTLP
 
 telemetry: anonymous usage data goes to $TELEMETRY_ENDPOINT when it is set;
   turn it off with `agent telemetry disable`, AGENT_TELEMETRY_ENABLED=false
@@ -112,15 +115,18 @@ fn main() -> ExitCode {
     // The whole telemetry setup. Without an endpoint the client is off;
     // `TELEMETRY_ENDPOINT` supplies one (a real app would pass its
     // collector's URL to `.endpoint(..)`, which the variable overrides).
-    let builder = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
+    let mut builder = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
         .debug(cli.debug)
         .delivery(cli.delivery)
         .export(cli.export)
         // The flags `Cli::parse` accepts: only these names are recorded, so
         // a prompt word shaped like a flag (`run hi --secret-plan`) is not.
-        .flags(["--debug", "--delivery", "--export", "--model"])
+        .flags(["--debug", "--delivery", "--export", "--compress", "--model"])
         // Model names outside this list are recorded as `other`.
         .known_models(MODELS.iter().map(|model| &*model.name));
+    if let Some(compression) = cli.compression {
+        builder = builder.compression(compression);
+    }
     if let Command::Telemetry(action) = &cli.command {
         // The user's controls: no client is built, nothing is recorded.
         return telemetry_command(&builder.controls(), action);
@@ -366,6 +372,8 @@ struct Cli {
     debug: bool,
     delivery: Delivery,
     export: Export,
+    /// `--compress`; `None`: the format's default.
+    compression: Option<Compression>,
     command: Command,
 }
 
@@ -388,6 +396,7 @@ impl Cli {
         let mut debug = false;
         let mut delivery = Delivery::Inline;
         let mut export = Export::Records;
+        let mut compression = None;
         let name = loop {
             match args.next().as_deref() {
                 Some("--debug") => debug = true,
@@ -401,6 +410,13 @@ impl Cli {
                         Some("records") => Export::Records,
                         _ => return Err(Usage::Error("--export takes otlp or records".to_owned())),
                     }
+                }
+                Some("--compress") => {
+                    compression = Some(match args.next().as_deref() {
+                        Some("gzip") => Compression::Gzip,
+                        Some("none") => Compression::None,
+                        _ => return Err(Usage::Error("--compress takes gzip or none".to_owned())),
+                    });
                 }
                 Some("-h" | "--help" | "help") => return Err(Usage::Help),
                 Some(flag) if flag.starts_with('-') => {
@@ -480,6 +496,7 @@ impl Cli {
             debug,
             delivery,
             export,
+            compression,
             command,
         })
     }

@@ -442,8 +442,8 @@ pub use record::limits::{
     MAX_SESSION_ERROR_KINDS, MAX_TAGS, MAX_TAGS_INPUT_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
 };
 pub use record::outcome::Outcome;
-pub use record::Record;
-pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
+pub use record::{Record, SCHEMA_VERSION};
+pub use sink::{Compression, Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};
 pub use telemetry_macros::TrackedError;

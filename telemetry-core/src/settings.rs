@@ -4,12 +4,12 @@
 //! start-up work.
 
 use crate::consent::reason::OffReason;
-use crate::delivery::background::DEFAULT_EXIT_BUDGET;
+use crate::delivery::background::{BATCH_BYTES, BATCH_RECORDS, DEFAULT_EXIT_BUDGET};
 use crate::delivery::Delivery;
 use crate::env::Env;
 use crate::record::limits::MAX_APP_NAME_LEN;
 use crate::recorder::debug_log::DebugTarget;
-use crate::sink::{Export, Sink, DEFAULT_TIMEOUT};
+use crate::sink::{Compression, Export, Sink, DEFAULT_TIMEOUT};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,6 +45,29 @@ pub(crate) struct Settings {
     pub(crate) exit_budget: Duration,
     /// The HTTP sink's process time budget; `None`: 2 × the timeout.
     pub(crate) time_budget: Option<Duration>,
+    /// Body compression; `None`: the wire format's default.
+    pub(crate) compression: Option<Compression>,
+    /// The app's own headers (name, value), for its own endpoint only.
+    pub(crate) headers: Vec<(String, String)>,
+    /// Background delivery's batch limits: most records, most bytes.
+    pub(crate) batch_limits: BatchLimits,
+}
+
+/// Most records and bytes of records' JSON in one batch of background
+/// delivery ([`TelemetryBuilder::batch_limits`](crate::TelemetryBuilder::batch_limits)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BatchLimits {
+    pub(crate) max_records: usize,
+    pub(crate) max_bytes: usize,
+}
+
+impl Default for BatchLimits {
+    fn default() -> BatchLimits {
+        BatchLimits {
+            max_records: BATCH_RECORDS,
+            max_bytes: BATCH_BYTES,
+        }
+    }
 }
 
 /// Where the anonymous id and the notice marker live.
@@ -81,6 +104,9 @@ impl Settings {
             delivery: Delivery::Inline,
             exit_budget: DEFAULT_EXIT_BUDGET,
             time_budget: None,
+            compression: None,
+            headers: Vec::new(),
+            batch_limits: BatchLimits::default(),
         }
     }
 

@@ -10,6 +10,7 @@ mod controls;
 mod delivery;
 mod delivery_modes;
 mod flag_canaries;
+mod hosted_backends;
 mod opt_out;
 mod otlp_interop;
 mod privacy;

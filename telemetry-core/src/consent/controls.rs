@@ -203,7 +203,7 @@ impl Controls {
             .config_dir
             .as_ref()
             .is_some_and(|dir| std::fs::symlink_metadata(dir.join(NOTICE_MARKER_FILE)).is_ok());
-        Status::new(
+        let mut status = Status::new(
             self.decision,
             &self.app,
             self.config_dir.as_deref(),
@@ -213,7 +213,13 @@ impl Controls {
                 _ => "inline",
             },
             notice_shown,
-        )
+        );
+        // The back-off in force: one more thing the user may wonder about.
+        status.wait_until_ms = self
+            .config_dir
+            .as_deref()
+            .and_then(crate::delivery::backoff::saved_wait);
+        status
     }
 
     /// `telemetry enable`: remembers "on" in the config dir. A variable

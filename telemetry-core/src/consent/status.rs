@@ -19,6 +19,7 @@
 //! | `notice_shown` | bool | whether the first-run notice has been shown |
 //! | `collected` | array of strings | what a record holds |
 //! | `not_collected` | array of strings | what is never collected |
+//! | `wait_until_ms` | number \| null | while the collector asked to wait (a 429 or 503, or it was unreachable: see the back-off rules), the time until which no process sends, in milliseconds since the epoch |
 
 use crate::consent::precedence::{Decision, Mode, Rule};
 use crate::env::{self, SwitchValue};
@@ -78,6 +79,8 @@ pub struct Status {
     pub collected: &'static [&'static str],
     /// What is never collected.
     pub not_collected: &'static [&'static str],
+    /// While the collector asked to wait: until when (epoch ms).
+    pub wait_until_ms: Option<u64>,
 }
 
 impl Status {
@@ -115,6 +118,7 @@ impl Status {
             notice_shown,
             collected: COLLECTED,
             not_collected: NOT_COLLECTED,
+            wait_until_ms: None,
         }
     }
 
@@ -173,6 +177,13 @@ impl fmt::Display for Status {
         writeln!(f, "Choice:     {}", or_none(&self.choice_file))?;
         writeln!(f, "Sends to:   {}", or_none(&self.destination))?;
         writeln!(f, "Delivery:   {}", self.delivery)?;
+        if let Some(until) = self.wait_until_ms {
+            writeln!(
+                f,
+                "Collector asked to wait until {}",
+                crate::delivery::backoff::format_utc(until)
+            )?;
+        }
         writeln!(
             f,
             "Notice:     {}",
@@ -271,6 +282,7 @@ mod tests {
             "notice_shown",
             "collected",
             "not_collected",
+            "wait_until_ms",
         ];
         want.sort_unstable();
         let mut keys = keys;

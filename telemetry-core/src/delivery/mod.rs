@@ -27,6 +27,8 @@
 // Public (hidden) for benches/background.rs.
 #[doc(hidden)]
 pub mod background;
+pub(crate) mod backoff;
+pub(crate) mod dropped;
 #[doc(hidden)]
 pub mod spool;
 

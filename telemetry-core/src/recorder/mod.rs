@@ -15,6 +15,8 @@ use crate::consent::notice;
 use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
 use crate::delivery::background::{Background, Flushed, Limits, Note, NoteFn, SendFn};
+use crate::delivery::backoff::{self, Backoff};
+use crate::delivery::dropped::{DropCounts, DropReason};
 use crate::delivery::spool;
 use crate::delivery::Delivery;
 use crate::files::identity::{self, CheckedConfigDir, NoConfigDir, NoticeMarker};
@@ -82,6 +84,11 @@ pub(crate) struct Recorder {
     /// not wait again (a blackhole costs one exit budget, not one per
     /// flush point), until a flush completes.
     exit_budget_spent: AtomicBool,
+    /// Records dropped before they could be sent, by reason.
+    drops: Arc<DropCounts>,
+    /// Background delivery's largest batch in bytes: a larger record is
+    /// dropped.
+    max_batch_bytes: usize,
 }
 
 /// Why a built client is off, and its controls (for its status).
@@ -169,7 +176,8 @@ impl Recorder {
         match Recorder::prepare(&mut settings, &controls, debug.as_deref()) {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
-                let background = background(&settings, &parts, debug.as_ref());
+                let drops = Arc::new(DropCounts::default());
+                let background = background(&settings, &parts, debug.as_ref(), &drops);
                 let failure_policy = match &parts.output {
                     Output::Send(sink) => sink.failure_policy(),
                     Output::Print(_) => FailurePolicy::KeepGoing,
@@ -191,6 +199,8 @@ impl Recorder {
                     exit_budget: settings.exit_budget,
                     commands_open: AtomicUsize::new(0),
                     exit_budget_spent: AtomicBool::new(false),
+                    drops,
+                    max_batch_bytes: settings.batch_limits.max_bytes,
                 })
             }
             Err(reason) => {
@@ -229,6 +239,7 @@ impl Recorder {
             }
         };
         let log_only = controls.decision().mode == Mode::Log;
+        let mut backoff = None;
         let output = if log_only {
             // The debug log prints every record already; else stderr (or
             // the debug file or writer given with `debug(false)`).
@@ -237,7 +248,9 @@ impl Recorder {
             });
             Output::Print(own)
         } else {
-            Output::Send(choose_sink(settings, &log)?)
+            let (sink, its_backoff) = choose_sink(settings, &log)?;
+            backoff = its_backoff;
+            Output::Send(sink)
         };
         let env = &settings.env;
         let (tags, note) = env.tags();
@@ -263,6 +276,11 @@ impl Recorder {
                 }
             }
         };
+        // The back-off of earlier processes for this endpoint, and where
+        // this one's is written.
+        if let (Some(backoff), Some(dir)) = (&backoff, &config_dir) {
+            backoff.attach(dir.path());
+        }
         // The id before the notice: a refused id file turns telemetry off,
         // and the notice is shown only while telemetry is on.
         let (user_uuid, note) =
@@ -505,12 +523,31 @@ impl Recorder {
             return;
         }
         if let Some(background) = &self.background {
-            background.record(&record);
+            let line = record.to_json();
+            if line.len() > self.max_batch_bytes {
+                self.drops.add(DropReason::BatchTooLarge, 1);
+                if let Some(debug) = &self.debug {
+                    debug.line(&format!(
+                        "not sent: the record ({} bytes) is larger than a batch may be ({} bytes)",
+                        line.len(),
+                        self.max_batch_bytes
+                    ));
+                }
+                return;
+            }
+            background.record_line(record.event_id(), line);
             return;
         }
         if let Err(error) = sink.send(std::slice::from_ref(&record)) {
+            count_drops(&self.drops, &error, 1);
             self.log_send_error(&error);
         }
+    }
+
+    /// Records dropped before they could be sent, by reason.
+    #[allow(dead_code)]
+    pub(crate) fn drops(&self) -> &Arc<DropCounts> {
+        &self.drops
     }
 
     /// Waits until what was recorded before is delivered (background mode)
@@ -585,6 +622,7 @@ impl Recorder {
                 }
             }
             SendError::Stopped => debug.line(UNREACHABLE_EARLIER),
+            SendError::Backoff { .. } => debug.line(&format!("not sent: {error}")),
             SendError::Rejected(_) | SendError::PartlyRejected { .. } => {
                 debug.line(&format!("not accepted: {error}"));
             }
@@ -600,6 +638,23 @@ struct Prepared {
     flags: DeclaredFlags,
     /// The checked config dir, where background delivery spools.
     config_dir: Option<PathBuf>,
+}
+
+/// Counts the `records` records a failed send dropped for good: refused
+/// by the collector (`rejected`), or not sent because the collector asked
+/// to wait (`backoff`; inline records cannot wait). A transport failure is
+/// not counted here.
+fn count_drops(drops: &DropCounts, error: &SendError, records: u64) {
+    match error {
+        SendError::Rejected(status) if backoff::refused_for_good(*status) => {
+            drops.add(DropReason::Rejected, records);
+        }
+        SendError::Rejected(_) | SendError::Backoff { .. } => {
+            drops.add(DropReason::Backoff, records);
+        }
+        SendError::PartlyRejected { rejected } => drops.add(DropReason::Rejected, *rejected),
+        _ => {}
+    }
 }
 
 /// Telemetry is off by the user's choice: deletes every spool file in the
@@ -643,6 +698,7 @@ fn background(
     settings: &Settings,
     parts: &Prepared,
     debug: Option<&Arc<DebugLog>>,
+    drops: &Arc<DropCounts>,
 ) -> Option<Background> {
     if settings.delivery != Delivery::Background {
         return None;
@@ -660,24 +716,46 @@ fn background(
         return None;
     }
     let sink = Arc::clone(sink);
-    let send: SendFn = Box::new(move |records: &[String]| sink.send_serialised(records));
+    let drops = Arc::clone(drops);
+    // What the collector refused for good is dropped (and counted); a
+    // batch it asked to wait for stays in the spool, so is not counted.
+    let send: SendFn = Box::new(move |records: &[String]| {
+        let result = sink.send_serialised(records);
+        match &result {
+            Err(error @ SendError::Rejected(status)) if backoff::refused_for_good(*status) => {
+                count_drops(&drops, error, records.len() as u64);
+            }
+            Err(error @ SendError::PartlyRejected { .. }) => count_drops(&drops, error, 0),
+            _ => {}
+        }
+        result
+    });
     let note = debug.map(|debug| {
         let debug = Arc::clone(debug);
         Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn
     });
+    let limits = Limits {
+        batch_records: settings.batch_limits.max_records,
+        batch_bytes: settings.batch_limits.max_bytes,
+        ..Limits::default()
+    };
     Some(Background::new(
         parts.config_dir.clone(),
         send,
-        Limits::default(),
+        limits,
         note,
     ))
 }
 
 /// The given sink; else an HTTP sink for `<APP>_TELEMETRY_ENDPOINT`,
 /// `TELEMETRY_ENDPOINT` or the configured endpoint; else off.
-fn choose_sink(settings: &mut Settings, log: &dyn Fn(&str)) -> Result<Arc<dyn Sink>, OffReason> {
+/// The sink, and its back-off when the recorder made it (an app's own
+/// sink keeps its own).
+type ChosenSink = (Arc<dyn Sink>, Option<Arc<Backoff>>);
+
+fn choose_sink(settings: &mut Settings, log: &dyn Fn(&str)) -> Result<ChosenSink, OffReason> {
     if let Some(sink) = settings.sink.take() {
-        return Ok(sink);
+        return Ok((sink, None));
     }
     let from_env = settings.env.endpoint(&settings.app)?;
     // Every endpoint the environment sets counts: its key rule is one.
@@ -705,8 +783,9 @@ fn http_sink(
     endpoint: &str,
     source: EndpointSource,
     log: &dyn Fn(&str),
-) -> Result<Arc<dyn Sink>, OffReason> {
+) -> Result<ChosenSink, OffReason> {
     use crate::sink::http::route::KeyWithheld;
+    use crate::sink::HttpOptions;
     let user_agent = format!("{}/{}", settings.app, settings.version);
     let mut api_key = settings.api_key.as_deref();
     if api_key.is_some()
@@ -716,21 +795,45 @@ fn http_sink(
         log(&KeyWithheld::EndpointFromEnvironment.to_string());
         api_key = None;
     }
-    let (sink, sends_api_key) = settings
+    // The app's own headers follow the key's rule: its own endpoint only.
+    let mut headers = Vec::new();
+    if source == EndpointSource::Environment && !settings.headers.is_empty() {
+        log(&format!(
+            "{} header(s) of the app withheld: the endpoint comes from the environment, and the app's headers go only to its own",
+            settings.headers.len()
+        ));
+    } else {
+        for (name, value) in &settings.headers {
+            match crate::sink::http::check_header(name, value) {
+                Ok(checked) => headers.push(checked),
+                Err(refused) => log(&refused.to_string()),
+            }
+        }
+    }
+    if settings.compression == Some(crate::Compression::Gzip)
+        && crate::Compression::Gzip.available() != crate::Compression::Gzip
+    {
+        log("gzip needs the `gzip` feature of telemetry-core; bodies go uncompressed");
+    }
+    let made = settings
         .export
         .sink(
             endpoint,
-            &user_agent,
-            api_key,
-            settings.timeout,
-            settings.time_budget,
-            &settings.env,
+            HttpOptions {
+                user_agent: &user_agent,
+                api_key,
+                timeout: settings.timeout,
+                time_budget: settings.time_budget,
+                compression: settings.compression,
+                headers,
+                env: &settings.env,
+            },
         )
         .map_err(OffReason::InvalidSetting)?;
-    if api_key.is_some() && !sends_api_key {
+    if api_key.is_some() && !made.sends_api_key {
         log(&KeyWithheld::PlainHttp.to_string());
     }
-    Ok(sink)
+    Ok((made.sink, Some(made.backoff)))
 }
 
 #[cfg(not(feature = "http"))]
@@ -739,7 +842,7 @@ fn http_sink(
     _endpoint: &str,
     _source: EndpointSource,
     _log: &dyn Fn(&str),
-) -> Result<Arc<dyn Sink>, OffReason> {
+) -> Result<ChosenSink, OffReason> {
     Err(OffReason::NoHttpSupport)
 }
 

@@ -55,11 +55,14 @@
 //!
 //! # Failures
 //!
-//! - A transport failure, or an answer that asks to come back later (5xx,
-//!   408, 429), stops sending for the rest of the process: what is queued,
-//!   and every later record, stays in the spool for the next run.
-//! - Any other 4xx answer: the collector will never accept that batch, so
-//!   it is acknowledged (dropped) rather than sent again on every run.
+//! - A transport failure, an answer that asks to come back later (429,
+//!   502, 503, 504), or a back-off in force (an earlier answer asked to
+//!   wait: see [`crate::delivery::backoff`]) stops sending for the rest of
+//!   the process: what is queued, and every later record, stays in the
+//!   spool for a run after the wait.
+//! - Any other 4xx or 5xx answer: the collector will never accept that
+//!   batch, so it is acknowledged (dropped) rather than sent again on
+//!   every run.
 //! - A spool that cannot be written (see [`SpoolError`]): records are still
 //!   queued and sent, just not protected against a crash.
 //! - A full queue ([`Limits::queue_records`]): the record is only in the
@@ -690,10 +693,10 @@ fn wait_for_close(shared: &Shared) {
     }
 }
 
-/// 4xx other than 408 (timeout) and 429 (too many requests): sending the
-/// same batch again cannot succeed.
+/// A status the back-off rules call refused for good (any 4xx or 5xx but
+/// 429, 502, 503 and 504): sending the same batch again cannot succeed.
 fn is_refused_for_good(status: u16) -> bool {
-    (400..500).contains(&status) && status != 408 && status != 429
+    crate::delivery::backoff::refused_for_good(status)
 }
 
 fn take_batch(queue: &mut VecDeque<Item>, limits: &Limits) -> Vec<Item> {

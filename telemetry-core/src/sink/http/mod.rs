@@ -86,12 +86,15 @@ mod failure;
 pub(crate) mod route;
 
 use super::protocol::{Answer, Protocol};
-use super::{FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
+use super::{Compression, FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
+use crate::delivery::backoff::Backoff;
 use crate::env::Env;
 use crate::record::Record;
 use bytes::Bytes;
 use failure::TransportFailure;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
+};
 use reqwest::{Client, Url};
 use std::cell::RefCell;
 use std::fmt;
@@ -122,6 +125,10 @@ struct Shared {
     /// Set once delivery stopped because the time budget was spent.
     budget_spent: AtomicBool,
     budget: Budget,
+    /// When the collector asked to wait (see `delivery::backoff`).
+    backoff: Arc<Backoff>,
+    /// How bodies are compressed (`Content-Encoding`).
+    compression: Compression,
 }
 
 /// The process's time budget: the slow part of every request's wait,
@@ -236,6 +243,7 @@ impl HttpSink {
             headers.insert("x-api-key", value);
         }
         let proxy = route::proxy_for(&url, env)?;
+        let url_for_backoff = url.clone();
         let timeout = if timeout.is_zero() {
             DEFAULT_TIMEOUT
         } else {
@@ -251,6 +259,8 @@ impl HttpSink {
                 protocol: Protocol::Records,
                 budget_spent: AtomicBool::new(false),
                 budget: Budget::new(default_time_budget(timeout)),
+                backoff: Arc::new(Backoff::new(url_for_backoff.as_str())),
+                compression: Compression::None,
             }),
         })
     }
@@ -258,6 +268,51 @@ impl HttpSink {
     /// `true` when requests carry the `x-api-key` header.
     pub(crate) fn sends_api_key(&self) -> bool {
         self.shared.headers.contains_key("x-api-key")
+    }
+
+    /// Compresses request bodies (default [`Compression::None`]; an
+    /// [`OtlpSink`](crate::OtlpSink) defaults to gzip). Without the `gzip`
+    /// feature, `Gzip` sends bodies as they are.
+    #[must_use]
+    pub fn compression(mut self, compression: Compression) -> HttpSink {
+        let compression = compression.available();
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.compression = compression;
+            if compression == Compression::Gzip {
+                shared
+                    .headers
+                    .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            } else {
+                shared.headers.remove(CONTENT_ENCODING);
+            }
+        }
+        self
+    }
+
+    /// Adds a header to every request; its value is never printed. A name
+    /// the sink sets itself (`Content-Type`, `Content-Encoding`,
+    /// `User-Agent`, `x-api-key`, `Host`, `Content-Length`) is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSetting`] when the name or value cannot be an HTTP header,
+    /// or the name is one the sink sets; the message never holds the value.
+    pub fn header(self, name: &str, value: &str) -> Result<HttpSink, InvalidSetting> {
+        let (name, value) = check_header(name, value)?;
+        Ok(self.checked_header(name, value))
+    }
+
+    /// Adds a header [`check_header`] accepted.
+    pub(crate) fn checked_header(mut self, name: HeaderName, value: HeaderValue) -> HttpSink {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.headers.append(name, value);
+        }
+        self
+    }
+
+    /// The sink's back-off, for the recorder to attach the config dir.
+    pub(crate) fn backoff(&self) -> Arc<Backoff> {
+        Arc::clone(&self.shared.backoff)
     }
 
     /// The same sink, speaking `protocol` (called right after `new`, while
@@ -290,6 +345,9 @@ impl HttpSink {
         if shared.stopped.load(Ordering::Relaxed) {
             return Err(self.stopped_error());
         }
+        if let Some(until_ms) = shared.backoff.waiting_until() {
+            return Err(SendError::Backoff { until_ms });
+        }
         let left = shared.budget.left();
         if left.is_zero() {
             return Err(self.stop(SendError::BudgetSpent(shared.budget.limit())));
@@ -302,13 +360,31 @@ impl HttpSink {
             send_on_this_thread(shared, body, timeout)
         };
         shared.budget.charge(started.elapsed());
+        let result = match result {
+            Ok(()) => {
+                shared.backoff.succeeded();
+                Ok(())
+            }
+            Err(Failure::RetryAfter(wait, error)) => {
+                shared.backoff.asked_to_wait(wait);
+                Err(error)
+            }
+            Err(Failure::Final(error @ SendError::PartlyRejected { .. })) => {
+                shared.backoff.succeeded();
+                Err(error)
+            }
+            Err(failure) => Err(failure.into_send_error()),
+        };
         match result {
             Err(SendError::Transport(_))
                 if timeout < shared.timeout && shared.budget.left().is_zero() =>
             {
                 Err(self.stop(SendError::BudgetSpent(shared.budget.limit())))
             }
-            Err(error @ SendError::Transport(_)) => Err(self.stop(error)),
+            Err(error @ SendError::Transport(_)) => {
+                shared.backoff.asked_to_wait(None);
+                Err(self.stop(error))
+            }
             other => other,
         }
     }
@@ -340,6 +416,53 @@ impl HttpSink {
     pub fn is_stopped(&self) -> bool {
         self.shared.stopped.load(Ordering::Relaxed)
     }
+
+    /// The body as sent: compressed when asked for.
+    fn compressed(&self, body: Vec<u8>) -> Bytes {
+        match self.shared.compression {
+            #[cfg(feature = "gzip")]
+            Compression::Gzip => Bytes::from(super::compression::gzip(&body)),
+            _ => Bytes::from(body),
+        }
+    }
+}
+
+/// The headers the sink sets itself: an app's own header may not replace
+/// them.
+const RESERVED_HEADERS: [&str; 6] = [
+    "content-type",
+    "content-encoding",
+    "content-length",
+    "user-agent",
+    "host",
+    "x-api-key",
+];
+
+/// An app's header, checked: a valid name that the sink does not set
+/// itself, and a value a header can carry (marked sensitive, so that it is
+/// never printed). The error names the header, never its value.
+pub(crate) fn check_header(
+    name: &str,
+    value: &str,
+) -> Result<(HeaderName, HeaderValue), InvalidSetting> {
+    let shown: String = name.chars().take(64).collect();
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        InvalidSetting(format!(
+            "the header name {shown:?} is not a valid HTTP header name; the header is left out"
+        ))
+    })?;
+    if RESERVED_HEADERS.contains(&name.as_str()) {
+        return Err(InvalidSetting(format!(
+            "the header {name} is set by the toolkit itself; the app's is left out"
+        )));
+    }
+    let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        InvalidSetting(format!(
+            "the value of the header {name} has characters a header cannot carry; the header is left out"
+        ))
+    })?;
+    value.set_sensitive(true);
+    Ok((name, value))
 }
 
 impl fmt::Debug for HttpSink {
@@ -358,7 +481,7 @@ impl Sink for HttpSink {
             return Err(self.stopped_error());
         }
         let body = self.shared.protocol.encode(records)?;
-        self.send_body(Bytes::from(body))
+        self.send_body(self.compressed(body))
     }
 
     /// The same body as [`send`](Sink::send), made from the records' JSON.
@@ -367,7 +490,7 @@ impl Sink for HttpSink {
             return Err(self.stopped_error());
         }
         let body = self.shared.protocol.encode_serialised(records)?;
-        self.send_body(Bytes::from(body))
+        self.send_body(self.compressed(body))
     }
 
     fn sends_serialised(&self) -> bool {
@@ -521,7 +644,7 @@ fn send_on_this_thread(
     shared: &Arc<Shared>,
     body: Bytes,
     timeout: Duration,
-) -> Result<(), SendError> {
+) -> Result<(), Failure> {
     let attempt = LOCAL.try_with(|local| {
         let mut local = local.try_borrow_mut().ok()?;
         if local.is_none() {
@@ -582,8 +705,12 @@ fn send_on_background_thread(
     shared: &Arc<Shared>,
     body: Bytes,
     timeout: Duration,
-) -> Result<(), SendError> {
-    let unavailable = || SendError::Transport("the delivery thread could not be started".into());
+) -> Result<(), Failure> {
+    let unavailable = || {
+        Failure::Final(SendError::Transport(
+            "the delivery thread could not be started".into(),
+        ))
+    };
     let background = background().ok_or_else(unavailable)?;
     let client = background
         .clients
@@ -604,9 +731,9 @@ fn send_on_background_thread(
                 .saturating_add(Duration::from_secs(1)),
         )
         .unwrap_or_else(|_| {
-            Err(SendError::Transport(
+            Err(Failure::Final(SendError::Transport(
                 "the delivery thread did not answer".into(),
-            ))
+            )))
         })
 }
 
@@ -623,32 +750,32 @@ async fn deliver(
     shared: &Shared,
     body: Bytes,
     timeout: Duration,
-) -> Result<(), SendError> {
+) -> Result<(), Failure> {
     let started = Instant::now();
     let opened = client.connections.load(Ordering::Relaxed);
     match post(&client.client, shared, body.clone(), timeout).await {
         Err(Failure::NoAnswer(error)) if client.connections.load(Ordering::Relaxed) == opened => {
             let left = timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
-                return Err(error);
+                return Err(Failure::Final(error));
             }
             post(&client.client, shared, body, left)
                 .await
-                .map_err(Failure::into_send_error)
+                .map_err(Failure::no_second_retry)
         }
-        Err(Failure::RetryAfter(wait, rejected)) => {
+        Err(Failure::RetryAfter(Some(wait), rejected)) => {
             // The collector read the request and asked to come back: sent
             // again only when the wait fits in what is left of the deadline.
             let left = timeout.saturating_sub(started.elapsed());
             if wait >= left {
-                return Err(rejected);
+                return Err(Failure::RetryAfter(Some(wait), rejected));
             }
             tokio::time::sleep(wait).await;
             post(&client.client, shared, body, left.saturating_sub(wait))
                 .await
-                .map_err(Failure::into_send_error)
+                .map_err(Failure::no_second_retry)
         }
-        other => other.map_err(Failure::into_send_error),
+        other => other.map_err(Failure::no_second_retry),
     }
 }
 
@@ -658,11 +785,21 @@ enum Failure {
     Final(SendError),
     /// The connection closed or broke before any answer came.
     NoAnswer(SendError),
-    /// The collector asked to come back after a delay (`Retry-After`).
-    RetryAfter(Duration, SendError),
+    /// The collector asked to come back later, after this delay when it
+    /// said (`Retry-After`).
+    RetryAfter(Option<Duration>, SendError),
 }
 
 impl Failure {
+    /// The failure as final, except a request to wait, which the back-off
+    /// still needs to hear.
+    fn no_second_retry(self) -> Failure {
+        match self {
+            Failure::NoAnswer(error) => Failure::Final(error),
+            other => other,
+        }
+    }
+
     fn into_send_error(self) -> SendError {
         match self {
             Failure::Final(error) | Failure::NoAnswer(error) | Failure::RetryAfter(_, error) => {
@@ -689,7 +826,7 @@ async fn post(
         .map_err(|error| classify(&error))?;
     let status = response.status();
     let mut answer = Vec::new();
-    let headers = if shared.protocol.reads_answer() {
+    let headers = if shared.protocol.reads_answer() || !status.is_success() {
         response.headers().clone()
     } else {
         HeaderMap::new()
