@@ -166,3 +166,42 @@ fn records_go_uncompressed_and_otlp_gzipped_unless_asked_otherwise() {
         assert!(body.is_object());
     }
 }
+
+/// A refused connection stops the sender and is remembered: a later
+/// client of the same config dir and endpoint, within the wait, attempts
+/// nothing and says why; `status` shows the wait; a client pointed at
+/// another endpoint is not held back.
+#[test]
+fn a_transport_failure_holds_back_later_clients_of_that_endpoint() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}/v1/events");
+    let dir = TempDir::new("hosted-transport");
+    let first = builder(&dead, &dir).build();
+    first.track_command("run", Vec::<String>::new());
+    drop(first);
+    assert!(dir.path().join("retry-after").is_file());
+    let status = builder(&dead, &dir).controls().status();
+    assert!(status.wait_until_ms.is_some());
+    assert!(
+        status.to_string().contains("Collector asked to wait until"),
+        "{status}"
+    );
+
+    let log = MemoryWriter::new();
+    let later = builder(&dead, &dir).debug_writer(log.clone()).build();
+    later.track_command("run", Vec::<String>::new());
+    let text = log.text();
+    assert!(
+        text.contains("not sent: the collector asked to wait until"),
+        "{text}"
+    );
+
+    let collector = Collector::start().unwrap();
+    let other = builder(&collector.url(), &dir).build();
+    other.track_command("run", Vec::<String>::new());
+    assert_eq!(collector.records().len(), 1);
+}
