@@ -188,10 +188,10 @@ impl TelemetryBuilder {
 
     /// Background delivery's batches: at most `max_records` records and
     /// `max_bytes` bytes of records' JSON (before compression) in one
-    /// request. The defaults, 2,000 records and 2 MiB
-    /// ([`BATCH_RECORDS`](crate::background::BATCH_RECORDS),
-    /// [`BATCH_BYTES`](crate::background::BATCH_BYTES)), suit most hosted
-    /// backends; lower them for one with a smaller body limit. A single
+    /// request. The defaults are
+    /// [`BATCH_RECORDS`](crate::background::BATCH_RECORDS) and
+    /// [`BATCH_BYTES`](crate::background::BATCH_BYTES), which suit most
+    /// hosted backends; lower them for one with a smaller body limit. A single
     /// record larger than `max_bytes` is dropped, and counted
     /// (`batch_too_large`) in the next `client_report`. Zero means the
     /// default.
