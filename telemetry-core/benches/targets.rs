@@ -12,6 +12,9 @@
 //! this machine, against collectors on 127.0.0.1. Each part is bounded in
 //! calls and time and stops by itself. Without `--bench` (as under
 //! `cargo test --benches`) it only says how to run it.
+// A harness: it reads its own control variables, never a client's
+// environment (that goes through the builder).
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 

@@ -4,7 +4,6 @@
 //!
 //! The environment is read once, when a client is built.
 
-use crate::consent::reason::OffReason;
 use crate::files::config_dir::{self, TargetOs};
 use crate::record::detect;
 use crate::record::tags;
@@ -44,6 +43,8 @@ pub(crate) struct Env {
 
 impl Env {
     /// The process environment.
+    // The one read of the process environment in this crate (clippy.toml).
+    #[allow(clippy::disallowed_methods)]
     pub(crate) fn process() -> Env {
         Env {
             is_process: true,
@@ -74,20 +75,17 @@ impl Env {
         read_switch(self.var(name).as_deref())
     }
 
-    /// `<APP>_TELEMETRY_ENDPOINT`, else `TELEMETRY_ENDPOINT`: `None` when
-    /// both are unset or blank.
-    pub(crate) fn endpoint(&self, app: &str) -> Result<Option<String>, OffReason> {
-        for name in [app_endpoint_variable(app).as_str(), TELEMETRY_ENDPOINT] {
-            match self.var(name) {
+    /// `<APP>_TELEMETRY_ENDPOINT`, else `TELEMETRY_ENDPOINT`, with the
+    /// name of the variable that set it: `None` when both are unset or
+    /// blank; `Err` with the variable's name when its value is not UTF-8.
+    pub(crate) fn endpoint(&self, app: &str) -> Result<Option<(String, String)>, String> {
+        for name in [app_endpoint_variable(app), TELEMETRY_ENDPOINT.to_owned()] {
+            match self.var(&name) {
                 None => {}
                 Some(raw) => match raw.to_str() {
                     Some(text) if text.trim().is_empty() => {}
-                    Some(text) => return Ok(Some(text.to_owned())),
-                    None => {
-                        return Err(OffReason::EndpointNotUtf8 {
-                            variable: name.to_owned(),
-                        })
-                    }
+                    Some(text) => return Ok(Some((name, text.to_owned()))),
+                    None => return Err(name),
                 },
             }
         }

@@ -279,12 +279,14 @@
 //!   UTF-8) is read as a wish not to be tracked.
 //! - `TELEMETRY_HIDE_BANNER=1` hides the notice, so there is nothing for the
 //!   user to read first: that run sends, and no marker is written.
-//! - When the notice marker cannot be written (no config dir, read-only
-//!   dir), the notice is shown and nothing is sent, on every run: data never
-//!   leaves a machine whose user may not have seen the notice
-//!   ([`HoldReason::NoConfigDir`] when neither `XDG_CONFIG_HOME` nor `HOME`
-//!   is set, [`HoldReason::ConfigDirNotWritable`] otherwise). An isolated
-//!   client shows no notice, so it holds nothing.
+//! - No run shows a notice it cannot remember: with the notice on and no
+//!   usable config dir (none set, it cannot be created, a read-only one
+//!   without the marker, root acting for another user), telemetry is off
+//!   for the run (`no_config_dir`, `root_for_another_user`), and nothing is
+//!   sent. With the notice off (`notice(false)`, `TELEMETRY_HIDE_BANNER`)
+//!   such a run sends with an id for this process only. A notice marker
+//!   dated later than now counts as seen. An isolated client shows no
+//!   notice, so it holds nothing.
 //! - Live sessions are found by id through a map: starting, ending and a
 //!   tool call by id cost the same with a hundred or a hundred thousand
 //!   sessions live. At most [`MAX_LIVE_SESSIONS`] per client are found by
@@ -335,10 +337,15 @@
 //! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`],
 //!   [`FailurePolicy`], [`ConfigItem`], [`Refusal`], [`ConfigDirRefused`],
 //!   [`Delivery`] and [`Flushed`] are `#[non_exhaustive]`: match them with a wildcard arm (or `..`).
-//! - Precedence (see `decide` in `precedence.rs`): a variable's `log`
-//!   selects log-only mode, which needs no endpoint; an *on* from any rule
-//!   with nothing to send to reports `no_endpoint`. A remembered choice that
-//!   cannot be read (corrupt, a link, not ours) counts as no choice.
+//! - One decision, made the same way for [`TelemetryBuilder::controls`] and
+//!   [`TelemetryBuilder::build`]: a variable's `log` selects log-only mode,
+//!   which needs no endpoint; an *on* from any rule with nothing to send to
+//!   reports `no_endpoint`; then every veto (the app name, the endpoint, the
+//!   config dir and its files, the remembered choice) is its own [`Rule`],
+//!   and [`Status`] explains it, naming the path or variable and the fix. A
+//!   remembered choice that cannot be trusted (a link, not ours, not a
+//!   file, unreadable, empty or unknown content) is a veto: off whatever
+//!   the variables say.
 //! - Log-only mode needs no notice: nothing leaves the machine, so there is
 //!   nothing to hold and no marker is written. It reads or creates the
 //!   anonymous id like an enabled client, so the printed records are the
@@ -346,12 +353,9 @@
 //!   log-only mode (records are made); [`Status`] `enabled` is `false`
 //!   (nothing is sent). With debug mode on, each record is printed once,
 //!   on the debug log.
-//! - The remembered choice is read only when no variable decided, so
-//!   `DO_NOT_TRACK=1` costs no file access. A client that is off keeps its
-//!   [`Controls`] (for [`Telemetry::status`]) and still writes no file,
-//!   opens no socket and starts no thread. A client turned off by a setting
-//!   it cannot use reports `invalid_setting`; [`Telemetry::disabled`]
-//!   reports `disabled_in_code`.
+//! - A client that is off keeps its [`Controls`] (for
+//!   [`Telemetry::status`]) and still writes no file, opens no socket and
+//!   starts no thread; [`Telemetry::disabled`] reports `disabled_in_code`.
 //! - `telemetry enable | disable | reset-id` write only the choice file (and
 //!   remove the id, or the spool), and send nothing. An unrecognised value
 //!   of either variable says "use true, false or log".
@@ -401,6 +405,9 @@
 pub mod __private;
 mod client;
 mod consent;
+// The spool's and the sender's process tests read the variables their
+// parent sets for the child (test builds only).
+#[cfg_attr(test, allow(clippy::disallowed_methods))]
 mod delivery;
 mod env;
 pub mod error_kind;
@@ -431,7 +438,10 @@ pub use delivery::background::Flushed;
 pub use delivery::Delivery;
 pub use env::{app_env_prefix, SwitchValue};
 pub use error_kind::{known_error_kind, TrackedError};
-pub use files::identity::{ConfigDirRefused, ConfigItem, NOTICE_MARKER_FILE, USER_UUID_FILE};
+pub use files::choice::ChoiceNote;
+pub use files::config_dir::{ConfigDirRefused, ConfigItem};
+pub use files::notice_marker::NOTICE_MARKER_FILE;
+pub use files::user_id::USER_UUID_FILE;
 pub use files::Refusal;
 pub use record::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,

@@ -110,6 +110,22 @@ impl Settings {
         }
     }
 
+    /// The `User-Agent`: `<app>/<version>`.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn user_agent(&self) -> String {
+        format!("{}/{}", self.app, self.version)
+    }
+
+    /// The API key for an endpoint set in code, or by the environment
+    /// (`from_env`): an overridden endpoint never receives the app's key
+    /// unless the app allows it.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn api_key_for(&self, from_env: bool) -> Option<&str> {
+        self.api_key
+            .as_deref()
+            .filter(|_| !from_env || self.api_key_for_endpoint_override)
+    }
+
     /// Debug mode is on when asked for, or when a debug file or writer is
     /// given and `debug(false)` was not called.
     pub(crate) fn debug_on(&self) -> bool {
@@ -117,8 +133,13 @@ impl Settings {
     }
 }
 
-/// The app name names the config dir and the `source`: 1 to 64 of
-/// `A-Z a-z 0-9 . _ -`, not starting with a dot.
+/// The app-name rule in words, for messages.
+pub(crate) fn app_name_rule() -> String {
+    format!("1 to {MAX_APP_NAME_LEN} letters, digits, '.', '_' or '-', not starting with '.'")
+}
+
+/// The app name names the config dir and the `source`: see
+/// [`app_name_rule`].
 pub(crate) fn check_app_name(app: &str) -> Result<(), OffReason> {
     let valid = !app.is_empty()
         && app.len() <= MAX_APP_NAME_LEN

@@ -205,6 +205,7 @@ fn the_status_json_has_the_documented_schema() {
             "delivery",
             "destination",
             "enabled",
+            "explanation",
             "id_file",
             "mode",
             "not_collected",

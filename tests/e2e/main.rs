@@ -7,6 +7,7 @@
 mod broken_output;
 mod canaries;
 mod controls;
+mod decision;
 mod delivery;
 mod delivery_modes;
 mod flag_canaries;

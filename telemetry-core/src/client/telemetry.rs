@@ -61,10 +61,10 @@ impl Telemetry {
     }
 
     /// A client for what the recorder decided.
-    pub(crate) fn from_recorder(recorder: Result<Recorder, Off>) -> Telemetry {
+    pub(crate) fn from_recorder(recorder: Result<Recorder, Box<Off>>) -> Telemetry {
         let client = match recorder {
             Ok(recorder) => Client::On(Arc::new(recorder)),
-            Err(off) => Client::Off(Some(Arc::new(off))),
+            Err(off) => Client::Off(Some(Arc::from(off))),
         };
         Telemetry { client }
     }

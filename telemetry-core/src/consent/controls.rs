@@ -2,22 +2,23 @@
 //! `telemetry status | enable | disable | reset-id` commands built on it.
 //!
 //! [`Controls`] is resolved from a builder's settings without building a
-//! client: it reads the environment and, only when no variable decided,
-//! the remembered choice in the config dir. It writes nothing, opens no
-//! socket and starts no thread, so an app runs its `telemetry` subcommand
+//! client, by the same decision a client makes (the variables, the
+//! remembered choice, every veto). It writes nothing, opens no socket and
+//! starts no thread, so an app runs its `telemetry` subcommand
 //! on it ([`TelemetryBuilder::controls`](crate::TelemetryBuilder::controls))
 //! and records nothing. Every built client keeps its own, on or off
 //! ([`Telemetry::controls`](crate::Telemetry::controls)).
 
-use crate::consent::precedence::{self, Decision, Mode, Rule};
+use crate::consent::decide::{decide, Verdict, Veto};
+use crate::consent::precedence::Decision;
 use crate::consent::reason::OffReason;
 use crate::consent::status::Status;
 use crate::delivery::spool;
 use crate::delivery::Delivery;
-use crate::env::{self, app_enabled_variable, SwitchValue};
-use crate::files::choice::{self, Choice, ChoiceError, ChoiceNote};
-use crate::files::identity::{self, ConfigDirRefused, NoConfigDir, NOTICE_MARKER_FILE};
-use crate::settings::{check_app_name, ConfigDir, Settings};
+use crate::files::choice::{self, ChoiceError};
+use crate::files::config_dir::{self, ConfigDirRefused, NoConfigDir};
+use crate::files::notice_marker::NOTICE_MARKER_FILE;
+use crate::settings::Settings;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -52,69 +53,19 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Controls {
     app: String,
-    decision: Decision,
-    config_dir: Option<PathBuf>,
-    /// The endpoint records would go to; `None` with a custom sink.
-    endpoint: Option<String>,
+    verdict: Verdict,
     /// The delivery mode asked for.
     delivery: Delivery,
-    /// Root acting for another user: nothing is written in the config dir.
-    elevated: bool,
-    /// Why a remembered choice was there but not read.
-    note: Option<ChoiceNote>,
 }
 
 impl Controls {
-    /// Decides from the settings: the variables first, then (only when no
-    /// variable decided) the remembered choice. Reads, never writes.
+    /// Decides from the settings ([`decide`]): the variables, the
+    /// remembered choice and every veto. Reads, never writes.
     pub(crate) fn resolve(settings: &Settings) -> Controls {
-        let env = &settings.env;
-        let app = &settings.app;
-        // Root acting for another user (`sudo -E`) writes nothing in the
-        // config dir, as the recorder does: nothing of root's lands there.
-        let elevated =
-            identity::elevated_for_another_user(env.home().as_deref(), env.sudo_uid_set());
-        let config_dir = match &settings.config_dir {
-            // An invalid app name must not name a path.
-            ConfigDir::Default if check_app_name(app).is_ok() => env.default_config_dir(app),
-            ConfigDir::Default | ConfigDir::InMemory => None,
-            ConfigDir::At(dir) => Some(dir.clone()),
-        };
-        let env_endpoint = env.endpoint(app);
-        let has_destination = settings.sink.is_some()
-            || settings.endpoint.is_some()
-            || !matches!(env_endpoint, Ok(None));
-        let endpoint = match (&settings.sink, env_endpoint) {
-            (None, Ok(from_env)) => from_env.or_else(|| settings.endpoint.clone()),
-            (Some(_), _) | (None, Err(_)) => None,
-        };
-        let decide = |remembered| {
-            precedence::decide(
-                env.var(env::DO_NOT_TRACK).as_deref(),
-                env.var(&app_enabled_variable(app)).as_deref(),
-                env.var(env::TELEMETRY_ENABLED).as_deref(),
-                remembered,
-                has_destination,
-            )
-        };
-        let mut decision = decide(Choice::None);
-        let mut note = None;
-        // The choice file is read only when no variable decided.
-        if matches!(decision.rule, Rule::Default | Rule::NoEndpoint) {
-            if let Some(dir) = &config_dir {
-                let (choice, why) = choice::read(dir);
-                note = why;
-                decision = decide(choice);
-            }
-        }
         Controls {
-            app: app.clone(),
-            decision,
-            config_dir,
-            endpoint,
+            app: settings.app.clone(),
+            verdict: decide(settings),
             delivery: settings.delivery,
-            elevated,
-            note,
         }
     }
 
@@ -123,67 +74,32 @@ impl Controls {
     pub(crate) const fn disabled_in_code() -> Controls {
         Controls {
             app: String::new(),
-            decision: Decision {
-                mode: Mode::Off,
-                rule: Rule::DisabledInCode,
-                value: None,
-            },
-            config_dir: None,
-            endpoint: None,
+            verdict: Verdict::disabled_in_code(),
             delivery: Delivery::Inline,
-            elevated: false,
-            note: None,
         }
     }
 
-    /// Records that the client could not be built after the decision said
-    /// on or log-only: a setting it cannot use (app name, endpoint, key).
-    pub(crate) fn turned_off_by_setting(&mut self) {
-        if self.decision.mode != Mode::Off {
-            self.decision = Decision {
-                mode: Mode::Off,
-                rule: Rule::InvalidSetting,
-                value: None,
-            };
-        }
+    /// The whole decision, and what it names.
+    pub(crate) fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
+
+    /// Records a veto met while the client was built, after the decision
+    /// (a file swapped in between): the same rule the decision gives it.
+    pub(crate) fn vetoed(&mut self, veto: Veto) {
+        self.verdict = self.verdict.clone().vetoed(veto);
     }
 
     /// Why the decision is off, as the client reports it; `None` when on or
     /// log-only.
     pub(crate) fn off_reason(&self) -> Option<OffReason> {
-        let Decision { mode, rule, value } = self.decision;
-        if mode != Mode::Off {
-            return None;
-        }
-        let unrecognised = value == Some(SwitchValue::Unrecognised);
-        Some(match rule {
-            Rule::DoNotTrack => OffReason::DoNotTrack,
-            Rule::AppVariable => {
-                let variable = app_enabled_variable(&self.app);
-                if unrecognised {
-                    OffReason::AppEnabledUnrecognised { variable }
-                } else {
-                    OffReason::AppEnabledIsFalse { variable }
-                }
-            }
-            Rule::TelemetryEnabled if unrecognised => OffReason::EnabledUnrecognised,
-            Rule::TelemetryEnabled => OffReason::EnabledIsFalse,
-            Rule::RememberedChoice => OffReason::DisabledByChoice,
-            Rule::DisabledInCode => OffReason::DisabledInCode,
-            Rule::NoEndpoint | Rule::Default | Rule::InvalidSetting => OffReason::NoDestination,
-        })
-    }
-
-    /// The note for the debug log when a remembered choice was there but
-    /// could not count (corrupt, a link, not ours).
-    pub(crate) fn choice_note(&self) -> Option<ChoiceNote> {
-        self.note
+        self.verdict.off_reason(&self.app)
     }
 
     /// The decision: on, off or log-only, and which rule decided.
     #[must_use]
     pub fn decision(&self) -> Decision {
-        self.decision
+        self.verdict.decision
     }
 
     /// The config dir, where the anonymous id, the notice marker and the
@@ -191,7 +107,7 @@ impl Controls {
     /// isolated client).
     #[must_use]
     pub fn config_dir(&self) -> Option<&Path> {
-        self.config_dir.as_deref()
+        self.verdict.config_dir.as_deref()
     }
 
     /// `telemetry status`: print it (`Display`) or its JSON
@@ -200,26 +116,17 @@ impl Controls {
     #[must_use]
     pub fn status(&self) -> Status {
         let notice_shown = self
-            .config_dir
-            .as_ref()
+            .config_dir()
             .is_some_and(|dir| std::fs::symlink_metadata(dir.join(NOTICE_MARKER_FILE)).is_ok());
-        let mut status = Status::new(
-            self.decision,
+        Status::new(
+            &self.verdict,
             &self.app,
-            self.config_dir.as_deref(),
-            self.endpoint.as_deref(),
             match self.delivery {
                 Delivery::Background => "background",
                 _ => "inline",
             },
             notice_shown,
-        );
-        // The back-off in force: one more thing the user may wonder about.
-        status.wait_until_ms = self
-            .config_dir
-            .as_deref()
-            .and_then(crate::delivery::backoff::saved_wait);
-        status
+        )
     }
 
     /// `telemetry enable`: remembers "on" in the config dir. A variable
@@ -271,14 +178,11 @@ impl Controls {
     /// missing; refused when it is a link, another user's or writable by
     /// others), before anything is written or deleted in it.
     fn dir(&self) -> Result<&Path, ControlError> {
-        let dir = self
-            .config_dir
-            .as_deref()
-            .ok_or(ControlError::NoConfigDir)?;
-        if self.elevated {
+        let dir = self.config_dir().ok_or(ControlError::NoConfigDir)?;
+        if self.verdict.elevated {
             return Err(ControlError::NoConfigDir);
         }
-        match identity::open_config_dir(Some(dir), None, false) {
+        match config_dir::open_config_dir(Some(dir), None, false) {
             Ok(_) => Ok(dir),
             Err(NoConfigDir::Refused(refused)) => Err(ControlError::Refused(refused)),
             Err(_) => Err(ControlError::NoConfigDir),

@@ -3,6 +3,7 @@
 //! first-run notice and the `telemetry` subcommand.
 
 pub(crate) mod controls;
+pub(crate) mod decide;
 pub(crate) mod notice;
 pub(crate) mod precedence;
 pub(crate) mod reason;

@@ -53,11 +53,38 @@ pub enum Rule {
     Default,
     /// It would be on, but there is no endpoint or sink to send to.
     NoEndpoint,
-    /// It would be on, but a setting the app gave cannot be used (the app
-    /// name, the endpoint, the API key); debug mode says which.
+    /// It would be on, but a setting the HTTP sink cannot use: the user
+    /// agent or the API key cannot be a header, a proxy variable names no
+    /// usable proxy, or this build has no HTTP sink.
     InvalidSetting,
     /// The app made the client disabled in code.
     DisabledInCode,
+    /// A veto: the app name cannot name a config dir or a `source`.
+    InvalidAppName,
+    /// A veto: the endpoint (the app's, or an endpoint variable's) is not an
+    /// `http` or `https` URL with a host and without credentials.
+    InvalidEndpoint,
+    /// A veto: the remembered choice's file cannot be trusted (a link,
+    /// another user's, writable by others, not a regular file, unreadable,
+    /// empty or unknown content). Off whatever the variables say.
+    UntrustedChoiceFile,
+    /// A veto: the config dir is a symbolic link, another user's, or
+    /// writable by other users.
+    ConfigDirRefused,
+    /// A veto: the anonymous id's file is a symbolic link, another user's,
+    /// or writable by other users.
+    IdFileRefused,
+    /// A veto: the notice marker is a symbolic link, another user's, or
+    /// writable by other users.
+    NoticeMarkerRefused,
+    /// A veto: there is no usable config dir (none is set, it cannot be
+    /// created, or it is not writable) to remember that the first-run
+    /// notice was shown: no notice is shown that cannot be remembered.
+    NoConfigDir,
+    /// A veto: the process runs as root on behalf of another user (`sudo`),
+    /// so nothing is written in that user's config dir, and the notice
+    /// could not be remembered.
+    RootForAnotherUser,
 }
 
 impl Rule {
@@ -73,6 +100,14 @@ impl Rule {
             Rule::NoEndpoint => "no_endpoint",
             Rule::InvalidSetting => "invalid_setting",
             Rule::DisabledInCode => "disabled_in_code",
+            Rule::InvalidAppName => "invalid_app_name",
+            Rule::InvalidEndpoint => "invalid_endpoint",
+            Rule::UntrustedChoiceFile => "untrusted_choice_file",
+            Rule::ConfigDirRefused => "config_dir_refused",
+            Rule::IdFileRefused => "id_file_refused",
+            Rule::NoticeMarkerRefused => "notice_marker_refused",
+            Rule::NoConfigDir => "no_config_dir",
+            Rule::RootForAnotherUser => "root_for_another_user",
         }
     }
 }
@@ -406,7 +441,18 @@ mod tests {
             json,
             r#"["do_not_track","app_variable","telemetry_enabled","remembered_choice","default","no_endpoint","invalid_setting","disabled_in_code"]"#
         );
-        for rule in [Rule::DoNotTrack, Rule::NoEndpoint] {
+        for rule in [
+            Rule::DoNotTrack,
+            Rule::NoEndpoint,
+            Rule::InvalidAppName,
+            Rule::InvalidEndpoint,
+            Rule::UntrustedChoiceFile,
+            Rule::ConfigDirRefused,
+            Rule::IdFileRefused,
+            Rule::NoticeMarkerRefused,
+            Rule::NoConfigDir,
+            Rule::RootForAnotherUser,
+        ] {
             assert_eq!(serde_json::to_value(rule).unwrap(), rule.as_str());
         }
         for value in [

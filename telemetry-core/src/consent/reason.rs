@@ -58,6 +58,19 @@ pub enum OffReason {
     /// another user's, or writable by other users: nothing in it is trusted
     /// or written, for this run. It is left as it is.
     ConfigDirRefused(crate::ConfigDirRefused),
+    /// The remembered choice's file cannot be trusted (a link, another
+    /// user's, writable by others, not a regular file, unreadable, empty or
+    /// unknown content): off whatever the variables say, until it is fixed
+    /// or removed.
+    UntrustedChoice(crate::ChoiceNote),
+    /// There is no usable config dir (none is set, it cannot be created,
+    /// or it is not writable), so the first-run notice could not be
+    /// remembered: it is not shown, and nothing is sent.
+    NoConfigDir,
+    /// The process runs as root on behalf of another user (`sudo`): nothing
+    /// is written in that user's config dir, so the first-run notice could
+    /// not be remembered.
+    RootForAnotherUser,
 }
 
 impl OffReason {
@@ -74,6 +87,7 @@ impl OffReason {
                 | OffReason::AppEnabledIsFalse { .. }
                 | OffReason::AppEnabledUnrecognised { .. }
                 | OffReason::DisabledByChoice
+                | OffReason::UntrustedChoice(_)
         )
     }
 }
@@ -95,9 +109,9 @@ impl fmt::Display for OffReason {
             OffReason::DisabledByChoice => f.write_str(
                 "disabled with `telemetry disable` (remembered in the config dir; `telemetry enable` undoes it)",
             ),
-            OffReason::InvalidAppName => f.write_str(
-                "the app name must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'",
-            ),
+            OffReason::InvalidAppName => {
+                write!(f, "the app name must be {}", crate::settings::app_name_rule())
+            }
             OffReason::EndpointNotUtf8 { variable } => {
                 write!(f, "{variable} is not valid UTF-8")
             }
@@ -109,6 +123,16 @@ impl fmt::Display for OffReason {
             OffReason::InvalidSetting(invalid) => write!(f, "{invalid}"),
             OffReason::DisabledInCode => f.write_str("the client was made disabled"),
             OffReason::ConfigDirRefused(refused) => write!(f, "{refused}"),
+            OffReason::UntrustedChoice(note) => write!(
+                f,
+                "the remembered choice's file {note}, so it cannot be trusted; fix or remove it"
+            ),
+            OffReason::NoConfigDir => f.write_str(
+                "no usable config dir to remember the first-run notice in, so it is not shown and nothing is sent",
+            ),
+            OffReason::RootForAnotherUser => f.write_str(
+                "running as root on behalf of another user: nothing is written to that user's config dir, so nothing is sent",
+            ),
         }
     }
 }
@@ -125,13 +149,6 @@ pub enum HoldReason {
     /// together): this run shows it no more, and sending starts with the
     /// next run.
     ShownToAnotherRun,
-    /// There is no config dir (none is set, it cannot be created, or the
-    /// process runs as root for another user), so every run shows the
-    /// notice and sends nothing.
-    NoConfigDir,
-    /// The notice marker cannot be written in the config dir (a read-only
-    /// one), so every run shows the notice and sends nothing.
-    ConfigDirNotWritable,
 }
 
 impl fmt::Display for HoldReason {
@@ -142,12 +159,6 @@ impl fmt::Display for HoldReason {
             }
             HoldReason::ShownToAnotherRun => {
                 "first run: another run showed the notice after this one started; sending starts with the next run"
-            }
-            HoldReason::NoConfigDir => {
-                "no config dir, so the notice is shown and nothing is sent on every run"
-            }
-            HoldReason::ConfigDirNotWritable => {
-                "the config dir is not writable, so the notice is shown and nothing is sent on every run"
             }
         })
     }

@@ -8,8 +8,9 @@
 //! | `schema_version` | number | `1` |
 //! | `enabled` | bool | whether records are sent |
 //! | `mode` | `"on"` \| `"off"` \| `"log"` | `log`: records are printed on stderr, never sent |
-//! | `decided_by` | string | the rule that decided: `do_not_track`, `app_variable`, `telemetry_enabled`, `remembered_choice`, `default`, `no_endpoint`, `invalid_setting` (a setting the app gave cannot be used), `disabled_in_code` |
-//! | `variable` | string \| null | the deciding variable's name (`DO_NOT_TRACK`, `AGENT_TELEMETRY_ENABLED`, `TELEMETRY_ENABLED`), when a variable decided |
+//! | `decided_by` | string | the rule that decided: `do_not_track`, `app_variable`, `telemetry_enabled`, `remembered_choice`, `default`, `no_endpoint`, `disabled_in_code`, or a veto: `invalid_app_name`, `invalid_endpoint`, `invalid_setting` (the user agent, API key or a proxy variable cannot be used), `untrusted_choice_file`, `config_dir_refused`, `id_file_refused`, `notice_marker_refused`, `no_config_dir`, `root_for_another_user` |
+//! | `explanation` | string | what decided, naming the variable, file or dir, and what to change (the text form's "Decided by") |
+//! | `variable` | string \| null | the deciding variable's name (`DO_NOT_TRACK`, `AGENT_TELEMETRY_ENABLED`, `TELEMETRY_ENABLED`, or the endpoint variable that was refused), when a variable decided |
 //! | `value` | string \| null | its value in normalised words: `true`, `false`, `log`, `unrecognised` (never the raw text) |
 //! | `config_dir` | string \| null | where the id, the notice marker and the choice live |
 //! | `id_file` | string \| null | the anonymous id's file |
@@ -21,10 +22,14 @@
 //! | `not_collected` | array of strings | what is never collected |
 //! | `wait_until_ms` | number \| null | while the collector asked to wait (a 429 or 503, or it was unreachable: see the back-off rules), the time until which no process sends, in milliseconds since the epoch |
 
+use crate::consent::decide::{Verdict, Veto};
 use crate::consent::precedence::{Decision, Mode, Rule};
 use crate::env::{self, SwitchValue};
 use crate::files::choice::CHOICE_FILE;
-use crate::files::identity::USER_UUID_FILE;
+use crate::files::config_dir::{ConfigItem, NoConfigDir};
+use crate::files::user_id::USER_UUID_FILE;
+use crate::files::Refusal;
+use crate::settings::app_name_rule;
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
@@ -59,6 +64,8 @@ pub struct Status {
     pub mode: Mode,
     /// The rule that decided.
     pub decided_by: Rule,
+    /// What decided, naming the variable, file or dir, and what to change.
+    pub explanation: String,
     /// The deciding variable's name, when a variable decided.
     pub variable: Option<String>,
     /// Its value, normalised.
@@ -84,41 +91,42 @@ pub struct Status {
 }
 
 impl Status {
-    /// Builds the status from the pieces the recorder knows: the decision,
-    /// the app name (for its variable's name), the config dir, the endpoint
-    /// (`None` with a custom sink), the delivery mode's name, and whether the
+    /// Builds the status from the decision ([`Verdict`]), the app name (for
+    /// its variable's name), the delivery mode's name, and whether the
     /// notice marker exists.
-    pub(crate) fn new(
-        decision: Decision,
-        app: &str,
-        config_dir: Option<&Path>,
-        endpoint: Option<&str>,
-        delivery: &str,
-        notice_shown: bool,
-    ) -> Status {
-        let variable = match decision.rule {
-            Rule::DoNotTrack => Some(env::DO_NOT_TRACK.to_owned()),
-            Rule::AppVariable => Some(env::app_enabled_variable(app)),
-            Rule::TelemetryEnabled => Some(env::TELEMETRY_ENABLED.to_owned()),
+    pub(crate) fn new(verdict: &Verdict, app: &str, delivery: &str, notice_shown: bool) -> Status {
+        let decision = verdict.decision;
+        let variable = match (&verdict.veto, decision.rule) {
+            (Some(Veto::EndpointNotUtf8 { variable }), _) => Some(variable.clone()),
+            (Some(Veto::Endpoint { variable, .. }), _) => variable.clone(),
+            (_, Rule::DoNotTrack) => Some(env::DO_NOT_TRACK.to_owned()),
+            (_, Rule::AppVariable) => Some(env::app_enabled_variable(app)),
+            (_, Rule::TelemetryEnabled) => Some(env::TELEMETRY_ENABLED.to_owned()),
             _ => None,
         };
+        let config_dir = verdict.config_dir.as_deref();
         let text = |path: &Path| path.to_string_lossy().into_owned();
+        let explanation = match &verdict.veto {
+            Some(veto) => explain_veto(veto, app, verdict.destination_url()),
+            None => explain_rule(decision, variable.as_deref()),
+        };
         Status {
             schema_version: 1,
             enabled: decision.mode == Mode::On,
             mode: decision.mode,
             decided_by: decision.rule,
+            explanation,
             variable,
             value: decision.value,
             config_dir: config_dir.map(text),
             id_file: config_dir.map(|dir| text(&dir.join(USER_UUID_FILE))),
             choice_file: config_dir.map(|dir| text(&dir.join(CHOICE_FILE))),
-            destination: endpoint.and_then(destination),
+            destination: verdict.endpoint().and_then(destination),
             delivery: delivery.to_owned(),
             notice_shown,
             collected: COLLECTED,
             not_collected: NOT_COLLECTED,
-            wait_until_ms: None,
+            wait_until_ms: verdict.wait_until_ms,
         }
     }
 
@@ -127,38 +135,131 @@ impl Status {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
+}
 
-    /// One sentence: what decided, and what to change.
-    fn explanation(&self) -> String {
-        let variable = self.variable.as_deref().unwrap_or_default();
-        let value = self.value.map(SwitchValue::as_str).unwrap_or_default();
-        match self.decided_by {
-            Rule::DoNotTrack => format!(
-                "DO_NOT_TRACK is set ({value}); it turns telemetry off for every app. Unset it to allow telemetry."
-            ),
-            Rule::AppVariable | Rule::TelemetryEnabled => {
-                let scope = if self.decided_by == Rule::AppVariable {
-                    "this app's own variable; it wins over TELEMETRY_ENABLED"
-                } else {
-                    "it applies to every app built on this toolkit"
-                };
-                let hint = if value == "unrecognised" {
-                    "; use true, false or log"
-                } else {
-                    ""
-                };
-                format!("{variable} is {value} ({scope}{hint}). Change or unset it to change this.")
-            }
-            Rule::RememberedChoice => format!(
-                "the choice remembered by `telemetry {}`. Run `telemetry {}` to change it; a variable (e.g. DO_NOT_TRACK=1) still wins.",
-                if self.mode == Mode::Off { "disable" } else { "enable" },
-                if self.mode == Mode::Off { "enable" } else { "disable" },
-            ),
-            Rule::Default => "the default (nothing set). Run `telemetry disable`, or set DO_NOT_TRACK=1, to turn it off.".to_owned(),
-            Rule::NoEndpoint => "there is no endpoint to send to, so nothing is sent.".to_owned(),
-            Rule::InvalidSetting => "a setting the app gives (its name, endpoint or API key) cannot be used, so nothing is sent; its debug mode says which.".to_owned(),
-            Rule::DisabledInCode => "the app turned telemetry off in its code.".to_owned(),
+/// One sentence for a rule of precedence: what decided, and what to
+/// change.
+fn explain_rule(decision: Decision, variable: Option<&str>) -> String {
+    let variable = variable.unwrap_or_default();
+    let value = decision.value.map(SwitchValue::as_str).unwrap_or_default();
+    let off = decision.mode == Mode::Off;
+    match decision.rule {
+        Rule::DoNotTrack => format!(
+            "DO_NOT_TRACK is set ({value}); it turns telemetry off for every app. Unset it to allow telemetry."
+        ),
+        Rule::AppVariable | Rule::TelemetryEnabled => {
+            let scope = if decision.rule == Rule::AppVariable {
+                "this app's own variable; it wins over TELEMETRY_ENABLED"
+            } else {
+                "it applies to every app built on this toolkit"
+            };
+            let hint = if value == "unrecognised" {
+                "; use true, false or log"
+            } else {
+                ""
+            };
+            format!("{variable} is {value} ({scope}{hint}). Change or unset it to change this.")
         }
+        Rule::RememberedChoice => format!(
+            "the choice remembered by `telemetry {}`. Run `telemetry {}` to change it; a variable (e.g. DO_NOT_TRACK=1) still wins.",
+            if off { "disable" } else { "enable" },
+            if off { "enable" } else { "disable" },
+        ),
+        Rule::Default => "the default (nothing set). Run `telemetry disable`, or set DO_NOT_TRACK=1, to turn it off.".to_owned(),
+        Rule::NoEndpoint => "there is no endpoint to send to, so nothing is sent.".to_owned(),
+        Rule::DisabledInCode => "the app turned telemetry off in its code.".to_owned(),
+        // The vetoes are explained by `explain_veto`.
+        _ => "a setting cannot be used, so nothing is sent.".to_owned(),
+    }
+}
+
+/// One sentence for a veto: what was refused (the path or the variable),
+/// and the fix.
+fn explain_veto(veto: &Veto, app: &str, endpoint: Option<&str>) -> String {
+    const OFF: &str = "so telemetry is off and nothing is sent";
+    match veto {
+        Veto::AppName => format!(
+            "the app name {app:?} cannot be used (it must be {}), {OFF}. The app's author must fix it.",
+            app_name_rule()
+        ),
+        Veto::EndpointNotUtf8 { variable } => format!(
+            "{variable} is not valid UTF-8, {OFF}. Set it to an http:// or https:// URL, or unset it."
+        ),
+        Veto::Endpoint { variable, problem } => {
+            let shown = endpoint.map(shown_endpoint).unwrap_or_default();
+            let fix = match variable {
+                Some(variable) => format!("Set {variable} to an http:// or https:// URL with a host, or unset it."),
+                None => "The app's author must fix the endpoint it sets (an http:// or https:// URL with a host).".to_owned(),
+            };
+            format!("{problem}{shown}, {OFF}. {fix}")
+        }
+        Veto::NoHttpSupport => format!(
+            "an endpoint is set, but this build has no HTTP sink (the `http` feature is off), {OFF}."
+        ),
+        Veto::Setting(problem) => format!("{problem}, {OFF}. Fix that setting or variable."),
+        Veto::ChoiceFile { path, note } => {
+            let path = shell_quote(path);
+            format!(
+                "the remembered choice's file {path} {note}, so it cannot be trusted: telemetry is off whatever the variables say. Run `telemetry disable` or `telemetry enable` to write it again, or remove it (rm {path})."
+            )
+        }
+        Veto::Refused { item, path, why } => {
+            let (what, mode) = match item {
+                ConfigItem::Dir => ("the config dir", "700"),
+                ConfigItem::UserUuid => ("the anonymous id's file", "600"),
+                ConfigItem::NoticeMarker => ("the notice marker", "600"),
+            };
+            let quoted = shell_quote(path);
+            let fix = match why {
+                Refusal::WritableByOthers => format!("Run: chmod {mode} {quoted}"),
+                Refusal::NotOurs => format!("Give it to your user (chown \"$(id -u)\" {quoted}) or remove it."),
+                Refusal::Symlink if *item == ConfigItem::Dir => {
+                    format!("Replace the link with a directory of your own: rm {quoted} && mkdir -m 700 {quoted}")
+                }
+                _ => format!("Remove it (rm {quoted}); it is made again when needed."),
+            };
+            format!("{what} {} {why}, so it is not trusted: telemetry is off and nothing is sent. {fix}", path.display())
+        }
+        Veto::NoConfigDir { path: None, .. } => format!(
+            "there is no config dir (neither XDG_CONFIG_HOME nor HOME is set) to remember the first-run notice in, {OFF}. Set HOME or XDG_CONFIG_HOME."
+        ),
+        Veto::NoConfigDir { path: Some(path), why } => {
+            let cause = match why {
+                NoConfigDir::Unusable(kind) => format!("it cannot be created or written: {kind}"),
+                _ => "it cannot be used".to_owned(),
+            };
+            format!(
+                "the config dir {} cannot be used to remember the first-run notice ({cause}), {OFF}. Make it a directory of yours that you can write: mkdir -p -m 700 {}",
+                path.display(),
+                shell_quote(path)
+            )
+        }
+        Veto::RootForAnotherUser => format!(
+            "running as root on behalf of another user (sudo): nothing is written to that user's config dir, {OFF}. Run the command without sudo to use telemetry."
+        ),
+    }
+}
+
+/// An endpoint as `status` may show it: `scheme://host[:port]` when it is
+/// a URL, else the text itself, cut short.
+fn shown_endpoint(endpoint: &str) -> String {
+    match destination(endpoint) {
+        Some(shown) => format!(" ({shown})"),
+        None => {
+            let text: String = endpoint.trim().chars().take(60).collect();
+            format!(" ({text:?})")
+        }
+    }
+}
+
+/// A path as one shell word.
+fn shell_quote(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -171,7 +272,7 @@ impl fmt::Display for Status {
             Mode::Log => "log only (records are printed on stderr, nothing is sent)",
         };
         writeln!(f, "Telemetry is {state}.")?;
-        writeln!(f, "Decided by: {}", self.explanation())?;
+        writeln!(f, "Decided by: {}", self.explanation)?;
         writeln!(f, "Config dir: {}", or_none(&self.config_dir))?;
         writeln!(f, "Id file:    {}", or_none(&self.id_file))?;
         writeln!(f, "Choice:     {}", or_none(&self.choice_file))?;
@@ -237,8 +338,35 @@ pub(crate) fn destination(endpoint: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consent::decide::Destination;
     use crate::files::choice::Choice;
     use std::ffi::OsStr;
+
+    /// A status for a decision that no veto changed.
+    fn status_of(
+        decision: Decision,
+        app: &str,
+        config_dir: Option<&Path>,
+        endpoint: Option<&str>,
+        delivery: &str,
+        notice_shown: bool,
+    ) -> Status {
+        let verdict = Verdict {
+            decision,
+            veto: None,
+            config_dir: config_dir.map(Path::to_owned),
+            destination: match endpoint {
+                Some(url) => Destination::Endpoint {
+                    url: url.to_owned(),
+                    variable: None,
+                },
+                None => Destination::Sink,
+            },
+            elevated: false,
+            wait_until_ms: None,
+        };
+        Status::new(&verdict, app, delivery, notice_shown)
+    }
 
     fn decision(app: Option<&str>, generic: Option<&str>, choice: Choice) -> Decision {
         crate::consent::precedence::decide(
@@ -252,7 +380,7 @@ mod tests {
 
     #[test]
     fn the_json_has_exactly_the_documented_keys() {
-        let status = Status::new(
+        let status = status_of(
             decision(None, None, Choice::None),
             "agent",
             Some(Path::new("/home/u/.config/agent")),
@@ -272,6 +400,7 @@ mod tests {
             "enabled",
             "mode",
             "decided_by",
+            "explanation",
             "variable",
             "value",
             "config_dir",
@@ -312,7 +441,7 @@ mod tests {
 
     #[test]
     fn the_app_variable_is_named_and_its_value_normalised() {
-        let status = Status::new(
+        let status = status_of(
             decision(Some(" FALSE "), Some("true"), Choice::Enabled),
             "my-agent",
             None,
@@ -336,7 +465,7 @@ mod tests {
 
     #[test]
     fn an_unrecognised_value_is_not_echoed() {
-        let status = Status::new(
+        let status = status_of(
             decision(None, Some("sk-secret-value"), Choice::None),
             "agent",
             None,
@@ -352,7 +481,7 @@ mod tests {
 
     #[test]
     fn the_destination_shows_only_scheme_and_host() {
-        let status = Status::new(
+        let status = status_of(
             decision(None, None, Choice::None),
             "agent",
             None,
@@ -383,7 +512,7 @@ mod tests {
 
     #[test]
     fn the_text_says_what_to_change() {
-        let remembered = Status::new(
+        let remembered = status_of(
             decision(None, None, Choice::Disabled),
             "agent",
             None,
@@ -392,7 +521,7 @@ mod tests {
             true,
         );
         assert!(remembered.to_string().contains("Run `telemetry enable`"));
-        let log = Status::new(
+        let log = status_of(
             decision(None, Some("log"), Choice::None),
             "agent",
             None,
@@ -410,7 +539,7 @@ mod tests {
             Choice::Enabled,
             true,
         );
-        let dnt = Status::new(dnt, "agent", None, None, "inline", true);
+        let dnt = status_of(dnt, "agent", None, None, "inline", true);
         assert_eq!(dnt.variable.as_deref(), Some("DO_NOT_TRACK"));
         assert!(dnt.to_string().contains("Unset it"));
     }

@@ -167,11 +167,14 @@ impl Backoff {
     }
 }
 
-/// The back-off in force in `config_dir`, for `status`: the time (epoch ms)
-/// until which the collector asked to wait, while it is in the future.
-/// Any endpoint: the file is about the one the app last used.
-pub(crate) fn saved_wait(config_dir: &Path) -> Option<u64> {
+/// The back-off in force in `config_dir` for `endpoint` (as configured),
+/// for the decision that `status` shows: the time (epoch ms) until which
+/// the collector asked to wait, while it is in the future.
+pub(crate) fn saved_wait(config_dir: &Path, endpoint: &str) -> Option<u64> {
     let saved = backoff_file::read(config_dir)?;
+    if saved.endpoint_key != endpoint_key(endpoint) {
+        return None;
+    }
     let until = saved.until_ms.min(now_ms().saturating_add(max_wait_ms()));
     (until > now_ms()).then_some(until)
 }
@@ -386,7 +389,11 @@ mod tests {
         assert_eq!(first.waiting_until(), None);
         let until = first.asked_to_wait(Some(Duration::from_secs(3)));
         assert!(until > now_ms() + 2_000 && until <= now_ms() + 3_000);
-        assert_eq!(saved_wait(&dir), Some(until));
+        assert_eq!(
+            saved_wait(&dir, "http://127.0.0.1:9/v1/events"),
+            Some(until)
+        );
+        assert_eq!(saved_wait(&dir, "http://127.0.0.1:10/v1/events"), None);
         // A later process, same endpoint: held back; another endpoint: not.
         let later = Backoff::new("http://127.0.0.1:9/v1/events");
         later.attach(&dir);
@@ -409,6 +416,6 @@ mod tests {
         assert!(until <= now_ms() + max_wait_ms());
         bounded.succeeded();
         assert_eq!(bounded.waiting_until(), None);
-        assert_eq!(saved_wait(&dir), None);
+        assert_eq!(saved_wait(&dir, "http://127.0.0.1:9/v1/events"), None);
     }
 }

@@ -2,16 +2,19 @@
 //! the app's config dir, and `telemetry reset-id`.
 //!
 //! The choice is one word (`enabled` or `disabled`) in [`CHOICE_FILE`], mode
-//! 0600. Reading never follows a symlink (`O_NOFOLLOW`) and checks the open
-//! handle (`fstat`): a link, a directory or other non-file, a file owned by
-//! someone else or writable by group or others, or contents that are
-//! neither word all read as *no choice*, with a [`ChoiceNote`] for the debug
-//! log. Writing goes to a fresh temporary file (`create_new`, 0600) in the
+//! 0600; a leading byte-order mark, whitespace around the word and its case
+//! do not matter. Reading never follows a symlink (`O_NOFOLLOW`) and checks
+//! the open handle (`fstat`). A file that cannot be trusted — a link, a
+//! directory or other non-file, a file owned by someone else or writable by
+//! group or others, unreadable, empty, or holding neither word — is a
+//! [`ChoiceNote`]: the decision turns telemetry off for it, whatever the
+//! variables say (a `disabled` file that a dotfile manager linked in is
+//! still an opt-out), and `status` names the file. Writing goes to a fresh temporary file (`create_new`, 0600) in the
 //! same dir, renamed over the old name: a link planted at the name is
 //! replaced, never written through, and a reader sees the old word or the
 //! new one, never half of one.
 
-use crate::files::identity::USER_UUID_FILE;
+use crate::files::user_id::USER_UUID_FILE;
 use crate::files::{self, OpenError, Refusal};
 use crate::record::random;
 use std::fmt;
@@ -34,16 +37,18 @@ pub enum Choice {
     Enabled,
     /// `telemetry disable`: off, unless a variable says otherwise.
     Disabled,
-    /// No choice remembered (or none that could be read).
+    /// No choice remembered: there is no file.
     None,
 }
 
-/// Why a choice file was read as no choice.
+/// Why a choice file cannot be trusted (telemetry is then off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChoiceNote {
     /// The file holds neither `enabled` nor `disabled`.
     Corrupt,
+    /// The file is empty.
+    Empty,
     /// A symbolic link is at the file's name; it is not followed.
     Symlink,
     /// Something other than a regular file (a directory, a pipe) is there.
@@ -57,21 +62,12 @@ pub enum ChoiceNote {
 impl fmt::Display for ChoiceNote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ChoiceNote::Corrupt => {
-                "the remembered telemetry choice is unreadable (neither enabled nor disabled); it is ignored"
-            }
-            ChoiceNote::Symlink => {
-                "the remembered telemetry choice is a symbolic link; it is not followed and is ignored"
-            }
-            ChoiceNote::NotAFile => {
-                "the remembered telemetry choice is not a regular file; it is ignored"
-            }
-            ChoiceNote::NotOurs => {
-                "the remembered telemetry choice belongs to another user or is writable by others; it is ignored"
-            }
-            ChoiceNote::Unreadable => {
-                "the remembered telemetry choice could not be read; it is ignored"
-            }
+            ChoiceNote::Corrupt => "holds neither enabled nor disabled",
+            ChoiceNote::Empty => "is empty",
+            ChoiceNote::Symlink => "is a symbolic link (it is not followed)",
+            ChoiceNote::NotAFile => "is not a regular file",
+            ChoiceNote::NotOurs => "belongs to another user or is writable by others",
+            ChoiceNote::Unreadable => "cannot be read",
         })
     }
 }
@@ -137,16 +133,25 @@ pub fn enable(dir: &Path) -> Result<(), ChoiceError> {
     write_choice(dir, ENABLED).map_err(|error| ChoiceError::new("save the choice", dir, error))
 }
 
-/// The choice remembered in `dir`, and a note when a file was there but
-/// could not count as a choice.
-#[must_use]
-pub fn read(dir: &Path) -> (Choice, Option<ChoiceNote>) {
-    match read_word(&dir.join(CHOICE_FILE)) {
-        Ok(None) => (Choice::None, None),
-        Ok(Some(word)) if word == ENABLED => (Choice::Enabled, None),
-        Ok(Some(word)) if word == DISABLED => (Choice::Disabled, None),
-        Ok(Some(_)) => (Choice::None, Some(ChoiceNote::Corrupt)),
-        Err(note) => (Choice::None, Some(note)),
+/// The choice remembered in `dir` ([`Choice::None`] when there is no
+/// file).
+///
+/// # Errors
+///
+/// Why a file there cannot be trusted: the decision is then off.
+pub fn read(dir: &Path) -> Result<Choice, ChoiceNote> {
+    let Some(word) = read_word(&dir.join(CHOICE_FILE))? else {
+        return Ok(Choice::None);
+    };
+    let word = word.trim_start_matches('\u{feff}').trim();
+    if word.is_empty() {
+        Err(ChoiceNote::Empty)
+    } else if word.eq_ignore_ascii_case(ENABLED) {
+        Ok(Choice::Enabled)
+    } else if word.eq_ignore_ascii_case(DISABLED) {
+        Ok(Choice::Disabled)
+    } else {
+        Err(ChoiceNote::Corrupt)
     }
 }
 
@@ -165,7 +170,7 @@ pub fn reset_id(dir: &Path) -> Result<(), ChoiceError> {
     }
 }
 
-/// The file's trimmed contents; `None` when there is no file. Opened once,
+/// The file's contents; `None` when there is no file. Opened once,
 /// without following a link or blocking on a FIFO, and checked on the
 /// handle ([`files::open_file`]).
 fn read_word(path: &Path) -> Result<Option<String>, ChoiceNote> {
@@ -187,7 +192,7 @@ fn read_word(path: &Path) -> Result<Option<String>, ChoiceNote> {
         return Err(ChoiceNote::Corrupt);
     }
     let text = String::from_utf8(bytes).map_err(|_| ChoiceNote::Corrupt)?;
-    Ok(Some(text.trim().to_owned()))
+    Ok(Some(text))
 }
 
 fn write_choice(dir: &Path, word: &str) -> std::io::Result<()> {
@@ -232,8 +237,8 @@ mod tests {
     #[test]
     fn no_file_is_no_choice_and_no_note() {
         let dir = temp_dir("none");
-        assert_eq!(read(&dir), (Choice::None, None));
-        assert_eq!(read(&dir.join("missing/nested")), (Choice::None, None));
+        assert_eq!(read(&dir), Ok(Choice::None));
+        assert_eq!(read(&dir.join("missing/nested")), Ok(Choice::None));
     }
 
     #[test]
@@ -241,11 +246,11 @@ mod tests {
         let root = temp_dir("round");
         let dir = root.join("app");
         disable(&dir).unwrap();
-        assert_eq!(read(&dir), (Choice::Disabled, None));
+        assert_eq!(read(&dir), Ok(Choice::Disabled));
         enable(&dir).unwrap();
-        assert_eq!(read(&dir), (Choice::Enabled, None));
+        assert_eq!(read(&dir), Ok(Choice::Enabled));
         disable(&dir).unwrap();
-        assert_eq!(read(&dir), (Choice::Disabled, None));
+        assert_eq!(read(&dir), Ok(Choice::Disabled));
         // No temporary file is left behind.
         let names: Vec<_> = fs::read_dir(&dir)
             .unwrap()
@@ -267,13 +272,12 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_contents_are_no_choice_with_a_note() {
+    fn empty_or_unknown_contents_cannot_be_trusted() {
         let dir = temp_dir("corrupt");
         let long = "disabled".repeat(20);
         for contents in [
-            &b""[..],
-            b"maybe",
-            b"DISABLED",
+            &b"maybe"[..],
+            b"\xef\xbb\xbfdisabled!",
             &[0xff, 0xfe][..],
             long.as_bytes(),
         ] {
@@ -284,15 +288,20 @@ mod tests {
                 fs::set_permissions(dir.join(CHOICE_FILE), fs::Permissions::from_mode(0o600))
                     .unwrap();
             }
-            assert_eq!(
-                read(&dir),
-                (Choice::None, Some(ChoiceNote::Corrupt)),
-                "{contents:?}"
-            );
+            assert_eq!(read(&dir), Err(ChoiceNote::Corrupt), "{contents:?}");
         }
-        // Whitespace around the word is fine (an editor's newline).
+        for empty in [&b""[..], b" \r\n", b"\xef\xbb\xbf"] {
+            fs::write(dir.join(CHOICE_FILE), empty).unwrap();
+            assert_eq!(read(&dir), Err(ChoiceNote::Empty), "{empty:?}");
+        }
+        // Whitespace around the word, its case and a byte-order mark are
+        // fine (an editor's newline, a Windows editor's BOM).
         fs::write(dir.join(CHOICE_FILE), " enabled\r\n").unwrap();
-        assert_eq!(read(&dir).0, Choice::Enabled);
+        assert_eq!(read(&dir), Ok(Choice::Enabled));
+        fs::write(dir.join(CHOICE_FILE), "\u{feff}Disabled \r\n").unwrap();
+        assert_eq!(read(&dir), Ok(Choice::Disabled));
+        fs::write(dir.join(CHOICE_FILE), "DISABLED").unwrap();
+        assert_eq!(read(&dir), Ok(Choice::Disabled));
     }
 
     #[cfg(unix)]
@@ -302,13 +311,13 @@ mod tests {
         let victim = dir.join("victim");
         fs::write(&victim, "disabled\n").unwrap();
         std::os::unix::fs::symlink(&victim, dir.join(CHOICE_FILE)).unwrap();
-        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::Symlink)));
+        assert_eq!(read(&dir), Err(ChoiceNote::Symlink));
 
         enable(&dir).unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "disabled\n");
         let meta = fs::symlink_metadata(dir.join(CHOICE_FILE)).unwrap();
         assert!(meta.file_type().is_file());
-        assert_eq!(read(&dir), (Choice::Enabled, None));
+        assert_eq!(read(&dir), Ok(Choice::Enabled));
     }
 
     #[cfg(unix)]
@@ -316,14 +325,14 @@ mod tests {
     fn a_dangling_symlink_is_refused_too() {
         let dir = temp_dir("dangling");
         std::os::unix::fs::symlink(dir.join("nowhere"), dir.join(CHOICE_FILE)).unwrap();
-        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::Symlink)));
+        assert_eq!(read(&dir), Err(ChoiceNote::Symlink));
     }
 
     #[test]
     fn a_directory_at_the_path_is_no_choice_and_cannot_be_overwritten() {
         let dir = temp_dir("dir");
         fs::create_dir(dir.join(CHOICE_FILE)).unwrap();
-        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::NotAFile)));
+        assert_eq!(read(&dir), Err(ChoiceNote::NotAFile));
         assert!(disable(&dir).is_err());
         assert!(dir.join(CHOICE_FILE).is_dir());
         let names: Vec<_> = fs::read_dir(&*dir).unwrap().collect();
@@ -340,7 +349,7 @@ mod tests {
         .unwrap();
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
-        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::NotAFile)));
+        assert_eq!(read(&dir), Err(ChoiceNote::NotAFile));
     }
 
     #[cfg(unix)]
@@ -351,7 +360,7 @@ mod tests {
         let path = dir.join(CHOICE_FILE);
         fs::write(&path, "enabled\n").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
-        assert_eq!(read(&dir), (Choice::None, Some(ChoiceNote::NotOurs)));
+        assert_eq!(read(&dir), Err(ChoiceNote::NotOurs));
     }
 
     #[cfg(target_os = "linux")]
@@ -371,7 +380,7 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("could not save the choice"), "{message}");
         assert!(message.contains("writable"), "{message}");
-        assert_eq!(read(target), (Choice::None, None));
+        assert_eq!(read(target), Ok(Choice::None));
         assert!(reset_id(target).is_ok(), "no id there: nothing to remove");
     }
 
@@ -381,21 +390,22 @@ mod tests {
         let not_a_dir = root.join("plain");
         fs::write(&not_a_dir, "x").unwrap();
         assert!(enable(&not_a_dir).is_err());
-        assert_eq!(read(&not_a_dir).0, Choice::None);
+        assert!(read(&not_a_dir).is_err());
     }
 
     #[test]
     fn reset_id_removes_the_id_file_only() {
         let dir = temp_dir("reset");
-        let checked = || crate::files::identity::open_config_dir(Some(&dir), None, false).unwrap();
-        let (first, _) = crate::files::identity::user_uuid(Some(&checked())).unwrap();
+        let checked =
+            || crate::files::config_dir::open_config_dir(Some(&dir), None, false).unwrap();
+        let (first, _) = crate::files::user_id::user_uuid(Some(&checked())).unwrap();
         disable(&dir).unwrap();
         reset_id(&dir).unwrap();
         assert!(!dir.join(USER_UUID_FILE).exists());
-        assert_eq!(read(&dir).0, Choice::Disabled, "the choice is kept");
+        assert_eq!(read(&dir), Ok(Choice::Disabled), "the choice is kept");
         // Missing: still fine.
         reset_id(&dir).unwrap();
-        let (second, _) = crate::files::identity::user_uuid(Some(&checked())).unwrap();
+        let (second, _) = crate::files::user_id::user_uuid(Some(&checked())).unwrap();
         assert_ne!(first, second);
     }
 

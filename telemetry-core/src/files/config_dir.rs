@@ -1,5 +1,14 @@
-//! The default config dir on every platform, and `os_language` when the
+//! The config dir: its default on every platform, and the one gate that
+//! decides whether a dir may be used at all. Also `os_language` when the
 //! locale variables are unset.
+//!
+//! [`open_config_dir`] is the gate: it refuses a config dir that is a
+//! symlink, not ours, or writable by other users ([`ConfigDirRefused`]:
+//! telemetry is off for that run), creates a missing one with mode 0700 and
+//! checks the result, and reports "no config dir" ([`NoConfigDir`]) when
+//! there is none, it cannot be created, or the process runs as root on
+//! behalf of another user (`sudo -E`): nothing is then written as root in
+//! that user's dir.
 //!
 //! Config dir, first that applies:
 //!
@@ -20,8 +29,11 @@
 //! else empty. Only the language and region are kept (`en_US.UTF-8` →
 //! `en_US`); `C`, `POSIX` and anything unexpected give empty.
 
+use crate::files::{self, OpenError, Refusal};
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::fmt;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
 
 /// The platform whose rules apply (a parameter, so that every platform's
 /// rules are tested on any host).
@@ -123,10 +135,11 @@ pub(crate) fn passwd_home() -> Option<PathBuf> {
     use std::os::unix::ffi::OsStrExt;
     let mut buffer = vec![0_u8; 4096];
     loop {
-        // SAFETY: passwd is plain data; getpwuid_r writes into it and into
-        // `buffer`, whose length we pass, and sets `result` to it or null.
+        // SAFETY: passwd is plain data, for which all zeroes is a value.
         let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: getpwuid_r writes into `entry` and into `buffer`, whose
+        // length we pass, and sets `result` to `entry` or null.
         let status = unsafe {
             libc::getpwuid_r(
                 libc::geteuid(),
@@ -183,6 +196,187 @@ fn language_and_region(locale: &str) -> String {
     } else {
         String::new()
     }
+}
+
+/// A config dir that passed [`open_config_dir`]'s checks: a real dir (not a
+/// link), ours, not writable by other users.
+#[derive(Debug)]
+pub(crate) struct CheckedConfigDir {
+    path: PathBuf,
+}
+
+impl CheckedConfigDir {
+    /// The dir's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// What in the config dir was refused (see [`ConfigDirRefused`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigItem {
+    /// The config dir itself.
+    Dir,
+    /// The `user-uuid` file.
+    UserUuid,
+    /// The notice marker.
+    NoticeMarker,
+}
+
+/// A config dir, or a file in it, that must not be trusted (a symlink,
+/// another user's, writable by others): telemetry is off for this run
+/// ([`OffReason::ConfigDirRefused`](crate::OffReason::ConfigDirRefused)),
+/// and it is left as it is. Its `Display` names the item and the reason,
+/// never the path: "the config dir is a symbolic link".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConfigDirRefused {
+    /// What was refused.
+    pub item: ConfigItem,
+    /// Why.
+    pub why: Refusal,
+}
+
+impl fmt::Display for ConfigDirRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let item = match self.item {
+            ConfigItem::Dir => "the config dir",
+            ConfigItem::UserUuid => "the config dir's user-uuid file",
+            ConfigItem::NoticeMarker => "the config dir's notice marker",
+        };
+        write!(f, "{item} {}", self.why)
+    }
+}
+
+/// Why this run has no config dir. Except for [`NoConfigDir::Refused`], the
+/// run goes on without one: the id lasts for this process only, and the
+/// notice is shown and nothing is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoConfigDir {
+    /// None was configured, and neither `XDG_CONFIG_HOME` nor `HOME` gives one.
+    Unset,
+    /// The process runs as root on behalf of another user (`SUDO_UID` is
+    /// set, or `HOME` belongs to another user): nothing is written as root
+    /// in a user's dir.
+    Elevated,
+    /// It does not exist and cannot be created, or cannot be opened.
+    Unusable(ErrorKind),
+    /// It is refused: telemetry is off for this run.
+    Refused(ConfigDirRefused),
+}
+
+impl fmt::Display for NoConfigDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoConfigDir::Unset => f.write_str("no config dir (neither XDG_CONFIG_HOME nor HOME is set)"),
+            NoConfigDir::Elevated => f.write_str(
+                "no config dir (running as root on behalf of another user, so nothing is written to that user's config dir)",
+            ),
+            NoConfigDir::Unusable(kind) => {
+                write!(f, "no config dir (it cannot be created or opened: {kind})")
+            }
+            NoConfigDir::Refused(refused) => return refused.fmt(f),
+        }?;
+        f.write_str(": the anonymous id lasts for this process only")
+    }
+}
+
+/// What is at a config dir's path, as [`inspect_config_dir`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DirState {
+    /// A dir of ours that no other user may write to.
+    Ours {
+        /// This process may create files in it.
+        writable: bool,
+    },
+    /// Nothing yet; this process may create it.
+    Missing,
+}
+
+/// The one gate on a config dir, asked without creating or writing
+/// anything: a dir of ours (writable or not), nothing yet that this process
+/// may create, or why it cannot be used. Both the decision and
+/// [`open_config_dir`] ask it.
+pub(crate) fn inspect_config_dir(path: &Path) -> Result<DirState, NoConfigDir> {
+    match files::open_dir(path) {
+        Ok(_) => Ok(DirState::Ours {
+            writable: files::may_create_in(path),
+        }),
+        // A file where the dir should be: nothing to use, nothing to fear.
+        Err(OpenError::Refused(Refusal::NotADir)) => {
+            Err(NoConfigDir::Unusable(ErrorKind::NotADirectory))
+        }
+        Err(OpenError::Refused(why)) => Err(NoConfigDir::Refused(ConfigDirRefused {
+            item: ConfigItem::Dir,
+            why,
+        })),
+        Err(OpenError::Missing) => {
+            // `create_dir` makes the missing parents too: the nearest one
+            // that exists decides.
+            let parent = path
+                .ancestors()
+                .skip(1)
+                .find(|parent| std::fs::symlink_metadata(parent).is_ok());
+            match parent.map(std::fs::metadata) {
+                Some(Ok(meta)) if meta.is_dir() && files::may_create_in(parent.unwrap_or(path)) => {
+                    Ok(DirState::Missing)
+                }
+                Some(Ok(meta)) if !meta.is_dir() => {
+                    Err(NoConfigDir::Unusable(ErrorKind::NotADirectory))
+                }
+                Some(Err(error)) => Err(NoConfigDir::Unusable(error.kind())),
+                _ => Err(NoConfigDir::Unusable(ErrorKind::PermissionDenied)),
+            }
+        }
+        Err(OpenError::Io(kind)) => Err(NoConfigDir::Unusable(kind)),
+    }
+}
+
+/// Checks the config dir at `path` ([`inspect_config_dir`]) and creates it
+/// (mode 0700) when missing.
+///
+/// `home` is `$HOME` and `sudo_uid_set` whether `SUDO_UID` is set: with the
+/// effective user root, either a set `SUDO_UID` or a `HOME` of another user's
+/// means root acting for that user, and gives [`NoConfigDir::Elevated`].
+pub(crate) fn open_config_dir(
+    path: Option<&Path>,
+    home: Option<&Path>,
+    sudo_uid_set: bool,
+) -> Result<CheckedConfigDir, NoConfigDir> {
+    let Some(path) = path else {
+        return Err(NoConfigDir::Unset);
+    };
+    if elevated_for_another_user(home, sudo_uid_set) {
+        return Err(NoConfigDir::Elevated);
+    }
+    if inspect_config_dir(path)? == DirState::Missing {
+        files::create_dir(path).map_err(|error| NoConfigDir::Unusable(error.kind()))?;
+        // Check what is there now, not what was meant to be created.
+        if let DirState::Missing = inspect_config_dir(path)? {
+            return Err(NoConfigDir::Unusable(ErrorKind::NotFound));
+        }
+    }
+    Ok(CheckedConfigDir {
+        path: path.to_path_buf(),
+    })
+}
+
+#[cfg(unix)]
+pub(crate) fn elevated_for_another_user(home: Option<&Path>, sudo_uid_set: bool) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if files::effective_uid() != 0 {
+        return false;
+    }
+    sudo_uid_set
+        || home
+            .and_then(|home| std::fs::metadata(home).ok())
+            .is_some_and(|home| home.uid() != 0)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn elevated_for_another_user(_home: Option<&Path>, _sudo_uid_set: bool) -> bool {
+    false
 }
 
 #[cfg(test)]
@@ -329,5 +523,47 @@ mod tests {
         assert_eq!(lang(&[("LANG", "C.UTF-8"), ("LANGUAGE", "de")]), "");
         assert_eq!(lang(&[]), "");
         assert_eq!(lang(&[("LANG", "/etc/passwd")]), "");
+    }
+
+    mod gate {
+        use super::super::*;
+        use crate::files::notice_marker::{claim_notice, NoticeMarker};
+        use crate::files::user_id::user_uuid;
+        use crate::record::random;
+        use crate::test_support::temp_dir;
+        use std::fs;
+
+        fn open(dir: &Path) -> Result<CheckedConfigDir, NoConfigDir> {
+            open_config_dir(Some(dir), None, false)
+        }
+
+        #[test]
+        fn a_config_dir_that_is_a_file_keeps_the_id_in_memory() {
+            let dir = temp_dir("file");
+            let not_a_dir = dir.join("plain-file");
+            fs::write(&not_a_dir, "x").unwrap();
+            assert_eq!(
+                open(&not_a_dir).err(),
+                Some(NoConfigDir::Unusable(ErrorKind::NotADirectory))
+            );
+            let (id, note) = user_uuid(None).unwrap();
+            assert!(random::parse_uuid(&id).is_some());
+            // The caller's line about the missing config dir says it already.
+            assert_eq!(note, None);
+            assert_eq!(claim_notice(None), Ok(NoticeMarker::ShowEveryRun));
+        }
+
+        #[test]
+        fn no_path_means_no_config_dir() {
+            assert_eq!(
+                open_config_dir(None, None, false).err(),
+                Some(NoConfigDir::Unset)
+            );
+            // Said as "no config dir", not as a dir that is not writable.
+            assert_eq!(
+                NoConfigDir::Unset.to_string(),
+                "no config dir (neither XDG_CONFIG_HOME nor HOME is set): the anonymous id lasts for this process only"
+            );
+        }
     }
 }

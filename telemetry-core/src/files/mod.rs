@@ -11,8 +11,9 @@
 pub(crate) mod backoff_file;
 pub mod choice;
 pub(crate) mod config_dir;
-pub(crate) mod identity;
+pub(crate) mod notice_marker;
 pub(crate) mod process_start;
+pub(crate) mod user_id;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -160,6 +161,32 @@ pub(crate) fn lock_exclusive(file: &File) -> bool {
 pub(crate) fn effective_uid() -> u32 {
     // SAFETY: `geteuid` has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
+}
+
+/// Whether this process may create entries in the dir at `path` (write
+/// and search permission, for the effective user), asked without creating
+/// anything.
+pub(crate) fn may_create_in(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: `path` is a NUL-terminated string that outlives the call.
+        unsafe {
+            libc::faccessat(
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                libc::W_OK | libc::X_OK,
+                libc::AT_EACCESS,
+            ) == 0
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).is_ok_and(|meta| !meta.permissions().readonly())
+    }
 }
 
 /// The checks of an entry looked at with `lstat`, for one that is never

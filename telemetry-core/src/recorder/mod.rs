@@ -1,6 +1,7 @@
-//! The recorder: what an enabled client is. [`Recorder::new`] does all the
-//! start-up work (the on/off decision of [`Controls`], app name, sink,
-//! tags, identity, first-run notice); [`Recorder::record`] is the one path
+//! The recorder: what an enabled client is. `Recorder::new` (in
+//! `start.rs`) does all the start-up work (the on/off decision of
+//! [`Controls`], app name, sink, tags, identity, first-run notice);
+//! [`Recorder::record`] is the one path
 //! every tool call, token usage and command takes, and
 //! [`Recorder::deliver`] the one place a record leaves for the sink (or,
 //! in log-only mode, for stderr).
@@ -8,37 +9,32 @@
 pub(crate) mod debug_log;
 pub(crate) mod error_kind_outcome;
 pub(crate) mod session_state;
+mod start;
 pub(crate) mod tracked;
 
+pub(crate) use start::Off;
+
 use crate::consent::controls::Controls;
-use crate::consent::notice;
-use crate::consent::precedence::Mode;
-use crate::consent::reason::{HoldReason, OffReason};
-use crate::delivery::background::{Background, Flushed, Limits, Note, NoteFn, SendFn};
-use crate::delivery::backoff::{self, Backoff};
+use crate::consent::reason::HoldReason;
+use crate::delivery::background::{Background, Flushed};
+use crate::delivery::backoff;
 use crate::delivery::dropped::{DropCounts, DropReason};
-use crate::delivery::spool;
-use crate::delivery::Delivery;
-use crate::files::identity::{self, CheckedConfigDir, NoConfigDir, NoticeMarker};
 use crate::record::declared_flags::DeclaredFlags;
 use crate::record::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
 };
 use crate::record::limits::{
     bounded_name, bounded_outcome, empty_name, millis, sane_cost, shared_name,
-    truncate_at_char_boundary, MAX_NAME_LEN, MAX_VERSION_LEN,
+    truncate_at_char_boundary, MAX_NAME_LEN,
 };
-use crate::record::{CommonFields, Record, RecordContext};
-use crate::recorder::debug_log::{DebugLog, DebugTarget};
-use crate::settings::{check_app_name, ConfigDir, Settings};
+use crate::record::{Record, RecordContext};
 use crate::sink::{FailurePolicy, SendError, Sink};
 use crate::Outcome;
+use debug_log::DebugLog;
 use session_state::{LiveSessions, Owner, SessionState};
 use std::borrow::Cow;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Set once an enabled client exists; until then every tracked call costs
@@ -89,12 +85,6 @@ pub(crate) struct Recorder {
     /// Background delivery's largest batch in bytes: a larger record is
     /// dropped.
     max_batch_bytes: usize,
-}
-
-/// Why a built client is off, and its controls (for its status).
-pub(crate) struct Off {
-    pub(crate) reason: OffReason,
-    pub(crate) controls: Controls,
 }
 
 /// Where a record goes once made.
@@ -157,175 +147,6 @@ struct Attribution {
 }
 
 impl Recorder {
-    /// Decides on, off or log-only ([`Controls`]) and, unless off, prepares
-    /// everything to record: checks the app name, chooses the sink (none in
-    /// log-only mode), reads or creates the anonymous id, and shows the
-    /// first-run notice when due (never in log-only mode, which sends
-    /// nothing). When off, says why in the debug log (debug mode only) and
-    /// hands back the controls, so that an off client still has a status.
-    pub(crate) fn new(mut settings: Settings) -> Result<Recorder, Off> {
-        let debug = settings.debug_on().then(|| {
-            Arc::new(DebugLog::open(
-                settings.debug_target.take().unwrap_or(DebugTarget::Stderr),
-            ))
-        });
-        let mut controls = Controls::resolve(&settings);
-        if let (Some(debug), Some(note)) = (&debug, controls.choice_note()) {
-            debug.line(&note.to_string());
-        }
-        match Recorder::prepare(&mut settings, &controls, debug.as_deref()) {
-            Ok(parts) => {
-                ACTIVE.store(true, Ordering::Relaxed);
-                let drops = Arc::new(DropCounts::default());
-                let background = background(&settings, &parts, debug.as_ref(), &drops);
-                let failure_policy = match &parts.output {
-                    Output::Send(sink) => sink.failure_policy(),
-                    Output::Print(_) => FailurePolicy::KeepGoing,
-                };
-                Ok(Recorder {
-                    owner: Owner::unique(),
-                    failure_policy,
-                    context: Arc::new(parts.context),
-                    output: parts.output,
-                    hold: parts.hold,
-                    debug,
-                    stop_logged: AtomicBool::new(false),
-                    sessions: LiveSessions::default(),
-                    flags: parts.flags,
-                    known_models: settings.known_models.take(),
-                    process_flags: OnceLock::new(),
-                    controls,
-                    background,
-                    exit_budget: settings.exit_budget,
-                    commands_open: AtomicUsize::new(0),
-                    exit_budget_spent: AtomicBool::new(false),
-                    drops,
-                    max_batch_bytes: settings.batch_limits.max_bytes,
-                })
-            }
-            Err(reason) => {
-                if let Some(debug) = &debug {
-                    debug.line(&reason.to_string());
-                }
-                if controls.off_reason().is_none() {
-                    controls.turned_off_by_setting();
-                }
-                Err(Off { reason, controls })
-            }
-        }
-    }
-
-    fn prepare(
-        settings: &mut Settings,
-        controls: &Controls,
-        debug: Option<&DebugLog>,
-    ) -> Result<Prepared, OffReason> {
-        if let Some(reason) = controls.off_reason() {
-            if let OffReason::EnabledUnrecognised | OffReason::AppEnabledUnrecognised { .. } =
-                &reason
-            {
-                warn_unrecognised_enabled(settings, &reason);
-            }
-            // Opting out wins over records spooled by earlier runs.
-            if reason.is_opt_out() {
-                delete_spool(settings, controls.config_dir(), debug);
-            }
-            return Err(reason);
-        }
-        check_app_name(&settings.app)?;
-        let log = |line: &str| {
-            if let Some(debug) = debug {
-                debug.line(line);
-            }
-        };
-        let log_only = controls.decision().mode == Mode::Log;
-        let mut backoff = None;
-        let output = if log_only {
-            // The debug log prints every record already; else stderr (or
-            // the debug file or writer given with `debug(false)`).
-            let own = debug.is_none().then(|| {
-                DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr))
-            });
-            Output::Print(own)
-        } else {
-            let (sink, its_backoff) = choose_sink(settings, &log)?;
-            backoff = its_backoff;
-            Output::Send(sink)
-        };
-        let env = &settings.env;
-        let (tags, note) = env.tags();
-        if let Some(note) = note {
-            log(note);
-        }
-        // The path the controls found (`Settings::config_dir`, else the
-        // platform's default), checked before any file in it is used.
-        let path = controls.config_dir();
-        let config_dir = if matches!(settings.config_dir, ConfigDir::InMemory) {
-            // Asked for: no file at all, and an in-memory id is no news.
-            None
-        } else {
-            match identity::open_config_dir(path, env.home().as_deref(), env.sudo_uid_set()) {
-                Ok(dir) => Some(dir),
-                Err(NoConfigDir::Refused(refused)) => {
-                    return Err(OffReason::ConfigDirRefused(refused))
-                }
-                // The one line about it: the id lasts for this process.
-                Err(no_dir) => {
-                    log(&no_dir.to_string());
-                    None
-                }
-            }
-        };
-        // The back-off of earlier processes for this endpoint, and where
-        // this one's is written.
-        if let (Some(backoff), Some(dir)) = (&backoff, &config_dir) {
-            backoff.attach(dir.path());
-        }
-        // The id before the notice: a refused id file turns telemetry off,
-        // and the notice is shown only while telemetry is on.
-        let (user_uuid, note) =
-            identity::user_uuid(config_dir.as_ref()).map_err(OffReason::ConfigDirRefused)?;
-        if let Some(note) = note {
-            log(note);
-        }
-        let (flags, ignored) = DeclaredFlags::new(&settings.flags);
-        if ignored > 0 {
-            log(&format!(
-                "{ignored} declared flag name(s) ignored: a flag name is --name or -x \
-                 (ASCII letters, digits, - and _)"
-            ));
-        }
-        // Log-only mode sends nothing, so there is nothing to hold and no
-        // notice to show first.
-        let hold = if log_only {
-            None
-        } else {
-            first_run_hold(settings, config_dir.as_ref())?
-        };
-        let env = &settings.env;
-        let common = CommonFields {
-            user_uuid,
-            version: truncate_at_char_boundary(&settings.version, MAX_VERSION_LEN).to_owned(),
-            os: std::env::consts::OS,
-            os_language: env.os_language(),
-            arch: std::env::consts::ARCH,
-            ci: env.is_ci(),
-            ci_provider: env.ci_provider(),
-            ai_agent: env.ai_agent(),
-        };
-        Ok(Prepared {
-            context: RecordContext {
-                source: settings.app.clone(),
-                common,
-                tags,
-            },
-            output,
-            hold,
-            flags,
-            config_dir: config_dir.as_ref().map(|dir| dir.path().to_owned()),
-        })
-    }
-
     /// The declared flag names in `args`: what a command's `args` hold.
     pub(crate) fn declared_flags<I, S>(&self, args: I) -> Vec<String>
     where
@@ -631,15 +452,6 @@ impl Recorder {
     }
 }
 
-struct Prepared {
-    context: RecordContext,
-    output: Output,
-    hold: Option<HoldReason>,
-    flags: DeclaredFlags,
-    /// The checked config dir, where background delivery spools.
-    config_dir: Option<PathBuf>,
-}
-
 /// Counts the `records` records a failed send dropped for good: refused
 /// by the collector (`rejected`), or not sent because the collector asked
 /// to wait (`backoff`; inline records cannot wait). A transport failure is
@@ -655,240 +467,4 @@ fn count_drops(drops: &DropCounts, error: &SendError, records: u64) {
         SendError::PartlyRejected { rejected } => drops.add(DropReason::Rejected, *rejected),
         _ => {}
     }
-}
-
-/// Telemetry is off by the user's choice: deletes every spool file in the
-/// config dir, unsent. Creates nothing and writes nothing else; a config
-/// dir that is missing, or a symbolic link, is left alone.
-fn delete_spool(settings: &Settings, dir: Option<&Path>, debug: Option<&DebugLog>) {
-    let log = |line: &str| {
-        if let Some(debug) = debug {
-            debug.line(line);
-        }
-    };
-    if check_app_name(&settings.app).is_err() {
-        return;
-    }
-    let Some(dir) = dir else {
-        return;
-    };
-    if !is_real_dir(dir) {
-        return;
-    }
-    let (removed, problems) = spool::delete_all(dir);
-    if removed > 0 {
-        log(&format!(
-            "telemetry is off: deleted {removed} spool file(s) of earlier runs, unsent"
-        ));
-    }
-    for problem in problems {
-        log(&format!(
-            "telemetry is off, but a spool file remains: {problem}"
-        ));
-    }
-}
-
-fn is_real_dir(dir: &Path) -> bool {
-    std::fs::symlink_metadata(dir).is_ok_and(|meta| meta.is_dir())
-}
-
-/// Background delivery when asked for and the sink can send serialised
-/// records; `None` (inline) otherwise, said in the debug log.
-fn background(
-    settings: &Settings,
-    parts: &Prepared,
-    debug: Option<&Arc<DebugLog>>,
-    drops: &Arc<DropCounts>,
-) -> Option<Background> {
-    if settings.delivery != Delivery::Background {
-        return None;
-    }
-    // Log-only mode sends nothing, so it spools nothing either.
-    let Output::Send(sink) = &parts.output else {
-        return None;
-    };
-    if !sink.sends_serialised() {
-        if let Some(debug) = debug {
-            debug.line(
-                "background delivery needs a sink that sends serialised records; delivering inline",
-            );
-        }
-        return None;
-    }
-    let sink = Arc::clone(sink);
-    let drops = Arc::clone(drops);
-    // What the collector refused for good is dropped (and counted); a
-    // batch it asked to wait for stays in the spool, so is not counted.
-    let send: SendFn = Box::new(move |records: &[String]| {
-        let result = sink.send_serialised(records);
-        match &result {
-            Err(error @ SendError::Rejected(status)) if backoff::refused_for_good(*status) => {
-                count_drops(&drops, error, records.len() as u64);
-            }
-            Err(error @ SendError::PartlyRejected { .. }) => count_drops(&drops, error, 0),
-            _ => {}
-        }
-        result
-    });
-    let note = debug.map(|debug| {
-        let debug = Arc::clone(debug);
-        Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn
-    });
-    let limits = Limits {
-        batch_records: settings.batch_limits.max_records,
-        batch_bytes: settings.batch_limits.max_bytes,
-        ..Limits::default()
-    };
-    Some(Background::new(
-        parts.config_dir.clone(),
-        send,
-        limits,
-        note,
-    ))
-}
-
-/// The given sink; else an HTTP sink for `<APP>_TELEMETRY_ENDPOINT`,
-/// `TELEMETRY_ENDPOINT` or the configured endpoint; else off.
-/// The sink, and its back-off when the recorder made it (an app's own
-/// sink keeps its own).
-type ChosenSink = (Arc<dyn Sink>, Option<Arc<Backoff>>);
-
-fn choose_sink(settings: &mut Settings, log: &dyn Fn(&str)) -> Result<ChosenSink, OffReason> {
-    if let Some(sink) = settings.sink.take() {
-        return Ok((sink, None));
-    }
-    let from_env = settings.env.endpoint(&settings.app)?;
-    // Every endpoint the environment sets counts: its key rule is one.
-    let source = if from_env.is_some() {
-        EndpointSource::Environment
-    } else {
-        EndpointSource::Code
-    };
-    let Some(endpoint) = from_env.or_else(|| settings.endpoint.clone()) else {
-        return Err(OffReason::NoDestination);
-    };
-    http_sink(settings, &endpoint, source, log)
-}
-
-/// Who chose the endpoint: the app in code, or the environment.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum EndpointSource {
-    Code,
-    Environment,
-}
-
-#[cfg(feature = "http")]
-fn http_sink(
-    settings: &Settings,
-    endpoint: &str,
-    source: EndpointSource,
-    log: &dyn Fn(&str),
-) -> Result<ChosenSink, OffReason> {
-    use crate::sink::http::route::KeyWithheld;
-    use crate::sink::HttpOptions;
-    let user_agent = format!("{}/{}", settings.app, settings.version);
-    let mut api_key = settings.api_key.as_deref();
-    if api_key.is_some()
-        && source == EndpointSource::Environment
-        && !settings.api_key_for_endpoint_override
-    {
-        log(&KeyWithheld::EndpointFromEnvironment.to_string());
-        api_key = None;
-    }
-    // The app's own headers follow the key's rule: its own endpoint only.
-    let mut headers = Vec::new();
-    if source == EndpointSource::Environment && !settings.headers.is_empty() {
-        log(&format!(
-            "{} header(s) of the app withheld: the endpoint comes from the environment, and the app's headers go only to its own",
-            settings.headers.len()
-        ));
-    } else {
-        for (name, value) in &settings.headers {
-            match crate::sink::http::check_header(name, value) {
-                Ok(checked) => headers.push(checked),
-                Err(refused) => log(&refused.to_string()),
-            }
-        }
-    }
-    if settings.compression == Some(crate::Compression::Gzip)
-        && crate::Compression::Gzip.available() != crate::Compression::Gzip
-    {
-        log("gzip needs the `gzip` feature of telemetry-core; bodies go uncompressed");
-    }
-    let made = settings
-        .export
-        .sink(
-            endpoint,
-            HttpOptions {
-                user_agent: &user_agent,
-                api_key,
-                timeout: settings.timeout,
-                time_budget: settings.time_budget,
-                compression: settings.compression,
-                headers,
-                env: &settings.env,
-            },
-        )
-        .map_err(OffReason::InvalidSetting)?;
-    if api_key.is_some() && !made.sends_api_key {
-        log(&KeyWithheld::PlainHttp.to_string());
-    }
-    Ok((made.sink, Some(made.backoff)))
-}
-
-#[cfg(not(feature = "http"))]
-fn http_sink(
-    _settings: &Settings,
-    _endpoint: &str,
-    _source: EndpointSource,
-    _log: &dyn Fn(&str),
-) -> Result<ChosenSink, OffReason> {
-    Err(OffReason::NoHttpSupport)
-}
-
-/// Shows the notice when this is the first run, and returns why this run's
-/// events must then be held back.
-/// A marker that is refused turns telemetry off for this run.
-fn first_run_hold(
-    settings: &mut Settings,
-    config_dir: Option<&CheckedConfigDir>,
-) -> Result<Option<HoldReason>, OffReason> {
-    if !settings.notice || settings.env.hide_banner() {
-        return Ok(None);
-    }
-    let hold = match identity::claim_notice(config_dir).map_err(OffReason::ConfigDirRefused)? {
-        NoticeMarker::AlreadyShown => return Ok(None),
-        // Shown by the run that created the marker: not again.
-        NoticeMarker::ShownToAnotherRun => return Ok(Some(HoldReason::ShownToAnotherRun)),
-        NoticeMarker::ShowNow => HoldReason::FirstRun,
-        NoticeMarker::ShowEveryRun if config_dir.is_none() => HoldReason::NoConfigDir,
-        NoticeMarker::ShowEveryRun => HoldReason::ConfigDirNotWritable,
-    };
-    notice::write_notice(&mut *notice_out(settings), &settings.app);
-    Ok(Some(hold))
-}
-
-fn notice_out(settings: &mut Settings) -> Box<dyn Write + Send> {
-    settings
-        .notice_writer
-        .take()
-        .unwrap_or_else(|| Box::new(std::io::stderr()))
-}
-
-/// One warning line per process, where the notice would go.
-fn warn_unrecognised_enabled(settings: &mut Settings, reason: &OffReason) {
-    static WARNED: Once = Once::new();
-    let mut out = notice_out(settings);
-    WARNED.call_once(|| {
-        let _ = match reason {
-            OffReason::AppEnabledUnrecognised { variable } => writeln!(
-                out,
-                "warning: {variable} has an unrecognised value; telemetry is off (use true, false or log)"
-            ),
-            _ => writeln!(
-                out,
-                "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true, false or log)"
-            ),
-        };
-    });
 }

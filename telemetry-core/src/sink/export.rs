@@ -38,6 +38,84 @@ pub enum Export {
     Otlp,
 }
 
+#[cfg(feature = "http")]
+impl Export {
+    /// The endpoint rule of this format's sink, checked without making one:
+    /// an `http` or `https` URL with a host and without credentials.
+    pub(crate) fn check_endpoint(self, endpoint: &str) -> Result<(), InvalidSetting> {
+        super::http::endpoint::parse_endpoint(&self.url(endpoint)).map(drop)
+    }
+
+    /// Every check [`Export::sink`] makes, without making a sink.
+    pub(crate) fn check(
+        self,
+        endpoint: &str,
+        user_agent: &str,
+        api_key: Option<&str>,
+        env: &Env,
+    ) -> Result<(), InvalidSetting> {
+        HttpSink::checked(&self.url(endpoint), user_agent, api_key, env).map(drop)
+    }
+
+    /// The URL this format posts to for `endpoint`.
+    fn url(self, endpoint: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            Export::Records => endpoint.into(),
+            Export::Otlp => super::otlp::logs_url(endpoint).into(),
+        }
+    }
+
+    /// The sink that sends this format to `endpoint`, configured by
+    /// `options`; its back-off is keyed by `endpoint` as configured (what
+    /// `status` looks up).
+    pub(crate) fn sink(
+        self,
+        endpoint: &str,
+        options: HttpOptions<'_>,
+    ) -> Result<MadeSink, InvalidSetting> {
+        let backoff = Arc::new(Backoff::new(endpoint));
+        let configure = |mut sink: HttpSink| {
+            sink = sink.with_backoff(Arc::clone(&backoff));
+            if let Some(budget) = options.time_budget {
+                sink = sink.time_budget(budget);
+            }
+            if let Some(compression) = options.compression {
+                sink = sink.compression(compression);
+            }
+            for (name, value) in &options.headers {
+                sink = sink.checked_header(name.clone(), value.clone());
+            }
+            sink
+        };
+        let (user_agent, api_key, timeout, env) = (
+            options.user_agent,
+            options.api_key,
+            options.timeout,
+            options.env,
+        );
+        let (sink, sends_api_key): (Arc<dyn Sink>, bool) = match self {
+            Export::Records => {
+                let sink = configure(HttpSink::with_env(
+                    endpoint, user_agent, api_key, timeout, env,
+                )?);
+                let sends_api_key = sink.sends_api_key();
+                (Arc::new(sink), sends_api_key)
+            }
+            Export::Otlp => {
+                let sink = OtlpSink::with_env(endpoint, user_agent, api_key, timeout, env)?
+                    .map_http(configure);
+                let sends_api_key = sink.sends_api_key();
+                (Arc::new(sink), sends_api_key)
+            }
+        };
+        Ok(MadeSink {
+            sink,
+            sends_api_key,
+            backoff,
+        })
+    }
+}
+
 /// What the recorder gives [`Export::sink`] besides the endpoint.
 #[cfg(feature = "http")]
 pub(crate) struct HttpOptions<'a> {
@@ -62,55 +140,4 @@ pub(crate) struct MadeSink {
     pub(crate) sends_api_key: bool,
     /// Its back-off, to be attached to the config dir.
     pub(crate) backoff: Arc<Backoff>,
-}
-
-#[cfg(feature = "http")]
-impl Export {
-    /// The sink that sends this format to `endpoint`, configured by
-    /// `options`.
-    pub(crate) fn sink(
-        self,
-        endpoint: &str,
-        options: HttpOptions<'_>,
-    ) -> Result<MadeSink, InvalidSetting> {
-        let configure = |mut sink: HttpSink| {
-            if let Some(budget) = options.time_budget {
-                sink = sink.time_budget(budget);
-            }
-            if let Some(compression) = options.compression {
-                sink = sink.compression(compression);
-            }
-            for (name, value) in &options.headers {
-                sink = sink.checked_header(name.clone(), value.clone());
-            }
-            sink
-        };
-        let (user_agent, api_key, timeout, env) = (
-            options.user_agent,
-            options.api_key,
-            options.timeout,
-            options.env,
-        );
-        Ok(match self {
-            Export::Records => {
-                let sink = configure(HttpSink::with_env(
-                    endpoint, user_agent, api_key, timeout, env,
-                )?);
-                MadeSink {
-                    sends_api_key: sink.sends_api_key(),
-                    backoff: sink.backoff(),
-                    sink: Arc::new(sink),
-                }
-            }
-            Export::Otlp => {
-                let sink = OtlpSink::with_env(endpoint, user_agent, api_key, timeout, env)?
-                    .map_http(configure);
-                MadeSink {
-                    sends_api_key: sink.sends_api_key(),
-                    backoff: sink.backoff(),
-                    sink: Arc::new(sink),
-                }
-            }
-        })
-    }
 }

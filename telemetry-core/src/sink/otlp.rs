@@ -94,11 +94,6 @@ impl OtlpSink {
         self.http.sends_api_key()
     }
 
-    /// The transport's back-off.
-    pub(crate) fn backoff(&self) -> std::sync::Arc<crate::delivery::backoff::Backoff> {
-        self.http.backoff()
-    }
-
     /// Compresses request bodies (default [`Compression::Gzip`]; see
     /// [`HttpSink::compression`]).
     #[must_use]
@@ -155,7 +150,7 @@ impl Sink for OtlpSink {
 /// `<endpoint>/v1/logs`, without a doubled slash; a query or fragment of
 /// the endpoint stays after the path (`https://h/?k=v` →
 /// `https://h/v1/logs?k=v`).
-fn logs_url(endpoint: &str) -> String {
+pub(super) fn logs_url(endpoint: &str) -> String {
     let endpoint = endpoint.trim();
     let split = endpoint.find(['?', '#']).unwrap_or(endpoint.len());
     let (base, rest) = endpoint.split_at(split);

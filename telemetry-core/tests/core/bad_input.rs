@@ -12,8 +12,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use telemetry_core::{
-    Outcome, Telemetry, MAX_NAME_LEN, MAX_RECORD_LEN, MAX_TAGS, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
-    NOTICE_MARKER_FILE, USER_UUID_FILE,
+    Outcome, Rule, Telemetry, MAX_NAME_LEN, MAX_RECORD_LEN, MAX_TAGS, MAX_TAG_KEY_LEN,
+    MAX_TAG_VALUE_LEN, NOTICE_MARKER_FILE, USER_UUID_FILE,
 };
 use telemetry_test_support::collector::{check_body, Collector};
 use telemetry_test_support::isolated;
@@ -330,8 +330,9 @@ fn sent_uuid(collector: &Collector) -> String {
 }
 
 /// A config dir that cannot be used: telemetry stays on with an id for this
-/// process only when the app shows no notice, and holds everything (the
-/// notice cannot be remembered) when it does.
+/// process only when the app shows no notice, and is off when it does (the
+/// notice could not be remembered: it is not shown, nothing is sent, and
+/// `status` says so, naming the dir).
 fn unusable_config_dir(dir: &Path) {
     let collector = Collector::start().unwrap();
     let run = build(Options {
@@ -356,18 +357,27 @@ fn unusable_config_dir(dir: &Path) {
         ..Options::default()
     });
     run.telemetry.track_command("x", Vec::<String>::new());
-    assert!(run.notice.text().contains("To opt out"));
+    assert!(!run.telemetry.is_enabled());
+    assert_eq!(run.notice.text(), "", "no notice that cannot be remembered");
     assert!(
         run.debug
             .text()
-            .contains("no config dir, so the notice is shown and nothing is sent on every run"),
+            .contains("telemetry is off: no usable config dir"),
         "{}",
         run.debug.text()
+    );
+    let status = run.telemetry.status();
+    assert!(!status.enabled);
+    assert_eq!(status.decided_by, Rule::NoConfigDir);
+    assert!(
+        status.explanation.contains(&*dir.to_string_lossy()),
+        "{}",
+        status.explanation
     );
     assert_eq!(
         collector.requests().len(),
         1,
-        "held while the notice cannot be kept"
+        "nothing sent by the second run"
     );
 }
 
@@ -381,8 +391,8 @@ fn a_config_dir_that_is_a_regular_file_is_left_alone_and_the_id_lasts_for_the_pr
 }
 
 #[test]
-fn an_unwritable_config_dir_keeps_the_id_for_the_process_and_holds_while_the_notice_cannot_be_kept()
-{
+fn an_unwritable_config_dir_keeps_the_id_for_the_process_and_is_off_while_the_notice_cannot_be_kept(
+) {
     // The tests may run as root, for whom a chmod'ed directory stays
     // writable; so the dirs used here are unwritable for everyone: one
     // whose parent is a regular file (ENOTDIR), and one under /proc, where

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 use telemetry_core::{
-    ConfigDirRefused, ConfigItem, MemorySink, OffReason, Refusal, Telemetry, NOTICE_MARKER_FILE,
-    USER_UUID_FILE,
+    ConfigDirRefused, ConfigItem, MemorySink, OffReason, Refusal, Rule, Telemetry,
+    NOTICE_MARKER_FILE, USER_UUID_FILE,
 };
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::marker::date_back_marker;
@@ -30,7 +30,7 @@ fn mode(path: &Path) -> u32 {
         & 0o777
 }
 
-fn euid() -> u32 {
+pub(crate) fn euid() -> u32 {
     // SAFETY: `geteuid` has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
 }
@@ -256,8 +256,9 @@ fn a_config_dir_of_another_user_turns_telemetry_off_for_the_run() {
 }
 
 /// `sudo -E`: root with the user's `HOME` (or with `SUDO_UID` set) writes
-/// nothing to the user's config dir; it runs as with no config dir (the
-/// notice, nothing sent). Not as root, `SUDO_UID` means nothing.
+/// nothing to the user's config dir, so the notice could not be
+/// remembered: the run is off, and its status says why. Not as root,
+/// `SUDO_UID` means nothing.
 #[test]
 fn root_acting_for_another_user_writes_nothing_in_their_config_dir() {
     let collector = Collector::start().unwrap();
@@ -266,13 +267,17 @@ fn root_acting_for_another_user_writes_nothing_in_their_config_dir() {
     let run = |env: &[(&str, &str)]| {
         let (telemetry, debug) = run_in(None, &collector, env);
         telemetry.track_command("x", Vec::<String>::new());
+        if euid() == 0 {
+            assert!(!telemetry.is_enabled());
+            assert_eq!(telemetry.status().decided_by, Rule::RootForAnotherUser);
+        }
         debug.text()
     };
     if euid() == 0 {
         std::os::unix::fs::chown(home.path(), Some(4242), Some(4242)).unwrap();
         let debug = run(&[("HOME", home_text)]);
         assert!(
-            debug.contains("no config dir (running as root on behalf of another user"),
+            debug.contains("telemetry is off: running as root on behalf of another user"),
             "{debug}"
         );
         assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
@@ -321,25 +326,20 @@ fn a_fifo_at_the_id_path_never_hangs_the_build() {
 }
 
 /// Regression: with no `HOME` (and no `XDG_CONFIG_HOME`), the debug log
-/// said "the config dir is not writable". It says "no config dir", once.
+/// said "the config dir is not writable", and every run showed the notice
+/// and sent nothing, forever. The run is off (no notice that cannot be
+/// remembered), and says "no usable config dir", once.
 #[test]
-fn with_no_home_the_log_says_no_config_dir_once() {
+fn with_no_home_the_run_is_off_and_says_no_config_dir_once() {
     let collector = Collector::start().unwrap();
     let (telemetry, debug) = run_in(None, &collector, &[]);
     telemetry.track_command("x", Vec::<String>::new());
+    assert!(!telemetry.is_enabled());
+    assert_eq!(telemetry.status().decided_by, Rule::NoConfigDir);
     let lines = debug.lines();
-    let no_dir: Vec<&String> = lines
-        .iter()
-        .filter(|line| line.contains("no config dir ("))
-        .collect();
     assert_eq!(
-        no_dir,
-        [&"[telemetry] no config dir (neither XDG_CONFIG_HOME nor HOME is set): the anonymous id lasts for this process only".to_owned()],
-        "{lines:#?}"
-    );
-    assert!(
-        lines.iter().any(|line| line
-            == "[telemetry] not sent: no config dir, so the notice is shown and nothing is sent on every run"),
+        lines,
+        ["[telemetry] telemetry is off: no usable config dir to remember the first-run notice in, so it is not shown and nothing is sent"],
         "{lines:#?}"
     );
     assert!(
@@ -349,7 +349,7 @@ fn with_no_home_the_log_says_no_config_dir_once() {
     assert_eq!(collector.connections(), 0);
 }
 
-fn make_fifo(path: &Path) {
+pub(crate) fn make_fifo(path: &Path) {
     let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);

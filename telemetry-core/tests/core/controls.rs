@@ -293,7 +293,7 @@ fn controls_without_a_config_dir_say_what_to_do() {
 }
 
 #[test]
-fn a_corrupt_choice_is_no_choice_with_one_debug_line() {
+fn a_corrupt_choice_fails_closed_with_one_debug_line() {
     let dir = TempDir::new("controls-corrupt");
     std::fs::write(dir.join("telemetry-choice"), "perhaps\n").unwrap();
     #[cfg(unix)]
@@ -307,17 +307,23 @@ fn a_corrupt_choice_is_no_choice_with_one_debug_line() {
         .sink(MemorySink::new())
         .config_dir(dir.path())
         .notice(false)
-        .env_vars(Vec::<(String, String)>::new())
+        // A variable saying on does not undo an opt-out it cannot read.
+        .env_vars([("TELEMETRY_ENABLED", "true")])
         .debug_writer(log.clone())
         .build();
-    assert!(telemetry.is_enabled());
-    assert_eq!(telemetry.status().decided_by, Rule::Default);
-    let notes: Vec<String> = log
-        .lines()
-        .into_iter()
-        .filter(|line| line.contains("remembered telemetry choice"))
-        .collect();
-    assert_eq!(notes.len(), 1, "{}", log.text());
+    assert!(!telemetry.is_enabled());
+    let status = telemetry.status();
+    assert_eq!(status.decided_by, Rule::UntrustedChoiceFile);
+    let choice_file = dir.join("telemetry-choice");
+    assert!(
+        status.explanation.contains(&*choice_file.to_string_lossy()),
+        "{}",
+        status.explanation
+    );
+    assert_eq!(
+        log.lines(),
+        ["[telemetry] telemetry is off: the remembered choice's file holds neither enabled nor disabled, so it cannot be trusted; fix or remove it"],
+    );
     assert!(!log.text().contains("perhaps"));
 }
 
@@ -332,7 +338,7 @@ fn off_clients_have_a_status_too() {
         .sink(MemorySink::new())
         .build();
     assert_eq!(bad_name.off_reason(), Some(&OffReason::InvalidAppName));
-    assert_eq!(bad_name.status().decided_by, Rule::InvalidSetting);
+    assert_eq!(bad_name.status().decided_by, Rule::InvalidAppName);
     let nowhere = Telemetry::isolated(APP, "1").build().status();
     assert_eq!(nowhere.decided_by, Rule::NoEndpoint);
     let json: serde_json::Value = serde_json::from_str(&nowhere.to_json()).unwrap();

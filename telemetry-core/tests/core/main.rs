@@ -12,6 +12,7 @@ mod bad_input;
 mod config_files;
 mod controls;
 mod debug_mode;
+mod decision;
 mod declared_flags;
 mod delivery;
 mod delivery_faults;

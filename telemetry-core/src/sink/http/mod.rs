@@ -82,30 +82,31 @@
 //! is sent over `https`, or to this machine, only; a user name or password
 //! in the endpoint URL is refused. Redirects are not followed.
 
+mod budget;
+mod driver;
+pub(crate) mod endpoint;
 mod failure;
+mod request;
 pub(crate) mod route;
 
-use super::protocol::{Answer, Protocol};
+use super::protocol::Protocol;
 use super::{Compression, FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
 use crate::delivery::backoff::Backoff;
 use crate::env::Env;
 use crate::record::Record;
+use budget::{default_time_budget, Budget, PROMPT_ANSWER};
 use bytes::Bytes;
-use failure::TransportFailure;
+use driver::{send_on_background_thread, send_on_this_thread};
+use endpoint::parse_endpoint;
+use request::Failure;
 use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
 };
-use reqwest::{Client, Url};
-use std::cell::RefCell;
+use reqwest::Url;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::atomic::{AtomicU64, AtomicUsize};
-use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Most of a response body read (to keep the connection reusable); the rest
-/// is dropped along with the connection.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// Sends records as `{"records":[...]}` in one HTTP POST per call.
 #[derive(Clone)]
@@ -129,58 +130,6 @@ struct Shared {
     backoff: Arc<Backoff>,
     /// How bodies are compressed (`Content-Encoding`).
     compression: Compression,
-}
-
-/// The process's time budget: the slow part of every request's wait,
-/// summed over all threads.
-struct Budget {
-    /// The budget, in nanoseconds.
-    limit: AtomicU64,
-    /// Charged so far, in nanoseconds.
-    spent: AtomicU64,
-}
-
-/// The part of a request's wait that is never charged to the budget: a
-/// prompt answer, even from across the world, costs nothing.
-pub(crate) const PROMPT_ANSWER: Duration = Duration::from_millis(100);
-
-impl Budget {
-    fn new(limit: Duration) -> Budget {
-        Budget {
-            limit: AtomicU64::new(nanos(limit)),
-            spent: AtomicU64::new(0),
-        }
-    }
-
-    fn set_limit(&self, limit: Duration) {
-        self.limit.store(nanos(limit), Ordering::Relaxed);
-    }
-
-    fn limit(&self) -> Duration {
-        Duration::from_nanos(self.limit.load(Ordering::Relaxed))
-    }
-
-    /// What is left; zero once spent.
-    fn left(&self) -> Duration {
-        let limit = self.limit.load(Ordering::Relaxed);
-        Duration::from_nanos(limit.saturating_sub(self.spent.load(Ordering::Relaxed)))
-    }
-
-    /// Charges a request that waited `waited`.
-    fn charge(&self, waited: Duration) {
-        let slow = nanos(waited.saturating_sub(PROMPT_ANSWER));
-        if slow > 0 {
-            let _ = self
-                .spent
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
-                    Some(spent.saturating_add(slow))
-                });
-        }
-    }
-}
-
-fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A setting [`HttpSink::new`] cannot use; the message says which and why.
@@ -227,6 +176,37 @@ impl HttpSink {
         timeout: Duration,
         env: &Env,
     ) -> Result<HttpSink, InvalidSetting> {
+        let (url, headers, proxy) = HttpSink::checked(endpoint, user_agent, api_key, env)?;
+        let backoff = Arc::new(Backoff::new(endpoint));
+        let timeout = if timeout.is_zero() {
+            DEFAULT_TIMEOUT
+        } else {
+            timeout
+        };
+        Ok(HttpSink {
+            shared: Arc::new(Shared {
+                url,
+                headers,
+                timeout,
+                proxy,
+                stopped: AtomicBool::new(false),
+                protocol: Protocol::Records,
+                budget_spent: AtomicBool::new(false),
+                budget: Budget::new(default_time_budget(timeout)),
+                backoff,
+                compression: Compression::None,
+            }),
+        })
+    }
+
+    /// Every check [`HttpSink::with_env`] makes, without making a sink: the
+    /// URL, the headers and the proxy a sink would use.
+    pub(crate) fn checked(
+        endpoint: &str,
+        user_agent: &str,
+        api_key: Option<&str>,
+        env: &Env,
+    ) -> Result<(Url, HeaderMap, Option<Url>), InvalidSetting> {
         let url = parse_endpoint(endpoint)?;
         let api_key = api_key.filter(|_| route::key_may_travel(&url));
         let mut headers = HeaderMap::new();
@@ -243,26 +223,7 @@ impl HttpSink {
             headers.insert("x-api-key", value);
         }
         let proxy = route::proxy_for(&url, env)?;
-        let url_for_backoff = url.clone();
-        let timeout = if timeout.is_zero() {
-            DEFAULT_TIMEOUT
-        } else {
-            timeout
-        };
-        Ok(HttpSink {
-            shared: Arc::new(Shared {
-                url,
-                headers,
-                timeout,
-                proxy,
-                stopped: AtomicBool::new(false),
-                protocol: Protocol::Records,
-                budget_spent: AtomicBool::new(false),
-                budget: Budget::new(default_time_budget(timeout)),
-                backoff: Arc::new(Backoff::new(url_for_backoff.as_str())),
-                compression: Compression::None,
-            }),
-        })
+        Ok((url, headers, proxy))
     }
 
     /// `true` when requests carry the `x-api-key` header.
@@ -310,9 +271,13 @@ impl HttpSink {
         self
     }
 
-    /// The sink's back-off, for the recorder to attach the config dir.
-    pub(crate) fn backoff(&self) -> Arc<Backoff> {
-        Arc::clone(&self.shared.backoff)
+    /// The same sink, with the back-off `backoff` (keyed by the endpoint
+    /// as configured; called right after `new`).
+    pub(crate) fn with_backoff(mut self, backoff: Arc<Backoff>) -> HttpSink {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.backoff = backoff;
+        }
+        self
     }
 
     /// The same sink, speaking `protocol` (called right after `new`, while
@@ -502,404 +467,9 @@ impl Sink for HttpSink {
     }
 }
 
-fn parse_endpoint(endpoint: &str) -> Result<Url, InvalidSetting> {
-    let endpoint = endpoint.trim();
-    if endpoint.is_empty() {
-        return Err(InvalidSetting("the endpoint is empty".into()));
-    }
-    let url = Url::parse(endpoint).map_err(|_| {
-        InvalidSetting(
-            "the endpoint is not a URL (expected http://host/path or https://host/path)".into(),
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(InvalidSetting(
-            "the endpoint's scheme is not http or https".into(),
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(InvalidSetting("the endpoint has no host".into()));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        // reqwest would turn them into an `Authorization: Basic` header.
-        return Err(InvalidSetting(
-            "the endpoint has a user name or password in it; credentials in the URL are never sent (give the key with api_key)".into(),
-        ));
-    }
-    Ok(url)
-}
-
-/// Twice the request timeout: a collector that answers just under the
-/// timeout gets two answers' worth of waiting, then nothing more.
-fn default_time_budget(timeout: Duration) -> Duration {
-    timeout.saturating_mul(2)
-}
-
-/// A client that connects through `proxy`, or directly (it never reads the
-/// process environment itself), and counts the connections it opens.
-fn new_client(proxy: Option<&Url>) -> Option<Counted> {
-    let connections = Arc::new(AtomicUsize::new(0));
-    let mut builder = Client::builder()
-        .http1_only()
-        .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .connector_layer(CountConnections(Arc::clone(&connections)))
-        .no_proxy();
-    if let Some(proxy) = proxy {
-        builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).ok()?);
-    }
-    let client = builder.build().ok()?;
-    Some(Counted {
-        client,
-        connections,
-    })
-}
-
-/// A thread's own runtime and clients, for sends outside an async runtime.
-struct LocalDriver {
-    runtime: Option<tokio::runtime::Runtime>,
-    clients: Clients,
-}
-
-impl Drop for LocalDriver {
-    fn drop(&mut self) {
-        self.clients = Clients::default();
-        if let Some(runtime) = self.runtime.take() {
-            // Never blocks, so it cannot panic in any context.
-            runtime.shutdown_background();
-        }
-    }
-}
-
-/// One client per proxy (and one that connects directly), made on first use.
-#[derive(Default)]
-struct Clients(Mutex<Vec<(Option<Url>, Counted)>>);
-
-impl Clients {
-    fn get(&self, proxy: Option<&Url>) -> Option<Counted> {
-        let mut clients = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, client)) = clients.iter().find(|(its, _)| its.as_ref() == proxy) {
-            return Some(client.clone());
-        }
-        let client = new_client(proxy)?;
-        clients.push((proxy.cloned(), client.clone()));
-        Some(client)
-    }
-}
-
-/// A client, and how many connections it has opened.
-#[derive(Clone)]
-struct Counted {
-    client: Client,
-    connections: Arc<AtomicUsize>,
-}
-
-/// The connector layer that counts the connections a client opens.
-#[derive(Clone)]
-struct CountConnections(Arc<AtomicUsize>);
-
-impl<S> tower_layer::Layer<S> for CountConnections {
-    type Service = CountingConnector<S>;
-
-    fn layer(&self, inner: S) -> CountingConnector<S> {
-        CountingConnector {
-            inner,
-            connections: Arc::clone(&self.0),
-        }
-    }
-}
-
-#[derive(Clone)]
-struct CountingConnector<S> {
-    inner: S,
-    connections: Arc<AtomicUsize>,
-}
-
-impl<S, R> tower_service::Service<R> for CountingConnector<S>
-where
-    S: tower_service::Service<R>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: R) -> S::Future {
-        self.connections.fetch_add(1, Ordering::Relaxed);
-        self.inner.call(request)
-    }
-}
-
-thread_local! {
-    static LOCAL: RefCell<Option<LocalDriver>> = const { RefCell::new(None) };
-}
-
-fn send_on_this_thread(
-    shared: &Arc<Shared>,
-    body: Bytes,
-    timeout: Duration,
-) -> Result<(), Failure> {
-    let attempt = LOCAL.try_with(|local| {
-        let mut local = local.try_borrow_mut().ok()?;
-        if local.is_none() {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            *local = Some(LocalDriver {
-                runtime: Some(runtime),
-                clients: Clients::default(),
-            });
-        }
-        let driver = local.as_ref()?;
-        let client = driver.clients.get(shared.proxy.as_ref())?;
-        let runtime = driver.runtime.as_ref()?;
-        // Let this thread's idle pooled connections run first, so that one
-        // the server closed while idle sees its close and is dropped: the
-        // request then goes on a fresh connection (see the module docs).
-        runtime.block_on(settle_idle_connections());
-        Some(runtime.block_on(deliver(&client, shared, body.clone(), timeout)))
-    });
-    match attempt {
-        Ok(Some(result)) => result,
-        // The thread is exiting, or this thread could not get a runtime:
-        // use the shared one instead.
-        _ => send_on_background_thread(shared, body, timeout),
-    }
-}
-
-/// The shared runtime thread for sends made inside an async runtime.
-struct Background {
-    handle: tokio::runtime::Handle,
-    clients: Clients,
-}
-
-fn background() -> Option<&'static Background> {
-    static BACKGROUND: OnceLock<Option<Background>> = OnceLock::new();
-    BACKGROUND
-        .get_or_init(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            let handle = runtime.handle().clone();
-            std::thread::Builder::new()
-                .name("telemetry-http".into())
-                .spawn(move || runtime.block_on(std::future::pending::<()>()))
-                .ok()?;
-            Some(Background {
-                handle,
-                clients: Clients::default(),
-            })
-        })
-        .as_ref()
-}
-
-fn send_on_background_thread(
-    shared: &Arc<Shared>,
-    body: Bytes,
-    timeout: Duration,
-) -> Result<(), Failure> {
-    let unavailable = || {
-        Failure::Final(SendError::Transport(
-            "the delivery thread could not be started".into(),
-        ))
-    };
-    let background = background().ok_or_else(unavailable)?;
-    let client = background
-        .clients
-        .get(shared.proxy.as_ref())
-        .ok_or_else(unavailable)?;
-    let (answer, answered) = mpsc::sync_channel(1);
-    let shared_for_task = Arc::clone(shared);
-    background.handle.spawn(async move {
-        let result = deliver(&client, &shared_for_task, body, timeout).await;
-        let _ = answer.send(result);
-    });
-    // The request is bounded by the timeout; the margin only guards against
-    // a background thread that has died.
-    answered
-        .recv_timeout(
-            timeout
-                .saturating_mul(2)
-                .saturating_add(Duration::from_secs(1)),
-        )
-        .unwrap_or_else(|_| {
-            Err(Failure::Final(SendError::Transport(
-                "the delivery thread did not answer".into(),
-            )))
-        })
-}
-
-/// Gives the runtime's other tasks (idle pooled connections) a turn.
-async fn settle_idle_connections() {
-    tokio::task::yield_now().await;
-}
-
-/// Posts the body; sends it once more, within the same deadline, only
-/// after a failure with no answer on a reused connection (see the module
-/// docs).
-async fn deliver(
-    client: &Counted,
-    shared: &Shared,
-    body: Bytes,
-    timeout: Duration,
-) -> Result<(), Failure> {
-    let started = Instant::now();
-    let opened = client.connections.load(Ordering::Relaxed);
-    match post(&client.client, shared, body.clone(), timeout).await {
-        Err(Failure::NoAnswer(error)) if client.connections.load(Ordering::Relaxed) == opened => {
-            let left = timeout.saturating_sub(started.elapsed());
-            if left.is_zero() {
-                return Err(Failure::Final(error));
-            }
-            post(&client.client, shared, body, left)
-                .await
-                .map_err(Failure::no_second_retry)
-        }
-        Err(Failure::RetryAfter(Some(wait), rejected)) => {
-            // The collector read the request and asked to come back: sent
-            // again only when the wait fits in what is left of the deadline.
-            let left = timeout.saturating_sub(started.elapsed());
-            if wait >= left {
-                return Err(Failure::RetryAfter(Some(wait), rejected));
-            }
-            tokio::time::sleep(wait).await;
-            post(&client.client, shared, body, left.saturating_sub(wait))
-                .await
-                .map_err(Failure::no_second_retry)
-        }
-        other => other.map_err(Failure::no_second_retry),
-    }
-}
-
-/// Why one attempt failed.
-enum Failure {
-    /// The request may have been read: never sent again.
-    Final(SendError),
-    /// The connection closed or broke before any answer came.
-    NoAnswer(SendError),
-    /// The collector asked to come back later, after this delay when it
-    /// said (`Retry-After`).
-    RetryAfter(Option<Duration>, SendError),
-}
-
-impl Failure {
-    /// The failure as final, except a request to wait, which the back-off
-    /// still needs to hear.
-    fn no_second_retry(self) -> Failure {
-        match self {
-            Failure::NoAnswer(error) => Failure::Final(error),
-            other => other,
-        }
-    }
-
-    fn into_send_error(self) -> SendError {
-        match self {
-            Failure::Final(error) | Failure::NoAnswer(error) | Failure::RetryAfter(_, error) => {
-                error
-            }
-        }
-    }
-}
-
-/// Posts the body once and reads a bounded part of the answer.
-async fn post(
-    client: &Client,
-    shared: &Shared,
-    body: Bytes,
-    timeout: Duration,
-) -> Result<(), Failure> {
-    let response = client
-        .post(shared.url.clone())
-        .headers(shared.headers.clone())
-        .timeout(timeout)
-        .body(body)
-        .send()
-        .await
-        .map_err(|error| classify(&error))?;
-    let status = response.status();
-    let mut answer = Vec::new();
-    let headers = if shared.protocol.reads_answer() || !status.is_success() {
-        response.headers().clone()
-    } else {
-        HeaderMap::new()
-    };
-    let keep = shared.protocol.reads_answer().then_some(&mut answer);
-    if drain(response, keep).await == Drained::TimedOut {
-        // The answer stalled half-way: as costly as no answer at all.
-        return Err(Failure::Final(SendError::Transport(
-            "the answer stalled, and the request timed out".into(),
-        )));
-    }
-    match shared.protocol.judge(status, &headers, &answer) {
-        Answer::Accepted => Ok(()),
-        Answer::Failed(error) => Err(Failure::Final(error)),
-        Answer::RetryAfter(wait, error) => Err(Failure::RetryAfter(wait, error)),
-    }
-}
-
-#[derive(PartialEq)]
-enum Drained {
-    Done,
-    TimedOut,
-}
-
-/// Reads a bounded part of the body so that the connection can be reused;
-/// keeps what it read in `keep` when given.
-async fn drain(mut response: reqwest::Response, mut keep: Option<&mut Vec<u8>>) -> Drained {
-    let mut read = 0;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                read += chunk.len();
-                if let Some(kept) = keep.as_deref_mut() {
-                    let room = MAX_RESPONSE_BYTES.saturating_sub(kept.len());
-                    kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                }
-                if read > MAX_RESPONSE_BYTES {
-                    return Drained::Done;
-                }
-            }
-            Err(error) if error.is_timeout() => return Drained::TimedOut,
-            Ok(None) | Err(_) => return Drained::Done,
-        }
-    }
-}
-
-/// Names a reqwest failure by its cause, without the URL or any header.
-fn classify(error: &reqwest::Error) -> Failure {
-    let failure = TransportFailure::of(error);
-    if error.is_timeout() || error.is_connect() {
-        return Failure::Final(SendError::Transport(failure.to_string()));
-    }
-    Failure::NoAnswer(SendError::Transport(failure.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoints_are_checked() {
-        for bad in ["", "not a url", "ftp://x", "http://", "mailto:a@b"] {
-            let error = HttpSink::new(bad, "app/1", None, DEFAULT_TIMEOUT).unwrap_err();
-            assert!(!error.to_string().is_empty(), "{bad}");
-        }
-        assert!(HttpSink::new(
-            "https://collector.example/v1/events",
-            "app/1",
-            None,
-            DEFAULT_TIMEOUT
-        )
-        .is_ok());
-    }
 
     #[test]
     fn header_values_are_checked() {

@@ -1,0 +1,489 @@
+//! Everything that runs once, when a client is built: from the decision
+//! and the settings to a running [`Recorder`] (or to an [`Off`] client that
+//! says why): the sink, the tags, the anonymous id, the first-run notice,
+//! background delivery.
+
+use super::debug_log::{DebugLog, DebugTarget};
+use super::session_state::{LiveSessions, Owner};
+use super::{Output, Recorder, ACTIVE};
+use crate::consent::controls::Controls;
+use crate::consent::decide::{Destination, Verdict, Veto};
+use crate::consent::notice;
+use crate::consent::precedence::Mode;
+use crate::consent::reason::{HoldReason, OffReason};
+use crate::delivery::background::{Background, Limits, Note, NoteFn, SendFn};
+use crate::delivery::backoff::{self, Backoff};
+use crate::delivery::dropped::DropCounts;
+use crate::delivery::spool;
+use crate::delivery::Delivery;
+use crate::files::config_dir::{self, CheckedConfigDir, DirState, NoConfigDir};
+use crate::files::notice_marker::{self, NoticeMarker, NOTICE_MARKER_FILE};
+use crate::files::user_id::{self, USER_UUID_FILE};
+use crate::record::declared_flags::DeclaredFlags;
+use crate::record::limits::{truncate_at_char_boundary, MAX_VERSION_LEN};
+use crate::record::{CommonFields, RecordContext};
+use crate::settings::{ConfigDir, Settings};
+use crate::sink::{FailurePolicy, SendError, Sink};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Once, OnceLock};
+
+/// Why a built client is off, and its controls (for its status).
+pub(crate) struct Off {
+    pub(crate) reason: OffReason,
+    pub(crate) controls: Controls,
+}
+
+impl Recorder {
+    /// Decides on, off or log-only ([`Controls`], the one decision) and,
+    /// unless off, prepares everything to record: chooses the sink (none in
+    /// log-only mode), reads or creates the anonymous id, and shows the
+    /// first-run notice when due (never in log-only mode, which sends
+    /// nothing). When off, says why in the debug log (debug mode only) and
+    /// hands back the controls, so that an off client still has a status.
+    pub(crate) fn new(mut settings: Settings) -> Result<Recorder, Box<Off>> {
+        let debug = settings.debug_on().then(|| {
+            Arc::new(DebugLog::open(
+                settings.debug_target.take().unwrap_or(DebugTarget::Stderr),
+            ))
+        });
+        let mut controls = Controls::resolve(&settings);
+        if let Some(reason) = controls.off_reason() {
+            return Err(Box::new(off(
+                &mut settings,
+                controls,
+                reason,
+                debug.as_deref(),
+            )));
+        }
+        match Recorder::prepare(&mut settings, &controls, debug.as_deref()) {
+            Ok(parts) => {
+                ACTIVE.store(true, Ordering::Relaxed);
+                let drops = Arc::new(DropCounts::default());
+                let background = background(&settings, &parts, debug.as_ref(), &drops);
+                let failure_policy = match &parts.output {
+                    Output::Send(sink) => sink.failure_policy(),
+                    Output::Print(_) => FailurePolicy::KeepGoing,
+                };
+                Ok(Recorder {
+                    owner: Owner::unique(),
+                    failure_policy,
+                    context: Arc::new(parts.context),
+                    output: parts.output,
+                    hold: parts.hold,
+                    debug,
+                    stop_logged: AtomicBool::new(false),
+                    sessions: LiveSessions::default(),
+                    flags: parts.flags,
+                    known_models: settings.known_models.take(),
+                    process_flags: OnceLock::new(),
+                    controls,
+                    background,
+                    exit_budget: settings.exit_budget,
+                    commands_open: AtomicUsize::new(0),
+                    exit_budget_spent: AtomicBool::new(false),
+                    drops,
+                    max_batch_bytes: settings.batch_limits.max_bytes,
+                })
+            }
+            // A file swapped in after the decision looked: the same veto.
+            Err(veto) => {
+                let reason = veto.off_reason();
+                controls.vetoed(veto);
+                Err(Box::new(off(
+                    &mut settings,
+                    controls,
+                    reason,
+                    debug.as_deref(),
+                )))
+            }
+        }
+    }
+
+    fn prepare(
+        settings: &mut Settings,
+        controls: &Controls,
+        debug: Option<&DebugLog>,
+    ) -> Result<Prepared, Veto> {
+        let log = |line: &str| {
+            if let Some(debug) = debug {
+                debug.line(line);
+            }
+        };
+        let log_only = controls.decision().mode == Mode::Log;
+        let mut backoff = None;
+        let output = if log_only {
+            // The debug log prints every record already; else stderr (or
+            // the debug file or writer given with `debug(false)`).
+            let own = debug.is_none().then(|| {
+                DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr))
+            });
+            Output::Print(own)
+        } else {
+            let (sink, its_backoff) = make_sink(settings, controls.verdict(), &log)?;
+            backoff = its_backoff;
+            Output::Send(sink)
+        };
+        let env = &settings.env;
+        let (tags, note) = env.tags();
+        if let Some(note) = note {
+            log(note);
+        }
+        // The path the controls found (`Settings::config_dir`, else the
+        // platform's default), checked before any file in it is used.
+        let path = controls.config_dir();
+        let shows_notice = !log_only && settings.notice && !settings.env.hide_banner();
+        let config_dir = if matches!(settings.config_dir, ConfigDir::InMemory) {
+            // Asked for: no file at all, and an in-memory id is no news.
+            None
+        } else {
+            match config_dir::open_config_dir(path, env.home().as_deref(), env.sudo_uid_set()) {
+                Ok(dir) => Some(dir),
+                Err(NoConfigDir::Refused(refused)) => {
+                    return Err(Veto::Refused {
+                        item: refused.item,
+                        path: path.map(Path::to_owned).unwrap_or_default(),
+                        why: refused.why,
+                    })
+                }
+                // A notice this run could not remember is not shown: off
+                // (the decision saw it coming unless the dir went away
+                // since, or the system refused what it allowed).
+                Err(NoConfigDir::Elevated) if shows_notice => return Err(Veto::RootForAnotherUser),
+                Err(why) if shows_notice => {
+                    return Err(Veto::NoConfigDir {
+                        path: path.map(Path::to_owned),
+                        why,
+                    })
+                }
+                // The one line about it: the id lasts for this process.
+                Err(no_dir) => {
+                    log(&no_dir.to_string());
+                    None
+                }
+            }
+        };
+        // The back-off of earlier processes for this endpoint, and where
+        // this one's is written.
+        if let (Some(backoff), Some(dir)) = (&backoff, &config_dir) {
+            backoff.attach(dir.path());
+        }
+        // The id before the notice: a refused id file turns telemetry off,
+        // and the notice is shown only while telemetry is on.
+        let (user_uuid, note) =
+            user_id::user_uuid(config_dir.as_ref()).map_err(|refused| Veto::Refused {
+                item: refused.item,
+                path: path.map(|dir| dir.join(USER_UUID_FILE)).unwrap_or_default(),
+                why: refused.why,
+            })?;
+        if let Some(note) = note {
+            log(note);
+        }
+        let (flags, ignored) = DeclaredFlags::new(&settings.flags);
+        if ignored > 0 {
+            log(&format!(
+                "{ignored} declared flag name(s) ignored: a flag name is --name or -x \
+                 (ASCII letters, digits, - and _)"
+            ));
+        }
+        // Log-only mode sends nothing, so there is nothing to hold and no
+        // notice to show first.
+        let hold = if log_only {
+            None
+        } else {
+            first_run_hold(settings, config_dir.as_ref())?
+        };
+        let env = &settings.env;
+        let common = CommonFields {
+            user_uuid,
+            version: truncate_at_char_boundary(&settings.version, MAX_VERSION_LEN).to_owned(),
+            os: std::env::consts::OS,
+            os_language: env.os_language(),
+            arch: std::env::consts::ARCH,
+            ci: env.is_ci(),
+            ci_provider: env.ci_provider(),
+            ai_agent: env.ai_agent(),
+        };
+        Ok(Prepared {
+            context: RecordContext {
+                source: settings.app.clone(),
+                common,
+                tags,
+            },
+            output,
+            hold,
+            flags,
+            config_dir: config_dir.as_ref().map(|dir| dir.path().to_owned()),
+        })
+    }
+}
+
+struct Prepared {
+    context: RecordContext,
+    output: Output,
+    hold: Option<HoldReason>,
+    flags: DeclaredFlags,
+    /// The checked config dir, where background delivery spools.
+    config_dir: Option<PathBuf>,
+}
+
+/// Why the client is off: said in the debug log; an unrecognised switch
+/// value gets its one warning line; opting out deletes the spool of
+/// earlier runs.
+fn off(
+    settings: &mut Settings,
+    controls: Controls,
+    reason: OffReason,
+    debug: Option<&DebugLog>,
+) -> Off {
+    if let OffReason::EnabledUnrecognised | OffReason::AppEnabledUnrecognised { .. } = &reason {
+        warn_unrecognised_enabled(settings, &reason);
+    }
+    // Opting out wins over records spooled by earlier runs.
+    if reason.is_opt_out() {
+        delete_spool(controls.config_dir(), debug);
+    }
+    if let Some(debug) = debug {
+        debug.line(&reason.to_string());
+    }
+    Off { reason, controls }
+}
+
+/// Telemetry is off by the user's choice: deletes every spool file in the
+/// config dir, unsent. Creates nothing and writes nothing else; a config
+/// dir that is missing, or not a dir of ours, is left alone.
+fn delete_spool(dir: Option<&Path>, debug: Option<&DebugLog>) {
+    let log = |line: &str| {
+        if let Some(debug) = debug {
+            debug.line(line);
+        }
+    };
+    let Some(dir) = dir else {
+        return;
+    };
+    if !matches!(
+        config_dir::inspect_config_dir(dir),
+        Ok(DirState::Ours { .. })
+    ) {
+        return;
+    }
+    let (removed, problems) = spool::delete_all(dir);
+    if removed > 0 {
+        log(&format!(
+            "telemetry is off: deleted {removed} spool file(s) of earlier runs, unsent"
+        ));
+    }
+    for problem in problems {
+        log(&format!(
+            "telemetry is off, but a spool file remains: {problem}"
+        ));
+    }
+}
+
+/// Background delivery when asked for and the sink can send serialised
+/// records; `None` (inline) otherwise, said in the debug log.
+fn background(
+    settings: &Settings,
+    parts: &Prepared,
+    debug: Option<&Arc<DebugLog>>,
+    drops: &Arc<DropCounts>,
+) -> Option<Background> {
+    if settings.delivery != Delivery::Background {
+        return None;
+    }
+    // Log-only mode sends nothing, so it spools nothing either.
+    let Output::Send(sink) = &parts.output else {
+        return None;
+    };
+    if !sink.sends_serialised() {
+        if let Some(debug) = debug {
+            debug.line(
+                "background delivery needs a sink that sends serialised records; delivering inline",
+            );
+        }
+        return None;
+    }
+    let sink = Arc::clone(sink);
+    let drops = Arc::clone(drops);
+    // What the collector refused for good is dropped (and counted); a
+    // batch it asked to wait for stays in the spool, so is not counted.
+    let send: SendFn = Box::new(move |records: &[String]| {
+        let result = sink.send_serialised(records);
+        match &result {
+            Err(error @ SendError::Rejected(status)) if backoff::refused_for_good(*status) => {
+                super::count_drops(&drops, error, records.len() as u64);
+            }
+            Err(error @ SendError::PartlyRejected { .. }) => {
+                super::count_drops(&drops, error, 0);
+            }
+            _ => {}
+        }
+        result
+    });
+    let note = debug.map(|debug| {
+        let debug = Arc::clone(debug);
+        Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn
+    });
+    let limits = Limits {
+        batch_records: settings.batch_limits.max_records,
+        batch_bytes: settings.batch_limits.max_bytes,
+        ..Limits::default()
+    };
+    Some(Background::new(
+        parts.config_dir.clone(),
+        send,
+        limits,
+        note,
+    ))
+}
+
+/// The given sink; else an HTTP sink for the endpoint the decision chose
+/// (`<APP>_TELEMETRY_ENDPOINT`, `TELEMETRY_ENDPOINT` or the configured one).
+fn make_sink(
+    settings: &mut Settings,
+    verdict: &Verdict,
+    log: &dyn Fn(&str),
+) -> Result<ChosenSink, Veto> {
+    if let Some(sink) = settings.sink.take() {
+        return Ok((sink, None));
+    }
+    match &verdict.destination {
+        Destination::Endpoint { url, variable } => {
+            http_sink(settings, url, variable.is_some(), log)
+        }
+        // The decision is off without a destination.
+        Destination::Sink | Destination::Nowhere => {
+            Err(Veto::Setting("no endpoint and no sink to send to".into()))
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+fn http_sink(
+    settings: &Settings,
+    endpoint: &str,
+    from_env: bool,
+    log: &dyn Fn(&str),
+) -> Result<ChosenSink, Veto> {
+    use crate::sink::http::route::KeyWithheld;
+    use crate::sink::HttpOptions;
+    let api_key = settings.api_key_for(from_env);
+    if settings.api_key.is_some() && api_key.is_none() {
+        log(&KeyWithheld::EndpointFromEnvironment.to_string());
+    }
+    // The app's own headers follow the key's rule: its own endpoint only.
+    let mut headers = Vec::new();
+    if from_env && !settings.headers.is_empty() {
+        log(&format!(
+            "{} header(s) of the app withheld: the endpoint comes from the environment, and the app's headers go only to its own",
+            settings.headers.len()
+        ));
+    } else {
+        for (name, value) in &settings.headers {
+            match crate::sink::http::check_header(name, value) {
+                Ok(checked) => headers.push(checked),
+                Err(refused) => log(&refused.to_string()),
+            }
+        }
+    }
+    if settings.compression == Some(crate::Compression::Gzip)
+        && crate::Compression::Gzip.available() != crate::Compression::Gzip
+    {
+        log("gzip needs the `gzip` feature of telemetry-core; bodies go uncompressed");
+    }
+    let user_agent = settings.user_agent();
+    let made = settings
+        .export
+        .sink(
+            endpoint,
+            HttpOptions {
+                user_agent: &user_agent,
+                api_key,
+                timeout: settings.timeout,
+                time_budget: settings.time_budget,
+                compression: settings.compression,
+                headers,
+                env: &settings.env,
+            },
+        )
+        .map_err(|invalid| Veto::Setting(invalid.to_string()))?;
+    if api_key.is_some() && !made.sends_api_key {
+        log(&KeyWithheld::PlainHttp.to_string());
+    }
+    Ok((made.sink, Some(made.backoff)))
+}
+
+/// The sink, and its back-off when the recorder made it (an app's own
+/// sink keeps its own).
+type ChosenSink = (Arc<dyn Sink>, Option<Arc<Backoff>>);
+
+#[cfg(not(feature = "http"))]
+fn http_sink(
+    _settings: &Settings,
+    _endpoint: &str,
+    _from_env: bool,
+    _log: &dyn Fn(&str),
+) -> Result<ChosenSink, Veto> {
+    Err(Veto::NoHttpSupport)
+}
+
+/// Shows the notice when this is the first run, and returns why this run's
+/// events must then be held back. A marker that is refused, or that cannot
+/// be written (so that the notice could not be remembered), turns
+/// telemetry off for this run, and no notice is shown.
+fn first_run_hold(
+    settings: &mut Settings,
+    config_dir: Option<&CheckedConfigDir>,
+) -> Result<Option<HoldReason>, Veto> {
+    if !settings.notice || settings.env.hide_banner() {
+        return Ok(None);
+    }
+    let path = config_dir.map(|dir| dir.path().to_owned());
+    let hold = match notice_marker::claim_notice(config_dir).map_err(|refused| Veto::Refused {
+        item: refused.item,
+        path: path
+            .as_ref()
+            .map(|dir| dir.join(NOTICE_MARKER_FILE))
+            .unwrap_or_default(),
+        why: refused.why,
+    })? {
+        NoticeMarker::AlreadyShown => return Ok(None),
+        // Shown by the run that created the marker: not again.
+        NoticeMarker::ShownToAnotherRun => return Ok(Some(HoldReason::ShownToAnotherRun)),
+        NoticeMarker::ShowNow => HoldReason::FirstRun,
+        NoticeMarker::ShowEveryRun => {
+            return Err(Veto::NoConfigDir {
+                path,
+                why: NoConfigDir::Unusable(std::io::ErrorKind::PermissionDenied),
+            })
+        }
+    };
+    notice::write_notice(&mut *notice_out(settings), &settings.app);
+    Ok(Some(hold))
+}
+
+fn notice_out(settings: &mut Settings) -> Box<dyn Write + Send> {
+    settings
+        .notice_writer
+        .take()
+        .unwrap_or_else(|| Box::new(std::io::stderr()))
+}
+
+/// One warning line per process, where the notice would go.
+fn warn_unrecognised_enabled(settings: &mut Settings, reason: &OffReason) {
+    static WARNED: Once = Once::new();
+    let mut out = notice_out(settings);
+    WARNED.call_once(|| {
+        let _ = match reason {
+            OffReason::AppEnabledUnrecognised { variable } => writeln!(
+                out,
+                "warning: {variable} has an unrecognised value; telemetry is off (use true, false or log)"
+            ),
+            _ => writeln!(
+                out,
+                "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true, false or log)"
+            ),
+        };
+    });
+}

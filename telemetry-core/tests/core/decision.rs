@@ -1,0 +1,613 @@
+//! `status` says what a run does: one decision, vetoes included, made the
+//! same way for `TelemetryBuilder::controls` and for `build`. A test per
+//! veto pins `builder.controls().status().enabled ==
+//! builder.build().is_enabled()` and the rule each reports, and a property
+//! test does the same over generated settings and config dirs.
+//!
+//! Nothing here records: an endpoint is only parsed, never contacted.
+
+#![cfg(unix)]
+
+use crate::config_files::{euid, make_fifo};
+use proptest::prelude::*;
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+use telemetry_core::{
+    MemorySink, Mode, Rule, Status, Telemetry, TelemetryBuilder, NOTICE_MARKER_FILE, USER_UUID_FILE,
+};
+use telemetry_test_support::TempDir;
+
+const APP: &str = "decision-test";
+const CHOICE_FILE: &str = "telemetry-choice";
+/// Never contacted: nothing is recorded.
+const ENDPOINT: &str = "http://127.0.0.1:9/v1/events";
+
+/// A builder for `dir` with these variables, the notice on (written
+/// nowhere).
+fn builder(dir: &Path, vars: &[(&str, &str)]) -> TelemetryBuilder {
+    Telemetry::builder(APP, "1.0.0")
+        .endpoint(ENDPOINT)
+        .config_dir(dir)
+        .notice_writer(std::io::sink())
+        .env_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+}
+
+/// Asks the controls, then builds: both must agree on whether records are
+/// sent (`enabled`; a log-only client records and prints, and sends
+/// nothing), the mode and the rule. The status the controls gave.
+fn agree(make: impl Fn() -> TelemetryBuilder) -> Status {
+    let before = make().controls().status();
+    let telemetry = make().build();
+    let sends = telemetry.is_enabled() && telemetry.status().mode == Mode::On;
+    assert_eq!(before.enabled, sends, "status said:\n{before}");
+    assert_eq!(
+        before.mode != Mode::Off,
+        telemetry.is_enabled(),
+        "status said:\n{before}"
+    );
+    let after = telemetry.status();
+    assert_eq!(
+        (before.mode, before.decided_by),
+        (after.mode, after.decided_by),
+        "status said:\n{before}\nthe built client says:\n{after}"
+    );
+    before
+}
+
+/// Agrees, is off by `rule`, and the explanation names `names`.
+fn vetoed(make: impl Fn() -> TelemetryBuilder, rule: Rule, names: &str) -> Status {
+    let status = agree(make);
+    assert!(!status.enabled);
+    assert_eq!(status.mode, Mode::Off);
+    assert_eq!(status.decided_by, rule, "{status}");
+    let json: serde_json::Value = serde_json::from_str(&status.to_json()).unwrap();
+    assert_eq!(json["enabled"], false);
+    assert_eq!(json["decided_by"], rule.as_str());
+    assert!(
+        status.explanation.contains(names),
+        "{names:?} not in: {}",
+        status.explanation
+    );
+    assert_eq!(json["explanation"], status.explanation.as_str());
+    assert!(status.to_string().contains(&status.explanation));
+    status
+}
+
+fn chmod(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A config dir of ours, mode 0700, with the notice already shown.
+fn seen_dir(root: &TempDir) -> PathBuf {
+    let dir = root.join("config");
+    fs::create_dir(&dir).unwrap();
+    chmod(&dir, 0o700);
+    marker(&dir, SystemTime::now() - Duration::from_secs(3600));
+    dir
+}
+
+fn marker(dir: &Path, at: SystemTime) {
+    let path = dir.join(NOTICE_MARKER_FILE);
+    fs::write(&path, "").unwrap();
+    chmod(&path, 0o600);
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(at)
+        .unwrap();
+}
+
+fn text(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn nothing_vetoed_is_on_by_default() {
+    let root = TempDir::new("decision-default");
+    let dir = seen_dir(&root);
+    let status = agree(|| builder(&dir, &[]));
+    assert!(status.enabled);
+    assert_eq!(status.decided_by, Rule::Default);
+}
+
+#[test]
+fn an_invalid_app_name_is_vetoed() {
+    let root = TempDir::new("decision-app");
+    let dir = seen_dir(&root);
+    let make = || {
+        Telemetry::builder("no spaces allowed", "1")
+            .endpoint(ENDPOINT)
+            .config_dir(&dir)
+            .env_vars([("LANG", "C")])
+    };
+    vetoed(make, Rule::InvalidAppName, "no spaces allowed");
+}
+
+#[test]
+fn an_endpoint_that_is_not_a_url_is_vetoed() {
+    let root = TempDir::new("decision-not-a-url");
+    let dir = seen_dir(&root);
+    let status = vetoed(
+        || builder(&dir, &[("TELEMETRY_ENDPOINT", "not a url")]),
+        Rule::InvalidEndpoint,
+        "TELEMETRY_ENDPOINT",
+    );
+    assert!(status.explanation.contains("not a URL"), "{status}");
+    assert_eq!(status.destination, None);
+    // The same endpoint set in code.
+    vetoed(
+        || builder(&dir, &[]).endpoint("not a url"),
+        Rule::InvalidEndpoint,
+        "not a URL",
+    );
+}
+
+#[test]
+fn an_ftp_endpoint_is_vetoed() {
+    let root = TempDir::new("decision-ftp");
+    let dir = seen_dir(&root);
+    let status = vetoed(
+        || {
+            builder(
+                &dir,
+                &[
+                    ("AGENT_TELEMETRY_ENDPOINT", "x"),
+                    ("TELEMETRY_ENDPOINT", "ftp://collector.example/in"),
+                ],
+            )
+        },
+        Rule::InvalidEndpoint,
+        "ftp://collector.example",
+    );
+    assert!(status.explanation.contains("not http or https"), "{status}");
+    assert_eq!(status.variable.as_deref(), Some("TELEMETRY_ENDPOINT"));
+}
+
+#[test]
+fn an_endpoint_variable_that_is_not_utf8_is_vetoed() {
+    use std::os::unix::ffi::OsStringExt;
+    let root = TempDir::new("decision-utf8");
+    let dir = seen_dir(&root);
+    let make = || {
+        builder(&dir, &[]).env(|name| {
+            (name == "TELEMETRY_ENDPOINT").then(|| std::ffi::OsString::from_vec(vec![0x68, 0xff]))
+        })
+    };
+    vetoed(
+        make,
+        Rule::InvalidEndpoint,
+        "TELEMETRY_ENDPOINT is not valid UTF-8",
+    );
+}
+
+#[test]
+fn an_api_key_that_cannot_be_a_header_is_vetoed() {
+    let root = TempDir::new("decision-key");
+    let dir = seen_dir(&root);
+    let status = vetoed(
+        || builder(&dir, &[]).api_key("line\nbreak"),
+        Rule::InvalidSetting,
+        "API key",
+    );
+    assert!(!status.explanation.contains("line\nbreak"));
+}
+
+#[test]
+fn a_config_dir_writable_by_others_is_vetoed_with_the_chmod_that_repairs_it() {
+    let root = TempDir::new("decision-0777");
+    let dir = seen_dir(&root);
+    chmod(&dir, 0o777);
+    let status = vetoed(|| builder(&dir, &[]), Rule::ConfigDirRefused, &text(&dir));
+    assert!(
+        status
+            .explanation
+            .contains(&format!("chmod 700 {}", text(&dir))),
+        "{status}"
+    );
+}
+
+#[test]
+fn a_symlinked_config_dir_is_vetoed() {
+    let root = TempDir::new("decision-symlink");
+    let real = seen_dir(&root);
+    let link = root.join("link");
+    symlink(&real, &link).unwrap();
+    let status = vetoed(|| builder(&link, &[]), Rule::ConfigDirRefused, &text(&link));
+    assert!(status.explanation.contains("symbolic link"), "{status}");
+}
+
+#[test]
+fn another_users_config_dir_is_vetoed() {
+    if euid() != 0 {
+        return; // Only root can give a dir away.
+    }
+    let root = TempDir::new("decision-theirs");
+    let dir = seen_dir(&root);
+    std::os::unix::fs::chown(&dir, Some(4242), Some(4242)).unwrap();
+    let status = vetoed(|| builder(&dir, &[]), Rule::ConfigDirRefused, &text(&dir));
+    assert!(status.explanation.contains("chown"), "{status}");
+}
+
+#[test]
+fn an_id_file_writable_by_others_is_vetoed() {
+    let root = TempDir::new("decision-id");
+    let dir = seen_dir(&root);
+    let id = dir.join(USER_UUID_FILE);
+    fs::write(&id, "").unwrap();
+    chmod(&id, 0o666);
+    vetoed(
+        || builder(&dir, &[]),
+        Rule::IdFileRefused,
+        &format!("chmod 600 {}", text(&id)),
+    );
+}
+
+#[test]
+fn a_notice_marker_writable_by_others_is_vetoed() {
+    let root = TempDir::new("decision-marker");
+    let dir = seen_dir(&root);
+    chmod(&dir.join(NOTICE_MARKER_FILE), 0o666);
+    vetoed(
+        || builder(&dir, &[]),
+        Rule::NoticeMarkerRefused,
+        &text(&dir.join(NOTICE_MARKER_FILE)),
+    );
+}
+
+/// Each kind of choice file that cannot be trusted turns telemetry off,
+/// whatever the variables say, and `status` names the file.
+#[test]
+fn an_untrusted_choice_file_is_a_veto_whatever_the_variables_say() {
+    let root = TempDir::new("decision-choice");
+    let victim = root.join("victim");
+    fs::write(&victim, "disabled\n").unwrap();
+    type Plant = Box<dyn Fn(&Path)>;
+    let mut cases: Vec<(&str, Plant)> = vec![
+        (
+            "a link",
+            Box::new(move |path| symlink(&victim, path).unwrap()),
+        ),
+        (
+            "mode 0666",
+            Box::new(|path| {
+                fs::write(path, "disabled\n").unwrap();
+                chmod(path, 0o666);
+            }),
+        ),
+        ("a FIFO", Box::new(make_fifo)),
+        ("a dir", Box::new(|path| fs::create_dir(path).unwrap())),
+        ("empty", Box::new(|path| fs::write(path, "").unwrap())),
+        (
+            "unknown",
+            Box::new(|path| fs::write(path, "perhaps\n").unwrap()),
+        ),
+    ];
+    if euid() == 0 {
+        cases.push((
+            "another user's",
+            Box::new(|path| {
+                fs::write(path, "disabled\n").unwrap();
+                std::os::unix::fs::chown(path, Some(4242), Some(4242)).unwrap();
+            }),
+        ));
+    }
+    for (index, (what, plant)) in cases.iter().enumerate() {
+        let root = TempDir::new(&format!("decision-choice-{index}"));
+        let dir = seen_dir(&root);
+        let file = dir.join(CHOICE_FILE);
+        plant(&file);
+        for vars in [
+            &[][..],
+            &[("TELEMETRY_ENABLED", "true")][..],
+            &[("DECISION_TEST_TELEMETRY_ENABLED", "1")][..],
+        ] {
+            let status = vetoed(
+                || builder(&dir, vars),
+                Rule::UntrustedChoiceFile,
+                &text(&file),
+            );
+            assert!(
+                status.explanation.contains("telemetry disable"),
+                "{what}: {status}"
+            );
+        }
+        // A variable that turns it off stays the reason.
+        let status = agree(|| builder(&dir, &[("DO_NOT_TRACK", "1")]));
+        assert_eq!(status.decided_by, Rule::DoNotTrack, "{what}");
+    }
+}
+
+/// A byte-order mark, whitespace around the word and its case are read.
+#[test]
+fn a_choice_with_a_bom_spaces_or_capitals_is_read() {
+    for (index, contents) in ["\u{feff}disabled\n", "Disabled \r\n", " DISABLED"]
+        .iter()
+        .enumerate()
+    {
+        let root = TempDir::new(&format!("decision-known-{index}"));
+        let dir = seen_dir(&root);
+        let file = dir.join(CHOICE_FILE);
+        fs::write(&file, contents).unwrap();
+        chmod(&file, 0o600);
+        let status = agree(|| builder(&dir, &[]));
+        assert_eq!(
+            (status.mode, status.decided_by),
+            (Mode::Off, Rule::RememberedChoice),
+            "{contents:?}"
+        );
+    }
+}
+
+#[test]
+fn no_usable_config_dir_is_a_veto_while_the_notice_is_on() {
+    // No HOME, no XDG_CONFIG_HOME: no dir at all.
+    let make = || {
+        Telemetry::builder(APP, "1.0.0")
+            .endpoint(ENDPOINT)
+            .notice_writer(std::io::sink())
+            .env_vars([("LANG", "C")])
+    };
+    vetoed(make, Rule::NoConfigDir, "HOME");
+    // A regular file where the dir should be.
+    let root = TempDir::new("decision-no-dir");
+    let file = root.join("file");
+    fs::write(&file, "x").unwrap();
+    vetoed(|| builder(&file, &[]), Rule::NoConfigDir, &text(&file));
+    vetoed(
+        || builder(&file.join("config"), &[]),
+        Rule::NoConfigDir,
+        &text(&file.join("config")),
+    );
+    // Without the notice, nothing to remember: on, with an id for the
+    // process only.
+    let status = agree(|| builder(&file, &[("TELEMETRY_HIDE_BANNER", "1")]));
+    assert!(status.enabled, "{status}");
+    let status = agree(|| builder(&file, &[]).notice(false));
+    assert!(status.enabled, "{status}");
+}
+
+#[test]
+fn root_acting_for_another_user_is_a_veto_while_the_notice_is_on() {
+    if euid() != 0 {
+        return; // `SUDO_UID` means nothing to other users.
+    }
+    let root = TempDir::new("decision-sudo");
+    let dir = seen_dir(&root);
+    let home = text(root.path());
+    vetoed(
+        || builder(&dir, &[("HOME", &home), ("SUDO_UID", "4242")]),
+        Rule::RootForAnotherUser,
+        "sudo",
+    );
+}
+
+/// A marker dated in the future counts as seen: the run sends.
+#[test]
+fn a_notice_marker_dated_in_the_future_counts_as_seen() {
+    let root = TempDir::new("decision-future");
+    let dir = root.join("config");
+    fs::create_dir(&dir).unwrap();
+    chmod(&dir, 0o700);
+    marker(&dir, SystemTime::now() + Duration::from_secs(86_400));
+    let sink = MemorySink::new();
+    let notice = telemetry_test_support::MemoryWriter::new();
+    let status = agree(|| {
+        builder(&dir, &[])
+            .sink(sink.clone())
+            .notice_writer(notice.clone())
+    });
+    assert!(status.enabled);
+    let telemetry = builder(&dir, &[])
+        .sink(sink.clone())
+        .notice_writer(notice.clone())
+        .build();
+    telemetry.track_command("run", Vec::<String>::new());
+    assert_eq!(sink.records().len(), 1, "sent, not held");
+    assert_eq!(notice.text(), "", "no notice again");
+}
+
+/// One setting of the generated cases.
+#[derive(Debug, Clone)]
+struct Case {
+    app_ok: bool,
+    endpoint: Option<&'static str>,
+    env_endpoint: Option<&'static str>,
+    sink: bool,
+    dnt: Option<&'static str>,
+    enabled: Option<&'static str>,
+    dir: DirCase,
+    choice: Option<&'static str>,
+    choice_mode: u32,
+    id_mode: Option<u32>,
+    marker: MarkerCase,
+    notice: bool,
+    hide_banner: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum DirCase {
+    Ours,
+    Missing,
+    WritableByOthers,
+    Symlink,
+    AFile,
+    Unset,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum MarkerCase {
+    None,
+    Old,
+    Future,
+    WritableByOthers,
+}
+
+fn cases() -> impl Strategy<Value = Case> {
+    let words = || {
+        prop::sample::select(vec![
+            None,
+            Some("1"),
+            Some("0"),
+            Some("log"),
+            Some("fasle"),
+            Some(" "),
+        ])
+    };
+    let endpoints = || {
+        prop::sample::select(vec![
+            None,
+            Some(ENDPOINT),
+            Some("not a url"),
+            Some("ftp://x"),
+            Some("https://u:p@h/"),
+        ])
+    };
+    (
+        (
+            any::<bool>(),
+            endpoints(),
+            endpoints(),
+            any::<bool>(),
+            words(),
+            words(),
+        ),
+        (
+            prop::sample::select(vec![
+                DirCase::Ours,
+                DirCase::Missing,
+                DirCase::WritableByOthers,
+                DirCase::Symlink,
+                DirCase::AFile,
+                DirCase::Unset,
+            ]),
+            prop::sample::select(vec![
+                None,
+                Some("enabled"),
+                Some("Disabled\r\n"),
+                Some("perhaps"),
+                Some(""),
+            ]),
+            prop::sample::select(vec![0o600, 0o666]),
+            prop::sample::select(vec![None, Some(0o600), Some(0o666)]),
+            prop::sample::select(vec![
+                MarkerCase::None,
+                MarkerCase::Old,
+                MarkerCase::Future,
+                MarkerCase::WritableByOthers,
+            ]),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                (app_ok, endpoint, env_endpoint, sink, dnt, enabled),
+                (dir, choice, choice_mode, id_mode, marker, notice, hide_banner),
+            )| Case {
+                app_ok,
+                endpoint,
+                env_endpoint,
+                sink,
+                dnt,
+                enabled,
+                dir,
+                choice,
+                choice_mode,
+                id_mode,
+                marker,
+                notice,
+                hide_banner,
+            },
+        )
+}
+
+/// Lays out the config dir of `case` under `root`; its path, if any.
+fn lay_out(case: &Case, root: &Path) -> Option<PathBuf> {
+    let real = root.join("real");
+    let dir = match case.dir {
+        DirCase::Unset => return None,
+        DirCase::Missing => return Some(root.join("missing").join("config")),
+        DirCase::AFile => {
+            fs::write(&real, "x").unwrap();
+            return Some(real);
+        }
+        DirCase::Symlink => root.join("link"),
+        DirCase::Ours | DirCase::WritableByOthers => real.clone(),
+    };
+    fs::create_dir(&real).unwrap();
+    chmod(
+        &real,
+        if matches!(case.dir, DirCase::WritableByOthers) {
+            0o777
+        } else {
+            0o700
+        },
+    );
+    if matches!(case.dir, DirCase::Symlink) {
+        symlink(&real, &dir).unwrap();
+    }
+    if let Some(word) = case.choice {
+        fs::write(real.join(CHOICE_FILE), word).unwrap();
+        chmod(&real.join(CHOICE_FILE), case.choice_mode);
+    }
+    if let Some(mode) = case.id_mode {
+        fs::write(real.join(USER_UUID_FILE), "").unwrap();
+        chmod(&real.join(USER_UUID_FILE), mode);
+    }
+    let hour = Duration::from_secs(3600);
+    match case.marker {
+        MarkerCase::None => {}
+        MarkerCase::Old => marker(&real, SystemTime::now() - hour),
+        MarkerCase::Future => marker(&real, SystemTime::now() + hour),
+        MarkerCase::WritableByOthers => {
+            marker(&real, SystemTime::now() - hour);
+            chmod(&real.join(NOTICE_MARKER_FILE), 0o666);
+        }
+    }
+    Some(dir)
+}
+
+fn make(case: &Case, dir: Option<&Path>) -> TelemetryBuilder {
+    let app = if case.app_ok { APP } else { "bad name" };
+    let mut vars: Vec<(&str, &str)> = vec![("LANG", "C")];
+    vars.extend(case.env_endpoint.map(|url| ("TELEMETRY_ENDPOINT", url)));
+    vars.extend(case.dnt.map(|value| ("DO_NOT_TRACK", value)));
+    vars.extend(case.enabled.map(|value| ("TELEMETRY_ENABLED", value)));
+    if case.hide_banner {
+        vars.push(("TELEMETRY_HIDE_BANNER", "1"));
+    }
+    let vars: Vec<(String, String)> = vars
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    let mut builder = Telemetry::builder(app, "1.0.0")
+        .notice(case.notice)
+        .notice_writer(std::io::sink())
+        .env_vars(vars);
+    if let Some(url) = case.endpoint {
+        builder = builder.endpoint(url);
+    }
+    if case.sink {
+        builder = builder.sink(MemorySink::new());
+    }
+    if let Some(dir) = dir {
+        builder = builder.config_dir(dir);
+    }
+    builder
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Whatever the settings and the config dir, `status` and the built
+    /// client agree.
+    #[test]
+    fn status_and_the_built_client_agree(case in cases()) {
+        let root = TempDir::new("decision-prop");
+        let dir = lay_out(&case, root.path());
+        agree(|| make(&case, dir.as_deref()));
+    }
+}
