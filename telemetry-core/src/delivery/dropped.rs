@@ -94,10 +94,10 @@ impl DropCounts {
 
     /// Adds back counts that could not be sent (as `take` gave them);
     /// an unknown reason's name is ignored.
-    pub(crate) fn restore(&self, counts: &BTreeMap<&'static str, u64>) {
+    pub(crate) fn restore(&self, counts: BTreeMap<&'static str, u64>) {
         for (name, n) in counts {
-            if let Some(reason) = DropReason::ALL.iter().find(|r| r.as_str() == *name) {
-                self.add(*reason, *n);
+            if let Some(reason) = DropReason::ALL.iter().find(|r| r.as_str() == name) {
+                self.add(*reason, n);
             }
         }
     }
@@ -132,7 +132,7 @@ mod tests {
             [("backoff", 2), ("batch_too_large", 1)]
         );
         assert!(counts.is_empty());
-        counts.restore(&BTreeMap::from([("rejected", 3), ("nonsense", 9)]));
+        counts.restore(BTreeMap::from([("rejected", 3), ("nonsense", 9)]));
         assert_eq!(counts.get(DropReason::Rejected), 3);
         assert_eq!(counts.take().len(), 1);
     }
