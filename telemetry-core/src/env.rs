@@ -30,6 +30,10 @@ pub(crate) const HOME: &str = "HOME";
 /// Set by `sudo`: root acting for another user.
 pub(crate) const SUDO_UID: &str = "SUDO_UID";
 
+/// What a switch variable accepts, for the messages about a value it does
+/// not.
+pub(crate) const SWITCH_WORDS: &str = "use true, false or log";
+
 /// Reads one environment variable.
 type Lookup = dyn Fn(&str) -> Option<OsString>;
 
@@ -203,6 +207,7 @@ pub(crate) fn read_switch(value: Option<&OsStr>) -> Switch {
 /// never kept (it may be anything a user typed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SwitchValue {
     /// `1`, `true`, `yes`, `on`.
     True,

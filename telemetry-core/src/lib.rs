@@ -115,8 +115,8 @@
 //! | commands: the declared flag names of the process's command line | flag values, positionals, undeclared dash-words |
 //! | tools: the current session's id and agent, counted in its totals | |
 //!
-//! When telemetry is off, or there is no current client, a tracked call costs
-//! one relaxed atomic load: no clock read, no allocation. The outcome follows
+//! While no client in the process is enabled, a tracked call costs one
+//! relaxed atomic load: no clock read, no allocation. The outcome follows
 //! the declared return type, so a generic `T` is a success even when it is a
 //! `Result`. A future dropped before its first poll never ran, and records
 //! nothing; a `-> !` function records only a panic; a function that returns
@@ -216,6 +216,26 @@
 //! `TELEMETRY_ENABLED`, then the choice, then the default (on), and with
 //! nothing to send to, off. `log` prints each record instead of sending it.
 //!
+//! The status is the run's own decision, made by the same function: a
+//! setting or a file that cannot be used turns telemetry off, and the
+//! status names it (its [`Rule`] in `decided_by`) with the fix:
+//!
+//! - the app name, the endpoint (not an `http`/`https` URL with a host and
+//!   without credentials) or another setting the HTTP sink needs;
+//! - a config dir, id file or notice marker that is a symbolic link,
+//!   another user's, or writable by others (for a `0777` dir, the
+//!   `chmod 700` that repairs it);
+//! - a remembered choice that cannot be trusted (a link, another user's,
+//!   writable by others, not a regular file, unreadable, empty or unknown
+//!   content): off whatever the variables say, since it may be an opt-out
+//!   (a byte-order mark, spaces and capitals around `enabled` or `disabled`
+//!   are fine);
+//! - with the first-run notice on, no usable config dir to remember it in
+//!   (none set, it cannot be created, not writable, or root acting for
+//!   another user): no notice is shown that cannot be remembered, so the
+//!   run is off. With the notice off, such a run sends with an id for this
+//!   process only. A notice marker dated in the future counts as seen.
+//!
 //! # Where data and the key go
 //!
 //! - Records go to the endpoint given in code, or to the one
@@ -254,149 +274,6 @@
 //! - Each failure is named by its cause in the debug log, without the URL
 //!   or host: timed out, DNS, refused, TLS certificate not accepted, TLS
 //!   handshake failed, connection reset. Redirects are not followed.
-//!
-//! # Decisions
-//!
-//! - A tracked command's `args` are the declared flag names of the
-//!   process's own command line (`std::env::args`, filtered like
-//!   [`Telemetry::track_command`]); the macros never read a parameter.
-//!   A single-dash flag keeps its one letter only: `-pPASSWORD` is sent as
-//!   `-p` (when `-p` is declared), since what follows may be an attached
-//!   value; so a declared short flag is `-` and one letter, and bundles
-//!   (`-abc`) count as their first letter.
-//! - Declared flag names are given with their dashes (`--debug`, `-m`), so
-//!   that `--x` and `-x` stay distinct and the list reads like the command
-//!   line; an entry that is not a flag name is ignored (debug mode says how
-//!   many). Undeclared words are dropped without a trace: no count is sent,
-//!   which keeps the wire format cagent's.
-//! - [`Telemetry::record_tool_call`] is explicit: the event carries the
-//!   session id and agent passed, never the current session's. When a live
-//!   session of the same client has that id, the call also counts toward
-//!   its totals. Token usage and `#[tracked_tool]` belong to the session
-//!   current when they start ([`Session::scope`],
-//!   [`WithTelemetry::with_session`]).
-//! - `DO_NOT_TRACK` with a value that is neither true nor false (or not
-//!   UTF-8) is read as a wish not to be tracked.
-//! - `TELEMETRY_HIDE_BANNER=1` hides the notice, so there is nothing for the
-//!   user to read first: that run sends, and no marker is written.
-//! - No run shows a notice it cannot remember: with the notice on and no
-//!   usable config dir (none set, it cannot be created, a read-only one
-//!   without the marker, root acting for another user), telemetry is off
-//!   for the run (`no_config_dir`, `root_for_another_user`), and nothing is
-//!   sent. With the notice off (`notice(false)`, `TELEMETRY_HIDE_BANNER`)
-//!   such a run sends with an id for this process only. A notice marker
-//!   dated later than now counts as seen. An isolated client shows no
-//!   notice, so it holds nothing.
-//! - Live sessions are found by id through a map: starting, ending and a
-//!   tool call by id cost the same with a hundred or a hundred thousand
-//!   sessions live. At most [`MAX_LIVE_SESSIONS`] per client are found by
-//!   id; past it, starting a session forgets the oldest one's id, so that
-//!   sessions leaked with `mem::forget` cannot grow the registry without
-//!   limit. A session whose id was forgotten is not ended: its guard, its
-//!   own methods and its scopes still count toward it, and it still sends
-//!   its end event.
-//! - Why a client is off is an [`OffReason`] ([`Telemetry::off_reason`]);
-//!   its text is the line debug mode prints.
-//! - A debug file or writer turns debug mode on, unless `debug(false)` is
-//!   called, in either order.
-//! - The HTTP sink stops after a transport failure, for the rest of the
-//!   process ([`FailurePolicy::StopAfterTransportFailure`]); a sink of your
-//!   own keeps going unless its [`Sink::failure_policy`] says otherwise,
-//!   and the debug log follows the policy.
-//! - A run sends only if the notice marker existed before its process
-//!   started; runs started together with the one that showed the notice
-//!   hold their records ([`HoldReason::ShownToAnotherRun`]). The start is
-//!   read from `/proc/self/stat`, conservatively: a run started within
-//!   about 20 ms of the marker's creation (2 s on a file system with
-//!   whole-second times) holds its records too. Where the start is unknown,
-//!   the process is taken to have started 2 s before its first client was
-//!   built. Clients built later in the process that showed the notice hold
-//!   theirs as well.
-//! - The `user-uuid` file is created exclusively (written to a temporary
-//!   file, then hard-linked to its name): of runs started together, one
-//!   creates it and the others read its id.
-//! - A config dir that is a file, or cannot be created, means no config dir
-//!   (the notice on every run, nothing sent, an id for this process only).
-//!   One that is a symlink, another user's or group/world-writable turns
-//!   telemetry off for the run ([`OffReason::ConfigDirRefused`]; it is left
-//!   as it is), as does such an id file or marker. A FIFO or other
-//!   non-regular file at the id path gives an id for this process only.
-//!   Missing dirs are created 0700. Root with `SUDO_UID` set, or with a
-//!   `HOME` of another user's (`sudo -E`), has no config dir: nothing is
-//!   written as root in a user's dir.
-//! - A debug file is created 0600 and never reached through a symlink;
-//!   another user's file, or anything but a regular file, is refused and the
-//!   log goes to stderr. The fallback line names the reason, never the path
-//!   (the user set it; no debug line carries a path).
-//! - Names (command, tool, model, agent) and error kinds are cut to
-//!   [`MAX_NAME_LEN`] bytes; tags to 32 entries of 64-byte keys and 256-byte
-//!   values; flag lists to 32 names of at most 64 bytes; a `NaN`, infinite
-//!   or negative cost is sent as `0`; token totals saturate at `u64::MAX`.
-//!   Every record therefore stays within [`MAX_RECORD_LEN`] (80 KiB)
-//!   whatever the input; a typical record is under 1 KiB.
-//! - Events, [`Outcome`], [`SendError`], [`OffReason`], [`HoldReason`],
-//!   [`FailurePolicy`], [`ConfigItem`], [`Refusal`], [`ConfigDirRefused`],
-//!   [`Delivery`] and [`Flushed`] are `#[non_exhaustive]`: match them with a wildcard arm (or `..`).
-//! - One decision, made the same way for [`TelemetryBuilder::controls`] and
-//!   [`TelemetryBuilder::build`]: a variable's `log` selects log-only mode,
-//!   which needs no endpoint; an *on* from any rule with nothing to send to
-//!   reports `no_endpoint`; then every veto (the app name, the endpoint, the
-//!   config dir and its files, the remembered choice) is its own [`Rule`],
-//!   and [`Status`] explains it, naming the path or variable and the fix. A
-//!   remembered choice that cannot be trusted (a link, not ours, not a
-//!   file, unreadable, empty or unknown content) is a veto: off whatever
-//!   the variables say.
-//! - Log-only mode needs no notice: nothing leaves the machine, so there is
-//!   nothing to hold and no marker is written. It reads or creates the
-//!   anonymous id like an enabled client, so the printed records are the
-//!   ones that would be sent. [`Telemetry::is_enabled`] is `true` in
-//!   log-only mode (records are made); [`Status`] `enabled` is `false`
-//!   (nothing is sent). With debug mode on, each record is printed once,
-//!   on the debug log.
-//! - A client that is off keeps its [`Controls`] (for
-//!   [`Telemetry::status`]) and still writes no file, opens no socket and
-//!   starts no thread; [`Telemetry::disabled`] reports `disabled_in_code`.
-//! - `telemetry enable | disable | reset-id` write only the choice file (and
-//!   remove the id, or the spool), and send nothing. An unrecognised value
-//!   of either variable says "use true, false or log".
-//! - The passwd entry stands in for an unset `HOME` only in the process
-//!   environment, never in one given with `env`/`env_vars`.
-//! - The default config dir on macOS is `~/.config/<app>` (where it has
-//!   always been), not `~/Library/Application Support`; with `HOME` unset
-//!   on Unix, the passwd entry's home is used. `os_language` falls back to
-//!   the first entry of `LANGUAGE` when `LC_ALL`, `LC_MESSAGES` and `LANG`
-//!   are unset.
-//! - `ci_provider` and `ai_agent` come only from the variables listed in
-//!   `docs/where-it-runs.md`; an agent without a documented variable of its
-//!   own (Cursor, Devin, ...) is not reported.
-//! - Delivery is inline unless the builder asks for
-//!   [`Delivery::Background`] (see `docs/delivery.md` for which to choose).
-//!   Background mode spools each record to
-//!   `<config dir>/telemetry-spool-<random>.jsonl` (0600, one file per
-//!   process, locked while it lives) and sends batches of up to 2,000
-//!   records (2 MiB) from one thread. It flushes at the end of the
-//!   outermost `#[tracked_command]`, on [`Telemetry::flush`] and when the
-//!   [`FlushGuard`] drops, each within the exit budget (1 s); after a flush
-//!   point ran out of it, the next one does not wait again until a flush
-//!   completes, so a silent collector costs a process one exit budget.
-//!   What is left is sent first by the next run with telemetry on. An
-//!   isolated client (no config dir) spools in memory only. A sink that
-//!   does not implement [`Sink::send_serialised`] is used inline.
-//! - Opting out (`DO_NOT_TRACK`, `TELEMETRY_ENABLED`, any rule of the
-//!   opt-out) deletes the spool files in the config dir, unsent, and
-//!   creates nothing. Other reasons to be off (no endpoint, a bad setting)
-//!   leave them for a later run.
-//! - The HTTP sink has a time budget for the whole process, in every mode
-//!   (default 2 × the timeout, [`TelemetryBuilder::time_budget`]): each
-//!   request is charged its wait beyond 100 ms, and its deadline is cut to
-//!   what is left; once spent, delivery stops for the process
-//!   ([`SendError::BudgetSpent`], one debug line). A healthy collector
-//!   never spends it; one answering just under the timeout costs about the
-//!   budget in all.
-//! - The HTTP sink sends a request once more only after it failed with no
-//!   answer on a reused keep-alive connection (the server closed it as the
-//!   request went out); never after a failure on a fresh connection, which
-//!   the server may have read.
 
 #![warn(missing_docs)]
 
@@ -419,44 +296,77 @@ mod sink;
 #[cfg(test)]
 mod test_support;
 
+/// The `telemetry status | enable | disable | reset-id` subcommand for a
+/// `clap` app (feature `clap`).
 #[cfg(feature = "clap")]
 pub use consent::subcommand;
+// Reached by the benches and tests only; to be made crate-private once they
+// go through the public API.
 #[doc(hidden)]
 pub use delivery::{background, spool};
-pub use files::choice;
+/// The mapping of a wire record to an OTLP log record, for collectors that
+/// read OTLP back.
 pub use sink::protocol::otlp;
 
+/// Configures a client: endpoint, key, config dir, delivery, debug mode.
 pub use client::builder::TelemetryBuilder;
+/// Futures that carry a client and a session across `.await`.
 pub use client::future::{Scoped, WithTelemetry};
+/// A session: its tool calls and tokens count toward its totals.
 pub use client::session::Session;
+/// The client, the current client, and the guard that flushes at exit.
 pub use client::telemetry::{current, set_global, FlushGuard, Telemetry};
+/// The user's controls: `status`, `enable`, `disable`, `reset-id`.
 pub use consent::controls::{ControlError, Controls};
+/// The decision: on, off or log-only, and the rule that decided.
 pub use consent::precedence::{Decision, Mode, Rule};
+/// Why a client is off, and why a record was held back.
 pub use consent::reason::{HoldReason, OffReason};
+/// `telemetry status`, as text and JSON.
 pub use consent::status::Status;
+/// What a flush achieved.
 pub use delivery::background::Flushed;
+/// Inline or background delivery.
 pub use delivery::Delivery;
+/// The prefix of an app's own variables, and how a switch value read.
 pub use env::{app_env_prefix, SwitchValue};
+/// The kind of an error, as recorded.
 pub use error_kind::{known_error_kind, TrackedError};
-pub use files::choice::ChoiceNote;
+/// Why `telemetry enable | disable` failed, and why a remembered choice
+/// cannot be trusted.
+pub use files::choice::{ChoiceError, ChoiceNote};
+/// A config dir, or a file in it, that is not trusted.
 pub use files::config_dir::{ConfigDirRefused, ConfigItem};
+/// The notice marker's file name in the config dir.
 pub use files::notice_marker::NOTICE_MARKER_FILE;
+/// The anonymous id's file name in the config dir.
 pub use files::user_id::USER_UUID_FILE;
+/// Why an existing file or dir is not used.
 pub use files::Refusal;
+/// The events a record carries.
 pub use record::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
 };
+/// Names from a known set, others sent as `other`.
 pub use record::known_names::{known_or_other, OTHER_NAME};
+/// Every cap on what a record may hold.
 pub use record::limits::{
     MAX_FLAGS, MAX_FLAG_LEN, MAX_LIVE_SESSIONS, MAX_NAME_LEN, MAX_RECORD_LEN,
     MAX_SESSION_ERROR_KINDS, MAX_TAGS, MAX_TAGS_INPUT_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
 };
+/// How a tracked call ended.
 pub use record::outcome::Outcome;
+/// One event as sent, and the version of its schema.
 pub use record::{Record, SCHEMA_VERSION};
+/// Where records go: the trait, the in-memory sink, the formats, the
+/// compression, the errors.
 pub use sink::{Compression, Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
+/// The HTTP sinks: cagent's records and OTLP/HTTP JSON (feature `http`).
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};
+/// `#[derive(TrackedError)]`: an enum's variant name as the error kind.
 pub use telemetry_macros::TrackedError;
+/// The attribute macros that record a command or a tool call.
 pub use telemetry_macros::{tracked_command, tracked_tool};
 
 use std::borrow::Cow;

@@ -3,7 +3,6 @@
 //! [`Recorder::new`](crate::recorder::Recorder::new), which does all the
 //! start-up work.
 
-use crate::consent::reason::OffReason;
 use crate::delivery::background::{BATCH_BYTES, BATCH_RECORDS, DEFAULT_EXIT_BUDGET};
 use crate::delivery::Delivery;
 use crate::env::Env;
@@ -140,18 +139,13 @@ pub(crate) fn app_name_rule() -> String {
 
 /// The app name names the config dir and the `source`: see
 /// [`app_name_rule`].
-pub(crate) fn check_app_name(app: &str) -> Result<(), OffReason> {
-    let valid = !app.is_empty()
+pub(crate) fn is_valid_app_name(app: &str) -> bool {
+    !app.is_empty()
         && app.len() <= MAX_APP_NAME_LEN
         && !app.starts_with('.')
         && app
             .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(OffReason::InvalidAppName)
-    }
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]
@@ -160,9 +154,9 @@ mod tests {
 
     #[test]
     fn app_names() {
-        assert!(check_app_name("my-cli_2.0").is_ok());
+        assert!(is_valid_app_name("my-cli_2.0"));
         for bad in ["", ".hidden", "a/b", "..", "spaced name"] {
-            assert_eq!(check_app_name(bad), Err(OffReason::InvalidAppName), "{bad}");
+            assert!(!is_valid_app_name(bad), "{bad}");
         }
     }
 }

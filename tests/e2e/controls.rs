@@ -186,7 +186,7 @@ fn the_telemetry_subcommands_send_nothing_and_write_only_the_choice() {
 
 #[test]
 fn the_status_json_has_the_documented_schema() {
-    let agent = Agent::new("http://user:secret@127.0.0.1:9/v1/events?key=k3y");
+    let agent = Agent::new("http://127.0.0.1:9/v1/events?key=k3y");
     let json = status(&agent, &[("LANG", "C")]);
     let mut keys: Vec<&str> = json
         .as_object()
@@ -229,6 +229,16 @@ fn the_status_json_has_the_documented_schema() {
         json["id_file"],
         config_dir.join("user-uuid").to_str().unwrap()
     );
+    let text = json.to_string();
+    for secret in ["k3y", "/v1/events"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    // Credentials in the endpoint: the run refuses it (they would become
+    // an Authorization header), and so does the status, without them.
+    let agent = Agent::new("http://user:secret@127.0.0.1:9/v1/events?key=k3y");
+    let json = status(&agent, &[("LANG", "C")]);
+    assert_eq!(json["enabled"], false);
+    assert_eq!(json["decided_by"], "invalid_endpoint");
     let text = json.to_string();
     for secret in ["secret", "k3y", "/v1/events"] {
         assert!(!text.contains(secret), "{secret} in {text}");

@@ -37,7 +37,7 @@ use std::time::Duration;
 /// | `XDG_CONFIG_HOME`, `HOME`, `APPDATA`, `USERPROFILE` | the default config dir: `$XDG_CONFIG_HOME/<app>` everywhere; else `%APPDATA%\<app>` on Windows, `~/.config/<app>` elsewhere (macOS included; the passwd entry's home when `HOME` is unset) |
 /// | `LC_ALL`, `LC_MESSAGES`, `LANG`, `LANGUAGE` | `os_language` (language and region only) |
 /// | `CI` | `ci` |
-/// | the CI providers' and AI agents' own variables (`GITHUB_ACTIONS`, `CLAUDECODE`, ... listed in `docs/where-it-runs.md`) | `ci_provider`, `ai_agent`: a fixed id, never the value's text |
+/// | the CI providers' and AI agents' own variables (`GITHUB_ACTIONS`, `CLAUDECODE`, ...: each provider's own documented variable) | `ci_provider`, `ai_agent`: a fixed id, never the value's text |
 ///
 /// Log-only mode (`log`) prints each record on stderr, `[telemetry]`
 /// prefixed, exactly as it would be sent (on the debug log instead when
@@ -150,8 +150,8 @@ impl TelemetryBuilder {
     /// How records are delivered: [`Delivery::Inline`] (the default) or
     /// [`Delivery::Background`] (spooled, sent in batches by a thread,
     /// flushed at the flush points within the [exit
-    /// budget](Self::exit_budget)). See `docs/delivery.md` for which to
-    /// choose.
+    /// budget](Self::exit_budget)). Inline suits a collector nearby;
+    /// background one across the internet.
     pub fn delivery(mut self, delivery: Delivery) -> Self {
         self.settings.delivery = delivery;
         self

@@ -17,10 +17,11 @@ use std::time::Duration;
 /// another counts its own tool calls and tokens, and never overwrites its
 /// parent. A tool call counts toward the session whose id it is recorded
 /// with ([`Telemetry::record_tool_call`](crate::Telemetry::record_tool_call)),
-/// current or not, as long as that session has not ended. Token usage
-/// carries no session id, so it counts toward the session that is *current*
-/// when it is recorded: make it current with [`Session::scope`] or, in async
-/// code, [`WithTelemetry::with_session`](crate::WithTelemetry::with_session).
+/// current or not, as long as that session has not ended. Token usage and
+/// `#[tracked_tool]` calls name no session: they count toward (and carry
+/// the id of) the session that is *current* when they are recorded; make
+/// it current with [`Session::scope`] or, in async code,
+/// [`WithTelemetry::with_session`](crate::WithTelemetry::with_session).
 #[must_use = "a session ends, and sends its end event, when dropped"]
 pub struct Session {
     live: Option<Live>,

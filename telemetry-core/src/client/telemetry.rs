@@ -11,9 +11,11 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The telemetry client: a cheap `Clone` handle. Every recording call sends
-/// its event inline and returns once the collector answered or the attempt
-/// failed, so nothing is left in flight when the program exits.
+/// The telemetry client: a cheap `Clone` handle. With the default inline
+/// delivery, every recording call sends its event and returns once the
+/// collector answered or the attempt failed, so nothing is left in flight
+/// when the program exits; with [`Delivery::Background`](crate::Delivery::Background)
+/// it spools the record and returns, and the flush points send it.
 ///
 /// Build one with [`Telemetry::builder`] (or, in tests,
 /// [`Telemetry::isolated`]); a disabled client ([`Telemetry::disabled`], or

@@ -36,7 +36,7 @@ use crate::files::config_dir::{self, ConfigDirRefused, ConfigItem, DirState, NoC
 use crate::files::notice_marker::{self, NOTICE_MARKER_FILE};
 use crate::files::user_id::{self, USER_UUID_FILE};
 use crate::files::Refusal;
-use crate::settings::{check_app_name, ConfigDir, Settings};
+use crate::settings::{is_valid_app_name, ConfigDir, Settings};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
@@ -239,7 +239,7 @@ impl Verdict {
 pub(crate) fn decide(settings: &Settings) -> Verdict {
     let env = &settings.env;
     let app = &settings.app;
-    let app_ok = check_app_name(app).is_ok();
+    let app_ok = is_valid_app_name(app);
     // Root acting for another user (`sudo -E`) looks at nothing in the
     // config dir and writes nothing there.
     let elevated = config_dir::elevated_for_another_user(env.home().as_deref(), env.sudo_uid_set());

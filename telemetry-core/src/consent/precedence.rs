@@ -26,6 +26,7 @@ use std::fmt;
 /// What telemetry does in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Mode {
     /// Records are sent.
     On,

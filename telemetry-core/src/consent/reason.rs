@@ -4,10 +4,12 @@
 //! Their `Display` is the sentence debug mode prints, so a test or a status
 //! command can match on the value and a person can read the text.
 
+use crate::env::{SWITCH_WORDS, TELEMETRY_ENABLED};
 use std::fmt;
 
-/// Why a client records nothing. The first rule that matched, in the order
-/// the builder checks them; see [`Telemetry::off_reason`](crate::Telemetry::off_reason).
+/// Why a client records nothing: the variable, the remembered choice or the
+/// veto that decided (the same decision as [`Status`](crate::Status)'s
+/// `decided_by`); see [`Telemetry::off_reason`](crate::Telemetry::off_reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OffReason {
@@ -98,14 +100,14 @@ impl fmt::Display for OffReason {
         match self {
             OffReason::DoNotTrack => f.write_str("DO_NOT_TRACK is set"),
             OffReason::EnabledIsFalse => f.write_str("TELEMETRY_ENABLED is false"),
-            OffReason::EnabledUnrecognised => f.write_str(
-                "TELEMETRY_ENABLED has an unrecognised value (use true, false or log)",
+            OffReason::EnabledUnrecognised => write!(
+                f,
+                "{TELEMETRY_ENABLED} has an unrecognised value ({SWITCH_WORDS})"
             ),
             OffReason::AppEnabledIsFalse { variable } => write!(f, "{variable} is false"),
-            OffReason::AppEnabledUnrecognised { variable } => write!(
-                f,
-                "{variable} has an unrecognised value (use true, false or log)"
-            ),
+            OffReason::AppEnabledUnrecognised { variable } => {
+                write!(f, "{variable} has an unrecognised value ({SWITCH_WORDS})")
+            }
             OffReason::DisabledByChoice => f.write_str(
                 "disabled with `telemetry disable` (remembered in the config dir; `telemetry enable` undoes it)",
             ),

@@ -154,9 +154,9 @@ fn explain_rule(decision: Decision, variable: Option<&str>) -> String {
                 "it applies to every app built on this toolkit"
             };
             let hint = if value == "unrecognised" {
-                "; use true, false or log"
+                format!("; {}", env::SWITCH_WORDS)
             } else {
-                ""
+                String::new()
             };
             format!("{variable} is {value} ({scope}{hint}). Change or unset it to change this.")
         }

@@ -12,14 +12,14 @@
 //! still an opt-out), and `status` names the file. Writing goes to a fresh temporary file (`create_new`, 0600) in the
 //! same dir, renamed over the old name: a link planted at the name is
 //! replaced, never written through, and a reader sees the old word or the
-//! new one, never half of one.
+//! new one, never half of one ([`files::replace`]).
 
+use crate::files::config_dir::{self, NoConfigDir};
 use crate::files::user_id::USER_UUID_FILE;
 use crate::files::{self, OpenError, Refusal};
-use crate::record::random;
 use std::fmt;
 use std::fs;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 
 /// The remembered choice's file name in the config dir.
@@ -195,37 +195,18 @@ fn read_word(path: &Path) -> Result<Option<String>, ChoiceNote> {
     Ok(Some(text))
 }
 
+/// Writes the word in a config dir that passed the one gate (created 0700
+/// when missing; refused when it is a link, not ours or writable by others).
 fn write_choice(dir: &Path, word: &str) -> std::io::Result<()> {
-    create_private_dir(dir)?;
-    let path = dir.join(CHOICE_FILE);
-    // 32 random bits are plenty to make the temporary name unique.
-    #[allow(clippy::cast_possible_truncation)]
-    let suffix = random::uuid_v4() as u32;
-    let temp = dir.join(format!(".{CHOICE_FILE}.{suffix:08x}.tmp"));
-    let written = (|| {
-        let mut file = files::create_new(&temp)?;
-        file.write_all(word.as_bytes())?;
-        file.write_all(b"\n")?;
-        file.sync_all()?;
-        // rename replaces whatever is at `path` (a link included) without
-        // following it; a directory there makes it fail.
-        fs::rename(&temp, &path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
+    match config_dir::open_config_dir(Some(dir), None, false) {
+        Ok(_) => {}
+        Err(NoConfigDir::Refused(refused)) => {
+            return Err(std::io::Error::other(refused.to_string()))
+        }
+        Err(NoConfigDir::Unusable(kind)) => return Err(kind.into()),
+        Err(other) => return Err(std::io::Error::other(other.to_string())),
     }
-    written
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    files::create_dir(dir)?;
-    let metadata = fs::symlink_metadata(dir)?;
-    if metadata.file_type().is_symlink() || !metadata.is_dir() {
-        return Err(std::io::Error::other(
-            "the config dir is a symbolic link or not a directory",
-        ));
-    }
-    Ok(())
+    files::replace(dir, CHOICE_FILE, format!("{word}\n").as_bytes())
 }
 
 #[cfg(test)]

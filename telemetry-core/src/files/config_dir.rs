@@ -527,14 +527,36 @@ mod tests {
 
     mod gate {
         use super::super::*;
-        use crate::files::notice_marker::{claim_notice, NoticeMarker};
-        use crate::files::user_id::user_uuid;
+        use crate::files::notice_marker::{claim_notice, NoticeMarker, NOTICE_MARKER_FILE};
+        use crate::files::user_id::{user_uuid, USER_UUID_FILE};
         use crate::record::random;
         use crate::test_support::temp_dir;
         use std::fs;
 
         fn open(dir: &Path) -> Result<CheckedConfigDir, NoConfigDir> {
             open_config_dir(Some(dir), None, false)
+        }
+
+        #[cfg(unix)]
+        #[test]
+        fn files_writable_by_others_are_refused() {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = temp_dir("writable-files");
+            let config = open(&dir).unwrap();
+            for name in [USER_UUID_FILE, NOTICE_MARKER_FILE] {
+                let path = dir.join(name);
+                fs::write(&path, "").unwrap();
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+            }
+            let refused = |item| ConfigDirRefused {
+                item,
+                why: Refusal::WritableByOthers,
+            };
+            assert_eq!(user_uuid(Some(&config)), Err(refused(ConfigItem::UserUuid)));
+            assert_eq!(
+                claim_notice(Some(&config)),
+                Err(refused(ConfigItem::NoticeMarker))
+            );
         }
 
         #[test]

@@ -9,7 +9,7 @@
 //! 0600, dirs with mode 0700.
 
 pub(crate) mod backoff_file;
-pub mod choice;
+pub(crate) mod choice;
 pub(crate) mod config_dir;
 pub(crate) mod notice_marker;
 pub(crate) mod process_start;
@@ -121,6 +121,36 @@ pub(crate) fn create_new(path: &Path) -> io::Result<File> {
     options.read(true).write(true).create_new(true);
     private_mode(&mut options);
     options.open(path)
+}
+
+/// A fresh temporary name beside `name` in `dir`: `.<name>.<random>.tmp`
+/// (32 random bits are plenty to make it unique).
+pub(crate) fn temp_beside(dir: &Path, name: &str) -> std::path::PathBuf {
+    // The UUID's low bits are kept and the rest dropped on purpose.
+    #[allow(clippy::cast_possible_truncation)]
+    let suffix = crate::record::random::uuid_v4() as u32;
+    dir.join(format!(".{name}.{suffix:08x}.tmp"))
+}
+
+/// Replaces `dir/name` with `contents` at once: written to a fresh
+/// temporary file (`create_new`, 0600) beside it, synced, then renamed over
+/// the name. A link planted at the name is replaced, never written through,
+/// and a reader sees the old contents or the new, never half of them.
+pub(crate) fn replace(dir: &Path, name: &str, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let temp = temp_beside(dir, name);
+    let written = (|| {
+        let mut file = create_new(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        // rename replaces whatever is at the name (a link included) without
+        // following it; a directory there makes it fail.
+        std::fs::rename(&temp, dir.join(name))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }
 
 /// Creates `dir` and its missing parents with mode 0700.

@@ -106,24 +106,6 @@ mod tests {
         open_config_dir(Some(dir), None, false).unwrap()
     }
 
-    fn refused(item: ConfigItem, why: Refusal) -> ConfigDirRefused {
-        ConfigDirRefused { item, why }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_marker_writable_by_others_is_refused() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = temp_dir("writable-files");
-        let config = open(&dir);
-        let path = dir.join(NOTICE_MARKER_FILE);
-        fs::write(&path, "").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
-        assert_eq!(
-            claim_notice(Some(&config)),
-            Err(refused(ConfigItem::NoticeMarker, Refusal::WritableByOthers))
-        );
-    }
     /// Regression: a process sent data when another process, started at
     /// the same time, had just created the marker.
     #[test]

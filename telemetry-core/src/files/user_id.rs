@@ -125,11 +125,7 @@ fn read_id(mut file: &File) -> Option<String> {
 /// `AlreadyExists` when another process created `path` first.
 fn create_exclusively(dir: &Path, path: &Path) -> io::Result<String> {
     let id = fresh_id();
-    // A random temporary name: 32 random bits are plenty, so the UUID's
-    // low bits are kept and the rest dropped on purpose.
-    #[allow(clippy::cast_possible_truncation)]
-    let suffix = random::uuid_v4() as u32;
-    let temp = dir.join(format!(".{USER_UUID_FILE}.{suffix:08x}.tmp"));
+    let temp = files::temp_beside(dir, USER_UUID_FILE);
     let mut file = files::create_new(&temp)?;
     let linked = match file.write_all(format!("{id}\n").as_bytes()) {
         Ok(()) => fs::hard_link(&temp, path),
@@ -158,10 +154,6 @@ mod tests {
 
     fn open(dir: &Path) -> CheckedConfigDir {
         open_config_dir(Some(dir), None, false).unwrap()
-    }
-
-    fn refused(item: ConfigItem, why: Refusal) -> ConfigDirRefused {
-        ConfigDirRefused { item, why }
     }
 
     #[cfg(unix)]
@@ -226,19 +218,5 @@ mod tests {
         let ids: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
         let on_disk = fs::read_to_string(dir.join(USER_UUID_FILE)).unwrap();
         assert!(ids.iter().all(|id| id == on_disk.trim()), "{ids:?}");
-    }
-    #[cfg(unix)]
-    #[test]
-    fn an_id_file_writable_by_others_is_refused() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = temp_dir("writable-files");
-        let config = open(&dir);
-        let path = dir.join(USER_UUID_FILE);
-        fs::write(&path, "").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
-        assert_eq!(
-            user_uuid(Some(&config)),
-            Err(refused(ConfigItem::UserUuid, Refusal::WritableByOthers))
-        );
     }
 }

@@ -27,10 +27,13 @@ pub const OTHER_NAME: &str = "other";
 /// ```
 #[must_use]
 pub fn known_or_other(name: &str, known: &[&'static str]) -> Cow<'static, str> {
-    match known.iter().find(|&&candidate| candidate == name) {
-        Some(&known) => Cow::Borrowed(known),
-        None => Cow::Borrowed(OTHER_NAME),
-    }
+    Cow::Borrowed(known_in(name, known).copied().unwrap_or(OTHER_NAME))
+}
+
+/// The entry of `known` that is `name`: the one rule of a known set (the
+/// builder's `known_models` uses it too).
+pub(crate) fn known_in<'a, S: AsRef<str>>(name: &str, known: &'a [S]) -> Option<&'a S> {
+    known.iter().find(|candidate| candidate.as_ref() == name)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use crate::record::declared_flags::DeclaredFlags;
 use crate::record::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
 };
+use crate::record::known_names::known_in;
 use crate::record::limits::{
     bounded_name, bounded_outcome, empty_name, millis, sane_cost, shared_name,
     truncate_at_char_boundary, MAX_NAME_LEN,
@@ -168,9 +169,7 @@ impl Recorder {
     /// in the set, else `other`.
     fn model_name(&self, model: Cow<'static, str>) -> Cow<'static, str> {
         match &self.known_models {
-            Some(known) if !known.iter().any(|name| *name == *model) => {
-                Cow::Borrowed(crate::OTHER_NAME)
-            }
+            Some(known) if known_in(&model, known).is_none() => Cow::Borrowed(crate::OTHER_NAME),
             _ => bounded_name(model),
         }
     }

@@ -16,6 +16,7 @@ use crate::delivery::backoff::{self, Backoff};
 use crate::delivery::dropped::DropCounts;
 use crate::delivery::spool;
 use crate::delivery::Delivery;
+use crate::env;
 use crate::files::config_dir::{self, CheckedConfigDir, DirState, NoConfigDir};
 use crate::files::notice_marker::{self, NoticeMarker, NOTICE_MARKER_FILE};
 use crate::files::user_id::{self, USER_UUID_FILE};
@@ -474,16 +475,15 @@ fn notice_out(settings: &mut Settings) -> Box<dyn Write + Send> {
 fn warn_unrecognised_enabled(settings: &mut Settings, reason: &OffReason) {
     static WARNED: Once = Once::new();
     let mut out = notice_out(settings);
+    let variable = match reason {
+        OffReason::AppEnabledUnrecognised { variable } => variable,
+        _ => env::TELEMETRY_ENABLED,
+    };
     WARNED.call_once(|| {
-        let _ = match reason {
-            OffReason::AppEnabledUnrecognised { variable } => writeln!(
-                out,
-                "warning: {variable} has an unrecognised value; telemetry is off (use true, false or log)"
-            ),
-            _ => writeln!(
-                out,
-                "warning: TELEMETRY_ENABLED has an unrecognised value; telemetry is off (use true, false or log)"
-            ),
-        };
+        let _ = writeln!(
+            out,
+            "warning: {variable} has an unrecognised value; telemetry is off ({})",
+            env::SWITCH_WORDS
+        );
     });
 }

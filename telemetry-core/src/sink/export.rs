@@ -28,6 +28,7 @@ use std::time::Duration;
 /// # drop(telemetry);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Export {
     /// cagent's `{"records":[...]}`, posted to the endpoint as it is
     /// (`HttpSink`). The default.

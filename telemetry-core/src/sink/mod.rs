@@ -28,14 +28,16 @@ use std::time::Duration;
 /// The default per-request timeout of the HTTP sink.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Receives records. The recorder calls [`Sink::send`] inline, from the
-/// thread that recorded the event, and waits for it to return.
+/// Receives records. With inline delivery the recorder calls [`Sink::send`]
+/// from the thread that recorded the event, one record a call, and waits
+/// for it to return; background delivery hands batches of serialised
+/// records to [`Sink::send_serialised`] from its sender thread.
 ///
 /// Implement it to send records elsewhere; it must not panic, and should
 /// bound the time it takes.
 pub trait Sink: Send + Sync + 'static {
-    /// Delivers the records (one per call today; several in a future batched
-    /// mode) and returns once they were accepted or the attempt failed.
+    /// Delivers the records (inline delivery passes one at a time) and
+    /// returns once they were accepted or the attempt failed.
     ///
     /// # Errors
     ///
