@@ -281,15 +281,17 @@ fn status_400_delivery_goes_on() {
     status_goes_on(400);
 }
 
-/// A status that asks to wait (429, 503; here without `Retry-After`): the
-/// first call returns promptly, and until the back-off's wait (at most
-/// 1 s after a first failure) the later ones open no connection, say why,
-/// and are dropped; after it, delivery resumes.
+/// A status that asks to wait (429, 503, with `Retry-After: 2`, longer
+/// than the request's timeout): the first call returns promptly, and
+/// until the wait ends the later ones open no connection, say why, and
+/// are dropped; after it, delivery resumes. (The wait without
+/// `Retry-After` is the back-off module's: its unit tests.)
 fn status_holds_delivery_back(status: u16) {
     for driver in DRIVERS {
         let what = format!("HTTP {status} ({driver:?})");
-        let collector = Collector::start_with(Behaviour::Status(status)).unwrap();
+        let collector = Collector::start_with(Behaviour::Throttle(status, "2".to_owned())).unwrap();
         let Client { telemetry, debug } = client(&collector.url());
+        let asked = Instant::now();
         let first = driver.run(|| {
             let started = Instant::now();
             telemetry.track_command("first", Vec::<String>::new());
@@ -309,7 +311,7 @@ fn status_holds_delivery_back(status: u16) {
         assert_eq!(debug.count(STOPPED), 0, "{what}: {}", debug.text());
 
         collector.set_behaviour(Behaviour::Accept);
-        std::thread::sleep(Duration::from_millis(1100));
+        std::thread::sleep(Duration::from_millis(2100).saturating_sub(asked.elapsed()));
         driver.run(|| telemetry.track_command("after", Vec::<String>::new()));
         let last = collector.records().pop().expect("a record");
         assert_eq!(last["properties"]["action"], "after", "{what}");
