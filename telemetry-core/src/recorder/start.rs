@@ -3,7 +3,9 @@
 //! says why): the sink, the tags, the anonymous id, the first-run notice,
 //! background delivery.
 
+use super::cap::Cap;
 use super::debug_log::{DebugLog, DebugTarget};
+use super::sampling::{self, SampleRate, Sampled};
 use super::session_state::{LiveSessions, Owner};
 use super::{Output, Recorder, ACTIVE};
 use crate::consent::controls::Controls;
@@ -12,7 +14,7 @@ use crate::consent::notice;
 use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
 use crate::delivery::background::{Background, Limits, Note, NoteFn, SendFn};
-use crate::delivery::backoff::{self, Backoff};
+use crate::delivery::backoff::Backoff;
 use crate::delivery::dropped::DropCounts;
 use crate::delivery::spool;
 use crate::delivery::Delivery;
@@ -24,7 +26,7 @@ use crate::record::declared_flags::DeclaredFlags;
 use crate::record::limits::{truncate_at_char_boundary, MAX_VERSION_LEN};
 use crate::record::{CommonFields, RecordContext};
 use crate::settings::{ConfigDir, Settings};
-use crate::sink::{FailurePolicy, SendError, Sink};
+use crate::sink::{FailurePolicy, Sink};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -58,11 +60,35 @@ impl Recorder {
                 debug.as_deref(),
             )));
         }
-        match Recorder::prepare(&mut settings, &controls, debug.as_deref()) {
+        // Process sampling, after the decision (an opt-out wins, and still
+        // deletes the spool) and before anything is written or opened.
+        let log_only = controls.decision().mode == Mode::Log;
+        let (rate, sampled) = sampling::sample(settings.sample_rate, debug.as_deref());
+        if let Some(out @ Sampled::Out(_)) = sampled {
+            if log_only {
+                match &debug {
+                    Some(debug) => debug.line(&out.to_string()),
+                    None => {
+                        DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr))
+                            .line(&out.to_string())
+                    }
+                }
+            }
+            return Err(Box::new(off(
+                &mut settings,
+                controls,
+                OffReason::SampledOut,
+                debug.as_deref(),
+            )));
+        }
+        match Recorder::prepare(&mut settings, &controls, debug.as_deref(), rate, sampled) {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
                 let drops = Arc::new(DropCounts::default());
-                let background = background(&settings, &parts, debug.as_ref(), &drops);
+                let background = background(&settings, &parts, debug.as_ref());
+                if let Some(background) = &background {
+                    background.count_drops_in(Arc::clone(&drops));
+                }
                 let failure_policy = match &parts.output {
                     Output::Send(sink) => sink.failure_policy(),
                     Output::Print(_) => FailurePolicy::KeepGoing,
@@ -84,6 +110,8 @@ impl Recorder {
                     exit_budget: settings.exit_budget,
                     commands_open: AtomicUsize::new(0),
                     exit_budget_spent: AtomicBool::new(false),
+                    rollup_after: settings.tool_rollup,
+                    cap: Cap::new(settings.max_records),
                     drops,
                     max_batch_bytes: settings.batch_limits.max_bytes,
                 })
@@ -106,6 +134,8 @@ impl Recorder {
         settings: &mut Settings,
         controls: &Controls,
         debug: Option<&DebugLog>,
+        rate: SampleRate,
+        sampled: Option<Sampled>,
     ) -> Result<Prepared, Veto> {
         let log = |line: &str| {
             if let Some(debug) = debug {
@@ -126,6 +156,13 @@ impl Recorder {
             backoff = its_backoff;
             Output::Send(sink)
         };
+        // Sampled in (a rate below 1): log-only mode and debug mode say so.
+        if let Some(sampled) = sampled {
+            match &output {
+                Output::Print(Some(own)) => own.line(&sampled.to_string()),
+                _ => log(&sampled.to_string()),
+            }
+        }
         let env = &settings.env;
         let (tags, note) = env.tags();
         if let Some(note) = note {
@@ -205,6 +242,7 @@ impl Recorder {
             ci: env.is_ci(),
             ci_provider: env.ci_provider(),
             ai_agent: env.ai_agent(),
+            sample_rate: rate.on_records(),
         };
         Ok(Prepared {
             context: RecordContext {
@@ -288,7 +326,6 @@ fn background(
     settings: &Settings,
     parts: &Prepared,
     debug: Option<&Arc<DebugLog>>,
-    drops: &Arc<DropCounts>,
 ) -> Option<Background> {
     if settings.delivery != Delivery::Background {
         return None;
@@ -306,22 +343,7 @@ fn background(
         return None;
     }
     let sink = Arc::clone(sink);
-    let drops = Arc::clone(drops);
-    // What the collector refused for good is dropped (and counted); a
-    // batch it asked to wait for stays in the spool, so is not counted.
-    let send: SendFn = Box::new(move |records: &[String]| {
-        let result = sink.send_serialised(records);
-        match &result {
-            Err(error @ SendError::Rejected(status)) if backoff::refused_for_good(*status) => {
-                super::count_drops(&drops, error, records.len() as u64);
-            }
-            Err(error @ SendError::PartlyRejected { .. }) => {
-                super::count_drops(&drops, error, 0);
-            }
-            _ => {}
-        }
-        result
-    });
+    let send: SendFn = Box::new(move |records: &[String]| sink.send_serialised(records));
     let note = debug.map(|debug| {
         let debug = Arc::clone(debug);
         Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn

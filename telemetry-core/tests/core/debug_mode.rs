@@ -166,7 +166,8 @@ fn a_rejected_record_is_logged_with_the_status() {
     let reasons = logged_reasons(&log);
     assert_eq!(reasons.len(), 1, "{reasons:#?}");
     assert!(reasons[0].contains("500"), "{reasons:#?}");
-    assert_eq!(logged_records(&log).len(), 2);
+    // The two records, and the client_report of the refused one.
+    assert_eq!(logged_records(&log).len(), 3);
     assert_eq!(collector.requests().len(), 2);
 }
 

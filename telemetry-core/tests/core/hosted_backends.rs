@@ -130,7 +130,11 @@ fn batch_limits_cap_each_request_and_an_oversized_record_is_dropped() {
         .build();
     telemetry.record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
     telemetry.flush(Duration::from_secs(5));
-    assert!(collector.requests().is_empty());
+    // Nothing of it is sent: only the client_report that counts it.
+    let records = collector.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["event"], "client_report");
+    assert_eq!(records[0]["properties"]["dropped"]["batch_too_large"], 1);
     assert!(
         log.text()
             .contains("is larger than a batch may be (200 bytes)"),
