@@ -15,6 +15,7 @@ mod flag_canaries;
 mod hosted_backends;
 mod opt_out;
 mod otlp_interop;
+mod policy_and_levels;
 mod privacy;
 mod readme;
 mod records;

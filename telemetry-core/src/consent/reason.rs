@@ -79,6 +79,12 @@ pub enum OffReason {
     /// user's choice is still on (`status` says so), and other processes
     /// send.
     SampledOut,
+    /// A machine policy file sets the level `off`, or cannot be trusted
+    /// (`status` names the file).
+    MachinePolicy,
+    /// The run is in CI and the app's CI policy is
+    /// [`CiPolicy::Skip`](crate::CiPolicy::Skip).
+    SkippedInCi,
 }
 
 impl OffReason {
@@ -96,6 +102,7 @@ impl OffReason {
                 | OffReason::AppEnabledUnrecognised { .. }
                 | OffReason::DisabledByChoice
                 | OffReason::UntrustedChoice(_)
+                | OffReason::MachinePolicy
         )
     }
 }
@@ -144,6 +151,10 @@ impl fmt::Display for OffReason {
             OffReason::SampledOut => f.write_str(
                 "this process was sampled out (the app's sample_rate is below 1): it records and sends nothing",
             ),
+            OffReason::MachinePolicy => f.write_str(
+                "a machine policy file turns it off, or cannot be trusted (`telemetry status` names the file)",
+            ),
+            OffReason::SkippedInCi => f.write_str("this app sends nothing from CI"),
         }
     }
 }
@@ -160,6 +171,9 @@ pub enum HoldReason {
     /// together): this run shows it no more, and sending starts with the
     /// next run.
     ShownToAnotherRun,
+    /// The app raised its notice version: the notice was shown again, with
+    /// what changed; sending starts with the next run.
+    NoticeChanged,
 }
 
 impl fmt::Display for HoldReason {
@@ -170,6 +184,9 @@ impl fmt::Display for HoldReason {
             }
             HoldReason::ShownToAnotherRun => {
                 "first run: another run showed the notice after this one started; sending starts with the next run"
+            }
+            HoldReason::NoticeChanged => {
+                "the notice changed and was just shown again; sending starts with the next run"
             }
         })
     }

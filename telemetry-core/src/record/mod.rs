@@ -61,6 +61,9 @@ pub(crate) struct CommonFields {
     /// The process sampling rate, written as `sample_rate` when below 1
     /// (this process was sampled in; a backend weights its counts by it).
     pub(crate) sample_rate: Option<f64>,
+    /// `user_uuid` is this process's own (a CI run under the anonymous CI
+    /// policy): written as `"ephemeral_id": true`, left out otherwise.
+    pub(crate) ephemeral_id: bool,
 }
 
 /// The version of the records' schema (`schema/records.schema.json`),
@@ -70,6 +73,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The property a sampled-in process adds to every record when its rate
 /// is below 1. Like a common field, no tag can take its name.
 pub(crate) const SAMPLE_RATE_KEY: &str = "sample_rate";
+
+/// The property that marks a per-process id; a tag cannot take its name.
+pub(crate) const EPHEMERAL_ID_KEY: &str = "ephemeral_id";
 
 /// The common properties' names, in the order they are written.
 pub(crate) const COMMON_KEYS: [&str; 10] = [
@@ -272,7 +278,8 @@ impl Serialize for Properties<'_> {
         for (key, value) in &record.context.tags {
             let reserved = event_keys.contains(&key.as_str())
                 || COMMON_KEYS.contains(&key.as_str())
-                || key == SAMPLE_RATE_KEY;
+                || key == SAMPLE_RATE_KEY
+                || key == EPHEMERAL_ID_KEY;
             if !reserved {
                 map.serialize_entry(key, value)?;
             }
@@ -288,6 +295,9 @@ impl Serialize for Properties<'_> {
         map.serialize_entry("ai_agent", common.ai_agent)?;
         if let Some(rate) = common.sample_rate {
             map.serialize_entry(SAMPLE_RATE_KEY, &rate)?;
+        }
+        if common.ephemeral_id {
+            map.serialize_entry(EPHEMERAL_ID_KEY, &true)?;
         }
         map.serialize_entry("event_id", random::UuidText::new(record.event_id).as_str())?;
         map.serialize_entry("schema_version", &SCHEMA_VERSION)?;

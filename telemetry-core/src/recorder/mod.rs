@@ -4,7 +4,8 @@
 //! [`Recorder::record`] is the one path
 //! every tool call, token usage and command takes, and
 //! [`Recorder::deliver`] the one place a record leaves for the sink (or,
-//! in log-only mode, for stderr).
+//! in log-only mode, for stderr), within the level: at `errors` only
+//! failed commands and tool calls, at `local` nothing is sent.
 
 pub(crate) mod cap;
 pub(crate) mod debug_log;
@@ -18,6 +19,7 @@ pub(crate) mod tracked;
 pub(crate) use start::Off;
 
 use crate::consent::controls::Controls;
+use crate::consent::level::Level;
 use crate::consent::reason::HoldReason;
 use crate::delivery::background::{is_refused_for_good, Background, Flushed};
 use crate::delivery::dropped::{DropCounts, DropReason};
@@ -55,6 +57,9 @@ pub(crate) fn any_active() -> bool {
 
 /// What an enabled client shares between its clones.
 pub(crate) struct Recorder {
+    /// How much is sent (or, log-only, printed): at `errors`, failures
+    /// only; at `local`, nothing leaves the machine.
+    level: Level,
     /// Tells this client's sessions from another client's.
     owner: Owner,
     context: Arc<RecordContext>,
@@ -340,6 +345,16 @@ impl Recorder {
     /// sink. (The per-process time budget is the HTTP sink's: every send
     /// of either mode passes it.)
     fn deliver(&self, event: Event) {
+        if !self.level.admits(&event) {
+            if let Some(debug) = &self.debug {
+                debug.line(&format!(
+                    "not sent: the level is {} (only failed commands and tool calls are sent); a {} record",
+                    self.level,
+                    event.kind()
+                ));
+            }
+            return;
+        }
         if !self.within_cap() {
             return;
         }
@@ -363,6 +378,13 @@ impl Recorder {
         if let Some(reason) = self.hold {
             if let Some(debug) = &self.debug {
                 debug.line(&format!("not sent: {reason}"));
+            }
+            return;
+        }
+        if !self.level.sends() {
+            // `local`: kept on this machine only, never sent.
+            if let Some(debug) = &self.debug {
+                debug.line("not sent: the level is local (records stay on this machine)");
             }
             return;
         }
@@ -530,6 +552,14 @@ impl Recorder {
             self.exit_budget
         };
         let flushed = background.finish(budget);
+        if let (Flushed::TimedOut { pending }, Some(debug)) = (&flushed, &self.debug) {
+            if self.controls.verdict().ephemeral {
+                // An anonymous CI run spools nothing: what is left is lost.
+                debug.line(&format!(
+                    "in CI nothing is spooled: {pending} record(s) not sent within the exit budget are dropped"
+                ));
+            }
+        }
         self.exit_budget_spent.store(
             matches!(flushed, Flushed::TimedOut { .. }),
             Ordering::Relaxed,

@@ -17,9 +17,8 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct SampleRate(f64);
 
-/// A rate outside `0.0..=1.0`, or NaN: a programming error. `build` panics
-/// with this message in debug builds, and uses 1.0 in release builds (the
-/// debug log says so).
+/// A rate outside `0.0..=1.0`, or NaN: a programming error. `build` never
+/// panics on it: it uses 1.0, and debug mode says so in one clear line.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct BadRate(pub(crate) f64);
 

@@ -8,6 +8,8 @@ use super::debug_log::{DebugLog, DebugTarget};
 use super::sampling::{self, SampleRate, Sampled};
 use super::session_state::{LiveSessions, Owner};
 use super::{Output, Recorder, ACTIVE};
+use crate::consent::app_consent::AppConsent;
+use crate::consent::ci_policy;
 use crate::consent::controls::Controls;
 use crate::consent::decide::{Destination, Verdict, Veto};
 use crate::consent::notice;
@@ -45,13 +47,13 @@ impl Recorder {
     /// first-run notice when due (never in log-only mode, which sends
     /// nothing). When off, says why in the debug log (debug mode only) and
     /// hands back the controls, so that an off client still has a status.
-    pub(crate) fn new(mut settings: Settings) -> Result<Recorder, Box<Off>> {
+    pub(crate) fn new(mut settings: Settings, consent: AppConsent) -> Result<Recorder, Box<Off>> {
         let debug = settings.debug_on().then(|| {
             Arc::new(DebugLog::open(
                 settings.debug_target.take().unwrap_or(DebugTarget::Stderr),
             ))
         });
-        let mut controls = Controls::resolve(&settings);
+        let mut controls = Controls::resolve(&settings, &consent);
         if let Some(reason) = controls.off_reason() {
             return Err(Box::new(off(
                 &mut settings,
@@ -81,7 +83,14 @@ impl Recorder {
                 debug.as_deref(),
             )));
         }
-        match Recorder::prepare(&mut settings, &controls, debug.as_deref(), rate, sampled) {
+        match Recorder::prepare(
+            &mut settings,
+            &consent,
+            &controls,
+            debug.as_deref(),
+            rate,
+            sampled,
+        ) {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
                 let drops = Arc::new(DropCounts::default());
@@ -94,6 +103,7 @@ impl Recorder {
                     Output::Print(_) => FailurePolicy::KeepGoing,
                 };
                 Ok(Recorder {
+                    level: controls.decision().level,
                     owner: Owner::unique(),
                     failure_policy,
                     context: Arc::new(parts.context),
@@ -132,6 +142,7 @@ impl Recorder {
 
     fn prepare(
         settings: &mut Settings,
+        consent: &AppConsent,
         controls: &Controls,
         debug: Option<&DebugLog>,
         rate: SampleRate,
@@ -171,8 +182,12 @@ impl Recorder {
         // The path the controls found (`Settings::config_dir`, else the
         // platform's default), checked before any file in it is used.
         let path = controls.config_dir();
-        let shows_notice = !log_only && settings.notice && !settings.env.hide_banner();
-        let config_dir = if matches!(settings.config_dir, ConfigDir::InMemory) {
+        // In CI with the anonymous CI policy: nothing under the config dir,
+        // an id for this process, no notice (one line instead).
+        let ephemeral = controls.verdict().ephemeral;
+        let shows_notice =
+            !log_only && !ephemeral && settings.notice && !settings.env.hide_banner();
+        let config_dir = if matches!(settings.config_dir, ConfigDir::InMemory) || ephemeral {
             // Asked for: no file at all, and an in-memory id is no news.
             None
         } else {
@@ -226,11 +241,18 @@ impl Recorder {
             ));
         }
         // Log-only mode sends nothing, so there is nothing to hold and no
-        // notice to show first.
+        // notice to show first; an ephemeral run says so in one line.
         let hold = if log_only {
             None
+        } else if ephemeral {
+            let sends = controls.decision().level.sends();
+            if sends && !settings.env.hide_banner() {
+                let line = ci_policy::ci_line(&settings.app);
+                let _ = notice_out(settings).write_all(line.as_bytes());
+            }
+            None
         } else {
-            first_run_hold(settings, config_dir.as_ref())?
+            first_run_hold(settings, consent, config_dir.as_ref())?
         };
         let env = &settings.env;
         let common = CommonFields {
@@ -243,6 +265,7 @@ impl Recorder {
             ci_provider: env.ci_provider(),
             ai_agent: env.ai_agent(),
             sample_rate: rate.on_records(),
+            ephemeral_id: ephemeral,
         };
         Ok(Prepared {
             context: RecordContext {
@@ -457,13 +480,15 @@ fn http_sink(
 /// telemetry off for this run, and no notice is shown.
 fn first_run_hold(
     settings: &mut Settings,
+    consent: &AppConsent,
     config_dir: Option<&CheckedConfigDir>,
 ) -> Result<Option<HoldReason>, Veto> {
     if !settings.notice || settings.env.hide_banner() {
         return Ok(None);
     }
     let path = config_dir.map(|dir| dir.path().to_owned());
-    let hold = match notice_marker::claim_notice(config_dir).map_err(|refused| Veto::Refused {
+    let claimed = notice_marker::claim_notice(config_dir, consent.notice_version);
+    let (hold, changed) = match claimed.map_err(|refused| Veto::Refused {
         item: refused.item,
         path: path
             .as_ref()
@@ -474,7 +499,16 @@ fn first_run_hold(
         NoticeMarker::AlreadyShown => return Ok(None),
         // Shown by the run that created the marker: not again.
         NoticeMarker::ShownToAnotherRun => return Ok(Some(HoldReason::ShownToAnotherRun)),
-        NoticeMarker::ShowNow => HoldReason::FirstRun,
+        NoticeMarker::ShowNow => (HoldReason::FirstRun, None),
+        NoticeMarker::ShowChanged { .. } => (
+            HoldReason::NoticeChanged,
+            Some(
+                consent
+                    .notice_changes
+                    .clone()
+                    .unwrap_or_else(|| "this notice was updated.".to_owned()),
+            ),
+        ),
         NoticeMarker::ShowEveryRun => {
             return Err(Veto::NoConfigDir {
                 path,
@@ -482,7 +516,11 @@ fn first_run_hold(
             })
         }
     };
-    notice::write_notice(&mut *notice_out(settings), &settings.app);
+    notice::write_notice(
+        &mut *notice_out(settings),
+        &settings.app,
+        changed.as_deref(),
+    );
     Ok(Some(hold))
 }
 

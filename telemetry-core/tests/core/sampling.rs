@@ -1,6 +1,6 @@
 //! Process sampling (`sample_rate`): a process draws once; out, it writes,
 //! opens and sends nothing; in, every record carries the rate when it is
-//! below 1. A bad rate is a clear error in debug builds.
+//! below 1. A bad rate is a clear line in debug mode, and means 1.0.
 
 use telemetry_core::{MemorySink, OffReason, Telemetry};
 use telemetry_test_support::net::{refused_addr, PortWatch};
@@ -102,23 +102,30 @@ fn log_mode_says_whether_this_process_was_sampled_in() {
     }
 }
 
-#[cfg(debug_assertions)]
 #[test]
-#[should_panic(expected = "telemetry: sample_rate must be a number from 0.0 to 1.0 (got 1.5)")]
-fn a_rate_above_one_is_a_clear_error_in_a_debug_build() {
-    let _ = isolated("sampling-test", "1.0.0")
-        .sink(MemorySink::new())
-        .sample_rate(1.5)
-        .build();
-}
-
-#[cfg(debug_assertions)]
-#[test]
-#[should_panic(expected = "sample_rate must be a number from 0.0 to 1.0 (got NaN)")]
-fn nan_is_a_clear_error_in_a_debug_build_even_when_telemetry_is_off() {
-    let _ = isolated("sampling-test", "1.0.0")
-        .sink(MemorySink::new())
-        .env_vars([("DO_NOT_TRACK", "1")])
-        .sample_rate(f64::NAN)
-        .build();
+fn a_bad_rate_is_a_clear_line_in_debug_mode_and_every_process_sends() {
+    for rate in [1.5, -0.1, f64::NAN] {
+        let log = MemoryWriter::new();
+        let sink = MemorySink::new();
+        let telemetry = isolated("sampling-test", "1.0.0")
+            .sink(sink.clone())
+            .debug_writer(log.clone())
+            .sample_rate(rate)
+            .build();
+        assert!(telemetry.is_enabled(), "{rate}");
+        telemetry.track_command("run", ["x"]);
+        let text = log.text();
+        assert!(
+            text.contains("sample_rate must be a number from 0.0 to 1.0"),
+            "{rate}: {text}"
+        );
+        assert!(text.contains("using 1.0"), "{rate}: {text}");
+        let records = sink.records();
+        assert_eq!(records.len(), 1, "{rate}");
+        let record = serde_json::to_value(&records[0]).unwrap();
+        assert!(
+            record["properties"].get("sample_rate").is_none(),
+            "{rate}: {record}"
+        );
+    }
 }
