@@ -6,7 +6,7 @@
 //! cargo run --example agent -- [OPTIONS] run [--model NAME] [--steps N] PROMPT...
 //! cargo run --example agent -- [OPTIONS] fail
 //! (OPTIONS: --debug, --delivery inline|background, --export otlp,
-//!  --sample-rate R, --max-records N)
+//!  --compress gzip|none, --sample-rate R, --max-records N)
 //! cargo run --example agent -- telemetry status [--json] | enable [--errors-only] | disable | reset-id
 //! ```
 //!
@@ -41,7 +41,7 @@
 //! `AGENT_TELEMETRY_ENABLED` or `TELEMETRY_ENABLED`, `DO_NOT_TRACK`,
 //! `TELEMETRY_TAGS`, `TELEMETRY_HIDE_BANNER`, `XDG_CONFIG_HOME`/`HOME`), the
 //! remembered choice (`agent telemetry disable`) and the global options
-//! `--debug`, `--delivery`, `--export`, `--sample-rate` and `--max-records`. The
+//! `--debug`, `--delivery`, `--export`, `--compress`, `--sample-rate` and `--max-records`. The
 //! example has no built-in endpoint, so with nothing set it sends nothing:
 //! point `TELEMETRY_ENDPOINT` at `cargo run --example collector`. With
 //! `--export otlp` the records go out as OTLP/HTTP JSON logs instead, and
@@ -53,11 +53,11 @@ use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use telemetry_core::{
-    tracked_command, tracked_tool, Controls, Delivery, Export, Telemetry, TrackedError,
+    tracked_command, tracked_tool, Compression, Controls, Delivery, Export, Telemetry, TrackedError,
 };
 
 const USAGE: &str = "\
-usage: agent [--debug] [--delivery inline|background] [--export otlp]
+usage: agent [--debug] [--delivery inline|background] [--export otlp] [--compress gzip|none]
              [--sample-rate R] [--max-records N] <command>
 
 commands:
@@ -84,6 +84,9 @@ options:
   --export otlp
              send OTLP/HTTP JSON logs; $TELEMETRY_ENDPOINT is then an OpenTelemetry
              Collector's base URL (http://127.0.0.1:4318)
+  --compress gzip|none
+             gzip request bodies (Content-Encoding: gzip), or not; the default is
+             none for records and gzip for OTLP
   --sample-rate R
              a number from 0 to 1 (default 1): this process draws once, and sends
              all of its records with probability R, else none (no connection, no
@@ -137,7 +140,7 @@ fn main() -> ExitCode {
     // The whole telemetry setup. Without an endpoint the client is off;
     // `TELEMETRY_ENDPOINT` supplies one (a real app would pass its
     // collector's URL to `.endpoint(..)`, which the variable overrides).
-    let builder = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
+    let mut builder = Telemetry::builder("agent", env!("CARGO_PKG_VERSION"))
         .debug(cli.debug)
         .delivery(cli.delivery)
         .export(cli.export)
@@ -152,6 +155,7 @@ fn main() -> ExitCode {
             "--debug",
             "--delivery",
             "--export",
+            "--compress",
             "--sample-rate",
             "--max-records",
             "--model",
@@ -160,6 +164,9 @@ fn main() -> ExitCode {
         ])
         // Model names outside this list are recorded as `other`.
         .known_models(MODELS.iter().map(|model| &*model.name));
+    if let Some(compression) = cli.compression {
+        builder = builder.compression(compression);
+    }
     if let Command::Telemetry(action) = &cli.command {
         // The user's controls: no client is built, nothing is recorded.
         return telemetry_command(&builder.controls(), action);
@@ -430,6 +437,8 @@ struct Cli {
     debug: bool,
     delivery: Delivery,
     export: Export,
+    /// `--compress`; `None`: the format's default.
+    compression: Option<Compression>,
     sample_rate: f64,
     max_records: u64,
     command: Command,
@@ -454,6 +463,7 @@ impl Cli {
         let mut debug = false;
         let mut delivery = Delivery::Inline;
         let mut export = Export::Records;
+        let mut compression = None;
         let mut sample_rate = 1.0;
         let mut max_records = telemetry_core::DEFAULT_MAX_RECORDS;
         let name = loop {
@@ -469,6 +479,13 @@ impl Cli {
                         Some("records") => Export::Records,
                         _ => return Err(Usage::Error("--export takes otlp or records".to_owned())),
                     }
+                }
+                Some("--compress") => {
+                    compression = Some(match args.next().as_deref() {
+                        Some("gzip") => Compression::Gzip,
+                        Some("none") => Compression::None,
+                        _ => return Err(Usage::Error("--compress takes gzip or none".to_owned())),
+                    });
                 }
                 Some("--sample-rate") => sample_rate = parse_sample_rate(args.next().as_deref())?,
                 Some("--max-records") => {
@@ -562,6 +579,7 @@ impl Cli {
             debug,
             delivery,
             export,
+            compression,
             sample_rate,
             max_records,
             command,

@@ -407,7 +407,7 @@ pub fn debug_lines(output: &Output) -> Vec<String> {
     crate::debug_log::debug_lines(&stderr(output))
 }
 /// The properties every record carries after its event's own.
-pub const COMMON_FIELDS: [&str; 9] = [
+pub const COMMON_FIELDS: [&str; 10] = [
     "user_uuid",
     "version",
     "os",
@@ -417,6 +417,7 @@ pub const COMMON_FIELDS: [&str; 9] = [
     "ci_provider",
     "ai_agent",
     "event_id",
+    "schema_version",
 ];
 
 /// Checks the parts of a record that vary from run to run or are the same
@@ -429,7 +430,7 @@ pub const COMMON_FIELDS: [&str; 9] = [
 /// the common fields are `user_uuid` (= `user_uuid`), `version` (the
 /// agent's), `os` and `arch` (this machine's), `os_language` empty and `ci`
 /// false, `ci_provider` and `ai_agent` empty (the agent's environment sets
-/// none of their variables), and `event_id` a UUID;
+/// none of their variables), `schema_version` 1, and `event_id` a UUID;
 /// `duration_ms` is an integer; `session_id` a UUID.
 pub fn event_part(record: &serde_json::Value, user_uuid: &str) -> serde_json::Value {
     use serde_json::{json, Value};
@@ -456,6 +457,7 @@ pub fn event_part(record: &serde_json::Value, user_uuid: &str) -> serde_json::Va
         ("ci", json!(false)),
         ("ci_provider", json!("")),
         ("ai_agent", json!("")),
+        ("schema_version", json!(1)),
     ];
     for (key, expected) in common {
         assert_eq!(properties.remove(key), Some(expected), "{key} in {record}");

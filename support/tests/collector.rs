@@ -82,3 +82,66 @@ fn held_requests_wait_for_release_and_others_pass() {
     assert_eq!(collector.records().len(), 2);
     assert_eq!(collector.held(), 0);
 }
+
+/// Posts `body` with `Content-Encoding: coding` (none when empty) and
+/// returns the answer.
+fn post_encoded(addr: SocketAddr, coding: &str, body: &[u8]) -> String {
+    let coding = if coding.is_empty() {
+        String::new()
+    } else {
+        format!("Content-Encoding: {coding}\r\n")
+    };
+    let head = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: x\r\n{coding}Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(body).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn gzip_and_identity_bodies_are_accepted_and_kept_inflated() {
+    let collector = Collector::start().unwrap();
+    let body =
+        br#"{"records":[{"event":"tool","event_timestamp":1,"source":"a","properties":{}}]}"#;
+    let compressed = gzip(body);
+    for (coding, wire) in [
+        ("gzip", &compressed[..]),
+        ("identity", &body[..]),
+        ("", &body[..]),
+    ] {
+        let answer = post_encoded(collector.addr(), coding, wire);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{coding}: {answer}");
+    }
+    let requests = collector.requests();
+    assert_eq!(requests.len(), 3);
+    assert!(requests.iter().all(|request| request.body == body));
+    assert_eq!(requests[0].wire_body, compressed);
+    assert_eq!(collector.records().len(), 3);
+}
+
+/// A gzip bomb: 17 MiB of zeros inflate past the 16 MiB body limit.
+#[test]
+fn a_body_that_inflates_past_the_limit_is_refused_with_413() {
+    let collector = Collector::start().unwrap();
+    let bomb = gzip(&vec![b' '; 17 * 1024 * 1024]);
+    assert!(bomb.len() < 100 * 1024, "{}", bomb.len());
+    let answer = post_encoded(collector.addr(), "gzip", &bomb);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(collector.records().is_empty());
+    let answer = post_encoded(collector.addr(), "br", b"{}");
+    assert!(answer.starts_with("HTTP/1.1 415"), "{answer}");
+    let answer = post_encoded(collector.addr(), "gzip", b"not gzip");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+}

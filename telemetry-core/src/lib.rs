@@ -420,12 +420,13 @@ pub use record::limits::{
 };
 /// How a tracked call ended.
 pub use record::outcome::Outcome;
-/// One event as sent.
-pub use record::Record;
+/// One event as sent, and the version of its schema.
+pub use record::{Record, SCHEMA_VERSION};
 /// The per-process cap on records, unless `max_records` says otherwise.
 pub use recorder::cap::DEFAULT_MAX_RECORDS;
-/// Where records go: the trait, the in-memory sink, the formats, the errors.
-pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
+/// Where records go: the trait, the in-memory sink, the formats, the
+/// compression, the errors.
+pub use sink::{Compression, Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 /// The HTTP sinks: cagent's records and OTLP/HTTP JSON (feature `http`).
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, InvalidSetting, OtlpSink, LOGS_PATH};

@@ -3,12 +3,12 @@
 //! [`Recorder::new`](crate::recorder::Recorder::new), which does all the
 //! start-up work.
 
-use crate::delivery::background::DEFAULT_EXIT_BUDGET;
+use crate::delivery::background::{BATCH_BYTES, BATCH_RECORDS, DEFAULT_EXIT_BUDGET};
 use crate::delivery::Delivery;
 use crate::env::Env;
 use crate::record::limits::MAX_APP_NAME_LEN;
 use crate::recorder::debug_log::DebugTarget;
-use crate::sink::{Export, Sink, DEFAULT_TIMEOUT};
+use crate::sink::{Compression, Export, Sink, DEFAULT_TIMEOUT};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,6 +51,29 @@ pub(crate) struct Settings {
     pub(crate) sample_rate: f64,
     /// Most records this client sends in its process.
     pub(crate) max_records: u64,
+    /// Body compression; `None`: the wire format's default.
+    pub(crate) compression: Option<Compression>,
+    /// The app's own headers (name, value), for its own endpoint only.
+    pub(crate) headers: Vec<(String, String)>,
+    /// Background delivery's batch limits: most records, most bytes.
+    pub(crate) batch_limits: BatchLimits,
+}
+
+/// Most records and bytes of records' JSON in one batch of background
+/// delivery ([`TelemetryBuilder::batch_limits`](crate::TelemetryBuilder::batch_limits)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BatchLimits {
+    pub(crate) max_records: usize,
+    pub(crate) max_bytes: usize,
+}
+
+impl Default for BatchLimits {
+    fn default() -> BatchLimits {
+        BatchLimits {
+            max_records: BATCH_RECORDS,
+            max_bytes: BATCH_BYTES,
+        }
+    }
 }
 
 /// Where the anonymous id and the notice marker live.
@@ -90,6 +113,9 @@ impl Settings {
             tool_rollup: None,
             sample_rate: 1.0,
             max_records: crate::DEFAULT_MAX_RECORDS,
+            compression: None,
+            headers: Vec::new(),
+            batch_limits: BatchLimits::default(),
         }
     }
 

@@ -217,6 +217,7 @@ fn the_status_json_has_the_documented_schema() {
             "schema_version",
             "value",
             "variable",
+            "wait_until_ms",
         ]
     );
     assert_eq!(json["schema_version"], 1);

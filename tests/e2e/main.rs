@@ -12,6 +12,7 @@ mod decision;
 mod delivery;
 mod delivery_modes;
 mod flag_canaries;
+mod hosted_backends;
 mod opt_out;
 mod otlp_interop;
 mod policy_and_levels;

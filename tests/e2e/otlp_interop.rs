@@ -197,10 +197,14 @@ fn the_agent_s_records_arrive_in_a_real_collector_with_their_attributes() {
     let collector = OtelCollector::start(&dir);
 
     let agent = Agent::after_first_run(&collector.url());
+    // Gzipped bodies (OTLP's default, asked for here by name): the
+    // collector inflates them.
     let run = agent.run(&[
         "--debug",
         "--export",
         "otlp",
+        "--compress",
+        "gzip",
         "run",
         "--model",
         "gpt-4o-mini",
@@ -308,9 +312,10 @@ fn the_agent_s_records_arrive_in_a_real_collector_with_their_attributes() {
     assert_eq!(run_command["action"], string("run"));
     assert_eq!(
         run_command["args"],
-        // Flag names only: `otlp` and the model's name are values.
+        // Flag names only: `otlp`, `gzip` and the model's name are values.
         serde_json::json!({"arrayValue": {"values": [
-            {"stringValue": "--debug"}, {"stringValue": "--export"}, {"stringValue": "--model"}
+            {"stringValue": "--debug"}, {"stringValue": "--export"},
+            {"stringValue": "--compress"}, {"stringValue": "--model"}
         ]}})
     );
     assert_eq!(logs[7].1["severityText"], "INFO");

@@ -52,7 +52,12 @@ fn version_sends_one_command_event() {
     assert_eq!(request.header("user-agent"), Some(user_agent.as_str()));
     assert_eq!(request.header("x-api-key"), None);
     let body: Value = serde_json::from_slice(&request.body).unwrap();
-    assert_eq!(body, json!({ "records": [record] }));
+    let sent_at = body["sent_at"].as_u64().expect("sent_at, epoch ms");
+    assert!(
+        (timestamp..=after).contains(&sent_at),
+        "sent after it was made"
+    );
+    assert_eq!(body, json!({ "records": [record], "sent_at": sent_at }));
 }
 
 #[test]
@@ -119,7 +124,10 @@ fn run_sends_the_session_its_tools_its_tokens_and_the_command() {
     assert_eq!(requests.len(), records.len());
     for (request, record) in requests.iter().zip(&records) {
         let body: Value = serde_json::from_slice(&request.body).unwrap();
-        assert_eq!(body, json!({ "records": [record] }));
+        assert_eq!(
+            body,
+            json!({ "records": [record], "sent_at": body["sent_at"].as_u64().expect("sent_at") })
+        );
     }
 }
 

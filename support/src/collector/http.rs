@@ -26,8 +26,8 @@ pub(crate) fn serve_connection(stream: TcpStream, shared: &Arc<Shared>) {
         let request = match read_request(&mut reader) {
             Ok(Some(request)) => request,
             Ok(None) => return,
-            Err(reason) => {
-                let _ = respond(&mut writer, 400, &reason, true);
+            Err((status, reason)) => {
+                let _ = respond(&mut writer, status, &reason, true);
                 return;
             }
         };
@@ -79,6 +79,16 @@ fn answer(
             let records = wire::check_body(&request.body).ok();
             store(shared, request, records);
             respond(writer, *status, "", false).is_ok()
+        }
+        Behaviour::Throttle(status, retry_after) => {
+            store(shared, request, None);
+            respond_with(
+                writer,
+                *status,
+                &format!("Retry-After: {retry_after}\r\n"),
+                "",
+            )
+            .is_ok()
         }
         Behaviour::Delay(delay) => {
             std::thread::sleep(*delay);
@@ -143,19 +153,26 @@ fn store(shared: &Arc<Shared>, request: Request, records: Option<Vec<serde_json:
 }
 
 fn respond(writer: &mut TcpStream, status: u16, body: &str, close: bool) -> io::Result<()> {
+    let connection = if close { "Connection: close\r\n" } else { "" };
+    respond_with(writer, status, connection, body)
+}
+
+/// Answers `status` with `body` and the extra header lines `headers`
+/// (each ending in CRLF).
+fn respond_with(writer: &mut TcpStream, status: u16, headers: &str, body: &str) -> io::Result<()> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
         411 => "Length Required",
         413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Status",
     };
-    let connection = if close { "Connection: close\r\n" } else { "" };
     let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{connection}\r\n{body}",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{headers}\r\n{body}",
         body.len()
     );
     writer.write_all(response.as_bytes())?;
@@ -174,7 +191,38 @@ fn reset(reader: &mut BufReader<TcpStream>) {
 }
 
 /// Reads one request; `Ok(None)` when the client closed the connection.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<Request>, String> {
+/// A gzip body is inflated (at most [`MAX_BODY`] bytes: a larger one is
+/// refused with 413, so that a gzip bomb costs nothing); the error is the
+/// status to answer and why.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<Request>, (u16, String)> {
+    let Some(mut request) = read_raw_request(reader).map_err(|reason| (400, reason))? else {
+        return Ok(None);
+    };
+    request.body = match request.header("content-encoding") {
+        None => request.wire_body.clone(),
+        Some(coding) if coding.eq_ignore_ascii_case("identity") => request.wire_body.clone(),
+        Some(coding) if coding.eq_ignore_ascii_case("gzip") => inflate(&request.wire_body)?,
+        Some(_) => return Err((415, "only gzip and identity bodies are served".into())),
+    };
+    Ok(Some(request))
+}
+
+/// A gzip body, inflated to at most [`MAX_BODY`] bytes.
+fn inflate(body: &[u8]) -> Result<Vec<u8>, (u16, String)> {
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(MAX_BODY as u64 + 1)
+        .read_to_end(&mut inflated)
+        .map_err(|error| (400, format!("the gzip body is corrupt: {error}")))?;
+    if inflated.len() > MAX_BODY {
+        return Err((413, "the inflated body is too large".into()));
+    }
+    Ok(inflated)
+}
+
+/// Reads one request as it came; `Ok(None)` when the client closed the
+/// connection.
+fn read_raw_request(reader: &mut BufReader<TcpStream>) -> Result<Option<Request>, String> {
     let mut head = Vec::new();
     loop {
         let before = head.len();
@@ -232,6 +280,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<Request>, St
     Ok(Some(Request {
         path: path.to_owned(),
         headers,
-        body,
+        body: Vec::new(),
+        wire_body: body,
     }))
 }

@@ -3,8 +3,10 @@
 //! The toolkit's tests, examples and benchmarks send real HTTP to it on
 //! 127.0.0.1; it keeps what it received so that a test can assert on it, and
 //! it can misbehave on purpose (slow, silent, failing, resetting) to test the
-//! sender. It depends on `std` and `serde_json` only, and binds loopback
-//! addresses only.
+//! sender. It depends on `std`, `serde_json` and `flate2` only, and binds
+//! loopback addresses only. It accepts identity and gzip bodies
+//! (`Content-Encoding`); a gzip body that inflates past the body limit
+//! (16 MiB) is refused with 413, another coding with 415.
 //!
 //! ```ignore
 //! use telemetry_test_support::collector::Collector;
@@ -57,6 +59,10 @@ pub enum Behaviour {
     /// it; accepts every other request at once. A test uses it to keep one
     /// request in flight for as long as it needs, with no timing guess.
     HoldIfBodyContains(String),
+    /// Keeps the request but none of its records, and answers this status
+    /// with `Retry-After: <the text>` (seconds or an HTTP date): a
+    /// collector asking to come back later.
+    Throttle(u16, String),
 }
 
 /// One request as received.
@@ -66,8 +72,10 @@ pub struct Request {
     pub path: String,
     /// Header names (lowercase) and values, in order.
     pub headers: Vec<(String, String)>,
-    /// The raw body.
+    /// The body, inflated when it came gzipped (`Content-Encoding: gzip`).
     pub body: Vec<u8>,
+    /// The body as it came on the wire.
+    pub wire_body: Vec<u8>,
 }
 
 impl Request {

@@ -14,8 +14,8 @@ use crate::delivery::Delivery;
 use crate::env::Env;
 use crate::recorder::debug_log::DebugTarget;
 use crate::recorder::Recorder;
-use crate::settings::{ConfigDir, Settings};
-use crate::sink::{Export, Sink};
+use crate::settings::{BatchLimits, ConfigDir, Settings};
+use crate::sink::{Compression, Export, Sink};
 use crate::Telemetry;
 use std::ffi::OsString;
 use std::io::Write;
@@ -182,6 +182,56 @@ impl TelemetryBuilder {
     /// so once.
     pub fn time_budget(mut self, budget: Duration) -> Self {
         self.settings.time_budget = Some(budget);
+        self
+    }
+
+    /// How request bodies are compressed: [`Compression::Gzip`] sends
+    /// `Content-Encoding: gzip` (the `gzip` feature, on by default). The
+    /// default: none for cagent's records (a cagent-compatible backend may
+    /// not accept gzip), gzip for [`Export::Otlp`]. Ignored with
+    /// [`sink`](Self::sink).
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.settings.compression = Some(compression);
+        self
+    }
+
+    /// Background delivery's batches: at most `max_records` records and
+    /// `max_bytes` bytes of records' JSON (before compression) in one
+    /// request. The defaults are
+    /// [`BATCH_RECORDS`](crate::background::BATCH_RECORDS) and
+    /// [`BATCH_BYTES`](crate::background::BATCH_BYTES), which suit most
+    /// hosted backends; lower them for one with a smaller body limit. A single
+    /// record larger than `max_bytes` is dropped, and counted
+    /// (`batch_too_large`) in the next `client_report`. Zero means the
+    /// default.
+    pub fn batch_limits(mut self, max_records: usize, max_bytes: usize) -> Self {
+        let defaults = BatchLimits::default();
+        self.settings.batch_limits = BatchLimits {
+            max_records: if max_records == 0 {
+                defaults.max_records
+            } else {
+                max_records
+            },
+            max_bytes: if max_bytes == 0 {
+                defaults.max_bytes
+            } else {
+                max_bytes
+            },
+        };
+        self
+    }
+
+    /// Adds a header to every request to the endpoint given in code
+    /// ([`endpoint`](Self::endpoint)), for a hosted backend's own
+    /// authentication (`Authorization`, `x-honeycomb-team`, ...). Like
+    /// the API key, it never goes to an endpoint set by the environment
+    /// (`TELEMETRY_ENDPOINT`), and its value is never printed (debug and
+    /// log mode show `<redacted>`). A name or value that cannot be a
+    /// header, or a name the toolkit sets itself (`Content-Type`,
+    /// `User-Agent`, `x-api-key`, ...), is left out, and debug mode says
+    /// why (without the value). Ignored with [`sink`](Self::sink).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.headers.push((name.into(), value.into()));
         self
     }
 
@@ -486,6 +536,16 @@ impl std::fmt::Debug for TelemetryBuilder {
             .field("app", &settings.app)
             .field("version", &settings.version)
             .field("api_key", &settings.api_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "headers",
+                &settings
+                    .headers
+                    .iter()
+                    .map(|(name, _)| (name.as_str(), "<redacted>"))
+                    .collect::<Vec<_>>(),
+            )
+            .field("compression", &settings.compression)
+            .field("batch_limits", &settings.batch_limits)
             .field("debug", &settings.debug_on())
             .field("timeout", &settings.timeout)
             .field("notice", &settings.notice)

@@ -40,6 +40,7 @@ use super::level::Level;
 use super::machine_policy::{self, Policy};
 use super::precedence::{self, Decision, Limits, Mode, Rule};
 use super::reason::OffReason;
+use crate::delivery::backoff;
 use crate::env::{self, app_enabled_variable};
 use crate::files::choice::{self, Choice, ChoiceNote, CHOICE_FILE};
 use crate::files::config_dir::{self, ConfigDirRefused, ConfigItem, DirState, NoConfigDir};
@@ -162,6 +163,9 @@ pub(crate) struct Verdict {
     pub(crate) destination: Destination,
     /// Root acting for another user: nothing is written in the config dir.
     pub(crate) elevated: bool,
+    /// While the collector of this endpoint asked to wait (the back-off
+    /// file in the config dir): until when, epoch ms.
+    pub(crate) wait_until_ms: Option<u64>,
     /// What the machine policy files say, and which file.
     pub(crate) policy: Policy,
     /// The app's CI policy, when the run is in CI.
@@ -185,6 +189,7 @@ impl Verdict {
             config_dir: None,
             destination: Destination::Nowhere,
             elevated: false,
+            wait_until_ms: None,
             policy: Policy::None,
             ci: None,
             ephemeral: false,
@@ -307,12 +312,18 @@ pub(crate) fn decide(settings: &Settings, consent: &AppConsent) -> Verdict {
         limits,
     );
     let ephemeral = ci == Some(CiPolicy::Anonymous) && decision.mode != Mode::Off;
+    // Read only from a dir of ours: looking creates nothing.
+    let wait_until_ms = match (&config_dir, &destination) {
+        (Some(dir), Destination::Endpoint { url, .. }) if ours => backoff::saved_wait(dir, url),
+        _ => None,
+    };
     let verdict = Verdict {
         decision,
         veto: None,
         config_dir,
         destination,
         elevated,
+        wait_until_ms,
         policy,
         ci,
         ephemeral,

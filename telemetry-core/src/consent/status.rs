@@ -24,6 +24,7 @@
 //! | `ci_policy` | `"anonymous"` \| `"skip"` \| `"as_user"` \| null | the app's CI policy, when the run is in CI |
 //! | `collected` | array of strings | what a record holds |
 //! | `not_collected` | array of strings | what is never collected |
+//! | `wait_until_ms` | number \| null | while the collector asked to wait (a 429 or 503, or it was unreachable: see the back-off rules), the time until which no process sends, in milliseconds since the epoch |
 
 use crate::consent::ci_policy::CiPolicy;
 use crate::consent::decide::{Verdict, Veto};
@@ -100,6 +101,8 @@ pub struct Status {
     pub collected: &'static [&'static str],
     /// What is never collected.
     pub not_collected: &'static [&'static str],
+    /// While the collector asked to wait: until when (epoch ms).
+    pub wait_until_ms: Option<u64>,
 }
 
 impl Status {
@@ -148,6 +151,7 @@ impl Status {
             ci_policy: verdict.ci,
             collected: COLLECTED,
             not_collected: NOT_COLLECTED,
+            wait_until_ms: verdict.wait_until_ms,
         }
     }
 
@@ -324,6 +328,13 @@ impl fmt::Display for Status {
         writeln!(f, "Choice:     {}", or_none(&self.choice_file))?;
         writeln!(f, "Sends to:   {}", or_none(&self.destination))?;
         writeln!(f, "Delivery:   {}", self.delivery)?;
+        if let Some(until) = self.wait_until_ms {
+            writeln!(
+                f,
+                "Collector asked to wait until {}",
+                crate::delivery::backoff::format_utc(until)
+            )?;
+        }
         let level = match self.level {
             Level::All => "all (everything is sent)",
             Level::Errors => "errors (only failed commands and tool calls are sent)",
@@ -423,6 +434,7 @@ mod tests {
                 None => Destination::Sink,
             },
             elevated: false,
+            wait_until_ms: None,
         };
         Status::new(&verdict, app, delivery, notice_shown.then_some(1))
     }
@@ -474,6 +486,7 @@ mod tests {
             "ci_policy",
             "collected",
             "not_collected",
+            "wait_until_ms",
         ];
         want.sort_unstable();
         let mut keys = keys;

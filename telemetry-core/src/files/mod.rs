@@ -8,6 +8,7 @@
 //! use. Files are created with `O_EXCL` (which never follows a link) and mode
 //! 0600, dirs with mode 0700.
 
+pub(crate) mod backoff_file;
 pub(crate) mod choice;
 pub(crate) mod config_dir;
 pub(crate) mod limits;

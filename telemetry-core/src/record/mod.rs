@@ -2,8 +2,12 @@
 //!
 //! ```json
 //! {"event":"tool","event_timestamp":1795620628495,"source":"<app>",
-//!  "properties":{ ...event fields..., ...tags..., ...common fields... }}
+//!  "properties":{ ...event fields..., ...tags..., ...common fields..., "schema_version":1 }}
 //! ```
+//!
+//! Bodies are `{"records":[...],"sent_at":<epoch ms>}`; the published
+//! description of both is `schema/records.schema.json` (JSON Schema
+//! 2020-12) at the repository's root.
 //!
 //! Serialising a [`Record`] with serde gives exactly this object. Common
 //! fields come last, and a tag whose key is an event or common field is left
@@ -62,6 +66,10 @@ pub(crate) struct CommonFields {
     pub(crate) ephemeral_id: bool,
 }
 
+/// The version of the records' schema (`schema/records.schema.json`),
+/// sent as `schema_version` in every record's properties.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// The property a sampled-in process adds to every record when its rate
 /// is below 1. Like a common field, no tag can take its name.
 pub(crate) const SAMPLE_RATE_KEY: &str = "sample_rate";
@@ -70,7 +78,7 @@ pub(crate) const SAMPLE_RATE_KEY: &str = "sample_rate";
 pub(crate) const EPHEMERAL_ID_KEY: &str = "ephemeral_id";
 
 /// The common properties' names, in the order they are written.
-pub(crate) const COMMON_KEYS: [&str; 9] = [
+pub(crate) const COMMON_KEYS: [&str; 10] = [
     "user_uuid",
     "version",
     "os",
@@ -80,6 +88,7 @@ pub(crate) const COMMON_KEYS: [&str; 9] = [
     "ci_provider",
     "ai_agent",
     "event_id",
+    "schema_version",
 ];
 
 /// A `command` event's property names.
@@ -219,13 +228,15 @@ pub(crate) fn batch_body(records: &[String]) -> Vec<u8> {
 }
 
 /// The one place the body's shape is spelled: `{"records":[`, the records
-/// written by `write` with commas between them, `]}`.
+/// written by `write` with commas between them, then `],"sent_at":<ms>}`,
+/// the time the body was made (epoch milliseconds: the request leaves at
+/// once), so that a backend can correct a client's clock skew.
 fn envelope<T, E>(
     records: &[T],
     capacity: usize,
     mut write: impl FnMut(&mut Vec<u8>, &T) -> Result<(), E>,
 ) -> Result<Vec<u8>, E> {
-    let mut body = Vec::with_capacity(capacity + 14);
+    let mut body = Vec::with_capacity(capacity + 40);
     body.extend_from_slice(b"{\"records\":[");
     for (index, record) in records.iter().enumerate() {
         if index > 0 {
@@ -233,8 +244,17 @@ fn envelope<T, E>(
         }
         write(&mut body, record)?;
     }
-    body.extend_from_slice(b"]}");
+    body.extend_from_slice(b"],\"sent_at\":");
+    body.extend_from_slice(now_ms().to_string().as_bytes());
+    body.push(b'}');
     Ok(body)
+}
+
+/// Now, in epoch milliseconds (0 before 1970).
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, millis)
 }
 
 impl Serialize for Record {
@@ -280,6 +300,7 @@ impl Serialize for Properties<'_> {
             map.serialize_entry(EPHEMERAL_ID_KEY, &true)?;
         }
         map.serialize_entry("event_id", random::UuidText::new(record.event_id).as_str())?;
+        map.serialize_entry("schema_version", &SCHEMA_VERSION)?;
         map.end()
     }
 }

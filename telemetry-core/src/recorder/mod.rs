@@ -98,6 +98,9 @@ pub(crate) struct Recorder {
     cap: Cap,
     /// Records dropped, by reason, not yet reported.
     drops: Arc<DropCounts>,
+    /// Background delivery's largest batch in bytes: a larger record is
+    /// dropped.
+    max_batch_bytes: usize,
 }
 
 /// Where a record goes once made.
@@ -386,7 +389,19 @@ impl Recorder {
             return;
         }
         if let Some(background) = &self.background {
-            background.record(&record);
+            let line = record.to_json();
+            if line.len() > self.max_batch_bytes {
+                self.drops.add(DropReason::BatchTooLarge, 1);
+                if let Some(debug) = &self.debug {
+                    debug.line(&format!(
+                        "not sent: the record ({} bytes) is larger than a batch may be ({} bytes)",
+                        line.len(),
+                        self.max_batch_bytes
+                    ));
+                }
+                return;
+            }
+            background.record_line(record.event_id(), line);
             // Queued right after: in the same batch.
             if let Some(report) = self.client_report() {
                 background.record(&report);
@@ -419,6 +434,15 @@ impl Recorder {
                 self.drops.add(DropReason::Rejected, *rejected);
             }
             _ => {
+                // Asked to wait (a retryable status, or a back-off in
+                // force): inline records cannot wait, so they are dropped.
+                if matches!(error, SendError::Rejected(_) | SendError::Backoff { .. }) {
+                    let records = batch
+                        .iter()
+                        .filter(|record| !matches!(record.event(), Event::ClientReport(_)))
+                        .count();
+                    self.drops.add(DropReason::Backoff, records as u64);
+                }
                 if let Some(report) = report {
                     self.drops.restore(report.dropped.clone());
                 }
@@ -585,6 +609,7 @@ impl Recorder {
                 }
             }
             SendError::Stopped => debug.line(UNREACHABLE_EARLIER),
+            SendError::Backoff { .. } => debug.line(&format!("not sent: {error}")),
             SendError::Rejected(_) | SendError::PartlyRejected { .. } => {
                 debug.line(&format!("not accepted: {error}"));
             }

@@ -16,6 +16,7 @@ use crate::consent::notice;
 use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
 use crate::delivery::background::{Background, Limits, Note, NoteFn, SendFn};
+use crate::delivery::backoff::Backoff;
 use crate::delivery::dropped::DropCounts;
 use crate::delivery::spool;
 use crate::delivery::Delivery;
@@ -123,6 +124,7 @@ impl Recorder {
                     rollup_after: settings.tool_rollup,
                     cap: Cap::new(settings.max_records),
                     drops,
+                    max_batch_bytes: settings.batch_limits.max_bytes,
                 })
             }
             // A file swapped in after the decision looked: the same veto.
@@ -153,6 +155,7 @@ impl Recorder {
             }
         };
         let log_only = controls.decision().mode == Mode::Log;
+        let mut backoff = None;
         let output = if log_only {
             // The debug log prints every record already; else stderr (or
             // the debug file or writer given with `debug(false)`).
@@ -161,7 +164,9 @@ impl Recorder {
             });
             Output::Print(own)
         } else {
-            Output::Send(make_sink(settings, controls.verdict(), &log)?)
+            let (sink, its_backoff) = make_sink(settings, controls.verdict(), &log)?;
+            backoff = its_backoff;
+            Output::Send(sink)
         };
         // Sampled in (a rate below 1): log-only mode and debug mode say so.
         if let Some(sampled) = sampled {
@@ -213,6 +218,11 @@ impl Recorder {
                 }
             }
         };
+        // The back-off of earlier processes for this endpoint, and where
+        // this one's is written.
+        if let (Some(backoff), Some(dir)) = (&backoff, &config_dir) {
+            backoff.attach(dir.path());
+        }
         // The id before the notice: a refused id file turns telemetry off,
         // and the notice is shown only while telemetry is on.
         let (user_uuid, note) =
@@ -363,7 +373,11 @@ fn background(
         Box::new(move |note: &Note| debug.line(&note.to_string())) as NoteFn
     });
     // The claim of leftovers works at most a quarter of the exit budget.
-    let mut limits = Limits::default();
+    let mut limits = Limits {
+        batch_records: settings.batch_limits.max_records,
+        batch_bytes: settings.batch_limits.max_bytes,
+        ..Limits::default()
+    };
     limits.claim.time = settings.exit_budget / 4;
     Some(Background::new(
         parts.config_dir.clone(),
@@ -379,9 +393,9 @@ fn make_sink(
     settings: &mut Settings,
     verdict: &Verdict,
     log: &dyn Fn(&str),
-) -> Result<Arc<dyn Sink>, Veto> {
+) -> Result<ChosenSink, Veto> {
     if let Some(sink) = settings.sink.take() {
-        return Ok(sink);
+        return Ok((sink, None));
     }
     match &verdict.destination {
         Destination::Endpoint { url, variable } => {
@@ -400,28 +414,58 @@ fn http_sink(
     endpoint: &str,
     from_env: bool,
     log: &dyn Fn(&str),
-) -> Result<Arc<dyn Sink>, Veto> {
+) -> Result<ChosenSink, Veto> {
     use crate::sink::http::route::KeyWithheld;
+    use crate::sink::HttpOptions;
     let api_key = settings.api_key_for(from_env);
     if settings.api_key.is_some() && api_key.is_none() {
         log(&KeyWithheld::EndpointFromEnvironment.to_string());
     }
-    let (sink, sends_api_key) = settings
+    // The app's own headers follow the key's rule: its own endpoint only.
+    let mut headers = Vec::new();
+    if from_env && !settings.headers.is_empty() {
+        log(&format!(
+            "{} header(s) of the app withheld: the endpoint comes from the environment, and the app's headers go only to its own",
+            settings.headers.len()
+        ));
+    } else {
+        for (name, value) in &settings.headers {
+            match crate::sink::http::check_header(name, value) {
+                Ok(checked) => headers.push(checked),
+                Err(refused) => log(&refused.to_string()),
+            }
+        }
+    }
+    if settings.compression == Some(crate::Compression::Gzip)
+        && crate::Compression::Gzip.available() != crate::Compression::Gzip
+    {
+        log("gzip needs the `gzip` feature of telemetry-core; bodies go uncompressed");
+    }
+    let user_agent = settings.user_agent();
+    let made = settings
         .export
         .sink(
             endpoint,
-            &settings.user_agent(),
-            api_key,
-            settings.timeout,
-            settings.time_budget,
-            &settings.env,
+            HttpOptions {
+                user_agent: &user_agent,
+                api_key,
+                timeout: settings.timeout,
+                time_budget: settings.time_budget,
+                compression: settings.compression,
+                headers,
+                env: &settings.env,
+            },
         )
         .map_err(|invalid| Veto::Setting(invalid.to_string()))?;
-    if api_key.is_some() && !sends_api_key {
+    if api_key.is_some() && !made.sends_api_key {
         log(&KeyWithheld::PlainHttp.to_string());
     }
-    Ok(sink)
+    Ok((made.sink, Some(made.backoff)))
 }
+
+/// The sink, and its back-off when the recorder made it (an app's own
+/// sink keeps its own).
+type ChosenSink = (Arc<dyn Sink>, Option<Arc<Backoff>>);
 
 #[cfg(not(feature = "http"))]
 fn http_sink(
@@ -429,7 +473,7 @@ fn http_sink(
     _endpoint: &str,
     _from_env: bool,
     _log: &dyn Fn(&str),
-) -> Result<Arc<dyn Sink>, Veto> {
+) -> Result<ChosenSink, Veto> {
     Err(Veto::NoHttpSupport)
 }
 

@@ -1,9 +1,13 @@
 //! The choice of wire format for a client built with an endpoint.
 
 #[cfg(feature = "http")]
-use super::{HttpSink, InvalidSetting, OtlpSink, Sink};
+use super::{Compression, HttpSink, InvalidSetting, OtlpSink, Sink};
+#[cfg(feature = "http")]
+use crate::delivery::backoff::Backoff;
 #[cfg(feature = "http")]
 use crate::env::Env;
+#[cfg(feature = "http")]
+use reqwest::header::{HeaderName, HeaderValue};
 #[cfg(feature = "http")]
 use std::sync::Arc;
 #[cfg(feature = "http")]
@@ -62,25 +66,37 @@ impl Export {
         }
     }
 
-    /// The sink that sends this format to `endpoint`, with its proxy from
-    /// `env` and the process time budget (`None`: the default), and whether it attaches the API key (it does not over plain
-    /// `http` to another host).
+    /// The sink that sends this format to `endpoint`, configured by
+    /// `options`; its back-off is keyed by `endpoint` as configured (what
+    /// `status` looks up).
     pub(crate) fn sink(
         self,
         endpoint: &str,
-        user_agent: &str,
-        api_key: Option<&str>,
-        timeout: Duration,
-        time_budget: Option<Duration>,
-        env: &Env,
-    ) -> Result<(Arc<dyn Sink>, bool), InvalidSetting> {
-        let budgeted = |sink: HttpSink| match time_budget {
-            Some(budget) => sink.time_budget(budget),
-            None => sink,
+        options: HttpOptions<'_>,
+    ) -> Result<MadeSink, InvalidSetting> {
+        let backoff = Arc::new(Backoff::new(endpoint));
+        let configure = |mut sink: HttpSink| {
+            sink = sink.with_backoff(Arc::clone(&backoff));
+            if let Some(budget) = options.time_budget {
+                sink = sink.time_budget(budget);
+            }
+            if let Some(compression) = options.compression {
+                sink = sink.compression(compression);
+            }
+            for (name, value) in &options.headers {
+                sink = sink.checked_header(name.clone(), value.clone());
+            }
+            sink
         };
-        Ok(match self {
+        let (user_agent, api_key, timeout, env) = (
+            options.user_agent,
+            options.api_key,
+            options.timeout,
+            options.env,
+        );
+        let (sink, sends_api_key): (Arc<dyn Sink>, bool) = match self {
             Export::Records => {
-                let sink = budgeted(HttpSink::with_env(
+                let sink = configure(HttpSink::with_env(
                     endpoint, user_agent, api_key, timeout, env,
                 )?);
                 let sends_api_key = sink.sends_api_key();
@@ -88,10 +104,41 @@ impl Export {
             }
             Export::Otlp => {
                 let sink = OtlpSink::with_env(endpoint, user_agent, api_key, timeout, env)?
-                    .map_http(budgeted);
+                    .map_http(configure);
                 let sends_api_key = sink.sends_api_key();
                 (Arc::new(sink), sends_api_key)
             }
+        };
+        Ok(MadeSink {
+            sink,
+            sends_api_key,
+            backoff,
         })
     }
+}
+
+/// What the recorder gives [`Export::sink`] besides the endpoint.
+#[cfg(feature = "http")]
+pub(crate) struct HttpOptions<'a> {
+    pub(crate) user_agent: &'a str,
+    pub(crate) api_key: Option<&'a str>,
+    pub(crate) timeout: Duration,
+    /// The process time budget; `None`: the default.
+    pub(crate) time_budget: Option<Duration>,
+    /// `None`: the format's default (none for records, gzip for OTLP).
+    pub(crate) compression: Option<Compression>,
+    /// The app's own headers, checked already.
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) env: &'a Env,
+}
+
+/// The sink [`Export::sink`] made, and what the recorder needs of it.
+#[cfg(feature = "http")]
+pub(crate) struct MadeSink {
+    pub(crate) sink: Arc<dyn Sink>,
+    /// Whether it attaches the API key (it does not over plain `http` to
+    /// another host).
+    pub(crate) sends_api_key: bool,
+    /// Its back-off, to be attached to the config dir.
+    pub(crate) backoff: Arc<Backoff>,
 }

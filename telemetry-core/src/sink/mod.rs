@@ -2,6 +2,7 @@
 //! ([`FailurePolicy`]), and the implementations: [`MemorySink`], and
 //! `HttpSink` and `OtlpSink` (the `http` feature, on by default).
 
+mod compression;
 mod export;
 #[cfg(feature = "http")]
 pub(crate) mod http;
@@ -10,7 +11,10 @@ mod memory;
 mod otlp;
 pub(crate) mod protocol;
 
+pub use compression::Compression;
 pub use export::Export;
+#[cfg(feature = "http")]
+pub(crate) use export::HttpOptions;
 #[cfg(feature = "http")]
 pub use http::{HttpSink, InvalidSetting};
 pub use memory::MemorySink;
@@ -118,6 +122,14 @@ pub enum SendError {
     /// The process's time budget for waiting on the collector (this long)
     /// is spent: delivery stopped for the rest of the process.
     BudgetSpent(Duration),
+    /// The collector asked to wait (a 429 or 503, in this process or an
+    /// earlier one, or it could not be reached): nothing was attempted,
+    /// no connection opened, before this time (milliseconds since the
+    /// epoch). See the back-off rules in the crate docs.
+    Backoff {
+        /// The earliest time to try again, epoch milliseconds.
+        until_ms: u64,
+    },
 }
 
 impl fmt::Display for SendError {
@@ -133,6 +145,11 @@ impl fmt::Display for SendError {
                 f,
                 "telemetry has waited its time budget for this process ({} ms) on the collector",
                 budget.as_millis()
+            ),
+            SendError::Backoff { until_ms } => write!(
+                f,
+                "the collector asked to wait until {}",
+                crate::delivery::backoff::format_utc(*until_ms)
             ),
         }
     }

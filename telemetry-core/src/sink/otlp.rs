@@ -17,7 +17,7 @@
 
 use super::http::HttpSink;
 use super::protocol::Protocol;
-use super::{FailurePolicy, InvalidSetting, SendError, Sink};
+use super::{Compression, FailurePolicy, InvalidSetting, SendError, Sink};
 use crate::env::Env;
 use crate::Record;
 use std::time::Duration;
@@ -78,7 +78,9 @@ impl OtlpSink {
     ) -> Result<OtlpSink, InvalidSetting> {
         let http = HttpSink::with_env(&logs_url(endpoint), user_agent, api_key, timeout, env)?;
         Ok(OtlpSink {
-            http: http.speaking(Protocol::OtlpLogs),
+            http: http
+                .speaking(Protocol::OtlpLogs)
+                .compression(Compression::Gzip),
         })
     }
 
@@ -90,6 +92,24 @@ impl OtlpSink {
     /// `true` when requests carry the `x-api-key` header.
     pub(crate) fn sends_api_key(&self) -> bool {
         self.http.sends_api_key()
+    }
+
+    /// Compresses request bodies (default [`Compression::Gzip`]; see
+    /// [`HttpSink::compression`]).
+    #[must_use]
+    pub fn compression(self, compression: Compression) -> OtlpSink {
+        self.map_http(|http| http.compression(compression))
+    }
+
+    /// Adds a header to every request (see [`HttpSink::header`]).
+    ///
+    /// # Errors
+    ///
+    /// As for [`HttpSink::header`].
+    pub fn header(self, name: &str, value: &str) -> Result<OtlpSink, InvalidSetting> {
+        Ok(OtlpSink {
+            http: self.http.header(name, value)?,
+        })
     }
 
     /// `true` once a transport failure has stopped delivery.

@@ -49,7 +49,11 @@ fn a_500_is_survived_and_delivery_goes_on() {
     collector.set_behaviour(Behaviour::Accept);
     telemetry.track_command("second", Vec::<String>::new());
     assert_eq!(collector.requests().len(), 2);
-    assert_eq!(collector.records().len(), 2);
+    // The refused record is counted, and reported with the next one.
+    let records = collector.records();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[2]["event"], "client_report");
+    assert_eq!(records[2]["properties"]["dropped"]["rejected"], 1);
 }
 
 #[test]

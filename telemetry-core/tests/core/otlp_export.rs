@@ -36,8 +36,21 @@ impl Seen {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The body as JSON, inflated first when it came gzipped (the OTLP
+    /// sink's default).
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("the body is JSON")
+        let body = if self.header("content-encoding") == Some("gzip") {
+            let mut inflated = Vec::new();
+            std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(&self.body[..]),
+                &mut inflated,
+            )
+            .expect("a gzip body");
+            inflated
+        } else {
+            self.body.clone()
+        };
+        serde_json::from_slice(&body).expect("the body is JSON")
     }
 }
 
@@ -239,7 +252,9 @@ fn each_record_is_posted_as_an_otlp_logs_request_to_v1_logs() {
     assert_eq!(logs.len(), 1);
     assert_eq!(logs[0]["eventName"], "tool");
     assert!(logs[0]["timeUnixNano"].is_string());
-    let text = String::from_utf8(request.body.clone()).unwrap();
+    // Gzipped, as the OTLP sink sends by default.
+    assert_eq!(request.header("content-encoding"), Some("gzip"));
+    let text = body.to_string();
     assert!(text.contains(r#"{"key":"gen_ai.tool.name","value":{"stringValue":"read_file"}}"#));
     assert!(text.contains(r#"{"key":"team","value":{"stringValue":"core"}}"#));
     assert_eq!(
@@ -406,7 +421,7 @@ fn a_503_with_retry_after_is_retried_too() {
 }
 
 #[test]
-fn a_retry_after_beyond_the_deadline_is_a_rejection_at_once_and_delivery_goes_on() {
+fn a_retry_after_beyond_the_deadline_is_a_rejection_at_once_then_a_back_off() {
     let server = Scripted::start([
         answer(503, "Retry-After: 120\r\n", ""),
         answer(429, "Retry-After: 1\r\n", ""),
@@ -420,20 +435,56 @@ fn a_retry_after_beyond_the_deadline_is_a_rejection_at_once_and_delivery_goes_on
         "it did not wait 120 s"
     );
     assert_eq!(server.seen().len(), 1);
-    // Throttled twice in a row: one retry only, then a rejection.
-    assert_eq!(otlp.send(&records(1)), Err(SendError::Rejected(429)));
-    assert_eq!(server.seen().len(), 3);
+    // The collector asked for 120 s: nothing is sent before.
+    assert!(matches!(
+        otlp.send(&records(1)),
+        Err(SendError::Backoff { .. })
+    ));
+    assert_eq!(server.seen().len(), 1);
     assert!(!otlp.is_stopped());
-    assert_eq!(otlp.send(&records(1)), Ok(()));
 }
 
 #[test]
-fn throttling_without_retry_after_and_other_statuses_are_rejections_without_retry() {
-    for status in [429, 503, 500, 502, 400, 404, 413] {
+fn throttled_twice_in_a_row_is_retried_once_then_backs_off() {
+    let server = Scripted::start([
+        answer(429, "Retry-After: 1\r\n", ""),
+        answer(429, "Retry-After: 1\r\n", ""),
+    ]);
+    let otlp = sink(&server.url(), Duration::from_millis(1500));
+    assert_eq!(otlp.send(&records(1)), Err(SendError::Rejected(429)));
+    assert_eq!(server.seen().len(), 2);
+    assert!(matches!(
+        otlp.send(&records(1)),
+        Err(SendError::Backoff { .. })
+    ));
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(otlp.send(&records(1)), Ok(()));
+    assert_eq!(server.seen().len(), 3);
+}
+
+/// The OTLP/HTTP specification: 429, 502, 503 and 504 may be retried
+/// (here without `Retry-After`: the back-off's own wait, at most 1 s after
+/// a first failure); every other status is refused for good, never
+/// retried, and delivery goes on at once.
+#[test]
+fn only_429_502_503_504_are_retried_other_statuses_are_refused_for_good() {
+    for status in [429, 502, 503, 504, 400, 404, 413, 500, 501] {
         let server = Scripted::start([answer(status, "", r#"{"code":3,"message":"no"}"#)]);
         let otlp = sink(&server.url(), Duration::from_secs(2));
         assert_eq!(otlp.send(&records(1)), Err(SendError::Rejected(status)));
-        assert_eq!(server.seen().len(), 1, "{status}: not retried");
+        assert_eq!(server.seen().len(), 1, "{status}: not retried at once");
+        if matches!(status, 429 | 502 | 503 | 504) {
+            assert!(
+                matches!(otlp.send(&records(1)), Err(SendError::Backoff { .. })),
+                "{status}: backs off"
+            );
+            assert_eq!(
+                server.seen().len(),
+                1,
+                "{status}: no connection while waiting"
+            );
+            std::thread::sleep(Duration::from_millis(1100));
+        }
         assert_eq!(otlp.send(&records(1)), Ok(()), "{status}: delivery goes on");
     }
 }

@@ -16,7 +16,7 @@ const APP: &str = "wire-test";
 const VERSION: &str = "1.2.3";
 
 /// Every common key, and every event key of every kind.
-const COMMON_KEYS: [&str; 9] = [
+const COMMON_KEYS: [&str; 10] = [
     "user_uuid",
     "version",
     "os",
@@ -26,6 +26,7 @@ const COMMON_KEYS: [&str; 9] = [
     "ci_provider",
     "ai_agent",
     "event_id",
+    "schema_version",
 ];
 
 fn event_keys(record: &Value) -> &'static [&'static str] {
@@ -113,7 +114,14 @@ fn received(collector: &Collector) -> Vec<Value> {
                 )
             });
             let object = body.as_object().expect("the body is an object");
-            assert_eq!(object.len(), 1, "the body has only `records`: {body}");
+            let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            assert_eq!(keys, ["records", "sent_at"], "the body's keys: {body}");
+            let sent_at = object["sent_at"].as_u64().expect("`sent_at` is epoch ms");
+            let made = object["records"][0]["event_timestamp"]
+                .as_u64()
+                .expect("event_timestamp");
+            assert!(sent_at >= made, "sent after it was made: {body}");
             let records = object["records"].as_array().expect("`records` is an array");
             assert_eq!(records.len(), 1, "one record per request: {body}");
             records[0].clone()
@@ -167,6 +175,7 @@ fn golden(event: &str, fields: Value, tags: Value) -> Value {
             "ci": true,
             "ci_provider": "",
             "ai_agent": "",
+            "schema_version": 1,
         })
         .as_object()
         .cloned()

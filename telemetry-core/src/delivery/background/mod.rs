@@ -62,12 +62,14 @@
 //!
 //! # Failures
 //!
-//! - A transport failure, or an answer that asks to come back later (5xx,
-//!   408, 429), stops sending for the rest of the process: what is queued,
-//!   and every later record, stays in the spool for the next run.
-//! - Any other 4xx answer: the collector will never accept that batch, so
-//!   it is acknowledged (dropped, counted as `rejected`) rather than sent
-//!   again on every run.
+//! - A transport failure, an answer that asks to come back later (429,
+//!   502, 503, 504), or a back-off in force (an earlier answer asked to
+//!   wait: see [`crate::delivery::backoff`]) stops sending for the rest of
+//!   the process: what is queued, and every later record, stays in the
+//!   spool for a run after the wait.
+//! - Any other 4xx or 5xx answer: the collector will never accept that
+//!   batch, so it is acknowledged (dropped) rather than sent again on
+//!   every run.
 //! - A spool that cannot be written (see [`SpoolError`]): records are still
 //!   queued and sent, just not protected against a crash; one that is lost
 //!   for that (sending stopped, the queue full) is counted by the cause

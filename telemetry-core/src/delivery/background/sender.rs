@@ -247,10 +247,10 @@ fn wait_for_close(shared: &Shared) {
     }
 }
 
-/// 4xx other than 408 (timeout) and 429 (too many requests): sending the
-/// same batch again cannot succeed.
+/// A status the back-off rules call refused for good (any 4xx or 5xx but
+/// 429, 502, 503 and 504): sending the same batch again cannot succeed.
 pub(crate) fn is_refused_for_good(status: u16) -> bool {
-    (400..500).contains(&status) && status != 408 && status != 429
+    crate::delivery::backoff::refused_for_good(status)
 }
 
 fn take_batch(queue: &mut VecDeque<Item>, most: usize, most_bytes: usize) -> Vec<Item> {

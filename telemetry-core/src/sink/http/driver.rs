@@ -4,7 +4,7 @@
 //! [`HttpSink`](crate::HttpSink)); the clients, and the count of the
 //! connections each opens.
 
-use super::request::{deliver, new_client, Counted};
+use super::request::{deliver, new_client, Counted, Failure};
 use super::Shared;
 use crate::sink::SendError;
 use bytes::Bytes;
@@ -53,7 +53,7 @@ pub(super) fn send_on_this_thread(
     shared: &Arc<Shared>,
     body: Bytes,
     timeout: Duration,
-) -> Result<(), SendError> {
+) -> Result<(), Failure> {
     let attempt = LOCAL.try_with(|local| {
         let mut local = local.try_borrow_mut().ok()?;
         if local.is_none() {
@@ -114,8 +114,12 @@ pub(super) fn send_on_background_thread(
     shared: &Arc<Shared>,
     body: Bytes,
     timeout: Duration,
-) -> Result<(), SendError> {
-    let unavailable = || SendError::Transport("the delivery thread could not be started".into());
+) -> Result<(), Failure> {
+    let unavailable = || {
+        Failure::Final(SendError::Transport(
+            "the delivery thread could not be started".into(),
+        ))
+    };
     let background = background().ok_or_else(unavailable)?;
     let client = background
         .clients
@@ -136,9 +140,9 @@ pub(super) fn send_on_background_thread(
                 .saturating_add(Duration::from_secs(1)),
         )
         .unwrap_or_else(|_| {
-            Err(SendError::Transport(
+            Err(Failure::Final(SendError::Transport(
                 "the delivery thread did not answer".into(),
-            ))
+            )))
         })
 }
 

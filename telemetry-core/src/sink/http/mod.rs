@@ -90,14 +90,18 @@ mod request;
 pub(crate) mod route;
 
 use super::protocol::Protocol;
-use super::{FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
+use super::{Compression, FailurePolicy, SendError, Sink, DEFAULT_TIMEOUT};
+use crate::delivery::backoff::Backoff;
 use crate::env::Env;
 use crate::record::Record;
 use budget::{default_time_budget, Budget, PROMPT_ANSWER};
 use bytes::Bytes;
 use driver::{send_on_background_thread, send_on_this_thread};
 use endpoint::parse_endpoint;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use request::Failure;
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
+};
 use reqwest::Url;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -122,6 +126,10 @@ struct Shared {
     /// Set once delivery stopped because the time budget was spent.
     budget_spent: AtomicBool,
     budget: Budget,
+    /// When the collector asked to wait (see `delivery::backoff`).
+    backoff: Arc<Backoff>,
+    /// How bodies are compressed (`Content-Encoding`).
+    compression: Compression,
 }
 
 /// A setting [`HttpSink::new`] cannot use; the message says which and why.
@@ -169,6 +177,7 @@ impl HttpSink {
         env: &Env,
     ) -> Result<HttpSink, InvalidSetting> {
         let (url, headers, proxy) = HttpSink::checked(endpoint, user_agent, api_key, env)?;
+        let backoff = Arc::new(Backoff::new(endpoint));
         let timeout = if timeout.is_zero() {
             DEFAULT_TIMEOUT
         } else {
@@ -184,6 +193,8 @@ impl HttpSink {
                 protocol: Protocol::Records,
                 budget_spent: AtomicBool::new(false),
                 budget: Budget::new(default_time_budget(timeout)),
+                backoff,
+                compression: Compression::None,
             }),
         })
     }
@@ -220,6 +231,55 @@ impl HttpSink {
         self.shared.headers.contains_key("x-api-key")
     }
 
+    /// Compresses request bodies (default [`Compression::None`]; an
+    /// [`OtlpSink`](crate::OtlpSink) defaults to gzip). Without the `gzip`
+    /// feature, `Gzip` sends bodies as they are.
+    #[must_use]
+    pub fn compression(mut self, compression: Compression) -> HttpSink {
+        let compression = compression.available();
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.compression = compression;
+            if compression == Compression::Gzip {
+                shared
+                    .headers
+                    .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            } else {
+                shared.headers.remove(CONTENT_ENCODING);
+            }
+        }
+        self
+    }
+
+    /// Adds a header to every request; its value is never printed. A name
+    /// the sink sets itself (`Content-Type`, `Content-Encoding`,
+    /// `User-Agent`, `x-api-key`, `Host`, `Content-Length`) is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSetting`] when the name or value cannot be an HTTP header,
+    /// or the name is one the sink sets; the message never holds the value.
+    pub fn header(self, name: &str, value: &str) -> Result<HttpSink, InvalidSetting> {
+        let (name, value) = check_header(name, value)?;
+        Ok(self.checked_header(name, value))
+    }
+
+    /// Adds a header [`check_header`] accepted.
+    pub(crate) fn checked_header(mut self, name: HeaderName, value: HeaderValue) -> HttpSink {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.headers.append(name, value);
+        }
+        self
+    }
+
+    /// The same sink, with the back-off `backoff` (keyed by the endpoint
+    /// as configured; called right after `new`).
+    pub(crate) fn with_backoff(mut self, backoff: Arc<Backoff>) -> HttpSink {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.backoff = backoff;
+        }
+        self
+    }
+
     /// The same sink, speaking `protocol` (called right after `new`, while
     /// the state is not yet shared).
     pub(super) fn speaking(mut self, protocol: Protocol) -> HttpSink {
@@ -250,6 +310,9 @@ impl HttpSink {
         if shared.stopped.load(Ordering::Relaxed) {
             return Err(self.stopped_error());
         }
+        if let Some(until_ms) = shared.backoff.waiting_until() {
+            return Err(SendError::Backoff { until_ms });
+        }
         let left = shared.budget.left();
         if left.is_zero() {
             return Err(self.stop(SendError::BudgetSpent(shared.budget.limit())));
@@ -262,13 +325,31 @@ impl HttpSink {
             send_on_this_thread(shared, body, timeout)
         };
         shared.budget.charge(started.elapsed());
+        let result = match result {
+            Ok(()) => {
+                shared.backoff.succeeded();
+                Ok(())
+            }
+            Err(Failure::RetryAfter(wait, error)) => {
+                shared.backoff.asked_to_wait(wait);
+                Err(error)
+            }
+            Err(Failure::Final(error @ SendError::PartlyRejected { .. })) => {
+                shared.backoff.succeeded();
+                Err(error)
+            }
+            Err(failure) => Err(failure.into_send_error()),
+        };
         match result {
             Err(SendError::Transport(_))
                 if timeout < shared.timeout && shared.budget.left().is_zero() =>
             {
                 Err(self.stop(SendError::BudgetSpent(shared.budget.limit())))
             }
-            Err(error @ SendError::Transport(_)) => Err(self.stop(error)),
+            Err(error @ SendError::Transport(_)) => {
+                shared.backoff.asked_to_wait(None);
+                Err(self.stop(error))
+            }
             other => other,
         }
     }
@@ -300,6 +381,53 @@ impl HttpSink {
     pub fn is_stopped(&self) -> bool {
         self.shared.stopped.load(Ordering::Relaxed)
     }
+
+    /// The body as sent: compressed when asked for.
+    fn compressed(&self, body: Vec<u8>) -> Bytes {
+        match self.shared.compression {
+            #[cfg(feature = "gzip")]
+            Compression::Gzip => Bytes::from(super::compression::gzip(&body)),
+            _ => Bytes::from(body),
+        }
+    }
+}
+
+/// The headers the sink sets itself: an app's own header may not replace
+/// them.
+const RESERVED_HEADERS: [&str; 6] = [
+    "content-type",
+    "content-encoding",
+    "content-length",
+    "user-agent",
+    "host",
+    "x-api-key",
+];
+
+/// An app's header, checked: a valid name that the sink does not set
+/// itself, and a value a header can carry (marked sensitive, so that it is
+/// never printed). The error names the header, never its value.
+pub(crate) fn check_header(
+    name: &str,
+    value: &str,
+) -> Result<(HeaderName, HeaderValue), InvalidSetting> {
+    let shown: String = name.chars().take(64).collect();
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        InvalidSetting(format!(
+            "the header name {shown:?} is not a valid HTTP header name; the header is left out"
+        ))
+    })?;
+    if RESERVED_HEADERS.contains(&name.as_str()) {
+        return Err(InvalidSetting(format!(
+            "the header {name} is set by the toolkit itself; the app's is left out"
+        )));
+    }
+    let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        InvalidSetting(format!(
+            "the value of the header {name} has characters a header cannot carry; the header is left out"
+        ))
+    })?;
+    value.set_sensitive(true);
+    Ok((name, value))
 }
 
 impl fmt::Debug for HttpSink {
@@ -318,7 +446,7 @@ impl Sink for HttpSink {
             return Err(self.stopped_error());
         }
         let body = self.shared.protocol.encode(records)?;
-        self.send_body(Bytes::from(body))
+        self.send_body(self.compressed(body))
     }
 
     /// The same body as [`send`](Sink::send), made from the records' JSON.
@@ -327,7 +455,7 @@ impl Sink for HttpSink {
             return Err(self.stopped_error());
         }
         let body = self.shared.protocol.encode_serialised(records)?;
-        self.send_body(Bytes::from(body))
+        self.send_body(self.compressed(body))
     }
 
     fn sends_serialised(&self) -> bool {

@@ -98,47 +98,57 @@ pub(super) async fn deliver(
     shared: &Shared,
     body: Bytes,
     timeout: Duration,
-) -> Result<(), SendError> {
+) -> Result<(), Failure> {
     let started = Instant::now();
     let opened = client.connections.load(Ordering::Relaxed);
     match post(&client.client, shared, body.clone(), timeout).await {
         Err(Failure::NoAnswer(error)) if client.connections.load(Ordering::Relaxed) == opened => {
             let left = timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
-                return Err(error);
+                return Err(Failure::Final(error));
             }
             post(&client.client, shared, body, left)
                 .await
-                .map_err(Failure::into_send_error)
+                .map_err(Failure::no_second_retry)
         }
-        Err(Failure::RetryAfter(wait, rejected)) => {
+        Err(Failure::RetryAfter(Some(wait), rejected)) => {
             // The collector read the request and asked to come back: sent
             // again only when the wait fits in what is left of the deadline.
             let left = timeout.saturating_sub(started.elapsed());
             if wait >= left {
-                return Err(rejected);
+                return Err(Failure::RetryAfter(Some(wait), rejected));
             }
             tokio::time::sleep(wait).await;
             post(&client.client, shared, body, left.saturating_sub(wait))
                 .await
-                .map_err(Failure::into_send_error)
+                .map_err(Failure::no_second_retry)
         }
-        other => other.map_err(Failure::into_send_error),
+        other => other.map_err(Failure::no_second_retry),
     }
 }
 
 /// Why one attempt failed.
-enum Failure {
+pub(super) enum Failure {
     /// The request may have been read: never sent again.
     Final(SendError),
     /// The connection closed or broke before any answer came.
     NoAnswer(SendError),
-    /// The collector asked to come back after a delay (`Retry-After`).
-    RetryAfter(Duration, SendError),
+    /// The collector asked to come back later, after this delay when it
+    /// said (`Retry-After`); the back-off rules decide when.
+    RetryAfter(Option<Duration>, SendError),
 }
 
 impl Failure {
-    fn into_send_error(self) -> SendError {
+    /// The failure as final, except a request to wait, which the back-off
+    /// still needs to hear.
+    fn no_second_retry(self) -> Failure {
+        match self {
+            Failure::NoAnswer(error) => Failure::Final(error),
+            other => other,
+        }
+    }
+
+    pub(super) fn into_send_error(self) -> SendError {
         match self {
             Failure::Final(error) | Failure::NoAnswer(error) | Failure::RetryAfter(_, error) => {
                 error
@@ -164,7 +174,7 @@ async fn post(
         .map_err(|error| classify(&error))?;
     let status = response.status();
     let mut answer = RejectedCount::default();
-    let headers = if shared.protocol.reads_answer() {
+    let headers = if shared.protocol.reads_answer() || !status.is_success() {
         response.headers().clone()
     } else {
         HeaderMap::new()

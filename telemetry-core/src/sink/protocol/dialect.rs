@@ -3,15 +3,12 @@
 //! for OTLP/HTTP JSON logs.
 
 use super::RejectedCount;
+use crate::delivery::backoff;
 use crate::record::{self, Record};
 use crate::sink::SendError;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
-use std::time::Duration;
-
-/// The longest `Retry-After` taken into account; a longer one can never fit
-/// in a request's deadline anyway.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+use std::time::{Duration, SystemTime};
 
 /// The dialect of one sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,9 +23,10 @@ pub(in crate::sink) enum Protocol {
 pub(in crate::sink) enum Answer {
     Accepted,
     Failed(SendError),
-    /// Retry after this delay (`Retry-After`), if it fits in the deadline;
-    /// otherwise the error stands.
-    RetryAfter(Duration, SendError),
+    /// A status that may be retried later (see `delivery::backoff`): after
+    /// `Retry-After` when given (retried at once when it fits in the
+    /// deadline), else after the back-off's own wait.
+    RetryAfter(Option<Duration>, SendError),
 }
 
 impl Protocol {
@@ -70,8 +68,11 @@ impl Protocol {
     ) -> Answer {
         match self {
             Protocol::Records if status.is_success() => Answer::Accepted,
-            Protocol::Records => Answer::Failed(SendError::Rejected(status.as_u16())),
-            Protocol::OtlpLogs => judge_otlp(status, headers, body.rejected()),
+            Protocol::OtlpLogs if status.is_success() => match body.rejected() {
+                0 => Answer::Accepted,
+                rejected => Answer::Failed(SendError::PartlyRejected { rejected }),
+            },
+            _ => judge_failure(status, headers),
         }
     }
 }
@@ -95,36 +96,18 @@ fn encode_otlp_serialised(records: &[String]) -> Result<Vec<u8>, serde_json::Err
     serde_json::to_vec(&crate::sink::protocol::otlp::export_logs_request(&wire))
 }
 
-/// What an OTLP/HTTP answer means (see the table of
-/// [`OtlpSink`](super::OtlpSink)).
-fn judge_otlp(status: StatusCode, headers: &HeaderMap, rejected: u64) -> Answer {
-    if status.is_success() {
-        return match rejected {
-            0 => Answer::Accepted,
-            rejected => Answer::Failed(SendError::PartlyRejected { rejected }),
-        };
-    }
+/// A status other than 2xx, for either dialect: retryable or refused for
+/// good, as the back-off rules say.
+fn judge_failure(status: StatusCode, headers: &HeaderMap) -> Answer {
     let rejected = SendError::Rejected(status.as_u16());
-    let throttled = matches!(
-        status,
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-    );
-    match retry_after(headers) {
-        Some(wait) if throttled => Answer::RetryAfter(wait, rejected),
-        _ => Answer::Failed(rejected),
+    if !backoff::retryable(status.as_u16()) {
+        return Answer::Failed(rejected);
     }
-}
-
-/// `Retry-After` as a number of seconds. The HTTP-date form is not read: a
-/// date's delay depends on clocks agreeing, and the answer is then simply a
-/// rejection.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
-        return None;
-    }
-    let seconds = text.parse::<u64>().unwrap_or(u64::MAX);
-    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+    let wait = headers
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| backoff::retry_after(value, SystemTime::now()));
+    Answer::RetryAfter(wait, rejected)
 }
 
 #[cfg(test)]
@@ -138,35 +121,25 @@ mod tests {
         headers
     }
 
-    #[test]
-    fn retry_after_is_read_in_seconds_only() {
-        assert_eq!(retry_after(&headers("1")), Some(Duration::from_secs(1)));
-        assert_eq!(retry_after(&headers(" 0 ")), Some(Duration::ZERO));
-        assert_eq!(
-            retry_after(&headers("99999999999999999999999")),
-            Some(MAX_RETRY_AFTER)
-        );
-        for bad in ["", "-1", "1.5", "soon", "Wed, 21 Oct 2015 07:28:00 GMT"] {
-            assert_eq!(retry_after(&headers(bad)), None, "{bad:?}");
+    fn answer_text(answer: Answer) -> String {
+        match answer {
+            Answer::Accepted => "accepted".to_owned(),
+            Answer::Failed(error) => format!("failed {error:?}"),
+            Answer::RetryAfter(wait, error) => format!("retry {wait:?} {error:?}"),
         }
-        assert_eq!(retry_after(&HeaderMap::new()), None);
     }
 
     #[test]
     fn answers_are_judged_as_the_specification_says() {
         let none = HeaderMap::new();
-        let judged = |status: u16, headers: &HeaderMap, body: &str| match judge_otlp(
-            StatusCode::from_u16(status).unwrap(),
-            headers,
-            {
-                let mut count = RejectedCount::default();
-                count.feed(body.as_bytes());
-                count.rejected()
-            },
-        ) {
-            Answer::Accepted => "accepted".to_owned(),
-            Answer::Failed(error) => format!("failed {error:?}"),
-            Answer::RetryAfter(wait, error) => format!("retry {wait:?} {error:?}"),
+        let judged = |status: u16, headers: &HeaderMap, body: &str| {
+            let mut count = RejectedCount::default();
+            count.feed(body.as_bytes());
+            answer_text(Protocol::OtlpLogs.judge(
+                StatusCode::from_u16(status).unwrap(),
+                headers,
+                &count,
+            ))
         };
         assert_eq!(judged(200, &none, r#"{"partialSuccess":{}}"#), "accepted");
         assert_eq!(judged(200, &none, "<html>garbage"), "accepted");
@@ -184,9 +157,18 @@ mod tests {
             "failed PartlyRejected { rejected: 3 }"
         );
         assert_eq!(judged(400, &headers("1"), ""), "failed Rejected(400)");
-        assert_eq!(judged(429, &none, ""), "failed Rejected(429)");
-        assert_eq!(judged(429, &headers("1"), ""), "retry 1s Rejected(429)");
-        assert_eq!(judged(503, &headers("0"), ""), "retry 0ns Rejected(503)");
+        assert_eq!(judged(429, &none, ""), "retry None Rejected(429)");
+        assert_eq!(
+            judged(429, &headers("1"), ""),
+            "retry Some(1s) Rejected(429)"
+        );
+        assert_eq!(
+            judged(503, &headers("0"), ""),
+            "retry Some(0ns) Rejected(503)"
+        );
+        assert_eq!(judged(502, &none, ""), "retry None Rejected(502)");
+        assert_eq!(judged(504, &none, ""), "retry None Rejected(504)");
         assert_eq!(judged(500, &headers("1"), ""), "failed Rejected(500)");
+        assert_eq!(judged(501, &none, ""), "failed Rejected(501)");
     }
 }
