@@ -5,7 +5,7 @@
 //! cargo run --example agent -- [--debug] [--delivery inline|background] [--export otlp] version
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] run [--model NAME] PROMPT...
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] fail
-//! cargo run --example agent -- telemetry status [--json] | enable | disable | reset-id
+//! cargo run --example agent -- telemetry status [--json] | enable [--errors-only] | disable | reset-id
 //! ```
 //!
 //! It calls no model and touches no file: the tools are stand-ins, so that
@@ -58,6 +58,7 @@ commands:
   fail                             a command that always fails (exit code 1)
   telemetry status [--json]        say whether telemetry is on, and why
   telemetry enable | disable       turn telemetry on or off for this app (remembered)
+  telemetry enable --errors-only   send only failed commands and tool calls (remembered)
   telemetry reset-id               forget the anonymous id
 
 options:
@@ -71,7 +72,9 @@ options:
 
 telemetry: anonymous usage data goes to $TELEMETRY_ENDPOINT when it is set;
   turn it off with `agent telemetry disable`, AGENT_TELEMETRY_ENABLED=false
-  or DO_NOT_TRACK=1; TELEMETRY_ENABLED=log prints what would be sent instead.";
+  or DO_NOT_TRACK=1; TELEMETRY_ENABLED=log prints what would be sent instead,
+  AGENT_TELEMETRY_ENABLED=errors sends failures only. A machine policy
+  (/etc/telemetry-policy, /etc/agent/telemetry-policy) can only restrict.";
 
 /// The models the agent knows, with example prices in US dollars per
 /// million input and output tokens. `run --model` takes any name (users
@@ -118,7 +121,13 @@ fn main() -> ExitCode {
         .export(cli.export)
         // The flags `Cli::parse` accepts: only these names are recorded, so
         // a prompt word shaped like a flag (`run hi --secret-plan`) is not.
-        .flags(["--debug", "--delivery", "--export", "--model"])
+        .flags([
+            "--debug",
+            "--delivery",
+            "--export",
+            "--model",
+            "--errors-only",
+        ])
         // Model names outside this list are recorded as `other`.
         .known_models(MODELS.iter().map(|model| &*model.name));
     if let Command::Telemetry(action) = &cli.command {
@@ -256,7 +265,7 @@ impl fmt::Display for CommandError {
 
 impl std::error::Error for CommandError {}
 
-/// `agent telemetry status [--json] | enable | disable | reset-id`.
+/// `agent telemetry status [--json] | enable [--errors-only] | disable | reset-id`.
 fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode {
     let done = match action {
         TelemetryAction::Status { json } => {
@@ -269,6 +278,7 @@ fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode 
             Ok(())
         }
         TelemetryAction::Enable => controls.enable(),
+        TelemetryAction::EnableErrorsOnly => controls.enable_errors_only(),
         TelemetryAction::Disable => controls.disable(),
         TelemetryAction::ResetId => controls.reset_id(),
     };
@@ -358,6 +368,7 @@ enum Command {
 enum TelemetryAction {
     Status { json: bool },
     Enable,
+    EnableErrorsOnly,
     Disable,
     ResetId,
 }
@@ -464,11 +475,12 @@ impl Cli {
                     ["status"] => TelemetryAction::Status { json: false },
                     ["status", "--json"] => TelemetryAction::Status { json: true },
                     ["enable"] => TelemetryAction::Enable,
+                    ["enable", "--errors-only"] => TelemetryAction::EnableErrorsOnly,
                     ["disable"] => TelemetryAction::Disable,
                     ["reset-id"] => TelemetryAction::ResetId,
                     _ => {
                         return Err(Usage::Error(
-                            "usage: agent telemetry status [--json] | enable | disable | reset-id"
+                            "usage: agent telemetry status [--json] | enable [--errors-only] | disable | reset-id"
                                 .to_owned(),
                         ))
                     }

@@ -92,9 +92,14 @@ pub fn profile_dir_of(exe: &Path) -> Option<&Path> {
 
 /// Where the agent's binary is in a profile dir.
 pub fn binary_in(profile_dir: &Path) -> PathBuf {
+    example_in(profile_dir, "agent")
+}
+
+/// Where the example `name`'s binary is in a profile dir.
+pub fn example_in(profile_dir: &Path, name: &str) -> PathBuf {
     profile_dir
         .join("examples")
-        .join(format!("agent{}", std::env::consts::EXE_SUFFIX))
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// Runs `cargo build --quiet --example agent` with `cargo` for the profile
@@ -102,6 +107,16 @@ pub fn binary_in(profile_dir: &Path) -> PathBuf {
 /// command, and returns the agent's path. The error says what failed, with
 /// cargo's output.
 pub fn build(cargo: &OsStr, profile_dir: &Path, features: Features) -> Result<PathBuf, String> {
+    build_example(cargo, profile_dir, features, "agent")
+}
+
+/// [`build`] for the example `name` of the root package.
+pub fn build_example(
+    cargo: &OsStr,
+    profile_dir: &Path,
+    features: Features,
+    name: &str,
+) -> Result<PathBuf, String> {
     let workspace_root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .ok_or("the support crate lives in the workspace root")?;
@@ -111,7 +126,7 @@ pub fn build(cargo: &OsStr, profile_dir: &Path, features: Features) -> Result<Pa
             command.env_remove(name);
         }
     }
-    command.args(["build", "--quiet", "--example", "agent"]);
+    command.args(["build", "--quiet", "--example", name]);
     if features == Features::Workspace {
         command.arg("--workspace");
     }
@@ -135,16 +150,16 @@ pub fn build(cargo: &OsStr, profile_dir: &Path, features: Features) -> Result<Pa
         .map_err(|error| format!("cannot run cargo to build the agent: {error}"))?;
     if !output.status.success() {
         return Err(format!(
-            "`cargo build --example agent` failed ({}):\n{}",
+            "`cargo build --example {name}` failed ({}):\n{}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let agent = binary_in(profile_dir);
-    if agent.is_file() {
-        Ok(agent)
+    let binary = example_in(profile_dir, name);
+    if binary.is_file() {
+        Ok(binary)
     } else {
-        Err(format!("no agent binary at {}", agent.display()))
+        Err(format!("no {name} binary at {}", binary.display()))
     }
 }
 
@@ -180,6 +195,30 @@ pub fn agent_binary() -> &'static Path {
         build(&cargo, profile_dir, Features::Workspace).unwrap_or_else(|error| panic!("{error}"))
     })
 }
+/// The path of the example `name`'s binary for the running test
+/// executable, built (or confirmed up to date) as [`agent_binary`] builds
+/// the agent; once per name and test process.
+pub fn example_binary(name: &str) -> PathBuf {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Mutex::default);
+    let mut built = built
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(path) = built.get(name) {
+        return path.clone();
+    }
+    let test_exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = profile_dir_of(&test_exe)
+        .expect("the test executable lives in <target-dir>/<profile>/deps");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from(env!("CARGO")));
+    let path = build_example(&cargo, profile_dir, Features::Workspace, name)
+        .unwrap_or_else(|error| panic!("{error}"));
+    built.insert(name.to_owned(), path.clone());
+    path
+}
+
 /// Runs the agent with `args`, in an empty environment plus `env`, and
 /// returns its exit status, stdout and stderr. Panics if it cannot be started
 /// or runs longer than [`RUN_LIMIT`].
@@ -321,6 +360,13 @@ impl Agent {
 
     /// Runs the agent with `args` in this agent's environment plus `env`.
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.run_binary_with(agent_binary(), args, env)
+    }
+
+    /// Runs another program of the app `agent` (an example built with
+    /// [`example_binary`]) with `args` in this agent's environment plus
+    /// `env`.
+    pub fn run_binary_with(&self, binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         let xdg = self.xdg_config_home();
         let home = self.home();
         let xdg = xdg.to_str().expect("a UTF-8 temp dir");
@@ -330,7 +376,15 @@ impl Agent {
             vars.push(("TELEMETRY_ENDPOINT", endpoint));
         }
         vars.extend_from_slice(env);
-        run_agent(args, &vars)
+        let mut command = Command::new(binary);
+        command
+            .args(args)
+            .env_clear()
+            .envs(vars.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        run_with_limit(command)
     }
 }
 

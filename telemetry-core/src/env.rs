@@ -215,18 +215,22 @@ pub enum SwitchValue {
     False,
     /// `log`.
     Log,
+    /// `errors`: on, sending failures only (the `errors` level).
+    Errors,
     /// Anything else, non-UTF-8 included.
     Unrecognised,
 }
 
 impl SwitchValue {
-    /// The word as in the JSON status (`true`, `false`, `log`, `unrecognised`).
+    /// The word as in the JSON status (`true`, `false`, `log`, `errors`,
+    /// `unrecognised`).
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             SwitchValue::True => "true",
             SwitchValue::False => "false",
             SwitchValue::Log => "log",
+            SwitchValue::Errors => "errors",
             SwitchValue::Unrecognised => "unrecognised",
         }
     }
@@ -245,11 +249,12 @@ pub(crate) fn read_enabled(value: Option<&OsStr>) -> Option<SwitchValue> {
         Switch::On => Some(SwitchValue::True),
         Switch::Off => Some(SwitchValue::False),
         Switch::Unrecognised => {
-            let is_log = value
-                .and_then(OsStr::to_str)
-                .is_some_and(|text| text.trim().eq_ignore_ascii_case("log"));
-            Some(if is_log {
+            let word = value.and_then(OsStr::to_str).map(str::trim);
+            let is = |expected: &str| word.is_some_and(|word| word.eq_ignore_ascii_case(expected));
+            Some(if is("log") {
                 SwitchValue::Log
+            } else if is("errors") {
+                SwitchValue::Errors
             } else {
                 SwitchValue::Unrecognised
             })

@@ -316,8 +316,14 @@ pub use client::future::{Scoped, WithTelemetry};
 pub use client::session::Session;
 /// The client, the current client, and the guard that flushes at exit.
 pub use client::telemetry::{current, set_global, FlushGuard, Telemetry};
+/// What an app's users get in CI.
+pub use consent::ci_policy::CiPolicy;
 /// The user's controls: `status`, `enable`, `disable`, `reset-id`.
 pub use consent::controls::{ControlError, Controls};
+/// How much is sent: off, errors only, or everything.
+pub use consent::level::Level;
+/// The machine policy files: their name, and why one was not used.
+pub use consent::machine_policy::{PolicyProblem, POLICY_FILE};
 /// The decision: on, off or log-only, and the rule that decided.
 pub use consent::precedence::{Decision, Mode, Rule};
 /// Why a client is off, and why a record was held back.

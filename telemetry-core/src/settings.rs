@@ -3,6 +3,9 @@
 //! [`Recorder::new`](crate::recorder::Recorder::new), which does all the
 //! start-up work.
 
+use crate::consent::ci_policy::CiPolicy;
+use crate::consent::level::Level;
+use crate::consent::machine_policy::PolicyDirs;
 use crate::delivery::background::DEFAULT_EXIT_BUDGET;
 use crate::delivery::Delivery;
 use crate::env::Env;
@@ -44,6 +47,17 @@ pub(crate) struct Settings {
     pub(crate) exit_budget: Duration,
     /// The HTTP sink's process time budget; `None`: 2 × the timeout.
     pub(crate) time_budget: Option<Duration>,
+    /// The most the app allows (default `All`).
+    pub(crate) level: Level,
+    /// What to do in CI.
+    pub(crate) ci_policy: CiPolicy,
+    /// Where machine policy files are read.
+    pub(crate) policy_dirs: PolicyDirs,
+    /// The first-run notice's version (default 1).
+    pub(crate) notice_version: u32,
+    /// What changed in the notice, said when a raised version shows it
+    /// again.
+    pub(crate) notice_changes: Option<String>,
 }
 
 /// Where the anonymous id and the notice marker live.
@@ -80,6 +94,11 @@ impl Settings {
             delivery: Delivery::Inline,
             exit_budget: DEFAULT_EXIT_BUDGET,
             time_budget: None,
+            level: Level::All,
+            ci_policy: CiPolicy::Anonymous,
+            policy_dirs: PolicyDirs::System,
+            notice_version: 1,
+            notice_changes: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod delivery_modes;
 mod flag_canaries;
 mod opt_out;
 mod otlp_interop;
+mod policy_and_levels;
 mod privacy;
 mod readme;
 mod records;

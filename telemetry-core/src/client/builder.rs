@@ -5,7 +5,10 @@
 //! `build` never fails and never panics. A setting it cannot use turns
 //! telemetry off and says why in the debug log.
 
+use crate::consent::ci_policy::CiPolicy;
 use crate::consent::controls::Controls;
+use crate::consent::level::Level;
+use crate::consent::machine_policy::PolicyDirs;
 use crate::delivery::Delivery;
 use crate::env::Env;
 use crate::recorder::debug_log::DebugTarget;
@@ -36,8 +39,11 @@ use std::time::Duration;
 /// | `TELEMETRY_HIDE_BANNER` | a true value hides the first-run notice (and so its hold) |
 /// | `XDG_CONFIG_HOME`, `HOME`, `APPDATA`, `USERPROFILE` | the default config dir: `$XDG_CONFIG_HOME/<app>` everywhere; else `%APPDATA%\<app>` on Windows, `~/.config/<app>` elsewhere (macOS included; the passwd entry's home when `HOME` is unset) |
 /// | `LC_ALL`, `LC_MESSAGES`, `LANG`, `LANGUAGE` | `os_language` (language and region only) |
-/// | `CI` | `ci` |
-/// | the CI providers' and AI agents' own variables (`GITHUB_ACTIONS`, `CLAUDECODE`, ...: each provider's own documented variable) | `ci_provider`, `ai_agent`: a fixed id, never the value's text |
+/// | `CI` | `ci`; in CI the app's [`CiPolicy`](crate::CiPolicy) applies ([`in_ci`](Self::in_ci)) |
+/// | the CI providers' and AI agents' own variables (`GITHUB_ACTIONS`, `CLAUDECODE`, ... listed in `docs/where-it-runs.md`) | `ci_provider`, `ai_agent`: a fixed id, never the value's text |
+///
+/// Over all of these, the machine policy files (fixed paths, see
+/// [`policy_dir`](Self::policy_dir)) can only restrict.
 ///
 /// Log-only mode (`log`) prints each record on stderr, `[telemetry]`
 /// prefixed, exactly as it would be sent (on the debug log instead when
@@ -188,6 +194,53 @@ impl TelemetryBuilder {
     /// consent itself.
     pub fn notice(mut self, show: bool) -> Self {
         self.settings.notice = show;
+        self
+    }
+
+    /// The first-run notice's version (default 1). Raise it when the app
+    /// starts collecting something new: a user who saw an older version is
+    /// shown the notice once more (with [`notice_changes`](Self::notice_changes)),
+    /// and that run's records are held as on a first run. The notice marker
+    /// keeps the version seen (`status --json`: `notice_version_seen`). 0
+    /// counts as 1.
+    pub fn notice_version(mut self, version: u32) -> Self {
+        self.settings.notice_version = version.max(1);
+        self
+    }
+
+    /// One line on what changed, shown with the notice when a raised
+    /// [`notice_version`](Self::notice_version) shows it again.
+    pub fn notice_changes(mut self, changes: impl Into<String>) -> Self {
+        self.settings.notice_changes = Some(changes.into());
+        self
+    }
+
+    /// The most this app sends (default [`Level::All`]): [`Level::Errors`]
+    /// sends failed commands and failed tool calls only. Like every source
+    /// of a level, it can only restrict: the strictest of this, the
+    /// variables, the remembered choice and the machine policy wins.
+    pub fn level(mut self, level: Level) -> Self {
+        self.settings.level = level;
+        self
+    }
+
+    /// What telemetry does in CI (`CI` set to a value that is not false):
+    /// default [`CiPolicy::Anonymous`] (no notice, no files, an id for the
+    /// process marked `"ephemeral_id": true`), [`CiPolicy::Skip`] (nothing
+    /// is sent) or [`CiPolicy::AsUser`]. The opt-out variables and a machine
+    /// policy still win.
+    pub fn in_ci(mut self, policy: CiPolicy) -> Self {
+        self.settings.ci_policy = policy;
+        self
+    }
+
+    /// Reads the machine policy files from `dir` (`<dir>/telemetry-policy`
+    /// and `<dir>/<app>/telemetry-policy`) instead of the system's fixed
+    /// paths (`/etc/telemetry-policy` and `/etc/<app>/telemetry-policy` on
+    /// Linux; see `docs/policy.md`), and accepts files of the current user
+    /// there as well as root's. For tests: no variable moves the paths.
+    pub fn policy_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.settings.policy_dirs = PolicyDirs::At(dir.into());
         self
     }
 

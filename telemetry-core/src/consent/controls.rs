@@ -17,7 +17,7 @@ use crate::delivery::spool;
 use crate::delivery::Delivery;
 use crate::files::choice::{self, ChoiceError};
 use crate::files::config_dir::{self, ConfigDirRefused, NoConfigDir};
-use crate::files::notice_marker::NOTICE_MARKER_FILE;
+use crate::files::notice_marker;
 use crate::settings::Settings;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -111,13 +111,11 @@ impl Controls {
     }
 
     /// `telemetry status`: print it (`Display`) or its JSON
-    /// ([`Status::to_json`]). Reads whether the notice marker exists;
-    /// writes nothing.
+    /// ([`Status::to_json`]). Reads the notice marker's version, if there
+    /// is one; writes nothing.
     #[must_use]
     pub fn status(&self) -> Status {
-        let notice_shown = self
-            .config_dir()
-            .is_some_and(|dir| std::fs::symlink_metadata(dir.join(NOTICE_MARKER_FILE)).is_ok());
+        let notice_version_seen = self.config_dir().and_then(notice_marker::version_seen);
         Status::new(
             &self.verdict,
             &self.app,
@@ -125,7 +123,7 @@ impl Controls {
                 Delivery::Background => "background",
                 _ => "inline",
             },
-            notice_shown,
+            notice_version_seen,
         )
     }
 
@@ -139,6 +137,18 @@ impl Controls {
     /// written.
     pub fn enable(&self) -> Result<(), ControlError> {
         choice::enable(self.dir()?).map_err(ControlError::Choice)
+    }
+
+    /// `telemetry enable --errors-only`: remembers "on, failures only" in
+    /// the config dir: only failed commands and failed tool calls are sent.
+    /// A variable still wins; a machine policy still restricts.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError`] when there is no config dir or the choice cannot be
+    /// written.
+    pub fn enable_errors_only(&self) -> Result<(), ControlError> {
+        choice::enable_errors_only(self.dir()?).map_err(ControlError::Choice)
     }
 
     /// `telemetry disable`: remembers "off" in the config dir and deletes

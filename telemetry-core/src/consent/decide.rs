@@ -4,9 +4,11 @@
 //! recorder both call it, so what `status` says is what a built client does.
 //!
 //! First the rules of precedence ([`precedence`](super::precedence)): the
-//! variables, then the remembered choice, then the default. A decision
-//! that is not off then meets the vetoes, first match first, each its own
-//! [`Rule`]:
+//! variables, then the remembered choice, then the default, within the
+//! limits that can only restrict: the machine policy files
+//! ([`machine_policy`](super::machine_policy)), the app's level and, in
+//! CI, the app's [`CiPolicy`]. A decision that is not off then meets the
+//! vetoes, first match first, each its own [`Rule`]:
 //!
 //! 1. the app name cannot name a config dir or a `source`;
 //! 2. the config dir is a link, another user's or writable by others;
@@ -25,9 +27,17 @@
 //!    with an id for this process only.
 //!
 //! A notice marker dated later than now counts as seen (a clock stepped
-//! back, files copied from a machine whose clock ran ahead).
+//! back, files copied from a machine whose clock ran ahead); one that keeps
+//! an older notice version than the app's does not.
+//!
+//! In CI with [`CiPolicy::Anonymous`] nothing is written under the config
+//! dir (the id lives in memory, no notice is shown), so vetoes 5 and 6 do
+//! not apply: the run is *ephemeral* ([`Verdict::ephemeral`]).
 
-use super::precedence::{self, Decision, Mode, Rule};
+use super::ci_policy::CiPolicy;
+use super::level::Level;
+use super::machine_policy::{self, Policy};
+use super::precedence::{self, Decision, Limits, Mode, Rule};
 use super::reason::OffReason;
 use crate::env::{self, app_enabled_variable};
 use crate::files::choice::{self, Choice, ChoiceNote, CHOICE_FILE};
@@ -151,6 +161,13 @@ pub(crate) struct Verdict {
     pub(crate) destination: Destination,
     /// Root acting for another user: nothing is written in the config dir.
     pub(crate) elevated: bool,
+    /// What the machine policy files say, and which file.
+    pub(crate) policy: Policy,
+    /// The app's CI policy, when the run is in CI.
+    pub(crate) ci: Option<CiPolicy>,
+    /// In CI with [`CiPolicy::Anonymous`], and not off: nothing is written
+    /// under the config dir, the id is this process's, no notice is shown.
+    pub(crate) ephemeral: bool,
 }
 
 impl Verdict {
@@ -161,11 +178,15 @@ impl Verdict {
                 mode: Mode::Off,
                 rule: Rule::DisabledInCode,
                 value: None,
+                level: Level::Off,
             },
             veto: None,
             config_dir: None,
             destination: Destination::Nowhere,
             elevated: false,
+            policy: Policy::None,
+            ci: None,
+            ephemeral: false,
         }
     }
 
@@ -175,8 +196,10 @@ impl Verdict {
             mode: Mode::Off,
             rule: veto.rule(),
             value: None,
+            level: Level::Off,
         };
         self.veto = Some(veto);
+        self.ephemeral = false;
         self
     }
 
@@ -201,7 +224,9 @@ impl Verdict {
     /// Why the decision is off, as the client reports it; `None` when on or
     /// log-only.
     pub(crate) fn off_reason(&self, app: &str) -> Option<OffReason> {
-        let Decision { mode, rule, value } = self.decision;
+        let Decision {
+            mode, rule, value, ..
+        } = self.decision;
         if mode != Mode::Off {
             return None;
         }
@@ -223,6 +248,8 @@ impl Verdict {
             Rule::TelemetryEnabled => OffReason::EnabledIsFalse,
             Rule::RememberedChoice => OffReason::DisabledByChoice,
             Rule::DisabledInCode => OffReason::DisabledInCode,
+            Rule::MachinePolicy => OffReason::MachinePolicy,
+            Rule::CiPolicy => OffReason::SkippedInCi,
             _ => OffReason::NoDestination,
         })
     }
@@ -263,19 +290,31 @@ pub(crate) fn decide(settings: &Settings) -> Verdict {
         _ => (Choice::None, None),
     };
     let (destination, destination_veto) = destination(settings);
-    let decision = precedence::decide(
+    let policy = machine_policy::read(&settings.policy_dirs, app, app_ok);
+    let ci = env.is_ci().then_some(settings.ci_policy);
+    let limits = Limits {
+        policy: policy.level(),
+        app: settings.level,
+        skip_in_ci: ci == Some(CiPolicy::Skip),
+    };
+    let decision = precedence::decide_within(
         env.var(env::DO_NOT_TRACK).as_deref(),
         env.var(&app_enabled_variable(app)).as_deref(),
         env.var(env::TELEMETRY_ENABLED).as_deref(),
         remembered,
         destination != Destination::Nowhere || destination_veto.is_some(),
+        limits,
     );
+    let ephemeral = ci == Some(CiPolicy::Anonymous) && decision.mode != Mode::Off;
     let verdict = Verdict {
         decision,
         veto: None,
         config_dir,
         destination,
         elevated,
+        policy,
+        ci,
+        ephemeral,
     };
     if decision.mode == Mode::Off {
         return verdict;
@@ -285,8 +324,17 @@ pub(crate) fn decide(settings: &Settings) -> Verdict {
         .or_else(|| refused_dir(verdict.config_dir.as_deref(), dir_state))
         .or(choice_veto)
         .or_else(|| destination_veto.filter(|_| decision.mode == Mode::On))
-        .or_else(|| refused_id_file(verdict.config_dir.as_deref(), ours))
-        .or_else(|| notice_veto(settings, &verdict, dir_state));
+        .or_else(|| {
+            // An ephemeral run writes and uses nothing in the config dir.
+            (!ephemeral)
+                .then(|| refused_id_file(verdict.config_dir.as_deref(), ours))
+                .flatten()
+        })
+        .or_else(|| {
+            (!ephemeral)
+                .then(|| notice_veto(settings, &verdict, dir_state))
+                .flatten()
+        });
     match veto {
         Some(veto) => verdict.vetoed(veto),
         None => verdict,
@@ -348,15 +396,17 @@ fn notice_veto(
     match state? {
         Err(why) => no_dir(why),
         Ok(DirState::Missing) => None,
-        Ok(DirState::Ours { writable }) => match notice_marker::inspect(dir) {
-            Err(why) => Some(Veto::Refused {
-                item: ConfigItem::NoticeMarker,
-                path: dir.join(NOTICE_MARKER_FILE),
-                why,
-            }),
-            Ok(seen) if seen || writable => None,
-            Ok(_) => no_dir(NoConfigDir::Unusable(ErrorKind::PermissionDenied)),
-        },
+        Ok(DirState::Ours { writable }) => {
+            match notice_marker::inspect(dir, settings.notice_version) {
+                Err(why) => Some(Veto::Refused {
+                    item: ConfigItem::NoticeMarker,
+                    path: dir.join(NOTICE_MARKER_FILE),
+                    why,
+                }),
+                Ok(seen) if seen || writable => None,
+                Ok(_) => no_dir(NoConfigDir::Unusable(ErrorKind::PermissionDenied)),
+            }
+        }
     }
 }
 

@@ -11,12 +11,26 @@
 //! 4. The remembered choice (`telemetry enable` / `telemetry disable`).
 //! 5. The default: on.
 //!
+//! `errors` (either variable) is on at the `errors` level, as is the
+//! choice `telemetry enable --errors-only`.
+//!
+//! Over these rules, [`Limits`] can only restrict ([`decide_within`]):
+//!
+//! - a machine policy at `off` (or one that cannot be trusted) → off,
+//!   decided by `machine_policy`, whatever the rules above say;
+//! - the app's CI policy `skip`, in CI → off (log-only mode, which sends
+//!   nothing, stays), decided by `ci_policy`;
+//! - the level is the most restrictive of the rule's, the app's and the
+//!   machine policy's; when the policy lowered it, `machine_policy`
+//!   decided.
+//!
 //! Then, when the result is *on* and there is nothing to send to (no
 //! endpoint, no sink) → off, decided by "no endpoint". Log-only mode needs
 //! no destination: it sends nothing.
 //!
 //! Values are compared trimmed and without regard to ASCII case.
 
+use super::level::Level;
 use crate::env::{read_enabled, read_switch, Switch, SwitchValue};
 use crate::files::choice::Choice;
 use serde::Serialize;
@@ -42,6 +56,12 @@ pub enum Mode {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Rule {
+    /// A machine policy file: its level is `off`, or it cannot be trusted
+    /// (unreadable, not root's, writable by others, malformed); or it
+    /// lowered the level.
+    MachinePolicy,
+    /// The app's CI policy (`CiPolicy::Skip`): nothing is sent in CI.
+    CiPolicy,
     /// `DO_NOT_TRACK`.
     DoNotTrack,
     /// The app's own `<APP>_TELEMETRY_ENABLED`.
@@ -93,6 +113,8 @@ impl Rule {
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
+            Rule::MachinePolicy => "machine_policy",
+            Rule::CiPolicy => "ci_policy",
             Rule::DoNotTrack => "do_not_track",
             Rule::AppVariable => "app_variable",
             Rule::TelemetryEnabled => "telemetry_enabled",
@@ -119,8 +141,8 @@ impl fmt::Display for Rule {
     }
 }
 
-/// The outcome: the mode, the rule that decided it, and the deciding
-/// variable's value when a variable decided.
+/// The outcome: the mode, the rule that decided it, the deciding
+/// variable's value when a variable decided, and the level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Decision {
@@ -131,6 +153,8 @@ pub struct Decision {
     /// The deciding variable's value (`DoNotTrack`, `AppVariable`,
     /// `TelemetryEnabled` only).
     pub value: Option<SwitchValue>,
+    /// How much is recorded and sent: [`Level::Off`] when the mode is off.
+    pub level: Level,
 }
 
 impl Decision {
@@ -143,8 +167,33 @@ impl Decision {
     }
 }
 
-/// Applies the rules above. `app_enabled` is `<APP>_TELEMETRY_ENABLED`'s
-/// value, `has_destination` whether an endpoint or a sink is configured.
+/// What restricts the rules: a machine policy, the app's own level, its
+/// CI policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// The machine policy's level (`Off` also for a policy file that
+    /// cannot be trusted); `None`: no policy file.
+    pub(crate) policy: Option<Level>,
+    /// The app's own level (the builder's `level`).
+    pub(crate) app: Level,
+    /// In CI, and the app's CI policy is `Skip`.
+    pub(crate) skip_in_ci: bool,
+}
+
+#[cfg(test)]
+impl Limits {
+    /// Nothing restricts.
+    pub(crate) const NONE: Limits = Limits {
+        policy: None,
+        app: Level::All,
+        skip_in_ci: false,
+    };
+}
+
+/// Applies the rules above, without limits. `app_enabled` is
+/// `<APP>_TELEMETRY_ENABLED`'s value, `has_destination` whether an
+/// endpoint or a sink is configured.
+#[cfg(test)]
 pub(crate) fn decide(
     do_not_track: Option<&OsStr>,
     app_enabled: Option<&OsStr>,
@@ -152,13 +201,49 @@ pub(crate) fn decide(
     remembered: Choice,
     has_destination: bool,
 ) -> Decision {
-    let decision = first_rule(do_not_track, app_enabled, telemetry_enabled, remembered);
+    decide_within(
+        do_not_track,
+        app_enabled,
+        telemetry_enabled,
+        remembered,
+        has_destination,
+        Limits::NONE,
+    )
+}
+
+/// Applies the rules above within `limits`.
+pub(crate) fn decide_within(
+    do_not_track: Option<&OsStr>,
+    app_enabled: Option<&OsStr>,
+    telemetry_enabled: Option<&OsStr>,
+    remembered: Choice,
+    has_destination: bool,
+    limits: Limits,
+) -> Decision {
+    let off = |rule| Decision {
+        mode: Mode::Off,
+        rule,
+        value: None,
+        level: Level::Off,
+    };
+    if limits.policy == Some(Level::Off) {
+        return off(Rule::MachinePolicy);
+    }
+    let mut decision = first_rule(do_not_track, app_enabled, telemetry_enabled, remembered);
+    if decision.mode == Mode::Off {
+        return decision;
+    }
+    if limits.skip_in_ci && decision.mode == Mode::On {
+        return off(Rule::CiPolicy);
+    }
+    let unlimited = decision.level.min(limits.app);
+    decision.level = unlimited.min(limits.policy.unwrap_or(Level::All));
+    if decision.level < unlimited && decision.mode == Mode::On {
+        decision.rule = Rule::MachinePolicy;
+        decision.value = None;
+    }
     if decision.mode == Mode::On && !has_destination {
-        return Decision {
-            mode: Mode::Off,
-            rule: Rule::NoEndpoint,
-            value: None,
-        };
+        return off(Rule::NoEndpoint);
     }
     decision
 }
@@ -169,7 +254,15 @@ fn first_rule(
     telemetry_enabled: Option<&OsStr>,
     remembered: Choice,
 ) -> Decision {
-    let decided = |mode, rule, value| Decision { mode, rule, value };
+    let decided = |mode, rule, value| Decision {
+        mode,
+        rule,
+        value,
+        level: match mode {
+            Mode::Off => Level::Off,
+            Mode::On | Mode::Log => Level::All,
+        },
+    };
     match read_switch(do_not_track) {
         Switch::On => return decided(Mode::Off, Rule::DoNotTrack, Some(SwitchValue::True)),
         Switch::Unrecognised => {
@@ -183,15 +276,23 @@ fn first_rule(
     ] {
         if let Some(value) = read_enabled(value) {
             let mode = match value {
-                SwitchValue::True => Mode::On,
+                SwitchValue::True | SwitchValue::Errors => Mode::On,
                 SwitchValue::Log => Mode::Log,
                 SwitchValue::False | SwitchValue::Unrecognised => Mode::Off,
             };
-            return decided(mode, rule, Some(value));
+            let mut decision = decided(mode, rule, Some(value));
+            if value == SwitchValue::Errors {
+                decision.level = Level::Errors;
+            }
+            return decision;
         }
     }
     match remembered {
         Choice::Enabled => decided(Mode::On, Rule::RememberedChoice, None),
+        Choice::ErrorsOnly => Decision {
+            level: Level::Errors,
+            ..decided(Mode::On, Rule::RememberedChoice, None)
+        },
         Choice::Disabled => decided(Mode::Off, Rule::RememberedChoice, None),
         Choice::None => decided(Mode::On, Rule::Default, None),
     }
@@ -218,21 +319,24 @@ mod tests {
             "false"
         } else if s == "log" {
             "log"
+        } else if s == "errors" {
+            "errors"
         } else {
             "unrecognised"
         }
     }
 
-    type Outcome = (Mode, Rule, Option<&'static str>);
+    type Outcome = (Mode, Rule, Option<&'static str>, Level);
 
-    /// The rules written out as a list, tried in order: the reference the
-    /// implementation must agree with.
+    /// The rules written out as a list, tried in order, then the limits:
+    /// the reference the implementation must agree with.
     fn reference(
         dnt: Option<&str>,
         app: Option<&str>,
         generic: Option<&str>,
         remembered: Choice,
         has_destination: bool,
+        limits: Limits,
     ) -> Outcome {
         let norm = |v: Option<&str>| {
             v.map(|s| s.trim().to_ascii_lowercase())
@@ -240,37 +344,57 @@ mod tests {
         };
         let (dnt, app, generic) = (norm(dnt), norm(app), norm(generic));
         let switch = |value: &Option<String>, rule: Rule| {
-            value.as_deref().map(|s| {
-                let mode = match word(s) {
-                    "true" => Mode::On,
-                    "log" => Mode::Log,
-                    _ => Mode::Off,
-                };
-                (mode, rule, Some(word(s)))
+            value.as_deref().map(|s| match word(s) {
+                "true" => (Mode::On, rule, Some("true"), Level::All),
+                "errors" => (Mode::On, rule, Some("errors"), Level::Errors),
+                "log" => (Mode::Log, rule, Some("log"), Level::All),
+                other => (Mode::Off, rule, Some(other), Level::Off),
             })
         };
+        if limits.policy == Some(Level::Off) {
+            return (Mode::Off, Rule::MachinePolicy, None, Level::Off);
+        }
         let rules: [&dyn Fn() -> Option<Outcome>; 5] = [
             &|| {
                 dnt.as_deref().filter(|s| !is_false(s)).map(|s| {
                     let seen = if is_true(s) { "true" } else { "unrecognised" };
-                    (Mode::Off, Rule::DoNotTrack, Some(seen))
+                    (Mode::Off, Rule::DoNotTrack, Some(seen), Level::Off)
                 })
             },
             &|| switch(&app, Rule::AppVariable),
             &|| switch(&generic, Rule::TelemetryEnabled),
             &|| match remembered {
-                Choice::Enabled => Some((Mode::On, Rule::RememberedChoice, None)),
-                Choice::Disabled => Some((Mode::Off, Rule::RememberedChoice, None)),
+                Choice::Enabled => Some((Mode::On, Rule::RememberedChoice, None, Level::All)),
+                Choice::ErrorsOnly => Some((Mode::On, Rule::RememberedChoice, None, Level::Errors)),
+                Choice::Disabled => Some((Mode::Off, Rule::RememberedChoice, None, Level::Off)),
                 Choice::None => None,
             },
-            &|| Some((Mode::On, Rule::Default, None)),
+            &|| Some((Mode::On, Rule::Default, None, Level::All)),
         ];
-        let first = rules
+        let mut first = rules
             .iter()
             .find_map(|rule| rule())
             .expect("the default always matches");
+        if first.0 == Mode::Off {
+            return first;
+        }
+        if limits.skip_in_ci && first.0 == Mode::On {
+            return (Mode::Off, Rule::CiPolicy, None, Level::Off);
+        }
+        let mut level = first.3;
+        if limits.app < level {
+            level = limits.app;
+        }
+        if let Some(policy) = limits.policy.filter(|policy| *policy < level) {
+            level = policy;
+            if first.0 == Mode::On {
+                first.1 = Rule::MachinePolicy;
+                first.2 = None;
+            }
+        }
+        first.3 = level;
         if first.0 == Mode::On && !has_destination {
-            (Mode::Off, Rule::NoEndpoint, None)
+            (Mode::Off, Rule::NoEndpoint, None, Level::Off)
         } else {
             first
         }
@@ -282,19 +406,27 @@ mod tests {
         generic: Option<&str>,
         remembered: Choice,
         dest: bool,
+        limits: Limits,
     ) {
         let os = |v: Option<&str>| v.map(OsString::from);
         let (d, a, g) = (os(dnt), os(app), os(generic));
-        let got = decide(d.as_deref(), a.as_deref(), g.as_deref(), remembered, dest);
-        let want = reference(dnt, app, generic, remembered, dest);
+        let got = decide_within(
+            d.as_deref(),
+            a.as_deref(),
+            g.as_deref(),
+            remembered,
+            dest,
+            limits,
+        );
+        let want = reference(dnt, app, generic, remembered, dest, limits);
         assert_eq!(
-            (got.mode, got.rule, got.value.map(SwitchValue::as_str)),
+            (got.mode, got.rule, got.value.map(SwitchValue::as_str), got.level),
             want,
-            "DO_NOT_TRACK={dnt:?} APP={app:?} TELEMETRY_ENABLED={generic:?} {remembered:?} dest={dest}"
+            "DO_NOT_TRACK={dnt:?} APP={app:?} TELEMETRY_ENABLED={generic:?} {remembered:?} dest={dest} {limits:?}"
         );
     }
 
-    const VALUES: [Option<&str>; 17] = [
+    const VALUES: [Option<&str>; 19] = [
         None,
         Some(""),
         Some("  "),
@@ -312,8 +444,35 @@ mod tests {
         Some("2"),
         Some("logs"),
         Some("enabled"),
+        Some("errors"),
+        Some(" Errors "),
     ];
-    const CHOICES: [Choice; 3] = [Choice::Enabled, Choice::Disabled, Choice::None];
+    const CHOICES: [Choice; 4] = [
+        Choice::Enabled,
+        Choice::ErrorsOnly,
+        Choice::Disabled,
+        Choice::None,
+    ];
+    const LEVELS: [Level; 4] = [Level::Off, Level::Local, Level::Errors, Level::All];
+
+    fn limits() -> impl Iterator<Item = Limits> {
+        let policies = [
+            None,
+            Some(Level::Off),
+            Some(Level::Local),
+            Some(Level::Errors),
+            Some(Level::All),
+        ];
+        policies.into_iter().flat_map(|policy| {
+            LEVELS.into_iter().flat_map(move |app| {
+                [false, true].into_iter().map(move |skip_in_ci| Limits {
+                    policy,
+                    app,
+                    skip_in_ci,
+                })
+            })
+        })
+    }
 
     #[test]
     fn every_combination_agrees_with_the_reference() {
@@ -322,8 +481,29 @@ mod tests {
                 for generic in VALUES {
                     for remembered in CHOICES {
                         for dest in [true, false] {
-                            check(dnt, app, generic, remembered, dest);
+                            check(dnt, app, generic, remembered, dest, Limits::NONE);
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_limit_agrees_with_the_reference() {
+        for limits in limits() {
+            for value in [
+                None,
+                Some("1"),
+                Some("0"),
+                Some("log"),
+                Some("errors"),
+                Some("x"),
+            ] {
+                for remembered in CHOICES {
+                    for dest in [true, false] {
+                        check(None, value, None, remembered, dest, limits);
+                        check(value, None, Some("true"), remembered, dest, limits);
                     }
                 }
             }
@@ -334,12 +514,13 @@ mod tests {
         #[test]
         fn arbitrary_values_agree_with_the_reference(
             dnt in proptest::option::of("[ a-zA-Z0-9]{0,6}"),
-            app in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|true|false|on|off|yes|no|1|0) ?"]),
-            generic in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|true|false|on|off|yes|no|1|0) ?"]),
-            remembered in prop_oneof![Just(Choice::Enabled), Just(Choice::Disabled), Just(Choice::None)],
+            app in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|errors|true|false|on|off|yes|no|1|0) ?"]),
+            generic in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|errors|true|false|on|off|yes|no|1|0) ?"]),
+            remembered in prop::sample::select(CHOICES.to_vec()),
             dest in any::<bool>(),
+            limits in prop::sample::select(limits().collect::<Vec<_>>()),
         ) {
-            check(dnt.as_deref(), app.as_deref(), generic.as_deref(), remembered, dest);
+            check(dnt.as_deref(), app.as_deref(), generic.as_deref(), remembered, dest, limits);
         }
     }
 
@@ -388,6 +569,67 @@ mod tests {
             (d.mode, d.rule, d.value),
             (Mode::Off, Rule::NoEndpoint, None)
         );
+        // `errors`, from a variable or the remembered choice.
+        let d = decide(None, Some(os("errors")), None, Choice::Disabled, true);
+        assert_eq!((d.mode, d.level), (Mode::On, Level::Errors));
+        let d = decide(None, None, None, Choice::ErrorsOnly, true);
+        assert_eq!(
+            (d.mode, d.rule, d.level),
+            (Mode::On, Rule::RememberedChoice, Level::Errors)
+        );
+        // A policy at `off` beats TELEMETRY_ENABLED=true and `enable`.
+        let policy_off = Limits {
+            policy: Some(Level::Off),
+            ..Limits::NONE
+        };
+        let d = decide_within(
+            None,
+            None,
+            Some(os("true")),
+            Choice::Enabled,
+            true,
+            policy_off,
+        );
+        assert_eq!((d.mode, d.rule), (Mode::Off, Rule::MachinePolicy));
+        // A policy at `errors` lowers `all`, and says so.
+        let policy_errors = Limits {
+            policy: Some(Level::Errors),
+            ..Limits::NONE
+        };
+        let d = decide_within(
+            None,
+            None,
+            Some(os("true")),
+            Choice::None,
+            true,
+            policy_errors,
+        );
+        assert_eq!(
+            (d.mode, d.rule, d.level),
+            (Mode::On, Rule::MachinePolicy, Level::Errors)
+        );
+        // ... but never raises a stricter choice.
+        let d = decide_within(
+            None,
+            None,
+            None,
+            Choice::ErrorsOnly,
+            true,
+            Limits {
+                policy: Some(Level::All),
+                ..Limits::NONE
+            },
+        );
+        assert_eq!((d.rule, d.level), (Rule::RememberedChoice, Level::Errors));
+        // An opt-out variable still wins in CI.
+        let skip = Limits {
+            skip_in_ci: true,
+            ..Limits::NONE
+        };
+        let d = decide_within(None, Some(os("false")), None, Choice::None, true, skip);
+        assert_eq!(d.rule, Rule::AppVariable);
+        let d = decide_within(None, None, None, Choice::None, true, skip);
+        assert_eq!((d.mode, d.rule), (Mode::Off, Rule::CiPolicy));
         // Fail closed, and say so.
         let d = decide(None, Some(os("fasle")), None, Choice::Enabled, true);
         assert_eq!(d.mode, Mode::Off);
@@ -453,6 +695,8 @@ mod tests {
             Rule::NoticeMarkerRefused,
             Rule::NoConfigDir,
             Rule::RootForAnotherUser,
+            Rule::MachinePolicy,
+            Rule::CiPolicy,
         ] {
             assert_eq!(serde_json::to_value(rule).unwrap(), rule.as_str());
         }
@@ -460,6 +704,7 @@ mod tests {
             SwitchValue::True,
             SwitchValue::False,
             SwitchValue::Log,
+            SwitchValue::Errors,
             SwitchValue::Unrecognised,
         ] {
             assert_eq!(serde_json::to_value(value).unwrap(), value.as_str());

@@ -73,6 +73,12 @@ pub enum OffReason {
     /// is written in that user's config dir, so the first-run notice could
     /// not be remembered.
     RootForAnotherUser,
+    /// A machine policy file sets the level `off`, or cannot be trusted
+    /// (`status` names the file).
+    MachinePolicy,
+    /// The run is in CI and the app's CI policy is
+    /// [`CiPolicy::Skip`](crate::CiPolicy::Skip).
+    SkippedInCi,
 }
 
 impl OffReason {
@@ -90,6 +96,7 @@ impl OffReason {
                 | OffReason::AppEnabledUnrecognised { .. }
                 | OffReason::DisabledByChoice
                 | OffReason::UntrustedChoice(_)
+                | OffReason::MachinePolicy
         )
     }
 }
@@ -135,6 +142,10 @@ impl fmt::Display for OffReason {
             OffReason::RootForAnotherUser => f.write_str(
                 "running as root on behalf of another user: nothing is written to that user's config dir, so nothing is sent",
             ),
+            OffReason::MachinePolicy => f.write_str(
+                "a machine policy file turns it off, or cannot be trusted (`telemetry status` names the file)",
+            ),
+            OffReason::SkippedInCi => f.write_str("this app sends nothing from CI"),
         }
     }
 }
@@ -151,6 +162,9 @@ pub enum HoldReason {
     /// together): this run shows it no more, and sending starts with the
     /// next run.
     ShownToAnotherRun,
+    /// The app raised its notice version: the notice was shown again, with
+    /// what changed; sending starts with the next run.
+    NoticeChanged,
 }
 
 impl fmt::Display for HoldReason {
@@ -161,6 +175,9 @@ impl fmt::Display for HoldReason {
             }
             HoldReason::ShownToAnotherRun => {
                 "first run: another run showed the notice after this one started; sending starts with the next run"
+            }
+            HoldReason::NoticeChanged => {
+                "the notice changed and was just shown again; sending starts with the next run"
             }
         })
     }

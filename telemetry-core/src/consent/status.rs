@@ -8,7 +8,7 @@
 //! | `schema_version` | number | `1` |
 //! | `enabled` | bool | whether records are sent |
 //! | `mode` | `"on"` \| `"off"` \| `"log"` | `log`: records are printed on stderr, never sent |
-//! | `decided_by` | string | the rule that decided: `do_not_track`, `app_variable`, `telemetry_enabled`, `remembered_choice`, `default`, `no_endpoint`, `disabled_in_code`, or a veto: `invalid_app_name`, `invalid_endpoint`, `invalid_setting` (the user agent, API key or a proxy variable cannot be used), `untrusted_choice_file`, `config_dir_refused`, `id_file_refused`, `notice_marker_refused`, `no_config_dir`, `root_for_another_user` |
+//! | `decided_by` | string | the rule that decided: `machine_policy`, `ci_policy`, `do_not_track`, `app_variable`, `telemetry_enabled`, `remembered_choice`, `default`, `no_endpoint`, `disabled_in_code`, or a veto: `invalid_app_name`, `invalid_endpoint`, `invalid_setting` (the user agent, API key or a proxy variable cannot be used), `untrusted_choice_file`, `config_dir_refused`, `id_file_refused`, `notice_marker_refused`, `no_config_dir`, `root_for_another_user` |
 //! | `explanation` | string | what decided, naming the variable, file or dir, and what to change (the text form's "Decided by") |
 //! | `variable` | string \| null | the deciding variable's name (`DO_NOT_TRACK`, `AGENT_TELEMETRY_ENABLED`, `TELEMETRY_ENABLED`, or the endpoint variable that was refused), when a variable decided |
 //! | `value` | string \| null | its value in normalised words: `true`, `false`, `log`, `unrecognised` (never the raw text) |
@@ -18,10 +18,17 @@
 //! | `destination` | string \| null | scheme and host (and port, if not the default) of the endpoint; never its path, query, user or key |
 //! | `delivery` | string | the delivery mode (`inline`, `background`, ...) |
 //! | `notice_shown` | bool | whether the first-run notice has been shown |
+//! | `notice_version_seen` | number \| null | the notice version the marker keeps (the one the user saw); null without a marker |
+//! | `level` | `"all"` \| `"errors"` \| `"local"` \| `"off"` | how much is recorded and sent: `errors` sends failed commands and tool calls only; `local` keeps records on this machine |
+//! | `policy_file` | string \| null | the machine policy file that restricts (or, untrusted, turned telemetry off) |
+//! | `ci_policy` | `"anonymous"` \| `"skip"` \| `"as_user"` \| null | the app's CI policy, when the run is in CI |
 //! | `collected` | array of strings | what a record holds |
 //! | `not_collected` | array of strings | what is never collected |
 
+use crate::consent::ci_policy::CiPolicy;
 use crate::consent::decide::{Verdict, Veto};
+use crate::consent::level::Level;
+use crate::consent::machine_policy::Policy;
 use crate::consent::precedence::{Decision, Mode, Rule};
 use crate::env::{self, SwitchValue};
 use crate::files::choice::CHOICE_FILE;
@@ -81,6 +88,14 @@ pub struct Status {
     pub delivery: String,
     /// Whether the first-run notice has been shown.
     pub notice_shown: bool,
+    /// The notice version the marker keeps; `None` without a marker.
+    pub notice_version_seen: Option<u32>,
+    /// How much is recorded and sent.
+    pub level: Level,
+    /// The machine policy file that restricts, or turned telemetry off.
+    pub policy_file: Option<String>,
+    /// The app's CI policy, when the run is in CI.
+    pub ci_policy: Option<CiPolicy>,
     /// What a record holds.
     pub collected: &'static [&'static str],
     /// What is never collected.
@@ -89,9 +104,14 @@ pub struct Status {
 
 impl Status {
     /// Builds the status from the decision ([`Verdict`]), the app name (for
-    /// its variable's name), the delivery mode's name, and whether the
-    /// notice marker exists.
-    pub(crate) fn new(verdict: &Verdict, app: &str, delivery: &str, notice_shown: bool) -> Status {
+    /// its variable's name), the delivery mode's name, and the notice
+    /// version the marker keeps (`None`: no marker).
+    pub(crate) fn new(
+        verdict: &Verdict,
+        app: &str,
+        delivery: &str,
+        notice_version_seen: Option<u32>,
+    ) -> Status {
         let decision = verdict.decision;
         let variable = match (&verdict.veto, decision.rule) {
             (Some(Veto::EndpointNotUtf8 { variable }), _) => Some(variable.clone()),
@@ -105,11 +125,12 @@ impl Status {
         let text = |path: &Path| path.to_string_lossy().into_owned();
         let explanation = match &verdict.veto {
             Some(veto) => explain_veto(veto, app, verdict.destination_url()),
+            None if decision.rule == Rule::MachinePolicy => explain_policy(&verdict.policy),
             None => explain_rule(decision, variable.as_deref()),
         };
         Status {
             schema_version: 1,
-            enabled: decision.mode == Mode::On,
+            enabled: decision.mode == Mode::On && decision.level.sends(),
             mode: decision.mode,
             decided_by: decision.rule,
             explanation,
@@ -120,7 +141,11 @@ impl Status {
             choice_file: config_dir.map(|dir| text(&dir.join(CHOICE_FILE))),
             destination: verdict.endpoint().and_then(destination),
             delivery: delivery.to_owned(),
-            notice_shown,
+            notice_shown: notice_version_seen.is_some(),
+            notice_version_seen,
+            level: decision.level,
+            policy_file: verdict.policy.file().map(text),
+            ci_policy: verdict.ci,
             collected: COLLECTED,
             not_collected: NOT_COLLECTED,
         }
@@ -164,8 +189,33 @@ fn explain_rule(decision: Decision, variable: Option<&str>) -> String {
         Rule::Default => "the default (nothing set). Run `telemetry disable`, or set DO_NOT_TRACK=1, to turn it off.".to_owned(),
         Rule::NoEndpoint => "there is no endpoint to send to, so nothing is sent.".to_owned(),
         Rule::DisabledInCode => "the app turned telemetry off in its code.".to_owned(),
-        // The vetoes are explained by `explain_veto`.
+        Rule::CiPolicy => "this run is in CI, and the app sends nothing from CI (its CI policy is `skip`).".to_owned(),
+        // The vetoes are explained by `explain_veto`, the machine policy
+        // by `explain_policy`.
         _ => "a setting cannot be used, so nothing is sent.".to_owned(),
+    }
+}
+
+/// What the machine policy decided, naming its file.
+fn explain_policy(policy: &Policy) -> String {
+    match policy {
+        Policy::Untrusted { file, problem } => format!(
+            "the machine policy file {} {problem}, so it cannot be trusted: telemetry is off whatever else is set. An administrator must fix it (owned by root, not writable by others, `level = off | local | errors | all`) or remove it.",
+            file.display()
+        ),
+        Policy::Level { level, file } => {
+            let what = match level {
+                Level::Off => "telemetry is off on this machine",
+                Level::Local => "records are kept on this machine and never sent",
+                Level::Errors => "only failed commands and tool calls are sent",
+                Level::All => "everything may be sent",
+            };
+            format!(
+                "the machine policy file {} sets level = {level}: {what}, whatever a variable or `telemetry enable` says. Only an administrator can change it.",
+                file.display()
+            )
+        }
+        Policy::None => "no machine policy applies.".to_owned(),
     }
 }
 
@@ -274,15 +324,33 @@ impl fmt::Display for Status {
         writeln!(f, "Choice:     {}", or_none(&self.choice_file))?;
         writeln!(f, "Sends to:   {}", or_none(&self.destination))?;
         writeln!(f, "Delivery:   {}", self.delivery)?;
-        writeln!(
-            f,
-            "Notice:     {}",
-            if self.notice_shown {
-                "shown"
-            } else {
-                "not shown yet"
-            }
-        )?;
+        let level = match self.level {
+            Level::All => "all (everything is sent)",
+            Level::Errors => "errors (only failed commands and tool calls are sent)",
+            Level::Local => "local (records are kept on this machine, never sent)",
+            Level::Off => "off",
+        };
+        writeln!(f, "Level:      {level}")?;
+        if let Some(file) = &self.policy_file {
+            writeln!(f, "Policy:     {file}")?;
+        }
+        if let Some(ci) = self.ci_policy {
+            let what = match ci {
+                CiPolicy::Anonymous => {
+                    "no notice, no files, an id for this run only (\"ephemeral_id\": true)"
+                }
+                CiPolicy::Skip => "nothing is sent from CI",
+                CiPolicy::AsUser => "treated like any other machine",
+            };
+            writeln!(
+                f,
+                "CI:         this run is in CI; the app's CI policy is {ci}: {what}"
+            )?;
+        }
+        match self.notice_version_seen {
+            Some(version) => writeln!(f, "Notice:     shown (version {version})")?,
+            None => writeln!(f, "Notice:     not shown yet")?,
+        }
         writeln!(f, "Collected:")?;
         for item in self.collected {
             writeln!(f, "  - {item}")?;
@@ -341,6 +409,9 @@ mod tests {
         notice_shown: bool,
     ) -> Status {
         let verdict = Verdict {
+            policy: Policy::None,
+            ci: None,
+            ephemeral: false,
             decision,
             veto: None,
             config_dir: config_dir.map(Path::to_owned),
@@ -353,7 +424,7 @@ mod tests {
             },
             elevated: false,
         };
-        Status::new(&verdict, app, delivery, notice_shown)
+        Status::new(&verdict, app, delivery, notice_shown.then_some(1))
     }
 
     fn decision(app: Option<&str>, generic: Option<&str>, choice: Choice) -> Decision {
@@ -397,6 +468,10 @@ mod tests {
             "destination",
             "delivery",
             "notice_shown",
+            "notice_version_seen",
+            "level",
+            "policy_file",
+            "ci_policy",
             "collected",
             "not_collected",
         ];

@@ -1,5 +1,5 @@
-//! A ready-made `clap` subcommand: `telemetry status [--json] | enable |
-//! disable | reset-id` (the `clap` feature).
+//! A ready-made `clap` subcommand: `telemetry status [--json] | enable
+//! [--errors-only] | disable | reset-id` (the `clap` feature).
 //!
 //! Add [`command`] to your app's `clap::Command`, and when it matched, hand
 //! its matches to [`run`] with the [`Controls`] of your builder (not a built
@@ -45,7 +45,16 @@ pub fn command() -> Command {
                         .help("Print the status as JSON (a stable schema)"),
                 ),
         )
-        .subcommand(Command::new("enable").about("Turn telemetry on for this app (remembered)"))
+        .subcommand(
+            Command::new("enable")
+                .about("Turn telemetry on for this app (remembered)")
+                .arg(
+                    Arg::new("errors-only")
+                        .long("errors-only")
+                        .action(ArgAction::SetTrue)
+                        .help("Send only failed commands and failed tool calls"),
+                ),
+        )
         .subcommand(
             Command::new("disable")
                 .about("Turn telemetry off for this app (remembered); deletes anything unsent"),
@@ -72,6 +81,10 @@ pub fn run(
                 status.to_string()
             }
         }
+        Some(("enable", options)) if options.get_flag("errors-only") => {
+            controls.enable_errors_only()?;
+            ENABLED_ERRORS_ONLY.to_owned()
+        }
         Some(("enable", _)) => {
             controls.enable()?;
             ENABLED.to_owned()
@@ -90,10 +103,14 @@ pub fn run(
 }
 
 /// Printed for matches that are not of [`command`].
-const USAGE: &str = "usage: telemetry status [--json] | enable | disable | reset-id\n";
+const USAGE: &str =
+    "usage: telemetry status [--json] | enable [--errors-only] | disable | reset-id\n";
 /// What `telemetry enable` prints.
 pub(crate) const ENABLED: &str =
     "Telemetry enabled for this app. A variable such as DO_NOT_TRACK=1 still wins.\n";
+/// What `telemetry enable --errors-only` prints.
+pub(crate) const ENABLED_ERRORS_ONLY: &str =
+    "Telemetry enabled for this app, failures only: only failed commands and tool calls are sent. A variable such as DO_NOT_TRACK=1 still wins.\n";
 /// What `telemetry disable` prints.
 pub(crate) const DISABLED: &str =
     "Telemetry disabled for this app: nothing more is sent; anything unsent was deleted.\n";

@@ -1,7 +1,7 @@
 //! The remembered choice: `telemetry disable` / `telemetry enable`, kept in
 //! the app's config dir, and `telemetry reset-id`.
 //!
-//! The choice is one word (`enabled` or `disabled`) in [`CHOICE_FILE`], mode
+//! The choice is one word (`enabled`, `disabled` or `errors-only`) in [`CHOICE_FILE`], mode
 //! 0600; a leading byte-order mark, whitespace around the word and its case
 //! do not matter. Reading never follows a symlink (`O_NOFOLLOW`) and checks
 //! the open handle (`fstat`). A file that cannot be trusted — a link, a
@@ -27,6 +27,7 @@ pub const CHOICE_FILE: &str = "telemetry-choice";
 
 const ENABLED: &str = "enabled";
 const DISABLED: &str = "disabled";
+const ERRORS_ONLY: &str = "errors-only";
 /// Longer contents cannot be a choice; reading stops here.
 const MAX_LEN: u64 = 64;
 
@@ -37,6 +38,9 @@ pub enum Choice {
     Enabled,
     /// `telemetry disable`: off, unless a variable says otherwise.
     Disabled,
+    /// `telemetry enable --errors-only`: on at the `errors` level (only
+    /// failures are sent), unless a variable says otherwise.
+    ErrorsOnly,
     /// No choice remembered: there is no file.
     None,
 }
@@ -45,7 +49,7 @@ pub enum Choice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChoiceNote {
-    /// The file holds neither `enabled` nor `disabled`.
+    /// The file holds none of `enabled`, `disabled` and `errors-only`.
     Corrupt,
     /// The file is empty.
     Empty,
@@ -62,7 +66,7 @@ pub enum ChoiceNote {
 impl fmt::Display for ChoiceNote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ChoiceNote::Corrupt => "holds neither enabled nor disabled",
+            ChoiceNote::Corrupt => "holds none of enabled, disabled and errors-only",
             ChoiceNote::Empty => "is empty",
             ChoiceNote::Symlink => "is a symbolic link (it is not followed)",
             ChoiceNote::NotAFile => "is not a regular file",
@@ -133,6 +137,16 @@ pub fn enable(dir: &Path) -> Result<(), ChoiceError> {
     write_choice(dir, ENABLED).map_err(|error| ChoiceError::new("save the choice", dir, error))
 }
 
+/// Remembers "on, failures only" in `dir` (created, mode 0700, if
+/// missing): `telemetry enable --errors-only`.
+///
+/// # Errors
+///
+/// [`ChoiceError`] when the dir or the file cannot be written.
+pub fn enable_errors_only(dir: &Path) -> Result<(), ChoiceError> {
+    write_choice(dir, ERRORS_ONLY).map_err(|error| ChoiceError::new("save the choice", dir, error))
+}
+
 /// The choice remembered in `dir` ([`Choice::None`] when there is no
 /// file).
 ///
@@ -150,6 +164,8 @@ pub fn read(dir: &Path) -> Result<Choice, ChoiceNote> {
         Ok(Choice::Enabled)
     } else if word.eq_ignore_ascii_case(DISABLED) {
         Ok(Choice::Disabled)
+    } else if word.eq_ignore_ascii_case(ERRORS_ONLY) {
+        Ok(Choice::ErrorsOnly)
     } else {
         Err(ChoiceNote::Corrupt)
     }

@@ -554,7 +554,7 @@ mod tests {
             };
             assert_eq!(user_uuid(Some(&config)), Err(refused(ConfigItem::UserUuid)));
             assert_eq!(
-                claim_notice(Some(&config)),
+                claim_notice(Some(&config), 1),
                 Err(refused(ConfigItem::NoticeMarker))
             );
         }
@@ -572,7 +572,7 @@ mod tests {
             assert!(random::parse_uuid(&id).is_some());
             // The caller's line about the missing config dir says it already.
             assert_eq!(note, None);
-            assert_eq!(claim_notice(None), Ok(NoticeMarker::ShowEveryRun));
+            assert_eq!(claim_notice(None, 1), Ok(NoticeMarker::ShowEveryRun));
         }
 
         #[test]

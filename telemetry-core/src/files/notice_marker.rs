@@ -4,12 +4,19 @@
 //! is dated later than now: a clock stepped back, or files copied from a
 //! machine whose clock ran ahead. A marker made by a run started at the
 //! same time is never in the future, so that rule lets no such run send.
+//!
+//! The marker keeps the notice's version that was shown, as a decimal
+//! number; an empty marker (or one that does not hold a number, or is not
+//! a file) counts as version 1. When the app raises its notice version
+//! past the one kept, the notice is shown once more (with the app's line on
+//! what changed) and the marker rewritten (temp-then-rename) with the new
+//! version; that run holds its records, as a first run does.
 
 use crate::files::config_dir::{CheckedConfigDir, ConfigDirRefused, ConfigItem};
 use crate::files::Refusal;
 use crate::files::{self, process_start};
 use std::fs;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -24,6 +31,13 @@ pub(crate) enum NoticeMarker {
     AlreadyShown,
     /// This run created the marker: show the notice now (and send nothing).
     ShowNow,
+    /// The marker kept an older notice version (`seen`), and this run wrote
+    /// the new one: show the notice again, with what changed (and send
+    /// nothing).
+    ShowChanged {
+        /// The version the user saw before.
+        seen: u32,
+    },
     /// Another process created the marker after this one started (runs
     /// started together): it showed the notice, this run does not show it
     /// again, and sends nothing.
@@ -39,16 +53,41 @@ fn counts_as_seen(modified: SystemTime) -> bool {
     process_start::predates_this_process(modified) || modified > SystemTime::now()
 }
 
-/// Looks at the marker without creating it: whether it counts as seen
-/// (`false` when missing), or why it is refused.
-pub(crate) fn inspect(dir: &Path) -> Result<bool, Refusal> {
+/// Looks at the marker without creating it: whether the notice of
+/// `version` counts as seen (`false` when missing or older), or why it is
+/// refused.
+pub(crate) fn inspect(dir: &Path, version: u32) -> Result<bool, Refusal> {
     match fs::symlink_metadata(dir.join(NOTICE_MARKER_FILE)) {
         Ok(marker) => {
             files::check_metadata(&marker)?;
-            Ok(marker.modified().is_ok_and(counts_as_seen))
+            Ok(marker.modified().is_ok_and(counts_as_seen) && version_kept(dir) >= version)
         }
         Err(_) => Ok(false),
     }
+}
+
+/// The notice version the marker in `dir` keeps; `None` when there is no
+/// marker.
+pub(crate) fn version_seen(dir: &Path) -> Option<u32> {
+    fs::symlink_metadata(dir.join(NOTICE_MARKER_FILE))
+        .ok()
+        .map(|_| version_kept(dir))
+}
+
+/// The version in the marker: 1 unless it is a file of ours holding a
+/// number (read without following a link or blocking, at most 16 bytes).
+fn version_kept(dir: &Path) -> u32 {
+    let Ok(file) = files::open_file(&dir.join(NOTICE_MARKER_FILE)) else {
+        return 1;
+    };
+    let mut bytes = Vec::new();
+    if file.take(16).read_to_end(&mut bytes).is_err() {
+        return 1;
+    }
+    std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|text| text.trim().parse::<u32>().ok())
+        .map_or(1, |version| version.max(1))
 }
 
 /// Checks for the marker and creates it atomically (`O_EXCL`) if absent; a
@@ -58,8 +97,12 @@ pub(crate) fn inspect(dir: &Path) -> Result<bool, Refusal> {
 /// count: it is looked at with `lstat` (which neither follows a link nor
 /// blocks), and anything of ours there (a file, unreadable or not, or a
 /// dir) means that the notice was shown, when it was made.
+///
+/// A marker of ours that predates this run but keeps a version below
+/// `version` is rewritten with `version`: [`NoticeMarker::ShowChanged`].
 pub(crate) fn claim_notice(
     dir: Option<&CheckedConfigDir>,
+    version: u32,
 ) -> Result<NoticeMarker, ConfigDirRefused> {
     let Some(dir) = dir else {
         return Ok(NoticeMarker::ShowEveryRun);
@@ -74,15 +117,33 @@ pub(crate) fn claim_notice(
                         why,
                     });
                 }
-                return Ok(if marker.modified().is_ok_and(counts_as_seen) {
-                    NoticeMarker::AlreadyShown
-                } else {
-                    NoticeMarker::ShownToAnotherRun
-                });
+                if !marker.modified().is_ok_and(counts_as_seen) {
+                    // Made (or rewritten) since this run started: another
+                    // run showed the notice, whichever version.
+                    return Ok(NoticeMarker::ShownToAnotherRun);
+                }
+                let seen = version_kept(dir.path());
+                if seen >= version {
+                    return Ok(NoticeMarker::AlreadyShown);
+                }
+                let text = format!("{version}\n");
+                return Ok(
+                    match files::replace(dir.path(), NOTICE_MARKER_FILE, text.as_bytes()) {
+                        Ok(()) => NoticeMarker::ShowChanged { seen },
+                        Err(_) => NoticeMarker::ShowEveryRun,
+                    },
+                );
             }
             Err(error) if error.kind() == ErrorKind::NotFound => {
                 match files::create_new(&path) {
-                    Ok(_) => return Ok(NoticeMarker::ShowNow),
+                    Ok(mut file) => {
+                        // Version 1 is the empty marker of earlier releases.
+                        if version > 1 {
+                            use std::io::Write;
+                            let _ = writeln!(file, "{version}");
+                        }
+                        return Ok(NoticeMarker::ShowNow);
+                    }
                     // Another process created it between our look and now:
                     // look again.
                     Err(error) if error.kind() == ErrorKind::AlreadyExists => {}
@@ -113,9 +174,9 @@ mod tests {
         let root = temp_dir("marker");
         let dir = root.join("nested");
         let config = open(&dir);
-        assert_eq!(claim_notice(Some(&config)), Ok(NoticeMarker::ShowNow));
+        assert_eq!(claim_notice(Some(&config), 1), Ok(NoticeMarker::ShowNow));
         assert_eq!(
-            claim_notice(Some(&config)),
+            claim_notice(Some(&config), 1),
             Ok(NoticeMarker::ShownToAnotherRun)
         );
         // A marker from before this process started: the notice was shown.
@@ -126,7 +187,10 @@ mod tests {
             .unwrap()
             .set_modified(an_hour_ago)
             .unwrap();
-        assert_eq!(claim_notice(Some(&config)), Ok(NoticeMarker::AlreadyShown));
+        assert_eq!(
+            claim_notice(Some(&config), 1),
+            Ok(NoticeMarker::AlreadyShown)
+        );
     }
 
     /// Regression: a marker dated in the future (a clock stepped back,
@@ -136,8 +200,8 @@ mod tests {
     fn a_marker_dated_in_the_future_counts_as_seen() {
         let dir = temp_dir("future-marker");
         let config = open(&dir);
-        assert_eq!(inspect(&dir), Ok(false));
-        assert_eq!(claim_notice(Some(&config)), Ok(NoticeMarker::ShowNow));
+        assert_eq!(inspect(&dir, 1), Ok(false));
+        assert_eq!(claim_notice(Some(&config), 1), Ok(NoticeMarker::ShowNow));
         let in_a_day = SystemTime::now() + Duration::from_secs(86_400);
         fs::File::options()
             .write(true)
@@ -145,7 +209,54 @@ mod tests {
             .unwrap()
             .set_modified(in_a_day)
             .unwrap();
-        assert_eq!(inspect(&dir), Ok(true));
-        assert_eq!(claim_notice(Some(&config)), Ok(NoticeMarker::AlreadyShown));
+        assert_eq!(inspect(&dir, 1), Ok(true));
+        assert_eq!(
+            claim_notice(Some(&config), 1),
+            Ok(NoticeMarker::AlreadyShown)
+        );
+    }
+
+    #[test]
+    fn a_raised_version_is_shown_once_more_and_kept() {
+        let dir = temp_dir("versioned-marker");
+        let config = open(&dir);
+        assert_eq!(claim_notice(Some(&config), 1), Ok(NoticeMarker::ShowNow));
+        assert_eq!(version_seen(&dir), Some(1));
+        let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        let age = |dir: &Path| {
+            fs::File::options()
+                .write(true)
+                .open(dir.join(NOTICE_MARKER_FILE))
+                .unwrap()
+                .set_modified(an_hour_ago)
+                .unwrap();
+        };
+        age(&dir);
+        assert_eq!(inspect(&dir, 1), Ok(true));
+        assert_eq!(inspect(&dir, 2), Ok(false));
+        assert_eq!(
+            claim_notice(Some(&config), 2),
+            Ok(NoticeMarker::ShowChanged { seen: 1 })
+        );
+        assert_eq!(version_seen(&dir), Some(2));
+        // Rewritten by this run: a later claim in this process is another
+        // run's notice; once older, version 2 is seen, and 1 too.
+        assert_eq!(
+            claim_notice(Some(&config), 2),
+            Ok(NoticeMarker::ShownToAnotherRun)
+        );
+        age(&dir);
+        assert_eq!(
+            claim_notice(Some(&config), 2),
+            Ok(NoticeMarker::AlreadyShown)
+        );
+        assert_eq!(
+            claim_notice(Some(&config), 1),
+            Ok(NoticeMarker::AlreadyShown)
+        );
+        // Garbage counts as version 1.
+        fs::write(dir.join(NOTICE_MARKER_FILE), "not a number").unwrap();
+        age(&dir);
+        assert_eq!(version_seen(&dir), Some(1));
     }
 }

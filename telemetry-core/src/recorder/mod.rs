@@ -4,7 +4,8 @@
 //! [`Recorder::record`] is the one path
 //! every tool call, token usage and command takes, and
 //! [`Recorder::deliver`] the one place a record leaves for the sink (or,
-//! in log-only mode, for stderr).
+//! in log-only mode, for stderr), within the level: at `errors` only
+//! failed commands and tool calls, at `local` nothing is sent.
 
 pub(crate) mod debug_log;
 pub(crate) mod error_kind_outcome;
@@ -15,6 +16,7 @@ pub(crate) mod tracked;
 pub(crate) use start::Off;
 
 use crate::consent::controls::Controls;
+use crate::consent::level::Level;
 use crate::consent::reason::HoldReason;
 use crate::delivery::background::{Background, Flushed};
 use crate::record::declared_flags::DeclaredFlags;
@@ -48,6 +50,9 @@ pub(crate) fn any_active() -> bool {
 
 /// What an enabled client shares between its clones.
 pub(crate) struct Recorder {
+    /// How much is sent (or, log-only, printed): at `errors`, failures
+    /// only; at `local`, nothing leaves the machine.
+    level: Level,
     /// Tells this client's sessions from another client's.
     owner: Owner,
     context: Arc<RecordContext>,
@@ -312,6 +317,16 @@ impl Recorder {
     /// sink. (The per-process time budget is the HTTP sink's: every send
     /// of either mode passes it.)
     fn deliver(&self, event: Event) {
+        if !self.level.admits(&event) {
+            if let Some(debug) = &self.debug {
+                debug.line(&format!(
+                    "not sent: the level is {} (only failed commands and tool calls are sent); a {} record",
+                    self.level,
+                    event.kind()
+                ));
+            }
+            return;
+        }
         let record = Record::new(event, Arc::clone(&self.context));
         if let Some(debug) = &self.debug {
             let as_sent = match &self.output {
@@ -332,6 +347,13 @@ impl Recorder {
         if let Some(reason) = self.hold {
             if let Some(debug) = &self.debug {
                 debug.line(&format!("not sent: {reason}"));
+            }
+            return;
+        }
+        if !self.level.sends() {
+            // `local`: kept on this machine only, never sent.
+            if let Some(debug) = &self.debug {
+                debug.line("not sent: the level is local (records stay on this machine)");
             }
             return;
         }

@@ -6,6 +6,7 @@
 use super::debug_log::{DebugLog, DebugTarget};
 use super::session_state::{LiveSessions, Owner};
 use super::{Output, Recorder, ACTIVE};
+use crate::consent::ci_policy;
 use crate::consent::controls::Controls;
 use crate::consent::decide::{Destination, Verdict, Veto};
 use crate::consent::notice;
@@ -65,6 +66,7 @@ impl Recorder {
                     Output::Print(_) => FailurePolicy::KeepGoing,
                 };
                 Ok(Recorder {
+                    level: controls.decision().level,
                     owner: Owner::unique(),
                     failure_policy,
                     context: Arc::new(parts.context),
@@ -126,8 +128,12 @@ impl Recorder {
         // The path the controls found (`Settings::config_dir`, else the
         // platform's default), checked before any file in it is used.
         let path = controls.config_dir();
-        let shows_notice = !log_only && settings.notice && !settings.env.hide_banner();
-        let config_dir = if matches!(settings.config_dir, ConfigDir::InMemory) {
+        // In CI with the anonymous CI policy: nothing under the config dir,
+        // an id for this process, no notice (one line instead).
+        let ephemeral = controls.verdict().ephemeral;
+        let shows_notice =
+            !log_only && !ephemeral && settings.notice && !settings.env.hide_banner();
+        let config_dir = if matches!(settings.config_dir, ConfigDir::InMemory) || ephemeral {
             // Asked for: no file at all, and an in-memory id is no news.
             None
         } else {
@@ -176,8 +182,15 @@ impl Recorder {
             ));
         }
         // Log-only mode sends nothing, so there is nothing to hold and no
-        // notice to show first.
+        // notice to show first; an ephemeral run says so in one line.
         let hold = if log_only {
+            None
+        } else if ephemeral {
+            let sends = controls.decision().level.sends();
+            if sends && !settings.env.hide_banner() {
+                let line = ci_policy::ci_line(&settings.app);
+                let _ = notice_out(settings).write_all(line.as_bytes());
+            }
             None
         } else {
             first_run_hold(settings, config_dir.as_ref())?
@@ -192,6 +205,7 @@ impl Recorder {
             ci: env.is_ci(),
             ci_provider: env.ci_provider(),
             ai_agent: env.ai_agent(),
+            ephemeral_id: ephemeral,
         };
         Ok(Prepared {
             context: RecordContext {
@@ -377,7 +391,8 @@ fn first_run_hold(
         return Ok(None);
     }
     let path = config_dir.map(|dir| dir.path().to_owned());
-    let hold = match notice_marker::claim_notice(config_dir).map_err(|refused| Veto::Refused {
+    let claimed = notice_marker::claim_notice(config_dir, settings.notice_version);
+    let (hold, changed) = match claimed.map_err(|refused| Veto::Refused {
         item: refused.item,
         path: path
             .as_ref()
@@ -388,7 +403,16 @@ fn first_run_hold(
         NoticeMarker::AlreadyShown => return Ok(None),
         // Shown by the run that created the marker: not again.
         NoticeMarker::ShownToAnotherRun => return Ok(Some(HoldReason::ShownToAnotherRun)),
-        NoticeMarker::ShowNow => HoldReason::FirstRun,
+        NoticeMarker::ShowNow => (HoldReason::FirstRun, None),
+        NoticeMarker::ShowChanged { .. } => (
+            HoldReason::NoticeChanged,
+            Some(
+                settings
+                    .notice_changes
+                    .clone()
+                    .unwrap_or_else(|| "this notice was updated.".to_owned()),
+            ),
+        ),
         NoticeMarker::ShowEveryRun => {
             return Err(Veto::NoConfigDir {
                 path,
@@ -396,7 +420,11 @@ fn first_run_hold(
             })
         }
     };
-    notice::write_notice(&mut *notice_out(settings), &settings.app);
+    notice::write_notice(
+        &mut *notice_out(settings),
+        &settings.app,
+        changed.as_deref(),
+    );
     Ok(Some(hold))
 }
 

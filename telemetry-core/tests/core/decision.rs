@@ -15,7 +15,8 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use telemetry_core::{
-    MemorySink, Mode, Rule, Status, Telemetry, TelemetryBuilder, NOTICE_MARKER_FILE, USER_UUID_FILE,
+    CiPolicy, Level, MemorySink, Mode, Rule, Status, Telemetry, TelemetryBuilder,
+    NOTICE_MARKER_FILE, POLICY_FILE, USER_UUID_FILE,
 };
 use telemetry_test_support::TempDir;
 
@@ -40,7 +41,9 @@ fn builder(dir: &Path, vars: &[(&str, &str)]) -> TelemetryBuilder {
 fn agree(make: impl Fn() -> TelemetryBuilder) -> Status {
     let before = make().controls().status();
     let telemetry = make().build();
-    let sends = telemetry.is_enabled() && telemetry.status().mode == Mode::On;
+    let sends = telemetry.is_enabled()
+        && telemetry.status().mode == Mode::On
+        && telemetry.status().level.sends();
     assert_eq!(before.enabled, sends, "status said:\n{before}");
     assert_eq!(
         before.mode != Mode::Off,
@@ -49,10 +52,16 @@ fn agree(make: impl Fn() -> TelemetryBuilder) -> Status {
     );
     let after = telemetry.status();
     assert_eq!(
-        (before.mode, before.decided_by),
-        (after.mode, after.decided_by),
+        (
+            before.mode,
+            before.decided_by,
+            before.level,
+            before.ci_policy
+        ),
+        (after.mode, after.decided_by, after.level, after.ci_policy),
         "status said:\n{before}\nthe built client says:\n{after}"
     );
+    assert_eq!(before.policy_file, after.policy_file);
     before
 }
 
@@ -102,6 +111,10 @@ fn marker(dir: &Path, at: SystemTime) {
 
 fn text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
+}
+
+fn text_of(path: &Path) -> String {
+    text(path)
 }
 
 #[test]
@@ -409,6 +422,86 @@ fn a_notice_marker_dated_in_the_future_counts_as_seen() {
     assert_eq!(notice.text(), "", "no notice again");
 }
 
+/// Writes a machine policy file in `dir` with `mode`.
+fn policy(dir: &Path, text: &str, mode: u32) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let file = dir.join(POLICY_FILE);
+    fs::write(&file, text).unwrap();
+    chmod(&file, mode);
+    file
+}
+
+#[test]
+fn a_machine_policy_decides_the_same_for_status_and_the_client() {
+    for (text, mode, rule, level) in [
+        ("level = off\n", 0o644, Rule::MachinePolicy, Level::Off),
+        (
+            "level = errors\n",
+            0o644,
+            Rule::MachinePolicy,
+            Level::Errors,
+        ),
+        ("level = local\n", 0o644, Rule::MachinePolicy, Level::Local),
+        ("level = all\n", 0o644, Rule::Default, Level::All),
+        ("level = most\n", 0o644, Rule::MachinePolicy, Level::Off),
+        ("levelerrors\n", 0o644, Rule::MachinePolicy, Level::Off),
+        ("level = all\n", 0o666, Rule::MachinePolicy, Level::Off),
+    ] {
+        let root = TempDir::new("decision-policy");
+        let dir = seen_dir(&root);
+        let policy_dir = root.join("policy");
+        let file = policy(&policy_dir, text, mode);
+        let status = agree(|| builder(&dir, &[]).policy_dir(&policy_dir));
+        assert_eq!(
+            (status.decided_by, status.level),
+            (rule, level),
+            "{text:?} {mode:o}: {status}"
+        );
+        if rule == Rule::MachinePolicy {
+            assert_eq!(status.policy_file.as_deref(), Some(&*text_of(&file)));
+            assert!(status.explanation.contains(&text_of(&file)), "{status}");
+        }
+    }
+}
+
+#[test]
+fn the_ci_policies_decide_the_same_for_status_and_the_client() {
+    let root = TempDir::new("decision-ci");
+    let dir = seen_dir(&root);
+    let ci = [("CI", "true")];
+    let status = agree(|| builder(&dir, &ci));
+    assert_eq!(
+        (status.enabled, status.ci_policy),
+        (true, Some(CiPolicy::Anonymous))
+    );
+    let status = agree(|| builder(&dir, &ci).in_ci(CiPolicy::Skip));
+    assert_eq!(status.decided_by, Rule::CiPolicy);
+    let status = agree(|| builder(&dir, &ci).in_ci(CiPolicy::AsUser));
+    assert!(status.enabled);
+    // In CI, no config dir is needed: nothing is written there.
+    let status = agree(|| {
+        Telemetry::builder(APP, "1.0.0")
+            .endpoint(ENDPOINT)
+            .notice_writer(std::io::sink())
+            .env_vars([("CI", "1")])
+    });
+    assert!(status.enabled, "{status}");
+    // ... but as a user it is.
+    vetoed(
+        || {
+            Telemetry::builder(APP, "1.0.0")
+                .endpoint(ENDPOINT)
+                .notice_writer(std::io::sink())
+                .in_ci(CiPolicy::AsUser)
+                .env_vars([("CI", "1")])
+        },
+        Rule::NoConfigDir,
+        "HOME",
+    );
+    let status = agree(|| builder(&dir, &[("CI", "true"), ("DO_NOT_TRACK", "1")]));
+    assert_eq!(status.decided_by, Rule::DoNotTrack);
+}
+
 /// One setting of the generated cases.
 #[derive(Debug, Clone)]
 struct Case {
@@ -425,6 +518,14 @@ struct Case {
     marker: MarkerCase,
     notice: bool,
     hide_banner: bool,
+    /// The machine policy file's text and mode, if any.
+    policy: Option<(&'static str, u32)>,
+    /// In CI, with this policy.
+    ci: Option<CiPolicy>,
+    /// The builder's level.
+    level: Level,
+    /// The builder's notice version (the marker keeps 1).
+    notice_version: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -454,6 +555,7 @@ fn cases() -> impl Strategy<Value = Case> {
             Some("log"),
             Some("fasle"),
             Some(" "),
+            Some("errors"),
         ])
     };
     let endpoints = || {
@@ -487,6 +589,7 @@ fn cases() -> impl Strategy<Value = Case> {
                 None,
                 Some("enabled"),
                 Some("Disabled\r\n"),
+                Some("errors-only"),
                 Some("perhaps"),
                 Some(""),
             ]),
@@ -501,11 +604,31 @@ fn cases() -> impl Strategy<Value = Case> {
             any::<bool>(),
             any::<bool>(),
         ),
+        (
+            prop::sample::select(vec![
+                None,
+                Some(("level = off\n", 0o644)),
+                Some(("level = errors\n", 0o644)),
+                Some(("level = local\n", 0o644)),
+                Some(("level = all\n", 0o644)),
+                Some(("level = all\n", 0o666)),
+                Some(("level\n", 0o644)),
+            ]),
+            prop::sample::select(vec![
+                None,
+                Some(CiPolicy::Anonymous),
+                Some(CiPolicy::Skip),
+                Some(CiPolicy::AsUser),
+            ]),
+            prop::sample::select(vec![Level::All, Level::Errors, Level::Local, Level::Off]),
+            prop::sample::select(vec![1, 2]),
+        ),
     )
         .prop_map(
             |(
                 (app_ok, endpoint, env_endpoint, sink, dnt, enabled),
                 (dir, choice, choice_mode, id_mode, marker, notice, hide_banner),
+                (policy, ci, level, notice_version),
             )| Case {
                 app_ok,
                 endpoint,
@@ -520,6 +643,10 @@ fn cases() -> impl Strategy<Value = Case> {
                 marker,
                 notice,
                 hide_banner,
+                policy,
+                ci,
+                level,
+                notice_version,
             },
         )
 }
@@ -570,7 +697,7 @@ fn lay_out(case: &Case, root: &Path) -> Option<PathBuf> {
     Some(dir)
 }
 
-fn make(case: &Case, dir: Option<&Path>) -> TelemetryBuilder {
+fn make(case: &Case, dir: Option<&Path>, policy_dir: &Path) -> TelemetryBuilder {
     let app = if case.app_ok { APP } else { "bad name" };
     let mut vars: Vec<(&str, &str)> = vec![("LANG", "C")];
     vars.extend(case.env_endpoint.map(|url| ("TELEMETRY_ENDPOINT", url)));
@@ -579,6 +706,9 @@ fn make(case: &Case, dir: Option<&Path>) -> TelemetryBuilder {
     if case.hide_banner {
         vars.push(("TELEMETRY_HIDE_BANNER", "1"));
     }
+    if case.ci.is_some() {
+        vars.push(("CI", "true"));
+    }
     let vars: Vec<(String, String)> = vars
         .into_iter()
         .map(|(k, v)| (k.into(), v.into()))
@@ -586,7 +716,11 @@ fn make(case: &Case, dir: Option<&Path>) -> TelemetryBuilder {
     let mut builder = Telemetry::builder(app, "1.0.0")
         .notice(case.notice)
         .notice_writer(std::io::sink())
-        .env_vars(vars);
+        .env_vars(vars)
+        .policy_dir(policy_dir)
+        .level(case.level)
+        .notice_version(case.notice_version)
+        .in_ci(case.ci.unwrap_or_default());
     if let Some(url) = case.endpoint {
         builder = builder.endpoint(url);
     }
@@ -608,6 +742,10 @@ proptest! {
     fn status_and_the_built_client_agree(case in cases()) {
         let root = TempDir::new("decision-prop");
         let dir = lay_out(&case, root.path());
-        agree(|| make(&case, dir.as_deref()));
+        let policy_dir = root.join("policy");
+        if let Some((text, mode)) = case.policy {
+            policy(&policy_dir, text, mode);
+        }
+        agree(|| make(&case, dir.as_deref(), &policy_dir));
     }
 }

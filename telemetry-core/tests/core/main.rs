@@ -9,6 +9,7 @@
 
 mod background_mode;
 mod bad_input;
+mod ci_policy;
 mod config_files;
 mod controls;
 mod debug_mode;
@@ -19,8 +20,11 @@ mod delivery_faults;
 mod failure_causes;
 mod first_run;
 mod global_client;
+mod levels;
 mod load;
+mod machine_policy;
 mod many_sessions;
+mod notice_version;
 mod opt_out;
 mod otlp_export;
 mod privacy;

@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use telemetry_core::{HttpSink, MemorySink, Outcome, Record, SendError, Sink, Telemetry};
+use telemetry_core::{CiPolicy, HttpSink, MemorySink, Outcome, Record, SendError, Sink, Telemetry};
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::isolated;
 use telemetry_test_support::json::{now_ms, strict_json};
@@ -73,11 +73,14 @@ fn event_keys(record: &Value) -> &'static [&'static str] {
 }
 
 /// A client of the collector with a fixed environment: a locale, CI, and
-/// the given tags.
+/// the given tags. In CI as a user would be (the stored id), so that `ci`
+/// is true and the id is the config dir's (the anonymous CI policy's
+/// per-process id is `ci_policy.rs`'s).
 fn client(collector: &Collector, config_dir: &TempDir, tags: &str) -> Telemetry {
     Telemetry::builder(APP, VERSION)
         .endpoint(collector.url())
         .config_dir(config_dir.path())
+        .in_ci(CiPolicy::AsUser)
         .notice(false)
         .timeout(Duration::from_secs(5))
         .env_vars([
