@@ -5,7 +5,8 @@
 //! cargo run --example agent -- [--debug] [--delivery inline|background] [--export otlp] version
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] run [--model NAME] PROMPT...
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] fail
-//! cargo run --example agent -- telemetry status [--json] | enable [--errors-only] | disable | reset-id
+//! cargo run --example agent -- telemetry status [--json] | show [--json] [--last N]
+//!     | enable [--errors-only | --local-only] | disable | reset-id
 //! ```
 //!
 //! It calls no model and touches no file: the tools are stand-ins, so that
@@ -59,6 +60,10 @@ commands:
   telemetry status [--json]        say whether telemetry is on, and why
   telemetry enable | disable       turn telemetry on or off for this app (remembered)
   telemetry enable --errors-only   send only failed commands and tool calls (remembered)
+  telemetry enable --local-only    keep records in the local history only, send nothing
+  telemetry show [--json] [--last N]
+                                   print what was sent, from the local history
+  telemetry disable                also forgets the anonymous id, the spool and the history
   telemetry reset-id               forget the anonymous id
 
 options:
@@ -127,6 +132,9 @@ fn main() -> ExitCode {
             "--export",
             "--model",
             "--errors-only",
+            "--local-only",
+            "--json",
+            "--last",
         ])
         // Model names outside this list are recorded as `other`.
         .known_models(MODELS.iter().map(|model| &*model.name));
@@ -265,7 +273,7 @@ impl fmt::Display for CommandError {
 
 impl std::error::Error for CommandError {}
 
-/// `agent telemetry status [--json] | enable [--errors-only] | disable | reset-id`.
+/// `agent telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | reset-id`.
 fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode {
     let done = match action {
         TelemetryAction::Status { json } => {
@@ -279,7 +287,16 @@ fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode 
         }
         TelemetryAction::Enable => controls.enable(),
         TelemetryAction::EnableErrorsOnly => controls.enable_errors_only(),
-        TelemetryAction::Disable => controls.disable(),
+        TelemetryAction::EnableLocalOnly => controls.enable_local_only(),
+        TelemetryAction::Show { json, last } => controls.show(*json, *last).map(|text| {
+            let _ = io::stdout().lock().write_all(text.as_bytes());
+        }),
+        TelemetryAction::Disable => controls.disable().map(|()| {
+            say(format_args!(
+                "Telemetry disabled for this app: nothing more is sent; the anonymous id, \
+                 anything unsent and the local history were deleted."
+            ));
+        }),
         TelemetryAction::ResetId => controls.reset_id(),
     };
     match done {
@@ -369,6 +386,8 @@ enum TelemetryAction {
     Status { json: bool },
     Enable,
     EnableErrorsOnly,
+    EnableLocalOnly,
+    Show { json: bool, last: Option<usize> },
     Disable,
     ResetId,
 }
@@ -476,11 +495,13 @@ impl Cli {
                     ["status", "--json"] => TelemetryAction::Status { json: true },
                     ["enable"] => TelemetryAction::Enable,
                     ["enable", "--errors-only"] => TelemetryAction::EnableErrorsOnly,
+                    ["enable", "--local-only"] => TelemetryAction::EnableLocalOnly,
+                    ["show", options @ ..] => parse_show(options)?,
                     ["disable"] => TelemetryAction::Disable,
                     ["reset-id"] => TelemetryAction::ResetId,
                     _ => {
                         return Err(Usage::Error(
-                            "usage: agent telemetry status [--json] | enable [--errors-only] | disable | reset-id"
+                            "usage: agent telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | reset-id"
                                 .to_owned(),
                         ))
                     }
@@ -495,6 +516,23 @@ impl Cli {
             command,
         })
     }
+}
+
+/// The options of `telemetry show`: `--json`, `--last N`, in any order.
+fn parse_show(options: &[&str]) -> Result<TelemetryAction, Usage> {
+    let (mut json, mut last) = (false, None);
+    let mut options = options.iter();
+    while let Some(option) = options.next() {
+        match *option {
+            "--json" => json = true,
+            "--last" => match options.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) => last = Some(n),
+                None => return Err(Usage::Error("--last needs a number".to_owned())),
+            },
+            other => return Err(Usage::Error(format!("unknown option {other}"))),
+        }
+    }
+    Ok(TelemetryAction::Show { json, last })
 }
 
 /// The value of `--delivery`.

@@ -35,6 +35,8 @@ pub(crate) struct Settings {
     /// The wire format for the endpoint's sink.
     pub(crate) export: Export,
     pub(crate) notice: bool,
+    /// Keep the local history of what was sent (default `true`).
+    pub(crate) history: bool,
     pub(crate) notice_writer: Option<Box<dyn Write + Send>>,
     pub(crate) env: Env,
     /// The flag names the app declared, as given (checked by the recorder).
@@ -87,6 +89,7 @@ impl Settings {
             sink: None,
             export: Export::Records,
             notice: true,
+            history: true,
             notice_writer: None,
             env: Env::process(),
             flags: Vec::new(),

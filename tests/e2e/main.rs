@@ -17,3 +17,4 @@ mod policy_and_levels;
 mod privacy;
 mod readme;
 mod records;
+mod transparency;

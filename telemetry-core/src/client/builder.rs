@@ -197,6 +197,16 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Whether to keep the local history of what was sent (default
+    /// `true`): every record that leaves is appended, as it went on the
+    /// wire, to a private file in the config dir, which `telemetry show`
+    /// prints. Nothing is kept without a config dir, nor in CI (which
+    /// writes nothing there).
+    pub fn history(mut self, keep: bool) -> Self {
+        self.settings.history = keep;
+        self
+    }
+
     /// The first-run notice's version (default 1). Raise it when the app
     /// starts collecting something new: a user who saw an older version is
     /// shown the notice once more (with [`notice_changes`](Self::notice_changes)),

@@ -17,6 +17,7 @@ use crate::delivery::spool;
 use crate::delivery::Delivery;
 use crate::files::choice::{self, ChoiceError};
 use crate::files::config_dir::{self, ConfigDirRefused, NoConfigDir};
+use crate::files::history;
 use crate::files::notice_marker;
 use crate::settings::Settings;
 use std::fmt;
@@ -151,17 +152,36 @@ impl Controls {
         choice::enable_errors_only(self.dir()?).map_err(ControlError::Choice)
     }
 
-    /// `telemetry disable`: remembers "off" in the config dir and deletes
-    /// every spooled record unsent. Nothing is sent by this app again until
+    /// `telemetry enable --local-only`: remembers "on, kept on this
+    /// machine only" in the config dir: records go to the local history
+    /// (`telemetry show`) and no connection is ever opened. A variable
+    /// still wins; a machine policy still restricts.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError`] when there is no config dir or the choice cannot be
+    /// written.
+    pub fn enable_local_only(&self) -> Result<(), ControlError> {
+        choice::enable_local_only(self.dir()?).map_err(ControlError::Choice)
+    }
+
+    /// `telemetry disable`: remembers "off" in the config dir and forgets
+    /// the rest: removes the anonymous id's file (a later `enable` starts
+    /// with a new id), deletes every spooled record unsent, and removes the
+    /// local history. Nothing is sent by this app again until
     /// `telemetry enable` (or a variable turning it on).
     ///
     /// # Errors
     ///
     /// [`ControlError`] when there is no config dir, the choice cannot be
-    /// written, or a spool file cannot be deleted.
+    /// written, or the id, the history or a spool file cannot be deleted.
     pub fn disable(&self) -> Result<(), ControlError> {
         let dir = self.dir()?;
         choice::disable(dir).map_err(ControlError::Choice)?;
+        choice::reset_id(dir).map_err(ControlError::Choice)?;
+        history::remove(dir).map_err(|error| {
+            ControlError::Choice(ChoiceError::new("remove the local history", dir, error))
+        })?;
         let (_, problems) = spool::delete_all(dir);
         if problems.is_empty() {
             Ok(())
@@ -171,6 +191,60 @@ impl Controls {
                 files: problems.len(),
             })
         }
+    }
+
+    /// Where the local history is kept (`None` without a config dir).
+    #[must_use]
+    pub fn history_path(&self) -> Option<PathBuf> {
+        self.config_dir().map(history::path)
+    }
+
+    /// `telemetry show [--json] [--last N]`: what was sent, from the local
+    /// history, oldest first (the last `last` records when given). Plain:
+    /// where the file is, then one line per record: the time it was sent,
+    /// its event, its name and its outcome (`ok`, `error` or `-`), and
+    /// the host it went to (`local` when kept only here). `json`: a JSON
+    /// array of the entries, each `{"sent_at", "host", "record"}` with the
+    /// record as sent. Reads only; works when telemetry is off.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError::History`] when the history's file cannot be trusted
+    /// or read.
+    pub fn show(&self, json: bool, last: Option<usize>) -> Result<String, ControlError> {
+        let (entries, path) = match self.config_dir().filter(|_| !self.verdict.elevated) {
+            Some(dir) => (
+                history::read(dir).map_err(ControlError::History)?,
+                Some(history::path(dir)),
+            ),
+            None => (Vec::new(), None),
+        };
+        let skip = last.map_or(0, |last| entries.len().saturating_sub(last));
+        let entries = &entries[skip..];
+        if json {
+            let mut text = serde_json::to_string_pretty(entries).unwrap_or_else(|_| "[]".into());
+            text.push('\n');
+            return Ok(text);
+        }
+        let mut text = match &path {
+            Some(path) => format!(
+                "Records sent by this app, oldest first, from {} ({} shown):\n",
+                path.display(),
+                entries.len()
+            ),
+            None => "There is no config dir, so no local history is kept.\n".to_owned(),
+        };
+        for entry in entries {
+            text.push_str(&format!(
+                "{}  {}  {}  {}  {}\n",
+                entry.sent_at,
+                entry.event(),
+                entry.name(),
+                entry.outcome(),
+                entry.host.as_deref().unwrap_or("local"),
+            ));
+        }
+        Ok(text)
     }
 
     /// `telemetry reset-id`: removes the anonymous id's file, so that the
@@ -214,6 +288,8 @@ pub enum ControlError {
     Choice(ChoiceError),
     /// The command's output could not be written.
     Output(std::io::Error),
+    /// The local history cannot be trusted or read: why.
+    History(String),
     /// Telemetry is disabled, but some spool files could not be deleted.
     SpoolLeft {
         /// The config dir holding them.
@@ -237,6 +313,7 @@ impl fmt::Display for ControlError {
             ),
             ControlError::Choice(error) => write!(f, "{error}"),
             ControlError::Output(error) => write!(f, "could not write the output: {error}"),
+            ControlError::History(problem) => write!(f, "the local history {problem}"),
             ControlError::SpoolLeft { dir, files } => write!(
                 f,
                 "telemetry is disabled, but {files} spool file(s) in {} could not be deleted; \
@@ -254,6 +331,7 @@ impl std::error::Error for ControlError {
             ControlError::Output(error) => Some(error),
             ControlError::NoConfigDir
             | ControlError::Refused(_)
+            | ControlError::History(_)
             | ControlError::SpoolLeft { .. } => None,
         }
     }

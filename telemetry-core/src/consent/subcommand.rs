@@ -1,5 +1,6 @@
-//! A ready-made `clap` subcommand: `telemetry status [--json] | enable
-//! [--errors-only] | disable | reset-id` (the `clap` feature).
+//! A ready-made `clap` subcommand: `telemetry status [--json] | show
+//! [--json] [--last N] | enable [--errors-only | --local-only] | disable | reset-id` (the
+//! `clap` feature).
 //!
 //! Add [`command`] to your app's `clap::Command`, and when it matched, hand
 //! its matches to [`run`] with the [`Controls`] of your builder (not a built
@@ -53,6 +54,30 @@ pub fn command() -> Command {
                         .long("errors-only")
                         .action(ArgAction::SetTrue)
                         .help("Send only failed commands and failed tool calls"),
+                )
+                .arg(
+                    Arg::new("local-only")
+                        .long("local-only")
+                        .action(ArgAction::SetTrue)
+                        .conflicts_with("errors-only")
+                        .help("Keep records in the local history only; send nothing"),
+                ),
+        )
+        .subcommand(
+            Command::new("show")
+                .about("Print what was sent, from the local history (works when telemetry is off)")
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(ArgAction::SetTrue)
+                        .help("Print a JSON array of the records as sent, oldest first"),
+                )
+                .arg(
+                    Arg::new("last")
+                        .long("last")
+                        .value_name("N")
+                        .value_parser(clap::value_parser!(usize))
+                        .help("Only the last N records"),
                 ),
         )
         .subcommand(
@@ -81,6 +106,14 @@ pub fn run(
                 status.to_string()
             }
         }
+        Some(("show", options)) => controls.show(
+            options.get_flag("json"),
+            options.get_one::<usize>("last").copied(),
+        )?,
+        Some(("enable", options)) if options.get_flag("local-only") => {
+            controls.enable_local_only()?;
+            ENABLED_LOCAL_ONLY.to_owned()
+        }
         Some(("enable", options)) if options.get_flag("errors-only") => {
             controls.enable_errors_only()?;
             ENABLED_ERRORS_ONLY.to_owned()
@@ -104,15 +137,18 @@ pub fn run(
 
 /// Printed for matches that are not of [`command`].
 const USAGE: &str =
-    "usage: telemetry status [--json] | enable [--errors-only] | disable | reset-id\n";
+    "usage: telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | reset-id\n";
 /// What `telemetry enable` prints.
 pub(crate) const ENABLED: &str =
     "Telemetry enabled for this app. A variable such as DO_NOT_TRACK=1 still wins.\n";
 /// What `telemetry enable --errors-only` prints.
 pub(crate) const ENABLED_ERRORS_ONLY: &str =
     "Telemetry enabled for this app, failures only: only failed commands and tool calls are sent. A variable such as DO_NOT_TRACK=1 still wins.\n";
+/// What `telemetry enable --local-only` prints.
+pub(crate) const ENABLED_LOCAL_ONLY: &str =
+    "Telemetry enabled for this app, local only: records are kept in the local history (`telemetry show`) and nothing is sent. A variable such as DO_NOT_TRACK=1 still wins.\n";
 /// What `telemetry disable` prints.
 pub(crate) const DISABLED: &str =
-    "Telemetry disabled for this app: nothing more is sent; anything unsent was deleted.\n";
+    "Telemetry disabled for this app: nothing more is sent; the anonymous id, anything unsent and the local history were deleted.\n";
 /// What `telemetry reset-id` prints.
 pub(crate) const RESET: &str = "Anonymous id forgotten: the next record carries a new one.\n";

@@ -17,12 +17,14 @@ use crate::delivery::spool;
 use crate::delivery::Delivery;
 use crate::env;
 use crate::files::config_dir::{self, CheckedConfigDir, DirState, NoConfigDir};
+use crate::files::history;
 use crate::files::notice_marker::{self, NoticeMarker, NOTICE_MARKER_FILE};
 use crate::files::user_id::{self, USER_UUID_FILE};
 use crate::record::declared_flags::DeclaredFlags;
 use crate::record::limits::{truncate_at_char_boundary, MAX_VERSION_LEN};
 use crate::record::{CommonFields, RecordContext};
 use crate::settings::{ConfigDir, Settings};
+use crate::sink::history::{History, Kept, NoteLine};
 use crate::sink::{FailurePolicy, Sink};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -58,15 +60,33 @@ impl Recorder {
             )));
         }
         match Recorder::prepare(&mut settings, &controls, debug.as_deref()) {
-            Ok(parts) => {
+            Ok(mut parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
-                let background = background(&settings, &parts, debug.as_ref());
+                let level = controls.decision().level;
+                let history = history(&settings, controls.verdict(), &parts);
+                if let (Some(history), Output::Send(sink)) = (&history, &mut parts.output) {
+                    *sink = Arc::new(Kept {
+                        inner: Arc::clone(sink),
+                        history: history.clone(),
+                        note: debug
+                            .clone()
+                            .map(|debug| Box::new(move |line: &str| debug.line(line)) as NoteLine),
+                    });
+                }
+                // At `local` nothing is sent, not even what earlier runs
+                // spooled: no background delivery, no connection.
+                let background = if level.sends() {
+                    background(&settings, &parts, debug.as_ref())
+                } else {
+                    None
+                };
                 let failure_policy = match &parts.output {
                     Output::Send(sink) => sink.failure_policy(),
                     Output::Print(_) => FailurePolicy::KeepGoing,
                 };
                 Ok(Recorder {
-                    level: controls.decision().level,
+                    level,
+                    history,
                     owner: Owner::unique(),
                     failure_policy,
                     context: Arc::new(parts.context),
@@ -281,6 +301,19 @@ fn delete_spool(dir: Option<&Path>, debug: Option<&DebugLog>) {
             "telemetry is off, but a spool file remains: {problem}"
         ));
     }
+}
+
+/// The local history, when kept: asked for (`history(true)`, the
+/// default) and a checked config dir to keep it in (none in CI, nor for an
+/// isolated client).
+fn history(settings: &Settings, verdict: &Verdict, parts: &Prepared) -> Option<History> {
+    if !settings.history {
+        return None;
+    }
+    Some(History {
+        dir: parts.config_dir.clone()?,
+        host: verdict.endpoint().and_then(history::host_of),
+    })
 }
 
 /// Background delivery when asked for and the sink can send serialised

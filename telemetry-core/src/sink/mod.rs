@@ -3,6 +3,7 @@
 //! `HttpSink` and `OtlpSink` (the `http` feature, on by default).
 
 mod export;
+pub(crate) mod history;
 #[cfg(feature = "http")]
 pub(crate) mod http;
 mod memory;
