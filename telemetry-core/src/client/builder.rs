@@ -207,6 +207,16 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Whether the anonymous id lasts across runs (default `true`, kept in
+    /// the config dir's id file). With `false` every process makes a fresh
+    /// random id, its records carry `"ephemeral_id": true` (the marker the
+    /// CI policy uses), and no id file is read or written; the notice
+    /// marker and the history are kept as usual.
+    pub fn persistent_id(mut self, persistent: bool) -> Self {
+        self.settings.persistent_id = persistent;
+        self
+    }
+
     /// The first-run notice's version (default 1). Raise it when the app
     /// starts collecting something new: a user who saw an older version is
     /// shown the notice once more (with [`notice_changes`](Self::notice_changes)),

@@ -185,12 +185,13 @@ impl Recorder {
         };
         // The id before the notice: a refused id file turns telemetry off,
         // and the notice is shown only while telemetry is on.
-        let (user_uuid, note) =
-            user_id::user_uuid(config_dir.as_ref()).map_err(|refused| Veto::Refused {
-                item: refused.item,
-                path: path.map(|dir| dir.join(USER_UUID_FILE)).unwrap_or_default(),
-                why: refused.why,
-            })?;
+        // `persistent_id(false)`: this process's own id, no id file.
+        let id_dir = config_dir.as_ref().filter(|_| settings.persistent_id);
+        let (user_uuid, note) = user_id::user_uuid(id_dir).map_err(|refused| Veto::Refused {
+            item: refused.item,
+            path: path.map(|dir| dir.join(USER_UUID_FILE)).unwrap_or_default(),
+            why: refused.why,
+        })?;
         if let Some(note) = note {
             log(note);
         }
@@ -225,7 +226,7 @@ impl Recorder {
             ci: env.is_ci(),
             ci_provider: env.ci_provider(),
             ai_agent: env.ai_agent(),
-            ephemeral_id: ephemeral,
+            ephemeral_id: ephemeral || !settings.persistent_id,
         };
         Ok(Prepared {
             context: RecordContext {

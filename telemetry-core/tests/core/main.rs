@@ -30,6 +30,7 @@ mod otlp_export;
 mod privacy;
 mod properties;
 mod sessions;
+mod transparency;
 mod when_off;
 mod where_data_goes;
 mod wire_format;
