@@ -169,6 +169,8 @@ pub fn known_error_kind(error: &(dyn Error + 'static)) -> Option<Cow<'static, st
         kind::<RecvTimeoutError>,
         kind::<TryRecvError>,
         kind::<serde_json::Error>,
+        #[cfg(feature = "rmcp")]
+        kind::<rmcp::ErrorData>,
         #[cfg(feature = "http")]
         kind::<reqwest::Error>,
     ];

@@ -426,3 +426,7 @@ pub(crate) fn memory_client(app: &str) -> (Telemetry, MemorySink) {
     let telemetry = Telemetry::isolated(app, "1").sink(sink.clone()).build();
     (telemetry, sink)
 }
+
+// MCP servers built with rmcp (feature `rmcp`); its docs are in the file.
+#[cfg(feature = "rmcp")]
+pub mod mcp;

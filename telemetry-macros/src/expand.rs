@@ -55,6 +55,17 @@ fn expand(kind: Kind, name: &str, function: ItemFn) -> TokenStream {
         .partition(|attr| matches!(attr.style, AttrStyle::Outer));
 
     let start = start_call(kind, name);
+    if sig.asyncness.is_none() {
+        if let Some(boxed) = BoxedAsync::find(&sig.output, &block) {
+            let body = boxed.expand(&start);
+            let mut tokens = quote!(#(#outer)* #vis #sig);
+            block.brace_token.surround(&mut tokens, |tokens| {
+                tokens.extend(quote!(#(#inner)*));
+                tokens.extend(body);
+            });
+            return tokens;
+        }
+    }
     let body = match &sig.output {
         ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => never_body(&start, &block),
         output => {
@@ -79,6 +90,111 @@ fn expand(kind: Kind, name: &str, function: ItemFn) -> TokenStream {
         tokens.extend(body);
     });
     tokens
+}
+
+/// An `async fn` that another attribute has already rewritten the way
+/// rmcp's `#[tool]` and `async-trait` do: a fn returning
+/// `Pin<Box<dyn Future<Output = T> ..>>` whose whole body is
+/// `Box::pin(async move { .. })`. Tracked like the `async fn` it was (from
+/// its first poll to its completion, with `T`'s outcome) rather than as a
+/// sync fn that only builds a future.
+struct BoxedAsync<'a> {
+    /// The `Box::pin` path, as the user's tokens wrote it.
+    pin: &'a syn::Expr,
+    /// The `async move` block's body.
+    body: &'a Block,
+    /// The future's `Output`.
+    output: &'a Type,
+}
+
+impl<'a> BoxedAsync<'a> {
+    fn find(output: &'a ReturnType, block: &'a Block) -> Option<BoxedAsync<'a>> {
+        let ReturnType::Type(_, ty) = output else {
+            return None;
+        };
+        let output = pinned_future_output(ty)?;
+        let [syn::Stmt::Expr(syn::Expr::Call(call), None)] = block.stmts.as_slice() else {
+            return None;
+        };
+        let syn::Expr::Path(func) = &*call.func else {
+            return None;
+        };
+        let names: Vec<_> = func
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        if !names.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+            return None;
+        }
+        match call.args.first() {
+            Some(syn::Expr::Async(async_block)) if async_block.capture.is_some() => {
+                Some(BoxedAsync {
+                    pin: &call.func,
+                    body: &async_block.block,
+                    output,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `Box::pin(async move { let call = ..; let ret = async move { body }.await; finish })`.
+    fn expand(&self, start: &TokenStream) -> TokenStream {
+        let pin = self.pin;
+        let run = async_body(self.output, self.body);
+        let finish = finish_call();
+        let inner = quote_spanned! {Span::mixed_site()=>
+            let call = #start;
+            #run
+            #finish
+        };
+        quote_spanned! {Span::mixed_site()=>
+            #pin(async move { #inner })
+        }
+    }
+}
+
+/// `T` of `Pin<Box<dyn Future<Output = T> + ..>>` (any path to `Pin`,
+/// `Box` and `Future`).
+fn pinned_future_output(ty: &Type) -> Option<&Type> {
+    let pinned = only_type_argument(ty, "Pin")?;
+    let Type::TraitObject(object) = only_type_argument(pinned, "Box")? else {
+        return None;
+    };
+    object.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let future = bound.path.segments.last()?;
+        let syn::PathArguments::AngleBracketed(args) = &future.arguments else {
+            return None;
+        };
+        if future.ident != "Future" {
+            return None;
+        }
+        args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
+            _ => None,
+        })
+    })
+}
+
+/// The one type argument of a path type whose last segment is `name`.
+fn only_type_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    if last.ident != name {
+        return None;
+    }
+    match args.args.iter().collect::<Vec<_>>().as_slice() {
+        [syn::GenericArgument::Type(inner)] => Some(inner),
+        _ => None,
+    }
 }
 
 /// `Some(call)` when telemetry is on; when it is off, one relaxed load and

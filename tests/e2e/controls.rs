@@ -220,11 +220,9 @@ fn the_status_json_has_the_documented_schema() {
         ]
     );
     assert_eq!(json["schema_version"], 1);
-    // Credentials in the endpoint are refused: the run is off, and the
-    // status says so rather than "on, by default".
-    assert_eq!(json["enabled"], false);
-    assert_eq!(json["decided_by"], "invalid_endpoint");
-    assert_eq!(json["destination"], serde_json::Value::Null);
+    assert_eq!(json["enabled"], true);
+    assert_eq!(json["decided_by"], "default");
+    assert_eq!(json["destination"], "http://127.0.0.1:9");
     assert_eq!(json["notice_shown"], false);
     let config_dir = agent.config_dir();
     assert_eq!(json["config_dir"], config_dir.to_str().unwrap());

@@ -278,3 +278,42 @@ fn a_tracked_future_is_send() {
     let agent = Agent::default();
     assert_send(&agent.recall());
 }
+
+/// The shape rmcp's `#[tool]` (and `async-trait`) leave when they run
+/// before `#[tracked_tool]`: an `async fn` turned into a fn that returns a
+/// boxed `async move` block.
+#[tracked_tool(name = "boxed")]
+#[allow(clippy::type_complexity)]
+fn boxed(key: &str) -> std::pin::Pin<Box<dyn Future<Output = Result<usize, Timeout>> + Send + '_>> {
+    Box::pin(async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if key.is_empty() {
+            return Err(Timeout);
+        }
+        Ok(key.len())
+    })
+}
+
+#[tokio::test]
+async fn a_boxed_async_block_is_tracked_like_the_async_fn_it_was() {
+    let (telemetry, sink) = client();
+    let work = async {
+        drop(boxed("never polled"));
+        assert_eq!(boxed("abc").await, Ok(3));
+        assert_eq!(boxed("").await, Err(Timeout));
+    };
+    work.with_telemetry(telemetry).await;
+    let calls = calls(&sink);
+    assert_eq!(
+        calls.len(),
+        2,
+        "a future dropped unpolled never ran: {calls:#?}"
+    );
+    assert_success(&calls[0], "tool", "boxed");
+    assert_failure(&calls[1], "tool", "boxed", std::any::type_name::<Timeout>());
+    assert!(
+        (20..10_000).contains(&calls[0].duration_ms),
+        "{:#?}",
+        calls[0]
+    );
+}
