@@ -6,7 +6,7 @@
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] run [--model NAME] PROMPT...
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] fail
 //! cargo run --example agent -- telemetry status [--json] | show [--json] [--last N]
-//!     | enable [--errors-only | --local-only] | disable | reset-id
+//!     | enable [--errors-only | --local-only] | disable | delete | reset-id
 //! ```
 //!
 //! It calls no model and touches no file: the tools are stand-ins, so that
@@ -45,7 +45,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use telemetry_core::{
-    tracked_command, tracked_tool, Controls, Delivery, Export, Telemetry, TrackedError,
+    tracked_command, tracked_tool, Controls, Deletion, Delivery, Export, Telemetry, TrackedError,
 };
 
 const USAGE: &str = "\
@@ -64,6 +64,7 @@ commands:
   telemetry show [--json] [--last N]
                                    print what was sent, from the local history
   telemetry disable                also forgets the anonymous id, the spool and the history
+  telemetry delete                 ask the collector to erase this id's records, then disable
   telemetry reset-id               forget the anonymous id
 
 options:
@@ -273,7 +274,7 @@ impl fmt::Display for CommandError {
 
 impl std::error::Error for CommandError {}
 
-/// `agent telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | reset-id`.
+/// `agent telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | delete | reset-id`.
 fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode {
     let done = match action {
         TelemetryAction::Status { json } => {
@@ -295,6 +296,16 @@ fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode 
             say(format_args!(
                 "Telemetry disabled for this app: nothing more is sent; the anonymous id, \
                  anything unsent and the local history were deleted."
+            ));
+        }),
+        TelemetryAction::Delete => controls.delete().map(|deletion| {
+            say(format_args!(
+                "{} Telemetry disabled: the anonymous id, anything unsent and the local history were deleted.",
+                match deletion {
+                    Deletion::Delivered => "Deletion requested: the collector was asked to erase every record with this id.",
+                    Deletion::Pending => "The collector could not be reached: the deletion request is kept and sent by a later run.",
+                    _ => "There was no anonymous id, so nothing to erase.",
+                }
             ));
         }),
         TelemetryAction::ResetId => controls.reset_id(),
@@ -389,6 +400,7 @@ enum TelemetryAction {
     EnableLocalOnly,
     Show { json: bool, last: Option<usize> },
     Disable,
+    Delete,
     ResetId,
 }
 
@@ -498,10 +510,11 @@ impl Cli {
                     ["enable", "--local-only"] => TelemetryAction::EnableLocalOnly,
                     ["show", options @ ..] => parse_show(options)?,
                     ["disable"] => TelemetryAction::Disable,
+                    ["delete"] => TelemetryAction::Delete,
                     ["reset-id"] => TelemetryAction::ResetId,
                     _ => {
                         return Err(Usage::Error(
-                            "usage: agent telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | reset-id"
+                            "usage: agent telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | delete | reset-id"
                                 .to_owned(),
                         ))
                     }

@@ -319,7 +319,9 @@ pub use client::telemetry::{current, set_global, FlushGuard, Telemetry};
 /// What an app's users get in CI.
 pub use consent::ci_policy::CiPolicy;
 /// The user's controls: `status`, `enable`, `disable`, `reset-id`.
-pub use consent::controls::{ControlError, Controls};
+pub use consent::controls::{ControlError, Controls, Deletion};
+/// The `event` of the record `telemetry delete` sends.
+pub use consent::deletion::DELETION_REQUEST;
 /// How much is sent: off, errors only, or everything.
 pub use consent::level::Level;
 /// The machine policy files: their name, and why one was not used.

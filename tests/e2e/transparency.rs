@@ -178,3 +178,80 @@ fn disable_leaves_no_id_spool_or_history_and_enable_starts_a_new_id() {
     let new_id = &records.last().unwrap()["properties"]["user_uuid"];
     assert_ne!(new_id, &old_id, "a new id after disable and enable");
 }
+
+fn deletion_requests(collector: &Collector) -> Vec<serde_json::Value> {
+    collector
+        .records()
+        .into_iter()
+        .filter(|record| record["event"] == telemetry_core::DELETION_REQUEST)
+        .collect()
+}
+
+#[test]
+fn delete_delivers_one_deletion_request_with_the_old_id_then_nothing_more() {
+    let collector = Collector::start().unwrap();
+    let agent = Agent::after_first_run(&collector.url());
+    assert!(agent.run(&["version"]).status.success());
+    let old_id = collector.records()[0]["properties"]["user_uuid"].clone();
+    let before = collector.records().len();
+
+    let deleted = agent.run(&["telemetry", "delete"]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    assert!(
+        stdout(&deleted).contains("Deletion requested"),
+        "{deleted:?}"
+    );
+    let records = collector.records();
+    assert_eq!(records.len(), before + 1, "{records:?}");
+    let requests = deletion_requests(&collector);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["properties"]["user_uuid"], old_id);
+    assert!(!agent
+        .config_dir()
+        .join(telemetry_core::USER_UUID_FILE)
+        .exists());
+    assert!(!agent.config_dir().join(HISTORY_FILE).exists());
+
+    let connections = collector.connections();
+    for args in [&["version"][..], &["run", "hello"], &["fail"]] {
+        agent.run(args);
+    }
+    assert_eq!(collector.connections(), connections, "nothing more is sent");
+}
+
+#[test]
+fn a_deletion_request_the_collector_missed_is_sent_by_the_next_run_alone() {
+    let down = Collector::start().unwrap();
+    let addr = down.addr();
+    let agent = Agent::after_first_run(&down.url());
+    assert!(agent.run(&["version"]).status.success());
+    let old_id = down.records()[0]["properties"]["user_uuid"].clone();
+    drop(down);
+
+    let deleted = agent.run(&["telemetry", "delete"]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    assert!(
+        stdout(&deleted).contains("kept and sent by a later run"),
+        "{deleted:?}"
+    );
+    assert!(!agent
+        .config_dir()
+        .join(telemetry_core::USER_UUID_FILE)
+        .exists());
+
+    // The collector is back on the same address: the next run, off, sends
+    // the request and nothing else; the run after it sends nothing.
+    let back = Collector::builder().addr(addr).start().unwrap();
+    agent.run(&["run", "hello"]);
+    let records = back.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["event"], telemetry_core::DELETION_REQUEST);
+    assert_eq!(records[0]["properties"]["user_uuid"], old_id);
+    let connections = back.connections();
+    agent.run(&["fail"]);
+    assert_eq!(back.connections(), connections, "nothing more is sent");
+    assert!(!agent
+        .written_paths()
+        .iter()
+        .any(|path| path.to_string_lossy().contains("spool")));
+}

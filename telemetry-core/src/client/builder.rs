@@ -424,7 +424,7 @@ impl TelemetryBuilder {
     /// ```
     #[must_use]
     pub fn controls(self) -> Controls {
-        Controls::resolve(&self.settings)
+        Controls::for_subcommand(&self.settings)
     }
 }
 

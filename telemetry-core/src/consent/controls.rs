@@ -10,6 +10,7 @@
 //! ([`Telemetry::controls`](crate::Telemetry::controls)).
 
 use crate::consent::decide::{decide, Verdict, Veto};
+use crate::consent::deletion;
 use crate::consent::precedence::Decision;
 use crate::consent::reason::OffReason;
 use crate::consent::status::Status;
@@ -19,9 +20,12 @@ use crate::files::choice::{self, ChoiceError};
 use crate::files::config_dir::{self, ConfigDirRefused, NoConfigDir};
 use crate::files::history;
 use crate::files::notice_marker;
+use crate::files::user_id;
 use crate::settings::Settings;
+use crate::sink::Sink;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What decided on or off for one app, and where its files are: the
 /// `telemetry` subcommand's state: made by
@@ -54,6 +58,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Controls {
     app: String,
+    version: String,
+    /// Where `telemetry delete` sends its request.
+    deletion: DeletionSink,
     verdict: Verdict,
     /// The delivery mode asked for.
     delivery: Delivery,
@@ -65,6 +72,8 @@ impl Controls {
     pub(crate) fn resolve(settings: &Settings) -> Controls {
         Controls {
             app: settings.app.clone(),
+            version: settings.version.clone(),
+            deletion: DeletionSink(None),
             verdict: decide(settings),
             delivery: settings.delivery,
         }
@@ -75,9 +84,19 @@ impl Controls {
     pub(crate) const fn disabled_in_code() -> Controls {
         Controls {
             app: String::new(),
+            version: String::new(),
+            deletion: DeletionSink(None),
             verdict: Verdict::disabled_in_code(),
             delivery: Delivery::Inline,
         }
+    }
+
+    /// The controls of the `telemetry` subcommand: resolved the same way,
+    /// ready to send a deletion request (`telemetry delete`).
+    pub(crate) fn for_subcommand(settings: &Settings) -> Controls {
+        let mut controls = Controls::resolve(settings);
+        controls.deletion = DeletionSink(deletion::sink_for(settings, &controls.verdict));
+        controls
     }
 
     /// The whole decision, and what it names.
@@ -193,6 +212,59 @@ impl Controls {
         }
     }
 
+    /// `telemetry delete`: sends one `deletion_request` record carrying
+    /// the anonymous id being forgotten (inline, within the sink's usual
+    /// timeout and time budget), then does what [`disable`](Self::disable)
+    /// does. A request that cannot be delivered is kept alone in the spool
+    /// and sent by a later run of the app, even though telemetry is then
+    /// off: the only record sent after an opt-out. Deletion requests of
+    /// earlier ids still waiting are kept with it. Made by
+    /// [`TelemetryBuilder::controls`](crate::TelemetryBuilder::controls)
+    /// (a client's own controls send nothing: the request waits).
+    ///
+    /// # Errors
+    ///
+    /// As [`disable`](Self::disable); or the request could be neither sent
+    /// nor kept ([`ControlError::History`] names why).
+    pub fn delete(&self) -> Result<Deletion, ControlError> {
+        let dir = self.dir()?;
+        let mut waiting = deletion::pending(dir);
+        let Some(id) = user_id::existing(dir) else {
+            self.disable()?;
+            return self.keep_waiting(dir, &waiting, Deletion::NoId);
+        };
+        let request = deletion::record(&self.app, &self.version, &id);
+        let sent = self
+            .deletion
+            .0
+            .as_deref()
+            .is_some_and(|sink| deletion::send(sink, std::slice::from_ref(&request)));
+        self.disable()?;
+        if sent {
+            return self.keep_waiting(dir, &waiting, Deletion::Delivered);
+        }
+        waiting.push(request);
+        self.keep_waiting(dir, &waiting, Deletion::Pending)
+    }
+
+    fn keep_waiting(
+        &self,
+        dir: &Path,
+        waiting: &[String],
+        outcome: Deletion,
+    ) -> Result<Deletion, ControlError> {
+        if waiting.is_empty() {
+            return Ok(outcome);
+        }
+        deletion::keep(dir, waiting)
+            .map(|()| outcome)
+            .map_err(|error| {
+                ControlError::History(format!(
+                "was deleted, but the deletion request could not be kept to send later: {error}"
+            ))
+            })
+    }
+
     /// Where the local history is kept (`None` without a config dir).
     #[must_use]
     pub fn history_path(&self) -> Option<PathBuf> {
@@ -273,6 +345,41 @@ impl Controls {
         }
     }
 }
+
+/// What `telemetry delete` did with the deletion request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Deletion {
+    /// Delivered: the backend can erase the records of the forgotten id.
+    Delivered,
+    /// Not delivered now (the collector unreachable, no endpoint): kept
+    /// alone in the spool, sent by a later run of the app.
+    Pending,
+    /// There was no id to forget: nothing to send.
+    NoId,
+}
+
+/// The sink a deletion request goes through (not compared, not printed).
+#[derive(Clone)]
+struct DeletionSink(Option<Arc<dyn Sink>>);
+
+impl fmt::Debug for DeletionSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "DeletionSink(..)"
+        } else {
+            "DeletionSink(None)"
+        })
+    }
+}
+
+impl PartialEq for DeletionSink {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for DeletionSink {}
 
 /// Why `telemetry enable | disable | reset-id` did not complete. The text
 /// says what to do instead.

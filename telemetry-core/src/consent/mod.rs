@@ -6,6 +6,7 @@
 pub(crate) mod ci_policy;
 pub(crate) mod controls;
 pub(crate) mod decide;
+pub(crate) mod deletion;
 pub(crate) mod level;
 pub(crate) mod machine_policy;
 pub(crate) mod notice;

@@ -1,5 +1,5 @@
 //! A ready-made `clap` subcommand: `telemetry status [--json] | show
-//! [--json] [--last N] | enable [--errors-only | --local-only] | disable | reset-id` (the
+//! [--json] [--last N] | enable [--errors-only | --local-only] | disable | delete | reset-id` (the
 //! `clap` feature).
 //!
 //! Add [`command`] to your app's `clap::Command`, and when it matched, hand
@@ -22,14 +22,14 @@
 //! }
 //! ```
 
-use crate::consent::controls::{ControlError, Controls};
+use crate::consent::controls::{ControlError, Controls, Deletion};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::io::Write;
 
 /// The subcommand's name.
 pub const NAME: &str = "telemetry";
 
-/// `telemetry status [--json] | enable | disable | reset-id`, ready to add
+/// `telemetry status [--json] | enable | disable | delete | reset-id`, ready to add
 /// to an app's command with `.subcommand(..)`.
 #[must_use]
 pub fn command() -> Command {
@@ -84,6 +84,9 @@ pub fn command() -> Command {
             Command::new("disable")
                 .about("Turn telemetry off for this app (remembered); deletes anything unsent"),
         )
+        .subcommand(Command::new("delete").about(
+            "Ask the collector to erase what it holds for this id, then do what disable does",
+        ))
         .subcommand(
             Command::new("reset-id")
                 .about("Forget the anonymous id; the next record has a new one"),
@@ -126,6 +129,11 @@ pub fn run(
             controls.disable()?;
             DISABLED.to_owned()
         }
+        Some(("delete", _)) => match controls.delete()? {
+            Deletion::Delivered => DELETED.to_owned(),
+            Deletion::Pending => DELETE_PENDING.to_owned(),
+            _ => DELETED_NO_ID.to_owned(),
+        },
         Some(("reset-id", _)) => {
             controls.reset_id()?;
             RESET.to_owned()
@@ -137,7 +145,7 @@ pub fn run(
 
 /// Printed for matches that are not of [`command`].
 const USAGE: &str =
-    "usage: telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | reset-id\n";
+    "usage: telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | delete | reset-id\n";
 /// What `telemetry enable` prints.
 pub(crate) const ENABLED: &str =
     "Telemetry enabled for this app. A variable such as DO_NOT_TRACK=1 still wins.\n";
@@ -150,5 +158,14 @@ pub(crate) const ENABLED_LOCAL_ONLY: &str =
 /// What `telemetry disable` prints.
 pub(crate) const DISABLED: &str =
     "Telemetry disabled for this app: nothing more is sent; the anonymous id, anything unsent and the local history were deleted.\n";
+/// What `telemetry delete` prints when the request was delivered.
+pub(crate) const DELETED: &str =
+    "Deletion requested: the collector was asked to erase every record with this app's anonymous id. Telemetry disabled: the id, anything unsent and the local history were deleted.\n";
+/// What `telemetry delete` prints when the request could not be sent yet.
+pub(crate) const DELETE_PENDING: &str =
+    "The collector could not be reached: the deletion request is kept and sent by a later run (the only thing sent while telemetry is off). Telemetry disabled: the id, anything unsent and the local history were deleted.\n";
+/// What `telemetry delete` prints when there was no id.
+pub(crate) const DELETED_NO_ID: &str =
+    "There was no anonymous id, so nothing to erase. Telemetry disabled: anything unsent and the local history were deleted.\n";
 /// What `telemetry reset-id` prints.
 pub(crate) const RESET: &str = "Anonymous id forgotten: the next record carries a new one.\n";

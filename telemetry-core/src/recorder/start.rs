@@ -9,6 +9,7 @@ use super::{Output, Recorder, ACTIVE};
 use crate::consent::ci_policy;
 use crate::consent::controls::Controls;
 use crate::consent::decide::{Destination, Verdict, Veto};
+use crate::consent::deletion;
 use crate::consent::notice;
 use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
@@ -263,14 +264,49 @@ fn off(
     if let OffReason::EnabledUnrecognised | OffReason::AppEnabledUnrecognised { .. } = &reason {
         warn_unrecognised_enabled(settings, &reason);
     }
-    // Opting out wins over records spooled by earlier runs.
-    if reason.is_opt_out() {
+    // Opting out wins over records spooled by earlier runs, except a
+    // deletion request, which is sent first (the only record ever sent
+    // after an opt-out); while it cannot be, the spool is kept.
+    if reason.is_opt_out() && send_deletion_requests(settings, &controls, debug) {
         delete_spool(controls.config_dir(), debug);
     }
     if let Some(debug) = debug {
         debug.line(&reason.to_string());
     }
     Off { reason, controls }
+}
+
+/// Sends the deletion requests waiting in the spool (`telemetry delete`
+/// could not); `false` when some wait still (not delivered), so that the
+/// spool must be kept. Sends nothing else.
+fn send_deletion_requests(
+    settings: &Settings,
+    controls: &Controls,
+    debug: Option<&DebugLog>,
+) -> bool {
+    let Some(dir) = controls.config_dir() else {
+        return true;
+    };
+    if !matches!(
+        config_dir::inspect_config_dir(dir),
+        Ok(DirState::Ours { .. })
+    ) {
+        return true;
+    }
+    let waiting = deletion::pending(dir);
+    if waiting.is_empty() {
+        return true;
+    }
+    let sent = deletion::sink_for(settings, controls.verdict())
+        .is_some_and(|sink| deletion::send(&*sink, &waiting));
+    if let Some(debug) = debug {
+        debug.line(if sent {
+            "telemetry is off: sent the deletion request that telemetry delete could not"
+        } else {
+            "telemetry is off: the deletion request could not be sent; kept for a later run"
+        });
+    }
+    sent
 }
 
 /// Telemetry is off by the user's choice: deletes every spool file in the
