@@ -62,6 +62,13 @@ pub(crate) struct Settings {
     /// What changed in the notice, said when a raised version shows it
     /// again.
     pub(crate) notice_changes: Option<String>,
+    /// Tool calls of one name sent per session before the rest are folded
+    /// into summaries; `None`: roll-ups off.
+    pub(crate) tool_rollup: Option<u32>,
+    /// The process sampling rate as given (checked by `build`).
+    pub(crate) sample_rate: f64,
+    /// Most records this client sends in its process.
+    pub(crate) max_records: u64,
 }
 
 /// Where the anonymous id and the notice marker live.
@@ -105,6 +112,9 @@ impl Settings {
             policy_dirs: PolicyDirs::System,
             notice_version: 1,
             notice_changes: None,
+            tool_rollup: None,
+            sample_rate: 1.0,
+            max_records: crate::DEFAULT_MAX_RECORDS,
         }
     }
 

@@ -79,6 +79,12 @@ pub enum OffReason {
     /// The run is in CI and the app's CI policy is
     /// [`CiPolicy::Skip`](crate::CiPolicy::Skip).
     SkippedInCi,
+    /// The app samples processes
+    /// ([`sample_rate`](crate::TelemetryBuilder::sample_rate)) and this
+    /// one drew out: it records and sends nothing. Not an opt-out: the
+    /// user's choice is still on (`status` says so), and other processes
+    /// send.
+    SampledOut,
 }
 
 impl OffReason {
@@ -146,6 +152,9 @@ impl fmt::Display for OffReason {
                 "a machine policy file turns it off, or cannot be trusted (`telemetry status` names the file)",
             ),
             OffReason::SkippedInCi => f.write_str("this app sends nothing from CI"),
+            OffReason::SampledOut => f.write_str(
+                "this process was sampled out (the app's sample_rate is below 1): it records and sends nothing",
+            ),
         }
     }
 }

@@ -27,6 +27,7 @@
 // Public (hidden) for benches/background.rs.
 #[doc(hidden)]
 pub mod background;
+pub(crate) mod dropped;
 #[doc(hidden)]
 pub mod spool;
 
