@@ -10,6 +10,15 @@
 //! `<APP>_TELEMETRY_ENABLED`, or `<app> telemetry disable`). The
 //! wire format is that of Docker's `cagent`.
 //!
+//! How much is sent is a [`Level`] (`off < local < errors < all`; `errors`
+//! sends failed commands and tool calls only): every source can only lower
+//! it, and a machine policy file ([`POLICY_FILE`] under `/etc` and
+//! `/etc/<app>`) restricts over every variable and choice. In CI the app's
+//! [`CiPolicy`] applies (by default: no notice, no files, a per-process id
+//! marked `ephemeral_id`). A raised
+//! [`notice_version`](TelemetryBuilder::notice_version) shows the notice
+//! once more. `docs/policy.md` has the whole precedence table.
+//!
 //! # The recording flow
 //!
 //! ```
@@ -364,15 +373,15 @@ pub use client::future::{Scoped, WithTelemetry};
 pub use client::session::Session;
 /// The client, the current client, and the guard that flushes at exit.
 pub use client::telemetry::{current, set_global, FlushGuard, Telemetry};
-/// What an app's users get in CI.
+/// What telemetry does in CI.
 pub use consent::ci_policy::CiPolicy;
 /// The user's controls: `status`, `enable`, `disable`, `reset-id`.
 pub use consent::controls::{ControlError, Controls, Deletion};
 /// The `event` of the record `telemetry delete` sends.
 pub use consent::deletion::DELETION_REQUEST;
-/// How much is sent: off, errors only, or everything.
+/// How much is recorded and sent.
 pub use consent::level::Level;
-/// The machine policy files: their name, and why one was not used.
+/// Machine policy files: their name, and why one cannot be trusted.
 pub use consent::machine_policy::{PolicyProblem, POLICY_FILE};
 /// The decision: on, off or log-only, and the rule that decided.
 pub use consent::precedence::{Decision, Mode, Rule};

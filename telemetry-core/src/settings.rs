@@ -3,9 +3,6 @@
 //! [`Recorder::new`](crate::recorder::Recorder::new), which does all the
 //! start-up work.
 
-use crate::consent::ci_policy::CiPolicy;
-use crate::consent::level::Level;
-use crate::consent::machine_policy::PolicyDirs;
 use crate::delivery::background::DEFAULT_EXIT_BUDGET;
 use crate::delivery::Delivery;
 use crate::env::Env;
@@ -51,17 +48,6 @@ pub(crate) struct Settings {
     pub(crate) exit_budget: Duration,
     /// The HTTP sink's process time budget; `None`: 2 × the timeout.
     pub(crate) time_budget: Option<Duration>,
-    /// The most the app allows (default `All`).
-    pub(crate) level: Level,
-    /// What to do in CI.
-    pub(crate) ci_policy: CiPolicy,
-    /// Where machine policy files are read.
-    pub(crate) policy_dirs: PolicyDirs,
-    /// The first-run notice's version (default 1).
-    pub(crate) notice_version: u32,
-    /// What changed in the notice, said when a raised version shows it
-    /// again.
-    pub(crate) notice_changes: Option<String>,
     /// Tool calls of one name sent per session before the rest are folded
     /// into summaries; `None`: roll-ups off.
     pub(crate) tool_rollup: Option<u32>,
@@ -107,11 +93,6 @@ impl Settings {
             delivery: Delivery::Inline,
             exit_budget: DEFAULT_EXIT_BUDGET,
             time_budget: None,
-            level: Level::All,
-            ci_policy: CiPolicy::Anonymous,
-            policy_dirs: PolicyDirs::System,
-            notice_version: 1,
-            notice_changes: None,
             tool_rollup: None,
             sample_rate: 1.0,
             max_records: crate::DEFAULT_MAX_RECORDS,

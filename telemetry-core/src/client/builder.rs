@@ -5,6 +5,7 @@
 //! `build` never fails and never panics. A setting it cannot use turns
 //! telemetry off and says why in the debug log.
 
+use crate::consent::app_consent::AppConsent;
 use crate::consent::ci_policy::CiPolicy;
 use crate::consent::controls::Controls;
 use crate::consent::level::Level;
@@ -40,7 +41,7 @@ use std::time::Duration;
 /// | `XDG_CONFIG_HOME`, `HOME`, `APPDATA`, `USERPROFILE` | the default config dir: `$XDG_CONFIG_HOME/<app>` everywhere; else `%APPDATA%\<app>` on Windows, `~/.config/<app>` elsewhere (macOS included; the passwd entry's home when `HOME` is unset) |
 /// | `LC_ALL`, `LC_MESSAGES`, `LANG`, `LANGUAGE` | `os_language` (language and region only) |
 /// | `CI` | `ci`; in CI the app's [`CiPolicy`](crate::CiPolicy) applies ([`in_ci`](Self::in_ci)) |
-/// | the CI providers' and AI agents' own variables (`GITHUB_ACTIONS`, `CLAUDECODE`, ... listed in `docs/where-it-runs.md`) | `ci_provider`, `ai_agent`: a fixed id, never the value's text |
+/// | the CI providers' and AI agents' own variables (`GITHUB_ACTIONS`, `CLAUDECODE`, ...: each provider's own documented variable) | `ci_provider`, `ai_agent`: a fixed id, never the value's text |
 ///
 /// Over all of these, the machine policy files (fixed paths, see
 /// [`policy_dir`](Self::policy_dir)) can only restrict.
@@ -52,12 +53,14 @@ use std::time::Duration;
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct TelemetryBuilder {
     settings: Settings,
+    consent: AppConsent,
 }
 
 impl TelemetryBuilder {
     pub(crate) fn new(app: String, version: String) -> TelemetryBuilder {
         TelemetryBuilder {
             settings: Settings::new(app, version),
+            consent: AppConsent::default(),
         }
     }
 
@@ -291,14 +294,14 @@ impl TelemetryBuilder {
     /// keeps the version seen (`status --json`: `notice_version_seen`). 0
     /// counts as 1.
     pub fn notice_version(mut self, version: u32) -> Self {
-        self.settings.notice_version = version.max(1);
+        self.consent.notice_version = version.max(1);
         self
     }
 
     /// One line on what changed, shown with the notice when a raised
     /// [`notice_version`](Self::notice_version) shows it again.
     pub fn notice_changes(mut self, changes: impl Into<String>) -> Self {
-        self.settings.notice_changes = Some(changes.into());
+        self.consent.notice_changes = Some(changes.into());
         self
     }
 
@@ -307,7 +310,7 @@ impl TelemetryBuilder {
     /// of a level, it can only restrict: the strictest of this, the
     /// variables, the remembered choice and the machine policy wins.
     pub fn level(mut self, level: Level) -> Self {
-        self.settings.level = level;
+        self.consent.level = level;
         self
     }
 
@@ -317,7 +320,7 @@ impl TelemetryBuilder {
     /// is sent) or [`CiPolicy::AsUser`]. The opt-out variables and a machine
     /// policy still win.
     pub fn in_ci(mut self, policy: CiPolicy) -> Self {
-        self.settings.ci_policy = policy;
+        self.consent.ci_policy = policy;
         self
     }
 
@@ -327,7 +330,7 @@ impl TelemetryBuilder {
     /// Linux; see `docs/policy.md`), and accepts files of the current user
     /// there as well as root's. For tests: no variable moves the paths.
     pub fn policy_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.settings.policy_dirs = PolicyDirs::At(dir.into());
+        self.consent.policy_dirs = PolicyDirs::At(dir.into());
         self
     }
 
@@ -469,7 +472,7 @@ impl TelemetryBuilder {
     /// log ([`Telemetry::off_reason`] tells it too).
     #[must_use]
     pub fn build(self) -> Telemetry {
-        Telemetry::from_recorder(Recorder::new(self.settings))
+        Telemetry::from_recorder(Recorder::new(self.settings, self.consent))
     }
 
     /// The user's controls for this app, without building a client: for an
@@ -491,7 +494,7 @@ impl TelemetryBuilder {
     /// ```
     #[must_use]
     pub fn controls(self) -> Controls {
-        Controls::for_subcommand(&self.settings)
+        Controls::for_subcommand(&self.settings, &self.consent)
     }
 }
 

@@ -9,6 +9,7 @@
 //! and records nothing. Every built client keeps its own, on or off
 //! ([`Telemetry::controls`](crate::Telemetry::controls)).
 
+use crate::consent::app_consent::AppConsent;
 use crate::consent::decide::{decide, Verdict, Veto};
 use crate::consent::deletion;
 use crate::consent::precedence::Decision;
@@ -69,12 +70,12 @@ pub struct Controls {
 impl Controls {
     /// Decides from the settings ([`decide`]): the variables, the
     /// remembered choice and every veto. Reads, never writes.
-    pub(crate) fn resolve(settings: &Settings) -> Controls {
+    pub(crate) fn resolve(settings: &Settings, consent: &AppConsent) -> Controls {
         Controls {
             app: settings.app.clone(),
             version: settings.version.clone(),
             deletion: DeletionSink(None),
-            verdict: decide(settings),
+            verdict: decide(settings, consent),
             delivery: settings.delivery,
         }
     }
@@ -93,8 +94,8 @@ impl Controls {
 
     /// The controls of the `telemetry` subcommand: resolved the same way,
     /// ready to send a deletion request (`telemetry delete`).
-    pub(crate) fn for_subcommand(settings: &Settings) -> Controls {
-        let mut controls = Controls::resolve(settings);
+    pub(crate) fn for_subcommand(settings: &Settings, consent: &AppConsent) -> Controls {
+        let mut controls = Controls::resolve(settings, consent);
         controls.deletion = DeletionSink(deletion::sink_for(settings, &controls.verdict));
         controls
     }

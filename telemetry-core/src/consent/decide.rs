@@ -34,6 +34,7 @@
 //! dir (the id lives in memory, no notice is shown), so vetoes 5 and 6 do
 //! not apply: the run is *ephemeral* ([`Verdict::ephemeral`]).
 
+use super::app_consent::AppConsent;
 use super::ci_policy::CiPolicy;
 use super::level::Level;
 use super::machine_policy::{self, Policy};
@@ -258,7 +259,7 @@ impl Verdict {
 /// Decides on, off or log-only for these settings, vetoes included. Reads
 /// the environment and looks at the config dir; creates, writes and opens
 /// nothing else.
-pub(crate) fn decide(settings: &Settings) -> Verdict {
+pub(crate) fn decide(settings: &Settings, consent: &AppConsent) -> Verdict {
     let env = &settings.env;
     let app = &settings.app;
     let app_ok = is_valid_app_name(app);
@@ -290,11 +291,11 @@ pub(crate) fn decide(settings: &Settings) -> Verdict {
         _ => (Choice::None, None),
     };
     let (destination, destination_veto) = destination(settings);
-    let policy = machine_policy::read(&settings.policy_dirs, app, app_ok);
-    let ci = env.is_ci().then_some(settings.ci_policy);
+    let policy = machine_policy::read(&consent.policy_dirs, app, app_ok);
+    let ci = env.is_ci().then_some(consent.ci_policy);
     let limits = Limits {
         policy: policy.level(),
-        app: settings.level,
+        app: consent.level,
         skip_in_ci: ci == Some(CiPolicy::Skip),
     };
     let decision = precedence::decide_within(
@@ -332,7 +333,7 @@ pub(crate) fn decide(settings: &Settings) -> Verdict {
         })
         .or_else(|| {
             (!ephemeral)
-                .then(|| notice_veto(settings, &verdict, dir_state))
+                .then(|| notice_veto(settings, consent, &verdict, dir_state))
                 .flatten()
         });
     match veto {
@@ -368,6 +369,7 @@ fn refused_id_file(dir: Option<&Path>, ours: bool) -> Option<Veto> {
 /// remember that it did.
 fn notice_veto(
     settings: &Settings,
+    consent: &AppConsent,
     verdict: &Verdict,
     state: Option<Result<DirState, NoConfigDir>>,
 ) -> Option<Veto> {
@@ -397,7 +399,7 @@ fn notice_veto(
         Err(why) => no_dir(why),
         Ok(DirState::Missing) => None,
         Ok(DirState::Ours { writable }) => {
-            match notice_marker::inspect(dir, settings.notice_version) {
+            match notice_marker::inspect(dir, consent.notice_version) {
                 Err(why) => Some(Veto::Refused {
                     item: ConfigItem::NoticeMarker,
                     path: dir.join(NOTICE_MARKER_FILE),

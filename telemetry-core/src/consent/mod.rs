@@ -3,6 +3,7 @@
 //! the levels, the reasons, the user's controls and their `status`, the
 //! first-run notice and the `telemetry` subcommand.
 
+pub(crate) mod app_consent;
 pub(crate) mod ci_policy;
 pub(crate) mod controls;
 pub(crate) mod decide;

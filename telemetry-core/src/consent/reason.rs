@@ -73,18 +73,18 @@ pub enum OffReason {
     /// is written in that user's config dir, so the first-run notice could
     /// not be remembered.
     RootForAnotherUser,
-    /// A machine policy file sets the level `off`, or cannot be trusted
-    /// (`status` names the file).
-    MachinePolicy,
-    /// The run is in CI and the app's CI policy is
-    /// [`CiPolicy::Skip`](crate::CiPolicy::Skip).
-    SkippedInCi,
     /// The app samples processes
     /// ([`sample_rate`](crate::TelemetryBuilder::sample_rate)) and this
     /// one drew out: it records and sends nothing. Not an opt-out: the
     /// user's choice is still on (`status` says so), and other processes
     /// send.
     SampledOut,
+    /// A machine policy file sets the level `off`, or cannot be trusted
+    /// (`status` names the file).
+    MachinePolicy,
+    /// The run is in CI and the app's CI policy is
+    /// [`CiPolicy::Skip`](crate::CiPolicy::Skip).
+    SkippedInCi,
 }
 
 impl OffReason {
@@ -148,13 +148,13 @@ impl fmt::Display for OffReason {
             OffReason::RootForAnotherUser => f.write_str(
                 "running as root on behalf of another user: nothing is written to that user's config dir, so nothing is sent",
             ),
+            OffReason::SampledOut => f.write_str(
+                "this process was sampled out (the app's sample_rate is below 1): it records and sends nothing",
+            ),
             OffReason::MachinePolicy => f.write_str(
                 "a machine policy file turns it off, or cannot be trusted (`telemetry status` names the file)",
             ),
             OffReason::SkippedInCi => f.write_str("this app sends nothing from CI"),
-            OffReason::SampledOut => f.write_str(
-                "this process was sampled out (the app's sample_rate is below 1): it records and sends nothing",
-            ),
         }
     }
 }

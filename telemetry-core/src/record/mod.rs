@@ -54,20 +54,20 @@ pub(crate) struct CommonFields {
     pub(crate) ci_provider: &'static str,
     /// The AI coding agent's id (`claude_code`, ...), or empty.
     pub(crate) ai_agent: &'static str,
-    /// `user_uuid` is this process's own (a CI run under the anonymous CI
-    /// policy): written as `"ephemeral_id": true`, left out otherwise.
-    pub(crate) ephemeral_id: bool,
     /// The process sampling rate, written as `sample_rate` when below 1
     /// (this process was sampled in; a backend weights its counts by it).
     pub(crate) sample_rate: Option<f64>,
+    /// `user_uuid` is this process's own (a CI run under the anonymous CI
+    /// policy): written as `"ephemeral_id": true`, left out otherwise.
+    pub(crate) ephemeral_id: bool,
 }
-
-/// The property that marks a per-process id; a tag cannot take its name.
-pub(crate) const EPHEMERAL_ID_KEY: &str = "ephemeral_id";
 
 /// The property a sampled-in process adds to every record when its rate
 /// is below 1. Like a common field, no tag can take its name.
 pub(crate) const SAMPLE_RATE_KEY: &str = "sample_rate";
+
+/// The property that marks a per-process id; a tag cannot take its name.
+pub(crate) const EPHEMERAL_ID_KEY: &str = "ephemeral_id";
 
 /// The common properties' names, in the order they are written.
 pub(crate) const COMMON_KEYS: [&str; 9] = [
@@ -258,8 +258,8 @@ impl Serialize for Properties<'_> {
         for (key, value) in &record.context.tags {
             let reserved = event_keys.contains(&key.as_str())
                 || COMMON_KEYS.contains(&key.as_str())
-                || key == EPHEMERAL_ID_KEY
-                || key == SAMPLE_RATE_KEY;
+                || key == SAMPLE_RATE_KEY
+                || key == EPHEMERAL_ID_KEY;
             if !reserved {
                 map.serialize_entry(key, value)?;
             }
@@ -273,11 +273,11 @@ impl Serialize for Properties<'_> {
         map.serialize_entry("ci", &common.ci)?;
         map.serialize_entry("ci_provider", common.ci_provider)?;
         map.serialize_entry("ai_agent", common.ai_agent)?;
-        if common.ephemeral_id {
-            map.serialize_entry(EPHEMERAL_ID_KEY, &true)?;
-        }
         if let Some(rate) = common.sample_rate {
             map.serialize_entry(SAMPLE_RATE_KEY, &rate)?;
+        }
+        if common.ephemeral_id {
+            map.serialize_entry(EPHEMERAL_ID_KEY, &true)?;
         }
         map.serialize_entry("event_id", random::UuidText::new(record.event_id).as_str())?;
         map.end()

@@ -540,6 +540,14 @@ impl Recorder {
             self.exit_budget
         };
         let flushed = background.finish(budget);
+        if let (Flushed::TimedOut { pending }, Some(debug)) = (&flushed, &self.debug) {
+            if self.controls.verdict().ephemeral {
+                // An anonymous CI run spools nothing: what is left is lost.
+                debug.line(&format!(
+                    "in CI nothing is spooled: {pending} record(s) not sent within the exit budget are dropped"
+                ));
+            }
+        }
         self.exit_budget_spent.store(
             matches!(flushed, Flushed::TimedOut { .. }),
             Ordering::Relaxed,

@@ -8,6 +8,7 @@ use super::debug_log::{DebugLog, DebugTarget};
 use super::sampling::{self, SampleRate, Sampled};
 use super::session_state::{LiveSessions, Owner};
 use super::{Output, Recorder, ACTIVE};
+use crate::consent::app_consent::AppConsent;
 use crate::consent::ci_policy;
 use crate::consent::controls::Controls;
 use crate::consent::decide::{Destination, Verdict, Veto};
@@ -48,13 +49,13 @@ impl Recorder {
     /// first-run notice when due (never in log-only mode, which sends
     /// nothing). When off, says why in the debug log (debug mode only) and
     /// hands back the controls, so that an off client still has a status.
-    pub(crate) fn new(mut settings: Settings) -> Result<Recorder, Box<Off>> {
+    pub(crate) fn new(mut settings: Settings, consent: AppConsent) -> Result<Recorder, Box<Off>> {
         let debug = settings.debug_on().then(|| {
             Arc::new(DebugLog::open(
                 settings.debug_target.take().unwrap_or(DebugTarget::Stderr),
             ))
         });
-        let mut controls = Controls::resolve(&settings);
+        let mut controls = Controls::resolve(&settings, &consent);
         if let Some(reason) = controls.off_reason() {
             return Err(Box::new(off(
                 &mut settings,
@@ -84,7 +85,14 @@ impl Recorder {
                 debug.as_deref(),
             )));
         }
-        match Recorder::prepare(&mut settings, &controls, debug.as_deref(), rate, sampled) {
+        match Recorder::prepare(
+            &mut settings,
+            &consent,
+            &controls,
+            debug.as_deref(),
+            rate,
+            sampled,
+        ) {
             Ok(mut parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
                 let drops = Arc::new(DropCounts::default());
@@ -153,6 +161,7 @@ impl Recorder {
 
     fn prepare(
         settings: &mut Settings,
+        consent: &AppConsent,
         controls: &Controls,
         debug: Option<&DebugLog>,
         rate: SampleRate,
@@ -255,7 +264,7 @@ impl Recorder {
             }
             None
         } else {
-            first_run_hold(settings, config_dir.as_ref())?
+            first_run_hold(settings, consent, config_dir.as_ref())?
         };
         let env = &settings.env;
         let common = CommonFields {
@@ -267,8 +276,8 @@ impl Recorder {
             ci: env.is_ci(),
             ci_provider: env.ci_provider(),
             ai_agent: env.ai_agent(),
-            ephemeral_id: ephemeral || !settings.persistent_id,
             sample_rate: rate.on_records(),
+            ephemeral_id: ephemeral || !settings.persistent_id,
         };
         Ok(Prepared {
             context: RecordContext {
@@ -496,13 +505,14 @@ fn http_sink(
 /// telemetry off for this run, and no notice is shown.
 fn first_run_hold(
     settings: &mut Settings,
+    consent: &AppConsent,
     config_dir: Option<&CheckedConfigDir>,
 ) -> Result<Option<HoldReason>, Veto> {
     if !settings.notice || settings.env.hide_banner() {
         return Ok(None);
     }
     let path = config_dir.map(|dir| dir.path().to_owned());
-    let claimed = notice_marker::claim_notice(config_dir, settings.notice_version);
+    let claimed = notice_marker::claim_notice(config_dir, consent.notice_version);
     let (hold, changed) = match claimed.map_err(|refused| Veto::Refused {
         item: refused.item,
         path: path
@@ -518,7 +528,7 @@ fn first_run_hold(
         NoticeMarker::ShowChanged { .. } => (
             HoldReason::NoticeChanged,
             Some(
-                settings
+                consent
                     .notice_changes
                     .clone()
                     .unwrap_or_else(|| "this notice was updated.".to_owned()),

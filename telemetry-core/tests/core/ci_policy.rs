@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 use telemetry_core::{CiPolicy, Delivery, Mode, Outcome, Rule, Telemetry, TelemetryBuilder};
-use telemetry_test_support::collector::Collector;
+use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::fs::tree;
 use telemetry_test_support::{MemoryWriter, TempDir};
 
@@ -210,6 +210,30 @@ fn background_delivery_in_ci_spools_nothing_and_sends_at_exit() {
         record_everything(&telemetry);
     }
     assert_eq!(collector.records().len(), 5);
+    assert_eq!(tree(home.path()), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn background_delivery_in_ci_drops_what_the_exit_budget_leaves_and_says_how_many() {
+    let collector = Collector::start_with(Behaviour::Blackhole).unwrap();
+    let home = TempDir::new("ci-background-blackhole");
+    let log = MemoryWriter::new();
+    let telemetry = ci_builder(home.path(), &collector.url(), &[])
+        .notice_writer(std::io::sink())
+        .delivery(Delivery::Background)
+        .exit_budget(Duration::from_millis(50))
+        .timeout(Duration::from_millis(200))
+        .debug_writer(log.clone())
+        .build();
+    {
+        let _guard = telemetry.flush_guard();
+        record_everything(&telemetry);
+    }
+    assert!(
+        log.text().contains("in CI nothing is spooled"),
+        "{}",
+        log.text()
+    );
     assert_eq!(tree(home.path()), Vec::<std::path::PathBuf>::new());
 }
 

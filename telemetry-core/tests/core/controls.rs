@@ -508,4 +508,19 @@ mod clap_subcommand {
         );
         assert!(run(dir.path(), &["telemetry", "status", "--xml"]).is_err());
     }
+
+    #[test]
+    fn enable_errors_only_is_remembered() {
+        let dir = TempDir::new("controls-clap-errors");
+        let text = run(dir.path(), &["telemetry", "enable", "--errors-only"]).unwrap();
+        assert!(text.contains("failures only"), "{text}");
+        let json = run(dir.path(), &["telemetry", "status", "--json"]).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["level"], "errors");
+        assert_eq!(json["decided_by"], "remembered_choice");
+        run(dir.path(), &["telemetry", "enable"]).unwrap();
+        let json = run(dir.path(), &["telemetry", "status", "--json"]).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["level"], "all");
+    }
 }
