@@ -7,7 +7,8 @@
 //! cargo run --example agent -- [OPTIONS] fail
 //! (OPTIONS: --debug, --delivery inline|background, --export otlp,
 //!  --compress gzip|none, --sample-rate R, --max-records N)
-//! cargo run --example agent -- telemetry status [--json] | enable [--errors-only] | disable | reset-id
+//! cargo run --example agent -- telemetry status [--json] | show [--json] [--last N]
+//!     | enable [--errors-only | --local-only] | disable | delete | reset-id
 //! ```
 //!
 //! It calls no model and touches no file: the tools are stand-ins, so that
@@ -53,7 +54,8 @@ use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use telemetry_core::{
-    tracked_command, tracked_tool, Compression, Controls, Delivery, Export, Telemetry, TrackedError,
+    tracked_command, tracked_tool, Compression, Controls, Deletion, Delivery, Export, Telemetry,
+    TrackedError,
 };
 
 const USAGE: &str = "\
@@ -74,6 +76,11 @@ commands:
   telemetry status [--json]        say whether telemetry is on, and why
   telemetry enable | disable       turn telemetry on or off for this app (remembered)
   telemetry enable --errors-only   send only failed commands and tool calls (remembered)
+  telemetry enable --local-only    keep records in the local history only, send nothing
+  telemetry show [--json] [--last N]
+                                   print what was sent, from the local history
+  telemetry disable                also forgets the anonymous id, the spool and the history
+  telemetry delete                 ask the collector to erase this id's records, then disable
   telemetry reset-id               forget the anonymous id
 
 options:
@@ -156,11 +163,14 @@ fn main() -> ExitCode {
             "--delivery",
             "--export",
             "--compress",
+            "--model",
+            "--errors-only",
+            "--local-only",
+            "--json",
+            "--last",
             "--sample-rate",
             "--max-records",
-            "--model",
             "--steps",
-            "--errors-only",
         ])
         // Model names outside this list are recorded as `other`.
         .known_models(MODELS.iter().map(|model| &*model.name));
@@ -321,7 +331,7 @@ impl fmt::Display for CommandError {
 
 impl std::error::Error for CommandError {}
 
-/// `agent telemetry status [--json] | enable [--errors-only] | disable | reset-id`.
+/// `agent telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | delete | reset-id`.
 fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode {
     let done = match action {
         TelemetryAction::Status { json } => {
@@ -335,7 +345,26 @@ fn telemetry_command(controls: &Controls, action: &TelemetryAction) -> ExitCode 
         }
         TelemetryAction::Enable => controls.enable(),
         TelemetryAction::EnableErrorsOnly => controls.enable_errors_only(),
-        TelemetryAction::Disable => controls.disable(),
+        TelemetryAction::EnableLocalOnly => controls.enable_local_only(),
+        TelemetryAction::Show { json, last } => controls.show(*json, *last).map(|text| {
+            let _ = io::stdout().lock().write_all(text.as_bytes());
+        }),
+        TelemetryAction::Disable => controls.disable().map(|()| {
+            say(format_args!(
+                "Telemetry disabled for this app: nothing more is sent; the anonymous id, \
+                 anything unsent and the local history were deleted."
+            ));
+        }),
+        TelemetryAction::Delete => controls.delete().map(|deletion| {
+            say(format_args!(
+                "{} Telemetry disabled: the anonymous id, anything unsent and the local history were deleted.",
+                match deletion {
+                    Deletion::Delivered => "Deletion requested: the collector was asked to erase every record with this id.",
+                    Deletion::Pending => "The collector could not be reached: the deletion request is kept and sent by a later run.",
+                    _ => "There was no anonymous id, so nothing to erase.",
+                }
+            ));
+        }),
         TelemetryAction::ResetId => controls.reset_id(),
     };
     match done {
@@ -429,7 +458,10 @@ enum TelemetryAction {
     Status { json: bool },
     Enable,
     EnableErrorsOnly,
+    EnableLocalOnly,
+    Show { json: bool, last: Option<usize> },
     Disable,
+    Delete,
     ResetId,
 }
 
@@ -563,11 +595,14 @@ impl Cli {
                     ["status", "--json"] => TelemetryAction::Status { json: true },
                     ["enable"] => TelemetryAction::Enable,
                     ["enable", "--errors-only"] => TelemetryAction::EnableErrorsOnly,
+                    ["enable", "--local-only"] => TelemetryAction::EnableLocalOnly,
+                    ["show", options @ ..] => parse_show(options)?,
                     ["disable"] => TelemetryAction::Disable,
+                    ["delete"] => TelemetryAction::Delete,
                     ["reset-id"] => TelemetryAction::ResetId,
                     _ => {
                         return Err(Usage::Error(
-                            "usage: agent telemetry status [--json] | enable [--errors-only] | disable | reset-id"
+                            "usage: agent telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | delete | reset-id"
                                 .to_owned(),
                         ))
                     }
@@ -585,6 +620,23 @@ impl Cli {
             command,
         })
     }
+}
+
+/// The options of `telemetry show`: `--json`, `--last N`, in any order.
+fn parse_show(options: &[&str]) -> Result<TelemetryAction, Usage> {
+    let (mut json, mut last) = (false, None);
+    let mut options = options.iter();
+    while let Some(option) = options.next() {
+        match *option {
+            "--json" => json = true,
+            "--last" => match options.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) => last = Some(n),
+                None => return Err(Usage::Error("--last needs a number".to_owned())),
+            },
+            other => return Err(Usage::Error(format!("unknown option {other}"))),
+        }
+    }
+    Ok(TelemetryAction::Show { json, last })
 }
 
 /// The value of `--delivery`.

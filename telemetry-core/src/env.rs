@@ -217,6 +217,9 @@ pub enum SwitchValue {
     Log,
     /// `errors`: on, sending failures only (the `errors` level).
     Errors,
+    /// `local`: on, keeping records on this machine only (the `local`
+    /// level): nothing is sent.
+    Local,
     /// Anything else, non-UTF-8 included.
     Unrecognised,
 }
@@ -231,6 +234,7 @@ impl SwitchValue {
             SwitchValue::False => "false",
             SwitchValue::Log => "log",
             SwitchValue::Errors => "errors",
+            SwitchValue::Local => "local",
             SwitchValue::Unrecognised => "unrecognised",
         }
     }
@@ -255,6 +259,8 @@ pub(crate) fn read_enabled(value: Option<&OsStr>) -> Option<SwitchValue> {
                 SwitchValue::Log
             } else if is("errors") {
                 SwitchValue::Errors
+            } else if is("local") {
+                SwitchValue::Local
             } else {
                 SwitchValue::Unrecognised
             })

@@ -376,7 +376,9 @@ pub use client::telemetry::{current, set_global, FlushGuard, Telemetry};
 /// What telemetry does in CI.
 pub use consent::ci_policy::CiPolicy;
 /// The user's controls: `status`, `enable`, `disable`, `reset-id`.
-pub use consent::controls::{ControlError, Controls};
+pub use consent::controls::{ControlError, Controls, Deletion};
+/// The `event` of the record `telemetry delete` sends.
+pub use consent::deletion::DELETION_REQUEST;
 /// How much is recorded and sent.
 pub use consent::level::Level;
 /// Machine policy files: their name, and why one cannot be trusted.

@@ -32,6 +32,10 @@ pub(crate) struct Settings {
     /// The wire format for the endpoint's sink.
     pub(crate) export: Export,
     pub(crate) notice: bool,
+    /// Keep the local history of what was sent (default `true`).
+    pub(crate) history: bool,
+    /// Keep the anonymous id in a file across runs (default `true`).
+    pub(crate) persistent_id: bool,
     pub(crate) notice_writer: Option<Box<dyn Write + Send>>,
     pub(crate) env: Env,
     /// The flag names the app declared, as given (checked by the recorder).
@@ -103,6 +107,8 @@ impl Settings {
             sink: None,
             export: Export::Records,
             notice: true,
+            history: true,
+            persistent_id: true,
             notice_writer: None,
             env: Env::process(),
             flags: Vec::new(),

@@ -22,3 +22,4 @@ mod records;
 // Resource limits (`setrlimit`) and `ru_maxrss` as glibc Linux gives them.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod spool_limits;
+mod transparency;

@@ -317,6 +317,26 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Whether to keep the local history of what was sent (default
+    /// `true`): every record that leaves is appended, as it went on the
+    /// wire, to a private file in the config dir, which `telemetry show`
+    /// prints. Nothing is kept without a config dir, nor in CI (which
+    /// writes nothing there).
+    pub fn history(mut self, keep: bool) -> Self {
+        self.settings.history = keep;
+        self
+    }
+
+    /// Whether the anonymous id lasts across runs (default `true`, kept in
+    /// the config dir's id file). With `false` every process makes a fresh
+    /// random id, its records carry `"ephemeral_id": true` (the marker the
+    /// CI policy uses), and no id file is read or written; the notice
+    /// marker and the history are kept as usual.
+    pub fn persistent_id(mut self, persistent: bool) -> Self {
+        self.settings.persistent_id = persistent;
+        self
+    }
+
     /// The first-run notice's version (default 1). Raise it when the app
     /// starts collecting something new: a user who saw an older version is
     /// shown the notice once more (with [`notice_changes`](Self::notice_changes)),
@@ -524,7 +544,7 @@ impl TelemetryBuilder {
     /// ```
     #[must_use]
     pub fn controls(self) -> Controls {
-        Controls::resolve(&self.settings, &self.consent)
+        Controls::for_subcommand(&self.settings, &self.consent)
     }
 }
 

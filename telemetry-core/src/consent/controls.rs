@@ -11,6 +11,7 @@
 
 use crate::consent::app_consent::AppConsent;
 use crate::consent::decide::{decide, Verdict, Veto};
+use crate::consent::deletion;
 use crate::consent::precedence::Decision;
 use crate::consent::reason::OffReason;
 use crate::consent::status::Status;
@@ -18,10 +19,14 @@ use crate::delivery::spool;
 use crate::delivery::Delivery;
 use crate::files::choice::{self, ChoiceError};
 use crate::files::config_dir::{self, ConfigDirRefused, NoConfigDir};
+use crate::files::history;
 use crate::files::notice_marker;
+use crate::files::user_id;
 use crate::settings::Settings;
+use crate::sink::Sink;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What decided on or off for one app, and where its files are: the
 /// `telemetry` subcommand's state: made by
@@ -54,6 +59,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Controls {
     app: String,
+    version: String,
+    /// Where `telemetry delete` sends its request.
+    deletion: DeletionSink,
     verdict: Verdict,
     /// The delivery mode asked for.
     delivery: Delivery,
@@ -65,6 +73,8 @@ impl Controls {
     pub(crate) fn resolve(settings: &Settings, consent: &AppConsent) -> Controls {
         Controls {
             app: settings.app.clone(),
+            version: settings.version.clone(),
+            deletion: DeletionSink(None),
             verdict: decide(settings, consent),
             delivery: settings.delivery,
         }
@@ -75,9 +85,19 @@ impl Controls {
     pub(crate) const fn disabled_in_code() -> Controls {
         Controls {
             app: String::new(),
+            version: String::new(),
+            deletion: DeletionSink(None),
             verdict: Verdict::disabled_in_code(),
             delivery: Delivery::Inline,
         }
+    }
+
+    /// The controls of the `telemetry` subcommand: resolved the same way,
+    /// ready to send a deletion request (`telemetry delete`).
+    pub(crate) fn for_subcommand(settings: &Settings, consent: &AppConsent) -> Controls {
+        let mut controls = Controls::resolve(settings, consent);
+        controls.deletion = DeletionSink(deletion::sink_for(settings, &controls.verdict));
+        controls
     }
 
     /// The whole decision, and what it names.
@@ -152,17 +172,36 @@ impl Controls {
         choice::enable_errors_only(self.dir()?).map_err(ControlError::Choice)
     }
 
-    /// `telemetry disable`: remembers "off" in the config dir and deletes
-    /// every spooled record unsent. Nothing is sent by this app again until
+    /// `telemetry enable --local-only`: remembers "on, kept on this
+    /// machine only" in the config dir: records go to the local history
+    /// (`telemetry show`) and no connection is ever opened. A variable
+    /// still wins; a machine policy still restricts.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError`] when there is no config dir or the choice cannot be
+    /// written.
+    pub fn enable_local_only(&self) -> Result<(), ControlError> {
+        choice::enable_local_only(self.dir()?).map_err(ControlError::Choice)
+    }
+
+    /// `telemetry disable`: remembers "off" in the config dir and forgets
+    /// the rest: removes the anonymous id's file (a later `enable` starts
+    /// with a new id), deletes every spooled record unsent, and removes the
+    /// local history. Nothing is sent by this app again until
     /// `telemetry enable` (or a variable turning it on).
     ///
     /// # Errors
     ///
     /// [`ControlError`] when there is no config dir, the choice cannot be
-    /// written, or a spool file cannot be deleted.
+    /// written, or the id, the history or a spool file cannot be deleted.
     pub fn disable(&self) -> Result<(), ControlError> {
         let dir = self.dir()?;
         choice::disable(dir).map_err(ControlError::Choice)?;
+        choice::reset_id(dir).map_err(ControlError::Choice)?;
+        history::remove(dir).map_err(|error| {
+            ControlError::Choice(ChoiceError::new("remove the local history", dir, error))
+        })?;
         let (_, problems) = spool::delete_all(dir);
         if problems.is_empty() {
             Ok(())
@@ -172,6 +211,113 @@ impl Controls {
                 files: problems.len(),
             })
         }
+    }
+
+    /// `telemetry delete`: sends one `deletion_request` record carrying
+    /// the anonymous id being forgotten (inline, within the sink's usual
+    /// timeout and time budget), then does what [`disable`](Self::disable)
+    /// does. A request that cannot be delivered is kept alone in the spool
+    /// and sent by a later run of the app, even though telemetry is then
+    /// off: the only record sent after an opt-out. Deletion requests of
+    /// earlier ids still waiting are kept with it. Made by
+    /// [`TelemetryBuilder::controls`](crate::TelemetryBuilder::controls)
+    /// (a client's own controls send nothing: the request waits).
+    ///
+    /// # Errors
+    ///
+    /// As [`disable`](Self::disable); or the request could be neither sent
+    /// nor kept ([`ControlError::History`] names why).
+    pub fn delete(&self) -> Result<Deletion, ControlError> {
+        let dir = self.dir()?;
+        let mut waiting = deletion::pending(dir);
+        let Some(id) = user_id::existing(dir) else {
+            self.disable()?;
+            return self.keep_waiting(dir, &waiting, Deletion::NoId);
+        };
+        let request = deletion::record(&self.app, &self.version, &id);
+        let sent = self
+            .deletion
+            .0
+            .as_deref()
+            .is_some_and(|sink| deletion::send(sink, std::slice::from_ref(&request)));
+        self.disable()?;
+        if sent {
+            return self.keep_waiting(dir, &waiting, Deletion::Delivered);
+        }
+        waiting.push(request);
+        self.keep_waiting(dir, &waiting, Deletion::Pending)
+    }
+
+    fn keep_waiting(
+        &self,
+        dir: &Path,
+        waiting: &[String],
+        outcome: Deletion,
+    ) -> Result<Deletion, ControlError> {
+        if waiting.is_empty() {
+            return Ok(outcome);
+        }
+        deletion::keep(dir, waiting)
+            .map(|()| outcome)
+            .map_err(|error| {
+                ControlError::History(format!(
+                "was deleted, but the deletion request could not be kept to send later: {error}"
+            ))
+            })
+    }
+
+    /// Where the local history is kept (`None` without a config dir).
+    #[must_use]
+    pub fn history_path(&self) -> Option<PathBuf> {
+        self.config_dir().map(history::path)
+    }
+
+    /// `telemetry show [--json] [--last N]`: what was sent, from the local
+    /// history, oldest first (the last `last` records when given). Plain:
+    /// where the file is, then one line per record: the time it was sent,
+    /// its event, its name and its outcome (`ok`, `error` or `-`), and
+    /// the host it went to (`local` when kept only here). `json`: a JSON
+    /// array of the entries, each `{"sent_at", "host", "record"}` with the
+    /// record as sent. Reads only; works when telemetry is off.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError::History`] when the history's file cannot be trusted
+    /// or read.
+    pub fn show(&self, json: bool, last: Option<usize>) -> Result<String, ControlError> {
+        let (entries, path) = match self.config_dir().filter(|_| !self.verdict.elevated) {
+            Some(dir) => (
+                history::read(dir).map_err(ControlError::History)?,
+                Some(history::path(dir)),
+            ),
+            None => (Vec::new(), None),
+        };
+        let skip = last.map_or(0, |last| entries.len().saturating_sub(last));
+        let entries = &entries[skip..];
+        if json {
+            let mut text = serde_json::to_string_pretty(entries).unwrap_or_else(|_| "[]".into());
+            text.push('\n');
+            return Ok(text);
+        }
+        let mut text = match &path {
+            Some(path) => format!(
+                "Records sent by this app, oldest first, from {} ({} shown):\n",
+                path.display(),
+                entries.len()
+            ),
+            None => "There is no config dir, so no local history is kept.\n".to_owned(),
+        };
+        for entry in entries {
+            text.push_str(&format!(
+                "{}  {}  {}  {}  {}\n",
+                entry.sent_at,
+                entry.event(),
+                entry.name(),
+                entry.outcome(),
+                entry.host.as_deref().unwrap_or("local"),
+            ));
+        }
+        Ok(text)
     }
 
     /// `telemetry reset-id`: removes the anonymous id's file, so that the
@@ -201,6 +347,41 @@ impl Controls {
     }
 }
 
+/// What `telemetry delete` did with the deletion request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Deletion {
+    /// Delivered: the backend can erase the records of the forgotten id.
+    Delivered,
+    /// Not delivered now (the collector unreachable, no endpoint): kept
+    /// alone in the spool, sent by a later run of the app.
+    Pending,
+    /// There was no id to forget: nothing to send.
+    NoId,
+}
+
+/// The sink a deletion request goes through (not compared, not printed).
+#[derive(Clone)]
+struct DeletionSink(Option<Arc<dyn Sink>>);
+
+impl fmt::Debug for DeletionSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "DeletionSink(..)"
+        } else {
+            "DeletionSink(None)"
+        })
+    }
+}
+
+impl PartialEq for DeletionSink {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for DeletionSink {}
+
 /// Why `telemetry enable | disable | reset-id` did not complete. The text
 /// says what to do instead.
 #[derive(Debug)]
@@ -215,6 +396,8 @@ pub enum ControlError {
     Choice(ChoiceError),
     /// The command's output could not be written.
     Output(std::io::Error),
+    /// The local history cannot be trusted or read: why.
+    History(String),
     /// Telemetry is disabled, but some spool files could not be deleted.
     SpoolLeft {
         /// The config dir holding them.
@@ -238,6 +421,7 @@ impl fmt::Display for ControlError {
             ),
             ControlError::Choice(error) => write!(f, "{error}"),
             ControlError::Output(error) => write!(f, "could not write the output: {error}"),
+            ControlError::History(problem) => write!(f, "the local history {problem}"),
             ControlError::SpoolLeft { dir, files } => write!(
                 f,
                 "telemetry is disabled, but {files} spool file(s) in {} could not be deleted; \
@@ -255,6 +439,7 @@ impl std::error::Error for ControlError {
             ControlError::Output(error) => Some(error),
             ControlError::NoConfigDir
             | ControlError::Refused(_)
+            | ControlError::History(_)
             | ControlError::SpoolLeft { .. } => None,
         }
     }

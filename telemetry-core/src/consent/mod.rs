@@ -7,6 +7,7 @@ pub(crate) mod app_consent;
 pub(crate) mod ci_policy;
 pub(crate) mod controls;
 pub(crate) mod decide;
+pub(crate) mod deletion;
 pub(crate) mod level;
 pub(crate) mod machine_policy;
 pub(crate) mod notice;

@@ -276,13 +276,16 @@ fn first_rule(
     ] {
         if let Some(value) = read_enabled(value) {
             let mode = match value {
-                SwitchValue::True | SwitchValue::Errors => Mode::On,
+                SwitchValue::True | SwitchValue::Errors | SwitchValue::Local => Mode::On,
                 SwitchValue::Log => Mode::Log,
                 SwitchValue::False | SwitchValue::Unrecognised => Mode::Off,
             };
             let mut decision = decided(mode, rule, Some(value));
             if value == SwitchValue::Errors {
                 decision.level = Level::Errors;
+            }
+            if value == SwitchValue::Local {
+                decision.level = Level::Local;
             }
             return decision;
         }
@@ -291,6 +294,10 @@ fn first_rule(
         Choice::Enabled => decided(Mode::On, Rule::RememberedChoice, None),
         Choice::ErrorsOnly => Decision {
             level: Level::Errors,
+            ..decided(Mode::On, Rule::RememberedChoice, None)
+        },
+        Choice::LocalOnly => Decision {
+            level: Level::Local,
             ..decided(Mode::On, Rule::RememberedChoice, None)
         },
         Choice::Disabled => decided(Mode::Off, Rule::RememberedChoice, None),
@@ -321,6 +328,8 @@ mod tests {
             "log"
         } else if s == "errors" {
             "errors"
+        } else if s == "local" {
+            "local"
         } else {
             "unrecognised"
         }
@@ -347,6 +356,7 @@ mod tests {
             value.as_deref().map(|s| match word(s) {
                 "true" => (Mode::On, rule, Some("true"), Level::All),
                 "errors" => (Mode::On, rule, Some("errors"), Level::Errors),
+                "local" => (Mode::On, rule, Some("local"), Level::Local),
                 "log" => (Mode::Log, rule, Some("log"), Level::All),
                 other => (Mode::Off, rule, Some(other), Level::Off),
             })
@@ -366,6 +376,7 @@ mod tests {
             &|| match remembered {
                 Choice::Enabled => Some((Mode::On, Rule::RememberedChoice, None, Level::All)),
                 Choice::ErrorsOnly => Some((Mode::On, Rule::RememberedChoice, None, Level::Errors)),
+                Choice::LocalOnly => Some((Mode::On, Rule::RememberedChoice, None, Level::Local)),
                 Choice::Disabled => Some((Mode::Off, Rule::RememberedChoice, None, Level::Off)),
                 Choice::None => None,
             },
@@ -514,8 +525,8 @@ mod tests {
         #[test]
         fn arbitrary_values_agree_with_the_reference(
             dnt in proptest::option::of("[ a-zA-Z0-9]{0,6}"),
-            app in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|errors|true|false|on|off|yes|no|1|0) ?"]),
-            generic in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|errors|true|false|on|off|yes|no|1|0) ?"]),
+            app in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|errors|local|true|false|on|off|yes|no|1|0) ?"]),
+            generic in proptest::option::of(prop_oneof!["[ a-zA-Z0-9]{0,6}", "(?i) ?(log|errors|local|true|false|on|off|yes|no|1|0) ?"]),
             remembered in prop::sample::select(CHOICES.to_vec()),
             dest in any::<bool>(),
             limits in prop::sample::select(limits().collect::<Vec<_>>()),

@@ -1,5 +1,6 @@
-//! A ready-made `clap` subcommand: `telemetry status [--json] | enable
-//! [--errors-only] | disable | reset-id` (the `clap` feature).
+//! A ready-made `clap` subcommand: `telemetry status [--json] | show
+//! [--json] [--last N] | enable [--errors-only | --local-only] | disable | delete | reset-id` (the
+//! `clap` feature).
 //!
 //! Add [`command`] to your app's `clap::Command`, and when it matched, hand
 //! its matches to [`run`] with the [`Controls`] of your builder (not a built
@@ -21,14 +22,14 @@
 //! }
 //! ```
 
-use crate::consent::controls::{ControlError, Controls};
+use crate::consent::controls::{ControlError, Controls, Deletion};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::io::Write;
 
 /// The subcommand's name.
 pub const NAME: &str = "telemetry";
 
-/// `telemetry status [--json] | enable | disable | reset-id`, ready to add
+/// `telemetry status [--json] | enable | disable | delete | reset-id`, ready to add
 /// to an app's command with `.subcommand(..)`.
 #[must_use]
 pub fn command() -> Command {
@@ -53,12 +54,39 @@ pub fn command() -> Command {
                         .long("errors-only")
                         .action(ArgAction::SetTrue)
                         .help("Send only failed commands and failed tool calls"),
+                )
+                .arg(
+                    Arg::new("local-only")
+                        .long("local-only")
+                        .action(ArgAction::SetTrue)
+                        .conflicts_with("errors-only")
+                        .help("Keep records in the local history only; send nothing"),
+                ),
+        )
+        .subcommand(
+            Command::new("show")
+                .about("Print what was sent, from the local history (works when telemetry is off)")
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(ArgAction::SetTrue)
+                        .help("Print a JSON array of the records as sent, oldest first"),
+                )
+                .arg(
+                    Arg::new("last")
+                        .long("last")
+                        .value_name("N")
+                        .value_parser(clap::value_parser!(usize))
+                        .help("Only the last N records"),
                 ),
         )
         .subcommand(
             Command::new("disable")
                 .about("Turn telemetry off for this app (remembered); deletes anything unsent"),
         )
+        .subcommand(Command::new("delete").about(
+            "Ask the collector to erase what it holds for this id, then do what disable does",
+        ))
         .subcommand(
             Command::new("reset-id")
                 .about("Forget the anonymous id; the next record has a new one"),
@@ -81,6 +109,14 @@ pub fn run(
                 status.to_string()
             }
         }
+        Some(("show", options)) => controls.show(
+            options.get_flag("json"),
+            options.get_one::<usize>("last").copied(),
+        )?,
+        Some(("enable", options)) if options.get_flag("local-only") => {
+            controls.enable_local_only()?;
+            ENABLED_LOCAL_ONLY.to_owned()
+        }
         Some(("enable", options)) if options.get_flag("errors-only") => {
             controls.enable_errors_only()?;
             ENABLED_ERRORS_ONLY.to_owned()
@@ -93,6 +129,11 @@ pub fn run(
             controls.disable()?;
             DISABLED.to_owned()
         }
+        Some(("delete", _)) => match controls.delete()? {
+            Deletion::Delivered => DELETED.to_owned(),
+            Deletion::Pending => DELETE_PENDING.to_owned(),
+            _ => DELETED_NO_ID.to_owned(),
+        },
         Some(("reset-id", _)) => {
             controls.reset_id()?;
             RESET.to_owned()
@@ -104,15 +145,27 @@ pub fn run(
 
 /// Printed for matches that are not of [`command`].
 const USAGE: &str =
-    "usage: telemetry status [--json] | enable [--errors-only] | disable | reset-id\n";
+    "usage: telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | delete | reset-id\n";
 /// What `telemetry enable` prints.
 pub(crate) const ENABLED: &str =
     "Telemetry enabled for this app. A variable such as DO_NOT_TRACK=1 still wins.\n";
 /// What `telemetry enable --errors-only` prints.
 pub(crate) const ENABLED_ERRORS_ONLY: &str =
     "Telemetry enabled for this app, failures only: only failed commands and tool calls are sent. A variable such as DO_NOT_TRACK=1 still wins.\n";
+/// What `telemetry enable --local-only` prints.
+pub(crate) const ENABLED_LOCAL_ONLY: &str =
+    "Telemetry enabled for this app, local only: records are kept in the local history (`telemetry show`) and nothing is sent. A variable such as DO_NOT_TRACK=1 still wins.\n";
 /// What `telemetry disable` prints.
 pub(crate) const DISABLED: &str =
-    "Telemetry disabled for this app: nothing more is sent; anything unsent was deleted.\n";
+    "Telemetry disabled for this app: nothing more is sent; the anonymous id, anything unsent and the local history were deleted.\n";
+/// What `telemetry delete` prints when the request was delivered.
+pub(crate) const DELETED: &str =
+    "Deletion requested: the collector was asked to erase every record with this app's anonymous id. Telemetry disabled: the id, anything unsent and the local history were deleted.\n";
+/// What `telemetry delete` prints when the request could not be sent yet.
+pub(crate) const DELETE_PENDING: &str =
+    "The collector could not be reached: the deletion request is kept and sent by a later run (the only thing sent while telemetry is off). Telemetry disabled: the id, anything unsent and the local history were deleted.\n";
+/// What `telemetry delete` prints when there was no id.
+pub(crate) const DELETED_NO_ID: &str =
+    "There was no anonymous id, so nothing to erase. Telemetry disabled: anything unsent and the local history were deleted.\n";
 /// What `telemetry reset-id` prints.
 pub(crate) const RESET: &str = "Anonymous id forgotten: the next record carries a new one.\n";

@@ -1,7 +1,8 @@
 //! The remembered choice: `telemetry disable` / `telemetry enable`, kept in
 //! the app's config dir, and `telemetry reset-id`.
 //!
-//! The choice is one word (`enabled`, `disabled` or `errors-only`) in [`CHOICE_FILE`], mode
+//! The choice is one word (`enabled`, `disabled`, `errors-only` or
+//! `local-only`) in [`CHOICE_FILE`], mode
 //! 0600; a leading byte-order mark, whitespace around the word and its case
 //! do not matter. Reading never follows a symlink (`O_NOFOLLOW`) and checks
 //! the open handle (`fstat`). A file that cannot be trusted — a link, a
@@ -28,6 +29,7 @@ pub const CHOICE_FILE: &str = "telemetry-choice";
 const ENABLED: &str = "enabled";
 const DISABLED: &str = "disabled";
 const ERRORS_ONLY: &str = "errors-only";
+const LOCAL_ONLY: &str = "local-only";
 /// Longer contents cannot be a choice; reading stops here.
 const MAX_LEN: u64 = 64;
 
@@ -41,6 +43,10 @@ pub enum Choice {
     /// `telemetry enable --errors-only`: on at the `errors` level (only
     /// failures are sent), unless a variable says otherwise.
     ErrorsOnly,
+    /// `telemetry enable --local-only`: on at the `local` level (records
+    /// are kept in the local history, never sent), unless a variable says
+    /// otherwise.
+    LocalOnly,
     /// No choice remembered: there is no file.
     None,
 }
@@ -49,7 +55,8 @@ pub enum Choice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChoiceNote {
-    /// The file holds none of `enabled`, `disabled` and `errors-only`.
+    /// The file holds none of `enabled`, `disabled`, `errors-only` and
+    /// `local-only`.
     Corrupt,
     /// The file is empty.
     Empty,
@@ -66,7 +73,7 @@ pub enum ChoiceNote {
 impl fmt::Display for ChoiceNote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ChoiceNote::Corrupt => "holds none of enabled, disabled and errors-only",
+            ChoiceNote::Corrupt => "holds none of enabled, disabled, errors-only and local-only",
             ChoiceNote::Empty => "is empty",
             ChoiceNote::Symlink => "is a symbolic link (it is not followed)",
             ChoiceNote::NotAFile => "is not a regular file",
@@ -85,7 +92,7 @@ pub struct ChoiceError {
 }
 
 impl ChoiceError {
-    fn new(action: &'static str, dir: &Path, source: std::io::Error) -> ChoiceError {
+    pub(crate) fn new(action: &'static str, dir: &Path, source: std::io::Error) -> ChoiceError {
         ChoiceError {
             action,
             dir: dir.to_owned(),
@@ -147,6 +154,16 @@ pub fn enable_errors_only(dir: &Path) -> Result<(), ChoiceError> {
     write_choice(dir, ERRORS_ONLY).map_err(|error| ChoiceError::new("save the choice", dir, error))
 }
 
+/// Remembers "on, kept on this machine only" in `dir` (created, mode 0700,
+/// if missing): `telemetry enable --local-only`.
+///
+/// # Errors
+///
+/// [`ChoiceError`] when the dir or the file cannot be written.
+pub fn enable_local_only(dir: &Path) -> Result<(), ChoiceError> {
+    write_choice(dir, LOCAL_ONLY).map_err(|error| ChoiceError::new("save the choice", dir, error))
+}
+
 /// The choice remembered in `dir` ([`Choice::None`] when there is no
 /// file).
 ///
@@ -166,6 +183,8 @@ pub fn read(dir: &Path) -> Result<Choice, ChoiceNote> {
         Ok(Choice::Disabled)
     } else if word.eq_ignore_ascii_case(ERRORS_ONLY) {
         Ok(Choice::ErrorsOnly)
+    } else if word.eq_ignore_ascii_case(LOCAL_ONLY) {
+        Ok(Choice::LocalOnly)
     } else {
         Err(ChoiceNote::Corrupt)
     }

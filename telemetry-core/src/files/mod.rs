@@ -11,6 +11,7 @@
 pub(crate) mod backoff_file;
 pub(crate) mod choice;
 pub(crate) mod config_dir;
+pub(crate) mod history;
 pub(crate) mod limits;
 pub(crate) mod notice_marker;
 pub(crate) mod process_start;
@@ -114,6 +115,19 @@ pub(crate) fn open_append(path: &Path) -> Result<File, OpenError> {
     private_mode(&mut options);
     let file = options.open(path).map_err(|error| classify(&error))?;
     check_owned(&file, Kind::File, false)?;
+    Ok(file)
+}
+
+/// Opens `path` for reading and appending, creating it with mode 0600;
+/// only a regular file of ours that no other user may write to is
+/// accepted (a link at the name is refused, not followed).
+pub(crate) fn open_read_append(path: &Path) -> Result<File, OpenError> {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(true);
+    no_follow_no_block(&mut options);
+    private_mode(&mut options);
+    let file = options.open(path).map_err(|error| classify(&error))?;
+    check_owned(&file, Kind::File, true)?;
     Ok(file)
 }
 

@@ -36,6 +36,13 @@ pub(crate) fn inspect(dir: &Path) -> Result<(), Refusal> {
     }
 }
 
+/// The id kept in `dir`'s id file, read without creating or repairing
+/// anything; `None` when there is none (or it cannot be trusted).
+pub(crate) fn existing(dir: &Path) -> Option<String> {
+    let file = files::open_file(&dir.join(USER_UUID_FILE)).ok()?;
+    read_id(&file)
+}
+
 /// The anonymous id, and a note for the debug log when it could not be kept;
 /// an id file that is refused turns telemetry off for this run.
 ///

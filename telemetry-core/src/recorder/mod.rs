@@ -36,6 +36,7 @@ use crate::record::limits::{
 use crate::record::{Record, RecordContext};
 use crate::recorder::cap::{Admit, Cap};
 use crate::recorder::rollup::Fold;
+use crate::sink::history::History;
 use crate::sink::{FailurePolicy, SendError, Sink};
 use crate::Outcome;
 use debug_log::DebugLog;
@@ -83,6 +84,9 @@ pub(crate) struct Recorder {
     controls: Controls,
     /// Background delivery; `None`: inline.
     background: Option<Background>,
+    /// The local history, where the `local` level keeps its records (the
+    /// sink keeps those it sent); `None` when not kept.
+    history: Option<History>,
     /// How long a flush point waits.
     exit_budget: Duration,
     /// `#[tracked_command]` calls in progress: the last one to end flushes.
@@ -385,6 +389,14 @@ impl Recorder {
             // `local`: kept on this machine only, never sent.
             if let Some(debug) = &self.debug {
                 debug.line("not sent: the level is local (records stay on this machine)");
+            }
+            if let Some(history) = &self.history {
+                let note = |line: &str| {
+                    if let Some(debug) = &self.debug {
+                        debug.line(line);
+                    }
+                };
+                history.keep_local(&[record.to_json()], &note);
             }
             return;
         }

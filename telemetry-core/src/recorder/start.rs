@@ -12,6 +12,7 @@ use crate::consent::app_consent::AppConsent;
 use crate::consent::ci_policy;
 use crate::consent::controls::Controls;
 use crate::consent::decide::{Destination, Verdict, Veto};
+use crate::consent::deletion;
 use crate::consent::notice;
 use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
@@ -22,12 +23,14 @@ use crate::delivery::spool;
 use crate::delivery::Delivery;
 use crate::env;
 use crate::files::config_dir::{self, CheckedConfigDir, DirState, NoConfigDir};
+use crate::files::history;
 use crate::files::notice_marker::{self, NoticeMarker, NOTICE_MARKER_FILE};
 use crate::files::user_id::{self, USER_UUID_FILE};
 use crate::record::declared_flags::DeclaredFlags;
 use crate::record::limits::{truncate_at_char_boundary, MAX_VERSION_LEN};
 use crate::record::{CommonFields, RecordContext};
 use crate::settings::{ConfigDir, Settings};
+use crate::sink::history::{History, Kept, NoteLine};
 use crate::sink::{FailurePolicy, Sink};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -91,9 +94,26 @@ impl Recorder {
             rate,
             sampled,
         ) {
-            Ok(parts) => {
+            Ok(mut parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
-                let background = background(&settings, &parts, debug.as_ref());
+                let level = controls.decision().level;
+                let history = history(&settings, controls.verdict(), &parts);
+                if let (Some(history), Output::Send(sink)) = (&history, &mut parts.output) {
+                    *sink = Arc::new(Kept {
+                        inner: Arc::clone(sink),
+                        history: history.clone(),
+                        note: debug
+                            .clone()
+                            .map(|debug| Box::new(move |line: &str| debug.line(line)) as NoteLine),
+                    });
+                }
+                // At `local` nothing is sent, not even what earlier runs
+                // spooled: no background delivery, no connection.
+                let background = if level.sends() {
+                    background(&settings, &parts, debug.as_ref())
+                } else {
+                    None
+                };
                 // One counter per client: background delivery's, when it
                 // has one, so that every drop is counted once.
                 let drops = background
@@ -104,7 +124,8 @@ impl Recorder {
                     Output::Print(_) => FailurePolicy::KeepGoing,
                 };
                 Ok(Recorder {
-                    level: controls.decision().level,
+                    level,
+                    history,
                     owner: Owner::unique(),
                     failure_policy,
                     context: Arc::new(parts.context),
@@ -225,12 +246,13 @@ impl Recorder {
         }
         // The id before the notice: a refused id file turns telemetry off,
         // and the notice is shown only while telemetry is on.
-        let (user_uuid, note) =
-            user_id::user_uuid(config_dir.as_ref()).map_err(|refused| Veto::Refused {
-                item: refused.item,
-                path: path.map(|dir| dir.join(USER_UUID_FILE)).unwrap_or_default(),
-                why: refused.why,
-            })?;
+        // `persistent_id(false)`: this process's own id, no id file.
+        let id_dir = config_dir.as_ref().filter(|_| settings.persistent_id);
+        let (user_uuid, note) = user_id::user_uuid(id_dir).map_err(|refused| Veto::Refused {
+            item: refused.item,
+            path: path.map(|dir| dir.join(USER_UUID_FILE)).unwrap_or_default(),
+            why: refused.why,
+        })?;
         if let Some(note) = note {
             log(note);
         }
@@ -266,7 +288,7 @@ impl Recorder {
             ci_provider: env.ci_provider(),
             ai_agent: env.ai_agent(),
             sample_rate: rate.on_records(),
-            ephemeral_id: ephemeral,
+            ephemeral_id: ephemeral || !settings.persistent_id,
         };
         Ok(Prepared {
             context: RecordContext {
@@ -303,14 +325,49 @@ fn off(
     if let OffReason::EnabledUnrecognised | OffReason::AppEnabledUnrecognised { .. } = &reason {
         warn_unrecognised_enabled(settings, &reason);
     }
-    // Opting out wins over records spooled by earlier runs.
-    if reason.is_opt_out() {
+    // Opting out wins over records spooled by earlier runs, except a
+    // deletion request, which is sent first (the only record ever sent
+    // after an opt-out); while it cannot be, the spool is kept.
+    if reason.is_opt_out() && send_deletion_requests(settings, &controls, debug) {
         delete_spool(controls.config_dir(), debug);
     }
     if let Some(debug) = debug {
         debug.line(&reason.to_string());
     }
     Off { reason, controls }
+}
+
+/// Sends the deletion requests waiting in the spool (`telemetry delete`
+/// could not); `false` when some wait still (not delivered), so that the
+/// spool must be kept. Sends nothing else.
+fn send_deletion_requests(
+    settings: &Settings,
+    controls: &Controls,
+    debug: Option<&DebugLog>,
+) -> bool {
+    let Some(dir) = controls.config_dir() else {
+        return true;
+    };
+    if !matches!(
+        config_dir::inspect_config_dir(dir),
+        Ok(DirState::Ours { .. })
+    ) {
+        return true;
+    }
+    let waiting = deletion::pending(dir);
+    if waiting.is_empty() {
+        return true;
+    }
+    let sent = deletion::sink_for(settings, controls.verdict())
+        .is_some_and(|sink| deletion::send(&*sink, &waiting));
+    if let Some(debug) = debug {
+        debug.line(if sent {
+            "telemetry is off: sent the deletion request that telemetry delete could not"
+        } else {
+            "telemetry is off: the deletion request could not be sent; kept for a later run"
+        });
+    }
+    sent
 }
 
 /// Telemetry is off by the user's choice: deletes every spool file in the
@@ -342,6 +399,19 @@ fn delete_spool(dir: Option<&Path>, debug: Option<&DebugLog>) {
             "telemetry is off, but a spool file remains: {problem}"
         ));
     }
+}
+
+/// The local history, when kept: asked for (`history(true)`, the
+/// default) and a checked config dir to keep it in (none in CI, nor for an
+/// isolated client).
+fn history(settings: &Settings, verdict: &Verdict, parts: &Prepared) -> Option<History> {
+    if !settings.history {
+        return None;
+    }
+    Some(History {
+        dir: parts.config_dir.clone()?,
+        host: verdict.endpoint().and_then(history::host_of),
+    })
 }
 
 /// Background delivery when asked for and the sink can send serialised

@@ -4,6 +4,7 @@
 
 mod compression;
 mod export;
+pub(crate) mod history;
 #[cfg(feature = "http")]
 pub(crate) mod http;
 mod memory;

@@ -21,6 +21,7 @@ use telemetry_test_support::marker::date_back_marker;
 use telemetry_test_support::{is_uuid_v4, MemoryWriter, TempDir};
 
 const APP: &str = "config-files-test";
+const HISTORY_FILE: &str = "telemetry-history.jsonl";
 
 fn mode(path: &Path) -> u32 {
     std::fs::symlink_metadata(path)
@@ -90,16 +91,18 @@ fn created_files_are_private() {
 
     assert_eq!(mode(&config.join(USER_UUID_FILE)), 0o600);
     assert_eq!(mode(&config.join(NOTICE_MARKER_FILE)), 0o600);
+    assert_eq!(mode(&config.join(HISTORY_FILE)), 0o600);
     for dir in [&parent, &config] {
         assert_eq!(mode(dir), 0o700, "{dir:?}");
     }
-    // Nothing else: no temporary file left behind.
+    // Nothing else (the history of what was sent): no temporary file left
+    // behind.
     let mut names: Vec<String> = std::fs::read_dir(&config)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, [NOTICE_MARKER_FILE, USER_UUID_FILE]);
+    assert_eq!(names, [HISTORY_FILE, NOTICE_MARKER_FILE, USER_UUID_FILE]);
     // The run that showed the notice sent nothing; the next one did.
     let records = collector.records();
     assert_eq!(records.len(), 1);

@@ -329,7 +329,7 @@ fn a_corrupt_choice_fails_closed_with_one_debug_line() {
     );
     assert_eq!(
         log.lines(),
-        ["[telemetry] telemetry is off: the remembered choice's file holds none of enabled, disabled and errors-only, so it cannot be trusted; fix or remove it"],
+        ["[telemetry] telemetry is off: the remembered choice's file holds none of enabled, disabled, errors-only and local-only, so it cannot be trusted; fix or remove it"],
     );
     assert!(!log.text().contains("perhaps"));
 }

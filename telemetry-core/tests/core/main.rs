@@ -35,6 +35,7 @@ mod sampling;
 mod schema;
 mod sessions;
 mod tool_rollup;
+mod transparency;
 mod when_off;
 mod where_data_goes;
 mod wire_format;
