@@ -168,7 +168,8 @@ mod tests {
             )
             .unwrap();
         connection.execute_batch(MIGRATIONS[3].1).unwrap();
-        let rows: Vec<(i64, String, Option<i64>, Option<f64>, Option<String>)> = connection
+        type Stored = (i64, String, Option<i64>, Option<f64>, Option<String>);
+        let rows: Vec<Stored> = connection
             .prepare("SELECT seq, event_id, n1, n3, detail FROM records ORDER BY seq")
             .unwrap()
             .query_map([], |row| {
