@@ -32,7 +32,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The two streams and their tables.
-const STREAMS: [(&str, &str); 2] = [("records", "records"), ("deletions", "forward_deletions")];
+const STREAMS: [(&str, &str); 2] = [("records", "bodies"), ("deletions", "forward_deletions")];
 
 /// Wakes the forwarder when a request committed new records.
 #[derive(Default)]

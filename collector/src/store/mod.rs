@@ -1,5 +1,6 @@
 //! The store: one SQLite file in WAL mode (`schema`), one row per
-//! `event_id` (`row`). An ingest is one transaction: a request is stored
+//! `event_id` (`row`), clustered by app, day and event, with the record's
+//! JSON apart (`bodies`). An ingest is one transaction: a request is stored
 //! whole or not at all, and its answer is sent after the commit.
 //!
 //! Nothing about the sender is kept: no network address, no User-Agent, no
@@ -132,12 +133,16 @@ impl Store {
         let transaction = connection.transaction()?;
         let mut ingested = Ingested::default();
         {
+            let mut known =
+                transaction.prepare_cached("SELECT 1 FROM records WHERE event_id = ?1")?;
+            let mut insert_body =
+                transaction.prepare_cached("INSERT INTO bodies (body) VALUES (?1)")?;
             let mut insert = transaction.prepare_cached(
-                "INSERT OR IGNORE INTO records (event_id, app, event, ts, day, uid, eph, version,
+                "INSERT INTO records (seq, event_id, app, event, ts, day, uid, eph, version,
                     os, arch, ci, ci_provider, ai_agent, name, action, ok, duration_ms, error,
-                    weight, body)
+                    weight, n1, n2, n3, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
             )?;
             let mut install = transaction.prepare_cached(
                 "INSERT INTO installs (app, uid, first_day) VALUES (?1, ?2, ?3)
@@ -167,7 +172,14 @@ impl Store {
                     }
                     continue;
                 }
+                if known.exists([&row.event_id])? {
+                    continue;
+                }
+                insert_body.execute([record.to_string()])?;
+                let seq = transaction.last_insert_rowid();
+                let [n1, n2, n3] = &row.numbers;
                 let changed = insert.execute(params![
+                    seq,
                     row.event_id,
                     row.app,
                     row.event,
@@ -187,7 +199,10 @@ impl Store {
                     row.duration_ms,
                     row.error,
                     row.weight,
-                    record.to_string(),
+                    n1,
+                    n2,
+                    n3,
+                    row.detail,
                 ])?;
                 if changed == 1 {
                     ingested.stored += 1;
@@ -239,7 +254,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let connection = self.reader();
         let mut statement = connection.prepare(
-            "SELECT body FROM records
+            "SELECT body FROM records JOIN bodies USING (seq)
              WHERE (?1 IS NULL OR app = ?1) AND day BETWEEN ?2 AND ?3
              ORDER BY ts, event_id",
         )?;
@@ -266,7 +281,7 @@ impl Store {
         let connection = self.reader();
         let body: Option<String> = connection
             .query_row(
-                "SELECT body FROM records WHERE event_id = ?1",
+                "SELECT body FROM records JOIN bodies USING (seq) WHERE event_id = ?1",
                 [event_id],
                 |row| row.get(0),
             )
@@ -281,6 +296,10 @@ fn erase(connection: &Connection, app: &str, uid: &str) -> rusqlite::Result<usiz
     if uid.is_empty() {
         return Ok(0);
     }
+    connection.execute(
+        "DELETE FROM bodies WHERE seq IN (SELECT seq FROM records WHERE app = ?1 AND uid = ?2)",
+        params![app, uid],
+    )?;
     let erased = connection.execute(
         "DELETE FROM records WHERE app = ?1 AND uid = ?2",
         params![app, uid],

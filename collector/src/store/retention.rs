@@ -220,7 +220,8 @@ pub fn expire(
     let transaction = connection.transaction()?;
     let mut expired = 0;
     {
-        let mut statement = transaction.prepare("SELECT body FROM records WHERE day < ?1")?;
+        let mut statement = transaction
+            .prepare("SELECT body FROM records JOIN bodies USING (seq) WHERE day < ?1")?;
         let mut rows = statement.query([first_kept])?;
         while let Some(stored) = rows.next()? {
             let body: String = stored.get(0)?;
@@ -232,6 +233,10 @@ pub fn expire(
             expired += 1;
         }
     }
+    transaction.execute(
+        "DELETE FROM bodies WHERE seq IN (SELECT seq FROM records WHERE day < ?1)",
+        [first_kept],
+    )?;
     transaction.execute("DELETE FROM records WHERE day < ?1", [first_kept])?;
     transaction.commit()?;
     Ok(expired)

@@ -1,6 +1,7 @@
 //! A wire record as a row: the typed columns the views read, and its id.
 
 use crate::{day, hash};
+use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value};
 
 /// What the store keeps of one record besides its body.
@@ -46,6 +47,12 @@ pub struct Row {
     /// How many records this one stands for: 1 / `sample_rate` when that is
     /// in (0, 1), else 1.
     pub weight: f64,
+    /// The numbers a view needs beyond the typed columns (`n1`..`n3`, see
+    /// `migrations/0004_clustered.sql`), as stored: NULL when absent.
+    pub numbers: [rusqlite::types::Value; 3],
+    /// `error_kinds` of a `tool_summary` or `dropped` of a `client_report`,
+    /// as compact JSON.
+    pub detail: Option<String>,
 }
 
 impl Row {
@@ -94,7 +101,30 @@ impl Row {
             .or_else(|| record.get("ephemeral_id"))
             .and_then(Value::as_bool)
             == Some(true);
+        let number = |key: &str| properties.get(key).map_or(SqlValue::Null, sql_number);
+        let numbers = match event.as_str() {
+            "token" => [
+                number("input_tokens"),
+                number("output_tokens"),
+                number("cost"),
+            ],
+            "tool_summary" => [number("calls"), number("errors"), SqlValue::Null],
+            "session" => [number("tool_calls"), number("error_count"), SqlValue::Null],
+            _ => [SqlValue::Null, SqlValue::Null, SqlValue::Null],
+        };
+        let detail = match event.as_str() {
+            "tool_summary" => properties.get("error_kinds"),
+            "client_report" => properties.get("dropped"),
+            _ => None,
+        }
+        .filter(|value| !value.is_null())
+        .map(|value| match value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        });
         Row {
+            numbers,
+            detail,
             event_id: event_id(record, properties),
             app: record
                 .get("source")
@@ -127,6 +157,22 @@ impl Row {
     /// Whether this row counts as an install: an id that is not ephemeral.
     pub fn is_install(&self) -> bool {
         !self.ephemeral && !self.uid.is_empty()
+    }
+}
+
+/// A JSON value as SQLite's `json_extract` gives it: integers stay
+/// integers, `true`/`false` are 1/0, objects and arrays their JSON text.
+fn sql_number(value: &Value) -> SqlValue {
+    match value {
+        Value::Null => SqlValue::Null,
+        Value::Bool(flag) => SqlValue::Integer(i64::from(*flag)),
+        Value::Number(number) => number
+            .as_i64()
+            .map(SqlValue::Integer)
+            .or_else(|| number.as_f64().map(SqlValue::Real))
+            .unwrap_or(SqlValue::Null),
+        Value::String(text) => SqlValue::Text(text.clone()),
+        other => SqlValue::Text(other.to_string()),
     }
 }
 

@@ -21,6 +21,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_forwarding",
         include_str!("migrations/0003_forwarding.sql"),
     ),
+    (
+        "0004_clustered",
+        include_str!("migrations/0004_clustered.sql"),
+    ),
 ];
 
 /// 32 MiB of page cache per connection (`PRAGMA cache_size`, negative: in
@@ -131,6 +135,7 @@ fn migrate(connection: &Connection, from: i64) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::MIGRATIONS;
+    use rusqlite::Connection;
 
     #[test]
     fn every_migration_file_is_applied_in_order() {
@@ -145,5 +150,51 @@ mod tests {
             .map(|(name, _)| format!("{name}.sql"))
             .collect();
         assert_eq!(files, listed);
+    }
+
+    #[test]
+    fn clustering_keeps_the_records_their_ids_and_the_numbers_the_views_read() {
+        let connection = Connection::open_in_memory().unwrap();
+        for (_, sql) in &MIGRATIONS[..3] {
+            connection.execute_batch(sql).unwrap();
+        }
+        connection
+            .execute_batch(
+                r#"INSERT INTO records (event_id, app, event, ts, day, body) VALUES
+                   ('a', 'x', 'token', 5, 0, '{"properties":{"input_tokens":7,"cost":0.5}}'),
+                   ('b', 'x', 'client_report', 6, 0, '{"properties":{"dropped":{"full":2}}}'),
+                   ('c', 'x', 'tool', 7, 0, '{}');
+                   DELETE FROM records WHERE event_id = 'c';"#,
+            )
+            .unwrap();
+        connection.execute_batch(MIGRATIONS[3].1).unwrap();
+        type Stored = (i64, String, Option<i64>, Option<f64>, Option<String>);
+        let rows: Vec<Stored> = connection
+            .prepare("SELECT seq, event_id, n1, n3, detail FROM records ORDER BY seq")
+            .unwrap()
+            .query_map([], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (1, "a".into(), Some(7), Some(0.5), None),
+                (2, "b".into(), None, None, Some(r#"{"full":2}"#.into())),
+            ]
+        );
+        // A deleted record's seq is never given again.
+        connection
+            .execute("INSERT INTO bodies (body) VALUES ('{}')", [])
+            .unwrap();
+        assert_eq!(connection.last_insert_rowid(), 4);
     }
 }

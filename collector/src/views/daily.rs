@@ -60,7 +60,7 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
     }
     let mut total_dropped: BTreeMap<String, i64> = BTreeMap::new();
     let sql = format!(
-        "SELECT day, json_extract(body, '$.properties.dropped') FROM records
+        "SELECT day, detail FROM records
          WHERE {} AND event = 'client_report'",
         Scope::WHERE
     );

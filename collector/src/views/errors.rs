@@ -38,7 +38,7 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
                 version, ts, seq, day
          FROM records WHERE {} AND event IN ('command', 'tool') AND ok = 0
          UNION ALL
-         SELECT 'tool', name, NULL, json_extract(body, '$.properties.error_kinds'), weight,
+         SELECT 'tool', name, NULL, detail, weight,
                 CASE WHEN eph = 0 THEN uid ELSE '' END, version, ts, seq, day
          FROM records WHERE {} AND event = 'tool_summary'",
         Scope::WHERE,

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
     let sql = format!(
-        "SELECT body FROM records WHERE {} ORDER BY ts, event_id",
+        "SELECT body FROM records JOIN bodies USING (seq) WHERE {} ORDER BY ts, event_id",
         Scope::WHERE
     );
     let mut statement = connection.prepare(&sql)?;

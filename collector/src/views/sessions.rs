@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 
 pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
     let sql = format!(
-        "SELECT ok, duration_ms, json_extract(body, '$.properties.tool_calls'),
-                json_extract(body, '$.properties.error_count')
+        "SELECT ok, duration_ms, n1,
+                n2
          FROM records WHERE {} AND event = 'session' AND action = 'end'",
         Scope::WHERE
     );

@@ -18,9 +18,9 @@ struct Usage {
 
 pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
     let sql = format!(
-        "SELECT name, day, weight, json_extract(body, '$.properties.input_tokens'),
-                json_extract(body, '$.properties.output_tokens'),
-                json_extract(body, '$.properties.cost')
+        "SELECT name, day, weight, n1,
+                n2,
+                n3
          FROM records WHERE {} AND event = 'token'",
         Scope::WHERE
     );

@@ -41,9 +41,9 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
         }
     }
     let sql = format!(
-        "SELECT name, weight, json_extract(body, '$.properties.calls'),
-                json_extract(body, '$.properties.errors'),
-                json_extract(body, '$.properties.error_kinds')
+        "SELECT name, weight, n1,
+                n2,
+                detail
          FROM records WHERE {} AND event = 'tool_summary'",
         Scope::WHERE
     );
