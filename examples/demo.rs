@@ -67,8 +67,12 @@ use telemetry_test_support::TempDir;
 const PROMPT: &str = "Summarise my private notes on Project Falcon";
 
 /// The variables the demo sets or clears for the agent, so that settings in
-/// the user's own environment do not change what the demo shows.
-const TELEMETRY_VARS: [&str; 5] = [
+/// the user's own environment do not change what the demo shows. `CI` too:
+/// the demo shows a user's machine, and in CI the app's CI policy would
+/// skip the first-run notice and its hold.
+const TELEMETRY_VARS: [&str; 7] = [
+    "CI",
+    "AGENT_TELEMETRY_ENABLED",
     "DO_NOT_TRACK",
     "TELEMETRY_ENABLED",
     "TELEMETRY_ENDPOINT",
