@@ -2,7 +2,7 @@
 //! `telemetry-core` through its public API only. Copy from it.
 //!
 //! ```text
-//! cargo run --example agent -- [--debug] [--delivery inline|background] [--export otlp] version
+//! cargo run --example agent -- [--debug] [--delivery inline|background|deferred] [--upload-every SECONDS] [--export otlp] version
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] run [--model NAME] PROMPT...
 //! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] fail
 //! cargo run --example agent -- telemetry status [--json] | enable | disable | reset-id
@@ -32,7 +32,7 @@
 //! `AGENT_TELEMETRY_ENABLED` or `TELEMETRY_ENABLED`, `DO_NOT_TRACK`,
 //! `TELEMETRY_TAGS`, `TELEMETRY_HIDE_BANNER`, `XDG_CONFIG_HOME`/`HOME`), the
 //! remembered choice (`agent telemetry disable`) and the global options
-//! `--debug`, `--delivery` and `--export`. The
+//! `--debug`, `--delivery`, `--upload-every` and `--export`. The
 //! example has no built-in endpoint, so with nothing set it sends nothing:
 //! point `TELEMETRY_ENDPOINT` at `cargo run --example collector`. With
 //! `--export otlp` the records go out as OTLP/HTTP JSON logs instead, and
@@ -48,7 +48,8 @@ use telemetry_core::{
 };
 
 const USAGE: &str = "\
-usage: agent [--debug] [--delivery inline|background] [--export otlp] <command>
+usage: agent [--debug] [--delivery inline|background|deferred] [--upload-every SECONDS]
+             [--export otlp] <command>
 
 commands:
   version                          print the version
@@ -62,9 +63,14 @@ commands:
 
 options:
   --debug    print each telemetry record (and why anything is not sent) on stderr
-  --delivery inline|background
+  --delivery inline|background|deferred
              inline (default): send each record when it is made;
-             background: spool it and send batches from a thread, flushed at exit
+             background: spool it and send batches from a thread, flushed at exit;
+             deferred: append it to a local spool, uploaded at exit at most
+             once per interval (default 3600 s)
+  --upload-every SECONDS
+             with --delivery deferred only: the least time between uploads
+             (a whole number; 0 uploads on every run)
   --export otlp
              send OTLP/HTTP JSON logs; $TELEMETRY_ENDPOINT is then an OpenTelemetry
              Collector's base URL (http://127.0.0.1:4318)
@@ -118,7 +124,13 @@ fn main() -> ExitCode {
         .export(cli.export)
         // The flags `Cli::parse` accepts: only these names are recorded, so
         // a prompt word shaped like a flag (`run hi --secret-plan`) is not.
-        .flags(["--debug", "--delivery", "--export", "--model"])
+        .flags([
+            "--debug",
+            "--delivery",
+            "--upload-every",
+            "--export",
+            "--model",
+        ])
         // Model names outside this list are recorded as `other`.
         .known_models(MODELS.iter().map(|model| &*model.name));
     if let Command::Telemetry(action) = &cli.command {
@@ -387,6 +399,7 @@ impl Cli {
             .into_iter();
         let mut debug = false;
         let mut delivery = Delivery::Inline;
+        let mut upload_every = None;
         let mut export = Export::Records;
         let name = loop {
             match args.next().as_deref() {
@@ -394,6 +407,12 @@ impl Cli {
                 Some("--delivery") => delivery = parse_delivery(args.next().as_deref())?,
                 Some(flag) if flag.starts_with("--delivery=") => {
                     delivery = parse_delivery(flag.strip_prefix("--delivery="))?;
+                }
+                Some("--upload-every") => {
+                    upload_every = Some(parse_upload_every(args.next().as_deref())?);
+                }
+                Some(flag) if flag.starts_with("--upload-every=") => {
+                    upload_every = Some(parse_upload_every(flag.strip_prefix("--upload-every="))?);
                 }
                 Some("--export") => {
                     export = match args.next().as_deref() {
@@ -410,6 +429,16 @@ impl Cli {
                 None => return Err(Usage::Error("no command given".to_owned())),
             }
         };
+        if let Some(seconds) = upload_every {
+            if !matches!(delivery, Delivery::Deferred { .. }) {
+                return Err(Usage::Error(
+                    "--upload-every needs --delivery deferred".to_owned(),
+                ));
+            }
+            delivery = Delivery::Deferred {
+                upload_every: std::time::Duration::from_secs(seconds),
+            };
+        }
         let command = match name.as_str() {
             "version" | "fail" => {
                 for arg in args {
@@ -490,8 +519,16 @@ fn parse_delivery(value: Option<&str>) -> Result<Delivery, Usage> {
     match value {
         Some("inline") => Ok(Delivery::Inline),
         Some("background") => Ok(Delivery::Background),
+        Some("deferred") => Ok(Delivery::deferred()),
         _ => Err(Usage::Error(
-            "--delivery needs `inline` or `background`".to_owned(),
+            "--delivery needs `inline`, `background` or `deferred`".to_owned(),
         )),
     }
+}
+
+/// The value of `--upload-every`: a whole number of seconds.
+fn parse_upload_every(value: Option<&str>) -> Result<u64, Usage> {
+    value
+        .and_then(|value| value.parse::<u64>().ok())
+        .ok_or_else(|| Usage::Error("--upload-every needs a whole number of seconds".to_owned()))
 }

@@ -13,8 +13,8 @@ use crate::consent::decide::{decide, Verdict, Veto};
 use crate::consent::precedence::Decision;
 use crate::consent::reason::OffReason;
 use crate::consent::status::Status;
-use crate::delivery::spool;
 use crate::delivery::Delivery;
+use crate::delivery::{deferred, spool};
 use crate::files::choice::{self, ChoiceError};
 use crate::files::config_dir::{self, ConfigDirRefused, NoConfigDir};
 use crate::files::notice_marker::NOTICE_MARKER_FILE;
@@ -118,15 +118,14 @@ impl Controls {
         let notice_shown = self
             .config_dir()
             .is_some_and(|dir| std::fs::symlink_metadata(dir.join(NOTICE_MARKER_FILE)).is_ok());
-        Status::new(
-            &self.verdict,
-            &self.app,
-            match self.delivery {
-                Delivery::Background => "background",
-                _ => "inline",
-            },
-            notice_shown,
-        )
+        let mut status = Status::new(&self.verdict, &self.app, self.delivery.name(), notice_shown);
+        if let Delivery::Deferred { upload_every } = self.delivery {
+            status.next_upload = Some(
+                self.config_dir()
+                    .and_then(|dir| deferred::next_upload(dir, upload_every)),
+            );
+        }
+        status
     }
 
     /// `telemetry enable`: remembers "on" in the config dir. A variable
@@ -152,7 +151,10 @@ impl Controls {
     pub fn disable(&self) -> Result<(), ControlError> {
         let dir = self.dir()?;
         choice::disable(dir).map_err(ControlError::Choice)?;
-        let (_, problems) = spool::delete_all(dir);
+        let (_, mut problems) = spool::delete_all(dir);
+        if let Err(error) = deferred::delete_all(dir) {
+            problems.push(spool::SpoolError::Unwritable(error.kind()));
+        }
         if problems.is_empty() {
             Ok(())
         } else {

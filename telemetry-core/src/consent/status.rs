@@ -16,7 +16,8 @@
 //! | `id_file` | string \| null | the anonymous id's file |
 //! | `choice_file` | string \| null | the remembered choice's file |
 //! | `destination` | string \| null | scheme and host (and port, if not the default) of the endpoint; never its path, query, user or key |
-//! | `delivery` | string | the delivery mode (`inline`, `background`, ...) |
+//! | `delivery` | string | the delivery mode (`inline`, `background`, `deferred`, ...) |
+//! | `next_upload` | number \| null | deferred delivery only (absent otherwise): when the next upload is due, epoch ms; `null` when it is due now |
 //! | `notice_shown` | bool | whether the first-run notice has been shown |
 //! | `collected` | array of strings | what a record holds |
 //! | `not_collected` | array of strings | what is never collected |
@@ -79,6 +80,10 @@ pub struct Status {
     pub destination: Option<String>,
     /// The delivery mode.
     pub delivery: String,
+    /// Deferred delivery only: when the next upload is due (epoch ms);
+    /// `Some(None)` (JSON `null`) when it is due now. Absent in other modes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_upload: Option<Option<u64>>,
     /// Whether the first-run notice has been shown.
     pub notice_shown: bool,
     /// What a record holds.
@@ -120,6 +125,7 @@ impl Status {
             choice_file: config_dir.map(|dir| text(&dir.join(CHOICE_FILE))),
             destination: verdict.endpoint().and_then(destination),
             delivery: delivery.to_owned(),
+            next_upload: None,
             notice_shown,
             collected: COLLECTED,
             not_collected: NOT_COLLECTED,
@@ -274,6 +280,11 @@ impl fmt::Display for Status {
         writeln!(f, "Choice:     {}", or_none(&self.choice_file))?;
         writeln!(f, "Sends to:   {}", or_none(&self.destination))?;
         writeln!(f, "Delivery:   {}", self.delivery)?;
+        match self.next_upload {
+            Some(Some(at)) => writeln!(f, "Next upload: at {at} (epoch ms)")?,
+            Some(None) => writeln!(f, "Next upload: due now")?,
+            None => {}
+        }
         writeln!(
             f,
             "Notice:     {}",

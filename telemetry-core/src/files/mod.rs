@@ -185,6 +185,22 @@ pub(crate) fn lock_exclusive(file: &File) -> bool {
     }
 }
 
+/// Takes an exclusive advisory lock on `file` if no one holds it, without
+/// waiting: `false` when another handle holds it.
+pub(crate) fn try_lock_exclusive(file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: `flock` on a descriptor this `File` owns and keeps open.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        true
+    }
+}
+
 /// The effective user id, whose files are "ours".
 #[cfg(unix)]
 pub(crate) fn effective_uid() -> u32 {

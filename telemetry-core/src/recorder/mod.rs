@@ -17,6 +17,7 @@ pub(crate) use start::Off;
 use crate::consent::controls::Controls;
 use crate::consent::reason::HoldReason;
 use crate::delivery::background::{Background, Flushed};
+use crate::delivery::deferred::Deferred;
 use crate::record::declared_flags::DeclaredFlags;
 use crate::record::event::{
     CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
@@ -69,8 +70,10 @@ pub(crate) struct Recorder {
     known_models: Option<Vec<String>>,
     /// What decided, and where the files are (`telemetry status`).
     controls: Controls,
-    /// Background delivery; `None`: inline.
+    /// Background delivery; `None`: inline (or deferred).
     background: Option<Background>,
+    /// Deferred delivery; `None`: inline (or background).
+    deferred: Option<Deferred>,
     /// How long a flush point waits.
     exit_budget: Duration,
     /// `#[tracked_command]` calls in progress: the last one to end flushes.
@@ -339,6 +342,10 @@ impl Recorder {
             background.record(&record);
             return;
         }
+        if let Some(deferred) = &self.deferred {
+            deferred.record(&record.to_json());
+            return;
+        }
         if let Err(error) = sink.send(std::slice::from_ref(&record)) {
             self.log_send_error(&error);
         }
@@ -347,9 +354,11 @@ impl Recorder {
     /// Waits until what was recorded before is delivered (background mode)
     /// or `timeout` (`None`: the exit budget) passes; at once when inline.
     pub(crate) fn flush(&self, timeout: Option<Duration>) -> Flushed {
-        match &self.background {
-            Some(background) => background.flush(timeout.unwrap_or(self.exit_budget)),
-            None => Flushed::Delivered,
+        let timeout = timeout.unwrap_or(self.exit_budget);
+        match (&self.background, &self.deferred) {
+            (Some(background), _) => background.flush(timeout),
+            (None, Some(deferred)) => deferred.upload(timeout),
+            (None, None) => Flushed::Delivered,
         }
     }
 
@@ -358,15 +367,19 @@ impl Recorder {
     /// point that ran out of the budget, the next one only tidies, unless
     /// a flush completed in between.
     pub(crate) fn finish(&self) -> Flushed {
-        let Some(background) = &self.background else {
+        if self.background.is_none() && self.deferred.is_none() {
             return Flushed::Delivered;
-        };
+        }
         let budget = if self.exit_budget_spent.load(Ordering::Relaxed) {
             Duration::ZERO
         } else {
             self.exit_budget
         };
-        let flushed = background.finish(budget);
+        let flushed = match (&self.background, &self.deferred) {
+            (Some(background), _) => background.finish(budget),
+            (None, Some(deferred)) => deferred.upload(budget),
+            (None, None) => Flushed::Delivered,
+        };
         self.exit_budget_spent.store(
             matches!(flushed, Flushed::TimedOut { .. }),
             Ordering::Relaxed,

@@ -12,6 +12,8 @@ use crate::consent::notice;
 use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
 use crate::delivery::background::{Background, Limits, Note, NoteFn, SendFn};
+use crate::delivery::deferred::{self, Deferred};
+use crate::delivery::dropped::DropCounts;
 use crate::delivery::spool;
 use crate::delivery::Delivery;
 use crate::env;
@@ -60,6 +62,7 @@ impl Recorder {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
                 let background = background(&settings, &parts, debug.as_ref());
+                let deferred = deferred(&settings, &parts, debug.as_ref());
                 let failure_policy = match &parts.output {
                     Output::Send(sink) => sink.failure_policy(),
                     Output::Print(_) => FailurePolicy::KeepGoing,
@@ -78,6 +81,7 @@ impl Recorder {
                     process_flags: OnceLock::new(),
                     controls,
                     background,
+                    deferred,
                     exit_budget: settings.exit_budget,
                     commands_open: AtomicUsize::new(0),
                     exit_budget_spent: AtomicBool::new(false),
@@ -256,6 +260,14 @@ fn delete_spool(dir: Option<&Path>, debug: Option<&DebugLog>) {
     ) {
         return;
     }
+    match deferred::delete_all(dir) {
+        Ok(true) => log("telemetry is off: deleted the deferred records of earlier runs, unsent"),
+        Ok(false) => {}
+        Err(error) => log(&format!(
+            "telemetry is off, but the deferred spool remains ({})",
+            error.kind()
+        )),
+    }
     let (removed, problems) = spool::delete_all(dir);
     if removed > 0 {
         log(&format!(
@@ -302,6 +314,65 @@ fn background(
         send,
         Limits::default(),
         note,
+    ))
+}
+
+/// Deferred delivery when asked for, outside CI, with a config dir and a
+/// sink that sends serialised records; `None` (inline) otherwise, said in
+/// the debug log. Log-only mode says what it would defer.
+fn deferred(
+    settings: &Settings,
+    parts: &Prepared,
+    debug: Option<&Arc<DebugLog>>,
+) -> Option<Deferred> {
+    let Delivery::Deferred { upload_every } = settings.delivery else {
+        return None;
+    };
+    let log = |line: &str| {
+        if let Some(debug) = debug {
+            debug.line(line);
+        }
+    };
+    let sink = match &parts.output {
+        Output::Send(sink) => sink,
+        Output::Print(own) => {
+            let line = format!(
+                "log only: records would be deferred (appended to the deferred spool, \
+                 uploaded at most every {} s); nothing is written or sent",
+                upload_every.as_secs()
+            );
+            match (debug, own) {
+                (Some(debug), _) => debug.line(&line),
+                (None, Some(own)) => own.line(&line),
+                (None, None) => {}
+            }
+            return None;
+        }
+    };
+    if settings.env.is_ci() {
+        log("deferred delivery in CI: delivering inline");
+        return None;
+    }
+    let Some(dir) = parts.config_dir.clone() else {
+        log("deferred delivery needs a config dir; delivering inline");
+        return None;
+    };
+    if !sink.sends_serialised() {
+        log("deferred delivery needs a sink that sends serialised records; delivering inline");
+        return None;
+    }
+    let sink = Arc::clone(sink);
+    let send: deferred::SendFn = Box::new(move |records: &[String]| sink.send_serialised(records));
+    let note = debug.map(|debug| {
+        let debug = Arc::clone(debug);
+        Box::new(move |line: &str| debug.line(line)) as deferred::NoteFn
+    });
+    Some(Deferred::new(
+        dir,
+        upload_every,
+        send,
+        note,
+        Arc::new(DropCounts::default()),
     ))
 }
 

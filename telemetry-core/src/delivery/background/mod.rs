@@ -235,6 +235,9 @@ pub enum Flushed {
         /// Records queued before the flush and not yet settled.
         pending: u64,
     },
+    /// Deferred delivery: no upload was due (or another process was
+    /// uploading); the records wait in the deferred spool for a later run.
+    Deferred,
 }
 
 /// Background delivery for one client: cheap to clone, shared by threads.
@@ -692,7 +695,7 @@ fn wait_for_close(shared: &Shared) {
 
 /// 4xx other than 408 (timeout) and 429 (too many requests): sending the
 /// same batch again cannot succeed.
-fn is_refused_for_good(status: u16) -> bool {
+pub(crate) fn is_refused_for_good(status: u16) -> bool {
     (400..500).contains(&status) && status != 408 && status != 429
 }
 
