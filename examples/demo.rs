@@ -1,28 +1,37 @@
 //! `demo`: the toolkit end to end, in one command.
 //!
 //! ```text
-//! cargo run --example demo
+//! cargo run --example demo              # runs, prints the report, exits
+//! cargo run --example demo -- --serve   # ... then keeps the dashboard up until Ctrl-C
 //! ```
 //!
-//! It starts a collector in this process on a free loopback port, then runs
-//! the `agent` example (`examples/agent.rs`) as its own process against it,
-//! with a fresh temporary config dir, exactly as a user would run it:
+//! It starts `telemetry-collector` in this process on a free loopback port
+//! and a temporary database, with a small relay in front of it that counts
+//! the connections made and keeps a copy of the bytes sent (so that the
+//! demo can show that a run opened no connection, and that no request held
+//! the prompt). Then it runs the `agent` example (`examples/agent.rs`) as
+//! its own process, with a fresh temporary config dir, exactly as a user
+//! would run it:
 //!
 //! 1. a first run, which shows the notice and sends nothing;
 //! 2. the same command again, which sends;
 //! 3. `agent fail`, a command that fails;
 //! 4. the first command with `TELEMETRY_ENABLED=false`, which opens no
 //!    connection at all;
-//! 5. the first command against a second collector that waits 50 ms before
+//! 5. two more sessions on other models (each session: three tools, one of
+//!    which fails, and two model calls);
+//! 6. the first command against a second collector that waits 50 ms before
 //!    each answer (as one across the internet does), with `--delivery
 //!    inline` and then `--delivery background`: wall time and records
 //!    received at exit, side by side;
 //!
-//! and prints what the collector received as a table, followed by how to
-//! opt out. It also checks what it shows (the first and the opted-out runs
-//! open no connection, the second sends, `fail` exits 1, no request holds
-//! the prompt) and exits with code 1, saying what broke, when any of it did
-//! not hold; CI runs it.
+//! and prints what the collector stored as a table, the collector's report
+//! (`telemetry-collector report`: every view, with sparklines), the
+//! dashboard's address, and how to opt out. It also checks what it shows
+//! (the first and the opted-out runs open no connection, the second sends,
+//! `fail` exits 1, no request holds the prompt, the report counts the runs
+//! that were made) and exits with code 1, saying what broke, when any of it
+//! did not hold; CI runs it.
 //!
 //! # How the agent is found
 //!
@@ -34,17 +43,22 @@
 //! seconds on a fresh clone. Started any other way, it uses the `agent`
 //! binary next to its own executable (`target/<profile>/examples/`), and
 //! says to run `cargo build --examples` when there is none. The build, the
-//! temporary dir and the collector are the ones the end-to-end tests use
-//! (the workspace's `telemetry-test-support` crate).
+//! temporary dir and the 50 ms collector are the ones the end-to-end tests
+//! use (the workspace's `telemetry-test-support` crate).
 
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use telemetry_collector::views::{self, Query, View};
+use telemetry_collector::{day, report, signal, Store};
 use telemetry_core::NOTICE_MARKER_FILE;
 use telemetry_test_support::agent::{self, Features};
-use telemetry_test_support::collector::Collector;
 use telemetry_test_support::fs::entries;
 use telemetry_test_support::marker::try_wait_until_older_than_any_later_start;
 use telemetry_test_support::TempDir;
@@ -63,7 +77,16 @@ const TELEMETRY_VARS: [&str; 5] = [
 ];
 
 fn main() -> ExitCode {
-    match demo() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let serve = match args.as_slice() {
+        [] => false,
+        [flag] if flag == "--serve" => true,
+        _ => {
+            eprintln!("usage: cargo run --example demo [-- --serve]");
+            return ExitCode::from(2);
+        }
+    };
+    match demo(serve) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("demo: {message}");
@@ -72,23 +95,32 @@ fn main() -> ExitCode {
     }
 }
 
-fn demo() -> Result<(), String> {
+fn demo(serve: bool) -> Result<(), String> {
     let agent = find_agent()?;
-    let collector =
-        Collector::start().map_err(|error| format!("cannot start the collector: {error}"))?;
     let temp = TempDir::try_new("demo")
         .map_err(|error| format!("cannot create a temporary dir: {error}"))?;
+    let db = temp.path().join("telemetry.db");
+    let collector = InProcessCollector::start(&db)?;
+    let relay = Relay::start(collector.address)
+        .map_err(|error| format!("cannot start the relay: {error}"))?;
+    let store = Store::open_read_only(&db).map_err(|error| error.to_string())?;
     let config_home = temp.path().join("config");
     let home = temp.path().join("home");
     std::fs::create_dir(&home).map_err(|error| format!("cannot create {home:?}: {error}"))?;
 
     heading("Telemetry toolkit demo");
     println!(
-        "A collector is listening on {} (in this process).",
-        collector.url()
+        "telemetry-collector is listening on http://{} (in this process), database {}.",
+        collector.address,
+        db.display()
     );
+    println!(
+        "In front of it, on {}, a relay counts connections and keeps a copy of what is sent.",
+        relay.address
+    );
+    let endpoint = format!("http://{}/v1/events", relay.address);
     println!("The agent (examples/agent.rs) runs as its own process, with");
-    println!("  TELEMETRY_ENDPOINT={}", collector.url());
+    println!("  TELEMETRY_ENDPOINT={endpoint}");
     println!(
         "  XDG_CONFIG_HOME={}   (fresh: this is the agent's first run)",
         config_home.display()
@@ -108,25 +140,28 @@ fn demo() -> Result<(), String> {
 
     let agent_env = AgentEnv {
         binary: &agent,
-        endpoint: collector.url(),
+        endpoint,
         config_home: &config_home,
         home: &home,
     };
     let run_args = ["run", "--model", "gpt-4o", PROMPT];
+    let stored = || stored_records(&store);
 
     // What the demo shows is also what it checks: a run that breaks a promise
     // is reported at the end, and the demo exits with code 1.
     let mut broken: Vec<&str> = Vec::new();
+    // The `run` sessions that sent their records to the collector.
+    let mut sessions_sent = 0;
 
     heading("Run 1: the first run shows the notice and sends nothing");
     let code = agent_env.run(&run_args, &[])?;
-    if code != 0 || collector.connections() != 0 {
+    if code != 0 || relay.connections() != 0 || stored() != 0 {
         broken.push("the first run exits 0 and opens no connection");
     }
     println!(
-        "-> exit code {code}; the collector has {} request(s) and {} connection(s).",
-        collector.requests().len(),
-        collector.connections()
+        "-> exit code {code}; the collector has {} record(s); {} connection(s) were opened.",
+        stored(),
+        relay.connections()
     );
     println!(
         "   The agent's config dir now holds: {}",
@@ -142,40 +177,45 @@ fn demo() -> Result<(), String> {
     }
 
     heading("Run 2: the same command again sends its events");
-    let (records_before, requests_before) = (collector.records().len(), collector.requests().len());
+    let before = stored();
     let code = agent_env.run(&run_args, &[])?;
-    let (records_sent, requests_sent) = (
-        collector.records().len() - records_before,
-        collector.requests().len() - requests_before,
-    );
-    println!(
-        "-> exit code {code}; {records_sent} record(s) in {requests_sent} request(s) had arrived when the agent exited."
-    );
-    if code != 0 || records_sent == 0 || records_sent != requests_sent {
-        broken.push("the second run exits 0 and sends its records, one request each");
+    let records_sent = stored() - before;
+    println!("-> exit code {code}; {records_sent} record(s) were stored when the agent exited.");
+    if code != 0 || records_sent == 0 {
+        broken.push("the second run exits 0 and its records are stored when it exits");
     }
+    sessions_sent += 1;
 
     heading("Run 3: a command that fails");
-    let before = collector.records().len();
+    let before = stored();
     let code = agent_env.run(&["fail"], &[])?;
     if code != 1 {
         broken.push("`agent fail` exits with code 1");
     }
     println!(
         "-> exit code {code}; {} record(s) arrived.",
-        collector.records().len() - before
+        stored() - before
     );
 
     heading("Run 4: opted out with TELEMETRY_ENABLED=false");
-    let connections = collector.connections();
+    let connections = relay.connections();
     let code = agent_env.run(&run_args, &[("TELEMETRY_ENABLED", "false")])?;
-    let new_connections = collector.connections() - connections;
+    let new_connections = relay.connections() - connections;
     println!("-> exit code {code}; new connections to the collector: {new_connections}.");
     if code != 0 || new_connections != 0 {
         broken.push("an opted-out run exits 0 and opens no connection");
     }
 
-    heading("Run 5: a collector 50 ms away, inline vs background delivery");
+    heading("Runs 5 and 6: two more sessions, on other models");
+    for model in ["claude-sonnet-4", "gpt-4o-mini"] {
+        let code = agent_env.run(&["run", "--model", model, PROMPT], &[])?;
+        if code != 0 {
+            broken.push("every `agent run` exits 0");
+        }
+        sessions_sent += 1;
+    }
+
+    heading("Run 7: a collector 50 ms away, inline vs background delivery");
     let modes = delivery_modes(&agent, temp.path(), &run_args)?;
     if modes
         .iter()
@@ -184,25 +224,48 @@ fn demo() -> Result<(), String> {
         broken.push("both delivery modes have delivered every record when the agent exits");
     }
 
-    let records = collector.records();
-    let requests = collector.requests();
+    let records = records_of(&store)?;
     heading("What the collector received");
     print!("{}", table(&records));
-    let leaks = requests
-        .iter()
-        .filter(|request| contains(&request.body, PROMPT.as_bytes()))
-        .count();
+    let leaks = usize::from(contains(&relay.sent(), PROMPT.as_bytes()))
+        + records
+            .iter()
+            .filter(|record| record.to_string().contains(PROMPT))
+            .count();
     println!();
     println!(
-        "{} record(s) in {} request(s). The prompt {PROMPT:?} appears in {leaks} of them.",
+        "{} record(s) stored, over {} connection(s). The prompt {PROMPT:?} appears in {leaks} of the requests.",
         records.len(),
-        requests.len()
+        relay.connections()
     );
     println!(
         "Every record also carries: source, event_timestamp, user_uuid (random), version, os, \
          os_language, arch, ci, ci_provider, ai_agent, event_id."
     );
     println!("See one in full: add --debug to the agent's command line.");
+
+    heading("The report");
+    let db_shown = db.display().to_string();
+    println!("$ telemetry-collector report --db {db_shown}");
+    let colour = report::use_colour(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let request = report::Request {
+        db: db.clone(),
+        app: None,
+        from: None,
+        to: None,
+        json: false,
+    };
+    print!(
+        "{}",
+        report::run(&request, day::today(), colour).map_err(|failure| failure.to_string())?
+    );
+    for problem in report_mismatches(&store, sessions_sent)? {
+        eprintln!("demo: the report does not count the runs made: {problem}");
+        broken.push("the report counts the runs that were made");
+    }
 
     heading("Opting out");
     println!("Any program built on this toolkit reads (first match wins):");
@@ -222,14 +285,121 @@ fn demo() -> Result<(), String> {
     if leaks != 0 {
         broken.push("no request body holds the prompt");
     }
-    if broken.is_empty() {
+    heading("The dashboard");
+    println!("http://{}/", collector.address);
+    let outcome = if broken.is_empty() {
         Ok(())
     } else {
         Err(format!(
             "unexpected: these did not hold in this run:\n  - {}",
             broken.join("\n  - ")
         ))
+    };
+    if serve {
+        println!("Open it in a browser. The collector stays up until Ctrl-C.");
+        let _ = std::io::stdout().flush();
+        signal::install();
+        collector.wait();
+    } else {
+        println!(
+            "(The collector stops with the demo: `cargo run --example demo -- --serve` keeps it up until Ctrl-C.)"
+        );
+        collector.stop();
     }
+    outcome
+}
+
+/// How many records of the agent the collector holds.
+fn stored_records(store: &Store) -> u64 {
+    let apps = views::answer(store, View::Apps, &Query::last_30_days(day::today()));
+    apps.ok()
+        .and_then(|apps| {
+            apps["apps"]
+                .as_array()?
+                .iter()
+                .find(|app| app["app"] == "agent")
+                .and_then(|app| app["records"].as_u64())
+        })
+        .unwrap_or(0)
+}
+
+/// The stored records, as `telemetry-collector export` prints them.
+fn records_of(store: &Store) -> Result<Vec<Value>, String> {
+    let mut query = Query::last_30_days(day::today());
+    query.app = Some("agent".to_owned());
+    let answer = views::answer(store, View::Records, &query).map_err(|error| error.to_string())?;
+    Ok(answer["records"].as_array().cloned().unwrap_or_default())
+}
+
+/// What the views say that the runs made do not: `sessions` `run`
+/// commands (each with three tools, `search_web` failing with `NotFound`,
+/// and two model calls) and one failed `fail`.
+fn report_mismatches(store: &Store, sessions: u64) -> Result<Vec<String>, String> {
+    let mut query = Query::last_30_days(day::today());
+    query.app = Some("agent".to_owned());
+    let view = |view: View| views::answer(store, view, &query).map_err(|error| error.to_string());
+    let (commands, tools, tokens, session_view) = (
+        view(View::Commands)?,
+        view(View::Tools)?,
+        view(View::Tokens)?,
+        view(View::Sessions)?,
+    );
+    let find = |answer: &Value, list: &str, name: &str, field: &str| -> u64 {
+        answer[list]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|row| row["name"] == name))
+            .and_then(|row| row[field].as_u64())
+            .unwrap_or(0)
+    };
+    let mut problems = Vec::new();
+    let mut expect = |what: String, seen: u64, wanted: u64| {
+        if seen != wanted {
+            problems.push(format!("{what}: {seen}, expected {wanted}"));
+        }
+    };
+    expect(
+        "run calls".into(),
+        find(&commands, "commands", "run", "calls"),
+        sessions,
+    );
+    expect(
+        "fail calls".into(),
+        find(&commands, "commands", "fail", "calls"),
+        1,
+    );
+    expect(
+        "fail failures".into(),
+        find(&commands, "commands", "fail", "failures"),
+        1,
+    );
+    for tool in ["plan_steps", "read_file", "search_web"] {
+        expect(
+            format!("{tool} calls"),
+            find(&tools, "tools", tool, "calls"),
+            sessions,
+        );
+    }
+    expect(
+        "search_web failures".into(),
+        find(&tools, "tools", "search_web", "failures"),
+        sessions,
+    );
+    let model_calls: u64 = tokens["models"]
+        .as_array()
+        .map(|models| {
+            models
+                .iter()
+                .filter_map(|model| model["calls"].as_u64())
+                .sum()
+        })
+        .unwrap_or(0);
+    expect("model calls".into(), model_calls, 2 * sessions);
+    expect(
+        "sessions".into(),
+        session_view["sessions"]["count"].as_u64().unwrap_or(0),
+        sessions,
+    );
+    Ok(problems)
 }
 
 /// One `agent --delivery <mode>` run against the 50 ms collector.
@@ -432,6 +602,120 @@ fn list_dir(dir: &Path) -> String {
     } else {
         names.join(", ")
     }
+}
+
+// ---------------------------------------------------------------------------
+// The collector and the relay in front of it
+
+/// `telemetry-collector serve` on 127.0.0.1 (a free port), run on a thread
+/// of this process.
+struct InProcessCollector {
+    address: SocketAddr,
+    thread: JoinHandle<Result<(), String>>,
+}
+
+impl InProcessCollector {
+    fn start(db: &Path) -> Result<InProcessCollector, String> {
+        let settings = telemetry_collector::Settings::from_flags(telemetry_collector::Flags {
+            db: Some(db.to_owned()),
+            listen: Some("127.0.0.1:0".to_owned()),
+            ..telemetry_collector::Flags::default()
+        })?;
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            telemetry_collector::serve(&settings, &signal::STOP, |address| {
+                let _ = sender.send(address);
+            })
+        });
+        match receiver.recv() {
+            Ok(address) => Ok(InProcessCollector { address, thread }),
+            // The thread ended before it listened: its error says why.
+            Err(_) => Err(match thread.join() {
+                Ok(Err(error)) => format!("cannot start telemetry-collector: {error}"),
+                _ => "cannot start telemetry-collector".to_owned(),
+            }),
+        }
+    }
+
+    /// Stops it: no request is in flight once the demo's runs are over.
+    fn stop(self) {
+        signal::STOP.store(true, Ordering::SeqCst);
+        self.wait();
+    }
+
+    /// Waits until it stops (SIGINT or SIGTERM set the flag it polls).
+    fn wait(self) {
+        if let Ok(Err(error)) = self.thread.join() {
+            eprintln!("demo: telemetry-collector: {error}");
+        }
+    }
+}
+
+/// A loopback relay in front of the collector: it counts the connections
+/// made to it and keeps a copy of every byte sent through it.
+struct Relay {
+    address: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    sent: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Relay {
+    fn start(target: SocketAddr) -> std::io::Result<Relay> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let relay = Relay {
+            address: listener.local_addr()?,
+            connections: Arc::default(),
+            sent: Arc::default(),
+        };
+        let (connections, sent) = (Arc::clone(&relay.connections), Arc::clone(&relay.sent));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                connections.fetch_add(1, Ordering::SeqCst);
+                let sent = Arc::clone(&sent);
+                std::thread::spawn(move || {
+                    let _ = pipe(client, target, &sent);
+                });
+            }
+        });
+        Ok(relay)
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    fn sent(&self) -> Vec<u8> {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Copies the client's bytes to the collector (keeping a copy) and the
+/// answers back, until either side closes.
+fn pipe(client: TcpStream, target: SocketAddr, sent: &Mutex<Vec<u8>>) -> std::io::Result<()> {
+    let server = TcpStream::connect(target)?;
+    let (mut from_server, mut to_client) = (server.try_clone()?, client.try_clone()?);
+    let answers = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_server, &mut to_client);
+        let _ = to_client.shutdown(Shutdown::Write);
+    });
+    let (mut from_client, mut to_server) = (client, server);
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        let read = from_client.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        sent.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(&buffer[..read]);
+        to_server.write_all(&buffer[..read])?;
+    }
+    let _ = to_server.shutdown(Shutdown::Write);
+    let _ = answers.join();
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------

@@ -11,8 +11,13 @@ use telemetry_test_support::collector::Collector;
 use telemetry_test_support::isolated;
 
 fn client(collector: &Collector) -> Telemetry {
+    // The per-process time budget charges each wait past 100 ms; on a
+    // loaded machine 40,000 requests can spend the default one, which
+    // would stop delivery. This test is about exactly once and in order,
+    // not the budget (`delivery_faults` pins that).
     let telemetry = isolated("load-test", "1.0.0")
         .endpoint(collector.url())
+        .time_budget(Duration::from_secs(3_600))
         .build();
     assert!(telemetry.is_enabled());
     telemetry

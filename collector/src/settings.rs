@@ -1,0 +1,145 @@
+//! What `serve`'s flags become, and the rules on them: the listen/token rule
+//! lives here, once.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+/// The default database file.
+pub const DEFAULT_DB: &str = "telemetry.db";
+/// The default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4318";
+/// The default retention of raw records, in days.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+/// `serve`'s settings, checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The database file (created if absent).
+    pub db: PathBuf,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Raw records older than this many days are removed (0: kept for ever).
+    pub retention_days: u32,
+    /// Ingest keys: app → the keys its records must carry in `x-api-key`.
+    pub ingest_keys: BTreeMap<String, Vec<String>>,
+    /// The bearer token reads need (required off loopback).
+    pub token: Option<String>,
+    /// Where to forward every stored record as OTLP/HTTP JSON.
+    pub forward_otlp: Option<String>,
+}
+
+/// `serve`'s flags as given.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--db PATH`.
+    pub db: Option<PathBuf>,
+    /// `--listen ADDR`.
+    pub listen: Option<String>,
+    /// `--retention-days N`.
+    pub retention_days: Option<u32>,
+    /// `--ingest-keys FILE`.
+    pub ingest_keys: Option<PathBuf>,
+    /// `--token-file FILE`.
+    pub token_file: Option<PathBuf>,
+    /// `--forward-otlp URL`.
+    pub forward_otlp: Option<String>,
+}
+
+impl Settings {
+    /// Checks the flags and reads the files they name. Off loopback,
+    /// `--token-file` is required: the API would otherwise be open to the
+    /// network.
+    pub fn from_flags(flags: Flags) -> Result<Settings, String> {
+        let listen_text = flags.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let addresses: Vec<SocketAddr> = listen_text
+            .to_socket_addrs()
+            .map_err(|error| format!("--listen {listen_text}: not an address ({error})"))?
+            .collect();
+        let listen = *addresses
+            .first()
+            .ok_or_else(|| format!("--listen {listen_text}: not an address"))?;
+        let loopback = addresses.iter().all(|address| address.ip().is_loopback());
+        let token = flags.token_file.as_deref().map(read_token).transpose()?;
+        if !loopback && token.is_none() {
+            return Err(format!(
+                "--listen {listen_text} is not a loopback address: the API would be open to the \
+                 network; give --token-file FILE (reads then need Authorization: Bearer TOKEN)"
+            ));
+        }
+        let ingest_keys = match flags.ingest_keys.as_deref() {
+            Some(path) => read_ingest_keys(path)?,
+            None => BTreeMap::new(),
+        };
+        if let Some(url) = &flags.forward_otlp {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "--forward-otlp {url}: give the OpenTelemetry Collector's http:// or https:// URL"
+                ));
+            }
+        }
+        Ok(Settings {
+            db: flags.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
+            listen,
+            retention_days: flags.retention_days.unwrap_or(DEFAULT_RETENTION_DAYS),
+            ingest_keys,
+            token,
+            forward_otlp: flags.forward_otlp,
+        })
+    }
+}
+
+fn read_token(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("--token-file {}: {error}", path.display()))?;
+    let token = text.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(format!(
+            "--token-file {}: the file must hold one token (no spaces)",
+            path.display()
+        ));
+    }
+    Ok(token.to_owned())
+}
+
+/// Reads `APP KEY` lines (blank lines and `#` comments skipped).
+fn read_ingest_keys(path: &Path) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("--ingest-keys {}: {error}", path.display()))?;
+    let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let (Some(app), Some(key), None) = (words.next(), words.next(), words.next()) else {
+            return Err(format!(
+                "--ingest-keys {}: line {} is not `APP KEY`",
+                path.display(),
+                number + 1
+            ));
+        };
+        keys.entry(app.to_owned()).or_default().push(key.to_owned());
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_loopback_a_token_is_required() {
+        let flags = Flags {
+            listen: Some("0.0.0.0:0".into()),
+            ..Flags::default()
+        };
+        let error = Settings::from_flags(flags).unwrap_err();
+        assert!(error.contains("--token-file"), "{error}");
+        let settings = Settings::from_flags(Flags::default()).unwrap();
+        assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(settings.retention_days, 365);
+        assert_eq!(settings.db, PathBuf::from("telemetry.db"));
+    }
+}

@@ -1,0 +1,103 @@
+//! Who may read and who may ingest: loopback is open; any other address
+//! needs `--token-file`, and then reads need the token (Bearer or Basic);
+//! `--ingest-keys` binds an app's records to its keys.
+
+use crate::harness::{request, Collector, BIN};
+use serde_json::json;
+use std::process::Command;
+use telemetry_test_support::TempDir;
+
+#[test]
+fn a_non_loopback_listen_without_a_token_refuses_to_start() {
+    let dir = TempDir::new("listen");
+    let output = Command::new(BIN)
+        .args(["serve", "--listen", "0.0.0.0:0", "--db"])
+        .arg(dir.join("t.db"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--token-file"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(!dir.join("t.db").exists(), "nothing created");
+}
+
+#[test]
+fn with_a_token_reads_need_it_and_ingest_stays_open() {
+    let dir = TempDir::new("token");
+    std::fs::write(dir.join("token"), "s3cret-token\n").unwrap();
+    let token_file = dir.join("token");
+    let collector = Collector::start(&["--token-file", token_file.to_str().unwrap()]);
+    let record = json!({"event":"command","event_timestamp":1_767_225_600_000_i64,"source":"a",
+                        "properties":{"action":"run","event_id":"t1"}});
+    assert_eq!(collector.post_records(&[record]).0, 200);
+    let path = "/api/v1/commands?app=a&from=2026-01-01&to=2026-01-01";
+    let answer = request(collector.addr, "GET", path, b"", &[]);
+    assert_eq!(answer.status, 401);
+    assert!(
+        answer.head.contains("WWW-Authenticate: Basic"),
+        "{}",
+        answer.head
+    );
+    let answer = request(
+        collector.addr,
+        "GET",
+        path,
+        b"",
+        &[("Authorization", "Bearer wrong")],
+    );
+    assert_eq!(answer.status, 401);
+    let answer = request(
+        collector.addr,
+        "GET",
+        path,
+        b"",
+        &[("Authorization", "Bearer s3cret-token")],
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json()["commands"][0]["calls"], 1);
+    // A browser: HTTP Basic, any user, the token as password ("me:s3cret-token").
+    let answer = request(
+        collector.addr,
+        "GET",
+        path,
+        b"",
+        &[("Authorization", "Basic bWU6czNjcmV0LXRva2Vu")],
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(request(collector.addr, "GET", "/", b"", &[]).status, 401);
+}
+
+#[test]
+fn ingest_keys_bind_an_apps_records_to_its_keys() {
+    let dir = TempDir::new("keys");
+    std::fs::write(dir.join("keys"), "# app key\nkeyed k-123\n").unwrap();
+    let keys = dir.join("keys");
+    let collector = Collector::start(&["--ingest-keys", keys.to_str().unwrap()]);
+    let record = |app: &str, id: &str| json!({"event":"command","event_timestamp":1_767_225_600_000_i64,"source":app,"properties":{"event_id":id}});
+    let body = |records: Vec<serde_json::Value>| json!({ "records": records }).to_string();
+    let post = |records, headers: &[(&str, &str)]| {
+        collector
+            .post("/v1/events", body(records).as_bytes(), headers)
+            .0
+    };
+    assert_eq!(post(vec![record("open", "1")], &[]), 200);
+    assert_eq!(post(vec![record("keyed", "2")], &[]), 401);
+    assert_eq!(
+        post(vec![record("keyed", "3")], &[("x-api-key", "k-999")]),
+        401
+    );
+    assert_eq!(
+        post(vec![record("open", "4"), record("keyed", "5")], &[]),
+        401
+    );
+    assert_eq!(
+        post(vec![record("keyed", "6")], &[("x-api-key", "k-123")]),
+        200
+    );
+    let ids: Vec<String> = crate::harness::exported(&collector.db)
+        .iter()
+        .map(|r| r["properties"]["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["1", "6"]);
+}
