@@ -29,25 +29,18 @@ impl Drop for LocalDriver {
     }
 }
 
-/// One client per proxy (and one that connects directly), and per need of
-/// TLS, made on first use.
+/// One client per proxy (and one that connects directly), made on first use.
 #[derive(Default)]
-struct Clients(Mutex<Vec<(Option<Url>, bool, Counted)>>);
+struct Clients(Mutex<Vec<(Option<Url>, Counted)>>);
 
 impl Clients {
-    fn get(&self, shared: &Shared) -> Option<Counted> {
-        let proxy = shared.proxy.as_ref();
-        let tls =
-            shared.url.scheme() == "https" || proxy.is_some_and(|proxy| proxy.scheme() == "https");
+    fn get(&self, proxy: Option<&Url>) -> Option<Counted> {
         let mut clients = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, _, client)) = clients
-            .iter()
-            .find(|(its, its_tls, _)| its.as_ref() == proxy && *its_tls == tls)
-        {
+        if let Some((_, client)) = clients.iter().find(|(its, _)| its.as_ref() == proxy) {
             return Some(client.clone());
         }
-        let client = new_client(proxy, tls)?;
-        clients.push((proxy.cloned(), tls, client.clone()));
+        let client = new_client(proxy)?;
+        clients.push((proxy.cloned(), client.clone()));
         Some(client)
     }
 }
@@ -74,7 +67,7 @@ pub(super) fn send_on_this_thread(
             });
         }
         let driver = local.as_ref()?;
-        let client = driver.clients.get(shared)?;
+        let client = driver.clients.get(shared.proxy.as_ref())?;
         let runtime = driver.runtime.as_ref()?;
         // Let this thread's idle pooled connections run first, so that one
         // the server closed while idle sees its close and is dropped: the
@@ -124,7 +117,10 @@ pub(super) fn send_on_background_thread(
 ) -> Result<(), SendError> {
     let unavailable = || SendError::Transport("the delivery thread could not be started".into());
     let background = background().ok_or_else(unavailable)?;
-    let client = background.clients.get(shared).ok_or_else(unavailable)?;
+    let client = background
+        .clients
+        .get(shared.proxy.as_ref())
+        .ok_or_else(unavailable)?;
     let (answer, answered) = mpsc::sync_channel(1);
     let shared_for_task = Arc::clone(shared);
     background.handle.spawn(async move {

@@ -17,11 +17,7 @@ use std::time::{Duration, Instant};
 
 /// A client that connects through `proxy`, or directly (it never reads the
 /// process environment itself), and counts the connections it opens.
-///
-/// Without `tls` (a plain `http://` endpoint reached directly or through a
-/// plain proxy) the client gets no root certificates: copying the bundled
-/// roots into a store is work a one-shot send to `http://` never needs.
-pub(super) fn new_client(proxy: Option<&Url>, tls: bool) -> Option<Counted> {
+pub(super) fn new_client(proxy: Option<&Url>) -> Option<Counted> {
     let connections = Arc::new(AtomicUsize::new(0));
     let mut builder = Client::builder()
         .http1_only()
@@ -29,9 +25,6 @@ pub(super) fn new_client(proxy: Option<&Url>, tls: bool) -> Option<Counted> {
         .redirect(reqwest::redirect::Policy::none())
         .connector_layer(CountConnections(Arc::clone(&connections)))
         .no_proxy();
-    if !tls {
-        builder = builder.tls_built_in_root_certs(false);
-    }
     if let Some(proxy) = proxy {
         builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).ok()?);
     }
