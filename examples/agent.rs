@@ -2,9 +2,11 @@
 //! `telemetry-core` through its public API only. Copy from it.
 //!
 //! ```text
-//! cargo run --example agent -- [--debug] [--delivery inline|background|deferred] [--upload-every SECONDS] [--export otlp] version
-//! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] run [--model NAME] PROMPT...
-//! cargo run --example agent -- [--debug] [--delivery ...] [--export otlp] fail
+//! cargo run --example agent -- [OPTIONS] version
+//! cargo run --example agent -- [OPTIONS] run [--model NAME] [--steps N] PROMPT...
+//! cargo run --example agent -- [OPTIONS] fail
+//! (OPTIONS: --debug, --delivery inline|background|deferred,
+//!  --upload-every SECONDS, --export otlp, --sample-rate R, --max-records N)
 //! cargo run --example agent -- telemetry status [--json] | enable | disable | reset-id
 //! ```
 //!
@@ -18,6 +20,13 @@
 //!   function's name is not the command's);
 //! - a session for the agent `root`, current while the tools run, so that
 //!   each `#[tracked_tool]` call and each token usage counts in its totals;
+//! - an agent loop at scale: `run --steps N` makes N tool calls, and the
+//!   client folds each tool's calls past the first 50 of a session into
+//!   one `tool_summary` record (`.tool_rollup(50)`); `--sample-rate R`
+//!   sends from a share R of processes only (`.sample_rate(R)`), and
+//!   `--max-records N` caps the records one process sends
+//!   (`.max_records(N)`, default 10,000; what is dropped is counted in a
+//!   `client_report`);
 //! - a tool that fails with an `std::io::Error` whose message holds the
 //!   prompt, as real tool errors often do: the event carries the error's
 //!   kind only (`NotFound`), never the message;
@@ -32,7 +41,8 @@
 //! `AGENT_TELEMETRY_ENABLED` or `TELEMETRY_ENABLED`, `DO_NOT_TRACK`,
 //! `TELEMETRY_TAGS`, `TELEMETRY_HIDE_BANNER`, `XDG_CONFIG_HOME`/`HOME`), the
 //! remembered choice (`agent telemetry disable`) and the global options
-//! `--debug`, `--delivery`, `--upload-every` and `--export`. The
+//! `--debug`, `--delivery`, `--upload-every`, `--export`, `--sample-rate`
+//! and `--max-records`. The
 //! example has no built-in endpoint, so with nothing set it sends nothing:
 //! point `TELEMETRY_ENDPOINT` at `cargo run --example collector`. With
 //! `--export otlp` the records go out as OTLP/HTTP JSON logs instead, and
@@ -49,13 +59,18 @@ use telemetry_core::{
 
 const USAGE: &str = "\
 usage: agent [--debug] [--delivery inline|background|deferred] [--upload-every SECONDS]
-             [--export otlp] <command>
+             [--export otlp] [--sample-rate R] [--max-records N] <command>
 
 commands:
   version                          print the version
-  run [--model NAME] PROMPT...     run the root agent on PROMPT
+  run [--model NAME] [--steps N] PROMPT...
+                                   run the root agent on PROMPT
                                    (any model; gpt-4o, the default, gpt-4o-mini and
-                                   claude-sonnet-4 are recorded by name, others as `other`)
+                                   claude-sonnet-4 are recorded by name, others as `other`);
+                                   --steps N: make N tool calls (default 3), cycling
+                                   plan_steps, read_file and search_web (which always
+                                   fails with NotFound); past the first 50 calls of a
+                                   tool, its calls are sent as one tool_summary record
   fail                             a command that always fails (exit code 1)
   telemetry status [--json]        say whether telemetry is on, and why
   telemetry enable | disable       turn telemetry on or off for this app (remembered)
@@ -74,6 +89,13 @@ options:
   --export otlp
              send OTLP/HTTP JSON logs; $TELEMETRY_ENDPOINT is then an OpenTelemetry
              Collector's base URL (http://127.0.0.1:4318)
+  --sample-rate R
+             a number from 0 to 1 (default 1): this process draws once, and sends
+             all of its records with probability R, else none (no connection, no
+             file); each record then carries \"sample_rate\": R
+  --max-records N
+             send at most N records from this process (default 10000); the rest
+             are counted in one client_report record
 
 telemetry: anonymous usage data goes to $TELEMETRY_ENDPOINT when it is set;
   turn it off with `agent telemetry disable`, AGENT_TELEMETRY_ENABLED=false
@@ -122,6 +144,11 @@ fn main() -> ExitCode {
         .debug(cli.debug)
         .delivery(cli.delivery)
         .export(cli.export)
+        // An agent loop makes hundreds of tool calls: past the first 50 of
+        // each tool in a session, one summary per tool carries the rest.
+        .tool_rollup(50)
+        .sample_rate(cli.sample_rate)
+        .max_records(cli.max_records)
         // The flags `Cli::parse` accepts: only these names are recorded, so
         // a prompt word shaped like a flag (`run hi --secret-plan`) is not.
         .flags([
@@ -129,7 +156,10 @@ fn main() -> ExitCode {
             "--delivery",
             "--upload-every",
             "--export",
+            "--sample-rate",
+            "--max-records",
             "--model",
+            "--steps",
         ])
         // Model names outside this list are recorded as `other`.
         .known_models(MODELS.iter().map(|model| &*model.name));
@@ -148,8 +178,12 @@ fn main() -> ExitCode {
             version();
             Ok(())
         }
-        Command::Run { model, prompt } => {
-            run_agent(&model, &prompt);
+        Command::Run {
+            model,
+            steps,
+            prompt,
+        } => {
+            run_agent(&model, steps, &prompt);
             Ok(())
         }
         Command::Fail => fail(),
@@ -190,33 +224,48 @@ fn version() {
     say(format_args!("agent {}", env!("CARGO_PKG_VERSION")));
 }
 
-/// `agent run [--model NAME] PROMPT...`: one session of the `root` agent.
+/// `agent run [--model NAME] [--steps N] PROMPT...`: one session of the
+/// `root` agent, making `steps` tool calls.
 #[tracked_command(name = "run")]
-fn run_agent(model: &Model, prompt: &str) {
+fn run_agent(model: &Model, steps: u64, prompt: &str) {
     let session = telemetry_core::start_session("root");
     let answer = session.scope(|| {
-        let steps = plan_steps(prompt);
-        // First model call: decide which tools to use.
-        let (input, output) = (1200, 150);
-        telemetry_core::record_token_usage(
-            model.name.clone(),
-            input,
-            output,
-            model.cost(input, output),
-        );
-
+        let mut plan = Vec::new();
         let mut notes = Vec::new();
-        match read_workspace_file("README.md") {
-            Ok(text) => notes.push(text),
-            Err(error) => warn(format_args!("agent: tool read_file failed: {error}")),
-        }
-        match search_web(prompt) {
-            Ok(results) => notes.extend(results),
-            // A real agent hands the tool's error back to the model; the
-            // error's message (which holds the prompt) stays on this machine.
-            Err(error) => warn(format_args!(
-                "agent: tool search_web failed: {error}; answering without it"
-            )),
+        let mut search_failures = 0_u64;
+        for step in 0..steps {
+            // The tools in turn: plan_steps, read_file, search_web, ...
+            match step % 3 {
+                0 => plan = plan_steps(prompt),
+                1 => match read_workspace_file("README.md") {
+                    Ok(text) => notes.push(text),
+                    Err(error) => warn(format_args!("agent: tool read_file failed: {error}")),
+                },
+                _ => match search_web(prompt) {
+                    Ok(results) => notes.extend(results),
+                    // A real agent hands the tool's error back to the model;
+                    // the error's message (which holds the prompt) stays on
+                    // this machine. Said once, not once per step.
+                    Err(error) => {
+                        if search_failures == 0 {
+                            warn(format_args!(
+                                "agent: tool search_web failed: {error}; answering without it"
+                            ));
+                        }
+                        search_failures += 1;
+                    }
+                },
+            }
+            if step == 0 {
+                // First model call: decide which tools to use.
+                let (input, output) = (1200, 150);
+                telemetry_core::record_token_usage(
+                    model.name.clone(),
+                    input,
+                    output,
+                    model.cost(input, output),
+                );
+            }
         }
 
         // Second model call: write the answer.
@@ -230,7 +279,7 @@ fn run_agent(model: &Model, prompt: &str) {
         format!(
             "root ({}): done in {} steps, using {} note(s). (This example calls no model.)",
             model.name,
-            steps.len(),
+            plan.len(),
             notes.len()
         )
     });
@@ -362,7 +411,11 @@ impl Model {
 
 enum Command {
     Version,
-    Run { model: Model, prompt: String },
+    Run {
+        model: Model,
+        steps: u64,
+        prompt: String,
+    },
     Fail,
     Telemetry(TelemetryAction),
 }
@@ -378,6 +431,8 @@ struct Cli {
     debug: bool,
     delivery: Delivery,
     export: Export,
+    sample_rate: f64,
+    max_records: u64,
     command: Command,
 }
 
@@ -401,6 +456,8 @@ impl Cli {
         let mut delivery = Delivery::Inline;
         let mut upload_every = None;
         let mut export = Export::Records;
+        let mut sample_rate = 1.0;
+        let mut max_records = telemetry_core::DEFAULT_MAX_RECORDS;
         let name = loop {
             match args.next().as_deref() {
                 Some("--debug") => debug = true,
@@ -420,6 +477,10 @@ impl Cli {
                         Some("records") => Export::Records,
                         _ => return Err(Usage::Error("--export takes otlp or records".to_owned())),
                     }
+                }
+                Some("--sample-rate") => sample_rate = parse_sample_rate(args.next().as_deref())?,
+                Some("--max-records") => {
+                    max_records = parse_count("--max-records", args.next().as_deref())?;
                 }
                 Some("-h" | "--help" | "help") => return Err(Usage::Help),
                 Some(flag) if flag.starts_with('-') => {
@@ -455,6 +516,7 @@ impl Cli {
             }
             "run" => {
                 let mut model = MODELS[0].clone();
+                let mut steps = 3;
                 let mut prompt = Vec::new();
                 while let Some(arg) = args.next() {
                     if !prompt.is_empty() {
@@ -467,9 +529,13 @@ impl Cli {
                             Some(value) => model = Model::find(&value),
                             _ => return Err(Usage::Error("--model needs a model name".to_owned())),
                         },
+                        "--steps" => steps = parse_count("--steps", args.next().as_deref())?,
                         "--" => {
                             prompt.extend(args.by_ref());
                             break;
+                        }
+                        _ if arg.starts_with("--steps=") => {
+                            steps = parse_count("--steps", arg.strip_prefix("--steps="))?;
                         }
                         _ => match arg.strip_prefix("--model=") {
                             Some(value) => model = Model::find(value),
@@ -484,7 +550,11 @@ impl Cli {
                 if prompt.trim().is_empty() {
                     return Err(Usage::Error("`run` needs a prompt".to_owned()));
                 }
-                Command::Run { model, prompt }
+                Command::Run {
+                    model,
+                    steps,
+                    prompt,
+                }
             }
             "telemetry" => {
                 let words: Vec<String> = args.filter(|arg| arg != "--debug").collect();
@@ -509,6 +579,8 @@ impl Cli {
             debug,
             delivery,
             export,
+            sample_rate,
+            max_records,
             command,
         })
     }
@@ -531,4 +603,21 @@ fn parse_upload_every(value: Option<&str>) -> Result<u64, Usage> {
     value
         .and_then(|value| value.parse::<u64>().ok())
         .ok_or_else(|| Usage::Error("--upload-every needs a whole number of seconds".to_owned()))
+}
+
+/// The value of `--sample-rate`: a number from 0 to 1. Checked here, as
+/// input from a user must be: the builder treats a bad rate as the app's
+/// own mistake.
+fn parse_sample_rate(value: Option<&str>) -> Result<f64, Usage> {
+    value
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .filter(|rate| (0.0..=1.0).contains(rate))
+        .ok_or_else(|| Usage::Error("--sample-rate needs a number from 0 to 1".to_owned()))
+}
+
+/// The value of `--steps` or `--max-records`: a whole number.
+fn parse_count(flag: &str, value: Option<&str>) -> Result<u64, Usage> {
+    value
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .ok_or_else(|| Usage::Error(format!("{flag} needs a whole number")))
 }

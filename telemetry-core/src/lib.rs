@@ -296,6 +296,54 @@
 //! - Each failure is named by its cause in the debug log, without the URL
 //!   or host: timed out, DNS, refused, TLS certificate not accepted, TLS
 //!   handshake failed, connection reset. Redirects are not followed.
+//!
+//! # Agent loops at scale: roll-ups, sampling, a cap, and what was dropped
+//!
+//! An agent makes hundreds of tool calls a session; four levers keep the
+//! volume in check while the totals stay exact:
+//!
+//! - [`TelemetryBuilder::tool_rollup`]`(after)` (off unless set): within a
+//!   session, the first `after` calls of each tool name are sent as `tool`
+//!   records, later ones fold into one `tool_summary` per tool name
+//!   (`calls`, `errors`, `error_kinds`, `duration_ms_total`,
+//!   `duration_ms_max`), sent when the session ends and, for a session
+//!   still open, at each flush point. The session's `tool_calls` and
+//!   `error_count` still count every call.
+//! - [`TelemetryBuilder::sample_rate`]`(r)`: each process draws once; a
+//!   process that is out sends nothing at all ([`OffReason::SampledOut`]),
+//!   one that is in sends everything, each record carrying
+//!   `"sample_rate": r` when `r < 1`.
+//! - [`TelemetryBuilder::max_records`]`(n)` (default
+//!   [`DEFAULT_MAX_RECORDS`]): records past it are dropped and counted.
+//! - Records dropped before they could be sent (past the cap, refused for
+//!   good by the collector, a full queue with no spool to wait in, and the
+//!   reasons the delivery layers count) reach the collector as one
+//!   `client_report` record, `{"dropped": {"cap": 15}}`, in the next batch
+//!   that goes out: in the same request as the next record, or alone at
+//!   the next flush point.
+//!
+//! ```
+//! use std::time::Duration;
+//! use telemetry_core::{MemorySink, Outcome, Telemetry};
+//!
+//! let sink = MemorySink::new();
+//! let telemetry = Telemetry::isolated("my-agent", "1.2.0")
+//!     .sink(sink.clone())
+//!     .tool_rollup(50)
+//!     .max_records(100)
+//!     .build();
+//! let session = telemetry.start_session("root");
+//! for _ in 0..1_000 {
+//!     session.record_tool_call("read_file", Duration::from_millis(2), Outcome::Success);
+//! }
+//! session.end();
+//! telemetry.flush(Duration::from_secs(1));
+//! let kinds: Vec<&str> = sink.records().iter().map(|r| r.event().kind()).collect();
+//! assert_eq!(kinds.len(), 1 + 50 + 1 + 1); // start, 50 calls, summary, end
+//! assert_eq!(kinds[51], "tool_summary");
+//! ```
+//!
+//! Why they work this way where the issue was silent: `docs/decisions.md`.
 
 #![warn(missing_docs)]
 
@@ -367,7 +415,8 @@ pub use files::user_id::USER_UUID_FILE;
 pub use files::Refusal;
 /// The events a record carries.
 pub use record::event::{
-    CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
+    ClientReportEvent, CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent,
+    ToolEvent, ToolSummaryEvent,
 };
 /// Names from a known set, others sent as `other`.
 pub use record::known_names::{known_or_other, OTHER_NAME};
@@ -380,6 +429,8 @@ pub use record::limits::{
 pub use record::outcome::Outcome;
 /// One event as sent.
 pub use record::Record;
+/// The per-process cap on records, unless `max_records` says otherwise.
+pub use recorder::cap::DEFAULT_MAX_RECORDS;
 /// Where records go: the trait, the in-memory sink, the formats, the errors.
 pub use sink::{Export, FailurePolicy, MemorySink, SendError, Sink, DEFAULT_TIMEOUT};
 /// The HTTP sinks: cagent's records and OTLP/HTTP JSON (feature `http`).

@@ -44,6 +44,13 @@ pub(crate) struct Settings {
     pub(crate) exit_budget: Duration,
     /// The HTTP sink's process time budget; `None`: 2 × the timeout.
     pub(crate) time_budget: Option<Duration>,
+    /// Tool calls of one name sent per session before the rest are folded
+    /// into summaries; `None`: roll-ups off.
+    pub(crate) tool_rollup: Option<u32>,
+    /// The process sampling rate as given (checked by `build`).
+    pub(crate) sample_rate: f64,
+    /// Most records this client sends in its process.
+    pub(crate) max_records: u64,
 }
 
 /// Where the anonymous id and the notice marker live.
@@ -80,6 +87,9 @@ impl Settings {
             delivery: Delivery::Inline,
             exit_budget: DEFAULT_EXIT_BUDGET,
             time_budget: None,
+            tool_rollup: None,
+            sample_rate: 1.0,
+            max_records: crate::DEFAULT_MAX_RECORDS,
         }
     }
 

@@ -4,6 +4,7 @@
 //! How the agent is built and run: `telemetry_test_support::agent`.
 //! The library's own tests live in `telemetry-core/tests/core/`.
 
+mod agent_loops;
 mod broken_output;
 mod canaries;
 mod controls;

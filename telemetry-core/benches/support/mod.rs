@@ -55,12 +55,15 @@ impl Sink for Discard {
     }
 }
 
-/// An enabled client with this sink and no environment.
+/// An enabled client with this sink and no environment, and no cap on
+/// records (a benchmark makes millions; past the default cap of 10,000
+/// it would time dropping them).
 pub fn client_with_sink(sink: impl Sink) -> Telemetry {
     Telemetry::builder("bench", "1.0.0")
         .sink(sink)
         .notice(false)
         .env(|_| None)
+        .max_records(u64::MAX)
         .build()
 }
 
@@ -69,7 +72,8 @@ pub fn http_client(url: &str, timeout: Option<Duration>) -> Telemetry {
     let mut builder = Telemetry::builder("bench", "1.0.0")
         .endpoint(url)
         .notice(false)
-        .env(|_| None);
+        .env(|_| None)
+        .max_records(u64::MAX);
     if let Some(timeout) = timeout {
         builder = builder.timeout(timeout);
     }

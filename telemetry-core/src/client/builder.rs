@@ -176,6 +176,73 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Folds tool calls past the first `after` of each tool name in a
+    /// session into one `tool_summary` record per tool name (off unless
+    /// set: a cagent-compatible backend may not know that event).
+    ///
+    /// A summary carries `tool_name`, `session_id`, `agent_name`, `calls`
+    /// (how many calls it stands for), `errors`, `error_kinds` (kind →
+    /// count), `duration_ms_total` and `duration_ms_max`. It is sent when
+    /// the session ends, or at a flush point (`flush`, the flush guard's
+    /// drop, the end of the outermost `#[tracked_command]`) for a session
+    /// still open. The session's totals still count every call. Calls
+    /// outside a live session are always sent as they are.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use telemetry_core::{MemorySink, Outcome, Telemetry};
+    ///
+    /// let sink = MemorySink::new();
+    /// let telemetry = Telemetry::isolated("my-agent", "1.0.0")
+    ///     .sink(sink.clone())
+    ///     .tool_rollup(2)
+    ///     .build();
+    /// let session = telemetry.start_session("root");
+    /// for _ in 0..10 {
+    ///     session.record_tool_call("read_file", Duration::from_millis(3), Outcome::Success);
+    /// }
+    /// session.end();
+    /// let kinds: Vec<&str> = sink.records().iter().map(|r| r.event().kind()).collect();
+    /// assert_eq!(kinds, ["session", "tool", "tool", "tool_summary", "session"]);
+    /// let summary = serde_json::to_value(&sink.records()[3]).unwrap();
+    /// assert_eq!(summary["properties"]["calls"], 8);
+    /// let end = serde_json::to_value(&sink.records()[4]).unwrap();
+    /// assert_eq!(end["properties"]["tool_calls"], 10);
+    /// ```
+    pub fn tool_rollup(mut self, after: u32) -> Self {
+        self.settings.tool_rollup = Some(after);
+        self
+    }
+
+    /// Samples processes: each process draws once, and sends everything
+    /// with probability `rate` (0.0 to 1.0, default 1.0), else nothing at
+    /// all (no file written, no socket opened, no thread started; the
+    /// client is off with [`OffReason::SampledOut`](crate::OffReason::SampledOut)).
+    /// Sessions stay whole. Every record of a sampled-in process carries
+    /// `"sample_rate": rate` when it is below 1, so that a backend can
+    /// weight counts by `1 / rate`. Log-only mode, and debug mode, say
+    /// whether this process was sampled in.
+    ///
+    /// A rate that is NaN or outside `0.0..=1.0` is a mistake in the app's
+    /// code: [`build`](Self::build) never panics on it (it never panics),
+    /// it uses 1.0, and debug mode says so in one clear line.
+    pub fn sample_rate(mut self, rate: f64) -> Self {
+        self.settings.sample_rate = rate;
+        self
+    }
+
+    /// The most records this client sends in its process (default
+    /// [`DEFAULT_MAX_RECORDS`](crate::DEFAULT_MAX_RECORDS)); a program has
+    /// one client, so this caps the process. Records past it are dropped
+    /// and counted, and a `client_report` record (`{"dropped": {"cap": n}}`)
+    /// tells the collector how many, with the next batch or at the next
+    /// flush point. The report itself is not capped. Log-only mode is not
+    /// capped.
+    pub fn max_records(mut self, max: u64) -> Self {
+        self.settings.max_records = max;
+        self
+    }
+
     /// Sends records to `sink` instead of over HTTP (the endpoint and
     /// `TELEMETRY_ENDPOINT` are then ignored).
     pub fn sink(mut self, sink: impl Sink) -> Self {

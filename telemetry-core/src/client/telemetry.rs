@@ -224,8 +224,12 @@ impl Telemetry {
 
     /// Waits until every record made before this call is delivered, or
     /// `timeout` passes (background delivery; what is not delivered stays
-    /// in the spool for a later run). Returns at once for an inline or
-    /// disabled client: it sent each record when it was recorded.
+    /// in the spool for a later run). An inline client sent each record
+    /// when it was recorded, and a disabled one has none: they return
+    /// without waiting. First, in every mode, a flush sends the
+    /// `tool_summary` records of sessions still open
+    /// ([`tool_rollup`](crate::TelemetryBuilder::tool_rollup)) and a
+    /// `client_report` when records were dropped since the last one.
     // Called for its effect (a flush at exit); the result is for callers
     // that want to know, so not `#[must_use]`.
     #[allow(clippy::must_use_candidate)]

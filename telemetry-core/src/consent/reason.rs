@@ -73,6 +73,12 @@ pub enum OffReason {
     /// is written in that user's config dir, so the first-run notice could
     /// not be remembered.
     RootForAnotherUser,
+    /// The app samples processes
+    /// ([`sample_rate`](crate::TelemetryBuilder::sample_rate)) and this
+    /// one drew out: it records and sends nothing. Not an opt-out: the
+    /// user's choice is still on (`status` says so), and other processes
+    /// send.
+    SampledOut,
 }
 
 impl OffReason {
@@ -134,6 +140,9 @@ impl fmt::Display for OffReason {
             ),
             OffReason::RootForAnotherUser => f.write_str(
                 "running as root on behalf of another user: nothing is written to that user's config dir, so nothing is sent",
+            ),
+            OffReason::SampledOut => f.write_str(
+                "this process was sampled out (the app's sample_rate is below 1): it records and sends nothing",
             ),
         }
     }

@@ -1,35 +1,48 @@
-//! Records this toolkit dropped before they could be sent, counted by
-//! reason: the counts a `client_report` record carries upstream.
+//! Counting what this toolkit dropped before it could be sent, per reason.
+//!
+//! One [`DropCounts`] per enabled client, shared by `Arc` between the
+//! recorder (the per-process cap), background delivery (a full queue, a
+//! batch refused for good, the spool's bound) and the sinks (a batch too
+//! large, back-off). Counting only: the recorder turns what
+//! [`DropCounts::take`] returns into one `client_report` record
+//! (`{"dropped": {reason: n}}`) in the next batch that goes out, and puts
+//! back with [`DropCounts::restore`] what could not be sent.
+//!
+//! A record that an opt-out removed (the spool deleted unsent) is never
+//! counted: the user asked for nothing to be sent, a report about it
+//! included.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Why a record was dropped before it could be sent. `as_str` is its wire
-/// name in a `client_report`'s `dropped` map.
+/// Why a record was dropped. [`DropReason::as_str`] is its name in a
+/// `client_report`'s `dropped` object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum DropReason {
-    /// Past the per-process cap.
+    /// Past the per-process cap ([`max_records`](crate::TelemetryBuilder::max_records)).
     Cap,
-    /// The in-memory queue was full.
+    /// Background delivery's queue was full and the record could not wait
+    /// in the spool either.
     QueueFull,
-    /// Larger than a batch may be.
+    /// A batch over the backend's size limit.
     BatchTooLarge,
-    /// Past the spool's bound (records or bytes): the oldest go.
+    /// Dropped from the spool to keep it within its bound.
     SpoolBound,
-    /// The collector refused it for good.
+    /// The collector refused the record for good (a 4xx other than 408
+    /// and 429, or an OTLP partial success).
     Rejected,
-    /// Writing it would pass the process's file size limit.
+    /// The spool file could not grow past the process's file size limit.
     FileSizeLimit,
-    /// No descriptor was left to write it.
+    /// No file descriptor was left to spool with.
     DescriptorShortage,
-    /// Its timestamp was not a sane time.
+    /// A record whose timestamp a backend would refuse.
     InvalidTimestamp,
-    /// Recorded inline while the collector asked to wait.
+    /// An inline record dropped while the collector asked to wait.
     Backoff,
 }
 
 impl DropReason {
-    /// Every reason, for iteration.
+    /// Every reason, in the order of their wire names.
     pub(crate) const ALL: [DropReason; 9] = [
         DropReason::Cap,
         DropReason::QueueFull,
@@ -42,7 +55,7 @@ impl DropReason {
         DropReason::Backoff,
     ];
 
-    /// The wire name.
+    /// The reason's name in a `client_report`.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             DropReason::Cap => "cap",
@@ -60,30 +73,37 @@ impl DropReason {
     fn index(self) -> usize {
         self as usize
     }
+
+    fn from_name(name: &str) -> Option<DropReason> {
+        DropReason::ALL
+            .into_iter()
+            .find(|reason| reason.as_str() == name)
+    }
 }
 
-/// Drop counts of one enabled client, shared by `Arc`: lock-free, one
-/// counter per reason.
+/// Records dropped per reason since they were last reported: lock-free,
+/// shared by every thread of one client.
 #[derive(Debug, Default)]
 pub(crate) struct DropCounts {
     counts: [AtomicU64; 9],
 }
 
-// `take`, `restore` and `is_empty` are read by the client report.
-#[allow(dead_code)]
 impl DropCounts {
     /// Counts `n` records dropped for `reason`.
     pub(crate) fn add(&self, reason: DropReason, n: u64) {
         if n > 0 {
-            self.counts[reason.index()].fetch_add(n, Ordering::Relaxed);
+            let count = &self.counts[reason.index()];
+            // Saturating: a count never wraps to a small number.
+            let _ = count.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                Some(old.saturating_add(n))
+            });
         }
     }
 
-    /// The counts so far, by wire name (zeros omitted), each swapped to
-    /// zero.
+    /// The counts by wire name, each reset to zero; zeros are left out.
     pub(crate) fn take(&self) -> BTreeMap<&'static str, u64> {
         DropReason::ALL
-            .iter()
+            .into_iter()
             .filter_map(|reason| {
                 let n = self.counts[reason.index()].swap(0, Ordering::Relaxed);
                 (n > 0).then_some((reason.as_str(), n))
@@ -91,17 +111,17 @@ impl DropCounts {
             .collect()
     }
 
-    /// Adds back counts that [`take`](DropCounts::take) gave and that could
-    /// not be sent.
-    pub(crate) fn restore(&self, counts: &BTreeMap<&'static str, u64>) {
-        for reason in DropReason::ALL {
-            if let Some(n) = counts.get(reason.as_str()) {
-                self.add(reason, *n);
+    /// Adds back counts that [`take`](Self::take) returned and that could
+    /// not be sent. A name that is no reason's is ignored.
+    pub(crate) fn restore(&self, counts: BTreeMap<&'static str, u64>) {
+        for (name, n) in counts {
+            if let Some(reason) = DropReason::from_name(name) {
+                self.add(reason, n);
             }
         }
     }
 
-    /// `true` when nothing has been counted (or all was taken).
+    /// `true` when nothing was dropped since the last [`take`](Self::take).
     pub(crate) fn is_empty(&self) -> bool {
         self.counts
             .iter()
@@ -114,28 +134,70 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_are_taken_once_and_restored() {
-        let counts = DropCounts::default();
-        assert!(counts.is_empty());
-        counts.add(DropReason::SpoolBound, 3);
-        counts.add(DropReason::Rejected, 1);
-        counts.add(DropReason::Cap, 0);
-        let taken = counts.take();
+    fn every_reason_has_its_own_wire_name_in_order() {
+        let names: Vec<&str> = DropReason::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(
-            taken.into_iter().collect::<Vec<_>>(),
-            vec![("rejected", 1), ("spool_bound", 3)]
+            names,
+            [
+                "cap",
+                "queue_full",
+                "batch_too_large",
+                "spool_bound",
+                "rejected",
+                "file_size_limit",
+                "descriptor_shortage",
+                "invalid_timestamp",
+                "backoff"
+            ]
         );
-        assert!(counts.is_empty());
-        counts.restore(&BTreeMap::from([("spool_bound", 2)]));
-        assert_eq!(counts.take().get("spool_bound"), Some(&2));
+        for (index, reason) in DropReason::ALL.into_iter().enumerate() {
+            assert_eq!(reason.index(), index);
+            assert_eq!(DropReason::from_name(reason.as_str()), Some(reason));
+        }
     }
 
     #[test]
-    fn every_reason_has_its_own_wire_name() {
-        let names: std::collections::BTreeSet<_> = DropReason::ALL
-            .iter()
-            .map(|reason| reason.as_str())
+    fn take_empties_and_omits_zeros_and_restore_adds_back() {
+        let counts = DropCounts::default();
+        assert!(counts.is_empty());
+        counts.add(DropReason::Cap, 3);
+        counts.add(DropReason::Rejected, 2);
+        counts.add(DropReason::Cap, 1);
+        counts.add(DropReason::QueueFull, 0);
+        assert!(!counts.is_empty());
+        let taken = counts.take();
+        assert_eq!(taken, BTreeMap::from([("cap", 4), ("rejected", 2)]));
+        assert!(counts.is_empty());
+        assert!(counts.take().is_empty());
+        counts.add(DropReason::Cap, 1);
+        counts.restore(taken);
+        assert_eq!(counts.take(), BTreeMap::from([("cap", 5), ("rejected", 2)]));
+    }
+
+    #[test]
+    fn counts_saturate() {
+        let counts = DropCounts::default();
+        counts.add(DropReason::Backoff, u64::MAX);
+        counts.add(DropReason::Backoff, 5);
+        assert_eq!(counts.take()["backoff"], u64::MAX);
+    }
+
+    #[test]
+    fn counting_from_many_threads_loses_nothing() {
+        let counts = std::sync::Arc::new(DropCounts::default());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let counts = std::sync::Arc::clone(&counts);
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        counts.add(DropReason::SpoolBound, 1);
+                    }
+                })
+            })
             .collect();
-        assert_eq!(names.len(), DropReason::ALL.len());
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(counts.take()["spool_bound"], 4000);
     }
 }

@@ -39,10 +39,10 @@
 pub mod background;
 pub(crate) mod deferred;
 pub(crate) mod dropped;
-
-use std::time::Duration;
 #[doc(hidden)]
 pub mod spool;
+
+use std::time::Duration;
 
 /// How an enabled client delivers its records. Set it with
 /// [`TelemetryBuilder::delivery`](crate::TelemetryBuilder::delivery).

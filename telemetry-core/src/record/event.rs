@@ -1,12 +1,14 @@
-//! The four kinds of event, as typed values.
+//! The kinds of event, as typed values.
 //!
 //! Each struct holds exactly the fields its wire record carries under
 //! `properties` (see [`Record`](crate::Record) for the whole record). They
 //! are `#[non_exhaustive]`: a later version may add fields and kinds, so
 //! match them with a wildcard arm and read their fields by name.
 
+pub use crate::record::client_report::ClientReportEvent;
 use crate::Outcome;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// One telemetry event.
@@ -23,10 +25,18 @@ pub enum Event {
     SessionStart(SessionStartEvent),
     /// A session ended (`"event":"session"`, `"action":"end"`).
     SessionEnd(SessionEndEvent),
+    /// Calls of one tool past the roll-up threshold, folded per session
+    /// (`"event":"tool_summary"`; see
+    /// [`tool_rollup`](crate::TelemetryBuilder::tool_rollup)).
+    ToolSummary(ToolSummaryEvent),
+    /// Records this toolkit dropped before they could be sent
+    /// (`"event":"client_report"`).
+    ClientReport(ClientReportEvent),
 }
 
 impl Event {
-    /// The record's `event` field: `command`, `tool`, `token` or `session`.
+    /// The record's `event` field: `command`, `tool`, `token`, `session`,
+    /// `tool_summary` or `client_report`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -34,6 +44,8 @@ impl Event {
             Event::Tool(_) => "tool",
             Event::Token(_) => "token",
             Event::SessionStart(_) | Event::SessionEnd(_) => "session",
+            Event::ToolSummary(_) => "tool_summary",
+            Event::ClientReport(_) => "client_report",
         }
     }
 }
@@ -142,4 +154,31 @@ impl SessionEndEvent {
     pub fn is_success(&self) -> bool {
         self.error_count == 0
     }
+}
+
+/// Calls of one tool in one session past the roll-up threshold, folded
+/// into one record: sent when the session ends, or at a flush point while
+/// it is still open (a later summary then carries the calls made after).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ToolSummaryEvent {
+    /// The tool's name.
+    pub tool_name: Cow<'static, str>,
+    /// The session's id.
+    pub session_id: Arc<str>,
+    /// The session's agent.
+    pub agent_name: Arc<str>,
+    /// How many calls this record stands for.
+    pub calls: u64,
+    /// How many of them failed (failure, panic or cancellation).
+    pub errors: u64,
+    /// Failed calls by error kind; the counts add up to `errors` (kinds
+    /// past [`MAX_SESSION_ERROR_KINDS`](crate::MAX_SESSION_ERROR_KINDS)
+    /// are counted under `other`).
+    pub error_kinds: BTreeMap<String, u64>,
+    /// The calls' summed wall time, in milliseconds (each call's rounded
+    /// down, as its own record would carry it).
+    pub duration_ms_total: u64,
+    /// The longest call, in milliseconds.
+    pub duration_ms_max: u64,
 }

@@ -12,6 +12,7 @@
 pub(crate) mod args;
 #[cfg(feature = "clap")]
 pub(crate) mod clap_flags;
+pub(crate) mod client_report;
 pub(crate) mod declared_flags;
 pub(crate) mod detect;
 pub(crate) mod event;
@@ -21,7 +22,10 @@ pub(crate) mod outcome;
 pub(crate) mod random;
 pub(crate) mod tags;
 
-use crate::record::event::{CommandEvent, Event, SessionEndEvent, SessionStartEvent, ToolEvent};
+pub(crate) use crate::record::client_report::CLIENT_REPORT_KEYS;
+use crate::record::event::{
+    CommandEvent, Event, SessionEndEvent, SessionStartEvent, ToolEvent, ToolSummaryEvent,
+};
 use crate::record::limits::millis;
 
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
@@ -50,7 +54,14 @@ pub(crate) struct CommonFields {
     pub(crate) ci_provider: &'static str,
     /// The AI coding agent's id (`claude_code`, ...), or empty.
     pub(crate) ai_agent: &'static str,
+    /// The process sampling rate, written as `sample_rate` when below 1
+    /// (this process was sampled in; a backend weights its counts by it).
+    pub(crate) sample_rate: Option<f64>,
 }
+
+/// The property a sampled-in process adds to every record when its rate
+/// is below 1. Like a common field, no tag can take its name.
+pub(crate) const SAMPLE_RATE_KEY: &str = "sample_rate";
 
 /// The common properties' names, in the order they are written.
 pub(crate) const COMMON_KEYS: [&str; 9] = [
@@ -103,6 +114,18 @@ pub(crate) const SESSION_KEYS: &[&str] = &[
     "error_count",
     "is_success",
     "error",
+];
+
+/// A `tool_summary` event's property names.
+pub(crate) const TOOL_SUMMARY_KEYS: &[&str] = &[
+    "tool_name",
+    "session_id",
+    "agent_name",
+    "calls",
+    "errors",
+    "error_kinds",
+    "duration_ms_total",
+    "duration_ms_max",
 ];
 
 /// One event as sent: the event, when it happened, and the shared fields.
@@ -227,8 +250,9 @@ impl Serialize for Properties<'_> {
         let mut map = serializer.serialize_map(None)?;
         let event_keys = write_event_fields(&record.event, &mut map)?;
         for (key, value) in &record.context.tags {
-            let reserved =
-                event_keys.contains(&key.as_str()) || COMMON_KEYS.contains(&key.as_str());
+            let reserved = event_keys.contains(&key.as_str())
+                || COMMON_KEYS.contains(&key.as_str())
+                || key == SAMPLE_RATE_KEY;
             if !reserved {
                 map.serialize_entry(key, value)?;
             }
@@ -242,6 +266,9 @@ impl Serialize for Properties<'_> {
         map.serialize_entry("ci", &common.ci)?;
         map.serialize_entry("ci_provider", common.ci_provider)?;
         map.serialize_entry("ai_agent", common.ai_agent)?;
+        if let Some(rate) = common.sample_rate {
+            map.serialize_entry(SAMPLE_RATE_KEY, &rate)?;
+        }
         map.serialize_entry("event_id", random::UuidText::new(record.event_id).as_str())?;
         map.end()
     }
@@ -307,7 +334,27 @@ fn write_event_fields<M: SerializeMap>(
             Ok(&SESSION_KEYS[..3])
         }
         Event::SessionEnd(end) => write_session_end(end, map),
+        Event::ToolSummary(summary) => write_tool_summary(summary, map),
+        Event::ClientReport(report) => {
+            map.serialize_entry("dropped", &report.dropped)?;
+            Ok(CLIENT_REPORT_KEYS)
+        }
     }
+}
+
+fn write_tool_summary<M: SerializeMap>(
+    summary: &ToolSummaryEvent,
+    map: &mut M,
+) -> Result<&'static [&'static str], M::Error> {
+    map.serialize_entry("tool_name", &summary.tool_name)?;
+    map.serialize_entry("session_id", &*summary.session_id)?;
+    map.serialize_entry("agent_name", &*summary.agent_name)?;
+    map.serialize_entry("calls", &summary.calls)?;
+    map.serialize_entry("errors", &summary.errors)?;
+    map.serialize_entry("error_kinds", &summary.error_kinds)?;
+    map.serialize_entry("duration_ms_total", &summary.duration_ms_total)?;
+    map.serialize_entry("duration_ms_max", &summary.duration_ms_max)?;
+    Ok(TOOL_SUMMARY_KEYS)
 }
 
 fn write_session_end<M: SerializeMap>(

@@ -6,8 +6,11 @@
 //! [`Recorder::deliver`] the one place a record leaves for the sink (or,
 //! in log-only mode, for stderr).
 
+pub(crate) mod cap;
 pub(crate) mod debug_log;
 pub(crate) mod error_kind_outcome;
+pub(crate) mod rollup;
+pub(crate) mod sampling;
 pub(crate) mod session_state;
 mod start;
 pub(crate) mod tracked;
@@ -16,11 +19,13 @@ pub(crate) use start::Off;
 
 use crate::consent::controls::Controls;
 use crate::consent::reason::HoldReason;
-use crate::delivery::background::{Background, Flushed};
+use crate::delivery::background::{is_refused_for_good, Background, Flushed};
 use crate::delivery::deferred::Deferred;
+use crate::delivery::dropped::{DropCounts, DropReason};
 use crate::record::declared_flags::DeclaredFlags;
 use crate::record::event::{
-    CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent, ToolEvent,
+    ClientReportEvent, CommandEvent, Event, SessionEndEvent, SessionStartEvent, TokenEvent,
+    ToolEvent,
 };
 use crate::record::known_names::known_in;
 use crate::record::limits::{
@@ -28,6 +33,8 @@ use crate::record::limits::{
     truncate_at_char_boundary, MAX_NAME_LEN,
 };
 use crate::record::{Record, RecordContext};
+use crate::recorder::cap::{Admit, Cap};
+use crate::recorder::rollup::Fold;
 use crate::sink::{FailurePolicy, SendError, Sink};
 use crate::Outcome;
 use debug_log::DebugLog;
@@ -82,6 +89,13 @@ pub(crate) struct Recorder {
     /// not wait again (a blackhole costs one exit budget, not one per
     /// flush point), until a flush completes.
     exit_budget_spent: AtomicBool,
+    /// Tool calls of one name sent per session before the rest fold into
+    /// summaries; `None`: roll-ups off.
+    rollup_after: Option<u32>,
+    /// The per-process cap on records sent.
+    cap: Cap,
+    /// Records dropped, by reason, not yet reported.
+    drops: Arc<DropCounts>,
 }
 
 /// Where a record goes once made.
@@ -242,11 +256,21 @@ impl Recorder {
                 outcome,
             } => {
                 let within = self.attribute(within);
+                let name = bounded_name(name);
                 if let Some(session) = &within.counted {
                     session.count_tool_call(outcome.error_kind());
+                    if let Some(after) = self.rollup_after {
+                        let fold =
+                            session
+                                .rollup
+                                .fold(&name, after, duration, outcome.error_kind());
+                        if fold == Fold::Folded {
+                            return;
+                        }
+                    }
                 }
                 Event::Tool(ToolEvent {
-                    tool_name: bounded_name(name),
+                    tool_name: name,
                     session_id: within.session_id,
                     agent_name: within.agent,
                     duration_ms: millis(duration),
@@ -296,6 +320,7 @@ impl Recorder {
             return;
         };
         self.sessions.unregister(session);
+        self.deliver_summaries(session);
         self.deliver(Event::SessionEnd(SessionEndEvent {
             session_id: Arc::clone(&session.id),
             agent_name: Arc::clone(&session.agent),
@@ -315,6 +340,9 @@ impl Recorder {
     /// sink. (The per-process time budget is the HTTP sink's: every send
     /// of either mode passes it.)
     fn deliver(&self, event: Event) {
+        if !self.within_cap() {
+            return;
+        }
         let record = Record::new(event, Arc::clone(&self.context));
         if let Some(debug) = &self.debug {
             let as_sent = match &self.output {
@@ -340,20 +368,134 @@ impl Recorder {
         }
         if let Some(background) = &self.background {
             background.record(&record);
+            // Queued right after: in the same batch.
+            if let Some(report) = self.client_report() {
+                background.record(&report);
+            }
             return;
         }
         if let Some(deferred) = &self.deferred {
             deferred.record(&record.to_json());
+            if let Some(report) = self.client_report() {
+                deferred.record(&report.to_json());
+            }
             return;
         }
-        if let Err(error) = sink.send(std::slice::from_ref(&record)) {
-            self.log_send_error(&error);
+        match self.client_report() {
+            Some(report) => self.send_inline(sink, &[record, report]),
+            None => self.send_inline(sink, std::slice::from_ref(&record)),
+        }
+    }
+
+    /// Sends a batch inline. Records the collector refused for good are
+    /// counted as dropped; a `client_report` that could not be sent puts
+    /// its counts back for the next batch.
+    fn send_inline(&self, sink: &Arc<dyn Sink>, batch: &[Record]) {
+        let Err(error) = sink.send(batch) else {
+            return;
+        };
+        self.log_send_error(&error);
+        let report = batch.iter().find_map(|record| match record.event() {
+            Event::ClientReport(report) => Some(report),
+            _ => None,
+        });
+        match &error {
+            SendError::Rejected(status) if is_refused_for_good(*status) => {
+                self.drops.add(DropReason::Rejected, batch.len() as u64);
+            }
+            SendError::PartlyRejected { rejected } => {
+                self.drops.add(DropReason::Rejected, *rejected);
+            }
+            _ => {
+                if let Some(report) = report {
+                    self.drops.restore(report.dropped.clone());
+                }
+            }
+        }
+    }
+
+    /// Whether one more record may be sent: counts it against the cap, or
+    /// counts it dropped. Log-only mode and a held run send nothing, so
+    /// they are not capped.
+    fn within_cap(&self) -> bool {
+        if matches!(self.output, Output::Print(_)) || self.hold.is_some() {
+            return true;
+        }
+        match self.cap.admit() {
+            Admit::Yes => true,
+            refused => {
+                self.drops.add(DropReason::Cap, 1);
+                if let (Admit::FirstRefused, Some(debug)) = (refused, &self.debug) {
+                    debug.line(&format!(
+                        "not sent: this process reached its cap of {} records; later records are counted in a client_report, not sent",
+                        self.cap.max()
+                    ));
+                }
+                false
+            }
+        }
+    }
+
+    /// A `client_report` record of what was dropped since the last one
+    /// (logged in debug mode); `None` when nothing was. Never capped.
+    fn client_report(&self) -> Option<Record> {
+        if self.drops.is_empty() {
+            return None;
+        }
+        let dropped = self.drops.take();
+        if dropped.is_empty() {
+            return None;
+        }
+        let report = Record::new(
+            Event::ClientReport(ClientReportEvent { dropped }),
+            Arc::clone(&self.context),
+        );
+        if let (Some(debug), Output::Send(sink)) = (&self.debug, &self.output) {
+            debug.line(&sink.as_sent(&report));
+        }
+        Some(report)
+    }
+
+    /// Delivers the `tool_summary` records of the calls of `session` folded
+    /// and not yet sent.
+    fn deliver_summaries(&self, session: &SessionState) {
+        if self.rollup_after.is_some() {
+            for summary in session.rollup.take_summaries(&session.id, &session.agent) {
+                self.deliver(summary);
+            }
+        }
+    }
+
+    /// What a flush point sends before it waits: the summaries of the
+    /// sessions still open, and a `client_report` when records were
+    /// dropped since the last batch.
+    fn send_pending(&self) {
+        if self.rollup_after.is_some() {
+            for session in self.sessions.live() {
+                if session.rollup.has_pending() {
+                    self.deliver_summaries(&session);
+                }
+            }
+        }
+        let Output::Send(sink) = &self.output else {
+            return;
+        };
+        if self.hold.is_some() {
+            return;
+        }
+        if let Some(report) = self.client_report() {
+            match (&self.background, &self.deferred) {
+                (Some(background), _) => background.record(&report),
+                (None, Some(deferred)) => deferred.record(&report.to_json()),
+                (None, None) => self.send_inline(sink, std::slice::from_ref(&report)),
+            }
         }
     }
 
     /// Waits until what was recorded before is delivered (background mode)
     /// or `timeout` (`None`: the exit budget) passes; at once when inline.
     pub(crate) fn flush(&self, timeout: Option<Duration>) -> Flushed {
+        self.send_pending();
         let timeout = timeout.unwrap_or(self.exit_budget);
         match (&self.background, &self.deferred) {
             (Some(background), _) => background.flush(timeout),
@@ -367,6 +509,7 @@ impl Recorder {
     /// point that ran out of the budget, the next one only tidies, unless
     /// a flush completed in between.
     pub(crate) fn finish(&self) -> Flushed {
+        self.send_pending();
         if self.background.is_none() && self.deferred.is_none() {
             return Flushed::Delivered;
         }

@@ -7,6 +7,7 @@
 
 use crate::record::limits::{millis, sane_cost, truncate_at_char_boundary, MAX_NAME_LEN};
 use crate::record::random;
+use crate::recorder::rollup::Rollup;
 use crate::MAX_LIVE_SESSIONS;
 use crate::MAX_SESSION_ERROR_KINDS;
 use std::borrow::Cow;
@@ -36,6 +37,8 @@ pub(crate) struct SessionState {
     pub(crate) agent: Arc<str>,
     started: Instant,
     totals: Mutex<Totals>,
+    /// Tool calls folded into summaries (when roll-ups are on).
+    pub(crate) rollup: Rollup,
 }
 
 /// A session's totals as its end event reports them.
@@ -75,6 +78,7 @@ impl SessionState {
             agent,
             started: Instant::now(),
             totals: Mutex::new(Totals::default()),
+            rollup: Rollup::default(),
         }
     }
 
@@ -206,6 +210,16 @@ impl LiveSessions {
             .by_id
             .get(id)
             .and_then(|(_, weak)| weak.upgrade())
+    }
+
+    /// Every registered session still alive, in start order.
+    pub(crate) fn live(&self) -> Vec<Arc<SessionState>> {
+        let registry = self.lock();
+        registry
+            .order
+            .values()
+            .filter_map(|id| registry.by_id.get(id).and_then(|(_, weak)| weak.upgrade()))
+            .collect()
     }
 
     /// How many sessions are registered.

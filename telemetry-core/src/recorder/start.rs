@@ -3,7 +3,9 @@
 //! says why): the sink, the tags, the anonymous id, the first-run notice,
 //! background delivery.
 
+use super::cap::Cap;
 use super::debug_log::{DebugLog, DebugTarget};
+use super::sampling::{self, SampleRate, Sampled};
 use super::session_state::{LiveSessions, Owner};
 use super::{Output, Recorder, ACTIVE};
 use crate::consent::controls::Controls;
@@ -58,11 +60,36 @@ impl Recorder {
                 debug.as_deref(),
             )));
         }
-        match Recorder::prepare(&mut settings, &controls, debug.as_deref()) {
+        // Process sampling, after the decision (an opt-out wins, and still
+        // deletes the spool) and before anything is written or opened.
+        let log_only = controls.decision().mode == Mode::Log;
+        let (rate, sampled) = sampling::sample(settings.sample_rate, debug.as_deref());
+        if let Some(out @ Sampled::Out(_)) = sampled {
+            if log_only {
+                match &debug {
+                    Some(debug) => debug.line(&out.to_string()),
+                    None => {
+                        DebugLog::open(settings.debug_target.take().unwrap_or(DebugTarget::Stderr))
+                            .line(&out.to_string())
+                    }
+                }
+            }
+            return Err(Box::new(off(
+                &mut settings,
+                controls,
+                OffReason::SampledOut,
+                debug.as_deref(),
+            )));
+        }
+        match Recorder::prepare(&mut settings, &controls, debug.as_deref(), rate, sampled) {
             Ok(parts) => {
                 ACTIVE.store(true, Ordering::Relaxed);
+                let drops = Arc::new(DropCounts::default());
                 let background = background(&settings, &parts, debug.as_ref());
-                let deferred = deferred(&settings, &parts, debug.as_ref());
+                if let Some(background) = &background {
+                    background.count_drops_in(Arc::clone(&drops));
+                }
+                let deferred = deferred(&settings, &parts, debug.as_ref(), &drops);
                 let failure_policy = match &parts.output {
                     Output::Send(sink) => sink.failure_policy(),
                     Output::Print(_) => FailurePolicy::KeepGoing,
@@ -85,6 +112,9 @@ impl Recorder {
                     exit_budget: settings.exit_budget,
                     commands_open: AtomicUsize::new(0),
                     exit_budget_spent: AtomicBool::new(false),
+                    rollup_after: settings.tool_rollup,
+                    cap: Cap::new(settings.max_records),
+                    drops,
                 })
             }
             // A file swapped in after the decision looked: the same veto.
@@ -105,6 +135,8 @@ impl Recorder {
         settings: &mut Settings,
         controls: &Controls,
         debug: Option<&DebugLog>,
+        rate: SampleRate,
+        sampled: Option<Sampled>,
     ) -> Result<Prepared, Veto> {
         let log = |line: &str| {
             if let Some(debug) = debug {
@@ -122,6 +154,13 @@ impl Recorder {
         } else {
             Output::Send(make_sink(settings, controls.verdict(), &log)?)
         };
+        // Sampled in (a rate below 1): log-only mode and debug mode say so.
+        if let Some(sampled) = sampled {
+            match &output {
+                Output::Print(Some(own)) => own.line(&sampled.to_string()),
+                _ => log(&sampled.to_string()),
+            }
+        }
         let env = &settings.env;
         let (tags, note) = env.tags();
         if let Some(note) = note {
@@ -196,6 +235,7 @@ impl Recorder {
             ci: env.is_ci(),
             ci_provider: env.ci_provider(),
             ai_agent: env.ai_agent(),
+            sample_rate: rate.on_records(),
         };
         Ok(Prepared {
             context: RecordContext {
@@ -324,6 +364,7 @@ fn deferred(
     settings: &Settings,
     parts: &Prepared,
     debug: Option<&Arc<DebugLog>>,
+    drops: &Arc<DropCounts>,
 ) -> Option<Deferred> {
     let Delivery::Deferred { upload_every } = settings.delivery else {
         return None;
@@ -372,7 +413,7 @@ fn deferred(
         upload_every,
         send,
         note,
-        Arc::new(DropCounts::default()),
+        Arc::clone(drops),
     ))
 }
 

@@ -410,8 +410,10 @@ fn a_live_spool_past_its_bound_keeps_the_newest_records() {
     let dir = TempDir::new("bg-bound");
     let down = Collector::start_with(Behaviour::Status(503)).unwrap();
     let log = MemoryWriter::new();
+    // 13,002 records: past the default per-process cap of 10,000.
     let telemetry = background(&down.url(), dir.path())
         .debug_writer(log.clone())
+        .max_records(u64::MAX)
         .build();
     let guard = telemetry.flush_guard();
     telemetry.record_tool_call("oldest", "", "", Duration::ZERO, Outcome::Success);

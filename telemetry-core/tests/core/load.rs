@@ -14,10 +14,12 @@ fn client(collector: &Collector) -> Telemetry {
     // The per-process time budget charges each wait past 100 ms; on a
     // loaded machine 40,000 requests can spend the default one, which
     // would stop delivery. This test is about exactly once and in order,
-    // not the budget (`delivery_faults` pins that).
+    // not the budget (`delivery_faults` pins that). 40,016 records are
+    // also past the default per-process cap of 10,000.
     let telemetry = isolated("load-test", "1.0.0")
         .endpoint(collector.url())
         .time_budget(Duration::from_secs(3_600))
+        .max_records(u64::MAX)
         .build();
     assert!(telemetry.is_enabled());
     telemetry

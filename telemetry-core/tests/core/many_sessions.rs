@@ -41,8 +41,10 @@ impl SessionEnds {
 }
 
 fn client(sink: &SessionEnds) -> Telemetry {
+    // Hundreds of thousands of records: past the default per-process cap.
     Telemetry::isolated("many-sessions", "1")
         .sink(sink.clone())
+        .max_records(u64::MAX)
         .build()
 }
 

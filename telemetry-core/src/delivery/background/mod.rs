@@ -74,6 +74,7 @@
 //! debug log; records dropped from the live spool are counted, and the
 //! total is reported again at a flush point's tidy-up when it grew.
 
+use crate::delivery::dropped::{DropCounts, DropReason};
 use crate::delivery::spool::{self, Bound, Drops, LiveSpool, SpoolError, SpoolFile};
 use crate::record::Record;
 use crate::sink::SendError;
@@ -81,7 +82,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long a [`FlushGuard`](crate::FlushGuard) waits at exit by default.
@@ -269,6 +270,8 @@ struct Shared {
     state: Mutex<State>,
     changed: Condvar,
     noted_queue_full: AtomicBool,
+    /// The client's drop counter, when it has one.
+    drops: OnceLock<Arc<DropCounts>>,
 }
 
 /// This process's spool file.
@@ -344,9 +347,17 @@ impl Background {
                     state: Mutex::new(State::default()),
                     changed: Condvar::new(),
                     noted_queue_full: AtomicBool::new(false),
+                    drops: OnceLock::new(),
                 }),
             }),
         }
+    }
+
+    /// Counts the records this delivery drops (refused for good, or a full
+    /// queue with no spool to wait in) in `drops`, for the client's
+    /// `client_report`. Set once; later calls are ignored.
+    pub(crate) fn count_drops_in(&self, drops: Arc<DropCounts>) {
+        let _ = self.handle.shared.drops.set(drops);
     }
 
     /// Spools and queues one record, then returns. The first call starts
@@ -367,6 +378,9 @@ impl Background {
         }
         if state.queue.len() >= shared.limits.queue_records {
             drop(state);
+            if origin == Origin::Memory {
+                shared.count_dropped(DropReason::QueueFull, 1);
+            }
             if !shared.noted_queue_full.swap(true, Ordering::Relaxed) {
                 shared.report(&Note::QueueFull);
             }
@@ -481,6 +495,12 @@ impl Shared {
 
     fn live(&self) -> MutexGuard<'_, Live> {
         self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn count_dropped(&self, reason: DropReason, n: u64) {
+        if let Some(drops) = self.drops.get() {
+            drops.add(reason, n);
+        }
     }
 
     fn report(&self, note: &Note) {
@@ -623,6 +643,7 @@ fn run_sender(shared: &Shared) {
             Ok(()) => acknowledge(shared, &mut claimed, &batch),
             Err(SendError::Rejected(status)) if is_refused_for_good(status) => {
                 acknowledge(shared, &mut claimed, &batch);
+                shared.count_dropped(DropReason::Rejected, settled);
                 shared.report(&Note::Refused {
                     status,
                     records: batch.len(),
@@ -634,6 +655,7 @@ fn run_sender(shared: &Shared) {
             // again. Acknowledged, and the count said.
             Err(SendError::PartlyRejected { rejected }) => {
                 acknowledge(shared, &mut claimed, &batch);
+                shared.count_dropped(DropReason::Rejected, rejected);
                 shared.report(&Note::PartlyRefused {
                     rejected,
                     records: batch.len(),

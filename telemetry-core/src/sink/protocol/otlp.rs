@@ -35,6 +35,9 @@
 //! | `duration_ms`, `tool_calls`, `total_tokens`, `error_count` | same name | int |
 //! | `cost` | `cost` | double |
 //! | `args` | `args` | array of string |
+//! | `calls`, `errors`, `duration_ms_total`, `duration_ms_max` (`tool_summary`) | same name | int |
+//! | `error_kinds` (`tool_summary`), `dropped` (`client_report`) | same name | key-value list of int |
+//! | `sample_rate` (a sampled process) | `sample_rate` | double |
 //! | a tag (`TELEMETRY_TAGS`) | an attribute of the tag's key, unless that key is a name above | string |
 //!
 //! The JSON is the OTLP/HTTP JSON encoding: lowerCamelCase field names,
@@ -59,7 +62,10 @@
 
 // The common properties (`COMMON_KEYS`) go to the resource (and `event_id`
 // to `log.record.uid`), never to a log record attribute of their own name.
-use crate::record::{COMMAND_KEYS, COMMON_KEYS, SESSION_KEYS, TOKEN_KEYS, TOOL_KEYS};
+use crate::record::{
+    CLIENT_REPORT_KEYS, COMMAND_KEYS, COMMON_KEYS, SAMPLE_RATE_KEY, SESSION_KEYS, TOKEN_KEYS,
+    TOOL_KEYS, TOOL_SUMMARY_KEYS,
+};
 use serde_json::{json, Map, Value};
 
 /// The version of the OpenTelemetry semantic conventions the names follow.
@@ -86,11 +92,13 @@ enum Kind {
     Double,
     Bool,
     StrArray,
+    /// An object of counts (`error_kinds`, `dropped`): a key-value list.
+    IntMap,
 }
 
 /// The event properties of every kind: wire name, attribute name, type.
 /// `error` is a string on commands and tools, a list on session ends.
-const EVENT_FIELDS: [(&str, &str, Kind); 14] = [
+const EVENT_FIELDS: [(&str, &str, Kind); 20] = [
     ("action", "action", Kind::Str),
     ("args", "args", Kind::StrArray),
     ("tool_name", "gen_ai.tool.name", Kind::Str),
@@ -105,11 +113,17 @@ const EVENT_FIELDS: [(&str, &str, Kind); 14] = [
     ("error_count", "error_count", Kind::Int),
     ("cost", "cost", Kind::Double),
     ("is_success", "is_success", Kind::Bool),
+    ("calls", "calls", Kind::Int),
+    ("errors", "errors", Kind::Int),
+    ("error_kinds", "error_kinds", Kind::IntMap),
+    ("duration_ms_total", "duration_ms_total", Kind::Int),
+    ("duration_ms_max", "duration_ms_max", Kind::Int),
+    ("dropped", "dropped", Kind::IntMap),
 ];
 
 /// Names a tag can never take: every attribute name this mapping gives, on
 /// the log record or the resource.
-const RESERVED: [&str; 26] = [
+const RESERVED: [&str; 33] = [
     "action",
     "args",
     "gen_ai.tool.name",
@@ -136,6 +150,13 @@ const RESERVED: [&str; 26] = [
     "telemetry.ci",
     "telemetry.ci_provider",
     "telemetry.ai_agent",
+    "calls",
+    "errors",
+    "error_kinds",
+    "duration_ms_total",
+    "duration_ms_max",
+    "dropped",
+    "sample_rate",
 ];
 
 /// The body of an OTLP/HTTP `ExportLogsServiceRequest` for these wire
@@ -259,6 +280,9 @@ pub fn log_record(wire: &Value) -> Option<Value> {
         }
         _ => {}
     }
+    if let Some(rate) = props.get(SAMPLE_RATE_KEY).and_then(Value::as_f64) {
+        attributes.push(attribute(SAMPLE_RATE_KEY, json!({ "doubleValue": rate })));
+    }
     for (key, value) in props {
         let key = key.as_str();
         let taken = COMMON_KEYS.contains(&key) || RESERVED.contains(&key) || fields.contains(&key);
@@ -289,6 +313,8 @@ fn fields_of(event: &str) -> &'static [&'static str] {
         "tool" => TOOL_KEYS,
         "token" => TOKEN_KEYS,
         "session" => SESSION_KEYS,
+        "tool_summary" => TOOL_SUMMARY_KEYS,
+        "client_report" => CLIENT_REPORT_KEYS,
         _ => &[
             "action",
             "args",
@@ -305,6 +331,12 @@ fn fields_of(event: &str) -> &'static [&'static str] {
             "cost",
             "is_success",
             "error",
+            "calls",
+            "errors",
+            "error_kinds",
+            "duration_ms_total",
+            "duration_ms_max",
+            "dropped",
         ],
     }
 }
@@ -363,6 +395,13 @@ fn typed_value(value: &Value, kind: Kind) -> Option<Value> {
                 .map(|text| json!({ "stringValue": text }))
                 .collect();
             json!({ "arrayValue": { "values": values } })
+        }),
+        Kind::IntMap => value.as_object().map(|counts| {
+            let values: Vec<Value> = counts
+                .iter()
+                .filter_map(|(key, count)| int_value(count).map(|count| attribute(key, count)))
+                .collect();
+            json!({ "kvlistValue": { "values": values } })
         }),
     }
 }

@@ -382,3 +382,78 @@ fn what_is_not_a_wire_record_is_left_out_and_nothing_panics() {
             {"arrayValue": {"values": [{"boolValue": true}]}}}]}})
     );
 }
+
+#[test]
+fn a_tool_summary_is_one_log_record_with_the_same_attributes() {
+    let sink = MemorySink::new();
+    let telemetry = Telemetry::isolated("otlp-test", "2.3.4")
+        .sink(sink.clone())
+        .env_vars([(
+            "TELEMETRY_TAGS",
+            "calls=evil,error_kinds=evil,sample_rate=evil",
+        )])
+        .tool_rollup(0)
+        .build();
+    let session = telemetry.start_session("root");
+    for ms in [3, 9] {
+        session.record_tool_call(
+            "search_web",
+            Duration::from_millis(ms),
+            Outcome::failure("NotFound"),
+        );
+    }
+    session.record_tool_call("search_web", Duration::from_millis(1), Outcome::Success);
+    session.end();
+    let records = wire_records(&sink);
+    assert_eq!(records[1]["event"], "tool_summary");
+    let log = log_record(&records[1]).unwrap();
+    assert_eq!(log["eventName"], "tool_summary");
+    assert_eq!(log["severityText"], "INFO");
+    let a = attrs(&log);
+    assert_eq!(a["gen_ai.tool.name"], json!({"stringValue": "search_web"}));
+    assert_eq!(a["gen_ai.agent.name"], json!({"stringValue": "root"}));
+    assert_eq!(
+        a["gen_ai.conversation.id"],
+        json!({"stringValue": session_id(&records[0])})
+    );
+    assert_eq!(a["calls"], json!({"intValue": "3"}));
+    assert_eq!(a["errors"], json!({"intValue": "2"}));
+    assert_eq!(
+        a["error_kinds"],
+        json!({"kvlistValue": {"values": [{"key": "NotFound", "value": {"intValue": "2"}}]}})
+    );
+    assert_eq!(a["duration_ms_total"], json!({"intValue": "13"}));
+    assert_eq!(a["duration_ms_max"], json!({"intValue": "9"}));
+    assert!(!a.contains_key("sample_rate"));
+    assert!(!log.to_string().contains("evil"));
+}
+
+fn session_id(record: &Value) -> String {
+    record["properties"]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_client_report_maps_its_counts_and_sample_rate_is_a_double() {
+    let wire = json!({"event":"client_report","event_timestamp":1_700_000_000_000_u64,
+        "source":"a","properties":{"dropped":{"cap":42,"rejected":3},"user_uuid":"u",
+        "version":"1","os":"linux","os_language":"","arch":"x86_64","ci":false,
+        "sample_rate":0.25,"event_id":"e"}});
+    let log = log_record(&wire).unwrap();
+    assert_eq!(log["eventName"], "client_report");
+    let a = attrs(&log);
+    assert_eq!(
+        a["dropped"],
+        json!({"kvlistValue": {"values": [
+            {"key": "cap", "value": {"intValue": "42"}},
+            {"key": "rejected", "value": {"intValue": "3"}}]}})
+    );
+    assert_eq!(a["sample_rate"], json!({"doubleValue": 0.25}));
+    assert_eq!(
+        keys(&log),
+        ["dropped", "sample_rate", "log.record.uid"],
+        "nothing else"
+    );
+}
