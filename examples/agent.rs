@@ -5,8 +5,9 @@
 //! cargo run --example agent -- [OPTIONS] version
 //! cargo run --example agent -- [OPTIONS] run [--model NAME] [--steps N] PROMPT...
 //! cargo run --example agent -- [OPTIONS] fail
-//! (OPTIONS: --debug, --delivery inline|background, --export otlp,
-//!  --compress gzip|none, --sample-rate R, --max-records N)
+//! (OPTIONS: --debug, --delivery inline|background|deferred,
+//!  --upload-every SECONDS, --export otlp, --compress gzip|none,
+//!  --sample-rate R, --max-records N)
 //! cargo run --example agent -- telemetry status [--json] | show [--json] [--last N]
 //!     | enable [--errors-only | --local-only] | disable | delete | reset-id
 //! ```
@@ -42,7 +43,8 @@
 //! `AGENT_TELEMETRY_ENABLED` or `TELEMETRY_ENABLED`, `DO_NOT_TRACK`,
 //! `TELEMETRY_TAGS`, `TELEMETRY_HIDE_BANNER`, `XDG_CONFIG_HOME`/`HOME`), the
 //! remembered choice (`agent telemetry disable`) and the global options
-//! `--debug`, `--delivery`, `--export`, `--compress`, `--sample-rate` and `--max-records`. The
+//! `--debug`, `--delivery`, `--upload-every`, `--export`, `--compress`,
+//! `--sample-rate` and `--max-records`. The
 //! example has no built-in endpoint, so with nothing set it sends nothing:
 //! point `TELEMETRY_ENDPOINT` at `cargo run --example collector`. With
 //! `--export otlp` the records go out as OTLP/HTTP JSON logs instead, and
@@ -59,8 +61,8 @@ use telemetry_core::{
 };
 
 const USAGE: &str = "\
-usage: agent [--debug] [--delivery inline|background] [--export otlp] [--compress gzip|none]
-             [--sample-rate R] [--max-records N] <command>
+usage: agent [--debug] [--delivery inline|background|deferred] [--upload-every SECONDS]
+             [--export otlp] [--compress gzip|none] [--sample-rate R] [--max-records N] <command>
 
 commands:
   version                          print the version
@@ -85,9 +87,14 @@ commands:
 
 options:
   --debug    print each telemetry record (and why anything is not sent) on stderr
-  --delivery inline|background
+  --delivery inline|background|deferred
              inline (default): send each record when it is made;
-             background: spool it and send batches from a thread, flushed at exit
+             background: spool it and send batches from a thread, flushed at exit;
+             deferred: append it to a local spool, uploaded at exit at most
+             once per interval (default 3600 s)
+  --upload-every SECONDS
+             with --delivery deferred only: the least time between uploads
+             (a whole number; 0 uploads on every run)
   --export otlp
              send OTLP/HTTP JSON logs; $TELEMETRY_ENDPOINT is then an OpenTelemetry
              Collector's base URL (http://127.0.0.1:4318)
@@ -161,6 +168,7 @@ fn main() -> ExitCode {
         .flags([
             "--debug",
             "--delivery",
+            "--upload-every",
             "--export",
             "--compress",
             "--model",
@@ -494,6 +502,7 @@ impl Cli {
             .into_iter();
         let mut debug = false;
         let mut delivery = Delivery::Inline;
+        let mut upload_every = None;
         let mut export = Export::Records;
         let mut compression = None;
         let mut sample_rate = 1.0;
@@ -504,6 +513,12 @@ impl Cli {
                 Some("--delivery") => delivery = parse_delivery(args.next().as_deref())?,
                 Some(flag) if flag.starts_with("--delivery=") => {
                     delivery = parse_delivery(flag.strip_prefix("--delivery="))?;
+                }
+                Some("--upload-every") => {
+                    upload_every = Some(parse_upload_every(args.next().as_deref())?);
+                }
+                Some(flag) if flag.starts_with("--upload-every=") => {
+                    upload_every = Some(parse_upload_every(flag.strip_prefix("--upload-every="))?);
                 }
                 Some("--export") => {
                     export = match args.next().as_deref() {
@@ -531,6 +546,16 @@ impl Cli {
                 None => return Err(Usage::Error("no command given".to_owned())),
             }
         };
+        if let Some(seconds) = upload_every {
+            if !matches!(delivery, Delivery::Deferred { .. }) {
+                return Err(Usage::Error(
+                    "--upload-every needs --delivery deferred".to_owned(),
+                ));
+            }
+            delivery = Delivery::Deferred {
+                upload_every: std::time::Duration::from_secs(seconds),
+            };
+        }
         let command = match name.as_str() {
             "version" | "fail" => {
                 for arg in args {
@@ -644,10 +669,18 @@ fn parse_delivery(value: Option<&str>) -> Result<Delivery, Usage> {
     match value {
         Some("inline") => Ok(Delivery::Inline),
         Some("background") => Ok(Delivery::Background),
+        Some("deferred") => Ok(Delivery::deferred()),
         _ => Err(Usage::Error(
-            "--delivery needs `inline` or `background`".to_owned(),
+            "--delivery needs `inline`, `background` or `deferred`".to_owned(),
         )),
     }
+}
+
+/// The value of `--upload-every`: a whole number of seconds.
+fn parse_upload_every(value: Option<&str>) -> Result<u64, Usage> {
+    value
+        .and_then(|value| value.parse::<u64>().ok())
+        .ok_or_else(|| Usage::Error("--upload-every needs a whole number of seconds".to_owned()))
 }
 
 /// The value of `--sample-rate`: a number from 0 to 1. Checked here, as

@@ -5,7 +5,8 @@
 //! with `#[tracked_tool]`; each call is timed, its success or failure
 //! captured, and a typed event handed to the recorder, which sends it inline
 //! (the call returns once the collector answered or the attempt failed; or,
-//! opted in, spools it and sends batches in the background) and honours the
+//! opted in, spools it and sends batches in the background, or defers it to
+//! a shared local spool uploaded at most once per interval) and honours the
 //! opt-out (`TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`, the app's own
 //! `<APP>_TELEMETRY_ENABLED`, or `<app> telemetry disable`). The
 //! wire format is that of Docker's `cagent`.
@@ -245,6 +246,27 @@
 //!   run is off. With the notice off, such a run sends with an id for this
 //!   process only. A notice marker dated in the future counts as seen.
 //!
+//! # Delivery modes
+//!
+//! [`Delivery`] chooses how records leave, on the builder:
+//!
+//! - [`Delivery::Inline`] (the default): each record is sent when it is
+//!   recorded; nothing is written to disk, nothing is in flight at exit.
+//! - [`Delivery::Background`]: appended to this process's spool file and
+//!   sent in batches by a thread; the flush points (the end of the
+//!   outermost tracked command, [`Telemetry::flush`], the [`FlushGuard`])
+//!   wait at most the exit budget; a later run sends what is left.
+//! - [`Delivery::Deferred`] ([`Delivery::deferred`]: an hour): appended to
+//!   one spool file shared by every process of the app; at the same flush
+//!   points a process uploads the spool only when an upload is due (none
+//!   yet, or the last attempt at least `upload_every` ago), one process at
+//!   a time. A run inside the interval costs a file append and opens no
+//!   connection. In CI it behaves as inline.
+//!
+//! Spooled records survive a killed or crashed process. Appends are never
+//! followed by `fsync`, so a power cut may lose the last records appended.
+//! Opting out deletes every spool unsent. See `docs/delivery.md`.
+//!
 //! # Where data and the key go
 //!
 //! - Records go to the endpoint given in code, or to the one
@@ -391,7 +413,7 @@ pub use consent::reason::{HoldReason, OffReason};
 pub use consent::status::Status;
 /// What a flush achieved.
 pub use delivery::background::Flushed;
-/// Inline or background delivery.
+/// Inline, background or deferred delivery.
 pub use delivery::Delivery;
 /// The prefix of an app's own variables, and how a switch value read.
 pub use env::{app_env_prefix, SwitchValue};

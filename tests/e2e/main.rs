@@ -9,6 +9,7 @@ mod broken_output;
 mod canaries;
 mod controls;
 mod decision;
+mod deferred;
 mod delivery;
 mod delivery_modes;
 mod flag_canaries;

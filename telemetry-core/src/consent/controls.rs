@@ -15,8 +15,8 @@ use crate::consent::deletion;
 use crate::consent::precedence::Decision;
 use crate::consent::reason::OffReason;
 use crate::consent::status::Status;
-use crate::delivery::spool;
 use crate::delivery::Delivery;
+use crate::delivery::{deferred, spool};
 use crate::files::choice::{self, ChoiceError};
 use crate::files::config_dir::{self, ConfigDirRefused, NoConfigDir};
 use crate::files::history;
@@ -137,15 +137,19 @@ impl Controls {
     #[must_use]
     pub fn status(&self) -> Status {
         let notice_version_seen = self.config_dir().and_then(notice_marker::version_seen);
-        Status::new(
+        let mut status = Status::new(
             &self.verdict,
             &self.app,
-            match self.delivery {
-                Delivery::Background => "background",
-                _ => "inline",
-            },
+            self.delivery.name(),
             notice_version_seen,
-        )
+        );
+        if let Delivery::Deferred { upload_every } = self.delivery {
+            status.next_upload = Some(
+                self.config_dir()
+                    .and_then(|dir| deferred::next_upload(dir, upload_every)),
+            );
+        }
+        status
     }
 
     /// `telemetry enable`: remembers "on" in the config dir. A variable
@@ -202,7 +206,10 @@ impl Controls {
         history::remove(dir).map_err(|error| {
             ControlError::Choice(ChoiceError::new("remove the local history", dir, error))
         })?;
-        let (_, problems) = spool::delete_all(dir);
+        let (_, mut problems) = spool::delete_all(dir);
+        if let Err(error) = deferred::delete_all(dir) {
+            problems.push(spool::SpoolError::Unwritable(error.kind()));
+        }
         if problems.is_empty() {
             Ok(())
         } else {

@@ -16,7 +16,8 @@
 //! | `id_file` | string \| null | the anonymous id's file |
 //! | `choice_file` | string \| null | the remembered choice's file |
 //! | `destination` | string \| null | scheme and host (and port, if not the default) of the endpoint; never its path, query, user or key |
-//! | `delivery` | string | the delivery mode (`inline`, `background`, ...) |
+//! | `delivery` | string | the delivery mode (`inline`, `background`, `deferred`, ...) |
+//! | `next_upload` | number \| null | deferred delivery only (absent otherwise): when the next upload is due, epoch ms; `null` when it is due now |
 //! | `notice_shown` | bool | whether the first-run notice has been shown |
 //! | `notice_version_seen` | number \| null | the notice version the marker keeps (the one the user saw); null without a marker |
 //! | `level` | `"all"` \| `"errors"` \| `"local"` \| `"off"` | how much is recorded and sent: `errors` sends failed commands and tool calls only; `local` keeps records on this machine |
@@ -87,6 +88,10 @@ pub struct Status {
     pub destination: Option<String>,
     /// The delivery mode.
     pub delivery: String,
+    /// Deferred delivery only: when the next upload is due (epoch ms);
+    /// `Some(None)` (JSON `null`) when it is due now. Absent in other modes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_upload: Option<Option<u64>>,
     /// Whether the first-run notice has been shown.
     pub notice_shown: bool,
     /// The notice version the marker keeps; `None` without a marker.
@@ -144,6 +149,7 @@ impl Status {
             choice_file: config_dir.map(|dir| text(&dir.join(CHOICE_FILE))),
             destination: verdict.endpoint().and_then(destination),
             delivery: delivery.to_owned(),
+            next_upload: None,
             notice_shown: notice_version_seen.is_some(),
             notice_version_seen,
             level: decision.level,
@@ -357,6 +363,11 @@ impl fmt::Display for Status {
                 f,
                 "CI:         this run is in CI; the app's CI policy is {ci}: {what}"
             )?;
+        }
+        match self.next_upload {
+            Some(Some(at)) => writeln!(f, "Next upload: at {at} (epoch ms)")?,
+            Some(None) => writeln!(f, "Next upload: due now")?,
+            None => {}
         }
         match self.notice_version_seen {
             Some(version) => writeln!(f, "Notice:     shown (version {version})")?,

@@ -1,5 +1,6 @@
-//! How records leave a client: [`Delivery`] (inline, the default, or
-//! background), and the flush points of background delivery.
+//! How records leave a client: [`Delivery`] (inline, the default,
+//! background or deferred), and the flush points of background and
+//! deferred delivery.
 //!
 //! # Background delivery, wired
 //!
@@ -24,14 +25,26 @@
 //! with telemetry on sends it after its own records, giving it at most a
 //! quarter of its exit budget (see [`background`]). In inline mode every
 //! flush returns at once: each record was sent when it was recorded.
+//!
+//! # Deferred delivery
+//!
+//! With [`Delivery::Deferred`], a record is appended to one spool file
+//! shared by every process of the app, and the same three flush points
+//! upload it only when an upload is due (at most once per
+//! `upload_every`); a run inside the interval opens no connection. See
+//! the `deferred` module's notes for the whole contract, durability
+//! included (a power cut may lose the last records).
 
 // Public (hidden) for benches/background.rs.
 #[doc(hidden)]
 pub mod background;
 pub(crate) mod backoff;
+pub(crate) mod deferred;
 pub(crate) mod dropped;
 #[doc(hidden)]
 pub mod spool;
+
+use std::time::Duration;
 
 /// How an enabled client delivers its records. Set it with
 /// [`TelemetryBuilder::delivery`](crate::TelemetryBuilder::delivery).
@@ -52,4 +65,43 @@ pub enum Delivery {
     /// sends serialised records (the HTTP sink does); with another sink the
     /// client delivers inline and the debug log says so.
     Background,
+    /// Each record is appended to one spool file in the config dir, shared
+    /// by every process of the app, and the call returns at once; nothing
+    /// is sent unless an upload is due: none recorded yet, or the last
+    /// attempt (success or not) at least `upload_every` ago. A due process
+    /// uploads the whole spool in batches at its exit flush, within the
+    /// exit budget; one process uploads at a time. A run inside the
+    /// interval costs a file append and opens no connection. For short,
+    /// frequent command-line runs where freshness matters less than cost.
+    /// `upload_every` zero uploads on every run. In CI it behaves as
+    /// [`Inline`](Delivery::Inline); like background delivery it needs a
+    /// sink that sends serialised records.
+    Deferred {
+        /// The least time between two upload attempts.
+        upload_every: Duration,
+    },
+}
+
+impl Delivery {
+    /// The default interval of [`Delivery::deferred`]: one hour.
+    pub const DEFAULT_UPLOAD_EVERY: Duration = Duration::from_secs(60 * 60);
+
+    /// Deferred delivery uploading at most once an hour.
+    #[must_use]
+    pub const fn deferred() -> Delivery {
+        Delivery::Deferred {
+            upload_every: Delivery::DEFAULT_UPLOAD_EVERY,
+        }
+    }
+
+    /// The mode's name, as `status` shows it: `inline`, `background` or
+    /// `deferred`.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Delivery::Inline => "inline",
+            Delivery::Background => "background",
+            Delivery::Deferred { .. } => "deferred",
+        }
+    }
 }

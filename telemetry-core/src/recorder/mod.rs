@@ -22,6 +22,7 @@ use crate::consent::controls::Controls;
 use crate::consent::level::Level;
 use crate::consent::reason::HoldReason;
 use crate::delivery::background::{is_refused_for_good, Background, Flushed};
+use crate::delivery::deferred::Deferred;
 use crate::delivery::dropped::{DropCounts, DropReason};
 use crate::record::declared_flags::DeclaredFlags;
 use crate::record::event::{
@@ -82,11 +83,13 @@ pub(crate) struct Recorder {
     known_models: Option<Vec<String>>,
     /// What decided, and where the files are (`telemetry status`).
     controls: Controls,
-    /// Background delivery; `None`: inline.
+    /// Background delivery; `None`: inline (or deferred).
     background: Option<Background>,
     /// The local history, where the `local` level keeps its records (the
     /// sink keeps those it sent); `None` when not kept.
     history: Option<History>,
+    /// Deferred delivery; `None`: inline (or background).
+    deferred: Option<Deferred>,
     /// How long a flush point waits.
     exit_budget: Duration,
     /// `#[tracked_command]` calls in progress: the last one to end flushes.
@@ -420,6 +423,13 @@ impl Recorder {
             }
             return;
         }
+        if let Some(deferred) = &self.deferred {
+            deferred.record(&record.to_json());
+            if let Some(report) = self.client_report() {
+                deferred.record(&report.to_json());
+            }
+            return;
+        }
         match self.client_report() {
             Some(report) => self.send_inline(sink, &[record, report]),
             None => self.send_inline(sink, std::slice::from_ref(&record)),
@@ -532,9 +542,10 @@ impl Recorder {
             return;
         }
         if let Some(report) = self.client_report() {
-            match &self.background {
-                Some(background) => background.record(&report),
-                None => self.send_inline(sink, std::slice::from_ref(&report)),
+            match (&self.background, &self.deferred) {
+                (Some(background), _) => background.record(&report),
+                (None, Some(deferred)) => deferred.record(&report.to_json()),
+                (None, None) => self.send_inline(sink, std::slice::from_ref(&report)),
             }
         }
     }
@@ -543,9 +554,11 @@ impl Recorder {
     /// or `timeout` (`None`: the exit budget) passes; at once when inline.
     pub(crate) fn flush(&self, timeout: Option<Duration>) -> Flushed {
         self.send_pending();
-        match &self.background {
-            Some(background) => background.flush(timeout.unwrap_or(self.exit_budget)),
-            None => Flushed::Delivered,
+        let timeout = timeout.unwrap_or(self.exit_budget);
+        match (&self.background, &self.deferred) {
+            (Some(background), _) => background.flush(timeout),
+            (None, Some(deferred)) => deferred.upload(timeout),
+            (None, None) => Flushed::Delivered,
         }
     }
 
@@ -555,15 +568,19 @@ impl Recorder {
     /// a flush completed in between.
     pub(crate) fn finish(&self) -> Flushed {
         self.send_pending();
-        let Some(background) = &self.background else {
+        if self.background.is_none() && self.deferred.is_none() {
             return Flushed::Delivered;
-        };
+        }
         let budget = if self.exit_budget_spent.load(Ordering::Relaxed) {
             Duration::ZERO
         } else {
             self.exit_budget
         };
-        let flushed = background.finish(budget);
+        let flushed = match (&self.background, &self.deferred) {
+            (Some(background), _) => background.finish(budget),
+            (None, Some(deferred)) => deferred.upload(budget),
+            (None, None) => Flushed::Delivered,
+        };
         if let (Flushed::TimedOut { pending }, Some(debug)) = (&flushed, &self.debug) {
             if self.controls.verdict().ephemeral {
                 // An anonymous CI run spools nothing: what is left is lost.

@@ -18,6 +18,7 @@ use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
 use crate::delivery::background::{Background, Limits, Note, NoteFn, SendFn};
 use crate::delivery::backoff::Backoff;
+use crate::delivery::deferred::{self, Deferred};
 use crate::delivery::dropped::DropCounts;
 use crate::delivery::spool;
 use crate::delivery::Delivery;
@@ -119,6 +120,19 @@ impl Recorder {
                 let drops = background
                     .as_ref()
                     .map_or_else(|| Arc::new(DropCounts::default()), Background::drop_counts);
+                // Deferred delivery appends to its own spool and uploads
+                // at most once per interval; never at `local`.
+                let deferred = if level.sends() {
+                    deferred(
+                        &settings,
+                        &parts,
+                        controls.verdict().ephemeral,
+                        debug.as_ref(),
+                        &drops,
+                    )
+                } else {
+                    None
+                };
                 let failure_policy = match &parts.output {
                     Output::Send(sink) => sink.failure_policy(),
                     Output::Print(_) => FailurePolicy::KeepGoing,
@@ -139,6 +153,7 @@ impl Recorder {
                     process_flags: OnceLock::new(),
                     controls,
                     background,
+                    deferred,
                     exit_budget: settings.exit_budget,
                     commands_open: AtomicUsize::new(0),
                     exit_budget_spent: AtomicBool::new(false),
@@ -388,6 +403,14 @@ fn delete_spool(dir: Option<&Path>, debug: Option<&DebugLog>) {
     ) {
         return;
     }
+    match deferred::delete_all(dir) {
+        Ok(true) => log("telemetry is off: deleted the deferred records of earlier runs, unsent"),
+        Ok(false) => {}
+        Err(error) => log(&format!(
+            "telemetry is off, but the deferred spool remains ({})",
+            error.kind()
+        )),
+    }
     let (removed, problems) = spool::delete_all(dir);
     if removed > 0 {
         log(&format!(
@@ -454,6 +477,70 @@ fn background(
         send,
         limits,
         note,
+    ))
+}
+
+/// Deferred delivery when asked for, unless the run is ephemeral (the CI
+/// policy's verdict), with a config dir and a
+/// sink that sends serialised records; `None` (inline) otherwise, said in
+/// the debug log. Log-only mode says what it would defer.
+fn deferred(
+    settings: &Settings,
+    parts: &Prepared,
+    ephemeral: bool,
+    debug: Option<&Arc<DebugLog>>,
+    drops: &Arc<DropCounts>,
+) -> Option<Deferred> {
+    let Delivery::Deferred { upload_every } = settings.delivery else {
+        return None;
+    };
+    let log = |line: &str| {
+        if let Some(debug) = debug {
+            debug.line(line);
+        }
+    };
+    let sink = match &parts.output {
+        Output::Send(sink) => sink,
+        Output::Print(own) => {
+            let line = format!(
+                "log only: records would be deferred (appended to the deferred spool, \
+                 uploaded at most every {} s); nothing is written or sent",
+                upload_every.as_secs()
+            );
+            match (debug, own) {
+                (Some(debug), _) => debug.line(&line),
+                (None, Some(own)) => own.line(&line),
+                (None, None) => {}
+            }
+            return None;
+        }
+    };
+    // The CI policy's verdict: an ephemeral (anonymous CI) run writes no
+    // files, so it delivers inline.
+    if ephemeral {
+        log("deferred delivery in CI: delivering inline");
+        return None;
+    }
+    let Some(dir) = parts.config_dir.clone() else {
+        log("deferred delivery needs a config dir; delivering inline");
+        return None;
+    };
+    if !sink.sends_serialised() {
+        log("deferred delivery needs a sink that sends serialised records; delivering inline");
+        return None;
+    }
+    let sink = Arc::clone(sink);
+    let send: deferred::SendFn = Box::new(move |records: &[String]| sink.send_serialised(records));
+    let note = debug.map(|debug| {
+        let debug = Arc::clone(debug);
+        Box::new(move |line: &str| debug.line(line)) as deferred::NoteFn
+    });
+    Some(Deferred::new(
+        dir,
+        upload_every,
+        send,
+        note,
+        Arc::clone(drops),
     ))
 }
 

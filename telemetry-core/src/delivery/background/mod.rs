@@ -182,6 +182,9 @@ pub enum Flushed {
     /// Another run turned telemetry off: what was held was dropped, and
     /// nothing more is sent.
     OptedOut,
+    /// Deferred delivery: no upload was due (or another process was
+    /// uploading); the records wait in the deferred spool for a later run.
+    Deferred,
 }
 
 /// Background delivery for one client: cheap to clone, shared by threads.
