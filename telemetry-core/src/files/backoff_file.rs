@@ -54,6 +54,11 @@ pub(crate) fn read(config_dir: &Path) -> Option<Saved> {
 /// Replaces the file with `saved`; a failure is ignored (the back-off then
 /// lasts for this process only).
 pub(crate) fn write(config_dir: &Path, saved: Saved) {
+    // One short line; under a file-size limit too small for it, nothing
+    // is written (the wait then holds for this process only).
+    if super::limits::fsize_room(0) < 128 {
+        return;
+    }
     let temp = config_dir.join(format!("{BACKOFF_FILE}.{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&temp);
     let written = super::create_new(&temp).and_then(|mut file| {

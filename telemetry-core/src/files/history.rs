@@ -108,6 +108,12 @@ pub(crate) fn append(dir: &Path, host: Option<&str>, records: &[String]) -> Resu
         return Err("the history is locked by another process".into());
     }
     let write = |file: &mut fs::File| -> std::io::Result<()> {
+        // Never past the process's file-size limit (its signal would end
+        // the app): what would not fit is left out of the history.
+        let len = file.metadata()?.len();
+        if lines.len() as u64 > super::limits::fsize_room(len) {
+            return Err(std::io::Error::other("the process's file-size limit"));
+        }
         file.write_all(lines.as_bytes())?;
         let mut text = String::new();
         file.seek(SeekFrom::Start(0))?;

@@ -83,6 +83,12 @@ pub(crate) fn append(dir: &Path, record: &str, bound: Bound, drops: &DropCounts)
         write_lines(dir, kept)?;
         file = files::open_append(&path).map_err(to_io)?;
     }
+    // Never past the process's file-size limit: the record is dropped and
+    // counted instead.
+    if line.len() as u64 > files::limits::fsize_room(file.metadata()?.len()) {
+        drops.add(DropReason::FileSizeLimit, 1);
+        return Ok(());
+    }
     file.write_all(line.as_bytes())
 }
 
