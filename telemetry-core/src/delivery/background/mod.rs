@@ -7,7 +7,7 @@
 //!   to this process's spool file (see [`crate::delivery::spool`]), then
 //!   pushes it on a bounded in-memory queue. No network, no thread hop, no
 //!   wait.
-//! - The sender ([`sender`]), a plain `std::thread` started by the first
+//! - The sender (`sender.rs`), a plain `std::thread` started by the first
 //!   record: it lets a burst of records gather (until none came for 1 ms,
 //!   at most 20 ms), so that it goes in one batch, then takes batches of at
 //!   most [`Limits::batch_records`] records and [`Limits::batch_bytes`]
@@ -64,7 +64,7 @@
 //!
 //! - A transport failure, an answer that asks to come back later (429,
 //!   502, 503, 504), or a back-off in force (an earlier answer asked to
-//!   wait: see [`crate::delivery::backoff`]) stops sending for the rest of
+//!   wait: see `delivery::backoff`) stops sending for the rest of
 //!   the process: what is queued, and every later record, stays in the
 //!   spool for a run after the wait.
 //! - Any other 4xx or 5xx answer: the collector will never accept that

@@ -30,7 +30,7 @@
 //! claiming it would take the records that a live writer still has in
 //! flight, and both would send them.
 //!
-//! [`claim`] takes leftovers for this process: for each spool file it can
+//! `claim` takes leftovers for this process: for each spool file it can
 //! lock, it renames the file to a name of its own (keeping its order) while
 //! holding the lock. Exactly one claimer wins: a second one either fails to
 //! take the lock or, once it has it, finds that the name it opened is gone
@@ -88,7 +88,7 @@
 //! - it opened the name before the rename and tries the old file's lock
 //!   while the owner still holds it: it fails, as for any live file;
 //! - it takes the old file's lock after the owner closed it: the name now
-//!   names the new file, and [`claim`] checks, after locking and before
+//!   names the new file, and `claim` checks, after locking and before
 //!   renaming, that the name still names the file it locked; it does not,
 //!   so the claimer leaves it (without that check its rename would move
 //!   the new, live file);
@@ -108,7 +108,7 @@
 //!
 //! # Never past a resource limit
 //!
-//! No spool write passes `RLIMIT_FSIZE` ([`files::fsize_room`]): a live
+//! No spool write passes `RLIMIT_FSIZE` (`files::fsize_room`): a live
 //! file's bound is lowered to it, a record that would not fit is dropped
 //! and counted, a merge stops short of it. A shortage of descriptors or
 //! disk costs the records concerned, never the app.
