@@ -4,6 +4,7 @@
 //! start-up work.
 
 use crate::delivery::background::{BATCH_BYTES, BATCH_RECORDS, DEFAULT_EXIT_BUDGET};
+use crate::delivery::backoff::Backoff;
 use crate::delivery::Delivery;
 use crate::env::Env;
 use crate::record::limits::MAX_APP_NAME_LEN;
@@ -145,6 +146,87 @@ impl Settings {
     /// given and `debug(false)` was not called.
     pub(crate) fn debug_on(&self) -> bool {
         self.debug.unwrap_or(self.debug_target.is_some())
+    }
+}
+
+/// Why [`Settings::http_sink`] made no sink.
+pub(crate) enum NoHttpSink {
+    /// telemetry-core was built without its `http` feature.
+    #[cfg_attr(feature = "http", allow(dead_code))]
+    NoHttpSupport,
+    /// A setting cannot be used; the sentence says which.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    Invalid(String),
+}
+
+impl Settings {
+    /// The HTTP sink these settings describe for `endpoint`. An endpoint
+    /// from the environment (`from_env`) gets neither the app's API key
+    /// (unless the app allows it) nor its headers; each thing withheld or
+    /// refused is said through `log`. Returns the sink and its back-off.
+    #[cfg(feature = "http")]
+    pub(crate) fn http_sink(
+        &self,
+        endpoint: &str,
+        from_env: bool,
+        log: &dyn Fn(&str),
+    ) -> Result<(Arc<dyn Sink>, Arc<Backoff>), NoHttpSink> {
+        use crate::sink::http::route::KeyWithheld;
+        let api_key = self.api_key_for(from_env);
+        if self.api_key.is_some() && api_key.is_none() {
+            log(&KeyWithheld::EndpointFromEnvironment.to_string());
+        }
+        // The app's own headers follow the key's rule: its own endpoint only.
+        let mut headers = Vec::new();
+        if from_env && !self.headers.is_empty() {
+            log(&format!(
+                "{} header(s) of the app withheld: the endpoint comes from the environment, and the app's headers go only to its own",
+                self.headers.len()
+            ));
+        } else {
+            for (name, value) in &self.headers {
+                match crate::sink::http::check_header(name, value) {
+                    Ok(checked) => headers.push(checked),
+                    Err(refused) => log(&refused.to_string()),
+                }
+            }
+        }
+        if self.compression == Some(Compression::Gzip)
+            && Compression::Gzip.available() != Compression::Gzip
+        {
+            log("gzip needs the `gzip` feature of telemetry-core; bodies go uncompressed");
+        }
+        let user_agent = self.user_agent();
+        let made = self
+            .export
+            .sink(
+                endpoint,
+                crate::sink::HttpOptions {
+                    user_agent: &user_agent,
+                    api_key,
+                    timeout: self.timeout,
+                    time_budget: self.time_budget,
+                    compression: self.compression,
+                    headers,
+                    env: &self.env,
+                },
+            )
+            .map_err(|invalid| NoHttpSink::Invalid(invalid.to_string()))?;
+        if api_key.is_some() && !made.sends_api_key {
+            log(&KeyWithheld::PlainHttp.to_string());
+        }
+        Ok((made.sink, made.backoff))
+    }
+
+    /// Without the `http` feature there is no HTTP sink.
+    #[cfg(not(feature = "http"))]
+    pub(crate) fn http_sink(
+        &self,
+        _endpoint: &str,
+        _from_env: bool,
+        _log: &dyn Fn(&str),
+    ) -> Result<(Arc<dyn Sink>, Arc<Backoff>), NoHttpSink> {
+        Err(NoHttpSink::NoHttpSupport)
     }
 }
 

@@ -79,43 +79,10 @@ pub(crate) fn sink_for(settings: &Settings, verdict: &Verdict) -> Option<Arc<dyn
     let Destination::Endpoint { variable, .. } = &verdict.destination else {
         return None;
     };
-    http_sink(settings, url, variable.is_some())
-}
-
-#[cfg(feature = "http")]
-fn http_sink(settings: &Settings, url: &str, from_env: bool) -> Option<Arc<dyn Sink>> {
-    // The app's own headers follow the key's rule: its own endpoint only.
-    let headers = if from_env {
-        Vec::new()
-    } else {
-        settings
-            .headers
-            .iter()
-            .filter_map(|(name, value)| crate::sink::http::check_header(name, value).ok())
-            .collect()
-    };
-    let user_agent = settings.user_agent();
     settings
-        .export
-        .sink(
-            url,
-            crate::sink::HttpOptions {
-                user_agent: &user_agent,
-                api_key: settings.api_key_for(from_env),
-                timeout: settings.timeout,
-                time_budget: settings.time_budget,
-                compression: settings.compression,
-                headers,
-                env: &settings.env,
-            },
-        )
+        .http_sink(url, variable.is_some(), &|_| {})
         .ok()
-        .map(|made| made.sink)
-}
-
-#[cfg(not(feature = "http"))]
-fn http_sink(_settings: &Settings, _url: &str, _from_env: bool) -> Option<Arc<dyn Sink>> {
-    None
+        .map(|(sink, _)| sink)
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use crate::files::user_id::{self, USER_UUID_FILE};
 use crate::record::declared_flags::DeclaredFlags;
 use crate::record::limits::{truncate_at_char_boundary, MAX_VERSION_LEN};
 use crate::record::{CommonFields, RecordContext};
-use crate::settings::{ConfigDir, Settings};
+use crate::settings::{ConfigDir, NoHttpSink, Settings};
 use crate::sink::history::{History, Kept, NoteLine};
 use crate::sink::{FailurePolicy, Sink};
 use std::io::Write;
@@ -555,9 +555,13 @@ fn make_sink(
         return Ok((sink, None));
     }
     match &verdict.destination {
-        Destination::Endpoint { url, variable } => {
-            http_sink(settings, url, variable.is_some(), log)
-        }
+        Destination::Endpoint { url, variable } => settings
+            .http_sink(url, variable.is_some(), log)
+            .map(|(sink, backoff)| (sink, Some(backoff)))
+            .map_err(|refused| match refused {
+                NoHttpSink::NoHttpSupport => Veto::NoHttpSupport,
+                NoHttpSink::Invalid(why) => Veto::Setting(why),
+            }),
         // The decision is off without a destination.
         Destination::Sink | Destination::Nowhere => {
             Err(Veto::Setting("no endpoint and no sink to send to".into()))
@@ -565,74 +569,9 @@ fn make_sink(
     }
 }
 
-#[cfg(feature = "http")]
-fn http_sink(
-    settings: &Settings,
-    endpoint: &str,
-    from_env: bool,
-    log: &dyn Fn(&str),
-) -> Result<ChosenSink, Veto> {
-    use crate::sink::http::route::KeyWithheld;
-    use crate::sink::HttpOptions;
-    let api_key = settings.api_key_for(from_env);
-    if settings.api_key.is_some() && api_key.is_none() {
-        log(&KeyWithheld::EndpointFromEnvironment.to_string());
-    }
-    // The app's own headers follow the key's rule: its own endpoint only.
-    let mut headers = Vec::new();
-    if from_env && !settings.headers.is_empty() {
-        log(&format!(
-            "{} header(s) of the app withheld: the endpoint comes from the environment, and the app's headers go only to its own",
-            settings.headers.len()
-        ));
-    } else {
-        for (name, value) in &settings.headers {
-            match crate::sink::http::check_header(name, value) {
-                Ok(checked) => headers.push(checked),
-                Err(refused) => log(&refused.to_string()),
-            }
-        }
-    }
-    if settings.compression == Some(crate::Compression::Gzip)
-        && crate::Compression::Gzip.available() != crate::Compression::Gzip
-    {
-        log("gzip needs the `gzip` feature of telemetry-core; bodies go uncompressed");
-    }
-    let user_agent = settings.user_agent();
-    let made = settings
-        .export
-        .sink(
-            endpoint,
-            HttpOptions {
-                user_agent: &user_agent,
-                api_key,
-                timeout: settings.timeout,
-                time_budget: settings.time_budget,
-                compression: settings.compression,
-                headers,
-                env: &settings.env,
-            },
-        )
-        .map_err(|invalid| Veto::Setting(invalid.to_string()))?;
-    if api_key.is_some() && !made.sends_api_key {
-        log(&KeyWithheld::PlainHttp.to_string());
-    }
-    Ok((made.sink, Some(made.backoff)))
-}
-
 /// The sink, and its back-off when the recorder made it (an app's own
 /// sink keeps its own).
 type ChosenSink = (Arc<dyn Sink>, Option<Arc<Backoff>>);
-
-#[cfg(not(feature = "http"))]
-fn http_sink(
-    _settings: &Settings,
-    _endpoint: &str,
-    _from_env: bool,
-    _log: &dyn Fn(&str),
-) -> Result<ChosenSink, Veto> {
-    Err(Veto::NoHttpSupport)
-}
 
 /// Shows the notice when this is the first run, and returns why this run's
 /// events must then be held back. A marker that is refused, or that cannot
