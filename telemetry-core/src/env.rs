@@ -9,7 +9,6 @@ use crate::record::detect;
 use crate::record::tags;
 use serde::Serialize;
 use std::ffi::{OsStr, OsString};
-use std::fmt;
 use std::path::PathBuf;
 
 /// Any true value turns telemetry off, for every app (the convention of
@@ -240,11 +239,7 @@ impl SwitchValue {
     }
 }
 
-impl fmt::Display for SwitchValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+display_as_str!(SwitchValue);
 
 /// Reads an `*_TELEMETRY_ENABLED` value; `None` when unset or blank.
 pub(crate) fn read_enabled(value: Option<&OsStr>) -> Option<SwitchValue> {

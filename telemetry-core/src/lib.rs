@@ -356,6 +356,18 @@
 
 #![warn(missing_docs)]
 
+/// `Display` as `as_str()`, for the enums whose text is their name in the
+/// JSON status (`Rule`, `Level`, `CiPolicy`, `SwitchValue`).
+macro_rules! display_as_str {
+    ($ty:ty) => {
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;

@@ -9,7 +9,6 @@
 //! variables and a machine policy still win over every CI policy.
 
 use serde::Serialize;
-use std::fmt;
 
 /// What telemetry does when the run is in CI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -45,11 +44,7 @@ impl CiPolicy {
     }
 }
 
-impl fmt::Display for CiPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+display_as_str!(CiPolicy);
 
 /// The one line an anonymous CI run prints instead of the notice.
 pub(crate) fn ci_line(app: &str) -> String {

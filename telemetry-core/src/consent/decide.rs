@@ -303,14 +303,19 @@ pub(crate) fn decide(settings: &Settings, consent: &AppConsent) -> Verdict {
         app: consent.level,
         skip_in_ci: ci == Some(CiPolicy::Skip),
     };
-    let decision = precedence::decide_within(
-        env.var(env::DO_NOT_TRACK).as_deref(),
-        env.var(&app_enabled_variable(app)).as_deref(),
-        env.var(env::TELEMETRY_ENABLED).as_deref(),
-        remembered,
-        destination != Destination::Nowhere || destination_veto.is_some(),
-        limits,
+    let (do_not_track, app_enabled, telemetry_enabled) = (
+        env.var(env::DO_NOT_TRACK),
+        env.var(&app_enabled_variable(app)),
+        env.var(env::TELEMETRY_ENABLED),
     );
+    let inputs = precedence::Inputs {
+        do_not_track: do_not_track.as_deref(),
+        app_enabled: app_enabled.as_deref(),
+        telemetry_enabled: telemetry_enabled.as_deref(),
+        remembered,
+        has_destination: destination != Destination::Nowhere || destination_veto.is_some(),
+    };
+    let decision = precedence::decide_within(inputs, limits);
     let ephemeral = ci == Some(CiPolicy::Anonymous) && decision.mode != Mode::Off;
     // Read only from a dir of ours: looking creates nothing.
     let wait_until_ms = match (&config_dir, &destination) {

@@ -12,7 +12,6 @@
 
 use crate::record::event::Event;
 use serde::Serialize;
-use std::fmt;
 
 /// How much telemetry records and sends, from the most restrictive to the
 /// least: `Off < Local < Errors < All` (the derived order), so that the
@@ -77,11 +76,7 @@ impl Level {
     }
 }
 
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+display_as_str!(Level);
 
 #[cfg(test)]
 mod tests {

@@ -35,7 +35,6 @@ use crate::env::{read_enabled, read_switch, Switch, SwitchValue};
 use crate::files::choice::Choice;
 use serde::Serialize;
 use std::ffi::OsStr;
-use std::fmt;
 
 /// What telemetry does in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -135,11 +134,7 @@ impl Rule {
     }
 }
 
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+display_as_str!(Rule);
 
 /// The outcome: the mode, the rule that decided it, the deciding
 /// variable's value when a variable decided, and the level.
@@ -190,36 +185,30 @@ impl Limits {
     };
 }
 
-/// Applies the rules above, without limits. `app_enabled` is
-/// `<APP>_TELEMETRY_ENABLED`'s value, `has_destination` whether an
-/// endpoint or a sink is configured.
+/// What the rules read: the variables' values, the remembered choice, and
+/// whether an endpoint or a sink is configured.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Inputs<'a> {
+    /// `DO_NOT_TRACK`'s value.
+    pub(crate) do_not_track: Option<&'a OsStr>,
+    /// `<APP>_TELEMETRY_ENABLED`'s value.
+    pub(crate) app_enabled: Option<&'a OsStr>,
+    /// `TELEMETRY_ENABLED`'s value.
+    pub(crate) telemetry_enabled: Option<&'a OsStr>,
+    /// The choice `telemetry enable` / `telemetry disable` remembered.
+    pub(crate) remembered: Choice,
+    /// Whether there is somewhere to send to (an endpoint or a sink).
+    pub(crate) has_destination: bool,
+}
+
+/// Applies the rules above, without limits.
 #[cfg(test)]
-pub(crate) fn decide(
-    do_not_track: Option<&OsStr>,
-    app_enabled: Option<&OsStr>,
-    telemetry_enabled: Option<&OsStr>,
-    remembered: Choice,
-    has_destination: bool,
-) -> Decision {
-    decide_within(
-        do_not_track,
-        app_enabled,
-        telemetry_enabled,
-        remembered,
-        has_destination,
-        Limits::NONE,
-    )
+pub(crate) fn decide(inputs: Inputs<'_>) -> Decision {
+    decide_within(inputs, Limits::NONE)
 }
 
 /// Applies the rules above within `limits`.
-pub(crate) fn decide_within(
-    do_not_track: Option<&OsStr>,
-    app_enabled: Option<&OsStr>,
-    telemetry_enabled: Option<&OsStr>,
-    remembered: Choice,
-    has_destination: bool,
-    limits: Limits,
-) -> Decision {
+pub(crate) fn decide_within(inputs: Inputs<'_>, limits: Limits) -> Decision {
     let off = |rule| Decision {
         mode: Mode::Off,
         rule,
@@ -229,7 +218,7 @@ pub(crate) fn decide_within(
     if limits.policy == Some(Level::Off) {
         return off(Rule::MachinePolicy);
     }
-    let mut decision = first_rule(do_not_track, app_enabled, telemetry_enabled, remembered);
+    let mut decision = first_rule(&inputs);
     if decision.mode == Mode::Off {
         return decision;
     }
@@ -242,18 +231,13 @@ pub(crate) fn decide_within(
         decision.rule = Rule::MachinePolicy;
         decision.value = None;
     }
-    if decision.mode == Mode::On && !has_destination {
+    if decision.mode == Mode::On && !inputs.has_destination {
         return off(Rule::NoEndpoint);
     }
     decision
 }
 
-fn first_rule(
-    do_not_track: Option<&OsStr>,
-    app_enabled: Option<&OsStr>,
-    telemetry_enabled: Option<&OsStr>,
-    remembered: Choice,
-) -> Decision {
+fn first_rule(inputs: &Inputs<'_>) -> Decision {
     let decided = |mode, rule, value| Decision {
         mode,
         rule,
@@ -263,7 +247,7 @@ fn first_rule(
             Mode::On | Mode::Log => Level::All,
         },
     };
-    match read_switch(do_not_track) {
+    match read_switch(inputs.do_not_track) {
         Switch::On => return decided(Mode::Off, Rule::DoNotTrack, Some(SwitchValue::True)),
         Switch::Unrecognised => {
             return decided(Mode::Off, Rule::DoNotTrack, Some(SwitchValue::Unrecognised))
@@ -271,8 +255,8 @@ fn first_rule(
         Switch::Off | Switch::Unset => {}
     }
     for (value, rule) in [
-        (app_enabled, Rule::AppVariable),
-        (telemetry_enabled, Rule::TelemetryEnabled),
+        (inputs.app_enabled, Rule::AppVariable),
+        (inputs.telemetry_enabled, Rule::TelemetryEnabled),
     ] {
         if let Some(value) = read_enabled(value) {
             let mode = match value {
@@ -290,7 +274,7 @@ fn first_rule(
             return decision;
         }
     }
-    match remembered {
+    match inputs.remembered {
         Choice::Enabled => decided(Mode::On, Rule::RememberedChoice, None),
         Choice::ErrorsOnly => Decision {
             level: Level::Errors,

@@ -30,21 +30,58 @@ fn word(s: &str) -> &'static str {
 
 type Outcome = (Mode, Rule, Option<&'static str>, Level);
 
+/// One case's inputs, the variables' values as text.
+#[derive(Debug, Clone, Copy)]
+struct Case<'a> {
+    dnt: Option<&'a str>,
+    app: Option<&'a str>,
+    generic: Option<&'a str>,
+    remembered: Choice,
+    dest: bool,
+}
+
+/// Nothing set, with a destination.
+const UNSET: Case<'static> = Case {
+    dnt: None,
+    app: None,
+    generic: None,
+    remembered: Choice::None,
+    dest: true,
+};
+
+impl Case<'_> {
+    /// The implementation's answer for this case within `limits`.
+    fn decide(self, limits: Limits) -> Outcome {
+        let os = |v: Option<&str>| v.map(OsString::from);
+        let (dnt, app, generic) = (os(self.dnt), os(self.app), os(self.generic));
+        let got = decide_within(
+            Inputs {
+                do_not_track: dnt.as_deref(),
+                app_enabled: app.as_deref(),
+                telemetry_enabled: generic.as_deref(),
+                remembered: self.remembered,
+                has_destination: self.dest,
+            },
+            limits,
+        );
+        (
+            got.mode,
+            got.rule,
+            got.value.map(SwitchValue::as_str),
+            got.level,
+        )
+    }
+}
+
 /// The rules written out as a list, tried in order, then the limits:
 /// the reference the implementation must agree with.
-fn reference(
-    dnt: Option<&str>,
-    app: Option<&str>,
-    generic: Option<&str>,
-    remembered: Choice,
-    has_destination: bool,
-    limits: Limits,
-) -> Outcome {
+fn reference(case: Case<'_>, limits: Limits) -> Outcome {
     let norm = |v: Option<&str>| {
         v.map(|s| s.trim().to_ascii_lowercase())
             .filter(|s| !s.is_empty())
     };
-    let (dnt, app, generic) = (norm(dnt), norm(app), norm(generic));
+    let (dnt, app, generic) = (norm(case.dnt), norm(case.app), norm(case.generic));
+    let (remembered, has_destination) = (case.remembered, case.dest);
     let switch = |value: &Option<String>, rule: Rule| {
         value.as_deref().map(|s| match word(s) {
             "true" => (Mode::On, rule, Some("true"), Level::All),
@@ -104,29 +141,11 @@ fn reference(
     }
 }
 
-fn check(
-    dnt: Option<&str>,
-    app: Option<&str>,
-    generic: Option<&str>,
-    remembered: Choice,
-    dest: bool,
-    limits: Limits,
-) {
-    let os = |v: Option<&str>| v.map(OsString::from);
-    let (d, a, g) = (os(dnt), os(app), os(generic));
-    let got = decide_within(
-        d.as_deref(),
-        a.as_deref(),
-        g.as_deref(),
-        remembered,
-        dest,
-        limits,
-    );
-    let want = reference(dnt, app, generic, remembered, dest, limits);
+fn check(case: Case<'_>, limits: Limits) {
     assert_eq!(
-        (got.mode, got.rule, got.value.map(SwitchValue::as_str), got.level),
-        want,
-        "DO_NOT_TRACK={dnt:?} APP={app:?} TELEMETRY_ENABLED={generic:?} {remembered:?} dest={dest} {limits:?}"
+        case.decide(limits),
+        reference(case, limits),
+        "{case:?} {limits:?}"
     );
 }
 
@@ -185,7 +204,14 @@ fn every_combination_agrees_with_the_reference() {
             for generic in VALUES {
                 for remembered in CHOICES {
                     for dest in [true, false] {
-                        check(dnt, app, generic, remembered, dest, Limits::NONE);
+                        let case = Case {
+                            dnt,
+                            app,
+                            generic,
+                            remembered,
+                            dest,
+                        };
+                        check(case, Limits::NONE);
                     }
                 }
             }
@@ -206,8 +232,20 @@ fn every_limit_agrees_with_the_reference() {
         ] {
             for remembered in CHOICES {
                 for dest in [true, false] {
-                    check(None, value, None, remembered, dest, limits);
-                    check(value, None, Some("true"), remembered, dest, limits);
+                    let case = Case {
+                        remembered,
+                        dest,
+                        ..UNSET
+                    };
+                    check(Case { app: value, ..case }, limits);
+                    check(
+                        Case {
+                            dnt: value,
+                            generic: Some("true"),
+                            ..case
+                        },
+                        limits,
+                    );
                 }
             }
         }
@@ -224,120 +262,80 @@ proptest! {
         dest in any::<bool>(),
         limits in prop::sample::select(limits().collect::<Vec<_>>()),
     ) {
-        check(dnt.as_deref(), app.as_deref(), generic.as_deref(), remembered, dest, limits);
+        let case = Case {
+            dnt: dnt.as_deref(),
+            app: app.as_deref(),
+            generic: generic.as_deref(),
+            remembered,
+            dest,
+        };
+        check(case, limits);
     }
 }
 
 #[test]
 fn the_named_cases_of_the_issue() {
-    let os = OsStr::new;
-    // DO_NOT_TRACK=1 beats `enable`.
-    let d = decide(Some(os("1")), None, None, Choice::Enabled, true);
-    assert_eq!((d.mode, d.rule), (Mode::Off, Rule::DoNotTrack));
-    // The app's own false beats TELEMETRY_ENABLED=true.
-    let d = decide(
-        None,
-        Some(os("false")),
-        Some(os("true")),
-        Choice::None,
-        true,
-    );
-    assert_eq!(
-        (d.mode, d.rule, d.value),
-        (Mode::Off, Rule::AppVariable, Some(SwitchValue::False))
-    );
-    // And the app's own true beats TELEMETRY_ENABLED=false.
-    let d = decide(
-        None,
-        Some(os("true")),
-        Some(os("false")),
-        Choice::None,
-        true,
-    );
-    assert_eq!((d.mode, d.rule), (Mode::On, Rule::AppVariable));
-    // Log-only, generic and per-app; no destination needed.
-    let d = decide(None, None, Some(os("log")), Choice::Disabled, false);
-    assert_eq!(
-        (d.mode, d.rule, d.value),
-        (Mode::Log, Rule::TelemetryEnabled, Some(SwitchValue::Log))
-    );
-    let d = decide(None, Some(os("LOG")), Some(os("true")), Choice::None, true);
-    assert_eq!(d.mode, Mode::Log);
-    // The remembered choice, then the default, then "no endpoint".
-    let d = decide(None, None, None, Choice::Disabled, true);
-    assert_eq!((d.mode, d.rule), (Mode::Off, Rule::RememberedChoice));
-    let d = decide(None, None, None, Choice::None, true);
-    assert_eq!((d.mode, d.rule), (Mode::On, Rule::Default));
-    let d = decide(None, None, Some(os("true")), Choice::None, false);
-    assert_eq!(
-        (d.mode, d.rule, d.value),
-        (Mode::Off, Rule::NoEndpoint, None)
-    );
-    // `errors`, from a variable or the remembered choice.
-    let d = decide(None, Some(os("errors")), None, Choice::Disabled, true);
-    assert_eq!((d.mode, d.level), (Mode::On, Level::Errors));
-    let d = decide(None, None, None, Choice::ErrorsOnly, true);
-    assert_eq!(
-        (d.mode, d.rule, d.level),
-        (Mode::On, Rule::RememberedChoice, Level::Errors)
-    );
-    // A policy at `off` beats TELEMETRY_ENABLED=true and `enable`.
-    let policy_off = Limits {
-        policy: Some(Level::Off),
+    use Level::{All, Errors, Off};
+    let policy = |level| Limits {
+        policy: Some(level),
         ..Limits::NONE
     };
-    let d = decide_within(
-        None,
-        None,
-        Some(os("true")),
-        Choice::Enabled,
-        true,
-        policy_off,
-    );
-    assert_eq!((d.mode, d.rule), (Mode::Off, Rule::MachinePolicy));
-    // A policy at `errors` lowers `all`, and says so.
-    let policy_errors = Limits {
-        policy: Some(Level::Errors),
-        ..Limits::NONE
-    };
-    let d = decide_within(
-        None,
-        None,
-        Some(os("true")),
-        Choice::None,
-        true,
-        policy_errors,
-    );
-    assert_eq!(
-        (d.mode, d.rule, d.level),
-        (Mode::On, Rule::MachinePolicy, Level::Errors)
-    );
-    // ... but never raises a stricter choice.
-    let d = decide_within(
-        None,
-        None,
-        None,
-        Choice::ErrorsOnly,
-        true,
-        Limits {
-            policy: Some(Level::All),
-            ..Limits::NONE
-        },
-    );
-    assert_eq!((d.rule, d.level), (Rule::RememberedChoice, Level::Errors));
-    // An opt-out variable still wins in CI.
     let skip = Limits {
         skip_in_ci: true,
         ..Limits::NONE
     };
-    let d = decide_within(None, Some(os("false")), None, Choice::None, true, skip);
-    assert_eq!(d.rule, Rule::AppVariable);
-    let d = decide_within(None, None, None, Choice::None, true, skip);
-    assert_eq!((d.mode, d.rule), (Mode::Off, Rule::CiPolicy));
+    let enabled = Case {
+        remembered: Choice::Enabled,
+        ..UNSET
+    };
+    let on = |rule, value| (Mode::On, rule, value, All);
+    #[rustfmt::skip]
+    let cases: [(&str, Case, Limits, Outcome); 17] = [
+        ("DO_NOT_TRACK=1 beats `enable`", Case { dnt: Some("1"), ..enabled }, Limits::NONE,
+            (Mode::Off, Rule::DoNotTrack, Some("true"), Off)),
+        ("the app's own false beats TELEMETRY_ENABLED=true", Case { app: Some("false"), generic: Some("true"), ..UNSET }, Limits::NONE,
+            (Mode::Off, Rule::AppVariable, Some("false"), Off)),
+        ("and the app's own true beats TELEMETRY_ENABLED=false", Case { app: Some("true"), generic: Some("false"), ..UNSET }, Limits::NONE,
+            on(Rule::AppVariable, Some("true"))),
+        ("log-only needs no destination", Case { generic: Some("log"), remembered: Choice::Disabled, dest: false, ..UNSET }, Limits::NONE,
+            (Mode::Log, Rule::TelemetryEnabled, Some("log"), All)),
+        ("the app's own log beats TELEMETRY_ENABLED=true", Case { app: Some("LOG"), generic: Some("true"), ..UNSET }, Limits::NONE,
+            (Mode::Log, Rule::AppVariable, Some("log"), All)),
+        ("the remembered choice", Case { remembered: Choice::Disabled, ..UNSET }, Limits::NONE,
+            (Mode::Off, Rule::RememberedChoice, None, Off)),
+        ("then the default", UNSET, Limits::NONE, on(Rule::Default, None)),
+        ("then no endpoint", Case { generic: Some("true"), dest: false, ..UNSET }, Limits::NONE,
+            (Mode::Off, Rule::NoEndpoint, None, Off)),
+        ("errors from a variable", Case { app: Some("errors"), remembered: Choice::Disabled, ..UNSET }, Limits::NONE,
+            (Mode::On, Rule::AppVariable, Some("errors"), Errors)),
+        ("errors from the remembered choice", Case { remembered: Choice::ErrorsOnly, ..UNSET }, Limits::NONE,
+            (Mode::On, Rule::RememberedChoice, None, Errors)),
+        ("a policy at `off` beats TELEMETRY_ENABLED=true and `enable`", Case { generic: Some("true"), ..enabled }, policy(Off),
+            (Mode::Off, Rule::MachinePolicy, None, Off)),
+        ("a policy at `errors` lowers `all`, and says so", Case { generic: Some("true"), ..UNSET }, policy(Errors),
+            (Mode::On, Rule::MachinePolicy, None, Errors)),
+        ("but never raises a stricter choice", Case { remembered: Choice::ErrorsOnly, ..UNSET }, policy(All),
+            (Mode::On, Rule::RememberedChoice, None, Errors)),
+        ("an opt-out variable still wins in CI", Case { app: Some("false"), ..UNSET }, skip,
+            (Mode::Off, Rule::AppVariable, Some("false"), Off)),
+        ("the CI policy `skip`", UNSET, skip, (Mode::Off, Rule::CiPolicy, None, Off)),
+        ("fail closed", Case { app: Some("fasle"), ..enabled }, Limits::NONE,
+            (Mode::Off, Rule::AppVariable, Some("unrecognised"), Off)),
+        ("an unrecognised DO_NOT_TRACK is off too", Case { dnt: Some("maybe"), ..enabled }, Limits::NONE,
+            (Mode::Off, Rule::DoNotTrack, Some("unrecognised"), Off)),
+    ];
+    for (what, case, limits, want) in cases {
+        assert_eq!(case.decide(limits), want, "{what}: {case:?} {limits:?}");
+    }
     // Fail closed, and say so.
-    let d = decide(None, Some(os("fasle")), None, Choice::Enabled, true);
-    assert_eq!(d.mode, Mode::Off);
-    assert!(d.is_unrecognised_enabled());
+    let inputs = Inputs {
+        do_not_track: None,
+        app_enabled: Some(OsStr::new("fasle")),
+        telemetry_enabled: None,
+        remembered: Choice::Enabled,
+        has_destination: true,
+    };
+    assert!(decide(inputs).is_unrecognised_enabled());
 }
 
 #[cfg(unix)]
@@ -345,18 +343,26 @@ fn the_named_cases_of_the_issue() {
 fn non_utf8_values_fail_closed() {
     use std::os::unix::ffi::OsStringExt;
     let bad = OsString::from_vec(vec![0x6c, 0xff, 0x67]);
-    let d = decide(Some(&bad), None, None, Choice::Enabled, true);
+    let unset = Inputs {
+        do_not_track: None,
+        app_enabled: None,
+        telemetry_enabled: None,
+        remembered: Choice::Enabled,
+        has_destination: true,
+    };
+    let d = decide(Inputs {
+        do_not_track: Some(&bad),
+        ..unset
+    });
     assert_eq!(
         (d.mode, d.value),
         (Mode::Off, Some(SwitchValue::Unrecognised))
     );
-    let d = decide(
-        None,
-        Some(&bad),
-        Some(OsStr::new("true")),
-        Choice::None,
-        true,
-    );
+    let d = decide(Inputs {
+        app_enabled: Some(&bad),
+        telemetry_enabled: Some(OsStr::new("true")),
+        ..unset
+    });
     assert_eq!((d.mode, d.rule), (Mode::Off, Rule::AppVariable));
 }
 

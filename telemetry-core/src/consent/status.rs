@@ -418,17 +418,22 @@ pub(crate) fn destination(endpoint: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::consent::decide::Destination;
+    use crate::consent::precedence::Inputs;
     use crate::files::choice::Choice;
     use std::ffi::OsStr;
 
-    /// A status for a decision that no veto changed.
-    fn status_of(
+    /// A status for a decision that no veto changed, of an app `agent`
+    /// without config dir whose records go to a sink.
+    fn status_of(decision: Decision) -> Status {
+        status_with(decision, "agent", None, None)
+    }
+
+    /// The same, with this app, config dir and endpoint, the notice shown.
+    fn status_with(
         decision: Decision,
         app: &str,
         config_dir: Option<&Path>,
         endpoint: Option<&str>,
-        delivery: &str,
-        notice_shown: bool,
     ) -> Status {
         let verdict = Verdict {
             policy: Policy::None,
@@ -447,28 +452,32 @@ mod tests {
             elevated: false,
             wait_until_ms: None,
         };
-        Status::new(&verdict, app, delivery, notice_shown.then_some(1))
+        Status::new(&verdict, app, "inline", Some(1))
     }
 
-    fn decision(app: Option<&str>, generic: Option<&str>, choice: Choice) -> Decision {
-        crate::consent::precedence::decide(
-            None,
-            app.map(OsStr::new),
-            generic.map(OsStr::new),
-            choice,
-            true,
-        )
+    /// The decision of these variables and this remembered choice.
+    fn decision(
+        dnt: Option<&str>,
+        app: Option<&str>,
+        generic: Option<&str>,
+        choice: Choice,
+    ) -> Decision {
+        crate::consent::precedence::decide(Inputs {
+            do_not_track: dnt.map(OsStr::new),
+            app_enabled: app.map(OsStr::new),
+            telemetry_enabled: generic.map(OsStr::new),
+            remembered: choice,
+            has_destination: true,
+        })
     }
 
     #[test]
     fn the_json_has_exactly_the_documented_keys() {
-        let status = status_of(
-            decision(None, None, Choice::None),
+        let status = status_with(
+            decision(None, None, None, Choice::None),
             "agent",
             Some(Path::new("/home/u/.config/agent")),
             Some("https://collector.example/v1/events"),
-            "inline",
-            true,
         );
         let json = serde_json::to_value(&status).unwrap();
         let keys: Vec<&str> = json
@@ -527,14 +536,8 @@ mod tests {
 
     #[test]
     fn the_app_variable_is_named_and_its_value_normalised() {
-        let status = status_of(
-            decision(Some(" FALSE "), Some("true"), Choice::Enabled),
-            "my-agent",
-            None,
-            None,
-            "inline",
-            false,
-        );
+        let decision = decision(None, Some(" FALSE "), Some("true"), Choice::Enabled);
+        let status = status_with(decision, "my-agent", None, None);
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["enabled"], false);
         assert_eq!(json["decided_by"], "app_variable");
@@ -551,14 +554,7 @@ mod tests {
 
     #[test]
     fn an_unrecognised_value_is_not_echoed() {
-        let status = status_of(
-            decision(None, Some("sk-secret-value"), Choice::None),
-            "agent",
-            None,
-            None,
-            "inline",
-            true,
-        );
+        let status = status_of(decision(None, None, Some("sk-secret-value"), Choice::None));
         let all = format!("{}{}", status.to_json(), status);
         assert!(!all.contains("sk-secret"), "{all}");
         assert!(all.contains("unrecognised"));
@@ -567,65 +563,40 @@ mod tests {
 
     #[test]
     fn the_destination_shows_only_scheme_and_host() {
-        let status = status_of(
-            decision(None, None, Choice::None),
+        let status = status_with(
+            decision(None, None, None, Choice::None),
             "agent",
             None,
             Some("https://alice:s3cr3t@host/private-path?key=k3y#fr4g"),
-            "inline",
-            true,
         );
         assert_eq!(status.destination.as_deref(), Some("https://host"));
         let all = format!("{}{}", status.to_json(), status);
         for secret in ["alice", "s3cr3t", "private-path", "k3y", "fr4g"] {
             assert!(!all.contains(secret), "{secret} in {all}");
         }
-        assert_eq!(
-            destination("http://127.0.0.1:4318/v1/logs").as_deref(),
-            Some("http://127.0.0.1:4318")
-        );
-        assert_eq!(destination("https://h:443/x").as_deref(), Some("https://h"));
-        assert_eq!(
-            destination("http://[::1]:8080/").as_deref(),
-            Some("http://[::1]:8080")
-        );
-        assert_eq!(
-            destination("https://user:pass@host/path?key=x").as_deref(),
-            Some("https://host")
-        );
-        assert_eq!(destination("not a url"), None);
+        for (endpoint, shown) in [
+            (
+                "http://127.0.0.1:4318/v1/logs",
+                Some("http://127.0.0.1:4318"),
+            ),
+            ("https://h:443/x", Some("https://h")),
+            ("http://[::1]:8080/", Some("http://[::1]:8080")),
+            ("https://user:pass@host/path?key=x", Some("https://host")),
+            ("not a url", None),
+        ] {
+            assert_eq!(destination(endpoint).as_deref(), shown, "{endpoint}");
+        }
     }
 
     #[test]
     fn the_text_says_what_to_change() {
-        let remembered = status_of(
-            decision(None, None, Choice::Disabled),
-            "agent",
-            None,
-            None,
-            "inline",
-            true,
-        );
+        let remembered = status_of(decision(None, None, None, Choice::Disabled));
         assert!(remembered.to_string().contains("Run `telemetry enable`"));
-        let log = status_of(
-            decision(None, Some("log"), Choice::None),
-            "agent",
-            None,
-            None,
-            "inline",
-            true,
-        );
+        let log = status_of(decision(None, None, Some("log"), Choice::None));
         assert_eq!(log.mode, Mode::Log);
         assert!(!log.enabled);
         assert!(log.to_string().contains("log only"));
-        let dnt = crate::consent::precedence::decide(
-            Some(OsStr::new("1")),
-            None,
-            None,
-            Choice::Enabled,
-            true,
-        );
-        let dnt = status_of(dnt, "agent", None, None, "inline", true);
+        let dnt = status_of(decision(Some("1"), None, None, Choice::Enabled));
         assert_eq!(dnt.variable.as_deref(), Some("DO_NOT_TRACK"));
         assert!(dnt.to_string().contains("Unset it"));
     }
