@@ -210,12 +210,7 @@ impl TrackedError for ParseFloatError {
     /// `Empty` or `Invalid`: std keeps the kind private, so the error is
     /// compared with the one an empty input gives.
     fn error_kind(&self) -> Cow<'static, str> {
-        let empty = "".parse::<f64>().err();
-        Cow::Borrowed(if empty.as_ref() == Some(self) {
-            "Empty"
-        } else {
-            "Invalid"
-        })
+        by_empty_input(self, "".parse::<f64>(), ["Empty", "Invalid"])
     }
 }
 
@@ -223,13 +218,22 @@ impl TrackedError for ParseCharError {
     /// `EmptyString` or `TooManyChars`, by comparison as for
     /// [`ParseFloatError`].
     fn error_kind(&self) -> Cow<'static, str> {
-        let empty = "".parse::<char>().err();
-        Cow::Borrowed(if empty.as_ref() == Some(self) {
-            "EmptyString"
-        } else {
-            "TooManyChars"
-        })
+        by_empty_input(self, "".parse::<char>(), ["EmptyString", "TooManyChars"])
     }
+}
+
+/// For a parse error whose kind std keeps private: `names[0]` when `error`
+/// is the one parsing an empty input gives (`empty`), else `names[1]`.
+fn by_empty_input<T, E: PartialEq>(
+    error: &E,
+    empty: Result<T, E>,
+    names: [&'static str; 2],
+) -> Cow<'static, str> {
+    Cow::Borrowed(if empty.err().as_ref() == Some(error) {
+        names[0]
+    } else {
+        names[1]
+    })
 }
 
 impl TrackedError for RecvTimeoutError {

@@ -39,6 +39,16 @@ pub(crate) fn temp_dir(name: &str) -> TempDir {
     TempDir(dir)
 }
 
+/// Plants a symbolic link at `link` to a file `victim` beside it, which
+/// holds `contents`; returns the victim's path, to check it is untouched.
+#[cfg(unix)]
+pub(crate) fn plant_link(link: &Path, contents: &str) -> PathBuf {
+    let victim = link.with_file_name("victim");
+    fs::write(&victim, contents).expect("the victim file");
+    std::os::unix::fs::symlink(&victim, link).expect("the planted link");
+    victim
+}
+
 /// An environment lookup that knows only `pairs`.
 pub(crate) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
     let pairs: Vec<(String, OsString)> = pairs

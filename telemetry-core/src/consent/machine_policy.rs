@@ -30,9 +30,10 @@
 //! file of the current user is accepted as well as root's.
 
 use super::level::Level;
+use crate::files;
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// A policy file's name.
@@ -188,14 +189,7 @@ fn read_file(path: &Path, accept_own: bool) -> Result<Option<Level>, PolicyProbl
         return Err(PolicyProblem::Unreadable);
     }
     check_owner(&metadata, accept_own)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_LEN + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|_| PolicyProblem::Unreadable)?;
-    if bytes.len() as u64 > MAX_LEN {
-        return Err(PolicyProblem::Unreadable);
-    }
-    let text = String::from_utf8(bytes).map_err(|_| PolicyProblem::Unreadable)?;
+    let text = files::read_small(file, MAX_LEN).map_err(|_| PolicyProblem::Unreadable)?;
     parse(&text)
 }
 

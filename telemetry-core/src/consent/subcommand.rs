@@ -115,28 +115,43 @@ pub fn run(
         )?,
         Some(("enable", options)) if options.get_flag("local-only") => {
             controls.enable_local_only()?;
-            ENABLED_LOCAL_ONLY.to_owned()
+            said(
+                "Telemetry enabled for this app, local only: records are kept in the local history (`telemetry show`) and nothing is sent.",
+                STILL_WINS,
+            )
         }
         Some(("enable", options)) if options.get_flag("errors-only") => {
             controls.enable_errors_only()?;
-            ENABLED_ERRORS_ONLY.to_owned()
+            said(
+                "Telemetry enabled for this app, failures only: only failed commands and tool calls are sent.",
+                STILL_WINS,
+            )
         }
         Some(("enable", _)) => {
             controls.enable()?;
-            ENABLED.to_owned()
+            said("Telemetry enabled for this app.", STILL_WINS)
         }
         Some(("disable", _)) => {
             controls.disable()?;
-            DISABLED.to_owned()
+            "Telemetry disabled for this app: nothing more is sent; the anonymous id, anything unsent and the local history were deleted.\n".to_owned()
         }
         Some(("delete", _)) => match controls.delete()? {
-            Deletion::Delivered => DELETED.to_owned(),
-            Deletion::Pending => DELETE_PENDING.to_owned(),
-            _ => DELETED_NO_ID.to_owned(),
+            Deletion::Delivered => said(
+                "Deletion requested: the collector was asked to erase every record with this app's anonymous id.",
+                ERASED,
+            ),
+            Deletion::Pending => said(
+                "The collector could not be reached: the deletion request is kept and sent by a later run (the only thing sent while telemetry is off).",
+                ERASED,
+            ),
+            _ => said(
+                "There was no anonymous id, so nothing to erase.",
+                "Telemetry disabled: anything unsent and the local history were deleted.",
+            ),
         },
         Some(("reset-id", _)) => {
             controls.reset_id()?;
-            RESET.to_owned()
+            "Anonymous id forgotten: the next record carries a new one.\n".to_owned()
         }
         _ => USAGE.to_owned(),
     };
@@ -146,26 +161,13 @@ pub fn run(
 /// Printed for matches that are not of [`command`].
 const USAGE: &str =
     "usage: telemetry status [--json] | show [--json] [--last N] | enable [--errors-only | --local-only] | disable | delete | reset-id\n";
-/// What `telemetry enable` prints.
-pub(crate) const ENABLED: &str =
-    "Telemetry enabled for this app. A variable such as DO_NOT_TRACK=1 still wins.\n";
-/// What `telemetry enable --errors-only` prints.
-pub(crate) const ENABLED_ERRORS_ONLY: &str =
-    "Telemetry enabled for this app, failures only: only failed commands and tool calls are sent. A variable such as DO_NOT_TRACK=1 still wins.\n";
-/// What `telemetry enable --local-only` prints.
-pub(crate) const ENABLED_LOCAL_ONLY: &str =
-    "Telemetry enabled for this app, local only: records are kept in the local history (`telemetry show`) and nothing is sent. A variable such as DO_NOT_TRACK=1 still wins.\n";
-/// What `telemetry disable` prints.
-pub(crate) const DISABLED: &str =
-    "Telemetry disabled for this app: nothing more is sent; the anonymous id, anything unsent and the local history were deleted.\n";
-/// What `telemetry delete` prints when the request was delivered.
-pub(crate) const DELETED: &str =
-    "Deletion requested: the collector was asked to erase every record with this app's anonymous id. Telemetry disabled: the id, anything unsent and the local history were deleted.\n";
-/// What `telemetry delete` prints when the request could not be sent yet.
-pub(crate) const DELETE_PENDING: &str =
-    "The collector could not be reached: the deletion request is kept and sent by a later run (the only thing sent while telemetry is off). Telemetry disabled: the id, anything unsent and the local history were deleted.\n";
-/// What `telemetry delete` prints when there was no id.
-pub(crate) const DELETED_NO_ID: &str =
-    "There was no anonymous id, so nothing to erase. Telemetry disabled: anything unsent and the local history were deleted.\n";
-/// What `telemetry reset-id` prints.
-pub(crate) const RESET: &str = "Anonymous id forgotten: the next record carries a new one.\n";
+/// Said after each `enable`: the variables still decide first.
+const STILL_WINS: &str = "A variable such as DO_NOT_TRACK=1 still wins.";
+/// Said after a `delete` that had an id to erase.
+const ERASED: &str =
+    "Telemetry disabled: the id, anything unsent and the local history were deleted.";
+
+/// What a subcommand prints: what it did, then what still holds.
+fn said(done: &str, then: &str) -> String {
+    format!("{done} {then}\n")
+}

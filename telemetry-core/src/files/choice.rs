@@ -17,10 +17,10 @@
 
 use crate::files::config_dir::{self, NoConfigDir};
 use crate::files::user_id::USER_UUID_FILE;
-use crate::files::{self, OpenError, Refusal};
+use crate::files::{self, OpenError, Refusal, SmallTextError};
 use std::fmt;
 use std::fs;
-use std::io::{ErrorKind, Read};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 /// The remembered choice's file name in the config dir.
@@ -219,15 +219,11 @@ fn read_word(path: &Path) -> Result<Option<String>, ChoiceNote> {
         Err(OpenError::Refused(_)) => return Err(ChoiceNote::NotOurs),
         Err(OpenError::Io(_)) => return Err(ChoiceNote::Unreadable),
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_LEN + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|_| ChoiceNote::Unreadable)?;
-    if bytes.len() as u64 > MAX_LEN {
-        return Err(ChoiceNote::Corrupt);
+    match files::read_small(file, MAX_LEN) {
+        Ok(text) => Ok(Some(text)),
+        Err(SmallTextError::Io) => Err(ChoiceNote::Unreadable),
+        Err(SmallTextError::TooLong | SmallTextError::NotUtf8) => Err(ChoiceNote::Corrupt),
     }
-    let text = String::from_utf8(bytes).map_err(|_| ChoiceNote::Corrupt)?;
-    Ok(Some(text))
 }
 
 /// Writes the word in a config dir that passed the one gate (created 0700
@@ -248,6 +244,8 @@ fn write_choice(dir: &Path, word: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    use crate::test_support::plant_link;
     use crate::test_support::temp_dir;
 
     #[test]
@@ -324,9 +322,7 @@ mod tests {
     #[test]
     fn a_planted_symlink_is_not_followed_on_read_and_replaced_on_write() {
         let dir = temp_dir("symlink");
-        let victim = dir.join("victim");
-        fs::write(&victim, "disabled\n").unwrap();
-        std::os::unix::fs::symlink(&victim, dir.join(CHOICE_FILE)).unwrap();
+        let victim = plant_link(&dir.join(CHOICE_FILE), "disabled\n");
         assert_eq!(read(&dir), Err(ChoiceNote::Symlink));
 
         enable(&dir).unwrap();
@@ -429,9 +425,7 @@ mod tests {
     #[test]
     fn reset_id_removes_a_planted_link_not_its_target() {
         let dir = temp_dir("reset-link");
-        let victim = dir.join("victim");
-        fs::write(&victim, "precious").unwrap();
-        std::os::unix::fs::symlink(&victim, dir.join(USER_UUID_FILE)).unwrap();
+        let victim = plant_link(&dir.join(USER_UUID_FILE), "precious");
         reset_id(&dir).unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
         assert!(fs::symlink_metadata(dir.join(USER_UUID_FILE)).is_err());

@@ -226,6 +226,8 @@ pub(crate) fn rfc3339(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(unix)]
+    use crate::test_support::plant_link;
     use crate::test_support::temp_dir;
     use std::time::Duration;
 
@@ -297,9 +299,7 @@ mod tests {
     #[test]
     fn a_link_at_the_name_is_refused_not_followed() {
         let dir = temp_dir("history-link");
-        let target = dir.join("elsewhere");
-        fs::write(&target, "").unwrap();
-        std::os::unix::fs::symlink(&target, path(&dir)).unwrap();
+        let target = plant_link(&path(&dir), "");
         assert!(append(&dir, Some("h"), &[record(1)]).is_err());
         assert!(read(&dir).is_err());
         assert_eq!(fs::read_to_string(&target).unwrap(), "");

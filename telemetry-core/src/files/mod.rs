@@ -80,30 +80,24 @@ impl fmt::Display for OpenError {
 /// for reading and writing, or for reading only when it is not writable.
 pub(crate) fn open_file(path: &Path) -> Result<File, OpenError> {
     let open = |write: bool| {
-        let mut options = OpenOptions::new();
-        options.read(true).write(write);
-        no_follow_no_block(&mut options);
-        options.open(path)
+        open_checked(
+            path,
+            OpenOptions::new().read(true).write(write),
+            Kind::File,
+            true,
+        )
     };
-    let file = match open(true) {
-        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => open(false),
+    match open(true) {
+        Err(OpenError::Io(io::ErrorKind::PermissionDenied)) => open(false),
         other => other,
     }
-    .map_err(|error| classify(&error))?;
-    check_owned(&file, Kind::File, true)?;
-    Ok(file)
 }
 
 /// Opens an existing dir of ours that no other user may write to.
 pub(crate) fn open_dir(path: &Path) -> Result<File, OpenError> {
     // Not `O_DIRECTORY`: with it, Linux reports a symlink as "not a
     // directory" instead of a link.
-    let mut options = OpenOptions::new();
-    options.read(true);
-    no_follow_no_block(&mut options);
-    let dir = options.open(path).map_err(|error| classify(&error))?;
-    check_owned(&dir, Kind::Dir, true)?;
-    Ok(dir)
+    open_checked(path, OpenOptions::new().read(true), Kind::Dir, true)
 }
 
 /// Opens `path` for appending, creating it with mode 0600; only a regular
@@ -111,11 +105,7 @@ pub(crate) fn open_dir(path: &Path) -> Result<File, OpenError> {
 pub(crate) fn open_append(path: &Path) -> Result<File, OpenError> {
     let mut options = OpenOptions::new();
     options.append(true).create(true);
-    no_follow_no_block(&mut options);
-    private_mode(&mut options);
-    let file = options.open(path).map_err(|error| classify(&error))?;
-    check_owned(&file, Kind::File, false)?;
-    Ok(file)
+    open_checked(path, &mut options, Kind::File, false)
 }
 
 /// Opens `path` for reading and appending, creating it with mode 0600;
@@ -124,10 +114,22 @@ pub(crate) fn open_append(path: &Path) -> Result<File, OpenError> {
 pub(crate) fn open_read_append(path: &Path) -> Result<File, OpenError> {
     let mut options = OpenOptions::new();
     options.read(true).append(true).create(true);
-    no_follow_no_block(&mut options);
-    private_mode(&mut options);
+    open_checked(path, &mut options, Kind::File, true)
+}
+
+/// Opens `path` with `options`, never following a link at the name nor
+/// blocking on a FIFO, a file it creates mode 0600; then checks the handle
+/// ([`check_owned`]).
+fn open_checked(
+    path: &Path,
+    options: &mut OpenOptions,
+    kind: Kind,
+    private_to_owner: bool,
+) -> Result<File, OpenError> {
+    no_follow_no_block(options);
+    private_mode(options);
     let file = options.open(path).map_err(|error| classify(&error))?;
-    check_owned(&file, Kind::File, true)?;
+    check_owned(&file, kind, private_to_owner)?;
     Ok(file)
 }
 
@@ -338,6 +340,32 @@ fn classify(error: &io::Error) -> OpenError {
     }
 }
 
+/// Why [`read_small`] gave no text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SmallTextError {
+    /// The file could not be read.
+    Io,
+    /// It holds more than the bytes allowed.
+    TooLong,
+    /// It is not UTF-8.
+    NotUtf8,
+}
+
+/// The text of a small file already opened (and checked): at most `max`
+/// bytes are read, so that a file grown past them is refused rather than
+/// read whole.
+pub(crate) fn read_small(file: File, max: u64) -> Result<String, SmallTextError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|_| SmallTextError::Io)?;
+    if bytes.len() as u64 > max {
+        return Err(SmallTextError::TooLong);
+    }
+    String::from_utf8(bytes).map_err(|_| SmallTextError::NotUtf8)
+}
+
 /// Checks the opened handle: its kind, its owner, and (when
 /// `private_to_owner`) that no one else may write to it.
 fn check_owned(file: &File, kind: Kind, private_to_owner: bool) -> Result<(), OpenError> {
@@ -381,35 +409,47 @@ mod tests {
 
         let link = dir.join("link");
         std::os::unix::fs::symlink(&file, &link).unwrap();
-        assert_eq!(
-            open_file(&link).err(),
-            Some(OpenError::Refused(Refusal::Symlink))
-        );
-        assert_eq!(
-            open_dir(&link).err(),
-            Some(OpenError::Refused(Refusal::Symlink))
-        );
-        assert_eq!(
-            open_append(&link).err(),
-            Some(OpenError::Refused(Refusal::Symlink))
-        );
+        let opens: [(&str, fn(&Path) -> Result<File, OpenError>); 3] = [
+            ("open_file", open_file),
+            ("open_dir", open_dir),
+            ("open_append", open_append),
+        ];
+        for (name, open) in opens {
+            let refused = open(&link).err();
+            assert_eq!(
+                refused,
+                Some(OpenError::Refused(Refusal::Symlink)),
+                "{name}"
+            );
+        }
 
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o620)).unwrap();
-        assert_eq!(
-            open_file(&file).err(),
-            Some(OpenError::Refused(Refusal::WritableByOthers))
-        );
-        assert_eq!(
-            open_dir(&file).err(),
-            Some(OpenError::Refused(Refusal::NotADir))
-        );
-        assert_eq!(
-            open_file(&dir).err(),
-            Some(OpenError::Refused(Refusal::NotAFile))
-        );
-        assert_eq!(
-            open_file(&dir.join("missing")).err(),
-            Some(OpenError::Missing)
-        );
+        let missing = dir.join("missing");
+        let refused = |refusal| Some(OpenError::Refused(refusal));
+        let cases = [
+            (
+                "a file others may write",
+                open_file(&file).err(),
+                refused(Refusal::WritableByOthers),
+            ),
+            (
+                "a file opened as a dir",
+                open_dir(&file).err(),
+                refused(Refusal::NotADir),
+            ),
+            (
+                "a dir opened as a file",
+                open_file(&dir).err(),
+                refused(Refusal::NotAFile),
+            ),
+            (
+                "nothing",
+                open_file(&missing).err(),
+                Some(OpenError::Missing),
+            ),
+        ];
+        for (what, got, want) in cases {
+            assert_eq!(got, want, "{what}");
+        }
     }
 }

@@ -167,6 +167,28 @@ mod tests {
         open_config_dir(Some(dir), None, false).unwrap()
     }
 
+    /// Dates the marker in `dir` `by` before now (after, when `later`).
+    fn date_marker(dir: &Path, by: Duration, later: bool) {
+        let now = SystemTime::now();
+        let when = if later { now + by } else { now - by };
+        fs::File::options()
+            .write(true)
+            .open(dir.join(NOTICE_MARKER_FILE))
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+
+    const AN_HOUR: Duration = Duration::from_secs(3600);
+
+    /// Claims the notice at each version in turn, checking each answer.
+    fn assert_claims(config: &CheckedConfigDir, steps: &[(u32, NoticeMarker)]) {
+        for (n, (version, want)) in steps.iter().enumerate() {
+            let got = claim_notice(Some(config), *version);
+            assert_eq!(got, Ok(*want), "claim {n} at version {version}");
+        }
+    }
+
     /// Regression: a process sent data when another process, started at
     /// the same time, had just created the marker.
     #[test]
@@ -174,23 +196,11 @@ mod tests {
         let root = temp_dir("marker");
         let dir = root.join("nested");
         let config = open(&dir);
-        assert_eq!(claim_notice(Some(&config), 1), Ok(NoticeMarker::ShowNow));
-        assert_eq!(
-            claim_notice(Some(&config), 1),
-            Ok(NoticeMarker::ShownToAnotherRun)
-        );
+        use NoticeMarker::{ShowNow, ShownToAnotherRun};
+        assert_claims(&config, &[(1, ShowNow), (1, ShownToAnotherRun)]);
         // A marker from before this process started: the notice was shown.
-        let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
-        fs::File::options()
-            .write(true)
-            .open(dir.join(NOTICE_MARKER_FILE))
-            .unwrap()
-            .set_modified(an_hour_ago)
-            .unwrap();
-        assert_eq!(
-            claim_notice(Some(&config), 1),
-            Ok(NoticeMarker::AlreadyShown)
-        );
+        date_marker(&dir, AN_HOUR, false);
+        assert_claims(&config, &[(1, NoticeMarker::AlreadyShown)]);
     }
 
     /// Regression: a marker dated in the future (a clock stepped back,
@@ -201,62 +211,32 @@ mod tests {
         let dir = temp_dir("future-marker");
         let config = open(&dir);
         assert_eq!(inspect(&dir, 1), Ok(false));
-        assert_eq!(claim_notice(Some(&config), 1), Ok(NoticeMarker::ShowNow));
-        let in_a_day = SystemTime::now() + Duration::from_secs(86_400);
-        fs::File::options()
-            .write(true)
-            .open(dir.join(NOTICE_MARKER_FILE))
-            .unwrap()
-            .set_modified(in_a_day)
-            .unwrap();
+        assert_claims(&config, &[(1, NoticeMarker::ShowNow)]);
+        date_marker(&dir, 24 * AN_HOUR, true);
         assert_eq!(inspect(&dir, 1), Ok(true));
-        assert_eq!(
-            claim_notice(Some(&config), 1),
-            Ok(NoticeMarker::AlreadyShown)
-        );
+        assert_claims(&config, &[(1, NoticeMarker::AlreadyShown)]);
     }
 
     #[test]
     fn a_raised_version_is_shown_once_more_and_kept() {
+        use NoticeMarker::{AlreadyShown, ShowChanged, ShowNow, ShownToAnotherRun};
         let dir = temp_dir("versioned-marker");
         let config = open(&dir);
-        assert_eq!(claim_notice(Some(&config), 1), Ok(NoticeMarker::ShowNow));
+        assert_claims(&config, &[(1, ShowNow)]);
         assert_eq!(version_seen(&dir), Some(1));
-        let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
-        let age = |dir: &Path| {
-            fs::File::options()
-                .write(true)
-                .open(dir.join(NOTICE_MARKER_FILE))
-                .unwrap()
-                .set_modified(an_hour_ago)
-                .unwrap();
-        };
-        age(&dir);
+        date_marker(&dir, AN_HOUR, false);
         assert_eq!(inspect(&dir, 1), Ok(true));
         assert_eq!(inspect(&dir, 2), Ok(false));
-        assert_eq!(
-            claim_notice(Some(&config), 2),
-            Ok(NoticeMarker::ShowChanged { seen: 1 })
-        );
+        assert_claims(&config, &[(2, ShowChanged { seen: 1 })]);
         assert_eq!(version_seen(&dir), Some(2));
         // Rewritten by this run: a later claim in this process is another
         // run's notice; once older, version 2 is seen, and 1 too.
-        assert_eq!(
-            claim_notice(Some(&config), 2),
-            Ok(NoticeMarker::ShownToAnotherRun)
-        );
-        age(&dir);
-        assert_eq!(
-            claim_notice(Some(&config), 2),
-            Ok(NoticeMarker::AlreadyShown)
-        );
-        assert_eq!(
-            claim_notice(Some(&config), 1),
-            Ok(NoticeMarker::AlreadyShown)
-        );
+        assert_claims(&config, &[(2, ShownToAnotherRun)]);
+        date_marker(&dir, AN_HOUR, false);
+        assert_claims(&config, &[(2, AlreadyShown), (1, AlreadyShown)]);
         // Garbage counts as version 1.
         fs::write(dir.join(NOTICE_MARKER_FILE), "not a number").unwrap();
-        age(&dir);
+        date_marker(&dir, AN_HOUR, false);
         assert_eq!(version_seen(&dir), Some(1));
     }
 }

@@ -238,29 +238,44 @@ mod tests {
     use crate::test_support::temp_dir;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    const HOURLY: Duration = Duration::from_secs(3600);
+
+    /// A deferred spool in `dir` that uploads at most `every`, through
+    /// `send`, counting what it drops in `drops`.
+    fn deferred_with(
+        dir: &Path,
+        every: Duration,
+        send: SendFn,
+        drops: &Arc<DropCounts>,
+    ) -> Deferred {
+        Deferred::new(dir.to_owned(), every, send, None, Arc::clone(drops))
+    }
+
+    /// The same, whose uploads succeed and add to `sent`.
     fn deferred(dir: &Path, every: Duration, sent: Arc<AtomicUsize>) -> Deferred {
         let send: SendFn = Box::new(move |batch: &[String]| {
             sent.fetch_add(batch.len(), Ordering::SeqCst);
             Ok(())
         });
-        Deferred::new(
-            dir.to_owned(),
-            every,
-            send,
-            None,
-            Arc::new(DropCounts::default()),
-        )
+        deferred_with(dir, every, send, &Arc::new(DropCounts::default()))
+    }
+
+    /// An hourly spool in `dir` holding one record, and its count of
+    /// records sent.
+    fn hourly_holding_one(dir: &Path) -> (Deferred, Arc<AtomicUsize>) {
+        let sent = Arc::new(AtomicUsize::new(0));
+        let hourly = deferred(dir, HOURLY, Arc::clone(&sent));
+        hourly.record("{\"n\":1}");
+        (hourly, sent)
     }
 
     #[test]
     fn uploads_when_due_then_not_again_within_the_interval() {
         let dir = temp_dir("deferred-due");
-        let sent = Arc::new(AtomicUsize::new(0));
-        let hourly = deferred(&dir, Duration::from_secs(3600), Arc::clone(&sent));
-        hourly.record("{\"n\":1}");
+        let (hourly, sent) = hourly_holding_one(&dir);
         assert_eq!(hourly.upload(Duration::from_secs(1)), Flushed::Delivered);
         assert_eq!(sent.load(Ordering::SeqCst), 1);
-        assert!(next_upload(&dir, Duration::from_secs(3600)).is_some());
+        assert!(next_upload(&dir, HOURLY).is_some());
         hourly.record("{\"n\":2}");
         hourly.record("{\"n\":3}");
         assert_eq!(hourly.upload(Duration::from_secs(1)), Flushed::Deferred);
@@ -276,13 +291,8 @@ mod tests {
     fn a_transport_failure_keeps_the_records_and_the_attempt() {
         let dir = temp_dir("deferred-fail");
         let send: SendFn = Box::new(|_: &[String]| Err(SendError::Transport("refused".into())));
-        let failing = Deferred::new(
-            dir.to_path_buf(),
-            Duration::from_secs(60),
-            send,
-            None,
-            Arc::new(DropCounts::default()),
-        );
+        let drops = Arc::new(DropCounts::default());
+        let failing = deferred_with(&dir, Duration::from_secs(60), send, &drops);
         failing.record("{\"n\":1}");
         assert_eq!(failing.upload(Duration::from_secs(1)), Flushed::Stopped);
         assert_eq!(file::peek(&dir).len(), 1);
@@ -292,15 +302,11 @@ mod tests {
     #[test]
     fn a_spent_budget_leaves_the_next_run_due_at_once() {
         let dir = temp_dir("deferred-budget");
-        let sent = Arc::new(AtomicUsize::new(0));
-        let hourly = deferred(&dir, Duration::from_secs(3600), Arc::clone(&sent));
-        hourly.record("{\"n\":1}");
-        assert_eq!(
-            hourly.upload(Duration::ZERO),
-            Flushed::TimedOut { pending: 1 }
-        );
+        let (hourly, sent) = hourly_holding_one(&dir);
+        let spent = hourly.upload(Duration::ZERO);
+        assert_eq!(spent, Flushed::TimedOut { pending: 1 });
         assert_eq!(sent.load(Ordering::SeqCst), 0);
-        assert_eq!(next_upload(&dir, Duration::from_secs(3600)), None);
+        assert_eq!(next_upload(&dir, HOURLY), None);
     }
 
     #[test]
@@ -308,13 +314,7 @@ mod tests {
         let dir = temp_dir("deferred-refused");
         let drops = Arc::new(DropCounts::default());
         let send: SendFn = Box::new(|_: &[String]| Err(SendError::Rejected(400)));
-        let refused = Deferred::new(
-            dir.to_path_buf(),
-            Duration::ZERO,
-            send,
-            None,
-            Arc::clone(&drops),
-        );
+        let refused = deferred_with(&dir, Duration::ZERO, send, &drops);
         refused.record("{\"n\":1}");
         refused.upload(Duration::from_secs(1));
         assert!(file::peek(&dir).is_empty());

@@ -348,6 +348,30 @@ mod tests {
         range.map(|n| format!("r{n:05}")).collect()
     }
 
+    /// A live spool in `dir` bounded by its number of records only.
+    fn by_records(dir: &Path, records: usize) -> LiveSpool {
+        let bytes = u64::MAX / 2;
+        LiveSpool::new(dir.to_owned(), Bound { records, bytes })
+    }
+
+    /// Appends the records `range` names, in order.
+    fn append_ids(spool: &mut LiveSpool, range: std::ops::Range<usize>) -> Vec<Appended> {
+        ids(range).iter().map(|id| append(spool, id)).collect()
+    }
+
+    /// Records dropped by these appends.
+    fn dropped(appended: &[Appended]) -> u64 {
+        appended.iter().map(|appended| appended.dropped).sum()
+    }
+
+    /// The sequence numbers of these appends, each spooled.
+    fn seqs(appended: &[Appended]) -> Vec<u64> {
+        appended
+            .iter()
+            .map(|appended| appended.seq.unwrap())
+            .collect()
+    }
+
     /// Bytes of one test record line, newline included.
     fn line_len() -> u64 {
         line("r00000", now_ms()).len() as u64 + 1
@@ -362,10 +386,7 @@ mod tests {
             bytes: 40 * line_len(),
         };
         let mut spool = LiveSpool::new(dir.0.clone(), bound);
-        let mut dropped = 0;
-        for id in ids(0..40) {
-            dropped += append(&mut spool, &id).dropped;
-        }
+        let dropped = dropped(&append_ids(&mut spool, 0..40));
         assert_eq!(dropped, 0, "within the bound: nothing dropped");
         // The 41st passes the bound: compacted to 3/4 (30 records, the
         // new one included), the 11 oldest dropped.
@@ -388,15 +409,8 @@ mod tests {
     #[test]
     fn past_its_record_bound_the_oldest_records_are_dropped_and_counted() {
         let dir = temp_dir("live-records");
-        let bound = Bound {
-            records: 100,
-            bytes: u64::MAX / 2,
-        };
-        let mut spool = LiveSpool::new(dir.0.clone(), bound);
-        let dropped: u64 = ids(0..101)
-            .iter()
-            .map(|id| append(&mut spool, id).dropped)
-            .sum();
+        let mut spool = by_records(&dir, 100);
+        let dropped = dropped(&append_ids(&mut spool, 0..101));
         // At the 101st: 75 kept (74 old + the new one), 26 dropped.
         assert_eq!(dropped, 26);
         assert_eq!(pending_ids(&dir), ids(26..101));
@@ -406,16 +420,9 @@ mod tests {
     #[test]
     fn acknowledged_records_are_compacted_away_before_any_pending_one_is_dropped() {
         let dir = temp_dir("live-acked");
-        let bound = Bound {
-            records: 20,
-            bytes: u64::MAX / 2,
-        };
-        let mut spool = LiveSpool::new(dir.0.clone(), bound);
+        let mut spool = by_records(&dir, 20);
         let all = ids(0..20);
-        let seqs: Vec<u64> = all
-            .iter()
-            .map(|id| append(&mut spool, id).seq.unwrap())
-            .collect();
+        let seqs = seqs(&append_ids(&mut spool, 0..20));
         // Every other record delivered.
         let acked: Vec<(u64, &str)> = seqs
             .iter()
@@ -440,15 +447,8 @@ mod tests {
     #[test]
     fn a_dropped_record_acknowledged_later_is_skipped() {
         let dir = temp_dir("live-ack-dropped");
-        let bound = Bound {
-            records: 4,
-            bytes: u64::MAX / 2,
-        };
-        let mut spool = LiveSpool::new(dir.0.clone(), bound);
-        let seqs: Vec<u64> = ids(0..5)
-            .iter()
-            .map(|id| append(&mut spool, id).seq.unwrap())
-            .collect();
+        let mut spool = by_records(&dir, 4);
+        let seqs = seqs(&append_ids(&mut spool, 0..5));
         // 4 → compacted to 3 (2 old + the new one): r00000, r00001 dropped.
         assert_eq!(pending_ids(&dir), ids(2..5));
         // The queue still had r00000 and sent it: nothing to mark.
@@ -483,14 +483,8 @@ mod tests {
     #[test]
     fn a_crash_leftover_of_a_compacted_file_keeps_the_newest() {
         let dir = temp_dir("live-crash");
-        let bound = Bound {
-            records: 50,
-            bytes: u64::MAX / 2,
-        };
-        let mut spool = LiveSpool::new(dir.0.clone(), bound);
-        for id in ids(0..200) {
-            append(&mut spool, &id);
-        }
+        let mut spool = by_records(&dir, 50);
+        append_ids(&mut spool, 0..200);
         let dropped = spool.dropped();
         // The process ends without a flush: the lock goes with it.
         drop(spool);
@@ -510,16 +504,8 @@ mod tests {
     #[test]
     fn a_claimer_holding_the_file_a_compaction_replaced_leaves_the_live_file_alone() {
         let dir = temp_dir("live-race-step");
-        let mut spool = LiveSpool::new(
-            dir.0.clone(),
-            Bound {
-                records: 4,
-                bytes: u64::MAX / 2,
-            },
-        );
-        for id in ids(0..4) {
-            append(&mut spool, &id);
-        }
+        let mut spool = by_records(&dir, 4);
+        append_ids(&mut spool, 0..4);
         let path = spool.path().unwrap().to_owned();
         let opened_before = open_existing(&path).unwrap();
         assert!(!try_lock(&opened_before), "live: locked");
@@ -553,16 +539,8 @@ mod tests {
                 })
             })
             .collect();
-        let mut spool = LiveSpool::new(
-            dir.0.clone(),
-            Bound {
-                records: 40,
-                bytes: u64::MAX / 2,
-            },
-        );
-        for id in ids(0..3_000) {
-            append(&mut spool, &id);
-        }
+        let mut spool = by_records(&dir, 40);
+        append_ids(&mut spool, 0..3_000);
         stop.store(true, Ordering::Relaxed);
         for claimer in claimers {
             let got = claimer.join().unwrap();

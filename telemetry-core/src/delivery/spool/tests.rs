@@ -5,7 +5,7 @@ use super::*;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-pub(crate) use crate::test_support::temp_dir;
+pub(crate) use crate::test_support::{temp_dir, TempDir};
 
 /// Claims and reads every leftover, with time to spare.
 pub(crate) fn claim_all(dir: &Path, now_ms: u64) -> Claim {
@@ -390,14 +390,21 @@ fn many_leftover_files_are_merged_into_one_in_write_order() {
     assert_eq!(ids(&claimed.records), all);
 }
 
-#[test]
-fn files_beyond_the_bound_are_dropped_oldest_first_and_counted() {
-    let dir = temp_dir("bound-files");
+/// A dir with the leftovers of 20 runs of 10 records each (`run07-3`:
+/// the fourth of the eighth run), and the size of one of their files.
+fn twenty_runs_of_ten(name: &str) -> (TempDir, u64) {
+    let dir = temp_dir(name);
     for run in 0..20u64 {
         let ids: Vec<String> = (0..10).map(|n| format!("run{run:02}-{n}")).collect();
         leftover_at(&dir, 1_000 + run, &ids);
     }
     let size = fs::metadata(&spool_files(&dir)[0]).unwrap().len();
+    (dir, size)
+}
+
+#[test]
+fn files_beyond_the_bound_are_dropped_oldest_first_and_counted() {
+    let (dir, size) = twenty_runs_of_ten("bound-files");
     // Room for five files by size, and for 42 records.
     let limits = ClaimLimits {
         records: 42,
@@ -506,12 +513,7 @@ fn a_claim_out_of_time_leaves_the_rest_for_a_later_run() {
 
 #[test]
 fn the_file_the_bound_cuts_through_keeps_its_newest_lines() {
-    let dir = temp_dir("bound-cut");
-    for run in 0..20u64 {
-        let ids: Vec<String> = (0..10).map(|n| format!("run{run:02}-{n}")).collect();
-        leftover_at(&dir, 1_000 + run, &ids);
-    }
-    let size = fs::metadata(&spool_files(&dir)[0]).unwrap().len();
+    let (dir, size) = twenty_runs_of_ten("bound-cut");
     let limits = ClaimLimits {
         bytes: 5 * size + size / 2,
         ..unhurried()
