@@ -324,7 +324,7 @@ mod tests {
     use super::*;
     use crate::delivery::spool::claim::claim_locked;
     use crate::delivery::spool::file::open_existing;
-    use crate::delivery::spool::tests::{claim_all as claim, line, temp_dir};
+    use crate::delivery::spool::tests::{claim_all as claim, line, temp_dir, TempDir};
     use crate::delivery::spool::{now_ms, peek};
     use crate::files::try_lock;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -352,6 +352,19 @@ mod tests {
     fn by_records(dir: &Path, records: usize) -> LiveSpool {
         let bytes = u64::MAX / 2;
         LiveSpool::new(dir.to_owned(), Bound { records, bytes })
+    }
+
+    /// A fresh dir, and a live spool in it bounded by `records`, after
+    /// appending the records `range` names.
+    fn filled(
+        name: &str,
+        records: usize,
+        range: std::ops::Range<usize>,
+    ) -> (TempDir, LiveSpool, Vec<Appended>) {
+        let dir = temp_dir(name);
+        let mut spool = by_records(&dir, records);
+        let appended = append_ids(&mut spool, range);
+        (dir, spool, appended)
     }
 
     /// Appends the records `range` names, in order.
@@ -408,9 +421,8 @@ mod tests {
 
     #[test]
     fn past_its_record_bound_the_oldest_records_are_dropped_and_counted() {
-        let dir = temp_dir("live-records");
-        let mut spool = by_records(&dir, 100);
-        let dropped = dropped(&append_ids(&mut spool, 0..101));
+        let (dir, spool, appended) = filled("live-records", 100, 0..101);
+        let dropped = dropped(&appended);
         // At the 101st: 75 kept (74 old + the new one), 26 dropped.
         assert_eq!(dropped, 26);
         assert_eq!(pending_ids(&dir), ids(26..101));
@@ -419,10 +431,9 @@ mod tests {
 
     #[test]
     fn acknowledged_records_are_compacted_away_before_any_pending_one_is_dropped() {
-        let dir = temp_dir("live-acked");
-        let mut spool = by_records(&dir, 20);
+        let (dir, mut spool, appended) = filled("live-acked", 20, 0..20);
         let all = ids(0..20);
-        let seqs = seqs(&append_ids(&mut spool, 0..20));
+        let seqs = seqs(&appended);
         // Every other record delivered.
         let acked: Vec<(u64, &str)> = seqs
             .iter()
@@ -446,9 +457,8 @@ mod tests {
 
     #[test]
     fn a_dropped_record_acknowledged_later_is_skipped() {
-        let dir = temp_dir("live-ack-dropped");
-        let mut spool = by_records(&dir, 4);
-        let seqs = seqs(&append_ids(&mut spool, 0..5));
+        let (dir, mut spool, appended) = filled("live-ack-dropped", 4, 0..5);
+        let seqs = seqs(&appended);
         // 4 → compacted to 3 (2 old + the new one): r00000, r00001 dropped.
         assert_eq!(pending_ids(&dir), ids(2..5));
         // The queue still had r00000 and sent it: nothing to mark.
@@ -482,9 +492,7 @@ mod tests {
 
     #[test]
     fn a_crash_leftover_of_a_compacted_file_keeps_the_newest() {
-        let dir = temp_dir("live-crash");
-        let mut spool = by_records(&dir, 50);
-        append_ids(&mut spool, 0..200);
+        let (dir, spool, _) = filled("live-crash", 50, 0..200);
         let dropped = spool.dropped();
         // The process ends without a flush: the lock goes with it.
         drop(spool);
@@ -503,9 +511,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_claimer_holding_the_file_a_compaction_replaced_leaves_the_live_file_alone() {
-        let dir = temp_dir("live-race-step");
-        let mut spool = by_records(&dir, 4);
-        append_ids(&mut spool, 0..4);
+        let (dir, mut spool, _) = filled("live-race-step", 4, 0..4);
         let path = spool.path().unwrap().to_owned();
         let opened_before = open_existing(&path).unwrap();
         assert!(!try_lock(&opened_before), "live: locked");

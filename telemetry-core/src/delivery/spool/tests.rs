@@ -256,16 +256,23 @@ fn opting_out_deletes_every_spool_file() {
     assert!(claim_all(&dir, now_ms()).records.is_empty());
 }
 
-#[test]
-fn concurrent_claimers_in_threads_get_disjoint_sets() {
-    let dir = temp_dir("threads");
+/// A dir with `files` leftover files of `per_file` records each (`f3r1`:
+/// the second of the fourth file), and all their ids.
+fn leftovers(name: &str, files: usize, per_file: usize) -> (TempDir, Vec<String>) {
+    let dir = temp_dir(name);
     let mut all = Vec::new();
-    for file in 0..20 {
-        let ids: Vec<String> = (0..5).map(|n| format!("f{file}r{n}")).collect();
+    for file in 0..files {
+        let ids: Vec<String> = (0..per_file).map(|n| format!("f{file}r{n}")).collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         leftover_file(&dir, &refs, &[]);
         all.extend(ids);
     }
+    (dir, all)
+}
+
+#[test]
+fn concurrent_claimers_in_threads_get_disjoint_sets() {
+    let (dir, mut all) = leftovers("threads", 20, 5);
     let barrier = Arc::new(Barrier::new(10));
     let claimers: Vec<_> = (0..10)
         .map(|_| {
@@ -317,14 +324,7 @@ fn child_claims_and_reports() {
 
 #[test]
 fn concurrent_claimers_in_processes_get_disjoint_sets() {
-    let dir = temp_dir("processes");
-    let mut all = Vec::new();
-    for file in 0..30 {
-        let ids: Vec<String> = (0..3).map(|n| format!("f{file}r{n}")).collect();
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        leftover_file(&dir, &refs, &[]);
-        all.extend(ids);
-    }
+    let (dir, mut all) = leftovers("processes", 30, 3);
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..10)
         .map(|_| {
