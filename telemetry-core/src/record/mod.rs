@@ -335,8 +335,7 @@ fn write_event_fields<M: SerializeMap>(
         }) => {
             map.serialize_entry("action", "call")?;
             map.serialize_entry("tool_name", tool_name)?;
-            map.serialize_entry("session_id", &**session_id)?;
-            map.serialize_entry("agent_name", &**agent_name)?;
+            write_session(map, session_id, agent_name)?;
             map.serialize_entry("duration_ms", duration_ms)?;
             map.serialize_entry("is_success", &outcome.is_success())?;
             if let Some(kind) = outcome.error_kind() {
@@ -346,8 +345,7 @@ fn write_event_fields<M: SerializeMap>(
         }
         Event::Token(token) => {
             map.serialize_entry("action", "usage")?;
-            map.serialize_entry("session_id", &*token.session_id)?;
-            map.serialize_entry("agent_name", &*token.agent_name)?;
+            write_session(map, &token.session_id, &token.agent_name)?;
             map.serialize_entry("model_name", &token.model_name)?;
             map.serialize_entry("input_tokens", &token.input_tokens)?;
             map.serialize_entry("output_tokens", &token.output_tokens)?;
@@ -360,8 +358,7 @@ fn write_event_fields<M: SerializeMap>(
             agent_name,
         }) => {
             map.serialize_entry("action", "start")?;
-            map.serialize_entry("session_id", &**session_id)?;
-            map.serialize_entry("agent_name", &**agent_name)?;
+            write_session(map, session_id, agent_name)?;
             Ok(&SESSION_KEYS[..3])
         }
         Event::SessionEnd(end) => write_session_end(end, map),
@@ -373,13 +370,23 @@ fn write_event_fields<M: SerializeMap>(
     }
 }
 
+/// Writes the session an event belongs to: its id and its agent (both
+/// empty outside a session).
+fn write_session<M: SerializeMap>(
+    map: &mut M,
+    session_id: &str,
+    agent_name: &str,
+) -> Result<(), M::Error> {
+    map.serialize_entry("session_id", session_id)?;
+    map.serialize_entry("agent_name", agent_name)
+}
+
 fn write_tool_summary<M: SerializeMap>(
     summary: &ToolSummaryEvent,
     map: &mut M,
 ) -> Result<&'static [&'static str], M::Error> {
     map.serialize_entry("tool_name", &summary.tool_name)?;
-    map.serialize_entry("session_id", &*summary.session_id)?;
-    map.serialize_entry("agent_name", &*summary.agent_name)?;
+    write_session(map, &summary.session_id, &summary.agent_name)?;
     map.serialize_entry("calls", &summary.calls)?;
     map.serialize_entry("errors", &summary.errors)?;
     map.serialize_entry("error_kinds", &summary.error_kinds)?;
@@ -393,8 +400,7 @@ fn write_session_end<M: SerializeMap>(
     map: &mut M,
 ) -> Result<&'static [&'static str], M::Error> {
     map.serialize_entry("action", "end")?;
-    map.serialize_entry("session_id", &*end.session_id)?;
-    map.serialize_entry("agent_name", &*end.agent_name)?;
+    write_session(map, &end.session_id, &end.agent_name)?;
     map.serialize_entry("duration_ms", &end.duration_ms)?;
     map.serialize_entry("tool_calls", &end.tool_calls)?;
     map.serialize_entry("input_tokens", &end.input_tokens)?;

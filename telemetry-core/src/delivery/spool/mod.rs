@@ -207,25 +207,22 @@ pub enum SpoolError {
 
 impl fmt::Display for SpoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let in_memory_only = "records are kept in memory only";
         match self {
-            SpoolError::Symlink => {
-                f.write_str("a spool file is a symbolic link; it was left alone")
-            }
-            SpoolError::NotAFile => f.write_str(
-                "a spool file is not a regular file (a directory or FIFO?); it was left alone",
-            ),
-            SpoolError::NotOurs => {
-                f.write_str("a spool file belongs to another user; it was left alone")
+            SpoolError::Symlink | SpoolError::NotAFile | SpoolError::NotOurs => {
+                let what = match self {
+                    SpoolError::Symlink => "is a symbolic link",
+                    SpoolError::NotOurs => "belongs to another user",
+                    _ => "is not a regular file (a directory or FIFO?)",
+                };
+                write!(f, "a spool file {what}; it was left alone")
             }
             SpoolError::Unwritable(kind) => {
-                write!(
-                    f,
-                    "the spool cannot be written ({kind:?}); records are kept in memory only"
-                )
+                write!(f, "the spool cannot be written ({kind:?}); {in_memory_only}")
             }
             SpoolError::Shortage(kind) => write!(
                 f,
-                "no descriptor or disk space left for the spool ({kind:?}); records are kept in memory only"
+                "no descriptor or disk space left for the spool ({kind:?}); {in_memory_only}"
             ),
             SpoolError::FileSizeLimit => f.write_str(
                 "the spool reached the process's file-size limit (RLIMIT_FSIZE); what would not fit is dropped",

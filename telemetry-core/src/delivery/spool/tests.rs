@@ -50,6 +50,11 @@ fn spool_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Writes `contents` as a spool file of no run's, in `dir`.
+fn write_spool(dir: &Path, contents: impl AsRef<[u8]>) {
+    fs::write(dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")), contents).unwrap();
+}
+
 #[test]
 fn pending_records_of_an_ended_process_are_claimed_once() {
     let dir = temp_dir("claim");
@@ -110,7 +115,7 @@ fn corrupt_and_cut_lines_are_skipped() {
     text.push_str(&cut[..cut.len() / 2]);
     let mut bytes = text.into_bytes();
     bytes.extend_from_slice(&[b'\n', 0xff, 0xfe, b'\n']);
-    fs::write(dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")), bytes).unwrap();
+    write_spool(&dir, bytes);
     let claim = claim_all(&dir, now);
     assert_eq!(ids(&claim.records), ["good1", "good2"]);
     assert_eq!(claim.drops.corrupt, 6);
@@ -127,7 +132,7 @@ fn records_older_than_seven_days_are_dropped() {
         line("recent", now - week + 60_000),
     ]
     .join("\n");
-    fs::write(dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")), text).unwrap();
+    write_spool(&dir, text);
     let claim = claim_all(&dir, now);
     assert_eq!(ids(&claim.records), ["recent"]);
     assert_eq!(claim.drops.expired, 1);
@@ -141,11 +146,7 @@ fn the_newest_records_are_kept_within_the_count_limit() {
     let text: Vec<String> = (0..total)
         .map(|n| line(&format!("r{n}"), now - (total - n) as u64))
         .collect();
-    fs::write(
-        dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")),
-        text.join("\n"),
-    )
-    .unwrap();
+    write_spool(&dir, text.join("\n"));
     let claim = claim_all(&dir, now);
     assert_eq!(claim.records.len(), MAX_RECORDS);
     assert_eq!(claim.drops.over_limit, 50);
@@ -165,11 +166,7 @@ fn the_newest_records_are_kept_within_the_byte_limit() {
     let text: Vec<String> = (0..64u64)
         .map(|n| line(&format!("big{n}"), now - 64 + n).replace("\"x\"", &format!("\"{padding}\"")))
         .collect();
-    fs::write(
-        dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")),
-        text.join("\n"),
-    )
-    .unwrap();
+    write_spool(&dir, text.join("\n"));
     let claim = claim_all(&dir, now);
     let bytes: usize = claim.records.iter().map(|record| record.line.len()).sum();
     assert!(bytes <= MAX_BYTES);
@@ -185,7 +182,7 @@ fn a_huge_file_is_read_from_its_end_only_and_its_head_dropped() {
     let mut bytes = vec![b'x'; 2 * MAX_BYTES];
     bytes.push(b'\n');
     bytes.extend_from_slice(line("tail", now).as_bytes());
-    fs::write(dir.join(format!("{SPOOL_PREFIX}x{SPOOL_SUFFIX}")), bytes).unwrap();
+    write_spool(&dir, bytes);
     let claim = claim_all(&dir, now);
     assert_eq!(ids(&claim.records), ["tail"]);
     assert_eq!(claim.drops.over_limit, 1, "the over-long line");

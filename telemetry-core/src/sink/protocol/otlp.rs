@@ -121,23 +121,21 @@ const EVENT_FIELDS: [(&str, &str, Kind); 20] = [
     ("dropped", "dropped", Kind::IntMap),
 ];
 
-/// Names a tag can never take: every attribute name this mapping gives, on
-/// the log record or the resource.
-const RESERVED: [&str; 33] = [
-    "action",
-    "args",
-    "gen_ai.tool.name",
-    "gen_ai.request.model",
-    "gen_ai.conversation.id",
-    "gen_ai.agent.name",
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.output_tokens",
-    "total_tokens",
-    "duration_ms",
-    "tool_calls",
-    "error_count",
-    "cost",
-    "is_success",
+/// Every event property: an event of a kind this mapping does not know
+/// takes them all ([`EVENT_FIELDS`] and `error`).
+const ALL_FIELDS: [&str; EVENT_FIELDS.len() + 1] = {
+    let mut all = ["error"; EVENT_FIELDS.len() + 1];
+    let mut n = 0;
+    while n < EVENT_FIELDS.len() {
+        all[n] = EVENT_FIELDS[n].0;
+        n += 1;
+    }
+    all
+};
+
+/// Attribute names a tag can never take besides those of [`EVENT_FIELDS`]:
+/// the error's, the record id's, the resource's, the sampling rate's.
+const RESERVED: [&str; 13] = [
     "error",
     "error.type",
     "log.record.uid",
@@ -150,15 +148,14 @@ const RESERVED: [&str; 33] = [
     "telemetry.ci",
     "telemetry.ci_provider",
     "telemetry.ai_agent",
-    "calls",
-    "errors",
-    "error_kinds",
-    "duration_ms_total",
-    "duration_ms_max",
-    "dropped",
     "sample_rate",
 ];
 
+/// Whether a tag named `key` would take an attribute name this mapping
+/// gives, on the log record or the resource.
+fn is_reserved(key: &str) -> bool {
+    RESERVED.contains(&key) || EVENT_FIELDS.iter().any(|&(_, name, _)| name == key)
+}
 /// The body of an OTLP/HTTP `ExportLogsServiceRequest` for these wire
 /// records, in their order: one `resourceLogs` entry per distinct resource
 /// (normally one), each with one `scopeLogs` entry. A value that is not a
@@ -285,7 +282,7 @@ pub fn log_record(wire: &Value) -> Option<Value> {
     }
     for (key, value) in props {
         let key = key.as_str();
-        let taken = COMMON_KEYS.contains(&key) || RESERVED.contains(&key) || fields.contains(&key);
+        let taken = COMMON_KEYS.contains(&key) || is_reserved(key) || fields.contains(&key);
         if !taken {
             if let Some(value) = any_value(value) {
                 attributes.push(attribute(key, value));
@@ -315,29 +312,7 @@ fn fields_of(event: &str) -> &'static [&'static str] {
         "session" => SESSION_KEYS,
         "tool_summary" => TOOL_SUMMARY_KEYS,
         "client_report" => CLIENT_REPORT_KEYS,
-        _ => &[
-            "action",
-            "args",
-            "tool_name",
-            "model_name",
-            "session_id",
-            "agent_name",
-            "input_tokens",
-            "output_tokens",
-            "total_tokens",
-            "duration_ms",
-            "tool_calls",
-            "error_count",
-            "cost",
-            "is_success",
-            "error",
-            "calls",
-            "errors",
-            "error_kinds",
-            "duration_ms_total",
-            "duration_ms_max",
-            "dropped",
-        ],
+        _ => &ALL_FIELDS,
     }
 }
 
