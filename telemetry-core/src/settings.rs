@@ -5,7 +5,7 @@
 
 use crate::delivery::background::{BATCH_BYTES, BATCH_RECORDS, DEFAULT_EXIT_BUDGET};
 use crate::delivery::backoff::Backoff;
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, RecordBound};
 use crate::env::Env;
 use crate::record::limits::MAX_APP_NAME_LEN;
 use crate::recorder::debug_log::DebugTarget;
@@ -61,25 +61,16 @@ pub(crate) struct Settings {
     /// The app's own headers (name, value), for its own endpoint only.
     pub(crate) headers: Vec<(String, String)>,
     /// Background delivery's batch limits: most records, most bytes.
-    pub(crate) batch_limits: BatchLimits,
+    pub(crate) batch_limits: RecordBound,
 }
 
 /// Most records and bytes of records' JSON in one batch of background
-/// delivery ([`TelemetryBuilder::batch_limits`](crate::TelemetryBuilder::batch_limits)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct BatchLimits {
-    pub(crate) max_records: usize,
-    pub(crate) max_bytes: usize,
-}
-
-impl Default for BatchLimits {
-    fn default() -> BatchLimits {
-        BatchLimits {
-            max_records: BATCH_RECORDS,
-            max_bytes: BATCH_BYTES,
-        }
-    }
-}
+/// delivery unless the app says otherwise
+/// ([`TelemetryBuilder::batch_limits`](crate::TelemetryBuilder::batch_limits)).
+pub(crate) const DEFAULT_BATCH: RecordBound = RecordBound {
+    max_records: BATCH_RECORDS,
+    max_bytes: BATCH_BYTES,
+};
 
 /// Where the anonymous id and the notice marker live.
 pub(crate) enum ConfigDir {
@@ -122,7 +113,7 @@ impl Settings {
             max_records: crate::DEFAULT_MAX_RECORDS,
             compression: None,
             headers: Vec::new(),
-            batch_limits: BatchLimits::default(),
+            batch_limits: DEFAULT_BATCH,
         }
     }
 
@@ -163,70 +154,67 @@ impl Settings {
     /// The HTTP sink these settings describe for `endpoint`. An endpoint
     /// from the environment (`from_env`) gets neither the app's API key
     /// (unless the app allows it) nor its headers; each thing withheld or
-    /// refused is said through `log`. Returns the sink and its back-off.
-    #[cfg(feature = "http")]
+    /// refused is said through `log`. Returns the sink and its back-off;
+    /// without the `http` feature there is none.
     pub(crate) fn http_sink(
         &self,
         endpoint: &str,
         from_env: bool,
         log: &dyn Fn(&str),
     ) -> Result<(Arc<dyn Sink>, Arc<Backoff>), NoHttpSink> {
-        use crate::sink::http::route::KeyWithheld;
-        let api_key = self.api_key_for(from_env);
-        if self.api_key.is_some() && api_key.is_none() {
-            log(&KeyWithheld::EndpointFromEnvironment.to_string());
+        #[cfg(not(feature = "http"))]
+        {
+            let _ = (endpoint, from_env, log);
+            return Err(NoHttpSink::NoHttpSupport);
         }
-        // The app's own headers follow the key's rule: its own endpoint only.
-        let mut headers = Vec::new();
-        if from_env && !self.headers.is_empty() {
-            log(&format!(
-                "{} header(s) of the app withheld: the endpoint comes from the environment, and the app's headers go only to its own",
-                self.headers.len()
-            ));
-        } else {
-            for (name, value) in &self.headers {
-                match crate::sink::http::check_header(name, value) {
-                    Ok(checked) => headers.push(checked),
-                    Err(refused) => log(&refused.to_string()),
+        #[cfg(feature = "http")]
+        {
+            use crate::sink::http::route::KeyWithheld;
+            let api_key = self.api_key_for(from_env);
+            if self.api_key.is_some() && api_key.is_none() {
+                log(&KeyWithheld::EndpointFromEnvironment.to_string());
+            }
+            // The app's own headers follow the key's rule: its own endpoint only.
+            let mut headers = Vec::new();
+            if from_env && !self.headers.is_empty() {
+                log(&format!(
+                    "{} header(s) of the app withheld: the endpoint comes from the environment, and the app's headers go only to its own",
+                    self.headers.len()
+                ));
+            } else {
+                for (name, value) in &self.headers {
+                    match crate::sink::http::check_header(name, value) {
+                        Ok(checked) => headers.push(checked),
+                        Err(refused) => log(&refused.to_string()),
+                    }
                 }
             }
+            if self.compression == Some(Compression::Gzip)
+                && Compression::Gzip.available() != Compression::Gzip
+            {
+                log("gzip needs the `gzip` feature of telemetry-core; bodies go uncompressed");
+            }
+            let user_agent = self.user_agent();
+            let made = self
+                .export
+                .sink(
+                    endpoint,
+                    crate::sink::HttpOptions {
+                        user_agent: &user_agent,
+                        api_key,
+                        timeout: self.timeout,
+                        time_budget: self.time_budget,
+                        compression: self.compression,
+                        headers,
+                        env: &self.env,
+                    },
+                )
+                .map_err(|invalid| NoHttpSink::Invalid(invalid.to_string()))?;
+            if api_key.is_some() && !made.sends_api_key {
+                log(&KeyWithheld::PlainHttp.to_string());
+            }
+            Ok((made.sink, made.backoff))
         }
-        if self.compression == Some(Compression::Gzip)
-            && Compression::Gzip.available() != Compression::Gzip
-        {
-            log("gzip needs the `gzip` feature of telemetry-core; bodies go uncompressed");
-        }
-        let user_agent = self.user_agent();
-        let made = self
-            .export
-            .sink(
-                endpoint,
-                crate::sink::HttpOptions {
-                    user_agent: &user_agent,
-                    api_key,
-                    timeout: self.timeout,
-                    time_budget: self.time_budget,
-                    compression: self.compression,
-                    headers,
-                    env: &self.env,
-                },
-            )
-            .map_err(|invalid| NoHttpSink::Invalid(invalid.to_string()))?;
-        if api_key.is_some() && !made.sends_api_key {
-            log(&KeyWithheld::PlainHttp.to_string());
-        }
-        Ok((made.sink, made.backoff))
-    }
-
-    /// Without the `http` feature there is no HTTP sink.
-    #[cfg(not(feature = "http"))]
-    pub(crate) fn http_sink(
-        &self,
-        _endpoint: &str,
-        _from_env: bool,
-        _log: &dyn Fn(&str),
-    ) -> Result<(Arc<dyn Sink>, Arc<Backoff>), NoHttpSink> {
-        Err(NoHttpSink::NoHttpSupport)
     }
 }
 

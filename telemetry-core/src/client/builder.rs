@@ -11,10 +11,11 @@ use crate::consent::controls::Controls;
 use crate::consent::level::Level;
 use crate::consent::machine_policy::PolicyDirs;
 use crate::delivery::Delivery;
+use crate::delivery::RecordBound;
 use crate::env::Env;
 use crate::recorder::debug_log::DebugTarget;
 use crate::recorder::Recorder;
-use crate::settings::{BatchLimits, ConfigDir, Settings};
+use crate::settings::{ConfigDir, Settings, DEFAULT_BATCH};
 use crate::sink::{Compression, Export, Sink};
 use crate::Telemetry;
 use std::ffi::OsString;
@@ -205,18 +206,10 @@ impl TelemetryBuilder {
     /// (`batch_too_large`) in the next `client_report`. Zero means the
     /// default.
     pub fn batch_limits(mut self, max_records: usize, max_bytes: usize) -> Self {
-        let defaults = BatchLimits::default();
-        self.settings.batch_limits = BatchLimits {
-            max_records: if max_records == 0 {
-                defaults.max_records
-            } else {
-                max_records
-            },
-            max_bytes: if max_bytes == 0 {
-                defaults.max_bytes
-            } else {
-                max_bytes
-            },
+        let or_default = |given: usize, default: usize| if given == 0 { default } else { given };
+        self.settings.batch_limits = RecordBound {
+            max_records: or_default(max_records, DEFAULT_BATCH.max_records),
+            max_bytes: or_default(max_bytes, DEFAULT_BATCH.max_bytes),
         };
         self
     }

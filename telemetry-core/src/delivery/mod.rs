@@ -105,3 +105,13 @@ impl Delivery {
         }
     }
 }
+
+/// At most `max_records` records and `max_bytes` bytes of their JSON: one
+/// batch of background delivery, the deferred spool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecordBound {
+    /// Most records.
+    pub(crate) max_records: usize,
+    /// Most bytes of the records' JSON.
+    pub(crate) max_bytes: usize,
+}

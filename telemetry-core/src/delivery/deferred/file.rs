@@ -8,6 +8,7 @@
 
 use super::super::dropped::{DropCounts, DropReason};
 use crate::delivery::spool::{MAX_BYTES, MAX_RECORDS};
+use crate::delivery::RecordBound;
 use crate::files::{self, OpenError};
 use std::collections::HashSet;
 use std::fs::File;
@@ -23,23 +24,13 @@ pub(crate) const DEFERRED_FILE: &str = "telemetry-deferred.jsonl";
 /// The file whose lock guards every change to the spool.
 pub(crate) const DEFERRED_LOCK_FILE: &str = "telemetry-deferred.lock";
 
-/// Most records and bytes the spool holds; past them the oldest go
+/// Most records and bytes the spool holds, [`MAX_RECORDS`] and
+/// [`MAX_BYTES`] as for a process's own spool; past them the oldest go
 /// (counted as [`DropReason::SpoolBound`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Bound {
-    pub(crate) records: usize,
-    pub(crate) bytes: usize,
-}
-
-impl Default for Bound {
-    /// The spool's own bound: [`MAX_RECORDS`] records, [`MAX_BYTES`] bytes.
-    fn default() -> Bound {
-        Bound {
-            records: MAX_RECORDS,
-            bytes: MAX_BYTES,
-        }
-    }
-}
+pub(crate) const SPOOL_BOUND: RecordBound = RecordBound {
+    max_records: MAX_RECORDS,
+    max_bytes: MAX_BYTES,
+};
 
 /// Holds the spool's lock until dropped.
 struct Locked(#[allow(dead_code)] File);
@@ -64,7 +55,12 @@ fn to_io(error: OpenError) -> io::Error {
 /// Appends one record (its wire JSON, one line) under the lock. When the
 /// file would pass the bound's bytes, it is first compacted to 3/4 of the
 /// bound, the oldest records dropped and counted. One `write`, no fsync.
-pub(crate) fn append(dir: &Path, record: &str, bound: Bound, drops: &DropCounts) -> io::Result<()> {
+pub(crate) fn append(
+    dir: &Path,
+    record: &str,
+    bound: RecordBound,
+    drops: &DropCounts,
+) -> io::Result<()> {
     let mut line = String::with_capacity(record.len() + 1);
     line.push_str(record);
     line.push('\n');
@@ -72,10 +68,10 @@ pub(crate) fn append(dir: &Path, record: &str, bound: Bound, drops: &DropCounts)
     let path = dir.join(DEFERRED_FILE);
     let mut file = files::open_append(&path).map_err(to_io)?;
     let size = file.metadata()?.len();
-    if size.saturating_add(line.len() as u64) > bound.bytes as u64 {
-        let three_quarters = Bound {
-            records: bound.records.saturating_mul(3) / 4,
-            bytes: (bound.bytes.saturating_mul(3) / 4).saturating_sub(line.len()),
+    if size.saturating_add(line.len() as u64) > bound.max_bytes as u64 {
+        let three_quarters = RecordBound {
+            max_records: bound.max_records.saturating_mul(3) / 4,
+            max_bytes: (bound.max_bytes.saturating_mul(3) / 4).saturating_sub(line.len()),
         };
         let lines = read_lines(dir)?;
         let kept = newest_within(&lines, three_quarters);
@@ -94,7 +90,11 @@ pub(crate) fn append(dir: &Path, record: &str, bound: Bound, drops: &DropCounts)
 
 /// The records waiting, oldest first, within the bound: older ones are
 /// dropped from the file and counted. Corrupt or cut lines are dropped.
-pub(crate) fn take_within(dir: &Path, bound: Bound, drops: &DropCounts) -> io::Result<Vec<String>> {
+pub(crate) fn take_within(
+    dir: &Path,
+    bound: RecordBound,
+    drops: &DropCounts,
+) -> io::Result<Vec<String>> {
     let _locked = lock(dir)?;
     let lines = read_lines(dir)?;
     let kept = newest_within(&lines, bound);
@@ -163,12 +163,12 @@ fn read_lines(dir: &Path) -> io::Result<Vec<String>> {
 }
 
 /// The newest lines that fit the bound, oldest first.
-fn newest_within(lines: &[String], bound: Bound) -> &[String] {
+fn newest_within(lines: &[String], bound: RecordBound) -> &[String] {
     let mut bytes = 0usize;
     let mut first = lines.len();
     for (at, line) in lines.iter().enumerate().rev() {
         let len = line.len() + 1;
-        if lines.len() - at > bound.records || bytes + len > bound.bytes {
+        if lines.len() - at > bound.max_records || bytes + len > bound.max_bytes {
             break;
         }
         bytes += len;
@@ -210,7 +210,7 @@ mod tests {
                 let (dir, drops) = (&dir, &drops);
                 scope.spawn(move || {
                     for n in 0..25 {
-                        append(dir, &record(t * 100 + n), Bound::default(), drops).unwrap();
+                        append(dir, &record(t * 100 + n), SPOOL_BOUND, drops).unwrap();
                     }
                 });
             }
@@ -231,15 +231,15 @@ mod tests {
     fn past_the_bound_the_oldest_go_and_are_counted() {
         let dir = temp_dir("deferred-bound");
         let drops = DropCounts::default();
-        let bound = Bound {
-            records: 8,
-            bytes: 10 * (record(0).len() + 1),
+        let bound = RecordBound {
+            max_records: 8,
+            max_bytes: 10 * (record(0).len() + 1),
         };
         for n in 0..30 {
             append(&dir, &record(n), bound, &drops).unwrap();
         }
         let size = std::fs::metadata(dir.join(DEFERRED_FILE)).unwrap().len();
-        assert!(size <= bound.bytes as u64);
+        assert!(size <= bound.max_bytes as u64);
         let kept = take_within(&dir, bound, &drops).unwrap();
         assert!(kept.len() <= 8);
         assert_eq!(kept.last().unwrap(), &record(29), "the newest stay");
@@ -252,10 +252,10 @@ mod tests {
         let dir = temp_dir("deferred-remove");
         let drops = DropCounts::default();
         for n in 0..3 {
-            append(&dir, &record(n), Bound::default(), &drops).unwrap();
+            append(&dir, &record(n), SPOOL_BOUND, &drops).unwrap();
         }
-        let taken = take_within(&dir, Bound::default(), &drops).unwrap();
-        append(&dir, &record(3), Bound::default(), &drops).unwrap();
+        let taken = take_within(&dir, SPOOL_BOUND, &drops).unwrap();
+        append(&dir, &record(3), SPOOL_BOUND, &drops).unwrap();
         // A line cut by a power cut, then a later append.
         let mut file = files::open_append(&dir.join(DEFERRED_FILE)).unwrap();
         file.write_all(b"{\"event\":\"comm").unwrap();

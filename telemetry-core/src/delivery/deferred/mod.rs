@@ -57,8 +57,9 @@ pub(crate) mod schedule;
 
 use super::background::{is_refused_for_good, Flushed, BATCH_BYTES, BATCH_RECORDS};
 use super::dropped::{DropCounts, DropReason};
+use crate::delivery::RecordBound;
 use crate::sink::SendError;
-use file::Bound;
+use file::SPOOL_BOUND;
 use schedule::UploadTurn;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -77,7 +78,7 @@ pub(crate) struct Deferred {
     send: SendFn,
     note: Option<NoteFn>,
     drops: Arc<DropCounts>,
-    bound: Bound,
+    bound: RecordBound,
     /// One upload at a time within this process too.
     uploading: Mutex<()>,
 }
@@ -97,7 +98,7 @@ impl Deferred {
             send,
             note,
             drops,
-            bound: Bound::default(),
+            bound: SPOOL_BOUND,
             uploading: Mutex::new(()),
         }
     }
