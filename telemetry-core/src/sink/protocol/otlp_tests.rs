@@ -33,6 +33,23 @@ fn attrs(object: &Value) -> Map<String, Value> {
         .collect()
 }
 
+/// The log record of `wire`, checked to be a `name` event at `severity`
+/// (`INFO` or `WARN`), and its attributes.
+fn log_of(wire: &Value, name: &str, severity: &str) -> (Value, Map<String, Value>) {
+    let log = log_record(wire).unwrap();
+    assert_eq!(log["eventName"], name);
+    assert_eq!(log["severityText"], severity);
+    let attributes = attrs(&log);
+    (log, attributes)
+}
+
+/// Checks each named attribute's value.
+fn assert_attrs(attributes: &Map<String, Value>, want: &[(&str, Value)]) {
+    for (name, value) in want {
+        assert_eq!(attributes[*name], *value, "{name}");
+    }
+}
+
 fn keys(object: &Value) -> Vec<String> {
     object["attributes"]
         .as_array()
@@ -55,21 +72,21 @@ fn command_maps_flags_to_an_array_and_failure_to_warn() {
         Outcome::failure("NotFound"),
     );
     let wire = &wire_records(&sink)[0];
-    let log = log_record(wire).unwrap();
-    assert_eq!(log["eventName"], "command");
+    let (log, a) = log_of(wire, "command", "WARN");
     assert_eq!(log["severityNumber"], 13);
-    assert_eq!(log["severityText"], "WARN");
-    let a = attrs(&log);
-    assert_eq!(a["action"], json!({"stringValue": "run"}));
-    assert_eq!(
-        a["args"],
-        json!({"arrayValue": {"values": [{"stringValue": "--model"}, {"stringValue": "--yes"}]}})
+    let flags = json!([{"stringValue": "--model"}, {"stringValue": "--yes"}]);
+    assert_attrs(
+        &a,
+        &[
+            ("action", json!({"stringValue": "run"})),
+            ("args", json!({"arrayValue": {"values": flags}})),
+            ("is_success", json!({"boolValue": false})),
+            ("duration_ms", json!({"intValue": "1500"})),
+            ("error.type", json!({"stringValue": "NotFound"})),
+            ("team", json!({"stringValue": "core"})),
+        ],
     );
     assert!(!log.to_string().contains("secret"));
-    assert_eq!(a["is_success"], json!({"boolValue": false}));
-    assert_eq!(a["duration_ms"], json!({"intValue": "1500"}));
-    assert_eq!(a["error.type"], json!({"stringValue": "NotFound"}));
-    assert_eq!(a["team"], json!({"stringValue": "core"}));
     assert!(!a.contains_key("error"));
     assert_eq!(
         a["log.record.uid"]["stringValue"],
@@ -94,32 +111,24 @@ fn command_flags_are_string_values() {
 fn tool_uses_gen_ai_names_and_tags_cannot_override_them() {
     let (telemetry, sink) = client_with_tags(HOSTILE_TAGS);
     let session = telemetry.start_session("planner");
-    session.scope(|| {
-        telemetry.record_tool_call(
-            "read_file",
-            session.id(),
-            "planner",
-            Duration::from_millis(12),
-            Outcome::failure("PermissionDenied"),
-        );
-    });
+    let failed = Outcome::failure("PermissionDenied");
+    session.record_tool_call("read_file", Duration::from_millis(12), failed);
     let session_id = session.id().to_owned();
     session.end();
     let wire = &wire_records(&sink)[1];
     assert_eq!(wire["event"], "tool");
-    let log = log_record(wire).unwrap();
-    assert_eq!(log["eventName"], "tool");
-    assert_eq!(log["severityText"], "WARN");
-    let a = attrs(&log);
-    assert_eq!(a["action"], json!({"stringValue": "call"}));
-    assert_eq!(a["gen_ai.tool.name"], json!({"stringValue": "read_file"}));
-    assert_eq!(a["gen_ai.agent.name"], json!({"stringValue": "planner"}));
-    assert_eq!(
-        a["gen_ai.conversation.id"],
-        json!({"stringValue": session_id})
+    let (log, a) = log_of(wire, "tool", "WARN");
+    assert_attrs(
+        &a,
+        &[
+            ("action", json!({"stringValue": "call"})),
+            ("gen_ai.tool.name", json!({"stringValue": "read_file"})),
+            ("gen_ai.agent.name", json!({"stringValue": "planner"})),
+            ("gen_ai.conversation.id", json!({"stringValue": session_id})),
+            ("duration_ms", json!({"intValue": "12"})),
+            ("error.type", json!({"stringValue": "PermissionDenied"})),
+        ],
     );
-    assert_eq!(a["duration_ms"], json!({"intValue": "12"}));
-    assert_eq!(a["error.type"], json!({"stringValue": "PermissionDenied"}));
     let names = keys(&log);
     for name in [
         "gen_ai.tool.name",
@@ -149,17 +158,19 @@ fn token_maps_usage_and_cost_as_a_double() {
     telemetry.record_token_usage("gpt-4o", 1200, 300, 0.0125);
     telemetry.record_token_usage("gpt-4o", 1, 2, 0.0);
     let records = wire_records(&sink);
-    let log = log_record(&records[0]).unwrap();
-    assert_eq!(log["eventName"], "token");
-    assert_eq!(log["severityText"], "INFO");
-    let a = attrs(&log);
-    assert_eq!(a["action"], json!({"stringValue": "usage"}));
-    assert_eq!(a["gen_ai.request.model"], json!({"stringValue": "gpt-4o"}));
-    assert_eq!(a["gen_ai.usage.input_tokens"], json!({"intValue": "1200"}));
-    assert_eq!(a["gen_ai.usage.output_tokens"], json!({"intValue": "300"}));
-    assert_eq!(a["total_tokens"], json!({"intValue": "1500"}));
-    assert_eq!(a["cost"], json!({"doubleValue": 0.0125}));
-    assert_eq!(a["region"], json!({"stringValue": "eu"}));
+    let (_, a) = log_of(&records[0], "token", "INFO");
+    assert_attrs(
+        &a,
+        &[
+            ("action", json!({"stringValue": "usage"})),
+            ("gen_ai.request.model", json!({"stringValue": "gpt-4o"})),
+            ("gen_ai.usage.input_tokens", json!({"intValue": "1200"})),
+            ("gen_ai.usage.output_tokens", json!({"intValue": "300"})),
+            ("total_tokens", json!({"intValue": "1500"})),
+            ("cost", json!({"doubleValue": 0.0125})),
+            ("region", json!({"stringValue": "eu"})),
+        ],
+    );
     // No session: an empty id or agent is left out, not sent as "".
     assert!(!a.contains_key("gen_ai.conversation.id"));
     assert!(!a.contains_key("gen_ai.agent.name"));
@@ -181,41 +192,30 @@ fn token_maps_usage_and_cost_as_a_double() {
 fn session_start_and_end_carry_totals_and_the_list_of_error_kinds() {
     let (telemetry, sink) = client_with_tags("is_success=evil");
     let session = telemetry.start_session("root");
-    session.scope(|| {
-        telemetry.record_tool_call(
-            "grep",
-            session.id(),
-            "root",
-            Duration::ZERO,
-            Outcome::failure("Timeout"),
-        );
-        telemetry.record_token_usage("m", 10, 5, 0.5);
-    });
+    session.record_tool_call("grep", Duration::ZERO, Outcome::failure("Timeout"));
+    session.record_token_usage("m", 10, 5, 0.5);
     session.end();
     let records = wire_records(&sink);
-    let start = log_record(&records[0]).unwrap();
-    assert_eq!(start["eventName"], "session");
-    assert_eq!(start["severityText"], "INFO");
-    let a = attrs(&start);
+    let (_, a) = log_of(&records[0], "session", "INFO");
     assert_eq!(a["action"], json!({"stringValue": "start"}));
     assert_eq!(a["gen_ai.agent.name"], json!({"stringValue": "root"}));
     assert!(!a.contains_key("is_success"));
 
-    let end = log_record(&records[3]).unwrap();
-    assert_eq!(end["eventName"], "session");
-    assert_eq!(end["severityText"], "WARN");
-    let a = attrs(&end);
-    assert_eq!(a["action"], json!({"stringValue": "end"}));
-    assert_eq!(a["tool_calls"], json!({"intValue": "1"}));
-    assert_eq!(a["gen_ai.usage.input_tokens"], json!({"intValue": "10"}));
-    assert_eq!(a["gen_ai.usage.output_tokens"], json!({"intValue": "5"}));
-    assert_eq!(a["total_tokens"], json!({"intValue": "15"}));
-    assert_eq!(a["cost"], json!({"doubleValue": 0.5}));
-    assert_eq!(a["error_count"], json!({"intValue": "1"}));
-    assert_eq!(a["is_success"], json!({"boolValue": false}));
-    assert_eq!(
-        a["error"],
-        json!({"arrayValue": {"values": [{"stringValue": "Timeout"}]}})
+    let (end, a) = log_of(&records[3], "session", "WARN");
+    let kinds = json!([{"stringValue": "Timeout"}]);
+    assert_attrs(
+        &a,
+        &[
+            ("action", json!({"stringValue": "end"})),
+            ("tool_calls", json!({"intValue": "1"})),
+            ("gen_ai.usage.input_tokens", json!({"intValue": "10"})),
+            ("gen_ai.usage.output_tokens", json!({"intValue": "5"})),
+            ("total_tokens", json!({"intValue": "15"})),
+            ("cost", json!({"doubleValue": 0.5})),
+            ("error_count", json!({"intValue": "1"})),
+            ("is_success", json!({"boolValue": false})),
+            ("error", json!({"arrayValue": {"values": kinds}})),
+        ],
     );
     assert!(!a.contains_key("error.type"));
     assert!(!end.to_string().contains("evil"));
@@ -406,24 +406,24 @@ fn a_tool_summary_is_one_log_record_with_the_same_attributes() {
     session.end();
     let records = wire_records(&sink);
     assert_eq!(records[1]["event"], "tool_summary");
-    let log = log_record(&records[1]).unwrap();
-    assert_eq!(log["eventName"], "tool_summary");
-    assert_eq!(log["severityText"], "INFO");
-    let a = attrs(&log);
-    assert_eq!(a["gen_ai.tool.name"], json!({"stringValue": "search_web"}));
-    assert_eq!(a["gen_ai.agent.name"], json!({"stringValue": "root"}));
-    assert_eq!(
-        a["gen_ai.conversation.id"],
-        json!({"stringValue": session_id(&records[0])})
+    let (log, a) = log_of(&records[1], "tool_summary", "INFO");
+    let kinds = json!([{"key": "NotFound", "value": {"intValue": "2"}}]);
+    assert_attrs(
+        &a,
+        &[
+            ("gen_ai.tool.name", json!({"stringValue": "search_web"})),
+            ("gen_ai.agent.name", json!({"stringValue": "root"})),
+            (
+                "gen_ai.conversation.id",
+                json!({"stringValue": session_id(&records[0])}),
+            ),
+            ("calls", json!({"intValue": "3"})),
+            ("errors", json!({"intValue": "2"})),
+            ("error_kinds", json!({"kvlistValue": {"values": kinds}})),
+            ("duration_ms_total", json!({"intValue": "13"})),
+            ("duration_ms_max", json!({"intValue": "9"})),
+        ],
     );
-    assert_eq!(a["calls"], json!({"intValue": "3"}));
-    assert_eq!(a["errors"], json!({"intValue": "2"}));
-    assert_eq!(
-        a["error_kinds"],
-        json!({"kvlistValue": {"values": [{"key": "NotFound", "value": {"intValue": "2"}}]}})
-    );
-    assert_eq!(a["duration_ms_total"], json!({"intValue": "13"}));
-    assert_eq!(a["duration_ms_max"], json!({"intValue": "9"}));
     assert!(!a.contains_key("sample_rate"));
     assert!(!log.to_string().contains("evil"));
 }
