@@ -207,30 +207,35 @@ pub enum SpoolError {
 
 impl fmt::Display for SpoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let in_memory_only = "records are kept in memory only";
-        match self {
+        // What happened, the error's kind when it has one, then what follows.
+        let what = match self {
+            SpoolError::Symlink => "a spool file is a symbolic link",
+            SpoolError::NotAFile => "a spool file is not a regular file (a directory or FIFO?)",
+            SpoolError::NotOurs => "a spool file belongs to another user",
+            SpoolError::Unwritable(_) => "the spool cannot be written",
+            SpoolError::Shortage(_) => "no descriptor or disk space left for the spool",
+            SpoolError::FileSizeLimit => {
+                "the spool reached the process's file-size limit (RLIMIT_FSIZE)"
+            }
+            SpoolError::Deleted => "the spool file was deleted by a run that turned telemetry off",
+            SpoolError::Io(_) => "a spool file could not be used",
+        };
+        let then = match self {
             SpoolError::Symlink | SpoolError::NotAFile | SpoolError::NotOurs => {
-                let what = match self {
-                    SpoolError::Symlink => "is a symbolic link",
-                    SpoolError::NotOurs => "belongs to another user",
-                    _ => "is not a regular file (a directory or FIFO?)",
-                };
-                write!(f, "a spool file {what}; it was left alone")
+                "; it was left alone"
             }
-            SpoolError::Unwritable(kind) => {
-                write!(f, "the spool cannot be written ({kind:?}); {in_memory_only}")
+            SpoolError::Unwritable(_) | SpoolError::Shortage(_) => {
+                "; records are kept in memory only"
             }
-            SpoolError::Shortage(kind) => write!(
-                f,
-                "no descriptor or disk space left for the spool ({kind:?}); {in_memory_only}"
-            ),
-            SpoolError::FileSizeLimit => f.write_str(
-                "the spool reached the process's file-size limit (RLIMIT_FSIZE); what would not fit is dropped",
-            ),
-            SpoolError::Deleted => f.write_str(
-                "the spool file was deleted by a run that turned telemetry off; nothing more is sent",
-            ),
-            SpoolError::Io(kind) => write!(f, "a spool file could not be used ({kind:?})"),
+            SpoolError::FileSizeLimit => "; what would not fit is dropped",
+            SpoolError::Deleted => "; nothing more is sent",
+            SpoolError::Io(_) => "",
+        };
+        match self {
+            SpoolError::Unwritable(kind) | SpoolError::Shortage(kind) | SpoolError::Io(kind) => {
+                write!(f, "{what} ({kind:?}){then}")
+            }
+            _ => write!(f, "{what}{then}"),
         }
     }
 }

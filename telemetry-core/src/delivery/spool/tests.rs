@@ -522,3 +522,21 @@ fn the_file_the_bound_cuts_through_keeps_its_newest_lines() {
     assert_eq!(got.len(), 55);
     assert_eq!((got[0], got[54]), ("run14-5", "run19-9"));
 }
+
+#[test]
+fn each_spool_error_says_what_happened_and_what_follows() {
+    use std::io::ErrorKind::{Other, PermissionDenied, StorageFull};
+    let cases = [
+        (SpoolError::Symlink, "a spool file is a symbolic link; it was left alone"),
+        (SpoolError::NotAFile, "a spool file is not a regular file (a directory or FIFO?); it was left alone"),
+        (SpoolError::NotOurs, "a spool file belongs to another user; it was left alone"),
+        (SpoolError::Unwritable(PermissionDenied), "the spool cannot be written (PermissionDenied); records are kept in memory only"),
+        (SpoolError::Shortage(StorageFull), "no descriptor or disk space left for the spool (StorageFull); records are kept in memory only"),
+        (SpoolError::FileSizeLimit, "the spool reached the process's file-size limit (RLIMIT_FSIZE); what would not fit is dropped"),
+        (SpoolError::Deleted, "the spool file was deleted by a run that turned telemetry off; nothing more is sent"),
+        (SpoolError::Io(Other), "a spool file could not be used (Other)"),
+    ];
+    for (error, said) in cases {
+        assert_eq!(error.to_string(), said);
+    }
+}

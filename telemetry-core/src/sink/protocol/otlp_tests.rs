@@ -50,6 +50,18 @@ fn assert_attrs(attributes: &Map<String, Value>, want: &[(&str, Value)]) {
     }
 }
 
+/// The usage attributes of a token or session end event: its tokens in
+/// and out, their total, and the cost as a double.
+fn usage(input: u64, output: u64, total: u64, cost: f64) -> [(&'static str, Value); 4] {
+    let int = |n: u64| json!({"intValue": n.to_string()});
+    [
+        ("gen_ai.usage.input_tokens", int(input)),
+        ("gen_ai.usage.output_tokens", int(output)),
+        ("total_tokens", int(total)),
+        ("cost", json!({"doubleValue": cost})),
+    ]
+}
+
 fn keys(object: &Value) -> Vec<String> {
     object["attributes"]
         .as_array()
@@ -164,13 +176,10 @@ fn token_maps_usage_and_cost_as_a_double() {
         &[
             ("action", json!({"stringValue": "usage"})),
             ("gen_ai.request.model", json!({"stringValue": "gpt-4o"})),
-            ("gen_ai.usage.input_tokens", json!({"intValue": "1200"})),
-            ("gen_ai.usage.output_tokens", json!({"intValue": "300"})),
-            ("total_tokens", json!({"intValue": "1500"})),
-            ("cost", json!({"doubleValue": 0.0125})),
             ("region", json!({"stringValue": "eu"})),
         ],
     );
+    assert_attrs(&a, &usage(1200, 300, 1500, 0.0125));
     // No session: an empty id or agent is left out, not sent as "".
     assert!(!a.contains_key("gen_ai.conversation.id"));
     assert!(!a.contains_key("gen_ai.agent.name"));
@@ -208,15 +217,12 @@ fn session_start_and_end_carry_totals_and_the_list_of_error_kinds() {
         &[
             ("action", json!({"stringValue": "end"})),
             ("tool_calls", json!({"intValue": "1"})),
-            ("gen_ai.usage.input_tokens", json!({"intValue": "10"})),
-            ("gen_ai.usage.output_tokens", json!({"intValue": "5"})),
-            ("total_tokens", json!({"intValue": "15"})),
-            ("cost", json!({"doubleValue": 0.5})),
             ("error_count", json!({"intValue": "1"})),
             ("is_success", json!({"boolValue": false})),
             ("error", json!({"arrayValue": {"values": kinds}})),
         ],
     );
+    assert_attrs(&a, &usage(10, 5, 15, 0.5));
     assert!(!a.contains_key("error.type"));
     assert!(!end.to_string().contains("evil"));
 }
