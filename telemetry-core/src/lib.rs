@@ -373,9 +373,6 @@ macro_rules! display_as_str {
 pub mod __private;
 mod client;
 mod consent;
-// The spool's and the sender's process tests read the variables their
-// parent sets for the child (test builds only).
-#[cfg_attr(test, allow(clippy::disallowed_methods))]
 mod delivery;
 mod env;
 pub mod error_kind;

@@ -405,13 +405,19 @@ pub(crate) fn destination(endpoint: &str) -> Option<String> {
     let authority = rest.split(['/', '?', '#']).next()?;
     let host = authority.rsplit('@').next()?;
     let valid = !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric());
-    (valid && !host.is_empty() && !host.contains(char::is_whitespace)).then(|| {
-        format!(
-            "{}://{}",
-            scheme.to_ascii_lowercase(),
-            host.to_ascii_lowercase()
-        )
-    })
+    let scheme = scheme.to_ascii_lowercase();
+    // The scheme's default port is left out, as the URL parser does.
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => "",
+    };
+    let host = match host.strip_suffix(default_port) {
+        Some(bare) if !default_port.is_empty() => bare,
+        _ => host,
+    };
+    (valid && !host.is_empty() && !host.contains(char::is_whitespace))
+        .then(|| format!("{scheme}://{}", host.to_ascii_lowercase()))
 }
 
 #[cfg(test)]

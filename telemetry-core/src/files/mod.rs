@@ -409,7 +409,8 @@ mod tests {
 
         let link = dir.join("link");
         std::os::unix::fs::symlink(&file, &link).unwrap();
-        let opens: [(&str, fn(&Path) -> Result<File, OpenError>); 3] = [
+        type Open = fn(&Path) -> Result<File, OpenError>;
+        let opens: [(&str, Open); 3] = [
             ("open_file", open_file),
             ("open_dir", open_dir),
             ("open_append", open_append),

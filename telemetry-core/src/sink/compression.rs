@@ -17,6 +17,7 @@
 /// OTLP/HTTP receiver must). Without the `gzip` feature, `Gzip` sends the
 /// body uncompressed, and debug mode says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Compression {
     /// The body as it is (`identity`).
     None,

@@ -305,6 +305,7 @@ const CHILD_DIR: &str = "TELEMETRY_SPOOL_TEST_CHILD_DIR";
 /// files (as after delivery), exits.
 #[test]
 #[ignore = "a child process of another test"]
+#[allow(clippy::disallowed_methods)] // the variable its parent test sets
 fn child_claims_and_reports() {
     let Some(dir) = std::env::var_os(CHILD_DIR) else {
         return;
