@@ -18,7 +18,8 @@
 //! [`CiPolicy`] applies (by default: no notice, no files, a per-process id
 //! marked `ephemeral_id`). A raised
 //! [`notice_version`](TelemetryBuilder::notice_version) shows the notice
-//! once more. `docs/policy.md` has the whole precedence table.
+//! once more. `docs/policy.md` in the repository has the whole precedence
+//! table.
 //!
 //! # The recording flow
 //!
@@ -212,14 +213,19 @@
 //! a client then needs a sink, and an endpoint alone turns it off
 //! ([`OffReason::NoHttpSupport`]).
 //!
-//! # The user's controls: `telemetry status | enable | disable | reset-id`
+//! # The user's controls: `telemetry status | show | enable | disable | delete | reset-id`
 //!
 //! Give your app a `telemetry` subcommand that runs on
 //! [`TelemetryBuilder::controls`] (not a built client, so it records
 //! nothing): [`Controls::status`] says whether telemetry is on, which
 //! setting decided and what to change, as text or JSON ([`Status`]);
-//! [`Controls::enable`], [`Controls::disable`] (which also deletes anything
-//! spooled) and [`Controls::reset_id`] change it. With the `clap` feature,
+//! [`Controls::show`] prints the local history of what was sent;
+//! [`Controls::enable`] (or [`Controls::enable_errors_only`],
+//! [`Controls::enable_local_only`]), [`Controls::disable`] (which also
+//! deletes the anonymous id, anything spooled and the local history),
+//! [`Controls::delete`] (which asks the collector to erase this id's
+//! records, then disables) and [`Controls::reset_id`] change it. With the
+//! `clap` feature,
 //! `subcommand::command()` and `subcommand::run(..)` are the whole thing.
 //! The variables (table on [`TelemetryBuilder`]) win over the remembered
 //! choice: `DO_NOT_TRACK`, then `<APP>_TELEMETRY_ENABLED`, then
@@ -265,7 +271,8 @@
 //!
 //! Spooled records survive a killed or crashed process. Appends are never
 //! followed by `fsync`, so a power cut may lose the last records appended.
-//! Opting out deletes every spool unsent. See `docs/delivery.md`.
+//! Opting out deletes every spool unsent. See `docs/delivery.md` in the
+//! repository.
 //!
 //! # Where data and the key go
 //!
@@ -352,7 +359,8 @@
 //! assert_eq!(kinds[51], "tool_summary");
 //! ```
 //!
-//! Why they work this way where the issue was silent: `docs/decisions.md`.
+//! Why these defaults, where a choice had to be made: `docs/decisions.md`
+//! in the repository.
 
 #![warn(missing_docs)]
 
@@ -384,8 +392,8 @@ mod sink;
 #[cfg(test)]
 mod test_support;
 
-/// The `telemetry status | enable | disable | reset-id` subcommand for a
-/// `clap` app (feature `clap`).
+/// The `telemetry status | show | enable | disable | delete | reset-id`
+/// subcommand for a `clap` app (feature `clap`).
 #[cfg(feature = "clap")]
 pub use consent::subcommand;
 // Reached by the benches and tests only; to be made crate-private once they
@@ -406,7 +414,8 @@ pub use client::session::Session;
 pub use client::telemetry::{current, set_global, FlushGuard, Telemetry};
 /// What telemetry does in CI.
 pub use consent::ci_policy::CiPolicy;
-/// The user's controls: `status`, `enable`, `disable`, `reset-id`.
+/// The user's controls: `status`, `show`, `enable`, `disable`, `delete`,
+/// `reset-id`, and what `delete` achieved.
 pub use consent::controls::{ControlError, Controls, Deletion};
 /// The `event` of the record `telemetry delete` sends.
 pub use consent::deletion::DELETION_REQUEST;

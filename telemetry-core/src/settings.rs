@@ -65,7 +65,8 @@ pub(crate) struct Settings {
 }
 
 /// Most records and bytes of records' JSON in one batch of background
-/// delivery unless the app says otherwise
+/// delivery unless the app says otherwise (2,000 and 2 MiB, as the
+/// builder's and `docs/delivery.md`'s words say)
 /// ([`TelemetryBuilder::batch_limits`](crate::TelemetryBuilder::batch_limits)).
 pub(crate) const DEFAULT_BATCH: RecordBound = RecordBound {
     max_records: BATCH_RECORDS,
@@ -246,5 +247,15 @@ mod tests {
         for bad in ["", ".hidden", "a/b", "..", "spaced name"] {
             assert!(!is_valid_app_name(bad), "{bad}");
         }
+    }
+
+    /// The builder's docs and `docs/delivery.md` state the default batch
+    /// in words: 2,000 records, 2 MiB.
+    #[test]
+    fn the_default_batch_is_the_documented_one() {
+        assert_eq!(DEFAULT_BATCH.max_records, 2_000);
+        assert_eq!(DEFAULT_BATCH.max_bytes, 2 * 1024 * 1024);
+        let docs = include_str!("client/builder.rs");
+        assert!(docs.contains("The defaults, 2,000 records and 2 MiB"));
     }
 }

@@ -178,10 +178,8 @@ impl TelemetryBuilder {
 
     /// Background delivery's batches: at most `max_records` records and
     /// `max_bytes` bytes of records' JSON (before compression) in one
-    /// request. The defaults are
-    /// [`BATCH_RECORDS`](crate::background::BATCH_RECORDS) and
-    /// [`BATCH_BYTES`](crate::background::BATCH_BYTES), which suit most
-    /// hosted backends; lower them for one with a smaller body limit. A single
+    /// request. The defaults, 2,000 records and 2 MiB, suit most hosted
+    /// backends; lower them for one with a smaller body limit. A single
     /// record larger than `max_bytes` is dropped, and counted
     /// (`batch_too_large`) in the next `client_report`. Zero means the
     /// default.
@@ -319,8 +317,9 @@ impl TelemetryBuilder {
         /// Reads the machine policy files from `dir` (`<dir>/telemetry-policy`
         /// and `<dir>/<app>/telemetry-policy`) instead of the system's fixed
         /// paths (`/etc/telemetry-policy` and `/etc/<app>/telemetry-policy` on
-        /// Linux; see `docs/policy.md`), and accepts files of the current user
-        /// there as well as root's. For tests: no variable moves the paths.
+        /// Linux; see `docs/policy.md` in the repository), and accepts files
+        /// of the current user there as well as root's. For tests: no
+        /// variable moves the paths.
         fn policy_dir(dir: impl Into<PathBuf>) => consent.policy_dirs = PolicyDirs::At(dir.into());
 
         /// Writes the first-run notice (and the warning about an unrecognised

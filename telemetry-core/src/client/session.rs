@@ -17,10 +17,12 @@ use std::time::Duration;
 /// another counts its own tool calls and tokens, and never overwrites its
 /// parent. A tool call counts toward the session whose id it is recorded
 /// with ([`Telemetry::record_tool_call`](crate::Telemetry::record_tool_call)),
-/// current or not, as long as that session has not ended. Token usage and
-/// `#[tracked_tool]` calls name no session: they count toward (and carry
-/// the id of) the session that is *current* when they are recorded; make
-/// it current with [`Session::scope`] or, in async code,
+/// current or not, as long as that session has not ended, and so do the
+/// session's own [`Session::record_tool_call`] and
+/// [`Session::record_token_usage`]. Token usage recorded through the client
+/// and `#[tracked_tool]` calls name no session: they count toward (and
+/// carry the id of) the session that is *current* when they are recorded;
+/// make it current with [`Session::scope`] or, in async code,
 /// [`WithTelemetry::with_session`](crate::WithTelemetry::with_session).
 #[must_use = "a session ends, and sends its end event, when dropped"]
 pub struct Session {

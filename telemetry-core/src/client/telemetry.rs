@@ -15,7 +15,10 @@ use std::time::Duration;
 /// delivery, every recording call sends its event and returns once the
 /// collector answered or the attempt failed, so nothing is left in flight
 /// when the program exits; with [`Delivery::Background`](crate::Delivery::Background)
-/// it spools the record and returns, and the flush points send it.
+/// it spools the record and returns, and the flush points send it; with
+/// [`Delivery::Deferred`](crate::Delivery::Deferred) it appends the record to
+/// the app's shared spool, which a flush point uploads when an upload is
+/// due.
 ///
 /// Build one with [`Telemetry::builder`] (or, in tests,
 /// [`Telemetry::isolated`]); a disabled client ([`Telemetry::disabled`], or

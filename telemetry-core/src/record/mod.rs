@@ -66,8 +66,8 @@ pub(crate) struct CommonFields {
     pub(crate) ephemeral_id: bool,
 }
 
-/// The version of the records' schema (`schema/records.schema.json`),
-/// sent as `schema_version` in every record's properties.
+/// The version of the records' schema (`schema/records.schema.json` in the
+/// repository), sent as `schema_version` in every record's properties.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The property a sampled-in process adds to every record when its rate

@@ -302,7 +302,7 @@ pub fn log_record(wire: &Value) -> Option<Value> {
     }))
 }
 
-/// The wire properties of an event kind (`record.rs`); the rest are
+/// The wire properties of an event kind (`record/mod.rs`); the rest are
 /// tags and common fields. An unknown kind takes every known field.
 fn fields_of(event: &str) -> &'static [&'static str] {
     match event {
