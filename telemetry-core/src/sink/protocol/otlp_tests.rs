@@ -62,6 +62,14 @@ fn usage(input: u64, output: u64, total: u64, cost: f64) -> [(&'static str, Valu
     ]
 }
 
+/// The attributes of the session a record belongs to: its id and agent.
+fn in_session(id: &str, agent: &str) -> [(&'static str, Value); 2] {
+    [
+        ("gen_ai.conversation.id", json!({"stringValue": id})),
+        ("gen_ai.agent.name", json!({"stringValue": agent})),
+    ]
+}
+
 fn keys(object: &Value) -> Vec<String> {
     object["attributes"]
         .as_array()
@@ -135,12 +143,11 @@ fn tool_uses_gen_ai_names_and_tags_cannot_override_them() {
         &[
             ("action", json!({"stringValue": "call"})),
             ("gen_ai.tool.name", json!({"stringValue": "read_file"})),
-            ("gen_ai.agent.name", json!({"stringValue": "planner"})),
-            ("gen_ai.conversation.id", json!({"stringValue": session_id})),
             ("duration_ms", json!({"intValue": "12"})),
             ("error.type", json!({"stringValue": "PermissionDenied"})),
         ],
     );
+    assert_attrs(&a, &in_session(&session_id, "planner"));
     let names = keys(&log);
     for name in [
         "gen_ai.tool.name",
@@ -223,6 +230,7 @@ fn session_start_and_end_carry_totals_and_the_list_of_error_kinds() {
         ],
     );
     assert_attrs(&a, &usage(10, 5, 15, 0.5));
+    assert_attrs(&a, &in_session(&session_id(&records[0]), "root"));
     assert!(!a.contains_key("error.type"));
     assert!(!end.to_string().contains("evil"));
 }
@@ -418,11 +426,6 @@ fn a_tool_summary_is_one_log_record_with_the_same_attributes() {
         &a,
         &[
             ("gen_ai.tool.name", json!({"stringValue": "search_web"})),
-            ("gen_ai.agent.name", json!({"stringValue": "root"})),
-            (
-                "gen_ai.conversation.id",
-                json!({"stringValue": session_id(&records[0])}),
-            ),
             ("calls", json!({"intValue": "3"})),
             ("errors", json!({"intValue": "2"})),
             ("error_kinds", json!({"kvlistValue": {"values": kinds}})),
@@ -430,6 +433,7 @@ fn a_tool_summary_is_one_log_record_with_the_same_attributes() {
             ("duration_ms_max", json!({"intValue": "9"})),
         ],
     );
+    assert_attrs(&a, &in_session(&session_id(&records[0]), "root"));
     assert!(!a.contains_key("sample_rate"));
     assert!(!log.to_string().contains("evil"));
 }
