@@ -93,55 +93,59 @@ pub(crate) const COMMON_KEYS: [&str; 10] = [
 
 /// A `command` event's property names.
 pub(crate) const COMMAND_KEYS: &[&str] = &["action", "args", "is_success", "duration_ms", "error"];
-/// A `tool` event's property names.
-pub(crate) const TOOL_KEYS: &[&str] = &[
-    "action",
-    "tool_name",
-    "session_id",
-    "agent_name",
-    "duration_ms",
-    "is_success",
-    "error",
-];
-/// A `token` event's property names.
-pub(crate) const TOKEN_KEYS: &[&str] = &[
-    "action",
-    "session_id",
-    "agent_name",
-    "model_name",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost",
-];
-/// A `session` event's property names (the end's; the start's are its
-/// first three).
-pub(crate) const SESSION_KEYS: &[&str] = &[
-    "action",
-    "session_id",
-    "agent_name",
-    "duration_ms",
-    "tool_calls",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost",
-    "error_count",
-    "is_success",
-    "error",
-];
+/// The properties of the session an event belongs to (empty outside one).
+const SESSION_FIELDS: [&str; 2] = ["session_id", "agent_name"];
+/// The properties of token usage: tokens in and out, their total, the cost.
+const USAGE_FIELDS: [&str; 4] = ["input_tokens", "output_tokens", "total_tokens", "cost"];
 
+/// A `tool` event's property names.
+pub(crate) const TOOL_KEYS: &[&str] = &keys::<7>(&[
+    &["action", "tool_name"],
+    &SESSION_FIELDS,
+    &["duration_ms", "is_success", "error"],
+]);
+/// A `token` event's property names.
+pub(crate) const TOKEN_KEYS: &[&str] =
+    &keys::<8>(&[&["action"], &SESSION_FIELDS, &["model_name"], &USAGE_FIELDS]);
+/// A `session` start event's property names.
+pub(crate) const SESSION_START_KEYS: &[&str] = &keys::<3>(&[&["action"], &SESSION_FIELDS]);
+/// A `session` end event's property names (the start's, then its totals).
+pub(crate) const SESSION_KEYS: &[&str] = &keys::<12>(&[
+    SESSION_START_KEYS,
+    &["duration_ms", "tool_calls"],
+    &USAGE_FIELDS,
+    &["error_count", "is_success", "error"],
+]);
 /// A `tool_summary` event's property names.
-pub(crate) const TOOL_SUMMARY_KEYS: &[&str] = &[
-    "tool_name",
-    "session_id",
-    "agent_name",
-    "calls",
-    "errors",
-    "error_kinds",
-    "duration_ms_total",
-    "duration_ms_max",
-];
+pub(crate) const TOOL_SUMMARY_KEYS: &[&str] = &keys::<8>(&[
+    &["tool_name"],
+    &SESSION_FIELDS,
+    &[
+        "calls",
+        "errors",
+        "error_kinds",
+        "duration_ms_total",
+        "duration_ms_max",
+    ],
+]);
+
+/// `parts` one after another, at compile time; `N` is their total length
+/// (a wrong one does not compile).
+const fn keys<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
+    let mut all = [""; N];
+    let (mut n, mut part) = (0, 0);
+    while part < parts.len() {
+        let mut i = 0;
+        while i < parts[part].len() {
+            all[n] = parts[part][i];
+            n += 1;
+            i += 1;
+        }
+        part += 1;
+    }
+    assert!(n == N, "N is the parts' total length");
+    all
+}
 
 /// One event as sent: the event, when it happened, and the shared fields.
 ///
@@ -359,7 +363,7 @@ fn write_event_fields<M: SerializeMap>(
         }) => {
             map.serialize_entry("action", "start")?;
             write_session(map, session_id, agent_name)?;
-            Ok(&SESSION_KEYS[..3])
+            Ok(SESSION_START_KEYS)
         }
         Event::SessionEnd(end) => write_session_end(end, map),
         Event::ToolSummary(summary) => write_tool_summary(summary, map),
