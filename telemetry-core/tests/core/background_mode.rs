@@ -366,22 +366,23 @@ fn an_unwritable_spool_still_sends_and_says_why() {
 /// time budget is spent, and says so once.
 #[test]
 fn inline_delivery_stops_when_the_time_budget_is_spent() {
-    // Each answer comes after 950 ms, under the 1 s timeout; the budget
-    // (2 × the timeout = 2 s) is charged 850 ms per answer (the first
-    // 100 ms of a wait are free): two answers, then a third request cut
-    // short at what is left, then nothing.
-    let collector = Collector::start_with(Behaviour::Delay(Duration::from_millis(950))).unwrap();
+    // Each answer comes after 400 ms, far under the 5 s timeout (so that
+    // no request of a busy machine times out); the budget is charged each
+    // wait past its first 100 ms, 300 ms or more an answer: at most three
+    // answers, then a request cut short at what is left, then nothing.
+    const ANSWER: Duration = Duration::from_millis(400);
+    const FREE: Duration = Duration::from_millis(100);
+    const BUDGET: Duration = Duration::from_secs(1);
+    const RECORDS: usize = 10;
+    let collector = Collector::start_with(Behaviour::Delay(ANSWER)).unwrap();
     let log = MemoryWriter::new();
     let telemetry = Telemetry::isolated("budget-test", "1.0.0")
         .endpoint(collector.url())
-        .timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(5))
+        .time_budget(BUDGET)
         .debug_writer(log.clone())
         .build();
-    record_tools(&telemetry, 10);
-    // The collector keeps a request after its delay: the third arrives in
-    // the collector's list after the client gave up on it.
-    assert_eq!(collector.wait_for_records(3, LONG).len(), 3);
-    assert_eq!(collector.requests().len(), 3, "{}", log.text());
+    record_tools(&telemetry, RECORDS);
     let reasons = logged_reasons(&log);
     let stopped: Vec<&String> = reasons
         .iter()
@@ -389,14 +390,20 @@ fn inline_delivery_stops_when_the_time_budget_is_spent() {
         .collect();
     assert_eq!(stopped.len(), 1, "{reasons:?}");
     assert!(stopped[0].contains("time budget"), "{}", stopped[0]);
-    assert_eq!(
-        reasons
-            .iter()
-            .filter(|line| line.contains("time budget was spent earlier"))
-            .count(),
-        7,
-        "{reasons:?}"
-    );
+    // Every record after the stop was turned away without a request.
+    let turned_away = reasons
+        .iter()
+        .filter(|line| line.contains("time budget was spent earlier"))
+        .count();
+    let sent = RECORDS - turned_away;
+    let most = (BUDGET.as_millis() / (ANSWER - FREE).as_millis()) as usize + 1;
+    // A slow answer alone never stops delivery; a busy machine's waits
+    // are charged more, never less.
+    assert!((2..=most).contains(&sent), "{sent} sent: {reasons:?}");
+    // The collector keeps a request after its delay: the last arrives in
+    // the collector's list after the client gave up on it.
+    assert_eq!(collector.wait_for_records(sent, LONG).len(), sent);
+    assert_eq!(collector.requests().len(), sent, "{}", log.text());
 }
 
 #[test]
