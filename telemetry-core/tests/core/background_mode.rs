@@ -3,6 +3,7 @@
 //! deletes the spool, the first run spools nothing, tokio, bad spool files;
 //! and the process time budget of inline delivery.
 
+use crate::common::{file_as_config_dir, properties_of, the_line};
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
@@ -58,16 +59,7 @@ fn record_tools(telemetry: &Telemetry, count: usize) {
 }
 
 fn event_ids(collector: &Collector) -> Vec<String> {
-    collector
-        .records()
-        .iter()
-        .map(|record| {
-            record["properties"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
+    properties_of(&collector.records(), "event_id")
 }
 
 fn assert_each_once(ids: &[String]) {
@@ -344,10 +336,7 @@ fn bad_spool_files_are_left_alone_and_delivery_goes_on() {
 
 #[test]
 fn an_unwritable_spool_still_sends_and_says_why() {
-    // A config dir that is a file: nothing can be created in it.
-    let parent = TempDir::new("bg-unwritable");
-    let not_a_dir = parent.join("config");
-    std::fs::write(&not_a_dir, "a file").unwrap();
+    let (_parent, not_a_dir) = file_as_config_dir("bg-unwritable");
     let collector = Collector::start().unwrap();
     let log = MemoryWriter::new();
     let telemetry = background(&collector.url(), &not_a_dir)
@@ -384,12 +373,8 @@ fn inline_delivery_stops_when_the_time_budget_is_spent() {
         .build();
     record_tools(&telemetry, RECORDS);
     let reasons = logged_reasons(&log);
-    let stopped: Vec<&String> = reasons
-        .iter()
-        .filter(|line| line.contains("delivery stopped for the rest of this process"))
-        .collect();
-    assert_eq!(stopped.len(), 1, "{reasons:?}");
-    assert!(stopped[0].contains("time budget"), "{}", stopped[0]);
+    let stopped = the_line(&reasons, "delivery stopped for the rest of this process");
+    assert!(stopped.contains("time budget"), "{stopped}");
     // Every record after the stop was turned away without a request.
     let turned_away = reasons
         .iter()

@@ -4,6 +4,7 @@
 //! nothing; `AsUser` is the behaviour outside CI. The opt-out variables and
 //! a machine policy still win. Over real HTTP to a loopback collector.
 
+use crate::common::{properties_of, scene};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::Path;
@@ -70,15 +71,7 @@ fn two_ci_runs_with_fresh_homes_send_everything_with_their_own_ids_and_write_not
         // All of this run's records arrived in this run: no first-run hold.
         let records: Vec<Value> = collector.records()[before..].to_vec();
         assert_eq!(records.len(), 5, "{records:?}");
-        let run_ids: HashSet<String> = records
-            .iter()
-            .map(|record| {
-                record["properties"]["user_uuid"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
+        let run_ids: HashSet<String> = properties_of(&records, "user_uuid").into_iter().collect();
         assert_eq!(run_ids.len(), 1, "one id per process");
         for record in &records {
             assert_eq!(record["properties"]["ephemeral_id"], true, "{record}");
@@ -110,9 +103,7 @@ fn two_ci_runs_with_fresh_homes_send_everything_with_their_own_ids_and_write_not
 
 #[test]
 fn the_ci_line_is_hidden_by_telemetry_hide_banner() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-hidden");
-    let stderr = MemoryWriter::new();
+    let (collector, home, stderr) = scene("ci-hidden");
     let telemetry = ci_builder(
         home.path(),
         &collector.url(),
@@ -151,8 +142,7 @@ fn an_opt_out_variable_still_wins_in_ci() {
 
 #[test]
 fn skip_sends_nothing_from_ci_and_status_says_so() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-skip");
+    let (collector, home, _) = scene("ci-skip");
     let make = || ci_builder(home.path(), &collector.url(), &[]).in_ci(CiPolicy::Skip);
     let status = make().controls().status();
     assert_eq!(
@@ -181,9 +171,7 @@ fn skip_sends_nothing_from_ci_and_status_says_so() {
 
 #[test]
 fn as_user_keeps_the_notice_its_hold_and_the_id_file() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-as-user");
-    let stderr = MemoryWriter::new();
+    let (collector, home, stderr) = scene("ci-as-user");
     let telemetry = ci_builder(home.path(), &collector.url(), &[])
         .in_ci(CiPolicy::AsUser)
         .notice_writer(stderr.clone())
@@ -198,8 +186,7 @@ fn as_user_keeps_the_notice_its_hold_and_the_id_file() {
 
 #[test]
 fn background_delivery_in_ci_spools_nothing_and_sends_at_exit() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-background");
+    let (collector, home, _) = scene("ci-background");
     let telemetry = ci_builder(home.path(), &collector.url(), &[])
         .notice_writer(std::io::sink())
         .delivery(Delivery::Background)
@@ -239,8 +226,7 @@ fn background_delivery_in_ci_drops_what_the_exit_budget_leaves_and_says_how_many
 
 #[test]
 fn a_tag_cannot_fake_or_hide_the_ephemeral_mark() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-tag");
+    let (collector, home, _) = scene("ci-tag");
     let telemetry = ci_builder(
         home.path(),
         &collector.url(),

@@ -4,6 +4,7 @@
 //! what is sent without debug mode. (Why a client is off, by variable or for
 //! want of an endpoint, is pinned in `opt_out`.)
 
+use crate::common::scene;
 use std::path::Path;
 use std::time::Duration;
 use telemetry_core::{MemorySink, Outcome, Telemetry};
@@ -105,9 +106,7 @@ fn without_debug_mode_the_debug_writer_gets_nothing() {
 
 #[test]
 fn the_first_run_logs_each_record_and_one_line_saying_it_is_held() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("debug-first-run");
-    let log = MemoryWriter::new();
+    let (collector, root, log) = scene("debug-first-run");
     let telemetry = builder(&collector.url(), &root)
         .notice(true)
         .notice_writer(MemoryWriter::new())
@@ -173,8 +172,7 @@ fn a_rejected_record_is_logged_with_the_status() {
 
 #[test]
 fn a_debug_file_receives_the_same_lines() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("debug-file");
+    let (collector, root, _) = scene("debug-file");
     let path = root.join("telemetry.log");
     let telemetry = builder(&collector.url(), &root)
         .debug(true)

@@ -628,37 +628,19 @@ fn tracked_functions_are_unchanged_under_every_fault() {
 
 #[test]
 fn a_server_closing_after_reading_the_body_gets_each_event_once() {
-    let collector =
-        Collector::start_with(telemetry_test_support::collector::Behaviour::CloseAfterReading)
-            .unwrap();
-    let telemetry = Telemetry::isolated("duplicate-test", "1.0.0")
-        .endpoint(collector.url())
-        .timeout(Duration::from_secs(5))
-        .build();
-    telemetry.track_command("first", Vec::<String>::new());
-    let requests = collector.requests();
-    assert_eq!(requests.len(), 1, "sent again after it was read");
-    assert_eq!(collector.records().len(), 1);
-}
-
-#[test]
-fn a_server_closing_after_reading_gets_each_event_once_inside_a_runtime() {
-    let collector =
-        Collector::start_with(telemetry_test_support::collector::Behaviour::CloseAfterReading)
-            .unwrap();
-    let telemetry = Telemetry::isolated("duplicate-test", "1.0.0")
-        .endpoint(collector.url())
-        .timeout(Duration::from_secs(5))
-        .build();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async { telemetry.track_command("first", Vec::<String>::new()) });
-    assert_eq!(
-        collector.requests().len(),
-        1,
-        "sent again after it was read"
-    );
+    for driver in DRIVERS {
+        let collector = Collector::start_with(Behaviour::CloseAfterReading).unwrap();
+        let telemetry = Telemetry::isolated("duplicate-test", "1.0.0")
+            .endpoint(collector.url())
+            .timeout(Duration::from_secs(5))
+            .build();
+        driver.run(|| telemetry.track_command("first", Vec::<String>::new()));
+        let requests = collector.requests();
+        assert_eq!(
+            requests.len(),
+            1,
+            "{driver:?}: sent again after it was read"
+        );
+        assert_eq!(collector.records().len(), 1, "{driver:?}");
+    }
 }

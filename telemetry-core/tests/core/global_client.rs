@@ -43,114 +43,105 @@ fn actions(sink: &MemorySink) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn free_functions_reach_the_global_client_from_any_thread() {
-    run_alone(
-        "global_client::free_functions_reach_the_global_client_from_any_thread",
-        free_functions_reach_the_global_client_from_any_thread_alone,
-    );
+/// Runs `body` as the test `global_client::<test>`, alone in a process of
+/// its own and holding the turn, with two new clients on memory sinks.
+fn alone_with_two_clients(test: &str, body: impl FnOnce([(Telemetry, MemorySink); 2])) {
+    run_alone(&format!("global_client::{test}"), || {
+        let _turn = Turn::take();
+        body([client(), client()]);
+    });
 }
 
-fn free_functions_reach_the_global_client_from_any_thread_alone() {
-    let _turn = Turn::take();
-    let (global, sink) = client();
-    set_global(global);
-    assert!(current().is_some_and(|t| t.is_enabled()));
-    telemetry_core::track_command("main-thread", Vec::<String>::new());
-    std::thread::spawn(|| {
-        telemetry_core::track_command("other-thread", Vec::<String>::new());
-        telemetry_core::record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
-        telemetry_core::record_token_usage("m", 1, 1, 0.1);
-        telemetry_core::start_session("s").end();
-    })
-    .join()
-    .unwrap();
-    assert_eq!(
-        actions(&sink),
-        [
-            "main-thread",
-            "other-thread",
-            "call",
-            "usage",
-            "start",
-            "end"
-        ]
+#[test]
+fn free_functions_reach_the_global_client_from_any_thread() {
+    alone_with_two_clients(
+        "free_functions_reach_the_global_client_from_any_thread",
+        |[(global, sink), _]| {
+            set_global(global);
+            assert!(current().is_some_and(|t| t.is_enabled()));
+            telemetry_core::track_command("main-thread", Vec::<String>::new());
+            std::thread::spawn(|| {
+                telemetry_core::track_command("other-thread", Vec::<String>::new());
+                telemetry_core::record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
+                telemetry_core::record_token_usage("m", 1, 1, 0.1);
+                telemetry_core::start_session("s").end();
+            })
+            .join()
+            .unwrap();
+            let expected = [
+                "main-thread",
+                "other-thread",
+                "call",
+                "usage",
+                "start",
+                "end",
+            ];
+            assert_eq!(actions(&sink), expected);
+        },
     );
 }
 
 #[test]
 fn a_scope_overrides_the_global_client_and_gives_it_back() {
-    run_alone(
-        "global_client::a_scope_overrides_the_global_client_and_gives_it_back",
-        a_scope_overrides_the_global_client_and_gives_it_back_alone,
-    );
-}
-
-fn a_scope_overrides_the_global_client_and_gives_it_back_alone() {
-    let _turn = Turn::take();
-    let (global, global_sink) = client();
-    let (scoped, scoped_sink) = client();
-    set_global(global);
-    scoped.scope(|| telemetry_core::track_command("scoped", Vec::<String>::new()));
-    telemetry_core::track_command("global", Vec::<String>::new());
-    // A scoped disabled client hides the global one.
-    Telemetry::disabled().scope(|| telemetry_core::track_command("hidden", Vec::<String>::new()));
-    assert_eq!(actions(&scoped_sink), ["scoped"]);
-    assert_eq!(actions(&global_sink), ["global"]);
-}
-
-#[test]
-fn set_global_replaces_the_earlier_client() {
-    run_alone(
-        "global_client::set_global_replaces_the_earlier_client",
-        set_global_replaces_the_earlier_client_alone,
-    );
-}
-
-fn set_global_replaces_the_earlier_client_alone() {
-    let _turn = Turn::take();
-    let (first, first_sink) = client();
-    let (second, second_sink) = client();
-    set_global(first);
-    telemetry_core::track_command("one", Vec::<String>::new());
-    set_global(second);
-    telemetry_core::track_command("two", Vec::<String>::new());
-    assert_eq!(actions(&first_sink), ["one"]);
-    assert_eq!(actions(&second_sink), ["two"]);
-}
-
-#[test]
-fn tasks_without_an_adapter_see_the_global_client_and_with_telemetry_wins() {
-    run_alone(
-        "global_client::tasks_without_an_adapter_see_the_global_client_and_with_telemetry_wins",
-        || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(tasks_see_the_global_client())
+    alone_with_two_clients(
+        "a_scope_overrides_the_global_client_and_gives_it_back",
+        |[(global, global_sink), (scoped, scoped_sink)]| {
+            set_global(global);
+            scoped.scope(|| telemetry_core::track_command("scoped", Vec::<String>::new()));
+            telemetry_core::track_command("global", Vec::<String>::new());
+            // A scoped disabled client hides the global one.
+            Telemetry::disabled()
+                .scope(|| telemetry_core::track_command("hidden", Vec::<String>::new()));
+            assert_eq!(actions(&scoped_sink), ["scoped"]);
+            assert_eq!(actions(&global_sink), ["global"]);
         },
     );
 }
 
-async fn tasks_see_the_global_client() {
-    let _turn = Turn::take();
-    let (global, global_sink) = client();
-    let (task_client, task_sink) = client();
-    set_global(global);
-    tokio::spawn(async { telemetry_core::track_command("plain-task", Vec::<String>::new()) })
-        .await
-        .unwrap();
-    tokio::spawn(
-        async {
-            tokio::task::yield_now().await;
-            telemetry_core::track_command("adapted-task", Vec::<String>::new());
-        }
-        .with_telemetry(task_client),
-    )
-    .await
-    .unwrap();
-    assert_eq!(actions(&global_sink), ["plain-task"]);
-    assert_eq!(actions(&task_sink), ["adapted-task"]);
+#[test]
+fn set_global_replaces_the_earlier_client() {
+    alone_with_two_clients(
+        "set_global_replaces_the_earlier_client",
+        |[(first, first_sink), (second, second_sink)]| {
+            set_global(first);
+            telemetry_core::track_command("one", Vec::<String>::new());
+            set_global(second);
+            telemetry_core::track_command("two", Vec::<String>::new());
+            assert_eq!(actions(&first_sink), ["one"]);
+            assert_eq!(actions(&second_sink), ["two"]);
+        },
+    );
+}
+
+#[test]
+fn tasks_without_an_adapter_see_the_global_client_and_with_telemetry_wins() {
+    alone_with_two_clients(
+        "tasks_without_an_adapter_see_the_global_client_and_with_telemetry_wins",
+        |[(global, global_sink), (task_client, task_sink)]| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            set_global(global);
+            runtime.block_on(async {
+                tokio::spawn(async {
+                    telemetry_core::track_command("plain-task", Vec::<String>::new())
+                })
+                .await
+                .unwrap();
+                tokio::spawn(
+                    async {
+                        tokio::task::yield_now().await;
+                        telemetry_core::track_command("adapted-task", Vec::<String>::new());
+                    }
+                    .with_telemetry(task_client),
+                )
+                .await
+                .unwrap();
+            });
+            assert_eq!(actions(&global_sink), ["plain-task"]);
+            assert_eq!(actions(&task_sink), ["adapted-task"]);
+        },
+    );
 }

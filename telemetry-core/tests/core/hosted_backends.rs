@@ -2,6 +2,7 @@
 //! (to its own endpoint only, never printed), batch limits, and the
 //! compression defaults of each wire format.
 
+use crate::common::scene;
 use std::time::Duration;
 use telemetry_core::{Compression, Delivery, Export, Outcome, Telemetry};
 use telemetry_test_support::collector::{Behaviour, Collector};
@@ -19,9 +20,7 @@ fn builder(endpoint: &str, dir: &TempDir) -> telemetry_core::TelemetryBuilder {
 
 #[test]
 fn the_header_reaches_the_apps_endpoint_and_is_never_printed() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("hosted-header");
-    let log = MemoryWriter::new();
+    let (collector, dir, log) = scene("hosted-header");
     let builder = builder(&collector.url(), &dir)
         .header("Authorization", SECRET)
         .header("x-team", "core")
@@ -67,9 +66,7 @@ fn the_header_never_goes_to_an_endpoint_from_the_environment() {
 
 #[test]
 fn an_invalid_header_is_left_out_and_debug_mode_says_why() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("hosted-bad-header");
-    let log = MemoryWriter::new();
+    let (collector, dir, log) = scene("hosted-bad-header");
     let telemetry = builder(&collector.url(), &dir)
         .header("bad header", "x")
         .header("x-ok", "line\nbreak sk-hosted-secret")
@@ -98,8 +95,7 @@ fn an_invalid_header_is_left_out_and_debug_mode_says_why() {
 
 #[test]
 fn batch_limits_cap_each_request_and_an_oversized_record_is_dropped() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("hosted-batches");
+    let (collector, dir, _) = scene("hosted-batches");
     let telemetry = builder(&collector.url(), &dir)
         .delivery(Delivery::Background)
         .batch_limits(3, 100_000)
@@ -120,9 +116,7 @@ fn batch_limits_cap_each_request_and_an_oversized_record_is_dropped() {
     assert!(sizes.iter().all(|size| *size <= 3), "{sizes:?}");
 
     // Every record is larger than 200 bytes: each is dropped, and said.
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("hosted-too-large");
-    let log = MemoryWriter::new();
+    let (collector, dir, log) = scene("hosted-too-large");
     let telemetry = builder(&collector.url(), &dir)
         .delivery(Delivery::Background)
         .batch_limits(10, 200)

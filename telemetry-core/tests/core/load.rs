@@ -293,13 +293,10 @@ fn runtime(multi_thread: bool) -> tokio::runtime::Runtime {
 }
 
 #[test]
-fn hundreds_of_async_recordings_on_a_multi_thread_runtime() {
-    async_recordings(&runtime(true));
-}
-
-#[test]
-fn hundreds_of_async_recordings_on_a_current_thread_runtime() {
-    async_recordings(&runtime(false));
+fn hundreds_of_async_recordings_on_multi_and_current_thread_runtimes() {
+    for multi_thread in [true, false] {
+        async_recordings(&runtime(multi_thread));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -394,11 +391,8 @@ fn async_tracked_tools(runtime: &tokio::runtime::Runtime) {
 }
 
 #[test]
-fn hundreds_of_async_tracked_tools_on_a_multi_thread_runtime() {
-    async_tracked_tools(&runtime(true));
-}
-
-#[test]
-fn hundreds_of_async_tracked_tools_on_a_current_thread_runtime() {
-    async_tracked_tools(&runtime(false));
+fn hundreds_of_async_tracked_tools_on_multi_and_current_thread_runtimes() {
+    for multi_thread in [true, false] {
+        async_tracked_tools(&runtime(multi_thread));
+    }
 }

@@ -10,6 +10,7 @@
 mod background_mode;
 mod bad_input;
 mod ci_policy;
+mod common;
 mod config_files;
 mod controls;
 mod debug_mode;

@@ -141,6 +141,15 @@ fn the_api_key_is_sent_as_a_header_only() {
 
 const URL_PASSWORD: &str = "canary-password-52ab";
 
+/// What was printed shows records, and no secret.
+fn assert_logged_without_secret(printed: &str) {
+    assert!(
+        printed.contains("[telemetry] {"),
+        "records were logged: {printed}"
+    );
+    assert_no_secret("debug output", printed);
+}
+
 fn assert_no_secret(what: &str, text: &str) {
     assert_absent(text, &[API_KEY, "KEYMATERIAL"], what);
     assert!(
@@ -228,11 +237,7 @@ fn the_api_key_is_never_printed_whatever_the_collector_answers() {
     printed.push_str(&record_and_collect(&telemetry, &debug));
     assert!(debug.text().contains("stopped"), "{}", debug.text());
 
-    assert!(
-        printed.contains("[telemetry] {"),
-        "records were logged: {printed}"
-    );
-    assert_no_secret("debug output", &printed);
+    assert_logged_without_secret(&printed);
 }
 
 /// Nor while the first run holds the records back, nor when a bad setting
@@ -275,11 +280,7 @@ fn the_api_key_is_never_printed_when_held_or_off() {
         printed.push_str(&record_and_collect(&telemetry, &debug));
         assert!(!debug.is_empty(), "the reason is logged");
     }
-    assert!(
-        printed.contains("[telemetry] {"),
-        "records were logged: {printed}"
-    );
-    assert_no_secret("debug output", &printed);
+    assert_logged_without_secret(&printed);
 }
 
 #[test]
@@ -362,13 +363,17 @@ fn run(prompt: &str) -> Result<(), Box<dyn std::error::Error>> {
 #[test]
 fn no_canary_leaves_the_library() {
     let mut canaries = Canaries::new();
-    let positional = canaries.plant("positional");
-    let flag_value = canaries.plant("flag-value");
-    let prompt = canaries.plant("prompt");
-    let panic_message = canaries.plant("panic");
-    let home_name = canaries.plant("home");
-    let user = canaries.plant("user");
-    let host = canaries.plant("host");
+    let places = [
+        "positional",
+        "flag-value",
+        "prompt",
+        "panic",
+        "home",
+        "user",
+        "host",
+    ];
+    let [positional, flag_value, prompt, panic_message, home_name, user, host] =
+        places.map(|place| canaries.plant(place));
 
     let root = TempDir::new("canaries");
     let home = root.join(format!("home-{home_name}"));

@@ -5,6 +5,7 @@
 //! No test in this process calls `set_global` (`global_client` runs its
 //! tests alone), so "no current client" is a state these tests rely on.
 
+use crate::common::SESSION_TOTALS;
 use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -39,17 +40,8 @@ fn end_of(records: &[Value], session_id: &str) -> Value {
 
 /// The totals of an end event, without the volatile and common fields.
 fn totals(end: &Value) -> Value {
-    let keys = [
-        "tool_calls",
-        "input_tokens",
-        "output_tokens",
-        "total_tokens",
-        "cost",
-        "error_count",
-        "is_success",
-        "error",
-    ];
-    keys.iter()
+    SESSION_TOTALS
+        .iter()
         .map(|key| ((*key).to_owned(), end[*key].clone()))
         .collect::<serde_json::Map<_, _>>()
         .into()

@@ -7,6 +7,7 @@
 //! The tests compare the process's threads and its process-wide switch, so
 //! each runs alone in a process of its own.
 
+use crate::common::scene;
 use std::ffi::OsString;
 use std::future::Future;
 use std::os::unix::ffi::OsStringExt;
@@ -14,11 +15,10 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use telemetry_core::{Outcome, Telemetry, WithTelemetry};
-use telemetry_test_support::collector::Collector;
 use telemetry_test_support::fs::tree;
 use telemetry_test_support::process::run_alone;
 use telemetry_test_support::threads::{thread_ids, threads};
-use telemetry_test_support::{MemoryWriter, TempDir};
+use telemetry_test_support::MemoryWriter;
 
 /// Polls a future that needs no runtime to completion.
 fn poll_ready<F: Future>(future: F) -> F::Output {
@@ -188,8 +188,7 @@ fn without_a_usable_endpoint_no_file_no_socket_no_thread_no_record() {
 /// happened.
 fn when_off_nothing_happens(paths: Vec<OptOutPath>) {
     assert!(!paths.is_empty());
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("when-off");
+    let (collector, root, _) = scene("when-off");
 
     // The probe itself sees a new thread (where /proc lists them).
     let before = thread_ids();

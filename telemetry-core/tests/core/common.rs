@@ -1,0 +1,93 @@
+//! Helpers that several modules of this test binary share, beside those of
+//! `telemetry-test-support`: reading a wire record's properties, asserting
+//! what a log or a printed text says, and the surroundings most tests start
+//! from (a loopback collector, a temporary dir and a debug log).
+
+use serde_json::Value;
+use telemetry_test_support::collector::Collector;
+use telemetry_test_support::{MemoryWriter, TempDir};
+
+/// The string property `key` of a wire record ("" when it is missing or
+/// not a string).
+pub fn property<'a>(record: &'a Value, key: &str) -> &'a str {
+    record["properties"][key].as_str().unwrap_or_default()
+}
+
+/// The string property `key` of each record, in order; fails when a record
+/// lacks it.
+#[track_caller]
+pub fn properties_of(records: &[Value], key: &str) -> Vec<String> {
+    records
+        .iter()
+        .map(|record| match record["properties"][key].as_str() {
+            Some(value) => value.to_owned(),
+            None => panic!("no {key} in {record}"),
+        })
+        .collect()
+}
+
+/// Asserts that `text` contains each of `said` and none of `unsaid`,
+/// showing the whole text when it does not.
+#[track_caller]
+pub fn assert_says(text: &str, said: &[&str], unsaid: &[&str]) {
+    for needle in said {
+        assert!(text.contains(needle), "{needle:?} is missing from:\n{text}");
+    }
+    for needle in unsaid {
+        assert!(!text.contains(needle), "{needle:?} is in:\n{text}");
+    }
+}
+
+/// The one line of `lines` that contains `needle`; fails unless exactly
+/// one does.
+#[track_caller]
+pub fn the_line<'a>(lines: &'a [String], needle: &str) -> &'a str {
+    let found: Vec<&String> = lines.iter().filter(|line| line.contains(needle)).collect();
+    assert_eq!(found.len(), 1, "{needle:?} once in {lines:#?}");
+    found[0]
+}
+
+/// What most tests start from: a loopback collector that accepts every
+/// request, a temporary dir (named after the test's `label`), and a log to
+/// hand to the builder's `debug_writer`.
+pub fn scene(label: &str) -> (Collector, TempDir, MemoryWriter) {
+    let collector = Collector::start().expect("a loopback collector");
+    (collector, TempDir::new(label), MemoryWriter::new())
+}
+
+/// What [`file_as_config_dir`] writes in its file.
+pub const NOT_A_DIR: &str = "not a dir";
+
+/// A new temporary dir (named after `label`) holding a regular file
+/// `config` where a config dir would go: nothing can be created in it.
+/// Returns the dir (which removes both when dropped) and the file's path.
+pub fn file_as_config_dir(label: &str) -> (TempDir, std::path::PathBuf) {
+    let root = TempDir::new(label);
+    let file = root.join("config");
+    std::fs::write(&file, NOT_A_DIR).expect("a file in a new temporary dir");
+    (root, file)
+}
+
+/// The fields of a `token` record (DESIGN.md's table of events).
+pub const TOKEN_FIELDS: [&str; 8] = [
+    "action",
+    "session_id",
+    "agent_name",
+    "model_name",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+];
+
+/// The totals a session `end` record carries after its `duration_ms`.
+pub const SESSION_TOTALS: [&str; 8] = [
+    "tool_calls",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+    "error_count",
+    "is_success",
+    "error",
+];
