@@ -92,8 +92,8 @@ fn a_scope_overrides_the_global_client_and_gives_it_back() {
             // A scoped disabled client hides the global one.
             Telemetry::disabled()
                 .scope(|| telemetry_core::track_command("hidden", Vec::<String>::new()));
-            assert_eq!(actions(&scoped_sink), ["scoped"]);
-            assert_eq!(actions(&global_sink), ["global"]);
+            let got = [actions(&scoped_sink), actions(&global_sink)];
+            assert_eq!(got, [["scoped"], ["global"]]);
         },
     );
 }
@@ -107,8 +107,8 @@ fn set_global_replaces_the_earlier_client() {
             telemetry_core::track_command("one", Vec::<String>::new());
             set_global(second);
             telemetry_core::track_command("two", Vec::<String>::new());
-            assert_eq!(actions(&first_sink), ["one"]);
-            assert_eq!(actions(&second_sink), ["two"]);
+            let got = [actions(&first_sink), actions(&second_sink)];
+            assert_eq!(got, [["one"], ["two"]]);
         },
     );
 }
@@ -140,8 +140,8 @@ fn tasks_without_an_adapter_see_the_global_client_and_with_telemetry_wins() {
                 .await
                 .unwrap();
             });
-            assert_eq!(actions(&global_sink), ["plain-task"]);
-            assert_eq!(actions(&task_sink), ["adapted-task"]);
+            let got = [actions(&global_sink), actions(&task_sink)];
+            assert_eq!(got, [["plain-task"], ["adapted-task"]]);
         },
     );
 }

@@ -146,17 +146,22 @@ fn nothing_to_send_to_turns_telemetry_off() {
     assert!(!telemetry.is_enabled());
 }
 
+/// Builds `builder` with `TELEMETRY_ENDPOINT` set to `endpoint`, checks
+/// that the client is on, and records one of each kind with it.
+fn record_everything_with_env_endpoint(builder: TelemetryBuilder, endpoint: String) {
+    let telemetry = builder.env_vars([("TELEMETRY_ENDPOINT", endpoint)]).build();
+    assert!(telemetry.is_enabled());
+    record_everything(&telemetry);
+}
+
 #[test]
 fn telemetry_endpoint_overrides_the_builder_endpoint() {
     let from_env = Collector::start().unwrap();
     let from_builder = Collector::start().unwrap();
-    let telemetry = quiet("override")
+    let builder = quiet("override")
         .endpoint(from_builder.url())
-        .timeout(Duration::from_secs(5))
-        .env_vars([("TELEMETRY_ENDPOINT", from_env.url())])
-        .build();
-    assert!(telemetry.is_enabled());
-    record_everything(&telemetry);
+        .timeout(Duration::from_secs(5));
+    record_everything_with_env_endpoint(builder, from_env.url());
     assert_eq!(from_env.requests().len(), RECORDS_WHEN_ON);
     assert_eq!(from_builder.connections(), 0);
 
@@ -248,13 +253,8 @@ fn a_bad_telemetry_endpoint_turns_telemetry_off_even_with_a_good_builder_endpoin
 fn a_sink_takes_precedence_over_any_endpoint() {
     let collector = Collector::start().unwrap();
     let sink = MemorySink::new();
-    let telemetry = quiet("sink-wins")
-        .endpoint("not a url")
-        .sink(sink.clone())
-        .env_vars([("TELEMETRY_ENDPOINT", collector.url())])
-        .build();
-    assert!(telemetry.is_enabled());
-    record_everything(&telemetry);
+    let builder = quiet("sink-wins").endpoint("not a url").sink(sink.clone());
+    record_everything_with_env_endpoint(builder, collector.url());
     assert_eq!(sink.records().len(), RECORDS_WHEN_ON);
     assert_eq!(collector.connections(), 0);
 }

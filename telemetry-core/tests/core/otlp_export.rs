@@ -7,6 +7,7 @@
 //! headers that the test support's loopback collector does not send); the
 //! blackhole and garbage servers are that collector's.
 
+use crate::common::assert_says;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -18,6 +19,7 @@ use telemetry_core::{
     Delivery, Export, Flushed, MemorySink, OtlpSink, Outcome, Record, SendError, Sink, Telemetry,
 };
 use telemetry_test_support::collector::{Behaviour, Collector};
+use telemetry_test_support::net::refused_addr;
 use telemetry_test_support::{isolated, MemoryWriter};
 
 /// One request as the scripted server read it.
@@ -385,12 +387,8 @@ fn a_partial_success_is_reported_by_its_count_only_and_delivery_goes_on() {
         3,
         "delivery went on after the partial success"
     );
-    let shown = log.text();
-    assert!(
-        shown.contains("not accepted: the collector rejected 2 of the records"),
-        "{shown}"
-    );
-    assert!(!shown.contains("secret"), "{shown}");
+    let said = ["not accepted: the collector rejected 2 of the records"];
+    assert_says(&log.text(), &said, &["secret"]);
 }
 
 #[test]
@@ -515,11 +513,10 @@ fn a_2xx_with_a_garbage_body_is_accepted() {
 
 #[test]
 fn a_refused_connection_stops_delivery() {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let otlp = sink(&format!("http://{addr}"), Duration::from_secs(2));
+    let otlp = sink(
+        &format!("http://{}", refused_addr()),
+        Duration::from_secs(2),
+    );
     assert!(matches!(
         otlp.send(&records(1)),
         Err(SendError::Transport(_))

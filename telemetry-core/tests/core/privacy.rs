@@ -28,6 +28,20 @@ fn client(endpoint: &str, debug: &MemoryWriter) -> Telemetry {
         .build()
 }
 
+/// A healthy collector, and a [`client`] of it whose debug log is returned.
+fn collector_and_client() -> (Collector, MemoryWriter, Telemetry) {
+    let collector = Collector::start().unwrap();
+    let debug = MemoryWriter::new();
+    let telemetry = client(&collector.url(), &debug);
+    (collector, debug, telemetry)
+}
+
+/// None of `secrets` is in a request body or on the debug log.
+fn assert_sent_nor_logged(collector: &Collector, debug: &MemoryWriter, secrets: &[&str]) {
+    assert_absent(&raw_bodies(collector), secrets, "the request body");
+    assert_absent(&debug.text(), secrets, "the debug log");
+}
+
 fn raw_bodies(collector: &Collector) -> String {
     collector
         .requests()
@@ -48,9 +62,7 @@ fn assert_absent(haystack: &str, needles: &[&str], place: &str) {
 
 #[test]
 fn only_the_flag_name_of_model_and_nothing_of_the_prompt_is_sent() {
-    let collector = Collector::start().unwrap();
-    let debug = MemoryWriter::new();
-    let telemetry = client(&collector.url(), &debug);
+    let (collector, debug, telemetry) = collector_and_client();
     telemetry.track_command("run", ["--model=gpt-4", "my secret prompt"]);
 
     let records = collector.records();
@@ -68,15 +80,12 @@ fn only_the_flag_name_of_model_and_nothing_of_the_prompt_is_sent() {
         "=",
         "my ",
     ];
-    assert_absent(&raw_bodies(&collector), &secrets, "the request body");
-    assert_absent(&debug.text(), &secrets, "the debug log");
+    assert_sent_nor_logged(&collector, &debug, &secrets);
 }
 
 #[test]
 fn values_positionals_and_everything_after_the_terminator_are_dropped() {
-    let collector = Collector::start().unwrap();
-    let debug = MemoryWriter::new();
-    let telemetry = client(&collector.url(), &debug);
+    let (collector, debug, telemetry) = collector_and_client();
     telemetry.track_command(
         "chat",
         [
@@ -96,15 +105,12 @@ fn values_positionals_and_everything_after_the_terminator_are_dropped() {
         serde_json::json!(["--token", "-m", "--path"])
     );
     let secrets = ["PRIVATE", "tok-", "/home", "someone", "after-terminator"];
-    assert_absent(&raw_bodies(&collector), &secrets, "the request body");
-    assert_absent(&debug.text(), &secrets, "the debug log");
+    assert_sent_nor_logged(&collector, &debug, &secrets);
 }
 
 #[test]
 fn an_error_is_sent_by_its_kind_never_its_message() {
-    let collector = Collector::start().unwrap();
-    let debug = MemoryWriter::new();
-    let telemetry = client(&collector.url(), &debug);
+    let (collector, debug, telemetry) = collector_and_client();
     let failed: Result<(), std::io::Error> =
         Err(std::io::Error::other("cannot open /home/someone/ERRORTEXT"));
     telemetry.record_command(
@@ -118,8 +124,7 @@ fn an_error_is_sent_by_its_kind_never_its_message() {
     assert_eq!(records[0]["properties"]["error"], "std::io::error::Error");
     assert_eq!(records[1]["properties"]["error"], "std::io::error::Error");
     let secrets = ["ERRORTEXT", "/home", "cannot open"];
-    assert_absent(&raw_bodies(&collector), &secrets, "the request body");
-    assert_absent(&debug.text(), &secrets, "the debug log");
+    assert_sent_nor_logged(&collector, &debug, &secrets);
 }
 
 #[test]
@@ -223,9 +228,7 @@ fn the_api_key_is_never_printed_whatever_the_collector_answers() {
     let mut printed = String::new();
 
     // Accepted, then rejected with a 500.
-    let collector = Collector::start().unwrap();
-    let debug = MemoryWriter::new();
-    let telemetry = client(&collector.url(), &debug);
+    let (collector, debug, telemetry) = collector_and_client();
     record_and_collect(&telemetry, &debug);
     collector.set_behaviour(Behaviour::Status(500));
     printed.push_str(&record_and_collect(&telemetry, &debug));

@@ -112,30 +112,20 @@ type OptOutPath = (String, Vec<(&'static str, OsString)>, Option<String>);
 fn opt_out_paths() -> Vec<OptOutPath> {
     let non_utf8 = OsString::from_vec(vec![b'1', 0xff]);
     let mut paths: Vec<OptOutPath> = Vec::new();
-    for value in ["1", "true", "YES", " on ", "please", "2"] {
-        paths.push((
-            format!("DO_NOT_TRACK={value}"),
-            vec![("DO_NOT_TRACK", value.into())],
-            None,
-        ));
+    let off_values = [
+        ("DO_NOT_TRACK", ["1", "true", "YES", " on ", "please", "2"]),
+        (
+            "TELEMETRY_ENABLED",
+            ["false", "0", "No", " OFF ", "fasle", "disabled"],
+        ),
+    ];
+    for (variable, values) in off_values {
+        let values = values.map(|value| (value.to_owned(), OsString::from(value)));
+        let not_utf8 = ("<not UTF-8>".to_owned(), non_utf8.clone());
+        for (shown, value) in values.into_iter().chain([not_utf8]) {
+            paths.push((format!("{variable}={shown}"), vec![(variable, value)], None));
+        }
     }
-    paths.push((
-        "DO_NOT_TRACK=<not UTF-8>".into(),
-        vec![("DO_NOT_TRACK", non_utf8.clone())],
-        None,
-    ));
-    for value in ["false", "0", "No", " OFF ", "fasle", "disabled"] {
-        paths.push((
-            format!("TELEMETRY_ENABLED={value}"),
-            vec![("TELEMETRY_ENABLED", value.into())],
-            None,
-        ));
-    }
-    paths.push((
-        "TELEMETRY_ENABLED=<not UTF-8>".into(),
-        vec![("TELEMETRY_ENABLED", non_utf8)],
-        None,
-    ));
     paths.push((
         "DO_NOT_TRACK=1 TELEMETRY_ENABLED=true".into(),
         vec![
