@@ -7,7 +7,7 @@
 use std::io;
 use std::time::Duration;
 use telemetry_core::{tracked_command, tracked_tool};
-use telemetry_core::{HttpSink, MemorySink, Outcome, Sink, Telemetry};
+use telemetry_core::{HttpSink, MemorySink, Outcome, Sink, Telemetry, TelemetryBuilder};
 use telemetry_test_support::canary::Canaries;
 use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::fs::files_under;
@@ -26,6 +26,15 @@ fn client(endpoint: &str, debug: &MemoryWriter) -> Telemetry {
         .debug_writer(debug.clone())
         .flags(["--model", "--token", "-m", "--path"])
         .build()
+}
+
+/// A builder for `app` that sends to `collector` and logs to `debug`, with
+/// nothing else isolated (the config dir and notice are the caller's).
+fn logging_builder(app: &str, collector: &Collector, debug: &MemoryWriter) -> TelemetryBuilder {
+    Telemetry::builder(app, "1.0.0")
+        .endpoint(collector.url())
+        .debug(true)
+        .debug_writer(debug.clone())
 }
 
 /// A healthy collector, and a [`client`] of it whose debug log is returned.
@@ -254,13 +263,10 @@ fn the_api_key_is_never_printed_when_held_or_off() {
     let root = TempDir::new("privacy-first-run");
     let debug = MemoryWriter::new();
     let notice = MemoryWriter::new();
-    let builder = Telemetry::builder("privacy-test", "1.0.0")
-        .endpoint(collector.url())
+    let builder = logging_builder("privacy-test", &collector, &debug)
         .api_key(API_KEY)
         .config_dir(root.path())
         .notice_writer(notice.clone())
-        .debug(true)
-        .debug_writer(debug.clone())
         .env(|_| None);
     printed.push_str(&format!("{builder:?}\n"));
     let telemetry = builder.build();
@@ -382,10 +388,7 @@ fn no_canary_leaves_the_library() {
     let home = root.join(format!("home-{home_name}"));
     let collector = Collector::start().unwrap();
     let debug = MemoryWriter::new();
-    let telemetry = Telemetry::builder("canary-test", "1.0.0")
-        .endpoint(collector.url())
-        .debug(true)
-        .debug_writer(debug.clone())
+    let telemetry = logging_builder("canary-test", &collector, &debug)
         .notice_writer(debug.clone())
         .env_vars([
             ("HOME", home.as_os_str().to_owned()),

@@ -9,11 +9,32 @@ use crate::common::SESSION_TOTALS;
 use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
-use telemetry_core::{current, MemorySink, Outcome, Telemetry, WithTelemetry};
+use telemetry_core::{current, MemorySink, Outcome, Session, Telemetry, WithTelemetry};
 use telemetry_test_support::memory_client;
 
 fn client() -> (Telemetry, MemorySink) {
     memory_client("session-test")
+}
+
+/// A [`client`], a session of `agent` started on it, and the session's id.
+fn client_in_session(agent: &'static str) -> (Telemetry, MemorySink, Session, String) {
+    let (telemetry, sink) = client();
+    let session = telemetry.start_session(agent);
+    let id = session.id().to_owned();
+    (telemetry, sink, session, id)
+}
+
+/// Ends `session`; returns every record sent, and the `cost` of each token
+/// record in order.
+fn end_and_token_costs(session: Session, sink: &MemorySink) -> (Vec<Value>, Vec<Value>) {
+    session.end();
+    let records = wire(sink);
+    let costs = records
+        .iter()
+        .filter(|r| r["event"] == "token")
+        .map(|r| r["properties"]["cost"].clone())
+        .collect();
+    (records, costs)
 }
 
 fn wire(sink: &MemorySink) -> Vec<Value> {
@@ -139,41 +160,25 @@ fn a_session_without_errors_is_a_success() {
 
 #[test]
 fn each_token_event_carries_its_own_cost_not_a_running_total() {
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("root");
+    let (telemetry, sink, session, id) = client_in_session("root");
     let costs = [0.5, 0.25, 0.125, 0.0625];
     session.scope(|| {
         for cost in costs {
             telemetry.record_token_usage("m", 1, 1, cost);
         }
     });
-    let id = session.id().to_owned();
-    session.end();
-    let records = wire(&sink);
-    let sent: Vec<f64> = records
-        .iter()
-        .filter(|r| r["event"] == "token")
-        .map(|r| r["properties"]["cost"].as_f64().unwrap())
-        .collect();
-    assert_eq!(sent, costs);
+    let (records, sent) = end_and_token_costs(session, &sink);
+    assert_eq!(sent, costs.map(|cost| json!(cost)));
     assert_eq!(end_of(&records, &id)["cost"], 0.9375);
 }
 
 #[test]
 fn a_bad_cost_counts_as_zero() {
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("root");
+    let (_telemetry, sink, session, id) = client_in_session("root");
     for cost in [f64::NAN, f64::INFINITY, -1.0, 0.5] {
         session.record_token_usage("m", 1, 0, cost);
     }
-    let id = session.id().to_owned();
-    session.end();
-    let records = wire(&sink);
-    let sent: Vec<Value> = records
-        .iter()
-        .filter(|r| r["event"] == "token")
-        .map(|r| r["properties"]["cost"].clone())
-        .collect();
+    let (records, sent) = end_and_token_costs(session, &sink);
     assert_eq!(sent, [json!(0.0), json!(0.0), json!(0.0), json!(0.5)]);
     assert_eq!(end_of(&records, &id)["cost"], 0.5);
 }
@@ -184,9 +189,7 @@ fn regression_tool_calls_named_by_session_id_outside_its_scope_were_not_counted(
     // only where that session was current (`Session::scope`), so a call that
     // named a running session from elsewhere was sent with its id while the
     // session's end event said `tool_calls: 0`.
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("root");
-    let id = session.id().to_owned();
+    let (telemetry, sink, session, id) = client_in_session("root");
     telemetry.record_tool_call("a", &id, "root", Duration::ZERO, Outcome::Success);
     telemetry.scope(|| {
         telemetry_core::record_tool_call("b", &id, "root", Duration::ZERO, Outcome::failure("E"));
@@ -431,9 +434,7 @@ fn a_scope_is_left_when_its_closure_panics() {
 
 #[test]
 fn session_scope_makes_the_session_and_its_client_current() {
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("root");
-    let id = session.id().to_owned();
+    let (telemetry, sink, session, id) = client_in_session("root");
     session.scope(|| {
         assert!(current().is_some_and(|t| t.is_enabled()));
         telemetry_core::record_token_usage("m", 3, 4, 0.5);
@@ -485,9 +486,7 @@ fn a_disabled_clients_session_is_inert() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_session_follows_tasks_across_threads() {
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("async-root");
-    let id = session.id().to_owned();
+    let (_telemetry, sink, session, id) = client_in_session("async-root");
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let id = id.clone();

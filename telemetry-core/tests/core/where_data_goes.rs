@@ -29,14 +29,20 @@ fn record_one(telemetry: &Telemetry) {
     telemetry.record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
 }
 
+/// One record made with `telemetry` reaches `collector` in one request,
+/// with the key.
+fn assert_one_request_carries_the_key(telemetry: &Telemetry, collector: &Collector) {
+    record_one(telemetry);
+    let requests = collector.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].header("x-api-key"), Some(KEY));
+}
+
 #[test]
 fn the_key_goes_to_the_endpoint_set_in_code() {
     let collector = Collector::start().unwrap();
     let telemetry = client(&collector.url(), vec![]).build();
-    record_one(&telemetry);
-    let requests = collector.requests();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].header("x-api-key"), Some(KEY));
+    assert_one_request_carries_the_key(&telemetry, &collector);
 }
 
 #[test]
@@ -69,10 +75,7 @@ fn the_app_can_allow_its_key_for_an_endpoint_override() {
     )
     .api_key_for_endpoint_override(true)
     .build();
-    record_one(&telemetry);
-    let requests = from_env.requests();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].header("x-api-key"), Some(KEY));
+    assert_one_request_carries_the_key(&telemetry, &from_env);
 }
 
 #[test]
