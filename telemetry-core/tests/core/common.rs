@@ -4,8 +4,18 @@
 //! from (a loopback collector, a temporary dir and a debug log).
 
 use serde_json::Value;
+use std::time::Duration;
+use telemetry_core::{MemorySink, Outcome, Session, WithTelemetry};
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::{MemoryWriter, TempDir};
+
+/// What `sink` received, as wire records (each record's JSON).
+pub fn wire(sink: &MemorySink) -> Vec<Value> {
+    sink.records()
+        .iter()
+        .map(|record| serde_json::to_value(record).expect("a record serialises"))
+        .collect()
+}
 
 /// The string property `key` of a wire record ("" when it is missing or
 /// not a string).
@@ -91,3 +101,32 @@ pub const SESSION_TOTALS: [&str; 8] = [
     "is_success",
     "error",
 ];
+
+/// Runs `tasks` tasks at once on the current tokio runtime, each carrying
+/// `session` (`with_session`) and making `rounds` rounds of: a yield (on a
+/// multi-thread runtime, a chance to resume on another worker), a check
+/// that a client is current, then a token usage (1 in, 2 out, cost 0.5) and
+/// a tool call naming the session by its id, through the free functions.
+/// Returns once every task is done.
+pub async fn record_in_session_tasks(session: &Session, tasks: usize, rounds: usize) {
+    let id = session.id().to_owned();
+    let agent = session.agent().to_owned();
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let (id, agent) = (id.clone(), agent.clone());
+            let work = async move {
+                for _ in 0..rounds {
+                    tokio::task::yield_now().await;
+                    assert!(telemetry_core::current().is_some());
+                    telemetry_core::record_token_usage("m", 1, 2, 0.5);
+                    let outcome = Outcome::Success;
+                    telemetry_core::record_tool_call("t", &id, &agent, Duration::ZERO, outcome);
+                }
+            };
+            tokio::spawn(work.with_session(session))
+        })
+        .collect();
+    for handle in handles {
+        handle.await.expect("no task panicked");
+    }
+}

@@ -4,6 +4,7 @@
 //! a process of its own (and, should two ever share one, they take turns
 //! through a lock).
 
+use crate::common::{properties_of, wire};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use telemetry_core::{current, set_global, MemorySink, Outcome, Telemetry, WithTelemetry};
@@ -36,11 +37,7 @@ fn client() -> (Telemetry, MemorySink) {
 }
 
 fn actions(sink: &MemorySink) -> Vec<String> {
-    sink.records()
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap()["properties"]["action"].to_string())
-        .map(|action| action.trim_matches('"').to_owned())
-        .collect()
+    properties_of(&wire(sink), "action")
 }
 
 /// Declares tests that each run alone in a process of their own (see the

@@ -5,7 +5,7 @@
 //! (the machine policy's is `machine_policy.rs`'s). Log-only mode prints
 //! what the level would send.
 
-use crate::common::{assert_says, property};
+use crate::common::{assert_says, property, wire};
 use std::io;
 use std::time::Duration;
 use telemetry_core::{
@@ -67,10 +67,7 @@ pub(crate) fn shape(record: &serde_json::Value) -> (String, String) {
 
 /// The shape of each record sent.
 pub(crate) fn sent_shapes(sink: &MemorySink) -> Vec<(String, String)> {
-    sink.records()
-        .iter()
-        .map(|record| shape(&serde_json::to_value(record).unwrap()))
-        .collect()
+    wire(sink).iter().map(shape).collect()
 }
 
 /// [`FAILURES_ONLY`] as shapes.

@@ -5,7 +5,7 @@
 //! No test in this process calls `set_global` (`global_client` runs its
 //! tests alone), so "no current client" is a state these tests rely on.
 
-use crate::common::SESSION_TOTALS;
+use crate::common::{record_in_session_tasks, wire, SESSION_TOTALS};
 use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -35,13 +35,6 @@ fn end_and_token_costs(session: Session, sink: &MemorySink) -> (Vec<Value>, Vec<
         .map(|r| r["properties"]["cost"].clone())
         .collect();
     (records, costs)
-}
-
-fn wire(sink: &MemorySink) -> Vec<Value> {
-    sink.records()
-        .iter()
-        .map(|record| serde_json::to_value(record).unwrap())
-        .collect()
 }
 
 /// The properties of the session end event of `session_id` (exactly one).
@@ -85,22 +78,17 @@ fn the_end_event_carries_the_session_totals() {
     let session = telemetry.start_session("root");
     let id = session.id().to_owned();
     session.scope(|| {
-        telemetry.record_tool_call("a", &id, "root", Duration::ZERO, Outcome::Success);
-        telemetry.record_tool_call(
-            "b",
-            &id,
-            "root",
-            Duration::ZERO,
-            Outcome::failure("Timeout"),
-        );
-        telemetry.record_tool_call("c", &id, "root", Duration::ZERO, Outcome::Cancelled);
-        telemetry.record_tool_call(
-            "d",
-            &id,
-            "root",
-            Duration::ZERO,
-            Outcome::failure("Timeout"),
-        );
+        // Four calls naming the session: a success, two failures of one
+        // kind, a cancellation.
+        let outcomes = [
+            ("a", Outcome::Success),
+            ("b", Outcome::failure("Timeout")),
+            ("c", Outcome::Cancelled),
+            ("d", Outcome::failure("Timeout")),
+        ];
+        for (tool, outcome) in outcomes {
+            telemetry.record_tool_call(tool, &id, "root", Duration::ZERO, outcome);
+        }
         telemetry.record_token_usage("gpt-4o", 100, 20, 0.5);
         telemetry.record_token_usage("gpt-4o", 50, 5, 0.25);
         telemetry_core::record_token_usage("mini", 10, 0, 0.125);
@@ -230,9 +218,7 @@ fn regression_tool_calls_named_by_session_id_outside_its_scope_were_not_counted(
 
 #[test]
 fn nested_sessions_keep_their_own_totals() {
-    let (telemetry, sink) = client();
-    let parent = telemetry.start_session("parent");
-    let parent_id = parent.id().to_owned();
+    let (telemetry, sink, parent, parent_id) = client_in_session("parent");
     let child_id = parent.scope(|| {
         telemetry.record_tool_call("p1", &parent_id, "parent", Duration::ZERO, Outcome::Success);
         telemetry.record_token_usage("m", 10, 1, 0.5);
@@ -487,30 +473,7 @@ fn a_disabled_clients_session_is_inert() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_session_follows_tasks_across_threads() {
     let (_telemetry, sink, session, id) = client_in_session("async-root");
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let id = id.clone();
-            let work = async move {
-                for _ in 0..10 {
-                    // Yielding lets the task resume on either worker.
-                    tokio::task::yield_now().await;
-                    assert!(current().is_some());
-                    telemetry_core::record_token_usage("m", 1, 2, 0.5);
-                    telemetry_core::record_tool_call(
-                        "t",
-                        &id,
-                        "async-root",
-                        Duration::ZERO,
-                        Outcome::Success,
-                    );
-                }
-            };
-            tokio::spawn(work.with_session(&session))
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    record_in_session_tasks(&session, 8, 10).await;
     // Plain tasks on the same workers see no leftover scope.
     let plain: Vec<_> = (0..8)
         .map(|_| tokio::spawn(async { current().is_none() }))
@@ -563,9 +526,7 @@ async fn with_telemetry_follows_tasks_across_threads() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn nested_sessions_in_async_code_stay_separate() {
-    let (telemetry, sink) = client();
-    let parent = telemetry.start_session("parent");
-    let parent_id = parent.id().to_owned();
+    let (_telemetry, sink, parent, parent_id) = client_in_session("parent");
     let child_id = async {
         telemetry_core::record_token_usage("m", 1, 0, 0.0);
         let child = telemetry_core::start_session("child");

@@ -3,6 +3,7 @@
 //! `tool_summary` per tool, sent when the session ends or at a flush point
 //! while it is open; the session's totals count every call.
 
+use crate::common::wire;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,13 +17,6 @@ fn rollup_client(after: u32) -> (Telemetry, MemorySink) {
         .tool_rollup(after)
         .build();
     (telemetry, sink)
-}
-
-fn wire(sink: &MemorySink) -> Vec<Value> {
-    sink.records()
-        .iter()
-        .map(|record| serde_json::to_value(record).unwrap())
-        .collect()
 }
 
 fn of_kind<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {

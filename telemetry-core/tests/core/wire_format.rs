@@ -3,7 +3,7 @@
 //! values), the body `{"records":[...]}`, the volatile fields' shapes, tags
 //! that can neither override nor duplicate a field, and unique event ids.
 
-use crate::common::{scene, SESSION_TOTALS, TOKEN_FIELDS};
+use crate::common::{scene, wire, SESSION_TOTALS, TOKEN_FIELDS};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -521,11 +521,7 @@ fn a_memory_sink_record_serialises_to_exactly_the_wire_record() {
     telemetry.record_token_usage("m", 1, 1, 0.5);
     telemetry.start_session("a").end();
 
-    let in_memory: Vec<Value> = memory
-        .records()
-        .iter()
-        .map(|record| serde_json::to_value(record).unwrap())
-        .collect();
+    let in_memory = wire(&memory);
     assert_eq!(in_memory.len(), 5);
     assert_eq!(in_memory, received(&collector));
     // The typed accessors agree with the wire record.
