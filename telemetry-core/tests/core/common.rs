@@ -78,29 +78,24 @@ pub fn file_as_config_dir(label: &str) -> (TempDir, std::path::PathBuf) {
     (root, file)
 }
 
-/// The fields of a `token` record (DESIGN.md's table of events).
-pub const TOKEN_FIELDS: [&str; 8] = [
-    "action",
-    "session_id",
-    "agent_name",
-    "model_name",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost",
-];
+/// The fields a session `start` record carries, which a `token` record and
+/// a session `end` record begin with (DESIGN.md's table of events).
+pub const SESSION_START_FIELDS: [&str; 3] = ["action", "session_id", "agent_name"];
+
+/// The counts a `token` record gives for one call and a session `end`
+/// record sums over the session.
+const TOKEN_COUNTS: [&str; 4] = ["input_tokens", "output_tokens", "total_tokens", "cost"];
+
+/// The fields of a `token` record, in order.
+pub fn token_fields() -> Vec<&'static str> {
+    [&SESSION_START_FIELDS[..], &["model_name"], &TOKEN_COUNTS].concat()
+}
 
 /// The totals a session `end` record carries after its `duration_ms`.
-pub const SESSION_TOTALS: [&str; 8] = [
-    "tool_calls",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost",
-    "error_count",
-    "is_success",
-    "error",
-];
+pub fn session_totals() -> Vec<&'static str> {
+    let outcome = ["error_count", "is_success", "error"];
+    [&["tool_calls"][..], &TOKEN_COUNTS, &outcome].concat()
+}
 
 /// Runs `tasks` tasks at once on the current tokio runtime, each carrying
 /// `session` (`with_session`) and making `rounds` rounds of: a yield (on a

@@ -5,7 +5,7 @@
 //! No test in this process calls `set_global` (`global_client` runs its
 //! tests alone), so "no current client" is a state these tests rely on.
 
-use crate::common::{record_in_session_tasks, wire, SESSION_TOTALS};
+use crate::common::{record_in_session_tasks, session_totals, wire};
 use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -52,11 +52,17 @@ fn end_of(records: &[Value], session_id: &str) -> Value {
     ends[0]["properties"].clone()
 }
 
+/// The end event of session `id` carries exactly these totals.
+#[track_caller]
+fn assert_totals(records: &[Value], id: &str, expected: Value) {
+    assert_eq!(totals(&end_of(records, id)), expected, "session {id}");
+}
+
 /// The totals of an end event, without the volatile and common fields.
 fn totals(end: &Value) -> Value {
-    SESSION_TOTALS
-        .iter()
-        .map(|key| ((*key).to_owned(), end[*key].clone()))
+    session_totals()
+        .into_iter()
+        .map(|key| (key.to_owned(), end[key].clone()))
         .collect::<serde_json::Map<_, _>>()
         .into()
 }
@@ -254,19 +260,21 @@ fn nested_sessions_keep_their_own_totals() {
     parent.end();
 
     let records = wire(&sink);
-    assert_eq!(
-        totals(&end_of(&records, &child_id)),
+    assert_totals(
+        &records,
+        &child_id,
         json!({
             "tool_calls": 2, "input_tokens": 100, "output_tokens": 10, "total_tokens": 110,
             "cost": 0.25, "error_count": 1, "is_success": false, "error": ["ChildError"],
-        })
+        }),
     );
-    assert_eq!(
-        totals(&end_of(&records, &parent_id)),
+    assert_totals(
+        &records,
+        &parent_id,
         json!({
             "tool_calls": 2, "input_tokens": 11, "output_tokens": 2, "total_tokens": 13,
             "cost": 0.625, "error_count": 0, "is_success": true, "error": [],
-        })
+        }),
     );
     // Each event names the session it belongs to.
     let session_of = |kind: &str, field: &str, value: &str| -> Vec<String> {
@@ -483,12 +491,13 @@ async fn with_session_follows_tasks_across_threads() {
     }
     session.end();
     let records = wire(&sink);
-    assert_eq!(
-        totals(&end_of(&records, &id)),
+    assert_totals(
+        &records,
+        &id,
         json!({
             "tool_calls": 80, "input_tokens": 80, "output_tokens": 160, "total_tokens": 240,
             "cost": 40.0, "error_count": 0, "is_success": true, "error": [],
-        })
+        }),
     );
     let in_session = records
         .iter()

@@ -3,11 +3,12 @@
 //! values), the body `{"records":[...]}`, the volatile fields' shapes, tags
 //! that can neither override nor duplicate a field, and unique event ids.
 
-use crate::common::{scene, wire, SESSION_TOTALS, TOKEN_FIELDS};
+use crate::common::{scene, session_totals, token_fields, wire, SESSION_START_FIELDS};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use telemetry_core::{CiPolicy, HttpSink, MemorySink, Outcome, Record, SendError, Sink, Telemetry};
+use telemetry_test_support::agent::COMMON_FIELDS;
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::isolated;
 use telemetry_test_support::json::{now_ms, strict_json};
@@ -15,20 +16,6 @@ use telemetry_test_support::{is_uuid_v4, TempDir};
 
 const APP: &str = "wire-test";
 const VERSION: &str = "1.2.3";
-
-/// Every common key, and every event key of every kind.
-const COMMON_KEYS: [&str; 10] = [
-    "user_uuid",
-    "version",
-    "os",
-    "os_language",
-    "arch",
-    "ci",
-    "ci_provider",
-    "ai_agent",
-    "event_id",
-    "schema_version",
-];
 
 const COMMAND_FIELDS: [&str; 5] = ["action", "args", "is_success", "duration_ms", "error"];
 const TOOL_FIELDS: [&str; 7] = [
@@ -40,7 +27,6 @@ const TOOL_FIELDS: [&str; 7] = [
     "is_success",
     "error",
 ];
-const SESSION_START_FIELDS: [&str; 3] = ["action", "session_id", "agent_name"];
 
 /// The fields of `record`'s kind, in the order they are written.
 fn event_keys(record: &Value) -> Vec<&'static str> {
@@ -50,11 +36,14 @@ fn event_keys(record: &Value) -> Vec<&'static str> {
     ) {
         (Some("command"), _) => COMMAND_FIELDS.to_vec(),
         (Some("tool"), _) => TOOL_FIELDS.to_vec(),
-        (Some("token"), _) => TOKEN_FIELDS.to_vec(),
+        (Some("token"), _) => token_fields(),
         (Some("session"), Some("start")) => SESSION_START_FIELDS.to_vec(),
-        (Some("session"), Some("end")) => {
-            [&SESSION_START_FIELDS[..], &["duration_ms"], &SESSION_TOTALS].concat()
-        }
+        (Some("session"), Some("end")) => [
+            &SESSION_START_FIELDS[..],
+            &["duration_ms"],
+            &session_totals(),
+        ]
+        .concat(),
         other => panic!("unexpected record kind {other:?}"),
     }
 }
@@ -427,12 +416,12 @@ fn a_session_without_errors_ends_with_an_empty_error_list() {
 #[test]
 fn tags_cannot_override_or_duplicate_common_or_event_fields() {
     // Every common key and every event key of every kind, as a tag.
-    let mut hostile: Vec<&str> = COMMON_KEYS.to_vec();
+    let mut hostile: Vec<&str> = COMMON_FIELDS.to_vec();
     let event_fields = [
         &COMMAND_FIELDS[..],
         &TOOL_FIELDS,
-        &TOKEN_FIELDS,
-        &SESSION_TOTALS,
+        &token_fields(),
+        &session_totals(),
     ];
     for key in event_fields.concat() {
         if !hostile.contains(&key) {
@@ -467,7 +456,7 @@ fn tags_cannot_override_or_duplicate_common_or_event_fields() {
         // record's own fields; the session id is random, so compare it by
         // presence.
         for key in &hostile {
-            if !COMMON_KEYS.contains(key) && !own_keys.contains(key) {
+            if !COMMON_FIELDS.contains(key) && !own_keys.contains(key) {
                 properties.insert((*key).to_owned(), json!("evil"));
             }
         }
