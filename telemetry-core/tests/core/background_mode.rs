@@ -391,6 +391,10 @@ fn inline_delivery_stops_when_the_time_budget_is_spent() {
     assert_eq!(collector.requests().len(), sent, "{}", log.text());
 }
 
+/// The first 100 ms of every wait are free: a loopback collector's answers
+/// never touch a budget of 1 ms. (A wall-clock rule: a machine so loaded
+/// that a loopback answer takes 100 ms fails this test, so it sends few
+/// records.)
 #[test]
 fn a_prompt_collector_never_spends_the_budget() {
     let collector = Collector::start().unwrap();
@@ -399,8 +403,8 @@ fn a_prompt_collector_never_spends_the_budget() {
         .timeout(Duration::from_millis(200))
         .time_budget(Duration::from_millis(1))
         .build();
-    record_tools(&telemetry, 300);
-    assert_eq!(collector.records().len(), 300);
+    record_tools(&telemetry, 30);
+    assert_eq!(collector.records().len(), 30);
 }
 
 /// A collector down for long: this process's spool file stays within its
