@@ -71,15 +71,27 @@ impl Collector {
         self.post("/v1/events", body.as_bytes(), &[])
     }
 
+    /// `http://127.0.0.1:PORT`: where apps and browsers reach it.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// GETs a path with these headers.
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        request(self.addr, "GET", path, b"", headers)
+    }
+
+    /// GETs a path that must answer 200 with JSON.
+    pub fn get_json(&self, path: &str) -> Value {
+        let answer = self.get(path, &[]);
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        serde_json::from_slice(&answer.body)
+            .unwrap_or_else(|error| panic!("{path}: {error}: {}", answer.text()))
+    }
+
     /// GETs a view; returns the status and the JSON.
     pub fn view(&self, view: &str, query: &str) -> (u16, Value) {
-        let answer = request(
-            self.addr,
-            "GET",
-            &format!("/api/v1/{view}?{query}"),
-            b"",
-            &[],
-        );
+        let answer = self.get(&format!("/api/v1/{view}?{query}"), &[]);
         (answer.status, answer.json())
     }
 
@@ -134,6 +146,19 @@ pub struct Answer {
 impl Answer {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The body as text (the icon's bytes show as U+FFFD).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header's value (the name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
     }
 }
 
