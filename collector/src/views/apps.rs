@@ -23,17 +23,14 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
          SELECT app, sum(records), count(DISTINCT uid), min(day), max(day) FROM counted
          GROUP BY app ORDER BY app"
     );
-    let mut statement = connection.prepare(&sql)?;
-    let apps = statement
-        .query_map(scope.params(), |row| {
-            Ok(json!({
-                "app": row.get::<_, String>(0)?,
-                "records": rounded(row.get(1)?),
-                "installs": row.get::<_, i64>(2)?,
-                "first_day": day::format(row.get(3)?),
-                "last_day": day::format(row.get(4)?),
-            }))
-        })?
-        .collect::<rusqlite::Result<Vec<Value>>>()?;
+    let apps = scope.rows(connection, &sql, |row| {
+        Ok(json!({
+            "app": row.get::<_, String>(0)?,
+            "records": rounded(row.get(1)?),
+            "installs": row.get::<_, i64>(2)?,
+            "first_day": day::format(row.get(3)?),
+            "last_day": day::format(row.get(4)?),
+        }))
+    })?;
     Ok(Map::from_iter([("apps".to_owned(), Value::Array(apps))]))
 }

@@ -13,6 +13,7 @@
 //! first day for the app) does not depend on them.
 
 mod apps;
+mod calls;
 mod commands;
 mod daily;
 mod environments;
@@ -216,6 +217,21 @@ pub(crate) fn rounded(sum: f64) -> Value {
     #[allow(clippy::cast_possible_truncation)]
     let count = sum.round() as i64;
     Value::from(count)
+}
+
+/// The entries by their count as shown (rounded) descending, then by key.
+pub(crate) fn by_count<K: Ord, T>(
+    entries: std::collections::BTreeMap<K, T>,
+    count: impl Fn(&T) -> f64,
+) -> Vec<(K, T)> {
+    let mut list: Vec<(K, T)> = entries.into_iter().collect();
+    list.sort_by(|(a_key, a), (b_key, b)| {
+        count(b)
+            .round()
+            .total_cmp(&count(a).round())
+            .then_with(|| a_key.cmp(b_key))
+    });
+    list
 }
 
 /// A value from a JSON column that may hold an integer or a float.

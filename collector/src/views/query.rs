@@ -134,6 +134,27 @@ impl Scope {
     pub const WHERE: &'static str = "app = ?1 AND day BETWEEN ?2 AND ?3 \
         AND (?4 IS NULL OR version = ?4) AND (?5 IS NULL OR ci = ?5)";
 
+    /// Runs `sql` with the scope's parameters bound and maps every row. In
+    /// `sql`, `{scope}` stands for [`Scope::WHERE`] and `{active}` for the
+    /// [`with_active`](super::with_active) prefix.
+    pub fn rows<T>(
+        &self,
+        connection: &rusqlite::Connection,
+        sql: &str,
+        mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<Vec<T>> {
+        let sql = sql
+            .replace("{active}", &super::with_active())
+            .replace("{scope}", Scope::WHERE);
+        let mut statement = connection.prepare_cached(&sql)?;
+        let mut rows = statement.query(self.params())?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(map(row)?);
+        }
+        Ok(out)
+    }
+
     /// The values of `?1`…`?5`.
     pub fn params(&self) -> [rusqlite::types::Value; 5] {
         use rusqlite::types::Value as Sql;

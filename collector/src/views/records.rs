@@ -7,17 +7,14 @@ use rusqlite::Connection;
 use serde_json::{Map, Value};
 
 pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
-    let sql = format!(
-        "SELECT body FROM records JOIN bodies USING (seq) WHERE {} ORDER BY ts, event_id",
-        Scope::WHERE
-    );
-    let mut statement = connection.prepare(&sql)?;
-    let records = statement
-        .query_map(scope.params(), |row| {
+    let records = scope.rows(
+        connection,
+        "SELECT body FROM records JOIN bodies USING (seq) WHERE {scope} ORDER BY ts, event_id",
+        |row| {
             let body: String = row.get(0)?;
             Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
-        })?
-        .collect::<rusqlite::Result<Vec<Value>>>()?;
+        },
+    )?;
     Ok(Map::from_iter([(
         "records".to_owned(),
         Value::Array(records),
