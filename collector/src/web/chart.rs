@@ -100,9 +100,7 @@ pub fn lines(label: &str, days: &[Day], plots: &[Plot<'_>]) -> String {
 /// Bars over `days`, the series stacked in order, a tooltip on each part.
 #[must_use]
 pub fn stacked_bars(label: &str, days: &[Day], plots: &[Plot<'_>]) -> String {
-    let totals: Vec<f64> = (0..days.len())
-        .map(|index| plots.iter().map(|plot| value_at(plot.series, index)).sum())
-        .collect();
+    let totals = totals(days.len(), plots);
     let top = nice_ceiling(max_of(totals.iter().copied()));
     let mut svg = open(label, HEIGHT);
     axes(&mut svg, days, top);
@@ -137,9 +135,7 @@ pub fn stacked_bars(label: &str, days: &[Day], plots: &[Plot<'_>]) -> String {
 /// areas; a tooltip per day lists every series' share.
 #[must_use]
 pub fn stacked_shares(label: &str, days: &[Day], plots: &[Plot<'_>]) -> String {
-    let totals: Vec<f64> = (0..days.len())
-        .map(|index| plots.iter().map(|plot| value_at(plot.series, index)).sum())
-        .collect();
+    let totals = totals(days.len(), plots);
     let mut svg = open(label, HEIGHT);
     axes_percent(&mut svg, days);
     // With one day, the areas span the plot's width.
@@ -224,9 +220,7 @@ pub fn bars(label: &str, names: &[&str], plots: &[Plot<'_>]) -> String {
     const NAME_WIDTH: f64 = 150.0;
     const VALUE_WIDTH: f64 = 56.0;
     let bar_space = WIDTH - NAME_WIDTH - VALUE_WIDTH;
-    let totals: Vec<f64> = (0..names.len())
-        .map(|index| plots.iter().map(|plot| value_at(plot.series, index)).sum())
-        .collect();
+    let totals = totals(names.len(), plots);
     let top = max_of(totals.iter().copied()).max(f64::MIN_POSITIVE);
     let height = ROW * names.len().max(1) as f64 + 4.0;
     let mut svg = open(label, height);
@@ -387,6 +381,13 @@ fn y_at(value: f64, top: f64) -> f64 {
         0.0
     };
     TOP + PLOT_HEIGHT * (1.0 - share)
+}
+
+/// The sum of the plots' values at each of `count` positions.
+fn totals(count: usize, plots: &[Plot<'_>]) -> Vec<f64> {
+    (0..count)
+        .map(|index| plots.iter().map(|plot| value_at(plot.series, index)).sum())
+        .collect()
 }
 
 fn value_at(series: &Series, index: usize) -> f64 {
