@@ -41,6 +41,14 @@ pub struct Plot<'a> {
     pub colour: usize,
 }
 
+impl<'a> Plot<'a> {
+    /// `series` drawn in colour class `colour`.
+    #[must_use]
+    pub fn new(series: &'a Series, colour: usize) -> Plot<'a> {
+        Plot { series, colour }
+    }
+}
+
 /// Plots in palette order: the first series blue, the next orange, …
 #[must_use]
 pub fn in_palette_order(series: &[Series]) -> Vec<Plot<'_>> {
@@ -488,16 +496,7 @@ mod tests {
         let a = series("active <installs>", &[1.0, 3.0, 2.0]);
         let b = series("new", &[1.0, 0.0, 2.0]);
         let plots = in_palette_order(std::slice::from_ref(&a));
-        let both = [
-            Plot {
-                series: &a,
-                colour: 0,
-            },
-            Plot {
-                series: &b,
-                colour: 1,
-            },
-        ];
+        let both = [Plot::new(&a, 0), Plot::new(&b, 1)];
         for svg in [
             lines("Installs & more", &days(3), &both),
             stacked_bars("Installs & more", &days(3), &both),
@@ -527,16 +526,7 @@ mod tests {
         let svg = stacked_bars(
             "calls",
             &days(1),
-            &[
-                Plot {
-                    series: &ok,
-                    colour: 0,
-                },
-                Plot {
-                    series: &failed,
-                    colour: FAILURE,
-                },
-            ],
+            &[Plot::new(&ok, 0), Plot::new(&failed, FAILURE)],
         );
         assert!(
             svg.contains("<title>2026-12-01 · succeeded: 3</title>"),
@@ -559,20 +549,7 @@ mod tests {
     fn shares_say_percentages_per_day_and_survive_empty_days() {
         let a = series("1.0.0", &[1.0, 0.0]);
         let b = series("1.1.0", &[3.0, 0.0]);
-        let svg = stacked_shares(
-            "versions",
-            &days(2),
-            &[
-                Plot {
-                    series: &a,
-                    colour: 0,
-                },
-                Plot {
-                    series: &b,
-                    colour: 1,
-                },
-            ],
-        );
+        let svg = stacked_shares("versions", &days(2), &[Plot::new(&a, 0), Plot::new(&b, 1)]);
         assert!(
             svg.contains("2026-12-01&#10;1.0.0: 25.0%&#10;1.1.0: 75.0%"),
             "{svg}"
@@ -587,30 +564,9 @@ mod tests {
     fn an_empty_or_single_day_chart_still_draws_inside_its_box() {
         let none = series("x", &[]);
         for svg in [
-            lines(
-                "x",
-                &days(1),
-                &[Plot {
-                    series: &none,
-                    colour: 0,
-                }],
-            ),
-            stacked_bars(
-                "x",
-                &days(1),
-                &[Plot {
-                    series: &none,
-                    colour: 0,
-                }],
-            ),
-            stacked_shares(
-                "x",
-                &days(1),
-                &[Plot {
-                    series: &none,
-                    colour: 0,
-                }],
-            ),
+            lines("x", &days(1), &[Plot::new(&none, 0)]),
+            stacked_bars("x", &days(1), &[Plot::new(&none, 0)]),
+            stacked_shares("x", &days(1), &[Plot::new(&none, 0)]),
             bars("x", &[], &[]),
         ] {
             assert!(svg.ends_with("</svg>") && !svg.contains("NaN"), "{svg}");
@@ -621,14 +577,7 @@ mod tests {
     fn long_names_are_shortened_with_the_full_name_in_the_tooltip() {
         let calls = series("calls", &[2.0]);
         let name = "a_tool_with_a_very_long_name_indeed";
-        let svg = bars(
-            "tools",
-            &[name],
-            &[Plot {
-                series: &calls,
-                colour: 0,
-            }],
-        );
+        let svg = bars("tools", &[name], &[Plot::new(&calls, 0)]);
         assert!(
             svg.contains(">a_tool_with_a_ver…<title>a_tool_with_a_very_long_name_indeed</title>"),
             "{svg}"

@@ -342,26 +342,8 @@ fn daily(overview: &Overview) -> String {
     let by_reason = rows
         .iter()
         .any(|row| row.get("dropped").is_some_and(Value::is_object));
-    let installs = [
-        Plot {
-            series: &active,
-            colour: 0,
-        },
-        Plot {
-            series: &new,
-            colour: 1,
-        },
-    ];
-    let record_plots = [
-        Plot {
-            series: &records,
-            colour: 2,
-        },
-        Plot {
-            series: &dropped,
-            colour: FAILURE,
-        },
-    ];
+    let installs = [Plot::new(&active, 0), Plot::new(&new, 1)];
+    let record_plots = [Plot::new(&records, 2), Plot::new(&dropped, FAILURE)];
     let mut html =
         String::from("<section id=\"daily\">\n<h2>Use per day</h2>\n<div class=\"grid\">\n");
     html.push_str(&figure(
@@ -448,16 +430,7 @@ fn calls(overview: &Overview, view_name: &str, key: &str, title: &str) -> String
             .map(|row| count(row, "failures"))
             .collect(),
     };
-    let plots = [
-        Plot {
-            series: &succeeded,
-            colour: 0,
-        },
-        Plot {
-            series: &failed,
-            colour: FAILURE,
-        },
-    ];
+    let plots = [Plot::new(&succeeded, 0), Plot::new(&failed, FAILURE)];
     let with_kinds = view_name == "tools";
     let lines: Vec<String> = rows
         .iter()
@@ -882,10 +855,7 @@ fn environments(overview: &Overview) -> String {
                 .map(|(_, number)| number.as_f64().unwrap_or(0.0))
                 .collect(),
         };
-        let plots = [Plot {
-            series: &installs,
-            colour: 0,
-        }];
+        let plots = [Plot::new(&installs, 0)];
         let rows: Vec<String> = entries
             .iter()
             .map(|(name, number)| {

@@ -201,15 +201,29 @@ pub fn read_answer(stream: &mut TcpStream) -> Option<Answer> {
     })
 }
 
-/// `export --db PATH` plus args.
-pub fn export(db: &Path, args: &[&str]) -> Output {
+/// `telemetry-collector SUBCOMMAND --db PATH` plus args, run to its end
+/// (`NO_COLOR` unset, as on a user's terminal).
+pub fn command(subcommand: &str, db: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
-        .arg("export")
-        .arg("--db")
+        .args([subcommand, "--db"])
         .arg(db)
         .args(args)
+        .env_remove("NO_COLOR")
         .output()
-        .expect("export runs")
+        .expect("the collector runs")
+}
+
+/// `export --db PATH` plus args.
+pub fn export(db: &Path, args: &[&str]) -> Output {
+    command("export", db, args)
+}
+
+/// The string at `pointer` (`/properties/event_id`) in each item.
+pub fn strings<'a>(items: &'a [Value], pointer: &str) -> Vec<&'a str> {
+    items
+        .iter()
+        .map(|item| item.pointer(pointer).and_then(Value::as_str).unwrap_or(""))
+        .collect()
 }
 
 /// The exported records.

@@ -3,23 +3,16 @@
 //! the database is opened read-only and left unchanged, a missing database
 //! exits 1 with its path, several apps and no `--app` exit 2 listing them.
 
-use crate::harness::{Collector, BIN};
+use crate::harness::{command, Collector};
 use crate::seed;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use telemetry_collector::overview::calendar::Day;
 use telemetry_collector::overview::VIEWS;
 use telemetry_test_support::TempDir;
 
 fn report(db: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("report")
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run telemetry-collector report")
+    command("report", db, args)
 }
 
 fn text(bytes: &[u8]) -> String {
