@@ -19,10 +19,7 @@ fn a_non_loopback_listen_without_a_token_refuses_to_start() {
 
 #[test]
 fn with_a_token_reads_need_it_and_ingest_stays_open() {
-    let dir = TempDir::new("token");
-    std::fs::write(dir.join("token"), "s3cret-token\n").unwrap();
-    let token_file = dir.join("token");
-    let collector = Collector::start(&["--token-file", token_file.to_str().unwrap()]);
+    let collector = Collector::with_file("--token-file", "s3cret-token\n");
     let record = json!({"event":"command","event_timestamp":1_767_225_600_000_i64,"source":"a",
                         "properties":{"action":"run","event_id":"t1"}});
     assert_eq!(collector.post_records(&[record]).0, 200);
@@ -42,13 +39,7 @@ fn with_a_token_reads_need_it_and_ingest_stays_open() {
         let answer = collector.get(path, &headers);
         assert_eq!(answer.status, status, "{authorization:?}");
         if status == 401 {
-            assert!(
-                answer
-                    .header("WWW-Authenticate")
-                    .is_some_and(|value| value.starts_with("Basic")),
-                "{}",
-                answer.head
-            );
+            assert!(answer.asks_for_basic_auth(), "{}", answer.head);
         } else {
             assert_eq!(answer.json()["commands"][0]["calls"], 1);
         }
@@ -58,10 +49,7 @@ fn with_a_token_reads_need_it_and_ingest_stays_open() {
 
 #[test]
 fn ingest_keys_bind_an_apps_records_to_its_keys() {
-    let dir = TempDir::new("keys");
-    std::fs::write(dir.join("keys"), "# app key\nkeyed k-123\n").unwrap();
-    let keys = dir.join("keys");
-    let collector = Collector::start(&["--ingest-keys", keys.to_str().unwrap()]);
+    let collector = Collector::with_file("--ingest-keys", "# app key\nkeyed k-123\n");
     let record = |app: &str, id: &str| json!({"event":"command","event_timestamp":1_767_225_600_000_i64,"source":app,"properties":{"event_id":id}});
     let body = |records: Vec<serde_json::Value>| json!({ "records": records }).to_string();
     let post = |records, headers: &[(&str, &str)]| {

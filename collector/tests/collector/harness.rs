@@ -28,6 +28,15 @@ impl Collector {
         Collector::start_on(dir, db, args)
     }
 
+    /// `serve` with `flag FILE`, the file holding `contents` (a token, keys).
+    pub fn with_file(flag: &str, contents: &str) -> Collector {
+        let dir = TempDir::new("collector");
+        let file = dir.join("flag-file");
+        std::fs::write(&file, contents).expect("write the flag's file");
+        let db = dir.join("telemetry.db");
+        Collector::start_on(dir, db, &[flag, file.to_str().expect("a UTF-8 path")])
+    }
+
     /// `serve` on an existing database file.
     pub fn start_on(dir: TempDir, db: PathBuf, args: &[&str]) -> Collector {
         let mut command = Command::new(BIN);
@@ -151,6 +160,12 @@ impl Answer {
     /// The body as text (the icon's bytes show as U+FFFD).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Whether it asks a browser for a password (`WWW-Authenticate: Basic`).
+    pub fn asks_for_basic_auth(&self) -> bool {
+        self.header("www-authenticate")
+            .is_some_and(|value| value.starts_with("Basic"))
     }
 
     /// A header's value (the name in any case).

@@ -100,23 +100,34 @@ fn listed(calls: BTreeMap<String, Calls>, with_kinds: bool) -> Vec<Value> {
                 "failures": round(entry.failures), "p50_ms": percentile(&entry.durations, 50.0),
                 "p95_ms": percentile(&entry.durations, 95.0)});
             if with_kinds {
-                let kinds: Map<String, Value> = entry
-                    .kinds
-                    .iter()
-                    .map(|(k, n)| (k.clone(), round(*n)))
-                    .collect();
-                answer["error_kinds"] = Value::Object(kinds);
+                for (kind, n) in &entry.kinds {
+                    answer["error_kinds"][kind] = round(*n);
+                }
+                if entry.kinds.is_empty() {
+                    answer["error_kinds"] = json!({});
+                }
             }
             answer
         })
         .collect();
-    list.sort_by(|a, b| {
-        b["calls"]
-            .as_i64()
-            .cmp(&a["calls"].as_i64())
-            .then(a["name"].as_str().cmp(&b["name"].as_str()))
-    });
+    by_count(&mut list, "calls", &["name"]);
     list
+}
+
+/// Sorts answers by the integer `count` descending, then by the strings
+/// `then`, in order.
+fn by_count(list: &mut [Value], count: &str, then: &[&str]) {
+    list.sort_by(|a, b| {
+        let key = |entry: &Value| -> Vec<String> {
+            then.iter()
+                .map(|field| entry[*field].as_str().unwrap_or("").to_owned())
+                .collect()
+        };
+        b[count]
+            .as_i64()
+            .cmp(&a[count].as_i64())
+            .then_with(|| key(a).cmp(&key(b)))
+    });
 }
 
 /// The records of one app, days `from..=to`.
@@ -303,14 +314,7 @@ impl<'a> Model<'a> {
                        "first_version": seen.first().unwrap().1, "last_version": seen.last().unwrap().1})
             })
             .collect();
-        list.sort_by(|a, b| {
-            b["count"]
-                .as_i64()
-                .cmp(&a["count"].as_i64())
-                .then(a["event"].as_str().cmp(&b["event"].as_str()))
-                .then(a["name"].as_str().cmp(&b["name"].as_str()))
-                .then(a["kind"].as_str().cmp(&b["kind"].as_str()))
-        });
+        by_count(&mut list, "count", &["event", "name", "kind"]);
         let by_day: Vec<Value> = by_day
             .into_iter()
             .map(|((day, kind), n)| json!({"day": day_text(day), "kind": kind, "count": round(n)}))
@@ -433,17 +437,12 @@ impl<'a> Model<'a> {
     }
 }
 
-/// The views the model computes.
-pub const VIEWS: [&str; 8] = [
-    "daily",
-    "commands",
-    "tools",
-    "errors",
-    "tokens",
-    "sessions",
-    "versions",
-    "environments",
-];
+/// The views the model computes: every view of one app.
+pub fn views() -> impl Iterator<Item = &'static str> {
+    telemetry_collector::overview::VIEWS
+        .into_iter()
+        .filter(|view| *view != "apps")
+}
 
 /// The records whose property `key` is `value`.
 pub fn having(records: &[Value], key: &str, value: &Value) -> Vec<Value> {

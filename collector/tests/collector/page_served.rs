@@ -71,20 +71,11 @@ fn the_page_shows_the_api_numbers_and_serves_its_stylesheet_and_icon() {
 
 #[test]
 fn with_a_token_file_the_page_asks_the_browser_for_the_token() {
-    let dir = telemetry_test_support::TempDir::new("page-token");
-    let token_file = dir.join("token");
-    std::fs::write(&token_file, "s3cret-token\n").unwrap();
-    let collector = Collector::start(&["--token-file", token_file.to_str().unwrap()]);
+    let collector = Collector::with_file("--token-file", "s3cret-token\n");
     for path in ["/", "/style.css", "/favicon.ico"] {
         let answer = collector.get(path, &[]);
         assert_eq!(answer.status, 401, "{path}");
-        assert!(
-            answer
-                .header("www-authenticate")
-                .is_some_and(|value| value.starts_with("Basic")),
-            "{path}: {}",
-            answer.head
-        );
+        assert!(answer.asks_for_basic_auth(), "{path}: {}", answer.head);
     }
     // What a browser sends once the user typed the token as the password:
     // base64("user:s3cret-token").

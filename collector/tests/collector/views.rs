@@ -67,7 +67,7 @@ fn views_equal_an_independent_computation_over_wire_otlp_and_gzip_with_resends()
     let full = format!("from={from}&to={to}");
     for app in ["alpha", "beta"] {
         let model = Model::new(&records, app, first, first + DAYS - 1);
-        for view in model::VIEWS {
+        for view in model::views() {
             let answer = collector.view_ok(view, &model.query());
             assert_eq!(
                 (&answer["app"], &answer["from"], &answer["to"]),
