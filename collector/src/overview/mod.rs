@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod figures;
 pub mod series;
+pub mod tables;
 
 use calendar::Day;
 use serde_json::{Map, Value};
