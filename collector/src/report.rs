@@ -231,10 +231,10 @@ pub fn render(overview: &Overview, colour: bool) -> String {
     daily(&mut out, overview, colour);
     calls(&mut out, overview, &tables::COMMANDS, colour);
     calls(&mut out, overview, &tables::TOOLS, colour);
-    errors(&mut out, overview, colour);
-    tokens(&mut out, overview, colour);
+    section(&mut out, overview, &tables::ERRORS, colour);
+    section(&mut out, overview, &tables::TOKENS, colour);
     sessions(&mut out, overview, colour);
-    versions(&mut out, overview, colour);
+    section(&mut out, overview, &tables::VERSIONS, colour);
     environments(&mut out, overview, colour);
     out
 }
@@ -343,54 +343,21 @@ fn calls(out: &mut String, overview: &Overview, spec: &tables::Table, colour: bo
     listed(out, overview, spec, "none in this range", colour);
 }
 
-fn errors(out: &mut String, overview: &Overview, colour: bool) {
-    heading(out, "Errors", colour);
-    if !listed(
-        out,
-        overview,
-        &tables::ERRORS,
-        "no failures in this range",
-        colour,
-    ) {
+/// A view's list, then a block of sparklines for each breakdown of its
+/// days.
+fn section(out: &mut String, overview: &Overview, section: &tables::Section, colour: bool) {
+    heading(out, section.title, colour);
+    // "No failures in this range." → "no failures in this range"
+    let none = section.none.trim_end_matches('.');
+    let none =
+        none.get(..1).map_or_else(String::new, str::to_lowercase) + none.get(1..).unwrap_or("");
+    if !listed(out, overview, &section.list, &none, colour) {
         return;
     }
-    let kinds = series::by_day(
-        overview,
-        "errors",
-        "kind",
-        |row| count(row, "count"),
-        SERIES_SHOWN,
-    );
-    per_day(out, "failures per day by kind", &kinds, colour);
-}
-
-fn tokens(out: &mut String, overview: &Overview, colour: bool) {
-    heading(out, "Tokens and cost", colour);
-    if !listed(
-        out,
-        overview,
-        &tables::MODELS,
-        "no token use in this range",
-        colour,
-    ) {
-        return;
+    for breakdown in section.breakdowns {
+        let series = breakdown.series(overview, SERIES_SHOWN);
+        per_day(out, breakdown.title, &series, colour);
     }
-    let token_series = series::by_day(
-        overview,
-        "tokens",
-        "model",
-        |row| count(row, "input_tokens") + count(row, "output_tokens"),
-        SERIES_SHOWN,
-    );
-    per_day(out, "tokens per day by model", &token_series, colour);
-    let cost_series = series::by_day(
-        overview,
-        "tokens",
-        "model",
-        |row| count(row, "cost"),
-        SERIES_SHOWN,
-    );
-    per_day(out, "cost per day by model", &cost_series, colour);
 }
 
 fn sessions(out: &mut String, overview: &Overview, colour: bool) {
@@ -428,27 +395,6 @@ fn sessions(out: &mut String, overview: &Overview, colour: bool) {
         shown("duration_p50_ms"),
         shown("duration_p95_ms")
     );
-}
-
-fn versions(out: &mut String, overview: &Overview, colour: bool) {
-    heading(out, "Versions", colour);
-    if !listed(
-        out,
-        overview,
-        &tables::VERSIONS,
-        "no installs in this range",
-        colour,
-    ) {
-        return;
-    }
-    let adoption = series::by_day(
-        overview,
-        "versions",
-        "version",
-        |row| count(row, "active_installs"),
-        SERIES_SHOWN,
-    );
-    per_day(out, "active installs per day by version", &adoption, colour);
 }
 
 fn environments(out: &mut String, overview: &Overview, colour: bool) {

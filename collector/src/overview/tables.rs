@@ -4,8 +4,8 @@
 //! text; both read the cells made here, so that they show the same
 //! numbers in the same way.
 
-use super::series::UNNAMED;
-use super::{count, figures, list, tally, text};
+use super::series::{self, Series, UNNAMED};
+use super::{count, figures, list, tally, text, Overview};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -54,29 +54,52 @@ pub struct Table {
     pub columns: &'static [(&'static str, Column)],
 }
 
+/// A column of an API string.
+const fn text_column(head: &'static str, key: &'static str) -> (&'static str, Column) {
+    (head, Column::Text(key))
+}
+
+/// A column of an API number.
+const fn number_column(head: &'static str, key: &'static str) -> (&'static str, Column) {
+    (head, Column::Number(key))
+}
+
 const CALLS: [(&str, Column); 6] = [
-    ("Name", Column::Text("name")),
-    ("Calls", Column::Number("calls")),
-    ("Failures", Column::Number("failures")),
+    text_column("Name", "name"),
+    number_column("Calls", "calls"),
+    number_column("Failures", "failures"),
     ("Failure rate", Column::Rate("failures", "calls")),
-    ("p50 ms", Column::Number("p50_ms")),
-    ("p95 ms", Column::Number("p95_ms")),
+    number_column("p50 ms", "p50_ms"),
+    number_column("p95 ms", "p95_ms"),
 ];
 
+const DAY: (&str, Column) = text_column("Day", "day");
+
+impl Table {
+    const fn new(
+        view: &'static str,
+        rows: &'static str,
+        caption: &'static str,
+        columns: &'static [(&'static str, Column)],
+    ) -> Table {
+        Table {
+            view,
+            rows,
+            caption,
+            columns,
+        }
+    }
+}
+
 /// `commands`: every command.
-pub const COMMANDS: Table = Table {
-    view: "commands",
-    rows: "commands",
-    caption: "Commands",
-    columns: &CALLS,
-};
+pub const COMMANDS: Table = Table::new("commands", "commands", "Commands", &CALLS);
 
 /// `tools`: every tool, with its error kinds.
-pub const TOOLS: Table = Table {
-    view: "tools",
-    rows: "tools",
-    caption: "Tools",
-    columns: &[
+pub const TOOLS: Table = Table::new(
+    "tools",
+    "tools",
+    "Tools",
+    &[
         CALLS[0],
         CALLS[1],
         CALLS[2],
@@ -85,114 +108,196 @@ pub const TOOLS: Table = Table {
         CALLS[5],
         ("Error kinds", Column::Tally("error_kinds")),
     ],
-};
+);
 
-/// `errors`: every failure, by count.
-pub const ERRORS: Table = Table {
-    view: "errors",
-    rows: "errors",
-    caption: "Every failure, by count",
-    columns: &[
-        ("Event", Column::Text("event")),
-        ("Name", Column::Text("name")),
-        ("Kind", Column::Text("kind")),
-        ("Count", Column::Number("count")),
-        ("Installs", Column::Number("installs")),
-        ("First version", Column::Text("first_version")),
-        ("Last version", Column::Text("last_version")),
-    ],
-};
+/// A view's `by_day` rows as one daily series per group (an error kind, a
+/// model, a version), with the table of those rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Breakdown {
+    /// What the report's block of sparklines is titled.
+    pub title: &'static str,
+    /// What the page's chart is captioned.
+    pub caption: &'static str,
+    /// The key whose values are the groups.
+    pub group: &'static str,
+    /// The keys whose numbers a row adds to its group's day.
+    pub value: &'static [&'static str],
+    /// True when the chart shows each day's shares rather than its values.
+    pub shares: bool,
+    /// The `by_day` rows as a table.
+    pub table: Table,
+}
 
-/// `errors` per day and kind.
-pub const ERRORS_BY_DAY: Table = Table {
-    view: "errors",
-    rows: "by_day",
-    caption: "Failures per day by kind",
-    columns: &[
-        ("Day", Column::Text("day")),
-        ("Kind", Column::Text("kind")),
-        ("Count", Column::Number("count")),
-    ],
-};
+impl Breakdown {
+    /// One series per group over the overview's days, the largest first;
+    /// past `keep`, the rest summed into one.
+    #[must_use]
+    pub fn series(&self, overview: &Overview, keep: usize) -> Vec<Series> {
+        series::by_day(
+            overview,
+            self.table.view,
+            self.group,
+            |row| self.value.iter().map(|key| count(row, key)).sum(),
+            keep,
+        )
+    }
+}
 
-/// `tokens`: the models over the range.
-pub const MODELS: Table = Table {
-    view: "tokens",
-    rows: "models",
-    caption: "Models over the range, by cost",
-    columns: &[
-        ("Model", Column::Text("model")),
-        ("Calls", Column::Number("calls")),
-        ("Input tokens", Column::Number("input_tokens")),
-        ("Output tokens", Column::Number("output_tokens")),
-        ("Cost", Column::Number("cost")),
-    ],
-};
+/// A view shown as its list and the breakdowns of its days: errors,
+/// tokens, versions.
+#[derive(Debug, Clone, Copy)]
+pub struct Section {
+    /// The heading.
+    pub title: &'static str,
+    /// What is said when the view has no rows in the range.
+    pub none: &'static str,
+    /// The view's list over the range.
+    pub list: Table,
+    /// Its days, broken down.
+    pub breakdowns: &'static [Breakdown],
+}
 
-/// `tokens` per day and model.
-pub const TOKENS_BY_DAY: Table = Table {
-    view: "tokens",
-    rows: "by_day",
-    caption: "Tokens per model per day",
-    columns: &[
-        ("Day", Column::Text("day")),
-        ("Model", Column::Text("model")),
-        ("Input tokens", Column::Number("input_tokens")),
-        ("Output tokens", Column::Number("output_tokens")),
-        (
-            "Total tokens",
-            Column::Sum(&["input_tokens", "output_tokens"]),
+/// `errors`: failures by kind over time, then every error with its versions.
+pub const ERRORS: Section = Section {
+    title: "Errors",
+    none: "No failures in this range.",
+    list: Table::new(
+        "errors",
+        "errors",
+        "Every failure, by count",
+        &[
+            text_column("Event", "event"),
+            text_column("Name", "name"),
+            text_column("Kind", "kind"),
+            number_column("Count", "count"),
+            number_column("Installs", "installs"),
+            text_column("First version", "first_version"),
+            text_column("Last version", "last_version"),
+        ],
+    ),
+    breakdowns: &[Breakdown {
+        title: "failures per day by kind",
+        caption: "Failures per day by error kind",
+        group: "kind",
+        value: &["count"],
+        shares: false,
+        table: Table::new(
+            "errors",
+            "by_day",
+            "Failures per day by kind",
+            &[
+                DAY,
+                text_column("Kind", "kind"),
+                number_column("Count", "count"),
+            ],
         ),
+    }],
+};
+
+/// `tokens`: tokens and cost per model per day, then the models' totals.
+pub const TOKENS: Section = Section {
+    title: "Tokens and cost",
+    none: "No token use in this range.",
+    list: Table::new(
+        "tokens",
+        "models",
+        "Models over the range, by cost",
+        &[
+            text_column("Model", "model"),
+            number_column("Calls", "calls"),
+            number_column("Input tokens", "input_tokens"),
+            number_column("Output tokens", "output_tokens"),
+            number_column("Cost", "cost"),
+        ],
+    ),
+    breakdowns: &[
+        Breakdown {
+            title: "tokens per day by model",
+            caption: "Tokens (input + output) per day by model",
+            group: "model",
+            value: &["input_tokens", "output_tokens"],
+            shares: false,
+            table: Table::new(
+                "tokens",
+                "by_day",
+                "Tokens per model per day",
+                &[
+                    DAY,
+                    text_column("Model", "model"),
+                    number_column("Input tokens", "input_tokens"),
+                    number_column("Output tokens", "output_tokens"),
+                    (
+                        "Total tokens",
+                        Column::Sum(&["input_tokens", "output_tokens"]),
+                    ),
+                ],
+            ),
+        },
+        Breakdown {
+            title: "cost per day by model",
+            caption: "Cost per day by model",
+            group: "model",
+            value: &["cost"],
+            shares: false,
+            table: Table::new(
+                "tokens",
+                "by_day",
+                "Cost per model per day",
+                &[
+                    DAY,
+                    text_column("Model", "model"),
+                    number_column("Cost", "cost"),
+                ],
+            ),
+        },
     ],
 };
 
-/// `tokens`: cost per day and model.
-pub const COST_BY_DAY: Table = Table {
-    view: "tokens",
-    rows: "by_day",
-    caption: "Cost per model per day",
-    columns: &[
-        ("Day", Column::Text("day")),
-        ("Model", Column::Text("model")),
-        ("Cost", Column::Number("cost")),
-    ],
-};
-
-/// `versions` over the range.
-pub const VERSIONS: Table = Table {
-    view: "versions",
-    rows: "versions",
-    caption: "Versions over the range (share: of the versions’ sum)",
-    columns: &[
-        ("Version", Column::Text("version")),
-        ("Active installs", Column::Number("active_installs")),
-        (
-            "Share",
-            Column::Share {
-                key: "active_installs",
-                within: None,
-            },
+/// `versions`: each version's share of a day's active installs, then the
+/// versions over the range.
+pub const VERSIONS: Section = Section {
+    title: "Versions",
+    none: "No installs in this range.",
+    list: Table::new(
+        "versions",
+        "versions",
+        "Versions over the range (share: of the versions’ sum)",
+        &[
+            text_column("Version", "version"),
+            number_column("Active installs", "active_installs"),
+            (
+                "Share",
+                Column::Share {
+                    key: "active_installs",
+                    within: None,
+                },
+            ),
+        ],
+    ),
+    breakdowns: &[Breakdown {
+        title: "active installs per day by version",
+        caption: "Share of active installs per version, by day",
+        group: "version",
+        value: &["active_installs"],
+        shares: true,
+        table: Table::new(
+            "versions",
+            "by_day",
+            "Active installs per version per day",
+            &[
+                DAY,
+                text_column("Version", "version"),
+                number_column("Active installs", "active_installs"),
+                (
+                    "Share of the day",
+                    Column::Share {
+                        key: "active_installs",
+                        within: Some("day"),
+                    },
+                ),
+            ],
         ),
-    ],
-};
-
-/// `versions` per day.
-pub const VERSIONS_BY_DAY: Table = Table {
-    view: "versions",
-    rows: "by_day",
-    caption: "Active installs per version per day",
-    columns: &[
-        ("Day", Column::Text("day")),
-        ("Version", Column::Text("version")),
-        ("Active installs", Column::Number("active_installs")),
-        (
-            "Share of the day",
-            Column::Share {
-                key: "active_installs",
-                within: Some("day"),
-            },
-        ),
-    ],
+    }],
 };
 
 /// One cell as shown.

@@ -114,14 +114,14 @@ pub fn render(page: &Page<'_>) -> String {
             html.push_str(&commands(overview));
             html.push_str(&tools(overview));
             html.push_str("</div>\n");
-            for section in [
-                errors(overview),
-                tokens(overview),
+            for part in [
+                section(overview, &tables::ERRORS),
+                section(overview, &tables::TOKENS),
                 sessions(overview),
-                versions(overview),
+                section(overview, &tables::VERSIONS),
                 environments(overview),
             ] {
-                html.push_str(&section);
+                html.push_str(&part);
             }
             html.push_str(&api_links(page.filter));
         }
@@ -457,91 +457,62 @@ fn tools(overview: &Overview) -> String {
     calls(overview, &tables::TOOLS)
 }
 
-/// Errors by kind over time, then every error with its versions.
-fn errors(overview: &Overview) -> String {
-    let view = overview.view("errors");
-    let mut html = String::from("<section id=\"errors\">\n<h2>Errors</h2>\n");
-    if list(view, "errors").is_empty() && list(view, "by_day").is_empty() {
-        html.push_str("<p class=\"empty\">No failures in this range.</p>\n</section>\n");
+/// A view's days broken down (a chart each, its table folded under it),
+/// then the view's list: beside the chart when there is one, under the
+/// charts when there are several.
+fn section(overview: &Overview, section: &tables::Section) -> String {
+    let id = section.list.view;
+    let view = overview.view(id);
+    let mut html = format!(
+        "<section id=\"{id}\">\n<h2>{}</h2>\n",
+        escape(section.title)
+    );
+    if list(view, section.list.rows).is_empty() && list(view, "by_day").is_empty() {
+        let _ = write!(
+            html,
+            "<p class=\"empty\">{}</p>\n</section>\n",
+            section.none
+        );
         return html;
     }
-    let kinds = series::by_day(
-        overview,
-        "errors",
-        "kind",
-        |row| count(row, "count"),
-        SERIES_SHOWN,
-    );
-    let plots = chart::in_palette_order(&kinds);
-    html.push_str("<div class=\"grid\">\n");
-    html.push_str(&over_days(
-        overview,
-        "Failures per day by error kind",
-        chart::stacked_bars,
-        &plots,
-        &tables::ERRORS_BY_DAY,
-    ));
-    let _ = write!(
-        html,
-        "<div>\n{}</div>\n</div>\n</section>\n",
-        view_table(&tables::ERRORS, view)
-    );
-    html
-}
-
-/// Tokens and cost per model per day, then the models' totals.
-fn tokens(overview: &Overview) -> String {
-    let view = overview.view("tokens");
-    let mut html = String::from("<section id=\"tokens\">\n<h2>Tokens and cost</h2>\n");
-    if list(view, "models").is_empty() && list(view, "by_day").is_empty() {
-        html.push_str("<p class=\"empty\">No token use in this range.</p>\n</section>\n");
-        return html;
-    }
-    let token_series = series::by_day(
-        overview,
-        "tokens",
-        "model",
-        |row| count(row, "input_tokens") + count(row, "output_tokens"),
-        SERIES_SHOWN,
-    );
-    let cost_series = series::by_day(
-        overview,
-        "tokens",
-        "model",
-        |row| count(row, "cost"),
-        SERIES_SHOWN,
-    );
-    // One colour per model in both charts: the token chart's order.
+    let days = overview.days();
+    let charted: Vec<Vec<Series>> = section
+        .breakdowns
+        .iter()
+        .map(|breakdown| breakdown.series(overview, SERIES_SHOWN))
+        .collect();
+    // One colour per group in every chart: the first chart's order.
     let colour_of = |name: &str| {
-        token_series
-            .iter()
-            .position(|series| series.name == name)
+        charted
+            .first()
+            .and_then(|first| first.iter().position(|series| series.name == name))
             .unwrap_or(SERIES_SHOWN)
             % chart::COLOURS
     };
-    let token_plots = chart::in_palette_order(&token_series);
-    let cost_plots: Vec<Plot<'_>> = cost_series
-        .iter()
-        .map(|series| Plot::new(series, colour_of(&series.name)))
-        .collect();
     html.push_str("<div class=\"grid\">\n");
-    html.push_str(&over_days(
-        overview,
-        "Tokens (input + output) per day by model",
-        chart::stacked_bars,
-        &token_plots,
-        &tables::TOKENS_BY_DAY,
-    ));
-    html.push_str(&over_days(
-        overview,
-        "Cost per day by model",
-        chart::stacked_bars,
-        &cost_plots,
-        &tables::COST_BY_DAY,
-    ));
-    html.push_str("</div>\n");
-    html.push_str(&view_table(&tables::MODELS, view));
-    html.push_str("</section>\n");
+    for (breakdown, series) in section.breakdowns.iter().zip(&charted) {
+        let plots: Vec<Plot<'_>> = series
+            .iter()
+            .map(|series| Plot::new(series, colour_of(&series.name)))
+            .collect();
+        let draw = if breakdown.shares {
+            chart::stacked_shares
+        } else {
+            chart::stacked_bars
+        };
+        html.push_str(&figure(
+            breakdown.caption,
+            &draw(breakdown.caption, &days, &plots),
+            &plots,
+            &details(view_table(&breakdown.table, view)),
+        ));
+    }
+    let list = view_table(&section.list, view);
+    if section.breakdowns.len() == 1 {
+        let _ = write!(html, "<div>\n{list}</div>\n</div>\n</section>\n");
+    } else {
+        let _ = write!(html, "</div>\n{list}</section>\n");
+    }
     html
 }
 
@@ -581,38 +552,6 @@ fn sessions(overview: &Overview) -> String {
             &rows
         )
     )
-}
-
-/// Version adoption: each version's share of a day's active installs.
-fn versions(overview: &Overview) -> String {
-    let view = overview.view("versions");
-    let mut html = String::from("<section id=\"versions\">\n<h2>Versions</h2>\n");
-    if list(view, "versions").is_empty() && list(view, "by_day").is_empty() {
-        html.push_str("<p class=\"empty\">No installs in this range.</p>\n</section>\n");
-        return html;
-    }
-    let adoption = series::by_day(
-        overview,
-        "versions",
-        "version",
-        |row| count(row, "active_installs"),
-        SERIES_SHOWN,
-    );
-    let plots = chart::in_palette_order(&adoption);
-    html.push_str("<div class=\"grid\">\n");
-    html.push_str(&over_days(
-        overview,
-        "Share of active installs per version, by day",
-        chart::stacked_shares,
-        &plots,
-        &tables::VERSIONS_BY_DAY,
-    ));
-    let _ = write!(
-        html,
-        "<div>\n{}</div>\n</div>\n</section>\n",
-        view_table(&tables::VERSIONS, view)
-    );
-    html
 }
 
 /// Installs by OS, arch, CI provider and AI agent.
@@ -684,23 +623,6 @@ fn api_links(filter: &Filter) -> String {
     format!(
         "<footer><p>The same numbers as JSON: {}.</p></footer>\n",
         links.join(", ")
-    )
-}
-
-/// A chart over the overview's days (`draw`: stacked bars or shares) with
-/// the table of its per-day numbers folded under it.
-fn over_days(
-    overview: &Overview,
-    caption: &str,
-    draw: fn(&str, &[Day], &[Plot<'_>]) -> String,
-    plots: &[Plot<'_>],
-    spec: &tables::Table,
-) -> String {
-    figure(
-        caption,
-        &draw(caption, &overview.days(), plots),
-        plots,
-        &details(view_table(spec, overview.view(spec.view))),
     )
 }
 
