@@ -1,12 +1,12 @@
 //! `apps`: `"apps":[{"app","records","installs","first_day","last_day"}]`,
 //! by app name, over the range (no `app` needed; with one, that app only).
 
-use super::{rounded, Scope};
+use super::{rounded, Query};
 use crate::day;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     // The scope's app condition becomes "this app, or any when empty".
     let filter = "(?1 = '' OR app = ?1) AND day BETWEEN ?2 AND ?3 \
         AND (?4 IS NULL OR version = ?4) AND (?5 IS NULL OR ci = ?5)";

@@ -3,7 +3,7 @@
 //! aggregates of days past retention, listed by calls descending, then
 //! name.
 
-use super::{agg_durations, agg_sums, by_count, percentile, rounded, Scope};
+use super::{agg_durations, agg_sums, by_count, percentile, rounded, Query};
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -25,7 +25,7 @@ pub(super) struct Calls {
 /// records' and the aggregates'.
 pub(super) fn by_name(
     connection: &Connection,
-    scope: &Scope,
+    scope: &Query,
     event: &str,
 ) -> rusqlite::Result<BTreeMap<String, Calls>> {
     let mut names: BTreeMap<String, Calls> = BTreeMap::new();

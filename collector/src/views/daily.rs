@@ -3,9 +3,9 @@
 //! `"dropped":{REASON:N}` (the range's `client_report` counts) and
 //! `"deletion_requests":N` at the top level.
 
-use super::{agg_sums, rounded, Scope};
+use super::{agg_sums, rounded, Query};
 use crate::day;
-use rusqlite::Connection;
+use rusqlite::{params_from_iter, Connection};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -17,7 +17,7 @@ struct Day {
     dropped: BTreeMap<String, i64>,
 }
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     let mut days: BTreeMap<i64, Day> = (scope.from..=scope.to)
         .map(|day| (day, Day::default()))
         .collect();
@@ -50,7 +50,7 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
         "SELECT first_day, count(*) FROM installs
          WHERE app = ?1 AND first_day BETWEEN ?2 AND ?3 GROUP BY first_day",
     )?;
-    let mut rows = statement.query((&scope.app, scope.from, scope.to))?;
+    let mut rows = statement.query(params_from_iter(&scope.params()[..3]))?;
     while let Some(row) = rows.next()? {
         if let Some(entry) = days.get_mut(&row.get(0)?) {
             entry.new = row.get(1)?;
@@ -87,7 +87,7 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
     }
     let deletion_requests: i64 = connection.query_row(
         "SELECT count(*) FROM deletion_requests WHERE app = ?1 AND day BETWEEN ?2 AND ?3",
-        (&scope.app, scope.from, scope.to),
+        params_from_iter(&scope.params()[..3]),
         |row| row.get(0),
     )?;
     let days: Vec<Value> = days

@@ -1,14 +1,14 @@
 //! `environments`: `"os"`, `"arch"`, `"ci_provider"`, `"ai_agent"`, each an
 //! object value → installs (the empty string for none).
 
-use super::Scope;
+use super::Query;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 
 const COLUMNS: [&str; 4] = ["os", "arch", "ci_provider", "ai_agent"];
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     // One pass over the active installs: each (column, value) → its installs.
     let mut installs: [BTreeMap<String, HashSet<String>>; 4] = Default::default();
     scope.rows(

@@ -5,7 +5,7 @@
 //! version are those of the earliest and latest such record. `"by_day":
 //! [{"day","kind","count"}]`, by day then kind.
 
-use super::{by_count, rounded, Scope};
+use super::{by_count, rounded, Query};
 use crate::day;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
@@ -41,7 +41,7 @@ pub(crate) fn kinds_of(json_text: Option<String>) -> Vec<(String, f64)> {
         .collect()
 }
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     let mut groups: BTreeMap<(String, String, String), Group> = BTreeMap::new();
     let mut by_day: BTreeMap<(i64, String), f64> = BTreeMap::new();
     let failures =

@@ -26,7 +26,7 @@ mod tokens;
 mod tools;
 mod versions;
 
-pub use query::{Query, Scope};
+pub use query::Query;
 
 use crate::day;
 use crate::store::{Store, StoreError};
@@ -182,12 +182,9 @@ pub fn answer(store: &Store, view: View, query: &Query) -> Result<Value, ViewErr
             }
         }
     };
-    let scope = Scope {
-        app: app.clone().unwrap_or_default(),
-        from: query.from,
-        to: query.to,
-        version: query.version.clone(),
-        ci: query.ci,
+    let scope = Query {
+        app: app.clone(),
+        ..query.clone()
     };
     let connection = store.reader();
     let fields = match view {
@@ -250,7 +247,7 @@ pub(crate) fn with_active() -> String {
             UNION ALL
             SELECT day, uid, version, os, arch, ci_provider, ai_agent FROM agg_active WHERE {w}
          ) ",
-        w = Scope::WHERE
+        w = Query::WHERE
     )
 }
 
@@ -258,13 +255,13 @@ pub(crate) fn with_active() -> String {
 /// `(day, name, key, value)` rows.
 pub(crate) fn agg_sums(
     connection: &rusqlite::Connection,
-    scope: &Scope,
+    scope: &Query,
     metric: &str,
 ) -> rusqlite::Result<Vec<(i64, String, String, f64)>> {
     let sql = format!(
         "SELECT day, name, key, sum(value) FROM agg_sums WHERE {} AND metric = ?6
          GROUP BY day, name, key",
-        Scope::WHERE
+        Query::WHERE
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let [a, b, c, d, e] = scope.params();
@@ -279,13 +276,13 @@ pub(crate) fn agg_sums(
 /// Durations of one metric from the aggregates: name → (value, count).
 pub(crate) fn agg_durations(
     connection: &rusqlite::Connection,
-    scope: &Scope,
+    scope: &Query,
     metric: &str,
 ) -> rusqlite::Result<Vec<(String, i64, u64)>> {
     let sql = format!(
         "SELECT name, bucket, sum(count) FROM agg_durations WHERE {} AND metric = ?6
          GROUP BY name, bucket",
-        Scope::WHERE
+        Query::WHERE
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let [a, b, c, d, e] = scope.params();

@@ -2,11 +2,11 @@
 //! prints them (ordered by `event_timestamp`, then `event_id`). The API
 //! answers `&format=ndjson` with one record a line instead.
 
-use super::Scope;
+use super::Query;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     let records = scope.rows(
         connection,
         "SELECT body FROM records JOIN bodies USING (seq) WHERE {scope} ORDER BY ts, event_id",

@@ -3,11 +3,11 @@
 //! records (not weighted). A session has errors when its `error_count` is
 //! above 0 or it did not succeed.
 
-use super::{percentile, Scope};
+use super::{percentile, Query};
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     let (mut count, mut with_errors) = (0_i64, 0_i64);
     let (mut tool_calls, mut durations) = (Vec::new(), Vec::new());
     scope.rows(

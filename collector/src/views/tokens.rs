@@ -2,7 +2,7 @@
 //! "cost"}]`, by cost descending, then model; `"by_day":[{"day","model",
 //! "input_tokens","output_tokens","cost"}]`, by day then model.
 
-use super::{agg_sums, rounded, Scope};
+use super::{agg_sums, rounded, Query};
 use crate::day;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
@@ -16,7 +16,7 @@ struct Usage {
     cost: f64,
 }
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     let mut models: BTreeMap<String, Usage> = BTreeMap::new();
     let mut by_day: BTreeMap<(i64, String), Usage> = BTreeMap::new();
     scope.rows(

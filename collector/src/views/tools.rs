@@ -3,11 +3,11 @@
 //! records add their `calls`, `errors` and `error_kinds`; percentiles are
 //! over the individual calls (`tool` records).
 
-use super::{calls, number, Scope};
+use super::{calls, number, Query};
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     let mut tools = calls::by_name(connection, scope, "tool")?;
     scope.rows(
         connection,

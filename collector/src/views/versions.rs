@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 pub fn answer(
     connection: &Connection,
-    scope: &super::Scope,
+    scope: &super::Query,
 ) -> rusqlite::Result<Map<String, Value>> {
     let versions = scope.rows(
         connection,
