@@ -620,11 +620,11 @@ struct InProcessCollector {
 
 impl InProcessCollector {
     fn start(db: &Path) -> Result<InProcessCollector, String> {
-        let settings = telemetry_collector::Settings::from_flags(telemetry_collector::Flags {
-            db: Some(db.to_owned()),
-            listen: Some("127.0.0.1:0".to_owned()),
-            ..telemetry_collector::Flags::default()
-        })?;
+        let db = db.to_str().ok_or("the database's path is not UTF-8")?;
+        let settings = telemetry_collector::Settings::from_flags(&[
+            ("--db", db),
+            ("--listen", "127.0.0.1:0"),
+        ])?;
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             telemetry_collector::serve(&settings, &signal::STOP, |address| {

@@ -57,7 +57,7 @@ pub mod store;
 pub mod views;
 pub mod web;
 
-pub use settings::{Flags, Settings};
+pub use settings::Settings;
 pub use store::Store;
 
 use std::net::{SocketAddr, TcpListener};

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use telemetry_collector::{day, report, signal, Flags, Settings, Store};
+use telemetry_collector::{day, report, settings, signal, Settings, Store};
 
 const USAGE: &str = "\
 usage:
@@ -78,30 +78,7 @@ fn flags(args: &[OsString], allowed: &[&str]) -> Result<Vec<(String, String)>, S
 }
 
 fn serve(args: &[OsString]) -> Result<(), String> {
-    let mut given = Flags::default();
-    let allowed = [
-        "--db",
-        "--listen",
-        "--retention-days",
-        "--ingest-keys",
-        "--token-file",
-        "--forward-otlp",
-    ];
-    for (name, value) in flags(args, &allowed)? {
-        match name.as_str() {
-            "--db" => given.db = Some(PathBuf::from(value)),
-            "--listen" => given.listen = Some(value),
-            "--retention-days" => {
-                given.retention_days = Some(value.parse().map_err(|_| {
-                    format!("--retention-days {value:?}: give a whole number of days")
-                })?);
-            }
-            "--ingest-keys" => given.ingest_keys = Some(PathBuf::from(value)),
-            "--token-file" => given.token_file = Some(PathBuf::from(value)),
-            _ => given.forward_otlp = Some(value),
-        }
-    }
-    let settings = Settings::from_flags(given)?;
+    let settings = Settings::from_flags(&flags(args, &settings::FLAGS)?)?;
     signal::install();
     telemetry_collector::serve(&settings, &signal::STOP, |address| {
         println!("listening on http://{address}");

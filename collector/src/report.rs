@@ -9,7 +9,8 @@
 //! `NO_COLOR`; without it the text holds no escape sequence at all.
 
 use crate::overview::calendar::Day;
-use crate::overview::series::{self, Series, UNNAMED};
+use crate::overview::series::{self, Series};
+use crate::overview::tables::{self, Column};
 use crate::overview::{count, figures, list, tally, text, Overview};
 use crate::store::Store;
 use crate::views::{Query, ViewError};
@@ -228,12 +229,12 @@ pub fn render(overview: &Overview, colour: bool) -> String {
         return out;
     }
     daily(&mut out, overview, colour);
-    calls(&mut out, overview, "commands", "Commands", colour);
-    calls(&mut out, overview, "tools", "Tools", colour);
-    errors(&mut out, overview, colour);
-    tokens(&mut out, overview, colour);
+    calls(&mut out, overview, &tables::COMMANDS, colour);
+    calls(&mut out, overview, &tables::TOOLS, colour);
+    section(&mut out, overview, &tables::ERRORS, colour);
+    section(&mut out, overview, &tables::TOKENS, colour);
     sessions(&mut out, overview, colour);
-    versions(&mut out, overview, colour);
+    section(&mut out, overview, &tables::VERSIONS, colour);
     environments(&mut out, overview, colour);
     out
 }
@@ -286,138 +287,77 @@ fn daily(out: &mut String, overview: &Overview, colour: bool) {
     }
 }
 
-fn calls(out: &mut String, overview: &Overview, key: &str, title: &str, colour: bool) {
-    heading(out, title, colour);
-    let rows = list(overview.view(key), key);
-    if rows.is_empty() {
-        let _ = writeln!(out, "  none in this range");
-        return;
+/// A view's table (`overview::tables`), failures in red; or `none` when it
+/// has no rows (then false).
+fn listed(
+    out: &mut String,
+    overview: &Overview,
+    spec: &tables::Table,
+    none: &str,
+    colour: bool,
+) -> bool {
+    let answer = overview.view(spec.view);
+    let entries = spec.entries(answer);
+    if entries.is_empty() {
+        let _ = writeln!(out, "  {none}");
+        return false;
     }
-    let with_kinds = key == "tools";
-    let mut head = vec![
-        ("name", false),
-        ("calls", true),
-        ("failures", true),
-        ("failure rate", true),
-        ("p50 ms", true),
-        ("p95 ms", true),
-    ];
-    if with_kinds {
-        head.push(("error kinds", false));
-    }
+    let head: Vec<(String, bool)> = spec
+        .columns
+        .iter()
+        .map(|(name, column)| (name.to_lowercase(), column.is_numeric()))
+        .collect();
+    let head: Vec<(&str, bool)> = head
+        .iter()
+        .map(|(name, numeric)| (name.as_str(), *numeric))
+        .collect();
     let mut table = Table::new(&head);
-    for row in rows {
-        let failures = count(row, "failures");
-        let red = if failures > 0.0 {
-            Paint::Red
-        } else {
-            Paint::Plain
-        };
-        let mut cells = vec![
-            Cell::plain(name_of(row, "name")),
-            Cell::number(row.get("calls")),
-            Cell::painted(
-                &figures::number(row.get("failures").unwrap_or(&Value::Null)),
-                red,
-            ),
-            Cell::painted(&figures::percent(failures, count(row, "calls")), red),
-            Cell::number(row.get("p50_ms")),
-            Cell::number(row.get("p95_ms")),
-        ];
-        if with_kinds {
-            let kinds: Vec<String> = tally(row, "error_kinds")
+    for (entry, cells) in entries.iter().zip(spec.cells(answer)) {
+        table.row(
+            cells
                 .iter()
-                .map(|(kind, number)| format!("{kind} {}", figures::number(number)))
-                .collect();
-            cells.push(Cell::plain(&kinds.join(", ")));
+                .zip(spec.columns)
+                .map(|(cell, (_, column))| Cell::painted(&cell.text, paint(*column, entry)))
+                .collect(),
+        );
+    }
+    out.push_str(&table.render(colour, true));
+    true
+}
+
+/// Failures are red: a failure count or rate above zero, an error kind.
+fn paint(column: Column, entry: &Value) -> Paint {
+    match column {
+        Column::Number("failures") | Column::Rate("failures", _)
+            if count(entry, "failures") > 0.0 =>
+        {
+            Paint::Red
         }
-        table.row(cells);
+        Column::Text("kind") => Paint::Red,
+        _ => Paint::Plain,
     }
-    out.push_str(&table.render(colour, true));
 }
 
-fn errors(out: &mut String, overview: &Overview, colour: bool) {
-    heading(out, "Errors", colour);
-    let view = overview.view("errors");
-    let rows = list(view, "errors");
-    if rows.is_empty() {
-        let _ = writeln!(out, "  no failures in this range");
-        return;
-    }
-    let mut table = Table::new(&[
-        ("event", false),
-        ("name", false),
-        ("kind", false),
-        ("count", true),
-        ("installs", true),
-        ("first version", false),
-        ("last version", false),
-    ]);
-    for row in rows {
-        table.row(vec![
-            Cell::plain(name_of(row, "event")),
-            Cell::plain(name_of(row, "name")),
-            Cell::painted(name_of(row, "kind"), Paint::Red),
-            Cell::number(row.get("count")),
-            Cell::number(row.get("installs")),
-            Cell::plain(name_of(row, "first_version")),
-            Cell::plain(name_of(row, "last_version")),
-        ]);
-    }
-    out.push_str(&table.render(colour, true));
-    let kinds = series::grouped(
-        &overview.days(),
-        list(view, "by_day"),
-        "kind",
-        |row| count(row, "count"),
-        SERIES_SHOWN,
-    );
-    per_day(out, "failures per day by kind", &kinds, colour);
+fn calls(out: &mut String, overview: &Overview, spec: &tables::Table, colour: bool) {
+    heading(out, spec.caption, colour);
+    listed(out, overview, spec, "none in this range", colour);
 }
 
-fn tokens(out: &mut String, overview: &Overview, colour: bool) {
-    heading(out, "Tokens and cost", colour);
-    let view = overview.view("tokens");
-    let rows = list(view, "models");
-    if rows.is_empty() {
-        let _ = writeln!(out, "  no token use in this range");
+/// A view's list, then a block of sparklines for each breakdown of its
+/// days.
+fn section(out: &mut String, overview: &Overview, section: &tables::Section, colour: bool) {
+    heading(out, section.title, colour);
+    // "No failures in this range." → "no failures in this range"
+    let none = section.none.trim_end_matches('.');
+    let none =
+        none.get(..1).map_or_else(String::new, str::to_lowercase) + none.get(1..).unwrap_or("");
+    if !listed(out, overview, &section.list, &none, colour) {
         return;
     }
-    let mut table = Table::new(&[
-        ("model", false),
-        ("calls", true),
-        ("input tokens", true),
-        ("output tokens", true),
-        ("cost", true),
-    ]);
-    for row in rows {
-        table.row(vec![
-            Cell::plain(name_of(row, "model")),
-            Cell::number(row.get("calls")),
-            Cell::number(row.get("input_tokens")),
-            Cell::number(row.get("output_tokens")),
-            Cell::number(row.get("cost")),
-        ]);
+    for breakdown in section.breakdowns {
+        let series = breakdown.series(overview, SERIES_SHOWN);
+        per_day(out, breakdown.title, &series, colour);
     }
-    out.push_str(&table.render(colour, true));
-    let days = overview.days();
-    let by_day = list(view, "by_day");
-    let token_series = series::grouped(
-        &days,
-        by_day,
-        "model",
-        |row| count(row, "input_tokens") + count(row, "output_tokens"),
-        SERIES_SHOWN,
-    );
-    per_day(out, "tokens per day by model", &token_series, colour);
-    let cost_series = series::grouped(
-        &days,
-        by_day,
-        "model",
-        |row| count(row, "cost"),
-        SERIES_SHOWN,
-    );
-    per_day(out, "cost per day by model", &cost_series, colour);
 }
 
 fn sessions(out: &mut String, overview: &Overview, colour: bool) {
@@ -457,38 +397,6 @@ fn sessions(out: &mut String, overview: &Overview, colour: bool) {
     );
 }
 
-fn versions(out: &mut String, overview: &Overview, colour: bool) {
-    heading(out, "Versions", colour);
-    let view = overview.view("versions");
-    let rows = list(view, "versions");
-    if rows.is_empty() {
-        let _ = writeln!(out, "  no installs in this range");
-        return;
-    }
-    let total: f64 = rows.iter().map(|row| count(row, "active_installs")).sum();
-    let mut table = Table::new(&[
-        ("version", false),
-        ("active installs", true),
-        ("share", true),
-    ]);
-    for row in rows {
-        table.row(vec![
-            Cell::plain(name_of(row, "version")),
-            Cell::number(row.get("active_installs")),
-            Cell::plain(&figures::percent(count(row, "active_installs"), total)),
-        ]);
-    }
-    out.push_str(&table.render(colour, true));
-    let adoption = series::grouped(
-        &overview.days(),
-        list(view, "by_day"),
-        "version",
-        |row| count(row, "active_installs"),
-        SERIES_SHOWN,
-    );
-    per_day(out, "active installs per day by version", &adoption, colour);
-}
-
 fn environments(out: &mut String, overview: &Overview, colour: bool) {
     heading(out, "Where it runs (installs)", colour);
     let view = overview.view("environments");
@@ -498,19 +406,13 @@ fn environments(out: &mut String, overview: &Overview, colour: bool) {
         ("ci_provider", "CI provider"),
         ("ai_agent", "AI agent"),
     ] {
-        let entries = tally(view, key);
-        let total: f64 = entries
+        let shown: Vec<String> = tables::shares(view, key)
             .iter()
-            .filter_map(|(_, number)| number.as_f64())
-            .sum();
-        let shown: Vec<String> = entries
-            .iter()
-            .map(|(name, number)| {
+            .map(|(name, number, share)| {
                 format!(
-                    "{} {} ({})",
-                    if name.is_empty() { UNNAMED } else { name },
-                    figures::number(number),
-                    figures::percent(number.as_f64().unwrap_or(0.0), total)
+                    "{} {} ({share})",
+                    tables::shown_name(name),
+                    figures::number(number)
                 )
             })
             .collect();
@@ -547,13 +449,6 @@ fn spark(series: &Series) -> Cell {
     Cell::plain(&sparkline(&series.values))
 }
 
-fn name_of<'a>(row: &'a Value, key: &str) -> &'a str {
-    match text(row, key) {
-        "" => UNNAMED,
-        name => name,
-    }
-}
-
 /// One cell of a text table.
 struct Cell {
     text: String,
@@ -573,10 +468,6 @@ impl Cell {
             .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
             .collect();
         Cell { text, paint }
-    }
-
-    fn number(value: Option<&Value>) -> Cell {
-        Cell::plain(&figures::number(value.unwrap_or(&Value::Null)))
     }
 }
 

@@ -29,29 +29,47 @@ pub struct Settings {
     pub forward_otlp: Option<String>,
 }
 
-/// `serve`'s flags as given.
-#[derive(Debug, Clone, Default)]
-pub struct Flags {
-    /// `--db PATH`.
-    pub db: Option<PathBuf>,
-    /// `--listen ADDR`.
-    pub listen: Option<String>,
-    /// `--retention-days N`.
-    pub retention_days: Option<u32>,
-    /// `--ingest-keys FILE`.
-    pub ingest_keys: Option<PathBuf>,
-    /// `--token-file FILE`.
-    pub token_file: Option<PathBuf>,
-    /// `--forward-otlp URL`.
-    pub forward_otlp: Option<String>,
-}
+/// `serve`'s flags, each with a value (`--name value` or `--name=value`).
+pub const FLAGS: [&str; 6] = [
+    "--db",
+    "--listen",
+    "--retention-days",
+    "--ingest-keys",
+    "--token-file",
+    "--forward-otlp",
+];
 
 impl Settings {
-    /// Checks the flags and reads the files they name. Off loopback,
-    /// `--token-file` is required: the API would otherwise be open to the
-    /// network.
-    pub fn from_flags(flags: Flags) -> Result<Settings, String> {
-        let listen_text = flags.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+    /// Checks `serve`'s flags as given (name and value pairs, names from
+    /// [`FLAGS`]; of a flag given twice, the last counts) and reads the
+    /// files they name. Off loopback, `--token-file` is required: the API
+    /// would otherwise be open to the network.
+    pub fn from_flags<S: AsRef<str>>(given: &[(S, S)]) -> Result<Settings, String> {
+        if let Some((name, _)) = given
+            .iter()
+            .find(|(name, _)| !FLAGS.contains(&name.as_ref()))
+        {
+            return Err(format!(
+                "unknown flag {:?} (serve takes {})",
+                name.as_ref(),
+                FLAGS.join(", ")
+            ));
+        }
+        let flag = |name: &str| {
+            given
+                .iter()
+                .rev()
+                .find(|(given, _)| given.as_ref() == name)
+                .map(|(_, value)| value.as_ref())
+        };
+        let retention_days = flag("--retention-days")
+            .map(|value| {
+                value
+                    .parse()
+                    .map_err(|_| format!("--retention-days {value:?}: give a whole number of days"))
+            })
+            .transpose()?;
+        let listen_text = flag("--listen").unwrap_or(DEFAULT_LISTEN);
         let addresses: Vec<SocketAddr> = listen_text
             .to_socket_addrs()
             .map_err(|error| format!("--listen {listen_text}: not an address ({error})"))?
@@ -60,18 +78,21 @@ impl Settings {
             .first()
             .ok_or_else(|| format!("--listen {listen_text}: not an address"))?;
         let loopback = addresses.iter().all(|address| address.ip().is_loopback());
-        let token = flags.token_file.as_deref().map(read_token).transpose()?;
+        let token = flag("--token-file")
+            .map(|path| read_token(Path::new(path)))
+            .transpose()?;
         if !loopback && token.is_none() {
             return Err(format!(
                 "--listen {listen_text} is not a loopback address: the API would be open to the \
                  network; give --token-file FILE (reads then need Authorization: Bearer TOKEN)"
             ));
         }
-        let ingest_keys = match flags.ingest_keys.as_deref() {
-            Some(path) => read_ingest_keys(path)?,
+        let ingest_keys = match flag("--ingest-keys") {
+            Some(path) => read_ingest_keys(Path::new(path))?,
             None => BTreeMap::new(),
         };
-        if let Some(url) = &flags.forward_otlp {
+        let forward_otlp = flag("--forward-otlp").map(str::to_owned);
+        if let Some(url) = &forward_otlp {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(format!(
                     "--forward-otlp {url}: give the OpenTelemetry Collector's http:// or https:// URL"
@@ -79,12 +100,12 @@ impl Settings {
             }
         }
         Ok(Settings {
-            db: flags.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
+            db: PathBuf::from(flag("--db").unwrap_or(DEFAULT_DB)),
             listen,
-            retention_days: flags.retention_days.unwrap_or(DEFAULT_RETENTION_DAYS),
+            retention_days: retention_days.unwrap_or(DEFAULT_RETENTION_DAYS),
             ingest_keys,
             token,
-            forward_otlp: flags.forward_otlp,
+            forward_otlp,
         })
     }
 }
@@ -131,15 +152,30 @@ mod tests {
 
     #[test]
     fn off_loopback_a_token_is_required() {
-        let flags = Flags {
-            listen: Some("0.0.0.0:0".into()),
-            ..Flags::default()
-        };
-        let error = Settings::from_flags(flags).unwrap_err();
+        let error = Settings::from_flags(&[("--listen", "0.0.0.0:0")]).unwrap_err();
         assert!(error.contains("--token-file"), "{error}");
-        let settings = Settings::from_flags(Flags::default()).unwrap();
+        let settings = Settings::from_flags::<&str>(&[]).unwrap();
         assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(settings.retention_days, 365);
         assert_eq!(settings.db, PathBuf::from("telemetry.db"));
+    }
+
+    #[test]
+    fn the_last_of_a_flag_counts_and_bad_values_are_refused() {
+        let settings = Settings::from_flags(&[
+            ("--retention-days", "7"),
+            ("--db", "a.db"),
+            ("--retention-days", "30"),
+        ])
+        .unwrap();
+        assert_eq!((settings.retention_days, settings.db), (30, "a.db".into()));
+        for (name, value, said) in [
+            ("--retention-days", "a year", "whole number"),
+            ("--forward-otlp", "ftp://x", "http://"),
+            ("--port", "1", "unknown flag"),
+        ] {
+            let error = Settings::from_flags(&[(name, value)]).unwrap_err();
+            assert!(error.contains(said), "{name} {value}: {error}");
+        }
     }
 }

@@ -144,6 +144,14 @@ fn wire_record(resource: &Resource, log: &Value) -> Option<Value> {
 }
 
 /// An attribute's key and its value as plain JSON.
+/// The items of an `arrayValue` or `kvlistValue` (its `values`), or none.
+fn values(list: &Value) -> impl Iterator<Item = &Value> {
+    list.get("values")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
 fn key_value(attribute: &Value) -> Option<(&str, Value)> {
     let key = attribute.get("key")?.as_str()?;
     let value = any_value(attribute.get("value")?)?;
@@ -167,21 +175,9 @@ fn any_value(value: &Value) -> Option<Value> {
             Value::String(text) => Value::Number(Number::from_f64(text.parse().ok()?)?),
             _ => return None,
         },
-        "arrayValue" => Value::Array(
-            inner
-                .get("values")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(any_value)
-                .collect(),
-        ),
+        "arrayValue" => Value::Array(values(inner).filter_map(any_value).collect()),
         "kvlistValue" => Value::Object(
-            inner
-                .get("values")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            values(inner)
                 .filter_map(|pair| key_value(pair).map(|(key, value)| (key.to_owned(), value)))
                 .collect(),
         ),

@@ -3,11 +3,14 @@
 //!
 //! Both read the views' JSON answers, in the shapes of the JSON API
 //! (`/api/v1/VIEW`), never the store: the page, the report and the API show
-//! one set of numbers because they read one answer.
+//! one set of numbers because they read one answer. What each shows of an
+//! answer is said once too: `tables` holds every table's columns and each
+//! cell's formatting, `series` the daily series, `figures` the numbers.
 
 pub mod calendar;
 pub mod figures;
 pub mod series;
+pub mod tables;
 
 use calendar::Day;
 use serde_json::{Map, Value};

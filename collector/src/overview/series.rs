@@ -44,6 +44,25 @@ pub fn daily(overview: &Overview) -> [Series; 4] {
     ]
 }
 
+/// The `by_day` rows of a view's answer grouped by `key`, over the
+/// overview's days: [`grouped`].
+#[must_use]
+pub fn by_day(
+    overview: &Overview,
+    view: &str,
+    key: &str,
+    value: impl Fn(&Value) -> f64,
+    keep: usize,
+) -> Vec<Series> {
+    grouped(
+        &overview.days(),
+        list(overview.view(view), "by_day"),
+        key,
+        value,
+        keep,
+    )
+}
+
 /// `by_day` rows grouped by the string under `key` (a kind, a model, a
 /// version): one series per group, the largest total first (then by name).
 /// Past `keep` groups, the smallest are summed into one series named

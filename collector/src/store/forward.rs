@@ -194,14 +194,12 @@ mod tests {
 
     #[test]
     fn the_logs_path_is_added_once() {
-        assert_eq!(
-            logs_url("http://127.0.0.1:4318"),
-            "http://127.0.0.1:4318/v1/logs"
-        );
-        assert_eq!(
-            logs_url("http://127.0.0.1:4318/"),
-            "http://127.0.0.1:4318/v1/logs"
-        );
-        assert_eq!(logs_url("http://h/v1/logs"), "http://h/v1/logs");
+        for (base, url) in [
+            ("http://127.0.0.1:4318", "http://127.0.0.1:4318/v1/logs"),
+            ("http://127.0.0.1:4318/", "http://127.0.0.1:4318/v1/logs"),
+            ("http://h/v1/logs", "http://h/v1/logs"),
+        ] {
+            assert_eq!(logs_url(base), url, "{base}");
+        }
     }
 }

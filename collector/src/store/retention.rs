@@ -9,7 +9,7 @@
 //! `event_id` is kept (in `folded`), so that a resend is not counted twice.
 
 use super::row::Row;
-use rusqlite::{params, Connection};
+use rusqlite::{params_from_iter, Connection, ToSql};
 use serde_json::Value;
 
 /// The histogram's bucket ratio.
@@ -59,111 +59,71 @@ pub fn fold(connection: &Connection, row: &Row, record: &Value) -> rusqlite::Res
     let number = |key: &str| properties.get(key).and_then(Value::as_f64).unwrap_or(0.0);
     let ci = ci_key(row.ci);
     let w = row.weight;
-    let sum = |metric: &str, name: &str, key: &str, value: f64| -> rusqlite::Result<()> {
+    // Every aggregate row starts with its day's key: app, day, version, ci
+    // (`?1`…`?4`); `rest` binds `?5` on.
+    let insert = |sql: &str, rest: &[&dyn ToSql]| -> rusqlite::Result<()> {
+        let key: [&dyn ToSql; 4] = [&row.app, &row.day, &row.version, &ci];
         connection
-            .prepare_cached(
-                "INSERT INTO agg_sums (app, day, version, ci, metric, name, key, value)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT DO UPDATE SET value = value + excluded.value",
-            )?
-            .execute(params![
-                row.app,
-                row.day,
-                row.version,
-                ci,
-                metric,
-                name,
-                key,
-                value
-            ])
-            .map(|_| ())
+            .prepare_cached(sql)?
+            .execute(params_from_iter(key.iter().chain(rest)))?;
+        Ok(())
+    };
+    let sum = |metric: &str, name: &str, key: &str, value: f64| {
+        insert(
+            "INSERT INTO agg_sums (app, day, version, ci, metric, name, key, value)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT DO UPDATE SET value = value + excluded.value",
+            &[&metric, &name, &key, &value],
+        )
     };
     let error = |event: &str, name: &str, kind: &str, count: f64| -> rusqlite::Result<()> {
-        connection
-            .prepare_cached(
-                "INSERT INTO agg_errors (app, day, version, ci, event, name, kind, count,
-                    first_ts, first_version, last_ts, last_version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?3, ?9, ?3)
-                 ON CONFLICT DO UPDATE SET count = count + excluded.count,
-                    first_version = CASE WHEN excluded.first_ts < first_ts
-                        THEN excluded.first_version ELSE first_version END,
-                    first_ts = min(first_ts, excluded.first_ts),
-                    last_version = CASE WHEN excluded.last_ts > last_ts
-                        THEN excluded.last_version ELSE last_version END,
-                    last_ts = max(last_ts, excluded.last_ts)",
-            )?
-            .execute(params![
-                row.app,
-                row.day,
-                row.version,
-                ci,
-                event,
-                name,
-                kind,
-                count,
-                row.ts
-            ])?;
+        insert(
+            "INSERT INTO agg_errors (app, day, version, ci, event, name, kind, count,
+                first_ts, first_version, last_ts, last_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?3, ?9, ?3)
+             ON CONFLICT DO UPDATE SET count = count + excluded.count,
+                first_version = CASE WHEN excluded.first_ts < first_ts
+                    THEN excluded.first_version ELSE first_version END,
+                first_ts = min(first_ts, excluded.first_ts),
+                last_version = CASE WHEN excluded.last_ts > last_ts
+                    THEN excluded.last_version ELSE last_version END,
+                last_ts = max(last_ts, excluded.last_ts)",
+            &[&event, &name, &kind, &count, &row.ts],
+        )?;
         if row.is_install() {
-            connection
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO agg_error_installs
-                        (app, day, version, ci, event, name, kind, uid)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(params![
-                    row.app,
-                    row.day,
-                    row.version,
-                    ci,
-                    event,
-                    name,
-                    kind,
-                    row.uid
-                ])?;
+            insert(
+                "INSERT OR IGNORE INTO agg_error_installs
+                    (app, day, version, ci, event, name, kind, uid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                &[&event, &name, &kind, &row.uid],
+            )?;
         }
         Ok(())
     };
-    let duration = |metric: &str| -> rusqlite::Result<()> {
-        let Some(ms) = row.duration_ms else {
-            return Ok(());
-        };
-        connection
-            .prepare_cached(
-                "INSERT INTO agg_durations (app, day, version, ci, metric, name, bucket, count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)
-                 ON CONFLICT DO UPDATE SET count = count + 1",
-            )?
-            .execute(params![
-                row.app,
-                row.day,
-                row.version,
-                ci,
-                metric,
-                row.name,
-                bucket_of(ms)
-            ])
-            .map(|_| ())
+    let duration = |metric: &str| match row.duration_ms {
+        Some(ms) => insert(
+            "INSERT INTO agg_durations (app, day, version, ci, metric, name, bucket, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)
+             ON CONFLICT DO UPDATE SET count = count + 1",
+            &[&metric, &row.name, &bucket_of(ms)],
+        ),
+        None => Ok(()),
     };
 
     sum("records", "", "", w)?;
     if row.is_install() {
-        connection
-            .prepare_cached(
-                "INSERT OR IGNORE INTO agg_active
-                    (app, day, uid, version, ci, os, arch, ci_provider, ai_agent)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                row.app,
-                row.day,
-                row.uid,
-                row.version,
-                ci,
-                row.os,
-                row.arch,
-                row.ci_provider,
-                row.ai_agent
-            ])?;
+        insert(
+            "INSERT OR IGNORE INTO agg_active
+                (app, day, version, ci, uid, os, arch, ci_provider, ai_agent)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            &[
+                &row.uid,
+                &row.os,
+                &row.arch,
+                &row.ci_provider,
+                &row.ai_agent,
+            ],
+        )?;
     }
     let kind = row.error.clone().unwrap_or_default();
     match row.event.as_str() {

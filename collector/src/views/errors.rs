@@ -5,10 +5,11 @@
 //! version are those of the earliest and latest such record. `"by_day":
 //! [{"day","kind","count"}]`, by day then kind.
 
-use super::{rounded, Scope};
+use super::{by_count, rounded, Query};
 use crate::day;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Default)]
@@ -17,6 +18,14 @@ struct Group {
     installs: BTreeSet<String>,
     first: Option<((i64, i64), String)>,
     last: Option<((i64, i64), String)>,
+}
+
+/// Puts (`at`, `version`) in `slot` when it is empty or `at` compares to
+/// what it holds as `wanted` (`Less`: the earliest, `Greater`: the latest).
+fn keep(slot: &mut Option<((i64, i64), String)>, at: (i64, i64), version: &str, wanted: Ordering) {
+    if slot.as_ref().is_none_or(|(held, _)| at.cmp(held) == wanted) {
+        *slot = Some((at, version.to_owned()));
+    }
 }
 
 /// The `error_kinds` object of a summary (JSON text), as kind → count.
@@ -32,23 +41,18 @@ pub(crate) fn kinds_of(json_text: Option<String>) -> Vec<(String, f64)> {
         .collect()
 }
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
-    let sql = format!(
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
+    let mut groups: BTreeMap<(String, String, String), Group> = BTreeMap::new();
+    let mut by_day: BTreeMap<(i64, String), f64> = BTreeMap::new();
+    let failures =
         "SELECT event, name, error, NULL, weight, CASE WHEN eph = 0 THEN uid ELSE '' END,
                 version, ts, seq, day
-         FROM records WHERE {} AND event IN ('command', 'tool') AND ok = 0
+         FROM records WHERE {scope} AND event IN ('command', 'tool') AND ok = 0
          UNION ALL
          SELECT 'tool', name, NULL, detail, weight,
                 CASE WHEN eph = 0 THEN uid ELSE '' END, version, ts, seq, day
-         FROM records WHERE {} AND event = 'tool_summary'",
-        Scope::WHERE,
-        Scope::WHERE
-    );
-    let mut statement = connection.prepare(&sql)?;
-    let mut rows = statement.query(scope.params())?;
-    let mut groups: BTreeMap<(String, String, String), Group> = BTreeMap::new();
-    let mut by_day: BTreeMap<(i64, String), f64> = BTreeMap::new();
-    while let Some(row) = rows.next()? {
+         FROM records WHERE {scope} AND event = 'tool_summary'";
+    scope.rows(connection, failures, |row| {
         let event: String = row.get(0)?;
         let name: String = row.get(1)?;
         let weight: f64 = row.get(4)?;
@@ -71,59 +75,51 @@ pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<St
             if !uid.is_empty() {
                 group.installs.insert(uid.clone());
             }
-            if group.first.as_ref().is_none_or(|(at, _)| order < *at) {
-                group.first = Some((order, version.clone()));
-            }
-            if group.last.as_ref().is_none_or(|(at, _)| order > *at) {
-                group.last = Some((order, version.clone()));
-            }
+            keep(&mut group.first, order, &version, Ordering::Less);
+            keep(&mut group.last, order, &version, Ordering::Greater);
             *by_day.entry((day, kind)).or_default() += weight * count;
         }
-    }
-    let sql = format!(
-        "SELECT event, name, kind, day, count, first_ts, first_version, last_ts, last_version
-         FROM agg_errors WHERE {}",
-        Scope::WHERE
-    );
-    let mut statement = connection.prepare(&sql)?;
-    let mut rows = statement.query(scope.params())?;
-    while let Some(row) = rows.next()? {
+        Ok(())
+    })?;
+    let aggregated = "SELECT event, name, kind, day, count, first_ts, first_version, last_ts,
+                last_version
+         FROM agg_errors WHERE {scope}";
+    scope.rows(connection, aggregated, |row| {
         let key: (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
         let day: i64 = row.get(3)?;
         let count: f64 = row.get(4)?;
         // Aggregated days have no raw rows: order them by time alone.
-        let first = ((row.get::<_, i64>(5)?, i64::MIN), row.get::<_, String>(6)?);
-        let last = ((row.get::<_, i64>(7)?, i64::MIN), row.get::<_, String>(8)?);
+        let (first_ts, first_version): (i64, String) = (row.get(5)?, row.get(6)?);
+        let (last_ts, last_version): (i64, String) = (row.get(7)?, row.get(8)?);
         *by_day.entry((day, key.2.clone())).or_default() += count;
         let group = groups.entry(key).or_default();
         group.count += count;
-        if group.first.as_ref().is_none_or(|(at, _)| first.0 < *at) {
-            group.first = Some(first);
-        }
-        if group.last.as_ref().is_none_or(|(at, _)| last.0 > *at) {
-            group.last = Some(last);
-        }
-    }
-    let sql = format!(
-        "SELECT event, name, kind, uid FROM agg_error_installs WHERE {}",
-        Scope::WHERE
-    );
-    let mut statement = connection.prepare(&sql)?;
-    let mut rows = statement.query(scope.params())?;
-    while let Some(row) = rows.next()? {
-        let key: (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
-        if let Some(group) = groups.get_mut(&key) {
-            group.installs.insert(row.get(3)?);
-        }
-    }
-    let mut list: Vec<((String, String, String), Group)> = groups.into_iter().collect();
-    list.sort_by(|(a_key, a), (b_key, b)| {
-        b.count
-            .round()
-            .total_cmp(&a.count.round())
-            .then_with(|| a_key.cmp(b_key))
-    });
-    let errors: Vec<Value> = list
+        keep(
+            &mut group.first,
+            (first_ts, i64::MIN),
+            &first_version,
+            Ordering::Less,
+        );
+        keep(
+            &mut group.last,
+            (last_ts, i64::MIN),
+            &last_version,
+            Ordering::Greater,
+        );
+        Ok(())
+    })?;
+    scope.rows(
+        connection,
+        "SELECT event, name, kind, uid FROM agg_error_installs WHERE {scope}",
+        |row| {
+            let key: (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            if let Some(group) = groups.get_mut(&key) {
+                group.installs.insert(row.get(3)?);
+            }
+            Ok(())
+        },
+    )?;
+    let errors: Vec<Value> = by_count(groups, |group| group.count)
         .into_iter()
         .map(|((event, name, kind), group)| {
             json!({

@@ -13,6 +13,7 @@
 //! first day for the app) does not depend on them.
 
 mod apps;
+mod calls;
 mod commands;
 mod daily;
 mod environments;
@@ -25,7 +26,7 @@ mod tokens;
 mod tools;
 mod versions;
 
-pub use query::{Query, Scope};
+pub use query::Query;
 
 use crate::day;
 use crate::store::{Store, StoreError};
@@ -181,12 +182,9 @@ pub fn answer(store: &Store, view: View, query: &Query) -> Result<Value, ViewErr
             }
         }
     };
-    let scope = Scope {
-        app: app.clone().unwrap_or_default(),
-        from: query.from,
-        to: query.to,
-        version: query.version.clone(),
-        ci: query.ci,
+    let scope = Query {
+        app: app.clone(),
+        ..query.clone()
     };
     let connection = store.reader();
     let fields = match view {
@@ -218,6 +216,21 @@ pub(crate) fn rounded(sum: f64) -> Value {
     Value::from(count)
 }
 
+/// The entries by their count as shown (rounded) descending, then by key.
+pub(crate) fn by_count<K: Ord, T>(
+    entries: std::collections::BTreeMap<K, T>,
+    count: impl Fn(&T) -> f64,
+) -> Vec<(K, T)> {
+    let mut list: Vec<(K, T)> = entries.into_iter().collect();
+    list.sort_by(|(a_key, a), (b_key, b)| {
+        count(b)
+            .round()
+            .total_cmp(&count(a).round())
+            .then_with(|| a_key.cmp(b_key))
+    });
+    list
+}
+
 /// A value from a JSON column that may hold an integer or a float.
 pub(crate) fn number(value: Option<Value>) -> f64 {
     value.as_ref().and_then(Value::as_f64).unwrap_or(0.0)
@@ -234,7 +247,7 @@ pub(crate) fn with_active() -> String {
             UNION ALL
             SELECT day, uid, version, os, arch, ci_provider, ai_agent FROM agg_active WHERE {w}
          ) ",
-        w = Scope::WHERE
+        w = Query::WHERE
     )
 }
 
@@ -242,13 +255,13 @@ pub(crate) fn with_active() -> String {
 /// `(day, name, key, value)` rows.
 pub(crate) fn agg_sums(
     connection: &rusqlite::Connection,
-    scope: &Scope,
+    scope: &Query,
     metric: &str,
 ) -> rusqlite::Result<Vec<(i64, String, String, f64)>> {
     let sql = format!(
         "SELECT day, name, key, sum(value) FROM agg_sums WHERE {} AND metric = ?6
          GROUP BY day, name, key",
-        Scope::WHERE
+        Query::WHERE
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let [a, b, c, d, e] = scope.params();
@@ -263,13 +276,13 @@ pub(crate) fn agg_sums(
 /// Durations of one metric from the aggregates: name → (value, count).
 pub(crate) fn agg_durations(
     connection: &rusqlite::Connection,
-    scope: &Scope,
+    scope: &Query,
     metric: &str,
 ) -> rusqlite::Result<Vec<(String, i64, u64)>> {
     let sql = format!(
         "SELECT name, bucket, sum(count) FROM agg_durations WHERE {} AND metric = ?6
          GROUP BY name, bucket",
-        Scope::WHERE
+        Query::WHERE
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let [a, b, c, d, e] = scope.params();

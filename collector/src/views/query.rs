@@ -113,32 +113,39 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The records a view reads: one app, a range of days, the filters. Its SQL
-/// ([`Scope::WHERE`]) binds `?1`…`?5` to [`Scope::params`].
-#[derive(Debug, Clone)]
-pub struct Scope {
-    /// The app.
-    pub app: String,
-    /// First day, inclusive.
-    pub from: i64,
-    /// Last day, inclusive.
-    pub to: i64,
-    /// Only this version.
-    pub version: Option<String>,
-    /// Only this `ci`.
-    pub ci: Option<bool>,
-}
-
-impl Scope {
-    /// The condition on `records` for this scope.
+/// The records a view reads, once its app is known (the empty app: every
+/// app). Its SQL ([`Query::WHERE`]) binds `?1`…`?5` to [`Query::params`].
+impl Query {
+    /// The condition on `records` for this query.
     pub const WHERE: &'static str = "app = ?1 AND day BETWEEN ?2 AND ?3 \
         AND (?4 IS NULL OR version = ?4) AND (?5 IS NULL OR ci = ?5)";
+
+    /// Runs `sql` with the query's parameters bound and maps every row. In
+    /// `sql`, `{scope}` stands for [`Query::WHERE`] and `{active}` for the
+    /// [`with_active`](super::with_active) prefix.
+    pub fn rows<T>(
+        &self,
+        connection: &rusqlite::Connection,
+        sql: &str,
+        mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<Vec<T>> {
+        let sql = sql
+            .replace("{active}", &super::with_active())
+            .replace("{scope}", Query::WHERE);
+        let mut statement = connection.prepare_cached(&sql)?;
+        let mut rows = statement.query(self.params())?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(map(row)?);
+        }
+        Ok(out)
+    }
 
     /// The values of `?1`…`?5`.
     pub fn params(&self) -> [rusqlite::types::Value; 5] {
         use rusqlite::types::Value as Sql;
         [
-            Sql::Text(self.app.clone()),
+            Sql::Text(self.app.clone().unwrap_or_default()),
             Sql::Integer(self.from),
             Sql::Integer(self.to),
             self.version.clone().map_or(Sql::Null, Sql::Text),

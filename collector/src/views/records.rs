@@ -2,22 +2,19 @@
 //! prints them (ordered by `event_timestamp`, then `event_id`). The API
 //! answers `&format=ndjson` with one record a line instead.
 
-use super::Scope;
+use super::Query;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
-    let sql = format!(
-        "SELECT body FROM records JOIN bodies USING (seq) WHERE {} ORDER BY ts, event_id",
-        Scope::WHERE
-    );
-    let mut statement = connection.prepare(&sql)?;
-    let records = statement
-        .query_map(scope.params(), |row| {
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
+    let records = scope.rows(
+        connection,
+        "SELECT body FROM records JOIN bodies USING (seq) WHERE {scope} ORDER BY ts, event_id",
+        |row| {
             let body: String = row.get(0)?;
             Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
-        })?
-        .collect::<rusqlite::Result<Vec<Value>>>()?;
+        },
+    )?;
     Ok(Map::from_iter([(
         "records".to_owned(),
         Value::Array(records),

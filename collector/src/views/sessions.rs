@@ -3,35 +3,33 @@
 //! records (not weighted). A session has errors when its `error_count` is
 //! above 0 or it did not succeed.
 
-use super::{percentile, Scope};
+use super::{percentile, Query};
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
-    let sql = format!(
-        "SELECT ok, duration_ms, n1,
-                n2
-         FROM records WHERE {} AND event = 'session' AND action = 'end'",
-        Scope::WHERE
-    );
-    let mut statement = connection.prepare(&sql)?;
-    let mut rows = statement.query(scope.params())?;
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     let (mut count, mut with_errors) = (0_i64, 0_i64);
     let (mut tool_calls, mut durations) = (Vec::new(), Vec::new());
-    while let Some(row) = rows.next()? {
-        count += 1;
-        let ok: Option<bool> = row.get(0)?;
-        let errors: Option<i64> = row.get(3)?;
-        if ok == Some(false) || errors.unwrap_or(0) > 0 {
-            with_errors += 1;
-        }
-        if let Some(duration) = row.get::<_, Option<i64>>(1)? {
-            durations.push(duration);
-        }
-        if let Some(calls) = row.get::<_, Option<i64>>(2)? {
-            tool_calls.push(calls);
-        }
-    }
+    scope.rows(
+        connection,
+        "SELECT ok, duration_ms, n1, n2 FROM records
+         WHERE {scope} AND event = 'session' AND action = 'end'",
+        |row| {
+            count += 1;
+            let ok: Option<bool> = row.get(0)?;
+            let errors: Option<i64> = row.get(3)?;
+            if ok == Some(false) || errors.unwrap_or(0) > 0 {
+                with_errors += 1;
+            }
+            if let Some(duration) = row.get::<_, Option<i64>>(1)? {
+                durations.push(duration);
+            }
+            if let Some(calls) = row.get::<_, Option<i64>>(2)? {
+                tool_calls.push(calls);
+            }
+            Ok(())
+        },
+    )?;
     Ok(Map::from_iter([(
         "sessions".to_owned(),
         json!({

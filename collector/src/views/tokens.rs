@@ -2,7 +2,7 @@
 //! "cost"}]`, by cost descending, then model; `"by_day":[{"day","model",
 //! "input_tokens","output_tokens","cost"}]`, by day then model.
 
-use super::{agg_sums, rounded, Scope};
+use super::{agg_sums, rounded, Query};
 use crate::day;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
@@ -16,38 +16,34 @@ struct Usage {
     cost: f64,
 }
 
-pub fn answer(connection: &Connection, scope: &Scope) -> rusqlite::Result<Map<String, Value>> {
-    let sql = format!(
-        "SELECT name, day, weight, n1,
-                n2,
-                n3
-         FROM records WHERE {} AND event = 'token'",
-        Scope::WHERE
-    );
-    let mut statement = connection.prepare(&sql)?;
-    let mut rows = statement.query(scope.params())?;
+pub fn answer(connection: &Connection, scope: &Query) -> rusqlite::Result<Map<String, Value>> {
     let mut models: BTreeMap<String, Usage> = BTreeMap::new();
     let mut by_day: BTreeMap<(i64, String), Usage> = BTreeMap::new();
-    while let Some(row) = rows.next()? {
-        let model: String = row.get(0)?;
-        let day: i64 = row.get(1)?;
-        let weight: f64 = row.get(2)?;
-        let usage = Usage {
-            calls: weight,
-            input: weight * row.get::<_, Option<f64>>(3)?.unwrap_or(0.0),
-            output: weight * row.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
-            cost: weight * row.get::<_, Option<f64>>(5)?.unwrap_or(0.0),
-        };
-        for total in [
-            models.entry(model.clone()).or_default(),
-            by_day.entry((day, model)).or_default(),
-        ] {
-            total.calls += usage.calls;
-            total.input += usage.input;
-            total.output += usage.output;
-            total.cost += usage.cost;
-        }
-    }
+    scope.rows(
+        connection,
+        "SELECT name, day, weight, n1, n2, n3 FROM records WHERE {scope} AND event = 'token'",
+        |row| {
+            let model: String = row.get(0)?;
+            let day: i64 = row.get(1)?;
+            let weight: f64 = row.get(2)?;
+            let usage = Usage {
+                calls: weight,
+                input: weight * row.get::<_, Option<f64>>(3)?.unwrap_or(0.0),
+                output: weight * row.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
+                cost: weight * row.get::<_, Option<f64>>(5)?.unwrap_or(0.0),
+            };
+            for total in [
+                models.entry(model.clone()).or_default(),
+                by_day.entry((day, model)).or_default(),
+            ] {
+                total.calls += usage.calls;
+                total.input += usage.input;
+                total.output += usage.output;
+                total.cost += usage.cost;
+            }
+            Ok(())
+        },
+    )?;
     for (day, model, key, value) in agg_sums(connection, scope, "token")? {
         for total in [
             models.entry(model.clone()).or_default(),

@@ -41,17 +41,12 @@ pub struct Plot<'a> {
     pub colour: usize,
 }
 
-/// Plots in palette order: the first series blue, the next orange, …
-#[must_use]
-pub fn in_palette_order(series: &[Series]) -> Vec<Plot<'_>> {
-    series
-        .iter()
-        .enumerate()
-        .map(|(index, series)| Plot {
-            series,
-            colour: index % COLOURS,
-        })
-        .collect()
+impl<'a> Plot<'a> {
+    /// `series` drawn in colour class `colour`.
+    #[must_use]
+    pub fn new(series: &'a Series, colour: usize) -> Plot<'a> {
+        Plot { series, colour }
+    }
 }
 
 /// One line per series over `days`, with a tooltip per day listing every
@@ -100,9 +95,7 @@ pub fn lines(label: &str, days: &[Day], plots: &[Plot<'_>]) -> String {
 /// Bars over `days`, the series stacked in order, a tooltip on each part.
 #[must_use]
 pub fn stacked_bars(label: &str, days: &[Day], plots: &[Plot<'_>]) -> String {
-    let totals: Vec<f64> = (0..days.len())
-        .map(|index| plots.iter().map(|plot| value_at(plot.series, index)).sum())
-        .collect();
+    let totals = totals(days.len(), plots);
     let top = nice_ceiling(max_of(totals.iter().copied()));
     let mut svg = open(label, HEIGHT);
     axes(&mut svg, days, top);
@@ -137,9 +130,7 @@ pub fn stacked_bars(label: &str, days: &[Day], plots: &[Plot<'_>]) -> String {
 /// areas; a tooltip per day lists every series' share.
 #[must_use]
 pub fn stacked_shares(label: &str, days: &[Day], plots: &[Plot<'_>]) -> String {
-    let totals: Vec<f64> = (0..days.len())
-        .map(|index| plots.iter().map(|plot| value_at(plot.series, index)).sum())
-        .collect();
+    let totals = totals(days.len(), plots);
     let mut svg = open(label, HEIGHT);
     axes_percent(&mut svg, days);
     // With one day, the areas span the plot's width.
@@ -224,9 +215,7 @@ pub fn bars(label: &str, names: &[&str], plots: &[Plot<'_>]) -> String {
     const NAME_WIDTH: f64 = 150.0;
     const VALUE_WIDTH: f64 = 56.0;
     let bar_space = WIDTH - NAME_WIDTH - VALUE_WIDTH;
-    let totals: Vec<f64> = (0..names.len())
-        .map(|index| plots.iter().map(|plot| value_at(plot.series, index)).sum())
-        .collect();
+    let totals = totals(names.len(), plots);
     let top = max_of(totals.iter().copied()).max(f64::MIN_POSITIVE);
     let height = ROW * names.len().max(1) as f64 + 4.0;
     let mut svg = open(label, height);
@@ -389,6 +378,13 @@ fn y_at(value: f64, top: f64) -> f64 {
     TOP + PLOT_HEIGHT * (1.0 - share)
 }
 
+/// The sum of the plots' values at each of `count` positions.
+fn totals(count: usize, plots: &[Plot<'_>]) -> Vec<f64> {
+    (0..count)
+        .map(|index| plots.iter().map(|plot| value_at(plot.series, index)).sum())
+        .collect()
+}
+
 fn value_at(series: &Series, index: usize) -> f64 {
     series
         .values
@@ -486,22 +482,12 @@ mod tests {
     fn every_chart_is_an_image_with_a_label_and_tooltips() {
         let a = series("active <installs>", &[1.0, 3.0, 2.0]);
         let b = series("new", &[1.0, 0.0, 2.0]);
-        let plots = in_palette_order(std::slice::from_ref(&a));
-        let both = [
-            Plot {
-                series: &a,
-                colour: 0,
-            },
-            Plot {
-                series: &b,
-                colour: 1,
-            },
-        ];
+        let both = [Plot::new(&a, 0), Plot::new(&b, 1)];
         for svg in [
             lines("Installs & more", &days(3), &both),
             stacked_bars("Installs & more", &days(3), &both),
             stacked_shares("Installs & more", &days(3), &both),
-            bars("Installs & more", &["x", "y", "z"], &plots),
+            bars("Installs & more", &["x", "y", "z"], &[Plot::new(&a, 0)]),
         ] {
             assert!(
                 svg.starts_with(r#"<svg class="chart" viewBox="0 0 480 "#),
@@ -526,16 +512,7 @@ mod tests {
         let svg = stacked_bars(
             "calls",
             &days(1),
-            &[
-                Plot {
-                    series: &ok,
-                    colour: 0,
-                },
-                Plot {
-                    series: &failed,
-                    colour: FAILURE,
-                },
-            ],
+            &[Plot::new(&ok, 0), Plot::new(&failed, FAILURE)],
         );
         assert!(
             svg.contains("<title>2026-12-01 · succeeded: 3</title>"),
@@ -558,20 +535,7 @@ mod tests {
     fn shares_say_percentages_per_day_and_survive_empty_days() {
         let a = series("1.0.0", &[1.0, 0.0]);
         let b = series("1.1.0", &[3.0, 0.0]);
-        let svg = stacked_shares(
-            "versions",
-            &days(2),
-            &[
-                Plot {
-                    series: &a,
-                    colour: 0,
-                },
-                Plot {
-                    series: &b,
-                    colour: 1,
-                },
-            ],
-        );
+        let svg = stacked_shares("versions", &days(2), &[Plot::new(&a, 0), Plot::new(&b, 1)]);
         assert!(
             svg.contains("2026-12-01&#10;1.0.0: 25.0%&#10;1.1.0: 75.0%"),
             "{svg}"
@@ -586,30 +550,9 @@ mod tests {
     fn an_empty_or_single_day_chart_still_draws_inside_its_box() {
         let none = series("x", &[]);
         for svg in [
-            lines(
-                "x",
-                &days(1),
-                &[Plot {
-                    series: &none,
-                    colour: 0,
-                }],
-            ),
-            stacked_bars(
-                "x",
-                &days(1),
-                &[Plot {
-                    series: &none,
-                    colour: 0,
-                }],
-            ),
-            stacked_shares(
-                "x",
-                &days(1),
-                &[Plot {
-                    series: &none,
-                    colour: 0,
-                }],
-            ),
+            lines("x", &days(1), &[Plot::new(&none, 0)]),
+            stacked_bars("x", &days(1), &[Plot::new(&none, 0)]),
+            stacked_shares("x", &days(1), &[Plot::new(&none, 0)]),
             bars("x", &[], &[]),
         ] {
             assert!(svg.ends_with("</svg>") && !svg.contains("NaN"), "{svg}");
@@ -620,14 +563,7 @@ mod tests {
     fn long_names_are_shortened_with_the_full_name_in_the_tooltip() {
         let calls = series("calls", &[2.0]);
         let name = "a_tool_with_a_very_long_name_indeed";
-        let svg = bars(
-            "tools",
-            &[name],
-            &[Plot {
-                series: &calls,
-                colour: 0,
-            }],
-        );
+        let svg = bars("tools", &[name], &[Plot::new(&calls, 0)]);
         assert!(
             svg.contains(">a_tool_with_a_ver…<title>a_tool_with_a_very_long_name_indeed</title>"),
             "{svg}"

@@ -21,6 +21,7 @@ use super::filter::{Filter, Range, PRESETS};
 use super::html::escape;
 use crate::overview::calendar::Day;
 use crate::overview::series::{self, Series, UNNAMED};
+use crate::overview::tables::{self, json_pointer, Cell};
 use crate::overview::{count, dropped_on, figures, list, tally, text, Overview};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -113,14 +114,14 @@ pub fn render(page: &Page<'_>) -> String {
             html.push_str(&commands(overview));
             html.push_str(&tools(overview));
             html.push_str("</div>\n");
-            for section in [
-                errors(overview),
-                tokens(overview),
+            for part in [
+                section(overview, &tables::ERRORS),
+                section(overview, &tables::TOKENS),
                 sessions(overview),
-                versions(overview),
+                section(overview, &tables::VERSIONS),
                 environments(overview),
             ] {
-                html.push_str(&section);
+                html.push_str(&part);
             }
             html.push_str(&api_links(page.filter));
         }
@@ -222,7 +223,7 @@ fn chooser(filter: &Filter, apps: &Value) -> String {
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            let at = |field: &str| pointer(&["apps", &index.to_string(), field]);
+            let at = |field: &str| json_pointer(&["apps", &index.to_string(), field]);
             format!(
                 r#"<th scope="row" data-api="{}"><a href="{}">{}</a></th>{}{}{}{}"#,
                 at("app"),
@@ -320,17 +321,20 @@ fn daily(overview: &Overview) -> String {
             .enumerate()
             .map(|(index, row)| {
                 let mut cells = api_text_head(
-                    &pointer(&["days", &index.to_string(), "day"]),
+                    &json_pointer(&["days", &index.to_string(), "day"]),
                     row.get("day"),
                 );
                 for field in fields {
-                    let at = pointer(&["days", &index.to_string(), field]);
+                    let at = json_pointer(&["days", &index.to_string(), field]);
                     match row.get(*field) {
                         // `dropped` by reason: the day's sum, then each reason.
                         Some(Value::Object(_)) => {
                             cells.push_str(&derived(&figures::rounded(dropped_on(row))));
-                            let _ =
-                                write!(cells, "<td>{}</td>", tally_cell(&at, &tally(row, field)));
+                            let _ = write!(
+                                cells,
+                                "<td>{}</td>",
+                                tally_cell(&Cell::tally(&at, &tally(row, field)).parts)
+                            );
                         }
                         value => cells.push_str(&api_number(&at, value)),
                     }
@@ -342,26 +346,8 @@ fn daily(overview: &Overview) -> String {
     let by_reason = rows
         .iter()
         .any(|row| row.get("dropped").is_some_and(Value::is_object));
-    let installs = [
-        Plot {
-            series: &active,
-            colour: 0,
-        },
-        Plot {
-            series: &new,
-            colour: 1,
-        },
-    ];
-    let record_plots = [
-        Plot {
-            series: &records,
-            colour: 2,
-        },
-        Plot {
-            series: &dropped,
-            colour: FAILURE,
-        },
-    ];
+    let installs = [Plot::new(&active, 0), Plot::new(&new, 1)];
+    let record_plots = [Plot::new(&records, 2), Plot::new(&dropped, FAILURE)];
     let mut html =
         String::from("<section id=\"daily\">\n<h2>Use per day</h2>\n<div class=\"grid\">\n");
     html.push_str(&figure(
@@ -388,14 +374,14 @@ fn daily(overview: &Overview) -> String {
                 format!(
                     "<th scope=\"row\">dropped: {}</th>{}",
                     escape(reason),
-                    api_number(&pointer(&["dropped", reason]), Some(number))
+                    api_number(&json_pointer(&["dropped", reason]), Some(number))
                 )
             })
             .collect();
         if let Some(requests) = view.get("deletion_requests") {
             rows.push(format!(
                 "<th scope=\"row\">deletion requests</th>{}",
-                api_number(&pointer(&["deletion_requests"]), Some(requests))
+                api_number(&json_pointer(&["deletion_requests"]), Some(requests))
             ));
         }
         reasons = table(
@@ -424,9 +410,9 @@ fn daily(overview: &Overview) -> String {
 }
 
 /// Commands or tools: calls (succeeded and failed) per name, then the table.
-fn calls(overview: &Overview, view_name: &str, key: &str, title: &str) -> String {
-    let view = overview.view(view_name);
-    let rows = list(view, key);
+fn calls(overview: &Overview, spec: &tables::Table) -> String {
+    let (view_name, title) = (spec.view, spec.caption);
+    let rows = spec.entries(overview.view(view_name));
     let names: Vec<&str> = rows
         .iter()
         .take(BARS_SHOWN)
@@ -448,50 +434,7 @@ fn calls(overview: &Overview, view_name: &str, key: &str, title: &str) -> String
             .map(|row| count(row, "failures"))
             .collect(),
     };
-    let plots = [
-        Plot {
-            series: &succeeded,
-            colour: 0,
-        },
-        Plot {
-            series: &failed,
-            colour: FAILURE,
-        },
-    ];
-    let with_kinds = view_name == "tools";
-    let lines: Vec<String> = rows
-        .iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let index = index.to_string();
-            let at = |field: &str| pointer(&[key, &index, field]);
-            let mut cells = api_text_head(&at("name"), row.get("name"));
-            cells.push_str(&api_number(&at("calls"), row.get("calls")));
-            cells.push_str(&api_number(&at("failures"), row.get("failures")));
-            cells.push_str(&derived(&figures::percent(
-                count(row, "failures"),
-                count(row, "calls"),
-            )));
-            cells.push_str(&api_number(&at("p50_ms"), row.get("p50_ms")));
-            cells.push_str(&api_number(&at("p95_ms"), row.get("p95_ms")));
-            if with_kinds {
-                let kinds = tally_cell(&at("error_kinds"), &tally(row, "error_kinds"));
-                let _ = write!(cells, "<td>{kinds}</td>");
-            }
-            cells
-        })
-        .collect();
-    let mut head = vec![
-        ("Name", false),
-        ("Calls", true),
-        ("Failures", true),
-        ("Failure rate", true),
-        ("p50 ms", true),
-        ("p95 ms", true),
-    ];
-    if with_kinds {
-        head.push(("Error kinds", false));
-    }
+    let plots = [Plot::new(&succeeded, 0), Plot::new(&failed, FAILURE)];
     let label = format!("{title}: calls per name, succeeded and failed");
     let body = if rows.is_empty() {
         format!("<p class=\"empty\">No {view_name} in this range.</p>\n")
@@ -500,221 +443,76 @@ fn calls(overview: &Overview, view_name: &str, key: &str, title: &str) -> String
             &label,
             &chart::bars(&label, &names, &plots),
             &plots,
-            &table(view_name, title, &head, &lines),
+            &view_table(spec, overview.view(view_name)),
         )
     };
     format!("<section id=\"{view_name}\">\n<h2>{title}</h2>\n{body}</section>\n")
 }
 
 fn commands(overview: &Overview) -> String {
-    calls(overview, "commands", "commands", "Commands")
+    calls(overview, &tables::COMMANDS)
 }
 
 fn tools(overview: &Overview) -> String {
-    calls(overview, "tools", "tools", "Tools")
+    calls(overview, &tables::TOOLS)
 }
 
-/// Errors by kind over time, then every error with its versions.
-fn errors(overview: &Overview) -> String {
-    let view = overview.view("errors");
-    let days = overview.days();
-    let by_day = list(view, "by_day");
-    let kinds = series::grouped(
-        &days,
-        by_day,
-        "kind",
-        |row| count(row, "count"),
-        SERIES_SHOWN,
+/// A view's days broken down (a chart each, its table folded under it),
+/// then the view's list: beside the chart when there is one, under the
+/// charts when there are several.
+fn section(overview: &Overview, section: &tables::Section) -> String {
+    let id = section.list.view;
+    let view = overview.view(id);
+    let mut html = format!(
+        "<section id=\"{id}\">\n<h2>{}</h2>\n",
+        escape(section.title)
     );
-    let plots = chart::in_palette_order(&kinds);
-    let mut html = String::from("<section id=\"errors\">\n<h2>Errors</h2>\n");
-    if list(view, "errors").is_empty() && by_day.is_empty() {
-        html.push_str("<p class=\"empty\">No failures in this range.</p>\n</section>\n");
+    if list(view, section.list.rows).is_empty() && list(view, "by_day").is_empty() {
+        let _ = write!(
+            html,
+            "<p class=\"empty\">{}</p>\n</section>\n",
+            section.none
+        );
         return html;
     }
-    let day_rows: Vec<String> = by_day
-        .iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let at = |field: &str| pointer(&["by_day", &index.to_string(), field]);
-            format!(
-                "{}{}{}",
-                api_text_head(&at("day"), row.get("day")),
-                api_text(&at("kind"), row.get("kind")),
-                api_number(&at("count"), row.get("count"))
-            )
-        })
-        .collect();
-    html.push_str("<div class=\"grid\">\n");
-    html.push_str(&figure(
-        "Failures per day by error kind",
-        &chart::stacked_bars("Failures per day by error kind", &days, &plots),
-        &plots,
-        &details(table(
-            "errors",
-            "Failures per day by kind",
-            &[("Day", false), ("Kind", false), ("Count", true)],
-            &day_rows,
-        )),
-    ));
-    let rows: Vec<String> = list(view, "errors")
-        .iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let at = |field: &str| pointer(&["errors", &index.to_string(), field]);
-            let mut cells = api_text_head(&at("event"), row.get("event"));
-            for field in ["name", "kind"] {
-                cells.push_str(&api_text(&at(field), row.get(field)));
-            }
-            for field in ["count", "installs"] {
-                cells.push_str(&api_number(&at(field), row.get(field)));
-            }
-            for field in ["first_version", "last_version"] {
-                cells.push_str(&api_text(&at(field), row.get(field)));
-            }
-            cells
-        })
-        .collect();
-    let _ = write!(
-        html,
-        "<div>\n{}</div>\n</div>\n</section>\n",
-        table(
-            "errors",
-            "Every failure, by count",
-            &[
-                ("Event", false),
-                ("Name", false),
-                ("Kind", false),
-                ("Count", true),
-                ("Installs", true),
-                ("First version", false),
-                ("Last version", false)
-            ],
-            &rows
-        )
-    );
-    html
-}
-
-/// Tokens and cost per model per day, then the models' totals.
-fn tokens(overview: &Overview) -> String {
-    let view = overview.view("tokens");
     let days = overview.days();
-    let by_day = list(view, "by_day");
-    let mut html = String::from("<section id=\"tokens\">\n<h2>Tokens and cost</h2>\n");
-    if list(view, "models").is_empty() && by_day.is_empty() {
-        html.push_str("<p class=\"empty\">No token use in this range.</p>\n</section>\n");
-        return html;
-    }
-    let token_series = series::grouped(
-        &days,
-        by_day,
-        "model",
-        |row| count(row, "input_tokens") + count(row, "output_tokens"),
-        SERIES_SHOWN,
-    );
-    let cost_series = series::grouped(
-        &days,
-        by_day,
-        "model",
-        |row| count(row, "cost"),
-        SERIES_SHOWN,
-    );
-    // One colour per model in both charts: the token chart's order.
+    let charted: Vec<Vec<Series>> = section
+        .breakdowns
+        .iter()
+        .map(|breakdown| breakdown.series(overview, SERIES_SHOWN))
+        .collect();
+    // One colour per group in every chart: the first chart's order.
     let colour_of = |name: &str| {
-        token_series
-            .iter()
-            .position(|series| series.name == name)
+        charted
+            .first()
+            .and_then(|first| first.iter().position(|series| series.name == name))
             .unwrap_or(SERIES_SHOWN)
             % chart::COLOURS
     };
-    let token_plots = chart::in_palette_order(&token_series);
-    let cost_plots: Vec<Plot<'_>> = cost_series
-        .iter()
-        .map(|series| Plot {
-            series,
-            colour: colour_of(&series.name),
-        })
-        .collect();
-    let day_rows = |fields: &[&str], total: bool| -> Vec<String> {
-        by_day
-            .iter()
-            .enumerate()
-            .map(|(index, row)| {
-                let at = |field: &str| pointer(&["by_day", &index.to_string(), field]);
-                let mut cells = api_text_head(&at("day"), row.get("day"));
-                cells.push_str(&api_text(&at("model"), row.get("model")));
-                for field in fields {
-                    cells.push_str(&api_number(&at(field), row.get(*field)));
-                }
-                if total {
-                    cells.push_str(&derived(&figures::fraction(
-                        count(row, "input_tokens") + count(row, "output_tokens"),
-                    )));
-                }
-                cells
-            })
-            .collect()
-    };
     html.push_str("<div class=\"grid\">\n");
-    html.push_str(&figure(
-        "Tokens (input + output) per day by model",
-        &chart::stacked_bars(
-            "Tokens (input + output) per day by model",
-            &days,
-            &token_plots,
-        ),
-        &token_plots,
-        &details(table(
-            "tokens",
-            "Tokens per model per day",
-            &[
-                ("Day", false),
-                ("Model", false),
-                ("Input tokens", true),
-                ("Output tokens", true),
-                ("Total tokens", true),
-            ],
-            &day_rows(&["input_tokens", "output_tokens"], true),
-        )),
-    ));
-    html.push_str(&figure(
-        "Cost per day by model",
-        &chart::stacked_bars("Cost per day by model", &days, &cost_plots),
-        &cost_plots,
-        &details(table(
-            "tokens",
-            "Cost per model per day",
-            &[("Day", false), ("Model", false), ("Cost", true)],
-            &day_rows(&["cost"], false),
-        )),
-    ));
-    html.push_str("</div>\n");
-    let rows: Vec<String> = list(view, "models")
-        .iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let at = |field: &str| pointer(&["models", &index.to_string(), field]);
-            let mut cells = api_text_head(&at("model"), row.get("model"));
-            for field in ["calls", "input_tokens", "output_tokens", "cost"] {
-                cells.push_str(&api_number(&at(field), row.get(field)));
-            }
-            cells
-        })
-        .collect();
-    html.push_str(&table(
-        "tokens",
-        "Models over the range, by cost",
-        &[
-            ("Model", false),
-            ("Calls", true),
-            ("Input tokens", true),
-            ("Output tokens", true),
-            ("Cost", true),
-        ],
-        &rows,
-    ));
-    html.push_str("</section>\n");
+    for (breakdown, series) in section.breakdowns.iter().zip(&charted) {
+        let plots: Vec<Plot<'_>> = series
+            .iter()
+            .map(|series| Plot::new(series, colour_of(&series.name)))
+            .collect();
+        let draw = if breakdown.shares {
+            chart::stacked_shares
+        } else {
+            chart::stacked_bars
+        };
+        html.push_str(&figure(
+            breakdown.caption,
+            &draw(breakdown.caption, &days, &plots),
+            &plots,
+            &details(view_table(&breakdown.table, view)),
+        ));
+    }
+    let list = view_table(&section.list, view);
+    if section.breakdowns.len() == 1 {
+        let _ = write!(html, "<div>\n{list}</div>\n</div>\n</section>\n");
+    } else {
+        let _ = write!(html, "</div>\n{list}</section>\n");
+    }
     html
 }
 
@@ -727,7 +525,7 @@ fn sessions(overview: &Overview) -> String {
     let figure_row = |label: &str, field: &str| {
         format!(
             "<th scope=\"row\">{label}</th>{}",
-            api_number(&pointer(&["sessions", field]), sessions.get(field))
+            api_number(&json_pointer(&["sessions", field]), sessions.get(field))
         )
     };
     let rows = vec![
@@ -756,102 +554,6 @@ fn sessions(overview: &Overview) -> String {
     )
 }
 
-/// Version adoption: each version's share of a day's active installs.
-fn versions(overview: &Overview) -> String {
-    let view = overview.view("versions");
-    let days = overview.days();
-    let by_day = list(view, "by_day");
-    let adoption = series::grouped(
-        &days,
-        by_day,
-        "version",
-        |row| count(row, "active_installs"),
-        SERIES_SHOWN,
-    );
-    let plots = chart::in_palette_order(&adoption);
-    let day_totals: std::collections::HashMap<&str, f64> =
-        by_day.iter().fold(Default::default(), |mut totals, row| {
-            *totals.entry(text(row, "day")).or_insert(0.0) += count(row, "active_installs");
-            totals
-        });
-    let day_rows: Vec<String> = by_day
-        .iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let at = |field: &str| pointer(&["by_day", &index.to_string(), field]);
-            format!(
-                "{}{}{}{}",
-                api_text_head(&at("day"), row.get("day")),
-                api_text(&at("version"), row.get("version")),
-                api_number(&at("active_installs"), row.get("active_installs")),
-                derived(&figures::percent(
-                    count(row, "active_installs"),
-                    day_totals.get(text(row, "day")).copied().unwrap_or(0.0)
-                ))
-            )
-        })
-        .collect();
-    let versions = list(view, "versions");
-    let total: f64 = versions
-        .iter()
-        .map(|row| count(row, "active_installs"))
-        .sum();
-    let rows: Vec<String> = versions
-        .iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let at = |field: &str| pointer(&["versions", &index.to_string(), field]);
-            format!(
-                "{}{}{}",
-                api_text_head(&at("version"), row.get("version")),
-                api_number(&at("active_installs"), row.get("active_installs")),
-                derived(&figures::percent(count(row, "active_installs"), total))
-            )
-        })
-        .collect();
-    let mut html = String::from("<section id=\"versions\">\n<h2>Versions</h2>\n");
-    if versions.is_empty() && by_day.is_empty() {
-        html.push_str("<p class=\"empty\">No installs in this range.</p>\n</section>\n");
-        return html;
-    }
-    html.push_str("<div class=\"grid\">\n");
-    html.push_str(&figure(
-        "Share of active installs per version, by day",
-        &chart::stacked_shares(
-            "Share of active installs per version, by day",
-            &days,
-            &plots,
-        ),
-        &plots,
-        &details(table(
-            "versions",
-            "Active installs per version per day",
-            &[
-                ("Day", false),
-                ("Version", false),
-                ("Active installs", true),
-                ("Share of the day", true),
-            ],
-            &day_rows,
-        )),
-    ));
-    let _ = write!(
-        html,
-        "<div>\n{}</div>\n</div>\n</section>\n",
-        table(
-            "versions",
-            "Versions over the range (share: of the versions’ sum)",
-            &[
-                ("Version", false),
-                ("Active installs", true),
-                ("Share", true)
-            ],
-            &rows
-        )
-    );
-    html
-}
-
 /// Installs by OS, arch, CI provider and AI agent.
 fn environments(overview: &Overview) -> String {
     let view = overview.view("environments");
@@ -864,55 +566,48 @@ fn environments(overview: &Overview) -> String {
         ("ci_provider", "CI provider"),
         ("ai_agent", "AI agent"),
     ] {
-        let entries = tally(view, key);
-        let total: f64 = entries
-            .iter()
-            .filter_map(|(_, number)| number.as_f64())
-            .sum();
-        let shown: Vec<&str> = entries
+        let entries = tables::shares(view, key);
+        if entries.is_empty() {
+            let _ = writeln!(html, "<figure><figcaption>{title}</figcaption><p class=\"empty\">No installs.</p></figure>");
+            continue;
+        }
+        let shown: Vec<String> = entries
             .iter()
             .take(BARS_SHOWN)
-            .map(|(name, _)| if name.is_empty() { UNNAMED } else { name })
+            .map(|(name, _, _)| tables::shown_name(name))
             .collect();
+        let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
         let installs = Series {
             name: "installs".to_owned(),
             values: entries
                 .iter()
                 .take(BARS_SHOWN)
-                .map(|(_, number)| number.as_f64().unwrap_or(0.0))
+                .map(|(_, number, _)| number.as_f64().unwrap_or(0.0))
                 .collect(),
         };
-        let plots = [Plot {
-            series: &installs,
-            colour: 0,
-        }];
         let rows: Vec<String> = entries
             .iter()
-            .map(|(name, number)| {
+            .map(|(name, number, share)| {
                 format!(
                     "<th scope=\"row\">{}</th>{}{}",
-                    escape(if name.is_empty() { UNNAMED } else { name }),
-                    api_number(&pointer(&[key, name]), Some(number)),
-                    derived(&figures::percent(number.as_f64().unwrap_or(0.0), total))
+                    escape(&tables::shown_name(name)),
+                    api_number(&json_pointer(&[key, name]), Some(number)),
+                    derived(share)
                 )
             })
             .collect();
         let label = format!("Installs by {}", title.to_lowercase());
-        if entries.is_empty() {
-            let _ = writeln!(html, "<figure><figcaption>{title}</figcaption><p class=\"empty\">No installs.</p></figure>");
-        } else {
-            html.push_str(&figure(
-                title,
-                &chart::bars(&label, &shown, &plots),
-                &[],
-                &table(
-                    "environments",
-                    &label,
-                    &[(title, false), ("Installs", true), ("Share", true)],
-                    &rows,
-                ),
-            ));
-        }
+        html.push_str(&figure(
+            title,
+            &chart::bars(&label, &shown, &[Plot::new(&installs, 0)]),
+            &[],
+            &table(
+                "environments",
+                &label,
+                &[(title, false), ("Installs", true), ("Share", true)],
+                &rows,
+            ),
+        ));
     }
     html.push_str("</div>\n</section>\n");
     html
@@ -929,6 +624,50 @@ fn api_links(filter: &Filter) -> String {
         "<footer><p>The same numbers as JSON: {}.</p></footer>\n",
         links.join(", ")
     )
+}
+
+/// A view's table (`overview::tables`): each API value with its pointer.
+fn view_table(spec: &tables::Table, answer: &Value) -> String {
+    let head: Vec<(&str, bool)> = spec
+        .columns
+        .iter()
+        .map(|(name, column)| (*name, column.is_numeric()))
+        .collect();
+    let rows: Vec<String> = spec
+        .cells(answer)
+        .iter()
+        .map(|cells| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(index, cell)| html_cell(cell, index == 0))
+                .collect()
+        })
+        .collect();
+    table(spec.view, spec.caption, &head, &rows)
+}
+
+/// One cell: a row's first as its header; an API value with `data-api`;
+/// a tally with each number's pointer.
+fn html_cell(cell: &Cell, first: bool) -> String {
+    let text = escape(&cell.text);
+    match (&cell.pointer, cell.numeric) {
+        (Some(pointer), _) if first => {
+            format!(
+                "<th scope=\"row\" data-api=\"{}\">{text}</th>",
+                escape(pointer)
+            )
+        }
+        (Some(pointer), true) => {
+            format!(
+                "<td class=\"num\" data-api=\"{}\">{text}</td>",
+                escape(pointer)
+            )
+        }
+        (Some(pointer), false) => format!("<td data-api=\"{}\">{text}</td>", escape(pointer)),
+        (None, true) => derived(&text),
+        (None, false) => format!("<td>{}</td>", tally_cell(&cell.parts)),
+    }
 }
 
 /// A chart with its caption, its legend (when it has several series) and,
@@ -988,18 +727,16 @@ fn records_head(by_reason: bool) -> Vec<(&'static str, bool)> {
     head
 }
 
-/// A `name → N` object in one cell, largest first: `timeout 3, NotFound 1`,
-/// each number with its pointer (`at` + `/name`).
-fn tally_cell(at: &str, entries: &[(&str, &Value)]) -> String {
-    entries
+/// A tally's entries in one cell, largest first: `timeout 3, NotFound 1`,
+/// each number with its pointer.
+fn tally_cell(parts: &[(String, String, String)]) -> String {
+    parts
         .iter()
-        .map(|(name, number)| {
+        .map(|(name, pointer, number)| {
             format!(
-                "<span class=\"kind\">{}</span> <span data-api=\"{}{}\">{}</span>",
+                "<span class=\"kind\">{}</span> <span data-api=\"{}\">{number}</span>",
                 escape(name),
-                escape(at),
-                escape(&pointer(&[name])),
-                figures::number(number)
+                escape(pointer)
             )
         })
         .collect::<Vec<_>>()
@@ -1013,47 +750,20 @@ fn details(table: String) -> String {
 
 /// A cell with an API number (`data-api`: its JSON pointer).
 fn api_number(pointer: &str, value: Option<&Value>) -> String {
-    format!(
-        "<td class=\"num\" data-api=\"{}\">{}</td>",
-        escape(pointer),
-        figures::number(value.unwrap_or(&Value::Null))
-    )
+    html_cell(&Cell::api(pointer.to_owned(), value, true), false)
 }
 
 /// A cell with an API string; an empty one shows as "(none)".
 fn api_text(pointer: &str, value: Option<&Value>) -> String {
-    format!(
-        "<td data-api=\"{}\">{}</td>",
-        escape(pointer),
-        shown_text(value)
-    )
+    html_cell(&Cell::api(pointer.to_owned(), value, false), false)
 }
 
 /// A row's first cell, a header cell with an API string.
 fn api_text_head(pointer: &str, value: Option<&Value>) -> String {
-    format!(
-        "<th scope=\"row\" data-api=\"{}\">{}</th>",
-        escape(pointer),
-        shown_text(value)
-    )
-}
-
-fn shown_text(value: Option<&Value>) -> String {
-    match value.and_then(Value::as_str) {
-        Some("") | None => UNNAMED.to_owned(),
-        Some(text) => escape(text),
-    }
+    html_cell(&Cell::api(pointer.to_owned(), value, false), true)
 }
 
 /// A cell with a derived number (a rate, a share, a sum).
 fn derived(text: &str) -> String {
     format!("<td class=\"num\">{text}</td>")
-}
-
-/// An RFC 6901 JSON pointer to `parts` (`~` and `/` escaped).
-fn pointer(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .map(|part| format!("/{}", part.replace('~', "~0").replace('/', "~1")))
-        .collect()
 }

@@ -2,19 +2,14 @@
 //! needs `--token-file`, and then reads need the token (Bearer or Basic);
 //! `--ingest-keys` binds an app's records to its keys.
 
-use crate::harness::{request, Collector, BIN};
+use crate::harness::{command, exported, strings, Collector};
 use serde_json::json;
-use std::process::Command;
 use telemetry_test_support::TempDir;
 
 #[test]
 fn a_non_loopback_listen_without_a_token_refuses_to_start() {
     let dir = TempDir::new("listen");
-    let output = Command::new(BIN)
-        .args(["serve", "--listen", "0.0.0.0:0", "--db"])
-        .arg(dir.join("t.db"))
-        .output()
-        .unwrap();
+    let output = command("serve", &dir.join("t.db"), &["--listen", "0.0.0.0:0"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--token-file"), "{stderr}");
@@ -24,56 +19,37 @@ fn a_non_loopback_listen_without_a_token_refuses_to_start() {
 
 #[test]
 fn with_a_token_reads_need_it_and_ingest_stays_open() {
-    let dir = TempDir::new("token");
-    std::fs::write(dir.join("token"), "s3cret-token\n").unwrap();
-    let token_file = dir.join("token");
-    let collector = Collector::start(&["--token-file", token_file.to_str().unwrap()]);
+    let collector = Collector::with_file("--token-file", "s3cret-token\n");
     let record = json!({"event":"command","event_timestamp":1_767_225_600_000_i64,"source":"a",
                         "properties":{"action":"run","event_id":"t1"}});
     assert_eq!(collector.post_records(&[record]).0, 200);
     let path = "/api/v1/commands?app=a&from=2026-01-01&to=2026-01-01";
-    let answer = request(collector.addr, "GET", path, b"", &[]);
-    assert_eq!(answer.status, 401);
-    assert!(
-        answer.head.contains("WWW-Authenticate: Basic"),
-        "{}",
-        answer.head
-    );
-    let answer = request(
-        collector.addr,
-        "GET",
-        path,
-        b"",
-        &[("Authorization", "Bearer wrong")],
-    );
-    assert_eq!(answer.status, 401);
-    let answer = request(
-        collector.addr,
-        "GET",
-        path,
-        b"",
-        &[("Authorization", "Bearer s3cret-token")],
-    );
-    assert_eq!(answer.status, 200);
-    assert_eq!(answer.json()["commands"][0]["calls"], 1);
-    // A browser: HTTP Basic, any user, the token as password ("me:s3cret-token").
-    let answer = request(
-        collector.addr,
-        "GET",
-        path,
-        b"",
-        &[("Authorization", "Basic bWU6czNjcmV0LXRva2Vu")],
-    );
-    assert_eq!(answer.status, 200);
-    assert_eq!(request(collector.addr, "GET", "/", b"", &[]).status, 401);
+    for (authorization, status) in [
+        (None, 401),
+        (Some("Bearer wrong"), 401),
+        (Some("Bearer s3cret-token"), 200),
+        // A browser: HTTP Basic, any user, the token as password
+        // ("me:s3cret-token").
+        (Some("Basic bWU6czNjcmV0LXRva2Vu"), 200),
+    ] {
+        let headers: Vec<(&str, &str)> = authorization
+            .map(|value| ("Authorization", value))
+            .into_iter()
+            .collect();
+        let answer = collector.get(path, &headers);
+        assert_eq!(answer.status, status, "{authorization:?}");
+        if status == 401 {
+            assert!(answer.asks_for_basic_auth(), "{}", answer.head);
+        } else {
+            assert_eq!(answer.json()["commands"][0]["calls"], 1);
+        }
+    }
+    assert_eq!(collector.get("/", &[]).status, 401);
 }
 
 #[test]
 fn ingest_keys_bind_an_apps_records_to_its_keys() {
-    let dir = TempDir::new("keys");
-    std::fs::write(dir.join("keys"), "# app key\nkeyed k-123\n").unwrap();
-    let keys = dir.join("keys");
-    let collector = Collector::start(&["--ingest-keys", keys.to_str().unwrap()]);
+    let collector = Collector::with_file("--ingest-keys", "# app key\nkeyed k-123\n");
     let record = |app: &str, id: &str| json!({"event":"command","event_timestamp":1_767_225_600_000_i64,"source":app,"properties":{"event_id":id}});
     let body = |records: Vec<serde_json::Value>| json!({ "records": records }).to_string();
     let post = |records, headers: &[(&str, &str)]| {
@@ -95,9 +71,6 @@ fn ingest_keys_bind_an_apps_records_to_its_keys() {
         post(vec![record("keyed", "6")], &[("x-api-key", "k-123")]),
         200
     );
-    let ids: Vec<String> = crate::harness::exported(&collector.db)
-        .iter()
-        .map(|r| r["properties"]["event_id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(ids, ["1", "6"]);
+    let stored = exported(&collector.db);
+    assert_eq!(strings(&stored, "/properties/event_id"), ["1", "6"]);
 }

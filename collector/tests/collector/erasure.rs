@@ -1,24 +1,32 @@
 //! `deletion_request` and `forget` leave no record of that install.
 
-use crate::harness::{export, exported, Collector, BIN};
+use crate::harness::{command, export, exported, strings, Collector};
 use serde_json::{json, Value};
-use std::process::Command;
 
 fn record(app: &str, user: &str, id: &str) -> Value {
     json!({"event":"command","event_timestamp":1_767_225_600_000_i64,"source":app,
            "properties":{"action":"run","is_success":true,"duration_ms":1,"user_uuid":user,"event_id":id}})
 }
 
+/// A collector holding a command record of each (app, install, event id).
+fn holding(records: &[(&str, &str, &str)]) -> Collector {
+    let collector = Collector::start(&[]);
+    let records: Vec<Value> = records
+        .iter()
+        .map(|(app, user, id)| record(app, user, id))
+        .collect();
+    assert_eq!(collector.post_records(&records).0, 200);
+    collector
+}
+
 #[test]
 fn a_deletion_request_erases_that_install_for_its_app_and_is_counted() {
-    let collector = Collector::start(&[]);
-    let records = [
-        record("a", "gone", "1"),
-        record("a", "gone", "2"),
-        record("a", "kept", "3"),
-        record("b", "gone", "4"),
-    ];
-    assert_eq!(collector.post_records(&records).0, 200);
+    let collector = holding(&[
+        ("a", "gone", "1"),
+        ("a", "gone", "2"),
+        ("a", "kept", "3"),
+        ("b", "gone", "4"),
+    ]);
     let deletion = json!({"event":"deletion_request","event_timestamp":1_767_225_700_000_i64,"source":"a",
                           "properties":{"user_uuid":"gone","event_id":"d1"}});
     let (status, answer) = collector.post_records(std::slice::from_ref(&deletion));
@@ -28,11 +36,8 @@ fn a_deletion_request_erases_that_install_for_its_app_and_is_counted() {
     );
     // Sent again (a resend): counted once.
     assert_eq!(collector.post_records(&[deletion]).0, 200);
-    let ids: Vec<Value> = exported(&collector.db)
-        .iter()
-        .map(|r| r["properties"]["event_id"].clone())
-        .collect();
-    assert_eq!(ids, [json!("3"), json!("4")]);
+    let stored = exported(&collector.db);
+    assert_eq!(strings(&stored, "/properties/event_id"), ["3", "4"]);
     let daily = collector.view_ok("daily", "app=a&from=2026-01-01&to=2026-01-01");
     assert_eq!(daily["deletion_requests"], 1);
     assert_eq!(daily["days"][0]["new_installs"], 1);
@@ -55,20 +60,9 @@ fn a_deletion_request_erases_that_install_for_its_app_and_is_counted() {
 
 #[test]
 fn forget_erases_every_record_of_an_install() {
-    let collector = Collector::start(&[]);
-    let records = [
-        record("a", "gone", "1"),
-        record("b", "gone", "2"),
-        record("a", "kept", "3"),
-    ];
-    assert_eq!(collector.post_records(&records).0, 200);
+    let collector = holding(&[("a", "gone", "1"), ("b", "gone", "2"), ("a", "kept", "3")]);
     let (_, dir, db) = collector.stop();
-    let output = Command::new(BIN)
-        .args(["forget", "--db"])
-        .arg(&db)
-        .args(["--install", "gone"])
-        .output()
-        .unwrap();
+    let output = command("forget", &db, &["--install", "gone"]);
     assert!(output.status.success(), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("erased 2"));
     let left = exported(&db);
@@ -90,12 +84,7 @@ fn export_and_forget_refuse_a_missing_or_foreign_file() {
         "{output:?}"
     );
     assert!(!missing.exists());
-    let output = Command::new(BIN)
-        .args(["forget", "--db"])
-        .arg(&missing)
-        .args(["--install", "x"])
-        .output()
-        .unwrap();
+    let output = command("forget", &missing, &["--install", "x"]);
     assert_eq!(output.status.code(), Some(1));
     let text = dir.join("notes.txt");
     std::fs::write(
@@ -111,11 +100,7 @@ fn export_and_forget_refuse_a_missing_or_foreign_file() {
         "{output:?}"
     );
     // serve refuses it too, and leaves it as it was.
-    let output = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&text)
-        .output()
-        .unwrap();
+    let output = command("serve", &text, &["--listen", "127.0.0.1:0"]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(std::fs::read(&text).unwrap(), before);
 }
@@ -128,11 +113,7 @@ fn a_database_from_a_newer_version_is_refused_and_left_alone() {
     connection.pragma_update(None, "user_version", 99).unwrap();
     drop(connection);
     let before = std::fs::read(&db).unwrap();
-    let output = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
+    let output = command("serve", &db, &["--listen", "127.0.0.1:0"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("newer"), "{stderr}");

@@ -28,6 +28,15 @@ impl Collector {
         Collector::start_on(dir, db, args)
     }
 
+    /// `serve` with `flag FILE`, the file holding `contents` (a token, keys).
+    pub fn with_file(flag: &str, contents: &str) -> Collector {
+        let dir = TempDir::new("collector");
+        let file = dir.join("flag-file");
+        std::fs::write(&file, contents).expect("write the flag's file");
+        let db = dir.join("telemetry.db");
+        Collector::start_on(dir, db, &[flag, file.to_str().expect("a UTF-8 path")])
+    }
+
     /// `serve` on an existing database file.
     pub fn start_on(dir: TempDir, db: PathBuf, args: &[&str]) -> Collector {
         let mut command = Command::new(BIN);
@@ -71,15 +80,27 @@ impl Collector {
         self.post("/v1/events", body.as_bytes(), &[])
     }
 
+    /// `http://127.0.0.1:PORT`: where apps and browsers reach it.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// GETs a path with these headers.
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        request(self.addr, "GET", path, b"", headers)
+    }
+
+    /// GETs a path that must answer 200 with JSON.
+    pub fn get_json(&self, path: &str) -> Value {
+        let answer = self.get(path, &[]);
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        serde_json::from_slice(&answer.body)
+            .unwrap_or_else(|error| panic!("{path}: {error}: {}", answer.text()))
+    }
+
     /// GETs a view; returns the status and the JSON.
     pub fn view(&self, view: &str, query: &str) -> (u16, Value) {
-        let answer = request(
-            self.addr,
-            "GET",
-            &format!("/api/v1/{view}?{query}"),
-            b"",
-            &[],
-        );
+        let answer = self.get(&format!("/api/v1/{view}?{query}"), &[]);
         (answer.status, answer.json())
     }
 
@@ -135,6 +156,25 @@ impl Answer {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
+
+    /// The body as text (the icon's bytes show as U+FFFD).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Whether it asks a browser for a password (`WWW-Authenticate: Basic`).
+    pub fn asks_for_basic_auth(&self) -> bool {
+        self.header("www-authenticate")
+            .is_some_and(|value| value.starts_with("Basic"))
+    }
+
+    /// A header's value (the name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
 }
 
 /// One request on a fresh connection (`Connection: close`).
@@ -176,15 +216,29 @@ pub fn read_answer(stream: &mut TcpStream) -> Option<Answer> {
     })
 }
 
-/// `export --db PATH` plus args.
-pub fn export(db: &Path, args: &[&str]) -> Output {
+/// `telemetry-collector SUBCOMMAND --db PATH` plus args, run to its end
+/// (`NO_COLOR` unset, as on a user's terminal).
+pub fn command(subcommand: &str, db: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
-        .arg("export")
-        .arg("--db")
+        .args([subcommand, "--db"])
         .arg(db)
         .args(args)
+        .env_remove("NO_COLOR")
         .output()
-        .expect("export runs")
+        .expect("the collector runs")
+}
+
+/// `export --db PATH` plus args.
+pub fn export(db: &Path, args: &[&str]) -> Output {
+    command("export", db, args)
+}
+
+/// The string at `pointer` (`/properties/event_id`) in each item.
+pub fn strings<'a>(items: &'a [Value], pointer: &str) -> Vec<&'a str> {
+    items
+        .iter()
+        .map(|item| item.pointer(pointer).and_then(Value::as_str).unwrap_or(""))
+        .collect()
 }
 
 /// The exported records.

@@ -78,12 +78,7 @@ fn oversized_bodies_and_gzip_bombs_get_413_and_memory_stays_bounded() {
     assert_eq!(answer.status, 413);
     // A 1 GiB gzip bomb (about 1 MiB on the wire): 413, and the collector's
     // memory stays far below the bomb's size.
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    let zeros = vec![b' '; 1024 * 1024];
-    for _ in 0..1024 {
-        encoder.write_all(&zeros).unwrap();
-    }
-    let bomb = encoder.finish().unwrap();
+    let bomb = gzip_bomb(1024);
     assert!(bomb.len() < 5 * 1024 * 1024, "{}", bomb.len());
     let answer = request(
         collector.addr,
@@ -103,6 +98,61 @@ fn oversized_bodies_and_gzip_bombs_get_413_and_memory_stays_bounded() {
     assert!(rss < 200 * 1024, "peak RSS {rss} KiB");
     // Still serving.
     assert_eq!(collector.post_records(&[good_record("after")]).0, 200);
+}
+
+/// One gzip member that inflates to `mib` MiB of spaces, made without
+/// deflating them all: one MiB deflated up to a full flush (byte-aligned,
+/// nothing refers back past it) is repeated for every MiB, then the final
+/// block and the trailer (the CRC-32 of the whole, combined from the one
+/// MiB's; the size modulo 2^32).
+fn gzip_bomb(mib: u32) -> Vec<u8> {
+    use flate2::{Compress, Compression, Crc, FlushCompress};
+    let spaces = vec![b' '; 1024 * 1024];
+    let mut deflate = Compress::new(Compression::best(), false);
+    let mut block = Vec::with_capacity(64 * 1024);
+    deflate
+        .compress_vec(&spaces, &mut block, FlushCompress::Full)
+        .unwrap();
+    assert_eq!(deflate.total_in(), spaces.len() as u64, "one MiB in");
+    let mut last = Vec::with_capacity(64);
+    deflate
+        .compress_vec(&[], &mut last, FlushCompress::Finish)
+        .unwrap();
+    let mut one = Crc::new();
+    one.update(&spaces);
+    let mut whole = Crc::new();
+    // Header: magic, deflate, no flags, no time, best compression, Unix.
+    let mut bomb = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3];
+    for _ in 0..mib {
+        bomb.extend_from_slice(&block);
+        whole.combine(&one);
+    }
+    bomb.extend_from_slice(&last);
+    bomb.extend_from_slice(&whole.sum().to_le_bytes());
+    bomb.extend_from_slice(&whole.amount().to_le_bytes());
+    bomb
+}
+
+#[test]
+fn the_gzip_bomb_inflates_to_what_it_claims() {
+    let mut inflated = 0u64;
+    let bomb = gzip_bomb(3);
+    let mut decoder = flate2::read::GzDecoder::new(bomb.as_slice());
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        match std::io::Read::read(&mut decoder, &mut buffer).unwrap() {
+            0 => break,
+            read => {
+                assert!(buffer[..read].iter().all(|byte| *byte == b' '));
+                inflated += read as u64;
+            }
+        }
+    }
+    assert_eq!(
+        inflated,
+        3 * 1024 * 1024,
+        "a valid member, CRC and size checked"
+    );
 }
 
 /// The process's peak resident set (`VmHWM`), in KiB.

@@ -82,8 +82,57 @@ fn percentile(values: &[i64], p: f64) -> Value {
     json!(sorted[rank - 1])
 }
 
+/// One command's or tool's calls.
+#[derive(Default)]
+struct Calls {
+    calls: f64,
+    failures: f64,
+    kinds: BTreeMap<String, f64>,
+    durations: Vec<i64>,
+}
+
+/// The `commands` or `tools` list: by calls descending, then name.
+fn listed(calls: BTreeMap<String, Calls>, with_kinds: bool) -> Vec<Value> {
+    let mut list: Vec<Value> = calls
+        .into_iter()
+        .map(|(name, entry)| {
+            let mut answer = json!({"name": name, "calls": round(entry.calls),
+                "failures": round(entry.failures), "p50_ms": percentile(&entry.durations, 50.0),
+                "p95_ms": percentile(&entry.durations, 95.0)});
+            if with_kinds {
+                for (kind, n) in &entry.kinds {
+                    answer["error_kinds"][kind] = round(*n);
+                }
+                if entry.kinds.is_empty() {
+                    answer["error_kinds"] = json!({});
+                }
+            }
+            answer
+        })
+        .collect();
+    by_count(&mut list, "calls", &["name"]);
+    list
+}
+
+/// Sorts answers by the integer `count` descending, then by the strings
+/// `then`, in order.
+fn by_count(list: &mut [Value], count: &str, then: &[&str]) {
+    list.sort_by(|a, b| {
+        let key = |entry: &Value| -> Vec<String> {
+            then.iter()
+                .map(|field| entry[*field].as_str().unwrap_or("").to_owned())
+                .collect()
+        };
+        b[count]
+            .as_i64()
+            .cmp(&a[count].as_i64())
+            .then_with(|| key(a).cmp(&key(b)))
+    });
+}
+
 /// The records of one app, days `from..=to`.
 pub struct Model<'a> {
+    pub app: &'a str,
     pub records: Vec<&'a Value>,
     pub all_of_app: Vec<&'a Value>,
     pub from: i64,
@@ -99,10 +148,36 @@ impl<'a> Model<'a> {
             .filter(|r| (from..=to).contains(&day_of(r)))
             .collect();
         Model {
+            app,
             records,
             all_of_app,
             from,
             to,
+        }
+    }
+
+    /// `app=A&from=…&to=…`: the API query for this model's app and range.
+    pub fn query(&self) -> String {
+        format!(
+            "app={}&from={}&to={}",
+            self.app,
+            day_text(self.from),
+            day_text(self.to)
+        )
+    }
+
+    /// The answer of the view `name` (the model's fields of it).
+    pub fn view(&self, name: &str) -> Value {
+        match name {
+            "daily" => self.daily(),
+            "commands" => self.commands(),
+            "tools" => self.tools(),
+            "errors" => self.errors(),
+            "tokens" => self.tokens(),
+            "sessions" => self.sessions(),
+            "versions" => self.versions(),
+            "environments" => self.environments(),
+            other => panic!("the model has no view {other}"),
         }
     }
 
@@ -147,51 +222,29 @@ impl<'a> Model<'a> {
         json!({"days": days, "dropped": total_dropped, "deletion_requests": 0})
     }
 
-    pub fn commands(&self) -> Value {
-        let mut groups: BTreeMap<String, (f64, f64, Vec<i64>)> = BTreeMap::new();
-        for record in self.of("command") {
-            let group = groups.entry(text(record, "action")).or_default();
-            group.0 += weight(record);
+    /// Calls of `event` records per name (the property `name_key`).
+    fn calls(&self, event: &str, name_key: &str) -> BTreeMap<String, Calls> {
+        let mut calls: BTreeMap<String, Calls> = BTreeMap::new();
+        for record in self.of(event) {
+            let entry = calls.entry(text(record, name_key)).or_default();
+            entry.calls += weight(record);
+            entry
+                .durations
+                .push(prop(record, "duration_ms").as_i64().unwrap());
             if prop(record, "is_success") == &json!(false) {
-                group.1 += weight(record);
+                entry.failures += weight(record);
+                *entry.kinds.entry(text(record, "error")).or_default() += weight(record);
             }
-            group.2.push(prop(record, "duration_ms").as_i64().unwrap());
         }
-        let mut list: Vec<Value> = groups
-            .into_iter()
-            .map(|(name, (calls, failures, durations))| {
-                json!({"name": name, "calls": round(calls), "failures": round(failures),
-                       "p50_ms": percentile(&durations, 50.0), "p95_ms": percentile(&durations, 95.0)})
-            })
-            .collect();
-        list.sort_by(|a, b| {
-            b["calls"]
-                .as_i64()
-                .cmp(&a["calls"].as_i64())
-                .then(a["name"].as_str().cmp(&b["name"].as_str()))
-        });
-        json!({"commands": list})
+        calls
+    }
+
+    pub fn commands(&self) -> Value {
+        json!({"commands": listed(self.calls("command", "action"), false)})
     }
 
     pub fn tools(&self) -> Value {
-        #[derive(Default)]
-        struct Tool {
-            calls: f64,
-            failures: f64,
-            kinds: BTreeMap<String, f64>,
-            durations: Vec<i64>,
-        }
-        let mut tools: BTreeMap<String, Tool> = BTreeMap::new();
-        for record in self.of("tool") {
-            let tool = tools.entry(text(record, "tool_name")).or_default();
-            tool.calls += weight(record);
-            tool.durations
-                .push(prop(record, "duration_ms").as_i64().unwrap());
-            if prop(record, "is_success") == &json!(false) {
-                tool.failures += weight(record);
-                *tool.kinds.entry(text(record, "error")).or_default() += weight(record);
-            }
-        }
+        let mut tools = self.calls("tool", "tool_name");
         for record in self.of("tool_summary") {
             let tool = tools.entry(text(record, "tool_name")).or_default();
             let w = weight(record);
@@ -201,26 +254,7 @@ impl<'a> Model<'a> {
                 *tool.kinds.entry(kind.clone()).or_default() += w * n.as_f64().unwrap();
             }
         }
-        let mut list: Vec<Value> = tools
-            .into_iter()
-            .map(|(name, tool)| {
-                let kinds: Map<String, Value> = tool
-                    .kinds
-                    .iter()
-                    .map(|(k, n)| (k.clone(), round(*n)))
-                    .collect();
-                json!({"name": name, "calls": round(tool.calls), "failures": round(tool.failures),
-                       "error_kinds": kinds, "p50_ms": percentile(&tool.durations, 50.0),
-                       "p95_ms": percentile(&tool.durations, 95.0)})
-            })
-            .collect();
-        list.sort_by(|a, b| {
-            b["calls"]
-                .as_i64()
-                .cmp(&a["calls"].as_i64())
-                .then(a["name"].as_str().cmp(&b["name"].as_str()))
-        });
-        json!({"tools": list})
+        json!({"tools": listed(tools, true)})
     }
 
     pub fn errors(&self) -> Value {
@@ -280,14 +314,7 @@ impl<'a> Model<'a> {
                        "first_version": seen.first().unwrap().1, "last_version": seen.last().unwrap().1})
             })
             .collect();
-        list.sort_by(|a, b| {
-            b["count"]
-                .as_i64()
-                .cmp(&a["count"].as_i64())
-                .then(a["event"].as_str().cmp(&b["event"].as_str()))
-                .then(a["name"].as_str().cmp(&b["name"].as_str()))
-                .then(a["kind"].as_str().cmp(&b["kind"].as_str()))
-        });
+        by_count(&mut list, "count", &["event", "name", "kind"]);
         let by_day: Vec<Value> = by_day
             .into_iter()
             .map(|((day, kind), n)| json!({"day": day_text(day), "kind": kind, "count": round(n)}))
@@ -408,6 +435,22 @@ impl<'a> Model<'a> {
         }
         Value::Object(answer)
     }
+}
+
+/// The views the model computes: every view of one app.
+pub fn views() -> impl Iterator<Item = &'static str> {
+    telemetry_collector::overview::VIEWS
+        .into_iter()
+        .filter(|view| *view != "apps")
+}
+
+/// The records whose property `key` is `value`.
+pub fn having(records: &[Value], key: &str, value: &Value) -> Vec<Value> {
+    records
+        .iter()
+        .filter(|record| &record["properties"][key] == value)
+        .cloned()
+        .collect()
 }
 
 /// Every field of `expected` equals the answer's, floats within 1e-9.

@@ -3,8 +3,8 @@
 //! (`model`), and `export` equals the distinct records sent.
 
 use crate::generator::{self, DAYS, START_MS};
-use crate::harness::{exported, gzip, request, Collector};
-use crate::model::{assert_matches, day_text, Model};
+use crate::harness::{exported, gzip, request, strings, Collector};
+use crate::model::{self, assert_matches, day_text, Model};
 use serde_json::{json, Value};
 
 fn send(collector: &Collector, chunk: &[Value], way: usize) {
@@ -67,68 +67,38 @@ fn views_equal_an_independent_computation_over_wire_otlp_and_gzip_with_resends()
     let full = format!("from={from}&to={to}");
     for app in ["alpha", "beta"] {
         let model = Model::new(&records, app, first, first + DAYS - 1);
-        let query = format!("app={app}&{full}");
-        for (view, expected) in [
-            ("daily", model.daily()),
-            ("commands", model.commands()),
-            ("tools", model.tools()),
-            ("errors", model.errors()),
-            ("tokens", model.tokens()),
-            ("sessions", model.sessions()),
-            ("versions", model.versions()),
-            ("environments", model.environments()),
-        ] {
-            let answer = collector.view_ok(view, &query);
+        for view in model::views() {
+            let answer = collector.view_ok(view, &model.query());
             assert_eq!(
                 (&answer["app"], &answer["from"], &answer["to"]),
                 (&json!(app), &json!(from), &json!(to))
             );
-            assert_matches(view, &answer, &expected);
+            assert_matches(view, &answer, &model.view(view));
         }
         // A shorter range: days 3 to 5.
         let model = Model::new(&records, app, first + 2, first + 4);
-        let query = format!(
-            "app={app}&from={}&to={}",
-            day_text(first + 2),
-            day_text(first + 4)
-        );
-        assert_matches("daily", &collector.view_ok("daily", &query), &model.daily());
-        assert_matches("tools", &collector.view_ok("tools", &query), &model.tools());
-        assert_matches(
-            "errors",
-            &collector.view_ok("errors", &query),
-            &model.errors(),
-        );
+        for view in ["daily", "tools", "errors"] {
+            let answer = collector.view_ok(view, &model.query());
+            assert_matches(view, &answer, &model.view(view));
+        }
     }
 
     // Filters: the records of one version, and CI runs only.
-    let of_version: Vec<Value> = records
-        .iter()
-        .filter(|r| r["properties"]["version"] == "1.1.0")
-        .cloned()
-        .collect();
-    let model = Model::new(&of_version, "alpha", first, first + DAYS - 1);
-    let answer = collector.view_ok("commands", &format!("app=alpha&{full}&version=1.1.0"));
-    assert_matches("commands", &answer, &model.commands());
-    let in_ci: Vec<Value> = records
-        .iter()
-        .filter(|r| r["properties"]["ci"] == true)
-        .cloned()
-        .collect();
-    let model = Model::new(&in_ci, "alpha", first, first + DAYS - 1);
-    let answer = collector.view_ok("tokens", &format!("app=alpha&{full}&ci=true"));
-    assert_matches("tokens", &answer, &model.tokens());
+    for (view, key, value, filter) in [
+        ("commands", "version", json!("1.1.0"), "version=1.1.0"),
+        ("tokens", "ci", json!(true), "ci=true"),
+    ] {
+        let chosen = model::having(&records, key, &value);
+        let model = Model::new(&chosen, "alpha", first, first + DAYS - 1);
+        let answer = collector.view_ok(view, &format!("{}&{filter}", model.query()));
+        assert_matches(view, &answer, &model.view(view));
+    }
 
     // apps: both, by name.
     let apps = collector.view_ok("apps", &full);
-    let names: Vec<&str> = apps["apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["app"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["alpha", "beta"]);
-    for entry in apps["apps"].as_array().unwrap() {
+    let apps = apps["apps"].as_array().unwrap();
+    assert_eq!(strings(apps, "/app"), ["alpha", "beta"]);
+    for entry in apps {
         let model = Model::new(
             &records,
             entry["app"].as_str().unwrap(),

@@ -3,6 +3,7 @@
 //! deletes the spool, the first run spools nothing, tokio, bad spool files;
 //! and the process time budget of inline delivery.
 
+use crate::common::{file_as_config_dir, properties_of, the_line};
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
@@ -58,16 +59,7 @@ fn record_tools(telemetry: &Telemetry, count: usize) {
 }
 
 fn event_ids(collector: &Collector) -> Vec<String> {
-    collector
-        .records()
-        .iter()
-        .map(|record| {
-            record["properties"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
+    properties_of(&collector.records(), "event_id")
 }
 
 fn assert_each_once(ids: &[String]) {
@@ -344,10 +336,7 @@ fn bad_spool_files_are_left_alone_and_delivery_goes_on() {
 
 #[test]
 fn an_unwritable_spool_still_sends_and_says_why() {
-    // A config dir that is a file: nothing can be created in it.
-    let parent = TempDir::new("bg-unwritable");
-    let not_a_dir = parent.join("config");
-    std::fs::write(&not_a_dir, "a file").unwrap();
+    let (_parent, not_a_dir) = file_as_config_dir("bg-unwritable");
     let collector = Collector::start().unwrap();
     let log = MemoryWriter::new();
     let telemetry = background(&collector.url(), &not_a_dir)
@@ -366,39 +355,46 @@ fn an_unwritable_spool_still_sends_and_says_why() {
 /// time budget is spent, and says so once.
 #[test]
 fn inline_delivery_stops_when_the_time_budget_is_spent() {
-    // Each answer comes after 950 ms, under the 1 s timeout; the budget
-    // (2 × the timeout = 2 s) is charged 850 ms per answer (the first
-    // 100 ms of a wait are free): two answers, then a third request cut
-    // short at what is left, then nothing.
-    let collector = Collector::start_with(Behaviour::Delay(Duration::from_millis(950))).unwrap();
+    // Each answer comes after 400 ms, far under the 5 s timeout (so that
+    // no request of a busy machine times out); the budget is charged each
+    // wait past its first 100 ms, 300 ms or more an answer: at most three
+    // answers, then a request cut short at what is left, then nothing.
+    const ANSWER: Duration = Duration::from_millis(400);
+    const FREE: Duration = Duration::from_millis(100);
+    const BUDGET: Duration = Duration::from_secs(1);
+    const RECORDS: usize = 10;
+    let collector = Collector::start_with(Behaviour::Delay(ANSWER)).unwrap();
     let log = MemoryWriter::new();
     let telemetry = Telemetry::isolated("budget-test", "1.0.0")
         .endpoint(collector.url())
-        .timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(5))
+        .time_budget(BUDGET)
         .debug_writer(log.clone())
         .build();
-    record_tools(&telemetry, 10);
-    // The collector keeps a request after its delay: the third arrives in
-    // the collector's list after the client gave up on it.
-    assert_eq!(collector.wait_for_records(3, LONG).len(), 3);
-    assert_eq!(collector.requests().len(), 3, "{}", log.text());
+    record_tools(&telemetry, RECORDS);
     let reasons = logged_reasons(&log);
-    let stopped: Vec<&String> = reasons
+    let stopped = the_line(&reasons, "delivery stopped for the rest of this process");
+    assert!(stopped.contains("time budget"), "{stopped}");
+    // Every record after the stop was turned away without a request.
+    let turned_away = reasons
         .iter()
-        .filter(|line| line.contains("delivery stopped for the rest of this process"))
-        .collect();
-    assert_eq!(stopped.len(), 1, "{reasons:?}");
-    assert!(stopped[0].contains("time budget"), "{}", stopped[0]);
-    assert_eq!(
-        reasons
-            .iter()
-            .filter(|line| line.contains("time budget was spent earlier"))
-            .count(),
-        7,
-        "{reasons:?}"
-    );
+        .filter(|line| line.contains("time budget was spent earlier"))
+        .count();
+    let sent = RECORDS - turned_away;
+    let most = (BUDGET.as_millis() / (ANSWER - FREE).as_millis()) as usize + 1;
+    // A slow answer alone never stops delivery; a busy machine's waits
+    // are charged more, never less.
+    assert!((2..=most).contains(&sent), "{sent} sent: {reasons:?}");
+    // The collector keeps a request after its delay: the last arrives in
+    // the collector's list after the client gave up on it.
+    assert_eq!(collector.wait_for_records(sent, LONG).len(), sent);
+    assert_eq!(collector.requests().len(), sent, "{}", log.text());
 }
 
+/// The first 100 ms of every wait are free: a loopback collector's answers
+/// never touch a budget of 1 ms. (A wall-clock rule: a machine so loaded
+/// that a loopback answer takes 100 ms fails this test, so it sends few
+/// records.)
 #[test]
 fn a_prompt_collector_never_spends_the_budget() {
     let collector = Collector::start().unwrap();
@@ -407,8 +403,8 @@ fn a_prompt_collector_never_spends_the_budget() {
         .timeout(Duration::from_millis(200))
         .time_budget(Duration::from_millis(1))
         .build();
-    record_tools(&telemetry, 300);
-    assert_eq!(collector.records().len(), 300);
+    record_tools(&telemetry, 30);
+    assert_eq!(collector.records().len(), 30);
 }
 
 /// A collector down for long: this process's spool file stays within its

@@ -5,6 +5,7 @@
 //! loopback collector, and every body it receives must be valid JSON in the
 //! wire format within the documented size cap.
 
+use crate::common::{file_as_config_dir, scene, NOT_A_DIR};
 use serde_json::Value;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -65,6 +66,24 @@ fn build(options: Options<'_>) -> Run {
     }
 }
 
+/// A healthy collector, a new config dir (named after `label`), and a
+/// [`run_with`] them.
+fn fresh_run(label: &str) -> (Collector, TempDir, Run) {
+    let collector = Collector::start().unwrap();
+    let dir = TempDir::new(label);
+    let run = run_with(&collector, dir.path());
+    (collector, dir, run)
+}
+
+/// A run that sends to `collector`, with `config_dir`, and nothing else set.
+fn run_with(collector: &Collector, config_dir: &Path) -> Run {
+    build(Options {
+        endpoint: Some(&collector.url()),
+        config_dir: Some(config_dir),
+        ..Options::default()
+    })
+}
+
 /// Every body the collector received is the wire format, within the cap;
 /// returns the records.
 fn wire_records(collector: &Collector) -> Vec<Value> {
@@ -86,8 +105,7 @@ fn wire_records(collector: &Collector) -> Vec<Value> {
 /// Each variable the builder reads, holding bytes that are not UTF-8.
 #[test]
 fn non_utf8_values_in_each_variable() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("env");
+    let (collector, dir, _) = scene("env");
     let url = collector.url();
     let plain = || Options {
         endpoint: Some(&url),
@@ -188,8 +206,7 @@ fn non_utf8_values_in_each_variable() {
 /// the id lives there like anywhere else.
 #[test]
 fn non_utf8_config_paths_work() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("paths");
+    let (collector, root, _) = scene("paths");
     let mut xdg = root.path().as_os_str().to_owned();
     xdg.push(non_utf8("/xdg-"));
     let mut home = root.path().as_os_str().to_owned();
@@ -224,17 +241,12 @@ fn non_utf8_config_paths_work() {
 
 #[test]
 fn huge_telemetry_tags_are_capped() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("tags");
+    let (collector, dir, _) = scene("tags");
     let many: String = (0..100_000).map(|i| format!("key{i}=value{i},")).collect();
     let one_mb_value = format!("big={}", "v".repeat(1 << 20));
     let one_mb_of_entries: String = "k=v,".repeat((1 << 20) / 4);
     let known: Vec<String> = {
-        let run = build(Options {
-            endpoint: Some(&collector.url()),
-            config_dir: Some(dir.path()),
-            ..Options::default()
-        });
+        let run = run_with(&collector, dir.path());
         run.telemetry.track_command("plain", Vec::<String>::new());
         let record = wire_records(&collector).pop().unwrap();
         record["properties"]
@@ -335,11 +347,7 @@ fn sent_uuid(collector: &Collector) -> String {
 /// `status` says so, naming the dir).
 fn unusable_config_dir(dir: &Path) {
     let collector = Collector::start().unwrap();
-    let run = build(Options {
-        endpoint: Some(&collector.url()),
-        config_dir: Some(dir),
-        ..Options::default()
-    });
+    let run = run_with(&collector, dir);
     run.telemetry.track_command("x", Vec::<String>::new());
     sent_uuid(&collector);
     assert!(
@@ -383,11 +391,9 @@ fn unusable_config_dir(dir: &Path) {
 
 #[test]
 fn a_config_dir_that_is_a_regular_file_is_left_alone_and_the_id_lasts_for_the_process() {
-    let root = TempDir::new("dir-is-file");
-    let file = root.join("config");
-    std::fs::write(&file, "not a dir").unwrap();
+    let (_root, file) = file_as_config_dir("dir-is-file");
     unusable_config_dir(&file);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a dir");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), NOT_A_DIR);
 }
 
 #[test]
@@ -421,11 +427,7 @@ fn bad_user_uuid_files_are_replaced() {
         let dir = TempDir::new("uuid");
         let file = dir.join(USER_UUID_FILE);
         std::fs::write(&file, bytes).unwrap();
-        let run = build(Options {
-            endpoint: Some(&collector.url()),
-            config_dir: Some(dir.path()),
-            ..Options::default()
-        });
+        let run = run_with(&collector, dir.path());
         run.telemetry.track_command("x", Vec::<String>::new());
         let id = sent_uuid(&collector);
         assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), id, "{what}");
@@ -483,13 +485,7 @@ fn a_marker_that_cannot_be_read_still_counts_as_shown() {
 
 #[test]
 fn huge_and_control_character_names_stay_bounded_valid_json() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("names");
-    let run = build(Options {
-        endpoint: Some(&collector.url()),
-        config_dir: Some(dir.path()),
-        ..Options::default()
-    });
+    let (collector, _dir, run) = fresh_run("names");
     let t = &run.telemetry;
     let one_mb = "é".repeat(1 << 19); // 1 MiB of two-byte characters
     let control: String = (0u8..0x20)
@@ -560,13 +556,7 @@ fn huge_and_control_character_names_stay_bounded_valid_json() {
 
 #[test]
 fn costs_that_are_not_finite_or_negative_are_sent_as_zero() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("costs");
-    let run = build(Options {
-        endpoint: Some(&collector.url()),
-        config_dir: Some(dir.path()),
-        ..Options::default()
-    });
+    let (collector, _dir, run) = fresh_run("costs");
     let bad = [
         f64::NAN,
         f64::INFINITY,
@@ -602,13 +592,7 @@ fn costs_that_are_not_finite_or_negative_are_sent_as_zero() {
 
 #[test]
 fn token_counts_at_u64_max_do_not_overflow() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("tokens");
-    let run = build(Options {
-        endpoint: Some(&collector.url()),
-        config_dir: Some(dir.path()),
-        ..Options::default()
-    });
+    let (collector, _dir, run) = fresh_run("tokens");
     run.telemetry
         .record_token_usage("m", u64::MAX, u64::MAX, 1.0);
     let session = run.telemetry.start_session("a");
@@ -657,9 +641,7 @@ fn the_largest_possible_records_fit_the_documented_cap() {
             )
         })
         .collect();
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("cap");
-    let debug = MemoryWriter::new();
+    let (collector, dir, debug) = scene("cap");
     // The version goes into the User-Agent header too, so it can only hold
     // visible characters; `"` is the one JSON escapes.
     let telemetry = Telemetry::builder(APP, "\"".repeat(200))
@@ -721,9 +703,7 @@ fn extreme_timeouts_neither_panic_nor_hang() {
         Duration::from_secs(u64::MAX / 2),
         Duration::from_nanos(1),
     ] {
-        let collector = Collector::start().unwrap();
-        let dir = TempDir::new("timeouts");
-        let debug = MemoryWriter::new();
+        let (collector, dir, debug) = scene("timeouts");
         let telemetry = isolated(APP, "1.0.0")
             .endpoint(collector.url())
             .config_dir(dir.path())

@@ -4,9 +4,9 @@
 //! nothing; `AsUser` is the behaviour outside CI. The opt-out variables and
 //! a machine policy still win. Over real HTTP to a loopback collector.
 
+use crate::common::{properties_of, scene};
 use serde_json::Value;
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Duration;
 use telemetry_core::{CiPolicy, Delivery, Mode, Outcome, Rule, Telemetry, TelemetryBuilder};
 use telemetry_test_support::collector::{Behaviour, Collector};
@@ -17,8 +17,8 @@ const APP: &str = "ci-test";
 
 /// A run on a fresh CI runner: `CI` and `GITHUB_ACTIONS` set, a fresh HOME,
 /// no config dir given (the default one under HOME), the notice on.
-fn ci_builder(home: &Path, endpoint: &str, extra: &[(&str, &str)]) -> TelemetryBuilder {
-    let home = home.to_string_lossy().into_owned();
+fn ci_builder(collector: &Collector, home: &TempDir, extra: &[(&str, &str)]) -> TelemetryBuilder {
+    let home = home.path().to_string_lossy().into_owned();
     let mut vars: Vec<(String, String)> = vec![
         ("CI".into(), "true".into()),
         ("GITHUB_ACTIONS".into(), "true".into()),
@@ -26,7 +26,7 @@ fn ci_builder(home: &Path, endpoint: &str, extra: &[(&str, &str)]) -> TelemetryB
     ];
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Telemetry::builder(APP, "1.0.0")
-        .endpoint(endpoint)
+        .endpoint(collector.url())
         .timeout(Duration::from_secs(5))
         .env_vars(vars)
 }
@@ -62,7 +62,7 @@ fn two_ci_runs_with_fresh_homes_send_everything_with_their_own_ids_and_write_not
         let home = TempDir::new(&format!("ci-home-{run}"));
         let stderr = MemoryWriter::new();
         let before = collector.records().len();
-        let telemetry = ci_builder(home.path(), &collector.url(), &[])
+        let telemetry = ci_builder(&collector, &home, &[])
             .notice_writer(stderr.clone())
             .build();
         assert!(telemetry.is_enabled(), "{}", telemetry.status());
@@ -70,15 +70,7 @@ fn two_ci_runs_with_fresh_homes_send_everything_with_their_own_ids_and_write_not
         // All of this run's records arrived in this run: no first-run hold.
         let records: Vec<Value> = collector.records()[before..].to_vec();
         assert_eq!(records.len(), 5, "{records:?}");
-        let run_ids: HashSet<String> = records
-            .iter()
-            .map(|record| {
-                record["properties"]["user_uuid"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
+        let run_ids: HashSet<String> = properties_of(&records, "user_uuid").into_iter().collect();
         assert_eq!(run_ids.len(), 1, "one id per process");
         for record in &records {
             assert_eq!(record["properties"]["ephemeral_id"], true, "{record}");
@@ -110,16 +102,10 @@ fn two_ci_runs_with_fresh_homes_send_everything_with_their_own_ids_and_write_not
 
 #[test]
 fn the_ci_line_is_hidden_by_telemetry_hide_banner() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-hidden");
-    let stderr = MemoryWriter::new();
-    let telemetry = ci_builder(
-        home.path(),
-        &collector.url(),
-        &[("TELEMETRY_HIDE_BANNER", "1")],
-    )
-    .notice_writer(stderr.clone())
-    .build();
+    let (collector, home, stderr) = scene("ci-hidden");
+    let telemetry = ci_builder(&collector, &home, &[("TELEMETRY_HIDE_BANNER", "1")])
+        .notice_writer(stderr.clone())
+        .build();
     telemetry.track_command("build", Vec::<String>::new());
     assert_eq!(collector.records().len(), 1);
     assert_eq!(stderr.text(), "");
@@ -136,7 +122,7 @@ fn an_opt_out_variable_still_wins_in_ci() {
         let value = if var == "DO_NOT_TRACK" { "1" } else { "false" };
         let home = TempDir::new("ci-opt-out");
         let stderr = MemoryWriter::new();
-        let make = || ci_builder(home.path(), &collector.url(), &[(var, value)]);
+        let make = || ci_builder(&collector, &home, &[(var, value)]);
         let status = make().controls().status();
         let telemetry = make().notice_writer(stderr.clone()).build();
         assert!(!telemetry.is_enabled(), "{var}");
@@ -151,9 +137,8 @@ fn an_opt_out_variable_still_wins_in_ci() {
 
 #[test]
 fn skip_sends_nothing_from_ci_and_status_says_so() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-skip");
-    let make = || ci_builder(home.path(), &collector.url(), &[]).in_ci(CiPolicy::Skip);
+    let (collector, home, _) = scene("ci-skip");
+    let make = || ci_builder(&collector, &home, &[]).in_ci(CiPolicy::Skip);
     let status = make().controls().status();
     assert_eq!(
         (status.mode, status.decided_by),
@@ -181,10 +166,8 @@ fn skip_sends_nothing_from_ci_and_status_says_so() {
 
 #[test]
 fn as_user_keeps_the_notice_its_hold_and_the_id_file() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-as-user");
-    let stderr = MemoryWriter::new();
-    let telemetry = ci_builder(home.path(), &collector.url(), &[])
+    let (collector, home, stderr) = scene("ci-as-user");
+    let telemetry = ci_builder(&collector, &home, &[])
         .in_ci(CiPolicy::AsUser)
         .notice_writer(stderr.clone())
         .build();
@@ -198,9 +181,8 @@ fn as_user_keeps_the_notice_its_hold_and_the_id_file() {
 
 #[test]
 fn background_delivery_in_ci_spools_nothing_and_sends_at_exit() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-background");
-    let telemetry = ci_builder(home.path(), &collector.url(), &[])
+    let (collector, home, _) = scene("ci-background");
+    let telemetry = ci_builder(&collector, &home, &[])
         .notice_writer(std::io::sink())
         .delivery(Delivery::Background)
         .build();
@@ -218,7 +200,7 @@ fn background_delivery_in_ci_drops_what_the_exit_budget_leaves_and_says_how_many
     let collector = Collector::start_with(Behaviour::Blackhole).unwrap();
     let home = TempDir::new("ci-background-blackhole");
     let log = MemoryWriter::new();
-    let telemetry = ci_builder(home.path(), &collector.url(), &[])
+    let telemetry = ci_builder(&collector, &home, &[])
         .notice_writer(std::io::sink())
         .delivery(Delivery::Background)
         .exit_budget(Duration::from_millis(50))
@@ -239,11 +221,10 @@ fn background_delivery_in_ci_drops_what_the_exit_budget_leaves_and_says_how_many
 
 #[test]
 fn a_tag_cannot_fake_or_hide_the_ephemeral_mark() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("ci-tag");
+    let (collector, home, _) = scene("ci-tag");
     let telemetry = ci_builder(
-        home.path(),
-        &collector.url(),
+        &collector,
+        &home,
         &[("TELEMETRY_TAGS", "ephemeral_id=false,team=x")],
     )
     .notice_writer(std::io::sink())

@@ -8,6 +8,7 @@
 //! nothing in that user's config dir; and with no config dir at all, the
 //! debug log says so.
 
+use crate::common::scene;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -76,8 +77,7 @@ fn assert_refused(telemetry: &Telemetry, debug: &MemoryWriter, item: ConfigItem,
 
 #[test]
 fn created_files_are_private() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("modes");
+    let (collector, root, _) = scene("modes");
     // Two levels that do not exist yet: both are created private.
     let parent = root.join("parent");
     let config = parent.join("app");
@@ -116,8 +116,7 @@ fn created_files_are_private() {
 /// is left as it is.
 #[test]
 fn a_symlinked_id_file_is_refused_never_used_nor_written_through() {
-    let collector = Collector::start().unwrap();
-    let elsewhere = TempDir::new("links-target");
+    let (collector, elsewhere, _) = scene("links-target");
     let victim = elsewhere.join("victim");
     let victim_text = "6f1d2b9e-0000-4000-8000-000000000001\n";
     std::fs::write(&victim, victim_text).unwrap();
@@ -163,8 +162,7 @@ fn a_symlinked_id_file_is_refused_never_used_nor_written_through() {
 /// refused, and the marker is never created through it.
 #[test]
 fn a_symlinked_notice_marker_is_refused_never_written_through() {
-    let collector = Collector::start().unwrap();
-    let config = TempDir::new("marker-link");
+    let (collector, config, _) = scene("marker-link");
     let elsewhere = TempDir::new("marker-link-target");
     let would_be_created = elsewhere.join("created-through-link");
     std::os::unix::fs::symlink(&would_be_created, config.join(NOTICE_MARKER_FILE)).unwrap();
@@ -217,8 +215,7 @@ fn a_config_dir_writable_by_others_turns_telemetry_off_for_the_run() {
 /// Regression: a symlinked config dir was followed.
 #[test]
 fn a_symlinked_config_dir_turns_telemetry_off_for_the_run() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("dir-link");
+    let (collector, root, _) = scene("dir-link");
     let real = root.join("real");
     std::fs::create_dir(&real).unwrap();
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -236,8 +233,7 @@ fn a_symlinked_config_dir_turns_telemetry_off_for_the_run() {
 /// given to another uid; otherwise `/`, root's, is another user's.)
 #[test]
 fn a_config_dir_of_another_user_turns_telemetry_off_for_the_run() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("not-ours");
+    let (collector, root, _) = scene("not-ours");
     let theirs = if euid() == 0 {
         let dir = root.join("theirs");
         std::fs::create_dir(&dir).unwrap();
@@ -264,8 +260,7 @@ fn a_config_dir_of_another_user_turns_telemetry_off_for_the_run() {
 /// `SUDO_UID` means nothing.
 #[test]
 fn root_acting_for_another_user_writes_nothing_in_their_config_dir() {
-    let collector = Collector::start().unwrap();
-    let home = TempDir::new("sudo-home");
+    let (collector, home, _) = scene("sudo-home");
     let home_text = home.path().to_str().unwrap();
     let run = |env: &[(&str, &str)]| {
         let (telemetry, debug) = run_in(None, &collector, env);

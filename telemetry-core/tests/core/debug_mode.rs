@@ -4,6 +4,7 @@
 //! what is sent without debug mode. (Why a client is off, by variable or for
 //! want of an endpoint, is pinned in `opt_out`.)
 
+use crate::common::{scene, the_line};
 use std::path::Path;
 use std::time::Duration;
 use telemetry_core::{MemorySink, Outcome, Telemetry};
@@ -105,9 +106,7 @@ fn without_debug_mode_the_debug_writer_gets_nothing() {
 
 #[test]
 fn the_first_run_logs_each_record_and_one_line_saying_it_is_held() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("debug-first-run");
-    let log = MemoryWriter::new();
+    let (collector, root, log) = scene("debug-first-run");
     let telemetry = builder(&collector.url(), &root)
         .notice(true)
         .notice_writer(MemoryWriter::new())
@@ -139,12 +138,8 @@ fn delivery_stopping_is_said_once_then_each_unsent_event_says_why() {
         RECORDS,
         "one reason per unsent event: {reasons:#?}"
     );
-    let stopped: Vec<&String> = reasons
-        .iter()
-        .filter(|reason| reason.contains("delivery stopped"))
-        .collect();
-    assert_eq!(stopped.len(), 1, "said once: {reasons:#?}");
-    assert!(reasons[0].contains("delivery stopped"), "{reasons:#?}");
+    // Said once, first.
+    assert_eq!(the_line(&reasons, "delivery stopped"), reasons[0]);
     assert!(
         reasons[1..]
             .iter()
@@ -173,8 +168,7 @@ fn a_rejected_record_is_logged_with_the_status() {
 
 #[test]
 fn a_debug_file_receives_the_same_lines() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("debug-file");
+    let (collector, root, _) = scene("debug-file");
     let path = root.join("telemetry.log");
     let telemetry = builder(&collector.url(), &root)
         .debug(true)

@@ -88,25 +88,23 @@ fn chmod(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// A config dir of ours, mode 0700, with the notice already shown.
-fn seen_dir(root: &TempDir) -> PathBuf {
+/// A config dir of ours, mode 0700, with the notice already shown, in a
+/// new temporary dir named after `label` (which removes it when dropped).
+fn seen_dir(label: &str) -> (TempDir, PathBuf) {
+    let root = TempDir::new(label);
     let dir = root.join("config");
     fs::create_dir(&dir).unwrap();
     chmod(&dir, 0o700);
     marker(&dir, SystemTime::now() - Duration::from_secs(3600));
-    dir
+    (root, dir)
 }
 
+/// Plants a notice marker of ours (0600) in `dir`, last modified `at`.
 fn marker(dir: &Path, at: SystemTime) {
     let path = dir.join(NOTICE_MARKER_FILE);
-    fs::write(&path, "").unwrap();
+    let file = fs::File::create(&path).unwrap();
     chmod(&path, 0o600);
-    fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(at)
-        .unwrap();
+    file.set_modified(at).unwrap();
 }
 
 fn text(path: &Path) -> String {
@@ -119,8 +117,7 @@ fn text_of(path: &Path) -> String {
 
 #[test]
 fn nothing_vetoed_is_on_by_default() {
-    let root = TempDir::new("decision-default");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-default");
     let status = agree(|| builder(&dir, &[]));
     assert!(status.enabled);
     assert_eq!(status.decided_by, Rule::Default);
@@ -128,8 +125,7 @@ fn nothing_vetoed_is_on_by_default() {
 
 #[test]
 fn an_invalid_app_name_is_vetoed() {
-    let root = TempDir::new("decision-app");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-app");
     let make = || {
         Telemetry::builder("no spaces allowed", "1")
             .endpoint(ENDPOINT)
@@ -141,8 +137,7 @@ fn an_invalid_app_name_is_vetoed() {
 
 #[test]
 fn an_endpoint_that_is_not_a_url_is_vetoed() {
-    let root = TempDir::new("decision-not-a-url");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-not-a-url");
     let status = vetoed(
         || builder(&dir, &[("TELEMETRY_ENDPOINT", "not a url")]),
         Rule::InvalidEndpoint,
@@ -160,8 +155,7 @@ fn an_endpoint_that_is_not_a_url_is_vetoed() {
 
 #[test]
 fn an_ftp_endpoint_is_vetoed() {
-    let root = TempDir::new("decision-ftp");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-ftp");
     let status = vetoed(
         || {
             builder(
@@ -182,8 +176,7 @@ fn an_ftp_endpoint_is_vetoed() {
 #[test]
 fn an_endpoint_variable_that_is_not_utf8_is_vetoed() {
     use std::os::unix::ffi::OsStringExt;
-    let root = TempDir::new("decision-utf8");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-utf8");
     let make = || {
         builder(&dir, &[]).env(|name| {
             (name == "TELEMETRY_ENDPOINT").then(|| std::ffi::OsString::from_vec(vec![0x68, 0xff]))
@@ -198,8 +191,7 @@ fn an_endpoint_variable_that_is_not_utf8_is_vetoed() {
 
 #[test]
 fn an_api_key_that_cannot_be_a_header_is_vetoed() {
-    let root = TempDir::new("decision-key");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-key");
     let status = vetoed(
         || builder(&dir, &[]).api_key("line\nbreak"),
         Rule::InvalidSetting,
@@ -210,8 +202,7 @@ fn an_api_key_that_cannot_be_a_header_is_vetoed() {
 
 #[test]
 fn a_config_dir_writable_by_others_is_vetoed_with_the_chmod_that_repairs_it() {
-    let root = TempDir::new("decision-0777");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-0777");
     chmod(&dir, 0o777);
     let status = vetoed(|| builder(&dir, &[]), Rule::ConfigDirRefused, &text(&dir));
     assert!(
@@ -224,8 +215,7 @@ fn a_config_dir_writable_by_others_is_vetoed_with_the_chmod_that_repairs_it() {
 
 #[test]
 fn a_symlinked_config_dir_is_vetoed() {
-    let root = TempDir::new("decision-symlink");
-    let real = seen_dir(&root);
+    let (root, real) = seen_dir("decision-symlink");
     let link = root.join("link");
     symlink(&real, &link).unwrap();
     let status = vetoed(|| builder(&link, &[]), Rule::ConfigDirRefused, &text(&link));
@@ -237,8 +227,7 @@ fn another_users_config_dir_is_vetoed() {
     if euid() != 0 {
         return; // Only root can give a dir away.
     }
-    let root = TempDir::new("decision-theirs");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-theirs");
     std::os::unix::fs::chown(&dir, Some(4242), Some(4242)).unwrap();
     let status = vetoed(|| builder(&dir, &[]), Rule::ConfigDirRefused, &text(&dir));
     assert!(status.explanation.contains("chown"), "{status}");
@@ -246,8 +235,7 @@ fn another_users_config_dir_is_vetoed() {
 
 #[test]
 fn an_id_file_writable_by_others_is_vetoed() {
-    let root = TempDir::new("decision-id");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-id");
     let id = dir.join(USER_UUID_FILE);
     fs::write(&id, "").unwrap();
     chmod(&id, 0o666);
@@ -260,8 +248,7 @@ fn an_id_file_writable_by_others_is_vetoed() {
 
 #[test]
 fn a_notice_marker_writable_by_others_is_vetoed() {
-    let root = TempDir::new("decision-marker");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-marker");
     chmod(&dir.join(NOTICE_MARKER_FILE), 0o666);
     vetoed(
         || builder(&dir, &[]),
@@ -308,8 +295,7 @@ fn an_untrusted_choice_file_is_a_veto_whatever_the_variables_say() {
         ));
     }
     for (index, (what, plant)) in cases.iter().enumerate() {
-        let root = TempDir::new(&format!("decision-choice-{index}"));
-        let dir = seen_dir(&root);
+        let (_root, dir) = seen_dir(&format!("decision-choice-{index}"));
         let file = dir.join(CHOICE_FILE);
         plant(&file);
         for vars in [
@@ -340,8 +326,7 @@ fn a_choice_with_a_bom_spaces_or_capitals_is_read() {
         .iter()
         .enumerate()
     {
-        let root = TempDir::new(&format!("decision-known-{index}"));
-        let dir = seen_dir(&root);
+        let (_root, dir) = seen_dir(&format!("decision-known-{index}"));
         let file = dir.join(CHOICE_FILE);
         fs::write(&file, contents).unwrap();
         chmod(&file, 0o600);
@@ -387,8 +372,7 @@ fn root_acting_for_another_user_is_a_veto_while_the_notice_is_on() {
     if euid() != 0 {
         return; // `SUDO_UID` means nothing to other users.
     }
-    let root = TempDir::new("decision-sudo");
-    let dir = seen_dir(&root);
+    let (root, dir) = seen_dir("decision-sudo");
     let home = text(root.path());
     vetoed(
         || builder(&dir, &[("HOME", &home), ("SUDO_UID", "4242")]),
@@ -447,8 +431,7 @@ fn a_machine_policy_decides_the_same_for_status_and_the_client() {
         ("levelerrors\n", 0o644, Rule::MachinePolicy, Level::Off),
         ("level = all\n", 0o666, Rule::MachinePolicy, Level::Off),
     ] {
-        let root = TempDir::new("decision-policy");
-        let dir = seen_dir(&root);
+        let (root, dir) = seen_dir("decision-policy");
         let policy_dir = root.join("policy");
         let file = policy(&policy_dir, text, mode);
         let status = agree(|| builder(&dir, &[]).policy_dir(&policy_dir));
@@ -466,8 +449,7 @@ fn a_machine_policy_decides_the_same_for_status_and_the_client() {
 
 #[test]
 fn the_ci_policies_decide_the_same_for_status_and_the_client() {
-    let root = TempDir::new("decision-ci");
-    let dir = seen_dir(&root);
+    let (_root, dir) = seen_dir("decision-ci");
     let ci = [("CI", "true")];
     let status = agree(|| builder(&dir, &ci));
     assert_eq!(

@@ -1,15 +1,21 @@
 //! Inline delivery over real loopback HTTP.
 
+use crate::common::record_in_session_tasks;
 use std::time::Duration;
 use telemetry_core::{Outcome, Telemetry};
 use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::isolated;
+use telemetry_test_support::net::refused_addr;
 
+/// A client whose timeout and time budget a busy machine never reaches:
+/// no test here is about them (`delivery_faults` is), and a loaded
+/// machine's slow answers would otherwise spend the default budget.
 fn client(endpoint: &str) -> Telemetry {
     isolated("http-test", "9.9.9")
         .endpoint(endpoint)
         .api_key("sk-test-key")
-        .timeout(Duration::from_millis(500))
+        .timeout(Duration::from_secs(30))
+        .time_budget(Duration::from_secs(3_600))
         .build()
 }
 
@@ -58,11 +64,7 @@ fn a_500_is_survived_and_delivery_goes_on() {
 
 #[test]
 fn after_a_refused_connection_the_next_1000_calls_touch_no_socket() {
-    // Bind then drop a listener: its port now refuses connections.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let addr = refused_addr();
     let telemetry = client(&format!("http://{addr}/v1/events"));
     telemetry.track_command("first", Vec::<String>::new());
 
@@ -113,33 +115,11 @@ async fn works_inside_a_current_thread_runtime() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_spread_over_tasks_is_delivered_with_its_totals() {
-    use telemetry_core::WithTelemetry;
     let collector = Collector::start().unwrap();
     let telemetry = client(&collector.url());
     let session = telemetry.start_session("async-agent");
     let id = session.id().to_owned();
-    let tasks: Vec<_> = (0..4)
-        .map(|_| {
-            let id = id.clone();
-            let work = async move {
-                for _ in 0..5 {
-                    tokio::task::yield_now().await;
-                    telemetry_core::record_tool_call(
-                        "t",
-                        &id,
-                        "async-agent",
-                        Duration::ZERO,
-                        Outcome::Success,
-                    );
-                    telemetry_core::record_token_usage("m", 2, 1, 0.5);
-                }
-            };
-            tokio::spawn(work.with_session(&session))
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    record_in_session_tasks(&session, 4, 5).await;
     session.end();
     let records = collector.records();
     assert_eq!(records.len(), 1 + 40 + 1);
@@ -147,8 +127,8 @@ async fn a_session_spread_over_tasks_is_delivered_with_its_totals() {
     assert_eq!(end["action"], "end");
     assert_eq!(end["session_id"], id.as_str());
     assert_eq!(end["tool_calls"], 20);
-    assert_eq!(end["input_tokens"], 40);
-    assert_eq!(end["output_tokens"], 20);
+    assert_eq!(end["input_tokens"], 20);
+    assert_eq!(end["output_tokens"], 40);
     assert_eq!(end["cost"], 10.0);
     assert!(records[1..41]
         .iter()

@@ -21,6 +21,7 @@ use telemetry_core::{tracked_command, tracked_tool, Outcome, Telemetry, WithTele
 use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::isolated;
 use telemetry_test_support::net::{refused_addr, PortWatch};
+use telemetry_test_support::process::run_alone;
 use telemetry_test_support::MemoryWriter;
 
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -66,20 +67,54 @@ impl Driver {
     }
 }
 
+/// Runs `check` once for each driver, the three at once on threads of
+/// their own (each with its own collector and client), so that the waits
+/// of a fault (a timeout, a `Retry-After`) are paid once rather than three
+/// times. A failed check fails the test with its own message.
+fn for_each_driver(check: impl Fn(Driver) + Sync) {
+    std::thread::scope(|scope| {
+        for driver in DRIVERS {
+            let check = &check;
+            scope.spawn(move || check(driver));
+        }
+    });
+}
+
 struct Client {
     telemetry: Telemetry,
     debug: MemoryWriter,
 }
 
+/// A client whose requests time out after [`TIMEOUT`], with the default
+/// time budget: for a fault that costs a timeout.
 fn client(endpoint: &str) -> Client {
+    client_with(endpoint, TIMEOUT, None)
+}
+
+/// A client for a collector that answers every request: a time budget that
+/// no loaded machine spends, and a `timeout` well past a loopback answer,
+/// so that only the answers decide what happens (a 300 ms timeout, or the
+/// default budget of twice that, could stop delivery when a busy machine
+/// answers slowly).
+fn patient_client(endpoint: &str, timeout: Duration) -> Client {
+    client_with(endpoint, timeout, Some(Duration::from_secs(3_600)))
+}
+
+/// The timeout of a [`patient_client`] that no answer comes near.
+const PATIENT: Duration = Duration::from_secs(30);
+
+fn client_with(endpoint: &str, timeout: Duration, budget: Option<Duration>) -> Client {
     let debug = MemoryWriter::new();
-    let telemetry = isolated("faults-test", "1.0.0")
+    let mut builder = isolated("faults-test", "1.0.0")
         .endpoint(endpoint)
         .api_key(API_KEY)
-        .timeout(TIMEOUT)
+        .timeout(timeout)
         .debug(true)
-        .debug_writer(debug.clone())
-        .build();
+        .debug_writer(debug.clone());
+    if let Some(budget) = budget {
+        builder = builder.time_budget(budget);
+    }
+    let telemetry = builder.build();
     assert!(telemetry.is_enabled());
     Client { telemetry, debug }
 }
@@ -168,12 +203,12 @@ fn survives_and_stops<W: Fn() -> usize>(
 
 /// Runs [`survives_and_stops`] against a collector with this behaviour.
 fn collector_fault(fault: &str, behaviour: &Behaviour) {
-    for driver in DRIVERS {
+    for_each_driver(|driver| {
         let collector = Collector::start_with(behaviour.clone()).unwrap();
         survives_and_stops(fault, driver, &collector.url(), || {
             Some(|| collector.connections())
         });
-    }
+    });
 }
 
 #[test]
@@ -238,18 +273,43 @@ fn dns_failure() {
     }
 }
 
+/// Records one command event named `action` through `driver`, and returns
+/// how long the call took.
+fn timed_command(driver: Driver, telemetry: &Telemetry, action: &'static str) -> Duration {
+    driver.run(|| {
+        let started = Instant::now();
+        telemetry.track_command(action, Vec::<String>::new());
+        started.elapsed()
+    })
+}
+
+/// Once the collector accepts again, a command named "after" reaches it:
+/// the last record it received (a client_report of what was dropped may
+/// travel with it).
+fn assert_delivery_resumed(
+    what: &str,
+    driver: Driver,
+    collector: &Collector,
+    telemetry: &Telemetry,
+) {
+    timed_command(driver, telemetry, "after");
+    let last = collector
+        .records()
+        .into_iter()
+        .rev()
+        .find(|record| record["event"] != "client_report")
+        .expect("a record");
+    assert_eq!(last["properties"]["action"], "after", "{what}");
+}
+
 /// A status answer: every call returns promptly, every event still reaches
 /// the collector, and delivery is never stopped.
 fn status_goes_on(status: u16) {
-    for driver in DRIVERS {
+    for_each_driver(|driver| {
         let what = format!("HTTP {status} ({driver:?})");
         let collector = Collector::start_with(Behaviour::Status(status)).unwrap();
-        let Client { telemetry, debug } = client(&collector.url());
-        let first = driver.run(|| {
-            let started = Instant::now();
-            telemetry.track_command("first", Vec::<String>::new());
-            started.elapsed()
-        });
+        let Client { telemetry, debug } = patient_client(&collector.url(), PATIENT);
+        let first = timed_command(driver, &telemetry, "first");
         assert!(first < FIRST_EVENT_BOUND, "{what}: took {first:?}");
         let records = 1 + driver.run(|| record_many(&telemetry, 40));
         assert_eq!(collector.requests().len(), records, "{what}");
@@ -264,18 +324,9 @@ fn status_goes_on(status: u16) {
         assert_eq!(debug.count(STOPPED), 0, "{what}: {}", debug.text());
 
         collector.set_behaviour(Behaviour::Accept);
-        driver.run(|| telemetry.track_command("after", Vec::<String>::new()));
-        // The last record made (a client_report of what was dropped
-        // travels with it).
-        let last = collector
-            .records()
-            .into_iter()
-            .rev()
-            .find(|record| record["event"] != "client_report")
-            .expect("a record");
-        assert_eq!(last["properties"]["action"], "after", "{what}");
+        assert_delivery_resumed(&what, driver, &collector, &telemetry);
         assert_eq!(debug.count("not accepted"), records, "{what}");
-    }
+    });
 }
 
 #[test]
@@ -288,25 +339,33 @@ fn status_400_delivery_goes_on() {
     status_goes_on(400);
 }
 
+/// How long a 429 or 503 asks to wait (`Retry-After`).
+const RETRY_AFTER: Duration = Duration::from_secs(2);
+
 /// A status that asks to wait (429, 503, with `Retry-After: 2`, longer
 /// than the request's timeout): the first call returns promptly, and
 /// until the wait ends the later ones open no connection, say why, and
 /// are dropped; after it, delivery resumes. (The wait without
 /// `Retry-After` is the back-off module's: its unit tests.)
 fn status_holds_delivery_back(status: u16) {
-    for driver in DRIVERS {
+    for_each_driver(|driver| {
         let what = format!("HTTP {status} ({driver:?})");
-        let collector = Collector::start_with(Behaviour::Throttle(status, "2".to_owned())).unwrap();
-        let Client { telemetry, debug } = client(&collector.url());
-        let asked = Instant::now();
-        let first = driver.run(|| {
-            let started = Instant::now();
-            telemetry.track_command("first", Vec::<String>::new());
-            started.elapsed()
-        });
+        let retry_after = RETRY_AFTER.as_secs().to_string();
+        let collector = Collector::start_with(Behaviour::Throttle(status, retry_after)).unwrap();
+        // A `Retry-After` that fits in the request's deadline is waited
+        // for and retried: this one must not fit.
+        let Client { telemetry, debug } = patient_client(&collector.url(), RETRY_AFTER / 2);
+        let first = timed_command(driver, &telemetry, "first");
+        // The answer came before the call returned: the wait ends at most
+        // `RETRY_AFTER` from now, however long the call took.
+        let answered = Instant::now();
         assert!(first < FIRST_EVENT_BOUND, "{what}: took {first:?}");
         let connections = collector.connections();
         let records = driver.run(|| record_many(&telemetry, 40));
+        assert!(
+            answered.elapsed() < RETRY_AFTER,
+            "{what}: the machine is too slow for this test's window"
+        );
         assert_eq!(collector.requests().len(), 1, "{what}");
         assert_eq!(collector.connections(), connections, "{what}");
         assert_eq!(
@@ -318,18 +377,12 @@ fn status_holds_delivery_back(status: u16) {
         assert_eq!(debug.count(STOPPED), 0, "{what}: {}", debug.text());
 
         collector.set_behaviour(Behaviour::Accept);
-        std::thread::sleep(Duration::from_millis(2100).saturating_sub(asked.elapsed()));
-        driver.run(|| telemetry.track_command("after", Vec::<String>::new()));
-        // The last record made (a client_report of what was dropped
-        // travels with it).
-        let last = collector
-            .records()
-            .into_iter()
-            .rev()
-            .find(|record| record["event"] != "client_report")
-            .expect("a record");
-        assert_eq!(last["properties"]["action"], "after", "{what}");
-    }
+        // Wall time must pass here: the back-off is a moment on the clock.
+        std::thread::sleep(
+            (RETRY_AFTER + Duration::from_millis(100)).saturating_sub(answered.elapsed()),
+        );
+        assert_delivery_resumed(&what, driver, &collector, &telemetry);
+    });
 }
 
 #[test]
@@ -344,12 +397,29 @@ fn status_429_holds_delivery_back_then_it_resumes() {
 
 #[test]
 fn server_closing_each_keep_alive_connection_loses_no_event() {
+    // Alone in a process, one driver after the other: inside a runtime
+    // every client of the process sends through one shared delivery
+    // thread, whose connection count tells the sink whether a failed
+    // request went on a reused connection (and may be sent again). Another
+    // test's connection opened in the same moment would make this one's
+    // failure look like one on a fresh connection, which is not retried.
+    run_alone(
+        "delivery_faults::server_closing_each_keep_alive_connection_loses_no_event",
+        || {
+            DRIVERS
+                .into_iter()
+                .for_each(closing_keep_alive_loses_no_event)
+        },
+    );
+}
+
+fn closing_keep_alive_loses_no_event(driver: Driver) {
     // Back to back, no pause: the client may pick the pooled connection
     // before it sees the close. Each event must still arrive, exactly once.
-    for driver in DRIVERS {
+    {
         let what = format!("close after answer ({driver:?})");
         let collector = Collector::start_with(Behaviour::CloseAfterAnswer).unwrap();
-        let Client { telemetry, debug } = client(&collector.url());
+        let Client { telemetry, debug } = patient_client(&collector.url(), PATIENT);
         let records = driver.run(|| record_many(&telemetry, 100));
         let received = collector.records();
         assert_eq!(received.len(), records, "{what}: {}", debug.text());
@@ -418,20 +488,24 @@ fn isolation_client(collector: &Collector) -> Telemetry {
         .build()
 }
 
-#[test]
-fn a_stalled_request_does_not_hold_up_other_threads() {
-    let collector =
-        Collector::start_with(Behaviour::HoldIfBodyContains(SLOW_MARKER.into())).unwrap();
-    let telemetry = isolation_client(&collector);
-    let slow = std::thread::spawn({
-        let telemetry = telemetry.clone();
-        move || telemetry.record_tool_call(SLOW_MARKER, "", "", Duration::ZERO, Outcome::Success)
-    });
-    assert_eq!(collector.wait_for_held(1, FAST_BOUND), 1, "never held");
+fn record_slow(telemetry: &Telemetry) {
+    telemetry.record_tool_call(SLOW_MARKER, "", "", Duration::ZERO, Outcome::Success);
+}
 
+/// Records [`FAST_EVENTS`] on a new thread (inside `runtime`'s context
+/// when given) while the collector holds the slow request, and checks
+/// that they all arrive while it is still held; then releases it.
+fn assert_fast_events_pass_the_held_one(
+    collector: &Collector,
+    telemetry: &Telemetry,
+    runtime: Option<tokio::runtime::Handle>,
+    slow_is_finished: impl Fn() -> bool,
+) {
+    assert_eq!(collector.wait_for_held(1, FAST_BOUND), 1, "never held");
     let fast = std::thread::spawn({
         let telemetry = telemetry.clone();
         move || {
+            let _inside = runtime.as_ref().map(tokio::runtime::Handle::enter);
             for _ in 0..FAST_EVENTS {
                 telemetry.record_tool_call("fast", "", "", Duration::ZERO, Outcome::Success);
             }
@@ -439,11 +513,23 @@ fn a_stalled_request_does_not_hold_up_other_threads() {
     });
     let arrived = collector.wait_for_records(FAST_EVENTS, FAST_BOUND).len();
     // Checked before the release: the slow request is still in flight.
-    let slow_still_pending = !slow.is_finished() && collector.held() == 1;
+    let slow_still_pending = !slow_is_finished() && collector.held() == 1;
     collector.release_held();
     assert_eq!(arrived, FAST_EVENTS, "the fast thread was held up");
     assert!(slow_still_pending);
     fast.join().unwrap();
+}
+
+#[test]
+fn a_stalled_request_does_not_hold_up_other_threads() {
+    let collector =
+        Collector::start_with(Behaviour::HoldIfBodyContains(SLOW_MARKER.into())).unwrap();
+    let telemetry = isolation_client(&collector);
+    let slow = std::thread::spawn({
+        let telemetry = telemetry.clone();
+        move || record_slow(&telemetry)
+    });
+    assert_fast_events_pass_the_held_one(&collector, &telemetry, None, || slow.is_finished());
     slow.join().unwrap();
     assert_eq!(collector.records().len(), FAST_EVENTS + 1);
 }
@@ -464,28 +550,12 @@ fn a_stalled_request_does_not_hold_up_other_tasks_in_a_runtime() {
         .unwrap();
     let slow = runtime.spawn({
         let telemetry = telemetry.clone();
-        async move {
-            telemetry.record_tool_call(SLOW_MARKER, "", "", Duration::ZERO, Outcome::Success);
-        }
+        async move { record_slow(&telemetry) }
     });
-    assert_eq!(collector.wait_for_held(1, FAST_BOUND), 1, "never held");
-    // Another thread inside the same runtime's context.
     let handle = runtime.handle().clone();
-    let fast = std::thread::spawn({
-        let telemetry = telemetry.clone();
-        move || {
-            let _inside = handle.enter();
-            for _ in 0..FAST_EVENTS {
-                telemetry.record_tool_call("fast", "", "", Duration::ZERO, Outcome::Success);
-            }
-        }
+    assert_fast_events_pass_the_held_one(&collector, &telemetry, Some(handle), || {
+        slow.is_finished()
     });
-    let arrived = collector.wait_for_records(FAST_EVENTS, FAST_BOUND).len();
-    let slow_still_pending = !slow.is_finished() && collector.held() == 1;
-    collector.release_held();
-    assert_eq!(arrived, FAST_EVENTS, "the fast thread was held up");
-    assert!(slow_still_pending);
-    fast.join().unwrap();
     runtime.block_on(slow).unwrap();
     assert_eq!(collector.records().len(), FAST_EVENTS + 1);
 }
@@ -558,37 +628,19 @@ fn tracked_functions_are_unchanged_under_every_fault() {
 
 #[test]
 fn a_server_closing_after_reading_the_body_gets_each_event_once() {
-    let collector =
-        Collector::start_with(telemetry_test_support::collector::Behaviour::CloseAfterReading)
-            .unwrap();
-    let telemetry = Telemetry::isolated("duplicate-test", "1.0.0")
-        .endpoint(collector.url())
-        .timeout(Duration::from_secs(5))
-        .build();
-    telemetry.track_command("first", Vec::<String>::new());
-    let requests = collector.requests();
-    assert_eq!(requests.len(), 1, "sent again after it was read");
-    assert_eq!(collector.records().len(), 1);
-}
-
-#[test]
-fn a_server_closing_after_reading_gets_each_event_once_inside_a_runtime() {
-    let collector =
-        Collector::start_with(telemetry_test_support::collector::Behaviour::CloseAfterReading)
-            .unwrap();
-    let telemetry = Telemetry::isolated("duplicate-test", "1.0.0")
-        .endpoint(collector.url())
-        .timeout(Duration::from_secs(5))
-        .build();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async { telemetry.track_command("first", Vec::<String>::new()) });
-    assert_eq!(
-        collector.requests().len(),
-        1,
-        "sent again after it was read"
-    );
+    for driver in DRIVERS {
+        let collector = Collector::start_with(Behaviour::CloseAfterReading).unwrap();
+        let telemetry = Telemetry::isolated("duplicate-test", "1.0.0")
+            .endpoint(collector.url())
+            .timeout(Duration::from_secs(5))
+            .build();
+        driver.run(|| telemetry.track_command("first", Vec::<String>::new()));
+        let requests = collector.requests();
+        assert_eq!(
+            requests.len(),
+            1,
+            "{driver:?}: sent again after it was read"
+        );
+        assert_eq!(collector.records().len(), 1, "{driver:?}");
+    }
 }

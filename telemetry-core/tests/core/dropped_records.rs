@@ -3,6 +3,7 @@
 //! reach the collector as one `client_report` in the next batch that goes
 //! out (or at a flush point), never about records an opt-out removed.
 
+use crate::common::wire;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,13 +15,6 @@ use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::{isolated, MemoryWriter, TempDir};
 
 const LONG: Duration = Duration::from_secs(10);
-
-fn wire(sink: &MemorySink) -> Vec<Value> {
-    sink.records()
-        .iter()
-        .map(|record| serde_json::to_value(record).unwrap())
-        .collect()
-}
 
 fn record_tools(telemetry: &Telemetry, count: usize) {
     for _ in 0..count {

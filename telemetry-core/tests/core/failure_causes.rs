@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use telemetry_core::{Outcome, Telemetry};
 use telemetry_test_support::collector::{Behaviour, Collector};
+use telemetry_test_support::net::refused_addr;
 use telemetry_test_support::MemoryWriter;
 
 /// Records one call to `endpoint` and returns the debug log.
@@ -66,11 +67,7 @@ fn loopback_server(serve: impl Fn(std::net::TcpStream) + Send + 'static) -> Sock
 
 #[test]
 fn a_refused_connection_is_named_refused() {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    // The listener is closed: nothing listens there now.
+    let addr = refused_addr();
     let log = log_of_one_send(&format!("http://{addr}/v1/events"), Duration::from_secs(5));
     let line = stop_line(&log, Some(addr));
     assert!(line.ends_with("the connection was refused"), "{line}");

@@ -9,6 +9,7 @@
 //! started: tests whose later runs are clients built in this process date
 //! the marker back first (`marker::date_back_marker`).
 
+use crate::common::scene;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -67,8 +68,7 @@ fn mode(path: &Path) -> u32 {
 
 #[test]
 fn the_notice_is_shown_once_and_its_run_sends_nothing_then_the_next_run_sends() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("first-run");
+    let (collector, root, _) = scene("first-run");
     let config_dir = root.join("config");
 
     let first_notice = MemoryWriter::new();
@@ -102,8 +102,7 @@ fn the_notice_is_shown_once_and_its_run_sends_nothing_then_the_next_run_sends() 
 
 #[test]
 fn the_notice_is_shown_once_per_config_dir() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("notice-per-dir");
+    let (collector, root, _) = scene("notice-per-dir");
     let (a, b) = (root.join("a"), root.join("b"));
     let (notice_a, notice_b) = (MemoryWriter::new(), MemoryWriter::new());
     run(&collector, &a, &notice_a, &[]);
@@ -118,8 +117,7 @@ fn the_notice_is_shown_once_per_config_dir() {
 
 #[test]
 fn hide_banner_hides_the_notice_without_turning_telemetry_off() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("hide-banner");
+    let (collector, root, _) = scene("hide-banner");
     let config_dir = root.join("config");
     let notice = MemoryWriter::new();
     let telemetry = run(
@@ -139,8 +137,7 @@ fn hide_banner_hides_the_notice_without_turning_telemetry_off() {
 
 #[test]
 fn the_user_uuid_file_is_private_and_reused_across_runs() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("uuid-reuse");
+    let (collector, root, _) = scene("uuid-reuse");
     let config_dir = root.join("config");
     for _ in 0..2 {
         let notice = MemoryWriter::new();
@@ -171,8 +168,7 @@ fn the_user_uuid_file_is_private_and_reused_across_runs() {
 
 #[test]
 fn a_corrupt_or_empty_user_uuid_file_is_regenerated() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("uuid-corrupt");
+    let (collector, root, _) = scene("uuid-corrupt");
     let config_dir = root.path();
     let path = config_dir.join(USER_UUID_FILE);
     let corrupt: [&[u8]; 5] = [
@@ -207,8 +203,7 @@ fn a_corrupt_or_empty_user_uuid_file_is_regenerated() {
 
 #[test]
 fn an_unwritable_config_dir_is_off_while_the_notice_is_on_and_keeps_the_id_in_memory_without_it() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("unwritable");
+    let (collector, root, _) = scene("unwritable");
     // A regular file where the config dir should be: nothing can be
     // created inside it.
     let not_a_dir = root.join("file");
@@ -243,8 +238,7 @@ fn an_unwritable_config_dir_is_off_while_the_notice_is_on_and_keeps_the_id_in_me
 
 #[test]
 fn when_off_no_notice_and_no_file_in_the_config_dir() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("off-no-files");
+    let (collector, root, _) = scene("off-no-files");
     let cases: [&[(&str, &str)]; 4] = [
         &[("DO_NOT_TRACK", "1")],
         &[("TELEMETRY_ENABLED", "false")],
@@ -283,9 +277,7 @@ fn when_off_no_notice_and_no_file_in_the_config_dir() {
 
 #[test]
 fn the_run_that_shows_the_notice_opens_no_socket() {
-    let collector = Collector::start().unwrap();
-    let config = TempDir::new("first-run");
-    let notice = MemoryWriter::new();
+    let (collector, config, notice) = scene("first-run");
     let telemetry = Telemetry::builder("first-run-test", "1.0.0")
         .endpoint(collector.url())
         .config_dir(config.path())
@@ -360,8 +352,7 @@ fn runs_together(
 /// the other 9 sent data in that same moment.
 #[test]
 fn first_runs_started_together_show_one_notice_and_send_nothing() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("together");
+    let (collector, root, _) = scene("together");
     let config_dir = root.join("config");
 
     let stderrs = runs_together(10, &config_dir, &collector, true);
@@ -389,8 +380,7 @@ fn first_runs_started_together_show_one_notice_and_send_nothing() {
 fn processes_started_together_send_the_one_id_on_disk() {
     // The race is narrow on a machine with few cores: several rounds.
     for round in 0..8 {
-        let collector = Collector::start().unwrap();
-        let root = TempDir::new("id-race");
+        let (collector, root, _) = scene("id-race");
         let config_dir = root.join("config");
         runs_together(12, &config_dir, &collector, false);
         let on_disk = std::fs::read_to_string(config_dir.join(USER_UUID_FILE)).unwrap();

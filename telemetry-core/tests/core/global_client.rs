@@ -4,6 +4,7 @@
 //! a process of its own (and, should two ever share one, they take turns
 //! through a lock).
 
+use crate::common::{properties_of, wire};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use telemetry_core::{current, set_global, MemorySink, Outcome, Telemetry, WithTelemetry};
@@ -36,121 +37,83 @@ fn client() -> (Telemetry, MemorySink) {
 }
 
 fn actions(sink: &MemorySink) -> Vec<String> {
-    sink.records()
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap()["properties"]["action"].to_string())
-        .map(|action| action.trim_matches('"').to_owned())
-        .collect()
+    properties_of(&wire(sink), "action")
 }
 
-#[test]
-fn free_functions_reach_the_global_client_from_any_thread() {
-    run_alone(
-        "global_client::free_functions_reach_the_global_client_from_any_thread",
-        free_functions_reach_the_global_client_from_any_thread_alone,
-    );
-}
-
-fn free_functions_reach_the_global_client_from_any_thread_alone() {
-    let _turn = Turn::take();
-    let (global, sink) = client();
-    set_global(global);
-    assert!(current().is_some_and(|t| t.is_enabled()));
-    telemetry_core::track_command("main-thread", Vec::<String>::new());
-    std::thread::spawn(|| {
-        telemetry_core::track_command("other-thread", Vec::<String>::new());
-        telemetry_core::record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
-        telemetry_core::record_token_usage("m", 1, 1, 0.1);
-        telemetry_core::start_session("s").end();
-    })
-    .join()
-    .unwrap();
-    assert_eq!(
-        actions(&sink),
-        [
-            "main-thread",
-            "other-thread",
-            "call",
-            "usage",
-            "start",
-            "end"
-        ]
-    );
-}
-
-#[test]
-fn a_scope_overrides_the_global_client_and_gives_it_back() {
-    run_alone(
-        "global_client::a_scope_overrides_the_global_client_and_gives_it_back",
-        a_scope_overrides_the_global_client_and_gives_it_back_alone,
-    );
-}
-
-fn a_scope_overrides_the_global_client_and_gives_it_back_alone() {
-    let _turn = Turn::take();
-    let (global, global_sink) = client();
-    let (scoped, scoped_sink) = client();
-    set_global(global);
-    scoped.scope(|| telemetry_core::track_command("scoped", Vec::<String>::new()));
-    telemetry_core::track_command("global", Vec::<String>::new());
-    // A scoped disabled client hides the global one.
-    Telemetry::disabled().scope(|| telemetry_core::track_command("hidden", Vec::<String>::new()));
-    assert_eq!(actions(&scoped_sink), ["scoped"]);
-    assert_eq!(actions(&global_sink), ["global"]);
-}
-
-#[test]
-fn set_global_replaces_the_earlier_client() {
-    run_alone(
-        "global_client::set_global_replaces_the_earlier_client",
-        set_global_replaces_the_earlier_client_alone,
-    );
-}
-
-fn set_global_replaces_the_earlier_client_alone() {
-    let _turn = Turn::take();
-    let (first, first_sink) = client();
-    let (second, second_sink) = client();
-    set_global(first);
-    telemetry_core::track_command("one", Vec::<String>::new());
-    set_global(second);
-    telemetry_core::track_command("two", Vec::<String>::new());
-    assert_eq!(actions(&first_sink), ["one"]);
-    assert_eq!(actions(&second_sink), ["two"]);
-}
-
-#[test]
-fn tasks_without_an_adapter_see_the_global_client_and_with_telemetry_wins() {
-    run_alone(
-        "global_client::tasks_without_an_adapter_see_the_global_client_and_with_telemetry_wins",
-        || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(tasks_see_the_global_client())
-        },
-    );
-}
-
-async fn tasks_see_the_global_client() {
-    let _turn = Turn::take();
-    let (global, global_sink) = client();
-    let (task_client, task_sink) = client();
-    set_global(global);
-    tokio::spawn(async { telemetry_core::track_command("plain-task", Vec::<String>::new()) })
-        .await
-        .unwrap();
-    tokio::spawn(
-        async {
-            tokio::task::yield_now().await;
-            telemetry_core::track_command("adapted-task", Vec::<String>::new());
+/// Declares tests that each run alone in a process of their own (see the
+/// module docs), holding the turn, with two new clients on memory sinks
+/// bound to the pattern after the test's name.
+macro_rules! alone_with_two_clients {
+    ($(fn $name:ident($clients:pat) $body:block)*) => {$(
+        #[test]
+        fn $name() {
+            run_alone(concat!("global_client::", stringify!($name)), || {
+                let _turn = Turn::take();
+                let $clients: [(Telemetry, MemorySink); 2] = [client(), client()];
+                $body
+            });
         }
-        .with_telemetry(task_client),
-    )
-    .await
-    .unwrap();
-    assert_eq!(actions(&global_sink), ["plain-task"]);
-    assert_eq!(actions(&task_sink), ["adapted-task"]);
+    )*};
+}
+
+alone_with_two_clients! {
+    fn free_functions_reach_the_global_client_from_any_thread([(global, sink), _]) {
+        set_global(global);
+        assert!(current().is_some_and(|t| t.is_enabled()));
+        telemetry_core::track_command("main-thread", Vec::<String>::new());
+        std::thread::spawn(|| {
+            telemetry_core::track_command("other-thread", Vec::<String>::new());
+            telemetry_core::record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
+            telemetry_core::record_token_usage("m", 1, 1, 0.1);
+            telemetry_core::start_session("s").end();
+        })
+        .join()
+        .unwrap();
+        let expected = ["main-thread", "other-thread", "call", "usage", "start", "end"];
+        assert_eq!(actions(&sink), expected);
+    }
+
+    fn a_scope_overrides_the_global_client_and_gives_it_back(
+        [(global, global_sink), (scoped, scoped_sink)]
+    ) {
+        set_global(global);
+        scoped.scope(|| telemetry_core::track_command("scoped", Vec::<String>::new()));
+        telemetry_core::track_command("global", Vec::<String>::new());
+        // A scoped disabled client hides the global one.
+        Telemetry::disabled().scope(|| telemetry_core::track_command("hidden", Vec::<String>::new()));
+        let got = [actions(&scoped_sink), actions(&global_sink)];
+        assert_eq!(got, [["scoped"], ["global"]]);
+    }
+
+    fn set_global_replaces_the_earlier_client([(first, first_sink), (second, second_sink)]) {
+        set_global(first);
+        telemetry_core::track_command("one", Vec::<String>::new());
+        set_global(second);
+        telemetry_core::track_command("two", Vec::<String>::new());
+        let got = [actions(&first_sink), actions(&second_sink)];
+        assert_eq!(got, [["one"], ["two"]]);
+    }
+
+    fn tasks_without_an_adapter_see_the_global_client_and_with_telemetry_wins(
+        [(global, global_sink), (task_client, task_sink)]
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        set_global(global);
+        runtime.block_on(async {
+            tokio::spawn(async { telemetry_core::track_command("plain-task", Vec::<String>::new()) })
+                .await
+                .unwrap();
+            let adapted = async {
+                tokio::task::yield_now().await;
+                telemetry_core::track_command("adapted-task", Vec::<String>::new());
+            };
+            tokio::spawn(adapted.with_telemetry(task_client)).await.unwrap();
+        });
+        let got = [actions(&global_sink), actions(&task_sink)];
+        assert_eq!(got, [["plain-task"], ["adapted-task"]]);
+    }
 }

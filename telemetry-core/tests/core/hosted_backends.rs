@@ -2,6 +2,7 @@
 //! (to its own endpoint only, never printed), batch limits, and the
 //! compression defaults of each wire format.
 
+use crate::common::{assert_says, scene};
 use std::time::Duration;
 use telemetry_core::{Compression, Delivery, Export, Outcome, Telemetry};
 use telemetry_test_support::collector::{Behaviour, Collector};
@@ -19,9 +20,7 @@ fn builder(endpoint: &str, dir: &TempDir) -> telemetry_core::TelemetryBuilder {
 
 #[test]
 fn the_header_reaches_the_apps_endpoint_and_is_never_printed() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("hosted-header");
-    let log = MemoryWriter::new();
+    let (collector, dir, log) = scene("hosted-header");
     let builder = builder(&collector.url(), &dir)
         .header("Authorization", SECRET)
         .header("x-team", "core")
@@ -58,18 +57,12 @@ fn the_header_never_goes_to_an_endpoint_from_the_environment() {
     let requests = other.requests();
     assert_eq!(requests.len(), 1, "records still go there");
     assert_eq!(requests[0].header("authorization"), None);
-    assert!(
-        log.text().contains("header(s) of the app withheld"),
-        "{}",
-        log.text()
-    );
+    assert_says(&log.text(), &["header(s) of the app withheld"], &[]);
 }
 
 #[test]
 fn an_invalid_header_is_left_out_and_debug_mode_says_why() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("hosted-bad-header");
-    let log = MemoryWriter::new();
+    let (collector, dir, log) = scene("hosted-bad-header");
     let telemetry = builder(&collector.url(), &dir)
         .header("bad header", "x")
         .header("x-ok", "line\nbreak sk-hosted-secret")
@@ -83,23 +76,17 @@ fn an_invalid_header_is_left_out_and_debug_mode_says_why() {
     assert_eq!(request.header("x-good"), Some("yes"));
     assert_eq!(request.header("x-ok"), None);
     assert_eq!(request.header("content-type"), Some("application/json"));
-    let text = log.text();
-    assert!(
-        text.contains("\"bad header\" is not a valid HTTP header name"),
-        "{text}"
-    );
-    assert!(text.contains("the value of the header x-ok"), "{text}");
-    assert!(
-        text.contains("content-type is set by the toolkit"),
-        "{text}"
-    );
-    assert!(!text.contains("sk-hosted"), "{text}");
+    let said = [
+        "\"bad header\" is not a valid HTTP header name",
+        "the value of the header x-ok",
+        "content-type is set by the toolkit",
+    ];
+    assert_says(&log.text(), &said, &["sk-hosted"]);
 }
 
 #[test]
 fn batch_limits_cap_each_request_and_an_oversized_record_is_dropped() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("hosted-batches");
+    let (collector, dir, _) = scene("hosted-batches");
     let telemetry = builder(&collector.url(), &dir)
         .delivery(Delivery::Background)
         .batch_limits(3, 100_000)
@@ -120,9 +107,7 @@ fn batch_limits_cap_each_request_and_an_oversized_record_is_dropped() {
     assert!(sizes.iter().all(|size| *size <= 3), "{sizes:?}");
 
     // Every record is larger than 200 bytes: each is dropped, and said.
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("hosted-too-large");
-    let log = MemoryWriter::new();
+    let (collector, dir, log) = scene("hosted-too-large");
     let telemetry = builder(&collector.url(), &dir)
         .delivery(Delivery::Background)
         .batch_limits(10, 200)

@@ -5,6 +5,7 @@
 //! (the machine policy's is `machine_policy.rs`'s). Log-only mode prints
 //! what the level would send.
 
+use crate::common::{assert_says, property, wire};
 use std::io;
 use std::time::Duration;
 use telemetry_core::{
@@ -56,23 +57,17 @@ pub(crate) fn record_a_run(telemetry: &Telemetry) {
 
 /// The `(event, tool name or action)` of a wire record.
 pub(crate) fn shape(record: &serde_json::Value) -> (String, String) {
-    let properties = &record["properties"];
-    let name = properties["tool_name"]
-        .as_str()
-        .or(properties["action"].as_str())
-        .unwrap_or_default();
-    (
-        record["event"].as_str().unwrap_or_default().to_owned(),
-        name.to_owned(),
-    )
+    let name = match property(record, "tool_name") {
+        "" => property(record, "action"),
+        tool => tool,
+    };
+    let event = record["event"].as_str().unwrap_or_default();
+    (event.to_owned(), name.to_owned())
 }
 
 /// The shape of each record sent.
 pub(crate) fn sent_shapes(sink: &MemorySink) -> Vec<(String, String)> {
-    sink.records()
-        .iter()
-        .map(|record| shape(&serde_json::to_value(record).unwrap()))
-        .collect()
+    wire(sink).iter().map(shape).collect()
 }
 
 /// [`FAILURES_ONLY`] as shapes.
@@ -177,16 +172,24 @@ fn the_builders_level_only_restricts() {
     assert_eq!(off.status().level, Level::Off);
 }
 
+/// A [`builder`] with its own config dir (named after `label`) whose debug
+/// log goes to the returned writer.
+fn logged_builder(
+    label: &str,
+    vars: &[(&str, &str)],
+) -> (TempDir, MemorySink, MemoryWriter, TelemetryBuilder) {
+    let dir = TempDir::new(label);
+    let sink = MemorySink::new();
+    let log = MemoryWriter::new();
+    let builder = builder(&dir, &sink, vars).debug_writer(log.clone());
+    (dir, sink, log, builder)
+}
+
 #[test]
 fn log_mode_prints_what_the_level_would_send() {
-    let dir = TempDir::new("levels-log");
-    let sink = MemorySink::new();
-    let printed = MemoryWriter::new();
-    let telemetry = builder(&dir, &sink, &[("TELEMETRY_ENABLED", "log")])
-        .level(Level::Errors)
-        .debug_writer(printed.clone())
-        .debug(false)
-        .build();
+    let (_dir, sink, printed, builder) =
+        logged_builder("levels-log", &[("TELEMETRY_ENABLED", "log")]);
+    let telemetry = builder.level(Level::Errors).debug(false).build();
     let status = telemetry.status();
     assert_eq!((status.mode, status.level), (Mode::Log, Level::Errors));
     record_a_run(&telemetry);
@@ -197,18 +200,13 @@ fn log_mode_prints_what_the_level_would_send() {
 
 #[test]
 fn the_debug_log_says_why_a_record_was_not_sent() {
-    let dir = TempDir::new("levels-debug");
-    let sink = MemorySink::new();
-    let log = MemoryWriter::new();
-    let telemetry = builder(&dir, &sink, &[("LEVELS_TEST_TELEMETRY_ENABLED", "errors")])
-        .debug_writer(log.clone())
-        .build();
+    let (_dir, sink, log, builder) = logged_builder(
+        "levels-debug",
+        &[("LEVELS_TEST_TELEMETRY_ENABLED", "errors")],
+    );
+    let telemetry = builder.build();
     telemetry.record_tool_call("x", "", "", Duration::ZERO, Outcome::Success);
     telemetry.record_tool_call("x", "", "", Duration::ZERO, Outcome::failure("Bad"));
     assert_eq!(sink.records().len(), 1);
-    assert!(
-        log.text().contains("not sent: the level is errors"),
-        "{}",
-        log.text()
-    );
+    assert_says(&log.text(), &["not sent: the level is errors"], &[]);
 }

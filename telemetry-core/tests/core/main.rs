@@ -2,7 +2,8 @@
 //! executable (`cargo test -p telemetry-core --test core [module::]`).
 //!
 //! Everything runs in process against the public API, over real HTTP to
-//! loopback collectors; the helpers come from `telemetry-test-support`.
+//! loopback collectors; the helpers come from `telemetry-test-support`,
+//! and those only this binary's modules share from `common`.
 //! The few tests that observe the whole process (its threads, the global
 //! client, a warning printed once per process) run alone in a fresh process
 //! of this executable (`telemetry_test_support::process::run_alone`).
@@ -10,6 +11,7 @@
 mod background_mode;
 mod bad_input;
 mod ci_policy;
+mod common;
 mod config_files;
 mod controls;
 mod debug_mode;

@@ -3,12 +3,13 @@
 //! app's line on what changed, and that run holds its records as a first
 //! run does; the next run sends, and shows nothing.
 
+use crate::common::scene;
 use std::path::Path;
 use std::time::Duration;
 use telemetry_core::{HoldReason, Telemetry};
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::marker::date_back_marker;
-use telemetry_test_support::{MemoryWriter, TempDir};
+use telemetry_test_support::MemoryWriter;
 
 const APP: &str = "notice-version-test";
 
@@ -30,8 +31,7 @@ fn json(telemetry: &Telemetry) -> serde_json::Value {
 
 #[test]
 fn raising_the_notice_version_shows_the_notice_once_more_and_holds_that_run() {
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("notice-version");
+    let (collector, root, _) = scene("notice-version");
     let dir = root.join("config");
 
     // Version 1: the first run shows the notice (without a "changed" line)

@@ -5,7 +5,7 @@
 //! collector receives. The environment is injected, never mutated.
 
 use std::time::Duration;
-use telemetry_core::{MemorySink, Outcome, Telemetry};
+use telemetry_core::{MemorySink, Outcome, Telemetry, TelemetryBuilder};
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::debug_log::logged_reasons;
 use telemetry_test_support::isolated;
@@ -22,40 +22,53 @@ fn record_everything(telemetry: &Telemetry) {
 
 const RECORDS_WHEN_ON: usize = 5;
 
-/// `None` is "unset".
-const DO_NOT_TRACK: [(Option<&str>, bool); 8] = [
-    (None, false),
-    (Some("1"), true),
-    (Some("true"), true),
-    (Some("yes"), true),
-    (Some(" ON "), true),
-    (Some("0"), false),
-    (Some("false"), false),
-    (Some(""), false),
+/// A builder for `app` that shows no first-run notice (and would print it
+/// nowhere).
+fn quiet(app: &str) -> TelemetryBuilder {
+    Telemetry::builder(app, "1.0.0")
+        .notice(false)
+        .notice_writer(MemoryWriter::new())
+}
+
+/// `DO_NOT_TRACK` values that refuse tracking (`None` is "unset").
+const DO_NOT_TRACK_REFUSES: [Option<&str>; 4] =
+    [Some("1"), Some("true"), Some("yes"), Some(" ON ")];
+/// `DO_NOT_TRACK` values that leave the decision to the next rule.
+const DO_NOT_TRACK_PASSES: [Option<&str>; 4] = [None, Some("0"), Some("false"), Some("")];
+
+/// `TELEMETRY_ENABLED` values that alone turn telemetry on.
+const ENABLED_ON: [Option<&str>; 6] = [
+    Some("true"),
+    Some("1"),
+    Some("Yes"),
+    Some("on"),
+    Some(""),
+    None,
+];
+/// `TELEMETRY_ENABLED` values that turn it off, the last unrecognised
+/// (fail closed).
+const ENABLED_OFF: [Option<&str>; 6] = [
+    Some("false"),
+    Some("FALSE"),
+    Some(" off "),
+    Some("0"),
+    Some("no"),
+    Some("fasle"),
 ];
 
-/// Whether each value alone turns telemetry on.
-const TELEMETRY_ENABLED: [(Option<&str>, bool); 12] = [
-    (Some("false"), false),
-    (Some("FALSE"), false),
-    (Some(" off "), false),
-    (Some("0"), false),
-    (Some("no"), false),
-    (Some("true"), true),
-    (Some("1"), true),
-    (Some("Yes"), true),
-    (Some("on"), true),
-    (Some(""), true),
-    (None, true),
-    // Unrecognised: fail closed.
-    (Some("fasle"), false),
-];
+/// Each value of `yes` paired with `true`, each of `no` with
+/// `false` (for `DO_NOT_TRACK`: whether it refuses; for
+/// `TELEMETRY_ENABLED`: whether it says on).
+fn table<'a>(yes: &[Option<&'a str>], no: &[Option<&'a str>]) -> Vec<(Option<&'a str>, bool)> {
+    let yes = yes.iter().map(|value| (*value, true));
+    yes.chain(no.iter().map(|value| (*value, false))).collect()
+}
 
 #[test]
 fn do_not_track_and_telemetry_enabled_matrix() {
     let mut mismatches = Vec::new();
-    for (do_not_track, tracking_refused) in DO_NOT_TRACK {
-        for (enabled, enabled_says_on) in TELEMETRY_ENABLED {
+    for (do_not_track, tracking_refused) in table(&DO_NOT_TRACK_REFUSES, &DO_NOT_TRACK_PASSES) {
+        for (enabled, enabled_says_on) in table(&ENABLED_ON, &ENABLED_OFF) {
             let expected_on = !tracking_refused && enabled_says_on;
             let mut vars = Vec::new();
             if let Some(value) = do_not_track {
@@ -65,12 +78,7 @@ fn do_not_track_and_telemetry_enabled_matrix() {
                 vars.push(("TELEMETRY_ENABLED", value));
             }
             let sink = MemorySink::new();
-            let telemetry = Telemetry::builder("matrix", "1.0.0")
-                .sink(sink.clone())
-                .notice(false)
-                .notice_writer(MemoryWriter::new())
-                .env_vars(vars)
-                .build();
+            let telemetry = quiet("matrix").sink(sink.clone()).env_vars(vars).build();
             record_everything(&telemetry);
             let received = sink.records().len();
             let expected_records = if expected_on { RECORDS_WHEN_ON } else { 0 };
@@ -103,10 +111,8 @@ fn the_reason_names_the_variable_that_turned_telemetry_off() {
     ];
     for (vars, variable) in cases {
         let log = MemoryWriter::new();
-        let telemetry = Telemetry::builder("reasons", "1.0.0")
+        let telemetry = quiet("reasons")
             .sink(MemorySink::new())
-            .notice(false)
-            .notice_writer(MemoryWriter::new())
             .debug(true)
             .debug_writer(log.clone())
             .env_vars(vars.clone())
@@ -134,25 +140,28 @@ fn nothing_to_send_to_turns_telemetry_off() {
     assert!(reasons[0].contains("no endpoint"), "{reasons:?}");
 
     // An empty TELEMETRY_ENDPOINT is no endpoint either.
-    let telemetry = Telemetry::builder("nowhere", "1.0.0")
-        .notice(false)
+    let telemetry = quiet("nowhere")
         .env_vars([("TELEMETRY_ENDPOINT", "")])
         .build();
     assert!(!telemetry.is_enabled());
+}
+
+/// Builds `builder` with `TELEMETRY_ENDPOINT` set to `endpoint`, checks
+/// that the client is on, and records one of each kind with it.
+fn record_everything_with_env_endpoint(builder: TelemetryBuilder, endpoint: String) {
+    let telemetry = builder.env_vars([("TELEMETRY_ENDPOINT", endpoint)]).build();
+    assert!(telemetry.is_enabled());
+    record_everything(&telemetry);
 }
 
 #[test]
 fn telemetry_endpoint_overrides_the_builder_endpoint() {
     let from_env = Collector::start().unwrap();
     let from_builder = Collector::start().unwrap();
-    let telemetry = Telemetry::builder("override", "1.0.0")
+    let builder = quiet("override")
         .endpoint(from_builder.url())
-        .notice(false)
-        .timeout(Duration::from_secs(5))
-        .env_vars([("TELEMETRY_ENDPOINT", from_env.url())])
-        .build();
-    assert!(telemetry.is_enabled());
-    record_everything(&telemetry);
+        .timeout(Duration::from_secs(5));
+    record_everything_with_env_endpoint(builder, from_env.url());
     assert_eq!(from_env.requests().len(), RECORDS_WHEN_ON);
     assert_eq!(from_builder.connections(), 0);
 
@@ -169,8 +178,7 @@ fn telemetry_endpoint_overrides_the_builder_endpoint() {
 #[test]
 fn telemetry_endpoint_alone_is_enough() {
     let collector = Collector::start().unwrap();
-    let telemetry = Telemetry::builder("env-only", "1.0.0")
-        .notice(false)
+    let telemetry = quiet("env-only")
         .timeout(Duration::from_secs(5))
         .env_vars([("TELEMETRY_ENDPOINT", collector.url())])
         .build();
@@ -217,9 +225,8 @@ fn a_bad_telemetry_endpoint_turns_telemetry_off_even_with_a_good_builder_endpoin
             continue;
         }
         let log = MemoryWriter::new();
-        let telemetry = Telemetry::builder("bad-endpoint", "1.0.0")
+        let telemetry = quiet("bad-endpoint")
             .endpoint(collector.url())
-            .notice(false)
             .debug(true)
             .debug_writer(log.clone())
             .env_vars([("TELEMETRY_ENDPOINT", bad)])
@@ -233,9 +240,8 @@ fn a_bad_telemetry_endpoint_turns_telemetry_off_even_with_a_good_builder_endpoin
     assert_eq!(collector.connections(), 0);
 
     // An empty TELEMETRY_ENDPOINT is unset: the builder's endpoint is used.
-    let telemetry = Telemetry::builder("empty-env", "1.0.0")
+    let telemetry = quiet("empty-env")
         .endpoint(collector.url())
-        .notice(false)
         .timeout(Duration::from_secs(5))
         .env_vars([("TELEMETRY_ENDPOINT", "")])
         .build();
@@ -247,14 +253,8 @@ fn a_bad_telemetry_endpoint_turns_telemetry_off_even_with_a_good_builder_endpoin
 fn a_sink_takes_precedence_over_any_endpoint() {
     let collector = Collector::start().unwrap();
     let sink = MemorySink::new();
-    let telemetry = Telemetry::builder("sink-wins", "1.0.0")
-        .endpoint("not a url")
-        .sink(sink.clone())
-        .notice(false)
-        .env_vars([("TELEMETRY_ENDPOINT", collector.url())])
-        .build();
-    assert!(telemetry.is_enabled());
-    record_everything(&telemetry);
+    let builder = quiet("sink-wins").endpoint("not a url").sink(sink.clone());
+    record_everything_with_env_endpoint(builder, collector.url());
     assert_eq!(sink.records().len(), RECORDS_WHEN_ON);
     assert_eq!(collector.connections(), 0);
 }
@@ -276,10 +276,8 @@ fn non_utf8_values_fail_closed() {
     let collector = Collector::start().unwrap();
     for variable in ["DO_NOT_TRACK", "TELEMETRY_ENABLED", "TELEMETRY_ENDPOINT"] {
         let log = MemoryWriter::new();
-        let telemetry = Telemetry::builder("non-utf8", "1.0.0")
+        let telemetry = quiet("non-utf8")
             .endpoint(collector.url())
-            .notice(false)
-            .notice_writer(MemoryWriter::new())
             .debug(true)
             .debug_writer(log.clone())
             .env_vars([(variable, not_utf8())])

@@ -7,7 +7,7 @@
 use std::io;
 use std::time::Duration;
 use telemetry_core::{tracked_command, tracked_tool};
-use telemetry_core::{HttpSink, MemorySink, Outcome, Sink, Telemetry};
+use telemetry_core::{HttpSink, MemorySink, Outcome, Sink, Telemetry, TelemetryBuilder};
 use telemetry_test_support::canary::Canaries;
 use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::fs::files_under;
@@ -26,6 +26,29 @@ fn client(endpoint: &str, debug: &MemoryWriter) -> Telemetry {
         .debug_writer(debug.clone())
         .flags(["--model", "--token", "-m", "--path"])
         .build()
+}
+
+/// A builder for `app` that sends to `collector` and logs to `debug`, with
+/// nothing else isolated (the config dir and notice are the caller's).
+fn logging_builder(app: &str, collector: &Collector, debug: &MemoryWriter) -> TelemetryBuilder {
+    Telemetry::builder(app, "1.0.0")
+        .endpoint(collector.url())
+        .debug(true)
+        .debug_writer(debug.clone())
+}
+
+/// A healthy collector, and a [`client`] of it whose debug log is returned.
+fn collector_and_client() -> (Collector, MemoryWriter, Telemetry) {
+    let collector = Collector::start().unwrap();
+    let debug = MemoryWriter::new();
+    let telemetry = client(&collector.url(), &debug);
+    (collector, debug, telemetry)
+}
+
+/// None of `secrets` is in a request body or on the debug log.
+fn assert_sent_nor_logged(collector: &Collector, debug: &MemoryWriter, secrets: &[&str]) {
+    assert_absent(&raw_bodies(collector), secrets, "the request body");
+    assert_absent(&debug.text(), secrets, "the debug log");
 }
 
 fn raw_bodies(collector: &Collector) -> String {
@@ -48,9 +71,7 @@ fn assert_absent(haystack: &str, needles: &[&str], place: &str) {
 
 #[test]
 fn only_the_flag_name_of_model_and_nothing_of_the_prompt_is_sent() {
-    let collector = Collector::start().unwrap();
-    let debug = MemoryWriter::new();
-    let telemetry = client(&collector.url(), &debug);
+    let (collector, debug, telemetry) = collector_and_client();
     telemetry.track_command("run", ["--model=gpt-4", "my secret prompt"]);
 
     let records = collector.records();
@@ -68,15 +89,12 @@ fn only_the_flag_name_of_model_and_nothing_of_the_prompt_is_sent() {
         "=",
         "my ",
     ];
-    assert_absent(&raw_bodies(&collector), &secrets, "the request body");
-    assert_absent(&debug.text(), &secrets, "the debug log");
+    assert_sent_nor_logged(&collector, &debug, &secrets);
 }
 
 #[test]
 fn values_positionals_and_everything_after_the_terminator_are_dropped() {
-    let collector = Collector::start().unwrap();
-    let debug = MemoryWriter::new();
-    let telemetry = client(&collector.url(), &debug);
+    let (collector, debug, telemetry) = collector_and_client();
     telemetry.track_command(
         "chat",
         [
@@ -96,15 +114,12 @@ fn values_positionals_and_everything_after_the_terminator_are_dropped() {
         serde_json::json!(["--token", "-m", "--path"])
     );
     let secrets = ["PRIVATE", "tok-", "/home", "someone", "after-terminator"];
-    assert_absent(&raw_bodies(&collector), &secrets, "the request body");
-    assert_absent(&debug.text(), &secrets, "the debug log");
+    assert_sent_nor_logged(&collector, &debug, &secrets);
 }
 
 #[test]
 fn an_error_is_sent_by_its_kind_never_its_message() {
-    let collector = Collector::start().unwrap();
-    let debug = MemoryWriter::new();
-    let telemetry = client(&collector.url(), &debug);
+    let (collector, debug, telemetry) = collector_and_client();
     let failed: Result<(), std::io::Error> =
         Err(std::io::Error::other("cannot open /home/someone/ERRORTEXT"));
     telemetry.record_command(
@@ -118,8 +133,7 @@ fn an_error_is_sent_by_its_kind_never_its_message() {
     assert_eq!(records[0]["properties"]["error"], "std::io::error::Error");
     assert_eq!(records[1]["properties"]["error"], "std::io::error::Error");
     let secrets = ["ERRORTEXT", "/home", "cannot open"];
-    assert_absent(&raw_bodies(&collector), &secrets, "the request body");
-    assert_absent(&debug.text(), &secrets, "the debug log");
+    assert_sent_nor_logged(&collector, &debug, &secrets);
 }
 
 #[test]
@@ -140,6 +154,15 @@ fn the_api_key_is_sent_as_a_header_only() {
 // The API key (and credentials in the endpoint) are never printed
 
 const URL_PASSWORD: &str = "canary-password-52ab";
+
+/// What was printed shows records, and no secret.
+fn assert_logged_without_secret(printed: &str) {
+    assert!(
+        printed.contains("[telemetry] {"),
+        "records were logged: {printed}"
+    );
+    assert_no_secret("debug output", printed);
+}
 
 fn assert_no_secret(what: &str, text: &str) {
     assert_absent(text, &[API_KEY, "KEYMATERIAL"], what);
@@ -214,9 +237,7 @@ fn the_api_key_is_never_printed_whatever_the_collector_answers() {
     let mut printed = String::new();
 
     // Accepted, then rejected with a 500.
-    let collector = Collector::start().unwrap();
-    let debug = MemoryWriter::new();
-    let telemetry = client(&collector.url(), &debug);
+    let (collector, debug, telemetry) = collector_and_client();
     record_and_collect(&telemetry, &debug);
     collector.set_behaviour(Behaviour::Status(500));
     printed.push_str(&record_and_collect(&telemetry, &debug));
@@ -228,11 +249,7 @@ fn the_api_key_is_never_printed_whatever_the_collector_answers() {
     printed.push_str(&record_and_collect(&telemetry, &debug));
     assert!(debug.text().contains("stopped"), "{}", debug.text());
 
-    assert!(
-        printed.contains("[telemetry] {"),
-        "records were logged: {printed}"
-    );
-    assert_no_secret("debug output", &printed);
+    assert_logged_without_secret(&printed);
 }
 
 /// Nor while the first run holds the records back, nor when a bad setting
@@ -246,13 +263,10 @@ fn the_api_key_is_never_printed_when_held_or_off() {
     let root = TempDir::new("privacy-first-run");
     let debug = MemoryWriter::new();
     let notice = MemoryWriter::new();
-    let builder = Telemetry::builder("privacy-test", "1.0.0")
-        .endpoint(collector.url())
+    let builder = logging_builder("privacy-test", &collector, &debug)
         .api_key(API_KEY)
         .config_dir(root.path())
         .notice_writer(notice.clone())
-        .debug(true)
-        .debug_writer(debug.clone())
         .env(|_| None);
     printed.push_str(&format!("{builder:?}\n"));
     let telemetry = builder.build();
@@ -275,11 +289,7 @@ fn the_api_key_is_never_printed_when_held_or_off() {
         printed.push_str(&record_and_collect(&telemetry, &debug));
         assert!(!debug.is_empty(), "the reason is logged");
     }
-    assert!(
-        printed.contains("[telemetry] {"),
-        "records were logged: {printed}"
-    );
-    assert_no_secret("debug output", &printed);
+    assert_logged_without_secret(&printed);
 }
 
 #[test]
@@ -362,22 +372,23 @@ fn run(prompt: &str) -> Result<(), Box<dyn std::error::Error>> {
 #[test]
 fn no_canary_leaves_the_library() {
     let mut canaries = Canaries::new();
-    let positional = canaries.plant("positional");
-    let flag_value = canaries.plant("flag-value");
-    let prompt = canaries.plant("prompt");
-    let panic_message = canaries.plant("panic");
-    let home_name = canaries.plant("home");
-    let user = canaries.plant("user");
-    let host = canaries.plant("host");
+    let places = [
+        "positional",
+        "flag-value",
+        "prompt",
+        "panic",
+        "home",
+        "user",
+        "host",
+    ];
+    let [positional, flag_value, prompt, panic_message, home_name, user, host] =
+        places.map(|place| canaries.plant(place));
 
     let root = TempDir::new("canaries");
     let home = root.join(format!("home-{home_name}"));
     let collector = Collector::start().unwrap();
     let debug = MemoryWriter::new();
-    let telemetry = Telemetry::builder("canary-test", "1.0.0")
-        .endpoint(collector.url())
-        .debug(true)
-        .debug_writer(debug.clone())
+    let telemetry = logging_builder("canary-test", &collector, &debug)
         .notice_writer(debug.clone())
         .env_vars([
             ("HOME", home.as_os_str().to_owned()),

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::sync::OnceLock;
-use telemetry_core::{MemorySink, Telemetry};
+use telemetry_core::{MemorySink, Telemetry, TelemetryBuilder};
 use telemetry_test_support::TempDir;
 
 // ---------------------------------------------------------------------------
@@ -88,6 +88,17 @@ fn config_dir() -> &'static TempDir {
     DIR.get_or_init(|| TempDir::new("properties"))
 }
 
+/// A builder that records to `sink` and shows no notice. The config dir is
+/// given, so random XDG_CONFIG_HOME and HOME values never make directories
+/// elsewhere; with a sink, nothing is sent.
+fn quiet_builder(sink: &MemorySink) -> TelemetryBuilder {
+    Telemetry::builder("prop-test", "1.0.0")
+        .sink(sink.clone())
+        .config_dir(config_dir().path())
+        .notice(false)
+        .notice_writer(std::io::sink())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -104,13 +115,7 @@ proptest! {
             }
         }
         let sink = MemorySink::new();
-        let telemetry = Telemetry::builder("prop-test", "1.0.0")
-            .sink(sink.clone())
-            .config_dir(config_dir().path())
-            .notice(false)
-            .notice_writer(std::io::sink())
-            .env_vars(vars)
-            .build();
+        let telemetry = quiet_builder(&sink).env_vars(vars).build();
         let expected = matches!(reading(do_not_track.as_deref()), Reading::Unset | Reading::Off)
             && matches!(reading(enabled.as_deref()), Reading::Unset | Reading::On);
         prop_assert_eq!(telemetry.is_enabled(), expected);
@@ -141,13 +146,7 @@ proptest! {
             .filter_map(|(name, value)| value.as_deref().map(|value| (*name, os(value))))
             .collect();
         let sink = MemorySink::new();
-        // The config dir is given, so random XDG_CONFIG_HOME and HOME values
-        // never make directories elsewhere; with a sink, nothing is sent.
-        let telemetry = Telemetry::builder("prop-test", "1.0.0")
-            .sink(sink.clone())
-            .config_dir(config_dir().path())
-            .notice(false)
-            .notice_writer(std::io::sink())
+        let telemetry = quiet_builder(&sink)
             .debug(true)
             .debug_writer(std::io::sink())
             .env_vars(vars)

@@ -2,6 +2,7 @@
 //! opens and sends nothing; in, every record carries the rate when it is
 //! below 1. A bad rate is a clear line in debug mode, and means 1.0.
 
+use crate::common::assert_says;
 use telemetry_core::{MemorySink, OffReason, Telemetry};
 use telemetry_test_support::net::{refused_addr, PortWatch};
 use telemetry_test_support::{isolated, MemoryWriter, TempDir};
@@ -32,11 +33,7 @@ fn a_sampled_out_process_writes_opens_and_sends_nothing() {
     drop(telemetry.flush_guard());
     assert_eq!(watch.connections(), 0);
     assert!(!config_dir.exists(), "no file, no dir");
-    assert!(
-        log.text().contains("this process was sampled out"),
-        "{}",
-        log.text()
-    );
+    assert_says(&log.text(), &["this process was sampled out"], &[]);
 }
 
 #[test]

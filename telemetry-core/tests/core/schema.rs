@@ -7,12 +7,11 @@
 //! uses (listed in `KEYWORDS`; a keyword outside it fails the test rather
 //! than being ignored), so that no schema crate is built for one test.
 
+use crate::common::scene;
 use serde_json::{json, Map, Value};
 use std::path::Path;
 use std::time::Duration;
 use telemetry_core::{Delivery, Outcome, Telemetry};
-use telemetry_test_support::collector::Collector;
-use telemetry_test_support::TempDir;
 
 fn schema() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/records.schema.json");
@@ -293,8 +292,7 @@ fn record_every_kind(telemetry: &Telemetry) {
 
 /// Real bodies: inline (one record each) and background (one batch).
 fn real_bodies() -> Vec<Value> {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("schema");
+    let (collector, dir, _) = scene("schema");
     let inline = client(&collector.url(), dir.path(), Delivery::Inline);
     record_every_kind(&inline);
     let background = client(&collector.url(), dir.path(), Delivery::Background);

@@ -5,21 +5,36 @@
 //! No test in this process calls `set_global` (`global_client` runs its
 //! tests alone), so "no current client" is a state these tests rely on.
 
+use crate::common::{record_in_session_tasks, session_totals, wire};
 use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
-use telemetry_core::{current, MemorySink, Outcome, Telemetry, WithTelemetry};
+use telemetry_core::{current, MemorySink, Outcome, Session, Telemetry, WithTelemetry};
 use telemetry_test_support::memory_client;
 
 fn client() -> (Telemetry, MemorySink) {
     memory_client("session-test")
 }
 
-fn wire(sink: &MemorySink) -> Vec<Value> {
-    sink.records()
+/// A [`client`], a session of `agent` started on it, and the session's id.
+fn client_in_session(agent: &'static str) -> (Telemetry, MemorySink, Session, String) {
+    let (telemetry, sink) = client();
+    let session = telemetry.start_session(agent);
+    let id = session.id().to_owned();
+    (telemetry, sink, session, id)
+}
+
+/// Ends `session`; returns every record sent, and the `cost` of each token
+/// record in order.
+fn end_and_token_costs(session: Session, sink: &MemorySink) -> (Vec<Value>, Vec<Value>) {
+    session.end();
+    let records = wire(sink);
+    let costs = records
         .iter()
-        .map(|record| serde_json::to_value(record).unwrap())
-        .collect()
+        .filter(|r| r["event"] == "token")
+        .map(|r| r["properties"]["cost"].clone())
+        .collect();
+    (records, costs)
 }
 
 /// The properties of the session end event of `session_id` (exactly one).
@@ -37,20 +52,17 @@ fn end_of(records: &[Value], session_id: &str) -> Value {
     ends[0]["properties"].clone()
 }
 
+/// The end event of session `id` carries exactly these totals.
+#[track_caller]
+fn assert_totals(records: &[Value], id: &str, expected: Value) {
+    assert_eq!(totals(&end_of(records, id)), expected, "session {id}");
+}
+
 /// The totals of an end event, without the volatile and common fields.
 fn totals(end: &Value) -> Value {
-    let keys = [
-        "tool_calls",
-        "input_tokens",
-        "output_tokens",
-        "total_tokens",
-        "cost",
-        "error_count",
-        "is_success",
-        "error",
-    ];
-    keys.iter()
-        .map(|key| ((*key).to_owned(), end[*key].clone()))
+    session_totals()
+        .into_iter()
+        .map(|key| (key.to_owned(), end[key].clone()))
         .collect::<serde_json::Map<_, _>>()
         .into()
 }
@@ -72,22 +84,17 @@ fn the_end_event_carries_the_session_totals() {
     let session = telemetry.start_session("root");
     let id = session.id().to_owned();
     session.scope(|| {
-        telemetry.record_tool_call("a", &id, "root", Duration::ZERO, Outcome::Success);
-        telemetry.record_tool_call(
-            "b",
-            &id,
-            "root",
-            Duration::ZERO,
-            Outcome::failure("Timeout"),
-        );
-        telemetry.record_tool_call("c", &id, "root", Duration::ZERO, Outcome::Cancelled);
-        telemetry.record_tool_call(
-            "d",
-            &id,
-            "root",
-            Duration::ZERO,
-            Outcome::failure("Timeout"),
-        );
+        // Four calls naming the session: a success, two failures of one
+        // kind, a cancellation.
+        let outcomes = [
+            ("a", Outcome::Success),
+            ("b", Outcome::failure("Timeout")),
+            ("c", Outcome::Cancelled),
+            ("d", Outcome::failure("Timeout")),
+        ];
+        for (tool, outcome) in outcomes {
+            telemetry.record_tool_call(tool, &id, "root", Duration::ZERO, outcome);
+        }
         telemetry.record_token_usage("gpt-4o", 100, 20, 0.5);
         telemetry.record_token_usage("gpt-4o", 50, 5, 0.25);
         telemetry_core::record_token_usage("mini", 10, 0, 0.125);
@@ -147,41 +154,25 @@ fn a_session_without_errors_is_a_success() {
 
 #[test]
 fn each_token_event_carries_its_own_cost_not_a_running_total() {
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("root");
+    let (telemetry, sink, session, id) = client_in_session("root");
     let costs = [0.5, 0.25, 0.125, 0.0625];
     session.scope(|| {
         for cost in costs {
             telemetry.record_token_usage("m", 1, 1, cost);
         }
     });
-    let id = session.id().to_owned();
-    session.end();
-    let records = wire(&sink);
-    let sent: Vec<f64> = records
-        .iter()
-        .filter(|r| r["event"] == "token")
-        .map(|r| r["properties"]["cost"].as_f64().unwrap())
-        .collect();
-    assert_eq!(sent, costs);
+    let (records, sent) = end_and_token_costs(session, &sink);
+    assert_eq!(sent, costs.map(|cost| json!(cost)));
     assert_eq!(end_of(&records, &id)["cost"], 0.9375);
 }
 
 #[test]
 fn a_bad_cost_counts_as_zero() {
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("root");
+    let (_telemetry, sink, session, id) = client_in_session("root");
     for cost in [f64::NAN, f64::INFINITY, -1.0, 0.5] {
         session.record_token_usage("m", 1, 0, cost);
     }
-    let id = session.id().to_owned();
-    session.end();
-    let records = wire(&sink);
-    let sent: Vec<Value> = records
-        .iter()
-        .filter(|r| r["event"] == "token")
-        .map(|r| r["properties"]["cost"].clone())
-        .collect();
+    let (records, sent) = end_and_token_costs(session, &sink);
     assert_eq!(sent, [json!(0.0), json!(0.0), json!(0.0), json!(0.5)]);
     assert_eq!(end_of(&records, &id)["cost"], 0.5);
 }
@@ -192,9 +183,7 @@ fn regression_tool_calls_named_by_session_id_outside_its_scope_were_not_counted(
     // only where that session was current (`Session::scope`), so a call that
     // named a running session from elsewhere was sent with its id while the
     // session's end event said `tool_calls: 0`.
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("root");
-    let id = session.id().to_owned();
+    let (telemetry, sink, session, id) = client_in_session("root");
     telemetry.record_tool_call("a", &id, "root", Duration::ZERO, Outcome::Success);
     telemetry.scope(|| {
         telemetry_core::record_tool_call("b", &id, "root", Duration::ZERO, Outcome::failure("E"));
@@ -235,9 +224,7 @@ fn regression_tool_calls_named_by_session_id_outside_its_scope_were_not_counted(
 
 #[test]
 fn nested_sessions_keep_their_own_totals() {
-    let (telemetry, sink) = client();
-    let parent = telemetry.start_session("parent");
-    let parent_id = parent.id().to_owned();
+    let (telemetry, sink, parent, parent_id) = client_in_session("parent");
     let child_id = parent.scope(|| {
         telemetry.record_tool_call("p1", &parent_id, "parent", Duration::ZERO, Outcome::Success);
         telemetry.record_token_usage("m", 10, 1, 0.5);
@@ -273,19 +260,21 @@ fn nested_sessions_keep_their_own_totals() {
     parent.end();
 
     let records = wire(&sink);
-    assert_eq!(
-        totals(&end_of(&records, &child_id)),
+    assert_totals(
+        &records,
+        &child_id,
         json!({
             "tool_calls": 2, "input_tokens": 100, "output_tokens": 10, "total_tokens": 110,
             "cost": 0.25, "error_count": 1, "is_success": false, "error": ["ChildError"],
-        })
+        }),
     );
-    assert_eq!(
-        totals(&end_of(&records, &parent_id)),
+    assert_totals(
+        &records,
+        &parent_id,
         json!({
             "tool_calls": 2, "input_tokens": 11, "output_tokens": 2, "total_tokens": 13,
             "cost": 0.625, "error_count": 0, "is_success": true, "error": [],
-        })
+        }),
     );
     // Each event names the session it belongs to.
     let session_of = |kind: &str, field: &str, value: &str| -> Vec<String> {
@@ -439,9 +428,7 @@ fn a_scope_is_left_when_its_closure_panics() {
 
 #[test]
 fn session_scope_makes_the_session_and_its_client_current() {
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("root");
-    let id = session.id().to_owned();
+    let (telemetry, sink, session, id) = client_in_session("root");
     session.scope(|| {
         assert!(current().is_some_and(|t| t.is_enabled()));
         telemetry_core::record_token_usage("m", 3, 4, 0.5);
@@ -493,33 +480,8 @@ fn a_disabled_clients_session_is_inert() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_session_follows_tasks_across_threads() {
-    let (telemetry, sink) = client();
-    let session = telemetry.start_session("async-root");
-    let id = session.id().to_owned();
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let id = id.clone();
-            let work = async move {
-                for _ in 0..10 {
-                    // Yielding lets the task resume on either worker.
-                    tokio::task::yield_now().await;
-                    assert!(current().is_some());
-                    telemetry_core::record_token_usage("m", 1, 2, 0.5);
-                    telemetry_core::record_tool_call(
-                        "t",
-                        &id,
-                        "async-root",
-                        Duration::ZERO,
-                        Outcome::Success,
-                    );
-                }
-            };
-            tokio::spawn(work.with_session(&session))
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    let (_telemetry, sink, session, id) = client_in_session("async-root");
+    record_in_session_tasks(&session, 8, 10).await;
     // Plain tasks on the same workers see no leftover scope.
     let plain: Vec<_> = (0..8)
         .map(|_| tokio::spawn(async { current().is_none() }))
@@ -529,12 +491,13 @@ async fn with_session_follows_tasks_across_threads() {
     }
     session.end();
     let records = wire(&sink);
-    assert_eq!(
-        totals(&end_of(&records, &id)),
+    assert_totals(
+        &records,
+        &id,
         json!({
             "tool_calls": 80, "input_tokens": 80, "output_tokens": 160, "total_tokens": 240,
             "cost": 40.0, "error_count": 0, "is_success": true, "error": [],
-        })
+        }),
     );
     let in_session = records
         .iter()
@@ -572,9 +535,7 @@ async fn with_telemetry_follows_tasks_across_threads() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn nested_sessions_in_async_code_stay_separate() {
-    let (telemetry, sink) = client();
-    let parent = telemetry.start_session("parent");
-    let parent_id = parent.id().to_owned();
+    let (_telemetry, sink, parent, parent_id) = client_in_session("parent");
     let child_id = async {
         telemetry_core::record_token_usage("m", 1, 0, 0.0);
         let child = telemetry_core::start_session("child");

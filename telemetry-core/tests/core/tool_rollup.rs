@@ -3,6 +3,7 @@
 //! `tool_summary` per tool, sent when the session ends or at a flush point
 //! while it is open; the session's totals count every call.
 
+use crate::common::wire;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,13 +17,6 @@ fn rollup_client(after: u32) -> (Telemetry, MemorySink) {
         .tool_rollup(after)
         .build();
     (telemetry, sink)
-}
-
-fn wire(sink: &MemorySink) -> Vec<Value> {
-    sink.records()
-        .iter()
-        .map(|record| serde_json::to_value(record).unwrap())
-        .collect()
 }
 
 fn of_kind<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -109,6 +103,13 @@ fn past_the_threshold_calls_fold_into_one_summary_per_tool_with_exact_totals() {
     assert_eq!(records.len(), 1 + 10 + 2 + 1);
 }
 
+/// The sink received `calls` tool records and no summary.
+fn assert_each_call_is_a_record(sink: &MemorySink, calls: usize) {
+    let records = wire(sink);
+    assert_eq!(of_kind(&records, "tool").len(), calls);
+    assert!(of_kind(&records, "tool_summary").is_empty());
+}
+
 #[test]
 fn without_tool_rollup_every_call_is_a_record() {
     let (telemetry, sink) = telemetry_test_support::memory_client("rollup-off");
@@ -117,9 +118,7 @@ fn without_tool_rollup_every_call_is_a_record() {
         session.record_tool_call("t", Duration::ZERO, Outcome::Success);
     }
     session.end();
-    let records = wire(&sink);
-    assert_eq!(of_kind(&records, "tool").len(), 200);
-    assert!(of_kind(&records, "tool_summary").is_empty());
+    assert_each_call_is_a_record(&sink, 200);
 }
 
 #[test]
@@ -162,9 +161,7 @@ fn calls_outside_a_running_session_are_never_folded() {
         telemetry.record_tool_call("t", "not-a-live-id", "a", Duration::ZERO, Outcome::Success);
     }
     telemetry.flush(Duration::from_secs(1));
-    let records = wire(&sink);
-    assert_eq!(of_kind(&records, "tool").len(), 6);
-    assert!(of_kind(&records, "tool_summary").is_empty());
+    assert_each_call_is_a_record(&sink, 6);
 }
 
 #[test]

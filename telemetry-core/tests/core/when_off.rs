@@ -7,6 +7,7 @@
 //! The tests compare the process's threads and its process-wide switch, so
 //! each runs alone in a process of its own.
 
+use crate::common::scene;
 use std::ffi::OsString;
 use std::future::Future;
 use std::os::unix::ffi::OsStringExt;
@@ -14,11 +15,10 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use telemetry_core::{Outcome, Telemetry, WithTelemetry};
-use telemetry_test_support::collector::Collector;
 use telemetry_test_support::fs::tree;
 use telemetry_test_support::process::run_alone;
 use telemetry_test_support::threads::{thread_ids, threads};
-use telemetry_test_support::{MemoryWriter, TempDir};
+use telemetry_test_support::MemoryWriter;
 
 /// Polls a future that needs no runtime to completion.
 fn poll_ready<F: Future>(future: F) -> F::Output {
@@ -112,30 +112,20 @@ type OptOutPath = (String, Vec<(&'static str, OsString)>, Option<String>);
 fn opt_out_paths() -> Vec<OptOutPath> {
     let non_utf8 = OsString::from_vec(vec![b'1', 0xff]);
     let mut paths: Vec<OptOutPath> = Vec::new();
-    for value in ["1", "true", "YES", " on ", "please", "2"] {
-        paths.push((
-            format!("DO_NOT_TRACK={value}"),
-            vec![("DO_NOT_TRACK", value.into())],
-            None,
-        ));
+    let off_values = [
+        ("DO_NOT_TRACK", ["1", "true", "YES", " on ", "please", "2"]),
+        (
+            "TELEMETRY_ENABLED",
+            ["false", "0", "No", " OFF ", "fasle", "disabled"],
+        ),
+    ];
+    for (variable, values) in off_values {
+        let values = values.map(|value| (value.to_owned(), OsString::from(value)));
+        let not_utf8 = ("<not UTF-8>".to_owned(), non_utf8.clone());
+        for (shown, value) in values.into_iter().chain([not_utf8]) {
+            paths.push((format!("{variable}={shown}"), vec![(variable, value)], None));
+        }
     }
-    paths.push((
-        "DO_NOT_TRACK=<not UTF-8>".into(),
-        vec![("DO_NOT_TRACK", non_utf8.clone())],
-        None,
-    ));
-    for value in ["false", "0", "No", " OFF ", "fasle", "disabled"] {
-        paths.push((
-            format!("TELEMETRY_ENABLED={value}"),
-            vec![("TELEMETRY_ENABLED", value.into())],
-            None,
-        ));
-    }
-    paths.push((
-        "TELEMETRY_ENABLED=<not UTF-8>".into(),
-        vec![("TELEMETRY_ENABLED", non_utf8)],
-        None,
-    ));
     paths.push((
         "DO_NOT_TRACK=1 TELEMETRY_ENABLED=true".into(),
         vec![
@@ -188,8 +178,7 @@ fn without_a_usable_endpoint_no_file_no_socket_no_thread_no_record() {
 /// happened.
 fn when_off_nothing_happens(paths: Vec<OptOutPath>) {
     assert!(!paths.is_empty());
-    let collector = Collector::start().unwrap();
-    let root = TempDir::new("when-off");
+    let (collector, root, _) = scene("when-off");
 
     // The probe itself sees a new thread (where /proc lists them).
     let before = thread_ids();

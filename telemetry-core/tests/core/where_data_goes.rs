@@ -29,14 +29,39 @@ fn record_one(telemetry: &Telemetry) {
     telemetry.record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
 }
 
+/// One record made with `telemetry` reaches `collector` in one request,
+/// with the key.
+fn assert_one_request_carries_the_key(telemetry: &Telemetry, collector: &Collector) {
+    record_one(telemetry);
+    let requests = collector.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].header("x-api-key"), Some(KEY));
+}
+
+/// A client of a plain-http endpoint on a host that never resolves, whose
+/// environment names `proxy` as its `HTTP_PROXY` (with `more` variables),
+/// and its debug log.
+fn through_http_proxy(
+    proxy: &Collector,
+    more: &[(&'static str, &str)],
+) -> (Telemetry, MemoryWriter) {
+    let mut env = vec![("HTTP_PROXY", format!("http://{}", proxy.addr()))];
+    env.extend(
+        more.iter()
+            .map(|(name, value)| (*name, (*value).to_owned())),
+    );
+    let log = MemoryWriter::new();
+    let telemetry = client("http://collector.invalid/v1/events", env)
+        .debug_writer(log.clone())
+        .build();
+    (telemetry, log)
+}
+
 #[test]
 fn the_key_goes_to_the_endpoint_set_in_code() {
     let collector = Collector::start().unwrap();
     let telemetry = client(&collector.url(), vec![]).build();
-    record_one(&telemetry);
-    let requests = collector.requests();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].header("x-api-key"), Some(KEY));
+    assert_one_request_carries_the_key(&telemetry, &collector);
 }
 
 #[test]
@@ -69,10 +94,7 @@ fn the_app_can_allow_its_key_for_an_endpoint_override() {
     )
     .api_key_for_endpoint_override(true)
     .build();
-    record_one(&telemetry);
-    let requests = from_env.requests();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].header("x-api-key"), Some(KEY));
+    assert_one_request_carries_the_key(&telemetry, &from_env);
 }
 
 #[test]
@@ -80,13 +102,7 @@ fn the_key_never_goes_over_plain_http_to_another_machine() {
     // The proxy lets the request reach a loopback server although the
     // endpoint is plain http on another host.
     let proxy = Collector::start().unwrap();
-    let log = MemoryWriter::new();
-    let telemetry = client(
-        "http://collector.invalid/v1/events",
-        vec![("HTTP_PROXY", format!("http://{}", proxy.addr()))],
-    )
-    .debug_writer(log.clone())
-    .build();
+    let (telemetry, log) = through_http_proxy(&proxy, &[]);
     record_one(&telemetry);
     let requests = proxy.requests();
     assert_eq!(requests.len(), 1, "the builder's HTTP_PROXY carries it");
@@ -177,16 +193,7 @@ fn every_loopback_form_is_reached_directly_whatever_the_proxy_variables() {
 #[test]
 fn no_proxy_star_means_no_proxy_for_any_host() {
     let proxy = Collector::start().unwrap();
-    let log = MemoryWriter::new();
-    let telemetry = client(
-        "http://collector.invalid/v1/events",
-        vec![
-            ("HTTP_PROXY", format!("http://{}", proxy.addr())),
-            ("NO_PROXY", "*".to_owned()),
-        ],
-    )
-    .debug_writer(log.clone())
-    .build();
+    let (telemetry, log) = through_http_proxy(&proxy, &[("NO_PROXY", "*")]);
     record_one(&telemetry);
     assert!(proxy.requests().is_empty());
     let text = log.text();

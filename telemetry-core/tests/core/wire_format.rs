@@ -3,6 +3,7 @@
 //! values), the body `{"records":[...]}`, the volatile fields' shapes, tags
 //! that can neither override nor duplicate a field, and unique event ids.
 
+use crate::common::{scene, session_totals, token_fields, wire, SESSION_START_FIELDS};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ use telemetry_test_support::{is_uuid_v4, TempDir};
 const APP: &str = "wire-test";
 const VERSION: &str = "1.2.3";
 
-/// Every common key, and every event key of every kind.
+/// Every common key, in the order they are written.
 const COMMON_KEYS: [&str; 10] = [
     "user_uuid",
     "version",
@@ -29,46 +30,33 @@ const COMMON_KEYS: [&str; 10] = [
     "schema_version",
 ];
 
-fn event_keys(record: &Value) -> &'static [&'static str] {
+const COMMAND_FIELDS: [&str; 5] = ["action", "args", "is_success", "duration_ms", "error"];
+const TOOL_FIELDS: [&str; 7] = [
+    "action",
+    "tool_name",
+    "session_id",
+    "agent_name",
+    "duration_ms",
+    "is_success",
+    "error",
+];
+
+/// The fields of `record`'s kind, in the order they are written.
+fn event_keys(record: &Value) -> Vec<&'static str> {
     match (
         record["event"].as_str(),
         record["properties"]["action"].as_str(),
     ) {
-        (Some("command"), _) => &["action", "args", "is_success", "duration_ms", "error"],
-        (Some("tool"), _) => &[
-            "action",
-            "tool_name",
-            "session_id",
-            "agent_name",
-            "duration_ms",
-            "is_success",
-            "error",
-        ],
-        (Some("token"), _) => &[
-            "action",
-            "session_id",
-            "agent_name",
-            "model_name",
-            "input_tokens",
-            "output_tokens",
-            "total_tokens",
-            "cost",
-        ],
-        (Some("session"), Some("start")) => &["action", "session_id", "agent_name"],
-        (Some("session"), Some("end")) => &[
-            "action",
-            "session_id",
-            "agent_name",
-            "duration_ms",
-            "tool_calls",
-            "input_tokens",
-            "output_tokens",
-            "total_tokens",
-            "cost",
-            "error_count",
-            "is_success",
-            "error",
-        ],
+        (Some("command"), _) => COMMAND_FIELDS.to_vec(),
+        (Some("tool"), _) => TOOL_FIELDS.to_vec(),
+        (Some("token"), _) => token_fields(),
+        (Some("session"), Some("start")) => SESSION_START_FIELDS.to_vec(),
+        (Some("session"), Some("end")) => [
+            &SESSION_START_FIELDS[..],
+            &["duration_ms"],
+            &session_totals(),
+        ]
+        .concat(),
         other => panic!("unexpected record kind {other:?}"),
     }
 }
@@ -199,8 +187,7 @@ fn record_one(record: impl FnOnce(&Telemetry)) -> Value {
 }
 
 fn record_all(tags: &str, record: impl FnOnce(&Telemetry)) -> Vec<Value> {
-    let collector = Collector::start().unwrap();
-    let config_dir = TempDir::new("wire");
+    let (collector, config_dir, _) = scene("wire");
     let telemetry = client(&collector, &config_dir, tags);
     assert!(telemetry.is_enabled());
     let before = now_ms();
@@ -443,24 +430,16 @@ fn a_session_without_errors_ends_with_an_empty_error_list() {
 fn tags_cannot_override_or_duplicate_common_or_event_fields() {
     // Every common key and every event key of every kind, as a tag.
     let mut hostile: Vec<&str> = COMMON_KEYS.to_vec();
-    for key in [
-        "action",
-        "args",
-        "is_success",
-        "duration_ms",
-        "error",
-        "tool_name",
-        "session_id",
-        "agent_name",
-        "model_name",
-        "input_tokens",
-        "output_tokens",
-        "total_tokens",
-        "cost",
-        "tool_calls",
-        "error_count",
-    ] {
-        hostile.push(key);
+    let event_fields = [
+        &COMMAND_FIELDS[..],
+        &TOOL_FIELDS,
+        &token_fields(),
+        &session_totals(),
+    ];
+    for key in event_fields.concat() {
+        if !hostile.contains(&key) {
+            hostile.push(key);
+        }
     }
     let tags: String = hostile
         .iter()
@@ -544,11 +523,7 @@ fn a_memory_sink_record_serialises_to_exactly_the_wire_record() {
     telemetry.record_token_usage("m", 1, 1, 0.5);
     telemetry.start_session("a").end();
 
-    let in_memory: Vec<Value> = memory
-        .records()
-        .iter()
-        .map(|record| serde_json::to_value(record).unwrap())
-        .collect();
+    let in_memory = wire(&memory);
     assert_eq!(in_memory.len(), 5);
     assert_eq!(in_memory, received(&collector));
     // The typed accessors agree with the wire record.

@@ -1,35 +1,15 @@
 //! The terminal report for a fixed data set (`fixtures/overview.json`): a
 //! text snapshot, its sparklines, its colour rules, and `--json`'s shape.
-//!
-//! `UPDATE_SNAPSHOTS=1 cargo test -p telemetry-collector --test report_text`
-//! rewrites the snapshot after a deliberate change; review its diff.
 
-use serde_json::Value;
-use std::path::PathBuf;
+use crate::snapshot::{assert_snapshot, fixture_json};
 use telemetry_collector::overview::{Overview, VIEWS};
 use telemetry_collector::report::render;
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
-}
-
-fn fixture_json() -> Value {
-    let text = std::fs::read_to_string(dir().join("fixtures/overview.json")).expect("the fixture");
-    serde_json::from_str(&text).expect("the fixture is JSON")
-}
-
 #[test]
 fn the_report_for_the_fixed_data_set_matches_its_snapshot() {
-    let actual = render(&Overview::from_json(&fixture_json()), false);
-    let path = dir().join("snapshots/report.txt");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &actual).expect("write the snapshot");
-        return;
-    }
-    assert_eq!(
-        actual,
-        std::fs::read_to_string(&path).unwrap_or_default(),
-        "(UPDATE_SNAPSHOTS=1 rewrites it)"
+    assert_snapshot(
+        "report.txt",
+        &render(&Overview::from_json(&fixture_json()), false),
     );
 }
 

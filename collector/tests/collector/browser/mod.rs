@@ -11,16 +11,15 @@
 //! person to look at.
 //!
 //! Ignored in `cargo test --workspace` (it needs the browser); `.ci/run`
-//! installs it and runs `cargo test -p telemetry-collector --test browser
-//! -- --ignored`. `CHROMIUM` names another binary.
+//! installs it and runs `cargo test -p telemetry-collector --test collector
+//! browser:: -- --ignored`. `CHROMIUM` names another binary.
 
 mod cdp;
-#[path = "../common/mod.rs"]
-mod common;
 mod websocket;
 
+use crate::harness::Collector;
+use crate::{page_cells, seed};
 use cdp::Browser;
-use common::{collector, seed};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,13 +34,12 @@ fn target_dir() -> PathBuf {
 #[test]
 #[ignore = "needs chromium: run by .ci/run"]
 fn the_dashboard_in_headless_chromium() {
-    let scratch = tempdir("browser");
-    let collector = collector::Running::start(&scratch.join("telemetry.db"));
+    let collector = Collector::start(&[]);
     let today = Day::today();
-    seed::send(&collector.base, today);
+    seed::send(&collector, today);
 
     let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_owned());
-    let mut browser = Browser::start(&binary, &scratch.join("profile"));
+    let mut browser = Browser::start(&binary, &collector.dir.join("profile"));
     let from = today.plus(-29);
     let api_query = format!("app={}&from={from}&to={today}", seed::APP);
     let answers: Vec<(String, Value)> = telemetry_collector::overview::VIEWS
@@ -53,7 +51,7 @@ fn the_dashboard_in_headless_chromium() {
             )
         })
         .collect();
-    let page_url = format!("{}/?app={}&range=30", collector.base, seed::APP);
+    let page_url = format!("{}/?app={}&range=30", collector.base(), seed::APP);
 
     for (width, dark) in [(1440, false), (375, false), (1440, true)] {
         let seen = browser.events.len();
@@ -111,10 +109,10 @@ fn the_dashboard_in_headless_chromium() {
                 .find(|(name, _)| name == view)
                 .expect("a view")
                 .1;
-            common::check_cell(view, answer, pointer, text);
+            page_cells::check_cell(view, answer, pointer, text);
         }
         for (view, answer) in answers.iter().filter(|(view, _)| view != "apps") {
-            for leaf in common::numeric_leaves(answer) {
+            for leaf in page_cells::numeric_leaves(answer) {
                 assert!(
                     cells
                         .iter()
@@ -145,7 +143,7 @@ fn the_dashboard_in_headless_chromium() {
                 // `data:` URLs leave nothing (Chromium draws the date
                 // input's calendar icon with one).
                 assert!(
-                    url.starts_with(&format!("{}/", collector.base)) || url.starts_with("data:"),
+                    url.starts_with(&format!("{}/", collector.base())) || url.starts_with("data:"),
                     "a request elsewhere: {url}"
                 );
             }
@@ -209,11 +207,4 @@ fn base64_decode(text: &str) -> Vec<u8> {
         }
     }
     out
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("telemetry-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    dir
 }

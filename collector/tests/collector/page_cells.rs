@@ -1,12 +1,6 @@
-//! What the collector's process tests share: the binary on 127.0.0.1
-//! (`collector`), a seeded data set (`seed`), how a table cell must show an
-//! API value, and reading the page's `data-api` cells.
-
-// Each test file uses part of this.
-#![allow(dead_code)]
-
-pub mod collector;
-pub mod seed;
+//! How a table cell of the page must show an API value, and reading the
+//! page's `data-api` cells: what the page's tests (rendered, served, in a
+//! browser) check cell by cell against `/api/v1/*`.
 
 use serde_json::Value;
 use telemetry_collector::overview::figures;

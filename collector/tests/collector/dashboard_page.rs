@@ -2,30 +2,16 @@
 //! views' API shapes): a text snapshot of the HTML, and what must hold on
 //! every page — every API number in a table equals the API's, every chart
 //! is a labelled image with a table under it, nothing loads from elsewhere.
-//!
-//! `UPDATE_SNAPSHOTS=1 cargo test -p telemetry-collector --test
-//! dashboard_page` rewrites the snapshot after a deliberate change; review
-//! its diff.
 
-mod common;
-
+use crate::page_cells;
+use crate::snapshot::{assert_snapshot, fixture};
 use serde_json::json;
-use std::path::PathBuf;
 use telemetry_collector::overview::calendar::Day;
 use telemetry_collector::overview::{Overview, VIEWS};
 use telemetry_collector::web::filter::Filter;
 use telemetry_collector::web::page::{render, Page};
 
 const INGEST: &str = "http://127.0.0.1:4318/v1/events";
-
-fn fixture() -> Overview {
-    let text = std::fs::read_to_string(dir().join("fixtures/overview.json")).expect("the fixture");
-    Overview::from_json(&serde_json::from_str(&text).expect("the fixture is JSON"))
-}
-
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
-}
 
 fn today() -> Day {
     Day::parse("2026-12-06").unwrap()
@@ -50,29 +36,6 @@ fn page_for(overview: &Overview, query: &str) -> String {
     })
 }
 
-/// Compares with the stored snapshot, or rewrites it under UPDATE_SNAPSHOTS.
-fn assert_snapshot(name: &str, actual: &str) {
-    let path = dir().join("snapshots").join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).expect("write the snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    if expected != actual {
-        let line = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        panic!(
-            "{name} differs from the snapshot at line {}:\n  expected: {:?}\n  actual:   {:?}\n(UPDATE_SNAPSHOTS=1 rewrites it)",
-            line + 1,
-            expected.lines().nth(line),
-            actual.lines().nth(line)
-        );
-    }
-}
-
 #[test]
 fn the_page_for_the_fixed_data_set_matches_its_snapshot() {
     assert_snapshot("dashboard.html", &page_for(&fixture(), "app=agent&range=7"));
@@ -82,13 +45,13 @@ fn the_page_for_the_fixed_data_set_matches_its_snapshot() {
 fn every_api_number_appears_in_a_table_as_the_api_gives_it() {
     let overview = fixture();
     let html = page_for(&overview, "app=agent&range=7");
-    let cells = common::api_cells(&html);
+    let cells = page_cells::api_cells(&html);
     assert!(cells.len() > 100, "{}", cells.len());
     for (view, pointer, shown) in &cells {
-        common::check_cell(view, overview.view(view), pointer, shown);
+        page_cells::check_cell(view, overview.view(view), pointer, shown);
     }
     for view in VIEWS.iter().filter(|view| **view != "apps") {
-        for leaf in common::numeric_leaves(overview.view(view)) {
+        for leaf in page_cells::numeric_leaves(overview.view(view)) {
             assert!(
                 cells
                     .iter()

@@ -2,6 +2,7 @@
 //! OSes, commands that succeed and fail, tools with error kinds, token use
 //! on two models, sessions, a client report; every view has data.
 
+use crate::harness::Collector;
 use serde_json::{json, Value};
 use telemetry_collector::overview::calendar::Day;
 
@@ -11,13 +12,13 @@ pub const APP: &str = "agent";
 /// A second app, for the app chooser.
 pub const OTHER_APP: &str = "other-tool";
 
-/// Posts the records to `base` + `/v1/events`, in batches.
-pub fn send(base: &str, today: Day) {
-    post_all(base, &records(today));
+/// Posts the records to the collector's `/v1/events`, in batches.
+pub fn send(collector: &Collector, today: Day) {
+    post_all(collector, &records(today));
 }
 
 /// Posts two command records of [`OTHER_APP`], today.
-pub fn send_other_app(base: &str, today: Day) {
+pub fn send_other_app(collector: &Collector, today: Day) {
     let records: Vec<Value> = (0..2)
         .map(|n| {
             json!({"event": "command", "source": OTHER_APP,
@@ -27,13 +28,12 @@ pub fn send_other_app(base: &str, today: Day) {
                                   "os": "linux", "arch": "x86_64", "ci": false, "event_id": format!("other-{n}")}})
         })
         .collect();
-    post_all(base, &records);
+    post_all(collector, &records);
 }
 
-fn post_all(base: &str, records: &[Value]) {
+fn post_all(collector: &Collector, records: &[Value]) {
     for batch in records.chunks(50) {
-        let body = json!({"records": batch}).to_string();
-        let (status, answer) = super::collector::post(base, "/v1/events", &body);
+        let (status, answer) = collector.post_records(batch);
         assert_eq!(status, 200, "seeding: {answer}");
     }
 }

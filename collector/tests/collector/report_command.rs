@@ -3,25 +3,16 @@
 //! the database is opened read-only and left unchanged, a missing database
 //! exits 1 with its path, several apps and no `--app` exit 2 listing them.
 
-mod common;
-
-use common::collector::Running;
-use common::seed;
+use crate::harness::{command, Collector};
+use crate::seed;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use telemetry_collector::overview::calendar::Day;
 use telemetry_collector::overview::VIEWS;
 use telemetry_test_support::TempDir;
 
 fn report(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_telemetry-collector"))
-        .arg("report")
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run telemetry-collector report")
+    command("report", db, args)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -30,11 +21,10 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn report_json_equals_the_api_answers_for_the_same_range() {
-    let dir = TempDir::new("report-json");
-    let db = dir.join("t.db");
-    let collector = Running::start(&db);
+    let collector = Collector::start(&[]);
+    let db = &collector.db;
     let today = Day::today();
-    seed::send(&collector.base, today);
+    seed::send(&collector, today);
     // While serve runs (WAL: a reader beside the writer), default range and
     // an explicit one.
     let from = today.plus(-6);
@@ -53,7 +43,7 @@ fn report_json_equals_the_api_answers_for_the_same_range() {
             format!("app={}&from={from}&to={today}", seed::APP),
         ),
     ] {
-        let output = report(&db, &args);
+        let output = report(db, &args);
         assert!(output.status.success(), "{}", text(&output.stderr));
         let json: serde_json::Value =
             serde_json::from_slice(&output.stdout).expect("report --json prints JSON");
@@ -74,12 +64,10 @@ fn report_json_equals_the_api_answers_for_the_same_range() {
 
 #[test]
 fn report_text_on_a_pipe_has_no_escape_sequence_and_the_seeded_numbers() {
-    let dir = TempDir::new("report-text");
-    let db = dir.join("t.db");
-    let collector = Running::start(&db);
-    seed::send(&collector.base, Day::today());
+    let collector = Collector::start(&[]);
+    seed::send(&collector, Day::today());
     let commands = collector.get_json(&format!("/api/v1/commands?app={}", seed::APP));
-    drop(collector);
+    let (_dir, db) = collector.kill();
     let output = report(&db, &[]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -106,11 +94,9 @@ fn report_text_on_a_pipe_has_no_escape_sequence_and_the_seeded_numbers() {
 
 #[test]
 fn report_leaves_the_database_as_it_was() {
-    let dir = TempDir::new("report-readonly");
-    let db = dir.join("t.db");
-    let collector = Running::start(&db);
-    seed::send(&collector.base, Day::today());
-    drop(collector); // killed: its write-ahead log stays beside the file
+    let collector = Collector::start(&[]);
+    seed::send(&collector, Day::today());
+    let (dir, db) = collector.kill(); // its write-ahead log stays beside the file
     let files = || -> Vec<(String, Vec<u8>)> {
         let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -144,12 +130,10 @@ fn a_missing_database_exits_1_with_its_path() {
 
 #[test]
 fn several_apps_and_no_app_exit_2_listing_them() {
-    let dir = TempDir::new("report-apps");
-    let db = dir.join("t.db");
-    let collector = Running::start(&db);
-    seed::send(&collector.base, Day::today());
-    seed::send_other_app(&collector.base, Day::today());
-    drop(collector);
+    let collector = Collector::start(&[]);
+    seed::send(&collector, Day::today());
+    seed::send_other_app(&collector, Day::today());
+    let (_dir, db) = collector.kill();
     let output = report(&db, &[]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
@@ -164,9 +148,7 @@ fn several_apps_and_no_app_exit_2_listing_them() {
 
 #[test]
 fn a_bad_day_is_a_clear_error() {
-    let dir = TempDir::new("report-day");
-    let db = dir.join("t.db");
-    drop(Running::start(&db));
+    let (_dir, db) = Collector::start(&[]).kill();
     let output = report(&db, &["--from", "yesterday"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
@@ -178,12 +160,10 @@ fn a_bad_day_is_a_clear_error() {
 
 #[test]
 fn a_range_without_records_says_where_the_last_ones_are() {
-    let dir = TempDir::new("report-old");
-    let db = dir.join("t.db");
-    let collector = Running::start(&db);
+    let collector = Collector::start(&[]);
     let long_ago = Day::today().plus(-60);
-    seed::send_other_app(&collector.base, long_ago);
-    drop(collector);
+    seed::send_other_app(&collector, long_ago);
+    let (_dir, db) = collector.kill();
     let output = report(&db, &[]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
