@@ -6,11 +6,12 @@
 //! [`expand`] writes the impl. Every problem is a spanned `syn::Error`, all
 //! reported at once.
 
+use crate::attr::StringOption;
 use crate::validate::{bad_char, combine, NAME_CHARS};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
-use syn::{Attribute, Data, DeriveInput, Error, Expr, ExprLit, Ident, Lit, LitStr, Result, Token};
+use syn::{Attribute, Data, DeriveInput, Error, Ident, LitStr, Result};
 
 /// The helper attribute's name.
 const ATTR: &str = "tracked_error";
@@ -92,33 +93,14 @@ fn helper_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
 
 /// `#[tracked_error(kind = "...")]`: the string literal.
 fn parse_kind(attr: &Attribute) -> Result<LitStr> {
+    let option = StringOption {
+        attribute: ATTR,
+        key: "kind",
+        example: "rate_limited",
+        duplicate: "duplicate `kind`: give a variant one kind",
+    };
     let mut kind: Option<LitStr> = None;
-    attr.parse_nested_meta(|meta| {
-        if !meta.path.is_ident("kind") {
-            let option = meta.path.to_token_stream().to_string().replace(' ', "");
-            return Err(meta.error(format!(
-                "unknown option `{option}`: #[tracked_error] takes only `kind = \"...\"`"
-            )));
-        }
-        if kind.is_some() {
-            return Err(meta.error("duplicate `kind`: give a variant one kind"));
-        }
-        if !meta.input.peek(Token![=]) {
-            return Err(meta.error("expected a value, as in `kind = \"rate_limited\"`"));
-        }
-        match meta.value()?.parse::<Expr>()? {
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(lit), ..
-            }) => {
-                kind = Some(lit);
-                Ok(())
-            }
-            other => Err(Error::new_spanned(
-                other,
-                "expected a string literal, as in `kind = \"rate_limited\"`",
-            )),
-        }
-    })?;
+    attr.parse_nested_meta(|meta| option.parse(&meta, &mut kind))?;
     kind.ok_or_else(|| {
         Error::new_spanned(
             attr,

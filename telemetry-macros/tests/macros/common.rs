@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::task::{Wake, Waker};
-use telemetry_core::{Event, MemorySink, SessionEndEvent, Telemetry};
+use telemetry_core::{Event, MemorySink, Outcome, SessionEndEvent, Telemetry};
 use telemetry_test_support::memory_client;
 
 /// An enabled client that records into the returned sink, ignoring the
@@ -37,28 +37,33 @@ pub fn calls(sink: &MemorySink) -> Vec<Call> {
         .iter()
         .filter_map(|record| match record.event() {
             Event::Command(event) => Some(Call {
-                kind: "command",
-                name: event.action.to_string(),
-                is_success: event.outcome.is_success(),
-                error: event.outcome.error_kind().map(str::to_owned),
-                duration_ms: event.duration_ms,
-                session_id: String::new(),
-                agent: String::new(),
                 args: event.args.clone(),
+                ..Call::new("command", &event.action, &event.outcome, event.duration_ms)
             }),
             Event::Tool(event) => Some(Call {
-                kind: "tool",
-                name: event.tool_name.to_string(),
-                is_success: event.outcome.is_success(),
-                error: event.outcome.error_kind().map(str::to_owned),
-                duration_ms: event.duration_ms,
                 session_id: event.session_id.to_string(),
                 agent: event.agent_name.to_string(),
-                args: Vec::new(),
+                ..Call::new("tool", &event.tool_name, &event.outcome, event.duration_ms)
             }),
             _ => None,
         })
         .collect()
+}
+
+impl Call {
+    /// A call outside any session, without flags.
+    fn new(kind: &'static str, name: &str, outcome: &Outcome, duration_ms: u64) -> Call {
+        Call {
+            kind,
+            name: name.to_owned(),
+            is_success: outcome.is_success(),
+            error: outcome.error_kind().map(str::to_owned),
+            duration_ms,
+            session_id: String::new(),
+            agent: String::new(),
+            args: Vec::new(),
+        }
+    }
 }
 
 /// The one command or tool event recorded so far.

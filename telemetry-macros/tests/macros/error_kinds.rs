@@ -3,10 +3,11 @@
 //! boxed `dyn Error` holding a known type), else the type's name; never a
 //! byte of its message (a property test with random messages).
 
+use crate::common::{client, session_ends};
 use proptest::prelude::*;
 use std::error::Error;
 use std::io;
-use telemetry_core::{tracked_command, tracked_tool, Event, MemorySink, Telemetry, TrackedError};
+use telemetry_core::{tracked_command, tracked_tool, Event, TrackedError};
 
 /// An app's error enum; every field holds text that must never be sent.
 #[derive(Debug, TrackedError)]
@@ -83,12 +84,11 @@ async fn fetch(message: &str) -> Result<(), AgentError> {
     })
 }
 
-fn client() -> (Telemetry, MemorySink) {
-    crate::common::client()
-}
-
-/// The `error` of every command and tool event, oldest first.
-fn errors(sink: &MemorySink) -> Vec<String> {
+/// Runs `calls` in a fresh client's scope: the `error` of every command
+/// and tool event they recorded, oldest first.
+fn errors_of(calls: impl FnOnce()) -> Vec<String> {
+    let (telemetry, sink) = client();
+    telemetry.scope(calls);
     sink.records()
         .iter()
         .filter_map(|record| match record.event() {
@@ -102,8 +102,7 @@ fn errors(sink: &MemorySink) -> Vec<String> {
 
 #[test]
 fn an_io_error_is_sent_by_its_error_kind() {
-    let (telemetry, sink) = client();
-    telemetry.scope(|| {
+    let errors = errors_of(|| {
         assert!(read("/home/someone/notes.txt", io::ErrorKind::NotFound).is_err());
         assert!(read("/etc/shadow", io::ErrorKind::PermissionDenied).is_err());
         assert!(read("10.0.0.7:443", io::ErrorKind::TimedOut).is_err());
@@ -111,7 +110,7 @@ fn an_io_error_is_sent_by_its_error_kind() {
         assert!(command("SECRET").is_err());
     });
     assert_eq!(
-        errors(&sink),
+        errors,
         [
             "NotFound",
             "PermissionDenied",
@@ -125,30 +124,27 @@ fn an_io_error_is_sent_by_its_error_kind() {
 
 #[test]
 fn a_derived_enum_is_sent_by_its_variant_or_its_override() {
-    let (telemetry, sink) = client();
-    telemetry.scope(|| {
+    let errors = errors_of(|| {
         let detail = "SECRET".to_owned();
         assert!(agent(AgentError::RateLimited { detail }).is_err());
         assert!(agent(AgentError::Refused("SECRET".into())).is_err());
         assert!(agent(AgentError::BadInput("SECRET".into(), 1)).is_err());
     });
-    assert_eq!(errors(&sink), ["RateLimited", "Refused", "bad_input"]);
+    assert_eq!(errors, ["RateLimited", "Refused", "bad_input"]);
 }
 
 #[test]
 fn an_async_call_is_sent_by_its_kind() {
-    let (telemetry, sink) = client();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    telemetry.scope(|| assert!(runtime.block_on(fetch("SECRET")).is_err()));
-    assert_eq!(errors(&sink), ["RateLimited"]);
+    let errors = errors_of(|| assert!(runtime.block_on(fetch("SECRET")).is_err()));
+    assert_eq!(errors, ["RateLimited"]);
 }
 
 #[test]
 fn std_and_serde_errors_are_sent_by_their_kind() {
-    let (telemetry, sink) = client();
-    telemetry.scope(|| {
+    let errors = errors_of(|| {
         assert!(parse("SECRET").is_err());
         assert!(parse("").is_err());
         assert!(parse("999").is_err());
@@ -157,7 +153,7 @@ fn std_and_serde_errors_are_sent_by_their_kind() {
         assert!(json("[1, 300]").is_err());
     });
     assert_eq!(
-        errors(&sink),
+        errors,
         [
             "InvalidDigit",
             "Empty",
@@ -171,8 +167,7 @@ fn std_and_serde_errors_are_sent_by_their_kind() {
 
 #[test]
 fn a_boxed_error_is_sent_by_the_known_kind_inside_else_the_box_type() {
-    let (telemetry, sink) = client();
-    telemetry.scope(|| {
+    let errors = errors_of(|| {
         let timed_out = io::Error::new(io::ErrorKind::TimedOut, "SECRET");
         assert!(boxed(Box::new(timed_out)).is_err());
         assert!(boxed(Box::new("x".parse::<u8>().unwrap_err())).is_err());
@@ -180,23 +175,19 @@ fn a_boxed_error_is_sent_by_the_known_kind_inside_else_the_box_type() {
         assert!(boxed(Box::new(AgentError::Refused("SECRET".into()))).is_err());
     });
     let box_type = std::any::type_name::<BoxError>();
-    assert_eq!(
-        errors(&sink),
-        ["TimedOut", "InvalidDigit", box_type, box_type]
-    );
+    assert_eq!(errors, ["TimedOut", "InvalidDigit", box_type, box_type]);
 }
 
 #[test]
 fn without_the_trait_the_type_name_is_sent_as_before() {
-    let (telemetry, sink) = client();
-    telemetry.scope(|| {
+    let errors = errors_of(|| {
         assert!(untracked("SECRET").is_err());
         // A generic error resolves where the function is written.
         assert!(unbounded(io::Error::from(io::ErrorKind::NotFound)).is_err());
         assert!(bounded(io::Error::from(io::ErrorKind::NotFound)).is_err());
     });
     assert_eq!(
-        errors(&sink),
+        errors,
         [
             std::any::type_name::<Untracked>(),
             "std::io::error::Error",
@@ -216,14 +207,7 @@ fn a_session_end_lists_the_distinct_kinds() {
         assert!(std::panic::catch_unwind(|| -> io::Result<()> { read_or_panic() }).is_err());
     });
     session.end();
-    let end = sink
-        .records()
-        .iter()
-        .find_map(|record| match record.event() {
-            Event::SessionEnd(end) => Some(end.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let end = &session_ends(&sink)[0];
     assert_eq!(end.error_count, 4);
     assert_eq!(end.errors, ["NotFound", "Refused", "panic"]);
 }

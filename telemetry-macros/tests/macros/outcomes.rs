@@ -3,8 +3,10 @@
 //! `-> !` function records the panic that ends it.
 
 use crate::common::{assert_failure, assert_success, calls, client, only_call};
+use std::any::Any;
+use std::fmt::Debug;
 use std::panic::{self, AssertUnwindSafe};
-use telemetry_core::{tracked_command, tracked_tool};
+use telemetry_core::{tracked_command, tracked_tool, MemorySink};
 
 #[derive(Debug, PartialEq)]
 struct ParseFailed;
@@ -54,18 +56,29 @@ fn explode_with_message() -> u8 {
     panic!("boom")
 }
 
+/// Runs `call` in a fresh client's scope, where it must panic: the panic's
+/// payload, caught, and the sink.
+#[track_caller]
+fn panic_of<T: Debug>(call: impl FnOnce() -> T) -> (Box<dyn Any + Send>, MemorySink) {
+    let (telemetry, sink) = client();
+    let caught = telemetry.scope(|| panic::catch_unwind(AssertUnwindSafe(call)));
+    (caught.expect_err("the panic propagates"), sink)
+}
+
 #[test]
 fn panic_is_recorded_and_propagates_with_the_same_payload() {
-    let (telemetry, sink) = client();
-    let caught = telemetry.scope(|| panic::catch_unwind(|| explode(7)));
-    let payload = caught.expect_err("the panic propagates");
+    let (payload, sink) = panic_of(|| explode(7));
     assert_eq!(payload.downcast_ref::<Payload>(), Some(&Payload(7)));
     assert_failure(&only_call(&sink), "tool", "explode", "panic");
 
-    let caught = telemetry.scope(|| panic::catch_unwind(explode_with_message));
-    let payload = caught.expect_err("the panic propagates");
+    let (payload, sink) = panic_of(explode_with_message);
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
-    assert_failure(&calls(&sink)[1], "command", "explode_with_message", "panic");
+    assert_failure(
+        &only_call(&sink),
+        "command",
+        "explode_with_message",
+        "panic",
+    );
 }
 
 #[tracked_tool]
@@ -80,9 +93,7 @@ fn inner() -> u8 {
 
 #[test]
 fn a_panic_through_nested_tracked_calls_is_recorded_by_each() {
-    let (telemetry, sink) = client();
-    let caught = telemetry.scope(|| panic::catch_unwind(outer));
-    assert!(caught.is_err());
+    let (_, sink) = panic_of(outer);
     let calls = calls(&sink);
     assert_eq!(calls.len(), 2);
     assert_failure(&calls[0], "tool", "inner", "panic");
@@ -96,9 +107,8 @@ fn fail(code: u32) -> ! {
 
 #[test]
 fn a_never_returning_fn_records_its_panic() {
-    let (telemetry, sink) = client();
-    let caught = telemetry.scope(|| panic::catch_unwind(|| fail(3)));
-    assert_eq!(caught.unwrap_err().downcast_ref(), Some(&Payload(3)));
+    let (payload, sink) = panic_of(|| fail(3));
+    assert_eq!(payload.downcast_ref(), Some(&Payload(3)));
     assert_failure(&only_call(&sink), "command", "exit-with-error", "panic");
 }
 
@@ -111,11 +121,8 @@ fn fill(buffer: &mut Vec<u8>, fail: bool) -> usize {
 
 #[test]
 fn state_changed_before_a_panic_is_kept() {
-    let (telemetry, sink) = client();
     let mut buffer = Vec::new();
-    let caught =
-        telemetry.scope(|| panic::catch_unwind(AssertUnwindSafe(|| fill(&mut buffer, true))));
-    assert!(caught.is_err());
+    let (_, sink) = panic_of(|| fill(&mut buffer, true));
     assert_eq!(buffer, [1]);
     assert_failure(&only_call(&sink), "tool", "fill", "panic");
 }

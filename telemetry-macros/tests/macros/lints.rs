@@ -1,6 +1,11 @@
-//! The expansion adds no warning to a crate that denies rustc's warnings and
+//! The expansion adds no warning to code that denies rustc's warnings and
 //! clippy's `all` and `pedantic` groups: `cargo test` checks the former,
 //! `cargo clippy --all-targets` the latter. Every supported shape is here.
+//!
+//! The lint levels are this module's, which is public (`pub mod lints` in
+//! `main.rs`) so that its items are reachable as a library's public items
+//! would be: `missing_docs`, `unreachable_pub`, `must_use_candidate` and
+//! the `# Errors` docs apply to them.
 
 #![deny(warnings, clippy::all, clippy::pedantic)]
 #![deny(
