@@ -29,12 +29,7 @@ const SAMPLES: u32 = 2_000;
 
 fn collector() -> &'static Collector {
     static COLLECTOR: OnceLock<Collector> = OnceLock::new();
-    COLLECTOR.get_or_init(|| {
-        Collector::builder()
-            .retain(false)
-            .start()
-            .expect("a loopback collector starts")
-    })
+    COLLECTOR.get_or_init(support::counting_collector)
 }
 
 fn main() {

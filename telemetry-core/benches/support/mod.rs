@@ -67,6 +67,15 @@ pub fn client_with_sink(sink: impl Sink) -> Telemetry {
         .build()
 }
 
+/// A loopback collector that checks, answers and counts each request but
+/// keeps nothing, so that its memory stays flat over a long run.
+pub fn counting_collector() -> telemetry_test_support::collector::Collector {
+    telemetry_test_support::collector::Collector::builder()
+        .retain(false)
+        .start()
+        .expect("a loopback collector starts")
+}
+
 /// An enabled client that posts to `url` (default timeout unless given).
 pub fn http_client(url: &str, timeout: Option<Duration>) -> Telemetry {
     let mut builder = Telemetry::builder("bench", "1.0.0")
