@@ -315,7 +315,10 @@ impl Agent {
         }
     }
     /// An agent whose first run is behind it: it ran `version` once, which
-    /// showed the notice (asserted) and so sent nothing. Its next run sends.
+    /// showed the notice (asserted) and so sent nothing. Its next run sends:
+    /// the notice marker is dated an hour back, as a run on a later day
+    /// finds it, instead of waiting for the clock (the wait itself is
+    /// exercised by the tests that call [`Agent::wait_for_a_later_run`]).
     pub fn after_first_run(endpoint: &str) -> Agent {
         let agent = Agent::new(endpoint);
         let first = agent.run(&["version"]);
@@ -324,7 +327,7 @@ impl Agent {
             stderr(&first).contains(NOTICE_START),
             "the first run shows the notice: {first:?}"
         );
-        agent.wait_for_a_later_run();
+        crate::marker::date_back_marker(&agent.config_dir());
         agent
     }
 

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 use telemetry_test_support::agent::{past_notice, stderr, Agent};
 use telemetry_test_support::collector::{Behaviour, Collector};
+use telemetry_test_support::net::refused_endpoint;
 use telemetry_test_support::records::assert_each_once;
 use telemetry_test_support::spool;
 
@@ -14,10 +15,12 @@ const RUN_RECORDS: usize = 8;
 const RUN: [&str; 4] = ["--delivery", "background", "run", "hello"];
 const LONG: Duration = Duration::from_secs(30);
 
-/// An agent whose first run (the notice) is behind it, whose runs go to
-/// `blackhole` and then, with `TELEMETRY_ENDPOINT` overridden, elsewhere.
-fn agent_with_leftovers(blackhole: &Collector) -> Agent {
-    let agent = Agent::after_first_run(&blackhole.url());
+/// An agent whose first run (the notice) is behind it, and whose one
+/// background run to `unreachable` (a collector that never answers, or a
+/// refusing port: down) left its records in the spool; later runs go
+/// elsewhere with `TELEMETRY_ENDPOINT` overridden.
+fn agent_with_leftovers(unreachable: &str) -> Agent {
+    let agent = Agent::after_first_run(unreachable);
     agent.run_ok(&RUN, &[]);
     assert_eq!(
         spool::pending(&agent.config_dir()).len(),
@@ -45,7 +48,7 @@ fn a_background_run_has_delivered_every_record_when_it_exits() {
 #[test]
 fn after_a_blackhole_the_next_run_delivers_every_earlier_record() {
     let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
-    let agent = agent_with_leftovers(&blackhole);
+    let agent = agent_with_leftovers(&blackhole.url());
     let collector = Collector::start().unwrap();
     agent.run_ok(&RUN, &[("TELEMETRY_ENDPOINT", &collector.url())]);
     let records = collector.records();
@@ -79,8 +82,9 @@ fn the_records_of_a_killed_process_arrive_with_the_next_run() {
 
 #[test]
 fn ten_processes_at_once_then_a_normal_run_deliver_every_record_exactly_once() {
-    let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
-    let agent = agent_with_leftovers(&blackhole);
+    // Leftovers of a run while the collector was down (a refusing port:
+    // no exit budget spent waiting, unlike a blackhole).
+    let agent = agent_with_leftovers(&refused_endpoint());
     let collector = Collector::start().unwrap();
     let url = collector.url();
     let children: Vec<_> = (0..10)
@@ -94,7 +98,7 @@ fn ten_processes_at_once_then_a_normal_run_deliver_every_record_exactly_once() {
     }
     agent.run_ok(&RUN, &[("TELEMETRY_ENDPOINT", &url)]);
     let records = collector.records();
-    // The leftovers of the blackhole run, ten runs, and the last one.
+    // The leftovers of the run while it was down, ten runs, and the last one.
     assert_eq!(records.len(), 12 * RUN_RECORDS);
     assert_each_once(&records);
     assert!(spool::pending(&agent.config_dir()).is_empty());
@@ -103,8 +107,7 @@ fn ten_processes_at_once_then_a_normal_run_deliver_every_record_exactly_once() {
 #[test]
 fn opting_out_by_either_variable_deletes_the_spool_and_nothing_arrives() {
     for (name, value) in [("DO_NOT_TRACK", "1"), ("TELEMETRY_ENABLED", "false")] {
-        let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
-        let agent = agent_with_leftovers(&blackhole);
+        let agent = agent_with_leftovers(&refused_endpoint());
         let collector = Collector::start().unwrap();
         let url = collector.url();
         agent.run_ok(&RUN, &[("TELEMETRY_ENDPOINT", &url), (name, value)]);
