@@ -189,13 +189,19 @@ pub fn median(samples: &mut [Duration]) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// reqwest's HTTP/1 client as `HttpSink` configures it for a loopback
-/// endpoint (no Nagle delay, no proxy).
-fn reqwest_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .http1_only()
-        .tcp_nodelay(true)
-        .no_proxy()
+/// A reqwest HTTP/1 client from `$builder` (the async or the blocking
+/// client's: their builders are types of their own with the same methods),
+/// configured as `HttpSink` configures it for a loopback endpoint (no
+/// Nagle delay, no proxy).
+macro_rules! as_http_sink_configures {
+    ($builder:expr) => {
+        $builder
+            .http1_only()
+            .tcp_nodelay(true)
+            .no_proxy()
+            .build()
+            .expect("a client")
+    };
 }
 
 /// reqwest's async client driven on this thread by a current-thread runtime,
@@ -215,7 +221,7 @@ impl ReqwestAsync {
                 .enable_all()
                 .build()
                 .expect("a runtime"),
-            client: reqwest_builder().build().expect("a client"),
+            client: as_http_sink_configures!(reqwest::Client::builder()),
             url: url.parse().expect("a URL"),
             body,
         }
@@ -250,12 +256,7 @@ impl ReqwestBlocking {
     /// A client that posts `body` to `url`.
     pub fn new(url: &str, body: Vec<u8>) -> ReqwestBlocking {
         ReqwestBlocking {
-            client: reqwest::blocking::Client::builder()
-                .http1_only()
-                .tcp_nodelay(true)
-                .no_proxy()
-                .build()
-                .expect("a client"),
+            client: as_http_sink_configures!(reqwest::blocking::Client::builder()),
             url: url.parse().expect("a URL"),
             body,
         }
