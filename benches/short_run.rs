@@ -23,6 +23,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use support::{agent_command, agent_dirs, release_example, timed};
+use telemetry_test_support::process::spawn_announcing;
 use telemetry_test_support::TempDir;
 
 /// Set in the collector's process.
@@ -175,20 +176,10 @@ struct Collector {
 impl Collector {
     /// This bench re-run as the collector; it prints its address.
     fn start() -> Collector {
-        let mut child = Command::new(std::env::current_exe().expect("this bench"))
-            .env(COLLECTOR_VAR, "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the collector starts");
-        let mut first = String::new();
-        BufReader::new(child.stdout.as_mut().expect("piped"))
-            .read_line(&mut first)
-            .expect("the collector's address");
-        Collector {
-            child,
-            addr: first.trim().to_owned(),
-        }
+        let mut command = Command::new(std::env::current_exe().expect("this bench"));
+        command.env(COLLECTOR_VAR, "1").stdin(Stdio::piped());
+        let (child, addr) = spawn_announcing(command);
+        Collector { child, addr }
     }
 }
 
