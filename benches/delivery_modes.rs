@@ -11,9 +11,10 @@
 //!
 //! The agent binary is `target/release/examples/agent`, or `$AGENT`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod support;
+
 use std::time::{Duration, Instant};
+use support::{agent_dirs, median, ms, print_against_off, run_agent};
 use telemetry_core::{tracked_tool, Delivery, Telemetry};
 use telemetry_test_support::collector::{Behaviour, Collector};
 
@@ -40,69 +41,6 @@ fn main() {
     }
 }
 
-fn agent() -> PathBuf {
-    std::env::var_os("AGENT").map_or_else(
-        || {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("target/release/examples")
-                .join(format!("agent{}", std::env::consts::EXE_SUFFIX))
-        },
-        PathBuf::from,
-    )
-}
-
-struct Dirs(PathBuf);
-
-impl Dirs {
-    fn new(label: &str) -> Dirs {
-        let dir = std::env::temp_dir().join(format!(
-            "telemetry-bench-{label}-{}-{:?}",
-            std::process::id(),
-            Instant::now()
-        ));
-        std::fs::create_dir_all(dir.join("config")).expect("temp config dir");
-        std::fs::create_dir_all(dir.join("home")).expect("temp home");
-        Dirs(dir)
-    }
-}
-
-impl Drop for Dirs {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// One agent run; its wall time.
-fn run_agent(dirs: &Dirs, endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Duration {
-    let mut command = Command::new(agent());
-    command
-        .args(args)
-        .env_clear()
-        .env("XDG_CONFIG_HOME", dirs.0.join("config"))
-        .env("HOME", dirs.0.join("home"))
-        .env("TELEMETRY_ENDPOINT", endpoint)
-        .env("TELEMETRY_HIDE_BANNER", "1")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let started = Instant::now();
-    let status = command
-        .status()
-        .expect("the agent runs (cargo build --release --example agent)");
-    let wall = started.elapsed();
-    assert!(status.success());
-    wall
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
-}
-
 fn args(mode: &str) -> Vec<&str> {
     let mut args = vec!["--delivery", mode];
     args.extend(RUN);
@@ -118,7 +56,7 @@ fn agent_runs() {
         .retain(false)
         .start()
         .expect("collector");
-    let dirs = Dirs::new("agent");
+    let dirs = agent_dirs("agent");
     let url = collector.url();
     let (mut off, mut inline, mut background) = (Vec::new(), Vec::new(), Vec::new());
     let (mut inline_min, mut background_min) = (usize::MAX, usize::MAX);
@@ -139,16 +77,9 @@ fn agent_runs() {
     let (off, inline, background) = (median(off), median(inline), median(background));
     println!("agent run, collector waiting 50 ms per answer, {RUNS} runs each (median):");
     println!("  telemetry off           {}", ms(off));
-    println!(
-        "  inline                  {}  (+{}), records received at exit: at least {inline_min}/8",
-        ms(inline),
-        ms(inline.saturating_sub(off))
-    );
-    println!(
-        "  background              {}  (+{}), records received at exit: at least {background_min}/8",
-        ms(background),
-        ms(background.saturating_sub(off))
-    );
+    let note = |min: usize| format!(", records received at exit: at least {min}/8");
+    print_against_off("inline", inline, off, &note(inline_min));
+    print_against_off("background", background, off, &note(background_min));
 }
 
 #[tracked_tool]
@@ -181,10 +112,10 @@ fn tool_calls() {
         .behaviour(Behaviour::Delay(Duration::from_millis(50)))
         .start()
         .expect("collector");
-    let client = |delivery: Delivery, dir: &Dirs| {
+    let client = |delivery: Delivery, dir: &telemetry_test_support::TempDir| {
         Telemetry::builder("bench", "1.0.0")
             .endpoint(collector.url())
-            .config_dir(dir.0.join("config"))
+            .config_dir(dir.join("config"))
             .notice(false)
             .env(|_| None)
             .delivery(delivery)
@@ -199,21 +130,24 @@ fn tool_calls() {
     let mut received = usize::MAX;
     let mut requests = Vec::new();
     for _ in 0..5 {
-        let dir = Dirs::new("calls");
+        let dir = agent_dirs("calls");
         let (before, requests_before) = (collector.records_received(), collector.requests().len());
         background.push(calls_with(&client(Delivery::Background, &dir), 1_000));
         received = received.min(collector.records_received() - before);
         requests.push(collector.requests().len() - requests_before);
     }
     let background = median(background);
-    let dir = Dirs::new("calls-inline");
+    let dir = agent_dirs("calls-inline");
     let inline_40 = calls_with(&client(Delivery::Inline, &dir), 40);
     println!("1,000 tracked tool calls in one process (+ session start/end), 50 ms collector:");
     println!("  telemetry off           {} (median of 5)", ms(off));
-    println!(
-        "  background              {} (+{}, median of 5), records received by the exit flush: at least {received}/1002, requests per run: {requests:?}",
-        ms(background),
-        ms(background.saturating_sub(off))
+    print_against_off(
+        "background",
+        background,
+        off,
+        &format!(
+            " (median of 5), records received by the exit flush: at least {received}/1002, requests per run: {requests:?}"
+        ),
     );
     println!(
         "  inline, 40 calls only   {} (about {:.1} s for 1,000)",
@@ -226,7 +160,7 @@ fn tool_calls() {
 /// against the same run with telemetry off.
 fn blackhole() {
     let collector = Collector::start_with(Behaviour::Blackhole).expect("collector");
-    let dirs = Dirs::new("blackhole");
+    let dirs = agent_dirs("blackhole");
     let url = collector.url();
     let (mut off, mut background) = (Vec::new(), Vec::new());
     for _ in 0..5 {
@@ -240,18 +174,14 @@ fn blackhole() {
     }
     let (off, background) = (median(off), median(background));
     println!("agent run, collector that never answers (median of 5):");
-    println!(
-        "  background              {} (+{}; exit budget 1 s)",
-        ms(background),
-        ms(background.saturating_sub(off))
-    );
+    print_against_off("background", background, off, " (exit budget 1 s)");
 }
 
 /// A collector that answers 200 after 1.9 s (timeout 2 s): inline `agent run`.
 fn slow_collector() {
     let collector =
         Collector::start_with(Behaviour::Delay(Duration::from_millis(1_900))).expect("collector");
-    let dirs = Dirs::new("slow");
+    let dirs = agent_dirs("slow");
     let url = collector.url();
     let off = run_agent(
         &dirs,
@@ -263,10 +193,11 @@ fn slow_collector() {
     // The collector lists a request after its delay: wait for the last.
     let _ = collector.wait_for_records(3, Duration::from_secs(5));
     println!("agent run, collector answering after 1.9 s (timeout 2 s, budget 4 s), one run:");
-    println!(
-        "  inline                  {} (+{}); requests made: {}",
-        ms(inline),
-        ms(inline.saturating_sub(off)),
-        collector.requests().len()
+    let requests = collector.requests().len();
+    print_against_off(
+        "inline",
+        inline,
+        off,
+        &format!("; requests made: {requests}"),
     );
 }

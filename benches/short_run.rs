@@ -17,11 +17,14 @@
 //! SHORT_RUN_ROUNDS=400 cargo bench --bench short_run
 //! ```
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
+use support::{agent_command, agent_dirs, release_example, timed};
+use telemetry_test_support::process::spawn_announcing;
+use telemetry_test_support::TempDir;
 
 /// Set in the collector's process.
 const COLLECTOR_VAR: &str = "SHORT_RUN_COLLECTOR";
@@ -91,18 +94,6 @@ fn main() {
     drop(collector);
 }
 
-fn release_example(name: &str) -> PathBuf {
-    let var = name.to_uppercase();
-    std::env::var_os(&var).map_or_else(
-        || {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("target/release/examples")
-                .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-        },
-        PathBuf::from,
-    )
-}
-
 /// What `agent version` prints.
 fn agent_line() -> String {
     let output = Command::new(release_example("agent"))
@@ -125,30 +116,16 @@ struct Variant {
 impl Variant {
     /// Runs it once; its wall time in ms.
     fn run(&mut self) -> f64 {
-        let started = Instant::now();
-        let status = self.command.status().expect("the program runs");
-        let wall = started.elapsed();
-        assert!(status.success(), "{} failed", self.name);
-        wall.as_secs_f64() * 1000.0
+        timed(&mut self.command).as_secs_f64() * 1000.0
     }
 }
 
 /// `off` first, the two floor runs last.
 fn variants(url: &str, line: &str) -> Vec<Variant> {
     let agent = |name: &'static str, args: &[&str], env: &[(&str, &str)]| {
-        let dir = TempDir::new(name);
-        let mut command = Command::new(release_example("agent"));
-        command
-            .args(args)
-            .arg("version")
-            .env_clear()
-            .env("XDG_CONFIG_HOME", dir.0.join("config"))
-            .env("HOME", dir.0.join("home"))
-            .env("TELEMETRY_ENDPOINT", url)
-            .env("TELEMETRY_HIDE_BANNER", "1")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let dir = agent_dirs("short-run");
+        let mut command = agent_command(&dir, url, args, env);
+        command.arg("version");
         Variant {
             name,
             command,
@@ -190,29 +167,6 @@ fn variants(url: &str, line: &str) -> Vec<Variant> {
     ]
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let label: String = label.chars().filter(char::is_ascii_alphanumeric).collect();
-        let dir = std::env::temp_dir().join(format!(
-            "telemetry-short-run-{label}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        for sub in ["config", "home"] {
-            std::fs::create_dir_all(dir.join(sub)).expect("a temp dir");
-        }
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The collector's process, seen from the bench.
 struct Collector {
     child: Child,
@@ -222,20 +176,10 @@ struct Collector {
 impl Collector {
     /// This bench re-run as the collector; it prints its address.
     fn start() -> Collector {
-        let mut child = Command::new(std::env::current_exe().expect("this bench"))
-            .env(COLLECTOR_VAR, "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the collector starts");
-        let mut first = String::new();
-        BufReader::new(child.stdout.as_mut().expect("piped"))
-            .read_line(&mut first)
-            .expect("the collector's address");
-        Collector {
-            child,
-            addr: first.trim().to_owned(),
-        }
+        let mut command = Command::new(std::env::current_exe().expect("this bench"));
+        command.env(COLLECTOR_VAR, "1").stdin(Stdio::piped());
+        let (child, addr) = spawn_announcing(command);
+        Collector { child, addr }
     }
 }
 

@@ -280,24 +280,12 @@ fn run_agent(model: &Model, steps: u64, prompt: &str) {
             }
             if step == 0 {
                 // First model call: decide which tools to use.
-                let (input, output) = (1200, 150);
-                telemetry_core::record_token_usage(
-                    model.name.clone(),
-                    input,
-                    output,
-                    model.cost(input, output),
-                );
+                model.call(1200, 150);
             }
         }
 
         // Second model call: write the answer.
-        let (input, output) = (1800, 350);
-        telemetry_core::record_token_usage(
-            model.name.clone(),
-            input,
-            output,
-            model.cost(input, output),
-        );
+        model.call(1800, 350);
         format!(
             "root ({}): done in {} steps, using {} note(s). (This example calls no model.)",
             model.name,
@@ -445,6 +433,17 @@ impl Model {
     fn cost(&self, input_tokens: u64, output_tokens: u64) -> f64 {
         (input_tokens as f64 * self.input_price + output_tokens as f64 * self.output_price)
             / 1_000_000.0
+    }
+
+    /// A (pretend) call of this model with these token counts: recorded as
+    /// token usage, with its cost.
+    fn call(&self, input_tokens: u64, output_tokens: u64) {
+        telemetry_core::record_token_usage(
+            self.name.clone(),
+            input_tokens,
+            output_tokens,
+            self.cost(input_tokens, output_tokens),
+        );
     }
 }
 

@@ -66,19 +66,29 @@ use telemetry_test_support::TempDir;
 /// The prompt the demo gives the agent: it must never reach the collector.
 const PROMPT: &str = "Summarise my private notes on Project Falcon";
 
-/// The variables the demo sets or clears for the agent, so that settings in
-/// the user's own environment do not change what the demo shows. `CI` too:
-/// the demo shows a user's machine, and in CI the app's CI policy would
-/// skip the first-run notice and its hold.
-const TELEMETRY_VARS: [&str; 7] = [
-    "CI",
-    "AGENT_TELEMETRY_ENABLED",
-    "DO_NOT_TRACK",
-    "TELEMETRY_ENABLED",
-    "TELEMETRY_ENDPOINT",
-    "TELEMETRY_TAGS",
-    "TELEMETRY_HIDE_BANNER",
-];
+/// Whether `name` is a variable the demo clears for the agent, so that
+/// settings in the user's own environment do not change what the demo
+/// shows: every `TELEMETRY_*` and `AGENT_TELEMETRY_*` variable (those the
+/// toolkit reads today and any it reads later), `DO_NOT_TRACK`, and `CI`
+/// (the demo shows a user's machine, and in CI the app's CI policy would
+/// skip the first-run notice and its hold).
+fn is_cleared_for_the_agent(name: &str) -> bool {
+    name == "CI"
+        || name == "DO_NOT_TRACK"
+        || name.starts_with("TELEMETRY_")
+        || name.starts_with("AGENT_TELEMETRY_")
+}
+
+/// The variables of the demo's own environment that
+/// [`is_cleared_for_the_agent`], sorted.
+fn cleared_for_the_agent() -> Vec<String> {
+    let mut names: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| is_cleared_for_the_agent(name))
+        .collect();
+    names.sort();
+    names
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -130,11 +140,7 @@ fn demo(serve: bool) -> Result<(), String> {
         config_home.display()
     );
     println!("  HOME={}", home.display());
-    let overridden: Vec<&str> = TELEMETRY_VARS
-        .iter()
-        .copied()
-        .filter(|name| std::env::var_os(name).is_some())
-        .collect();
+    let overridden = cleared_for_the_agent();
     if !overridden.is_empty() {
         println!(
             "  ({} from your environment are not passed to the agent, so the demo shows the defaults.)",
@@ -430,7 +436,7 @@ fn delivery_modes(agent: &Path, temp: &Path, run_args: &[&str]) -> Result<Vec<Mo
         let before = slow.records().len();
         let mut command = Command::new(agent);
         command.args(["--delivery", mode]).args(run_args);
-        for name in TELEMETRY_VARS {
+        for name in cleared_for_the_agent() {
             command.env_remove(name);
         }
         command
@@ -479,7 +485,7 @@ impl AgentEnv<'_> {
         let _ = std::io::stdout().flush();
         let mut command = Command::new(self.binary);
         command.args(args);
-        for name in TELEMETRY_VARS {
+        for name in cleared_for_the_agent() {
             command.env_remove(name);
         }
         command

@@ -223,29 +223,34 @@ pub fn example_binary(name: &str) -> PathBuf {
 /// returns its exit status, stdout and stderr. Panics if it cannot be started
 /// or runs longer than [`RUN_LIMIT`].
 pub fn run_agent(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(agent_binary());
-    command
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    run_with_limit(command)
+    run_with_limit(piped(command(agent_binary(), args, env)))
 }
 
 /// [`run_agent`], with `cwd` as the agent's current directory.
 pub fn run_agent_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(agent_binary());
+    let mut command = piped(command(agent_binary(), args, env));
+    command.current_dir(cwd);
+    run_with_limit(command)
+}
+
+/// `binary` with `args`, in an empty environment plus `env`, its stdin,
+/// stdout and stderr null (see [`piped`]).
+fn command(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(binary);
     command
-        .current_dir(cwd)
         .args(args)
         .env_clear()
         .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    run_with_limit(command)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// `command` with its stdout and stderr piped, for [`run_with_limit`].
+fn piped(mut command: Command) -> Command {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
 }
 
 fn run_with_limit(mut command: Command) -> Output {
@@ -310,7 +315,10 @@ impl Agent {
         }
     }
     /// An agent whose first run is behind it: it ran `version` once, which
-    /// showed the notice (asserted) and so sent nothing. Its next run sends.
+    /// showed the notice (asserted) and so sent nothing. Its next run sends:
+    /// the notice marker is dated an hour back, as a run on a later day
+    /// finds it, instead of waiting for the clock (the wait itself is
+    /// exercised by the tests that call [`Agent::wait_for_a_later_run`]).
     pub fn after_first_run(endpoint: &str) -> Agent {
         let agent = Agent::new(endpoint);
         let first = agent.run(&["version"]);
@@ -319,7 +327,7 @@ impl Agent {
             stderr(&first).contains(NOTICE_START),
             "the first run shows the notice: {first:?}"
         );
-        agent.wait_for_a_later_run();
+        crate::marker::date_back_marker(&agent.config_dir());
         agent
     }
 
@@ -363,10 +371,36 @@ impl Agent {
         self.run_binary_with(agent_binary(), args, env)
     }
 
+    /// Runs the agent with `args` in this agent's environment plus `env`,
+    /// and panics unless it succeeded.
+    pub fn run_ok(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let output = self.run_with(args, env);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        output
+    }
+
+    /// `agent telemetry status --json` in this agent's environment plus
+    /// `env` (which must succeed), parsed.
+    pub fn status_json(&self, env: &[(&str, &str)]) -> serde_json::Value {
+        let output = self.run_ok(&["telemetry", "status", "--json"], env);
+        serde_json::from_slice(&output.stdout).expect("the status is JSON")
+    }
+
     /// Runs another program of the app `agent` (an example built with
     /// [`example_binary`]) with `args` in this agent's environment plus
     /// `env`.
     pub fn run_binary_with(&self, binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+        run_with_limit(piped(self.command_of(binary, args, env)))
+    }
+
+    /// The agent with `args` in this agent's environment plus `env`, not
+    /// started, its stdin, stdout and stderr null: for a test that starts
+    /// several at once or kills one.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        self.command_of(agent_binary(), args, env)
+    }
+
+    fn command_of(&self, binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         let xdg = self.xdg_config_home();
         let home = self.home();
         let xdg = xdg.to_str().expect("a UTF-8 temp dir");
@@ -376,16 +410,16 @@ impl Agent {
             vars.push(("TELEMETRY_ENDPOINT", endpoint));
         }
         vars.extend_from_slice(env);
-        let mut command = Command::new(binary);
-        command
-            .args(args)
-            .env_clear()
-            .envs(vars.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        run_with_limit(command)
+        command(binary, args, &vars)
     }
+}
+
+/// A fresh loopback collector, and an agent that sends to it with its
+/// first run (the notice) behind it ([`Agent::after_first_run`]).
+pub fn past_notice() -> (crate::collector::Collector, Agent) {
+    let collector = crate::collector::Collector::start().expect("a loopback collector");
+    let agent = Agent::after_first_run(&collector.url());
+    (collector, agent)
 }
 
 /// The first words of the first-run notice (for agent `agent`).
@@ -406,20 +440,6 @@ pub fn stderr(output: &Output) -> String {
 pub fn debug_lines(output: &Output) -> Vec<String> {
     crate::debug_log::debug_lines(&stderr(output))
 }
-/// The properties every record carries after its event's own.
-pub const COMMON_FIELDS: [&str; 10] = [
-    "user_uuid",
-    "version",
-    "os",
-    "os_language",
-    "arch",
-    "ci",
-    "ci_provider",
-    "ai_agent",
-    "event_id",
-    "schema_version",
-];
-
 /// Checks the parts of a record that vary from run to run or are the same
 /// for every event, and returns the rest for an exact comparison:
 /// `{"event": .., "properties": {..the event's own fields..}}`, with

@@ -17,6 +17,10 @@
 //! - [`process`]: running one test alone in a process of its own.
 //! - [`marker`]: making a second run a later run (the notice marker dated
 //!   back, or waited on).
+//! - [`records`]: the kinds, ids and properties of received records, and
+//!   the rule that none arrives twice.
+//! - [`spool`]: the background spool's files, read and written from
+//!   outside by their documented format.
 //!
 //! Test helpers may panic: a panic is how a test reports what broke. What the
 //! demo uses ([`TempDir::try_new`], [`agent::build`]) returns errors instead.
@@ -31,6 +35,8 @@ pub mod json;
 pub mod marker;
 pub mod net;
 pub mod process;
+pub mod records;
+pub mod spool;
 mod temp_dir;
 pub mod threads;
 mod uuid;

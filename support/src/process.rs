@@ -9,6 +9,9 @@
 //! A few others need several processes started at once (first runs racing
 //! for one config dir): [`run_together`] starts them from the same
 //! executable, and lets them go together.
+//!
+//! And a server run as a process tells where it listens on its first line:
+//! [`spawn_announcing`] starts it and reads that line.
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -111,4 +114,25 @@ pub fn wait_for_the_others(test: &str) -> bool {
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
     true
+}
+
+/// Starts `command` with its stdout piped and returns the child and the
+/// first line it printed, trimmed (such as the address a server
+/// announces). Reads that line byte by byte, so that nothing after it is
+/// taken from the child's stdout. Panics if the command cannot start or
+/// ends before a line.
+pub fn spawn_announcing(mut command: Command) -> (Child, String) {
+    use std::io::Read;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("{command:?} starts: {error}"));
+    let stdout = child.stdout.as_mut().expect("a piped stdout");
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).expect("the child's stdout") == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    assert!(!line.is_empty(), "{command:?} printed no first line");
+    (child, String::from_utf8_lossy(&line).trim().to_owned())
 }

@@ -1,99 +1,118 @@
-//! Background delivery's cost on the recording thread: queueing a record
-//! and appending it to the spool file. Target: at most 5 µs per call.
+//! Background delivery's cost on the recording thread, through a client
+//! built as an app builds it: one `record_tool_call` on a client with
+//! `Delivery::Background` (the record built and serialised, queued, and
+//! appended to the spool file). Target: at most 5 µs per call for the
+//! queue and the spool append; the `recorder` bench measures building and
+//! serialising a record alone (subtract it for that part).
 //!
-//! The record is a typical ~500-byte wire record, already serialised (the
-//! `recorder` bench measures serialisation). The sender thread runs as in
-//! a program: it takes batches off the queue and acknowledges them in the
-//! spool, here with a send function that accepts at once, so that the
-//! numbers include the contention with it.
+//! The sender thread runs as in a program: it takes batches off the queue,
+//! hands them to the client's sink, here one that accepts at once
+//! (`send_serialised`), and acknowledges them in the spool, so that the
+//! numbers include the contention with it. The local history is off: it
+//! is written by the sender, not by the recording thread.
 //!
 //! `cargo bench -p telemetry-core --bench background`
 
 use divan::black_box;
-use std::path::PathBuf;
-use telemetry_core::background::{Background, Limits, SendFn};
+use std::time::Duration;
+use telemetry_core::{Delivery, Outcome, Record, SendError, Sink, Telemetry};
+use telemetry_test_support::TempDir;
 
 fn main() {
     divan::main();
 }
 
-const RECORD: &str = r#"{"event":"tool","event_timestamp":1795620628495,"source":"bench","properties":{"action":"call","tool_name":"read_file","session_id":"6f1d2c3a-8b4e-4f7a-9c2d-1e5f6a7b8c9d","agent_name":"root","duration_ms":12,"is_success":true,"user_uuid":"0b7e3f52-4c1a-4d8e-9f6b-2a3c4d5e6f70","version":"1.0.0","os":"linux","os_language":"en-US","arch":"x86_64","ci":false,"event_id":"c2a1b3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"}}"#;
+/// A sink that background delivery can use, answering every batch with
+/// `answer`.
+struct Answering(fn() -> Result<(), SendError>);
 
-fn accept() -> SendFn {
-    Box::new(|records: &[String]| {
+impl Sink for Answering {
+    fn send(&self, records: &[Record]) -> Result<(), SendError> {
         black_box(records);
-        Ok(())
-    })
-}
+        (self.0)()
+    }
 
-fn warm_up(background: &Background) {
-    background.record_line("warm-up".into(), RECORD.into());
-    let _ = background.flush(std::time::Duration::from_secs(5));
-}
+    fn send_serialised(&self, records: &[String]) -> Result<(), SendError> {
+        black_box(records);
+        (self.0)()
+    }
 
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+    fn sends_serialised(&self) -> bool {
+        true
     }
 }
 
-fn temp_dir() -> TempDir {
-    let dir = std::env::temp_dir().join(format!(
-        "telemetry-bench-background-{}-{:?}",
-        std::process::id(),
-        std::time::Instant::now()
-    ));
-    TempDir(dir)
+fn accept() -> Result<(), SendError> {
+    Ok(())
 }
 
-/// Target: queue + spool append, per call.
+/// The collector is down: every batch is refused.
+fn refuse() -> Result<(), SendError> {
+    Err(SendError::Rejected(503))
+}
+
+/// A background client with this sink, its spool in `config_dir` (none:
+/// records are kept in memory only), with no cap on records (a benchmark
+/// makes millions) and no environment; started by one record flushed, so
+/// that starting the sender and creating the spool file (once per
+/// process) are not timed.
+fn background_client(
+    answer: fn() -> Result<(), SendError>,
+    config_dir: Option<&TempDir>,
+) -> Telemetry {
+    let mut builder = Telemetry::builder("bench", "1.0.0")
+        .sink(Answering(answer))
+        .delivery(Delivery::Background)
+        .notice(false)
+        .history(false)
+        .env(|_| None)
+        .max_records(u64::MAX);
+    if let Some(dir) = config_dir {
+        builder = builder.config_dir(dir.path());
+    }
+    let telemetry = builder.build();
+    assert!(telemetry.is_enabled(), "the benchmark client is off");
+    record(&telemetry);
+    let _ = telemetry.flush(Duration::from_secs(5));
+    telemetry
+}
+
+/// One typical tool call (a ~500-byte wire record).
+fn record(telemetry: &Telemetry) {
+    telemetry.record_tool_call(
+        black_box("read_file"),
+        black_box("6f1d2c3a-8b4e-4f7a-9c2d-1e5f6a7b8c9d"),
+        black_box("root"),
+        Duration::from_millis(12),
+        Outcome::Success,
+    );
+}
+
+/// Target: record + queue + spool append, per call.
 #[divan::bench(sample_count = 1000, sample_size = 10)]
 fn record_spooled(bencher: divan::Bencher) {
-    let dir = temp_dir();
-    let background = Background::new(Some(dir.0.clone()), accept(), Limits::default(), None);
-    // The first record starts the sender and creates the spool file: once
-    // per process, not per call.
-    warm_up(&background);
-    bencher.bench_local(|| {
-        background.record_line(
-            black_box("c2a1b3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d").to_owned(),
-            black_box(RECORD).to_owned(),
-        );
-    });
-    let _ = background.finish(std::time::Duration::from_secs(5));
+    let dir = TempDir::new("bench-background");
+    let telemetry = background_client(accept, Some(&dir));
+    bencher.bench_local(|| record(&telemetry));
+    let _ = telemetry.flush(Duration::from_secs(5));
 }
 
-/// For scale: the queue alone, with no spool dir.
+/// For scale: the queue alone, with no config dir (no spool).
 #[divan::bench(sample_count = 1000, sample_size = 10)]
 fn record_memory_only(bencher: divan::Bencher) {
-    let background = Background::new(None, accept(), Limits::default(), None);
-    warm_up(&background);
-    bencher.bench_local(|| {
-        background.record_line(
-            black_box("c2a1b3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d").to_owned(),
-            black_box(RECORD).to_owned(),
-        );
-    });
-    let _ = background.flush(std::time::Duration::from_secs(5));
+    let telemetry = background_client(accept, None);
+    bencher.bench_local(|| record(&telemetry));
+    let _ = telemetry.flush(Duration::from_secs(5));
 }
 
-/// The collector is down (sending stopped): every record only goes to the
-/// spool, which stays within its bound by compaction (once per quarter of
-/// the bound, about 2,500 records here); the compactions' cost is
-/// amortised over the calls.
+/// The collector is down: every record only goes to the spool, which
+/// stays within its bound by compaction (once per quarter of the bound,
+/// about 2,500 records here); the compactions' cost is amortised over the
+/// calls.
 #[divan::bench(sample_count = 1000, sample_size = 10)]
 fn record_spooled_collector_down(bencher: divan::Bencher) {
-    let dir = temp_dir();
-    let refuse: SendFn = Box::new(|_: &[String]| Err(telemetry_core::SendError::Rejected(503)));
-    let background = Background::new(Some(dir.0.clone()), refuse, Limits::default(), None);
-    warm_up(&background);
-    bencher.bench_local(|| {
-        background.record_line(
-            black_box("c2a1b3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d").to_owned(),
-            black_box(RECORD).to_owned(),
-        );
-    });
-    let _ = background.finish(std::time::Duration::ZERO);
+    let dir = TempDir::new("bench-background-down");
+    let telemetry = background_client(refuse, Some(&dir));
+    bencher.bench_local(|| record(&telemetry));
+    let _ = telemetry.flush(Duration::ZERO);
 }

@@ -29,12 +29,7 @@ const SAMPLES: u32 = 2_000;
 
 fn collector() -> &'static Collector {
     static COLLECTOR: OnceLock<Collector> = OnceLock::new();
-    COLLECTOR.get_or_init(|| {
-        Collector::builder()
-            .retain(false)
-            .start()
-            .expect("a loopback collector starts")
-    })
+    COLLECTOR.get_or_init(support::counting_collector)
 }
 
 fn main() {
@@ -43,14 +38,30 @@ fn main() {
     divan::main();
 }
 
+/// 100 warm-up requests, each answered 200, then the timed ones.
+fn warmed_posts(bencher: divan::Bencher, mut post: impl FnMut() -> u16) {
+    for _ in 0..100 {
+        assert_eq!(post(), 200);
+    }
+    bencher.bench_local(post);
+}
+
+/// Tracked calls inside a runtime built by `runtime`, after 100 warm-up
+/// calls (the client sends from its background thread there).
+fn tracked_in_runtime(bencher: divan::Bencher, runtime: &mut tokio::runtime::Builder) {
+    let runtime = runtime.enable_all().build().expect("a runtime");
+    let _entered = runtime.enter();
+    for _ in 0..100 {
+        tracked(black_box(7));
+    }
+    bencher.bench_local(|| tracked(black_box(7)));
+}
+
 /// The floor: one keep-alive request and answer on a raw `TcpStream`.
 #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
 fn raw_tcp_keep_alive(bencher: divan::Bencher) {
     let mut raw = RawHttp::connect(collector().addr(), &tool_event_body());
-    for _ in 0..100 {
-        assert_eq!(raw.post(), 200);
-    }
-    bencher.bench_local(|| raw.post());
+    warmed_posts(bencher, || raw.post());
 }
 
 /// reqwest's async client, driven on this thread, the same request (no
@@ -58,10 +69,7 @@ fn raw_tcp_keep_alive(bencher: divan::Bencher) {
 #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
 fn reqwest_async_block_on(bencher: divan::Bencher) {
     let reqwest = ReqwestAsync::new(&collector().url(), tool_event_body());
-    for _ in 0..100 {
-        assert_eq!(reqwest.post(), 200);
-    }
-    bencher.bench_local(|| reqwest.post());
+    warmed_posts(bencher, || reqwest.post());
 }
 
 /// `reqwest::blocking`, the same request: each send hops to reqwest's own
@@ -69,10 +77,7 @@ fn reqwest_async_block_on(bencher: divan::Bencher) {
 #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
 fn reqwest_blocking(bencher: divan::Bencher) {
     let reqwest = ReqwestBlocking::new(&collector().url(), tool_event_body());
-    for _ in 0..100 {
-        assert_eq!(reqwest.post(), 200);
-    }
-    bencher.bench_local(|| reqwest.post());
+    warmed_posts(bencher, || reqwest.post());
 }
 
 /// Target 3: a tracked call, recorded and sent inline on this thread.
@@ -93,28 +98,13 @@ fn tracked_fn_inline(bencher: divan::Bencher) {
 /// Inside a current-thread tokio runtime (sent by the background thread).
 #[divan::bench(sample_count = SAMPLES / 4, sample_size = 1)]
 fn tracked_fn_in_tokio_current_thread(bencher: divan::Bencher) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let _entered = runtime.enter();
-    for _ in 0..100 {
-        tracked(black_box(7));
-    }
-    bencher.bench_local(|| tracked(black_box(7)));
+    let mut runtime = tokio::runtime::Builder::new_current_thread();
+    tracked_in_runtime(bencher, &mut runtime);
 }
 
 /// Inside a multi-thread tokio runtime (sent by the background thread).
 #[divan::bench(sample_count = SAMPLES / 4, sample_size = 1)]
 fn tracked_fn_in_tokio_multi_thread(bencher: divan::Bencher) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let _entered = runtime.enter();
-    for _ in 0..100 {
-        tracked(black_box(7));
-    }
-    bencher.bench_local(|| tracked(black_box(7)));
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    tracked_in_runtime(bencher, runtime.worker_threads(2));
 }

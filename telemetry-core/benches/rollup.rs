@@ -64,28 +64,33 @@ fn tracked_call(bencher: divan::Bencher, telemetry: &Telemetry) {
     });
 }
 
-/// `Session::record_tool_call`, sent as its own record.
-#[divan::bench(sample_size = 1000)]
-fn record_tool_call_ordinary(bencher: divan::Bencher) {
-    explicit_call(bencher, &ordinary());
+/// Whether a call is sent as its own record or folded into its tool's
+/// summary.
+#[derive(Debug, Clone, Copy)]
+enum Rollup {
+    Ordinary,
+    Folded,
 }
 
-/// `Session::record_tool_call`, folded into the tool's summary.
-#[divan::bench(sample_size = 1000)]
-fn record_tool_call_folded(bencher: divan::Bencher) {
-    explicit_call(bencher, &folding());
+impl Rollup {
+    fn client(self) -> Telemetry {
+        match self {
+            Rollup::Ordinary => ordinary(),
+            Rollup::Folded => folding(),
+        }
+    }
 }
 
-/// A `#[tracked_tool]` call, sent as its own record.
-#[divan::bench(sample_size = 1000)]
-fn tracked_fn_ordinary(bencher: divan::Bencher) {
-    tracked_call(bencher, &ordinary());
+/// `Session::record_tool_call`, sent as its own record or folded.
+#[divan::bench(sample_size = 1000, args = [Rollup::Ordinary, Rollup::Folded])]
+fn record_tool_call(bencher: divan::Bencher, rollup: Rollup) {
+    explicit_call(bencher, &rollup.client());
 }
 
-/// A `#[tracked_tool]` call, folded into the tool's summary.
-#[divan::bench(sample_size = 1000)]
-fn tracked_fn_folded(bencher: divan::Bencher) {
-    tracked_call(bencher, &folding());
+/// A `#[tracked_tool]` call, sent as its own record or folded.
+#[divan::bench(sample_size = 1000, args = [Rollup::Ordinary, Rollup::Folded])]
+fn tracked_fn(bencher: divan::Bencher, rollup: Rollup) {
+    tracked_call(bencher, &rollup.client());
 }
 
 /// A failed call, folded: its error kind is counted too.

@@ -104,10 +104,7 @@ type Sender<'a> = Box<dyn FnMut() + 'a>;
 /// the same load, however it changes during the run.
 fn target_3_interleaved() -> Row {
     const CALLS: usize = 3_000;
-    let collector = Collector::builder()
-        .retain(false)
-        .start()
-        .expect("a loopback collector starts");
+    let collector = support::counting_collector();
     let telemetry = http_client(&collector.url(), None);
     let body = tool_event_body();
 
@@ -216,10 +213,7 @@ struct CliRun {
 /// binary's `version` instead.
 fn target_4_cli_wall_time() -> Row {
     const RUNS: usize = 51;
-    let collector = Collector::builder()
-        .retain(false)
-        .start()
-        .expect("a loopback collector starts");
+    let collector = support::counting_collector();
     let config = std::env::temp_dir().join(format!("telemetry-targets-{}", std::process::id()));
     let agent = std::env::var_os("TARGETS_AGENT");
     let exe = std::env::current_exe().expect("the bench binary's path");
@@ -382,10 +376,7 @@ fn target_6_memory() -> Row {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(1_000_000);
-    let collector = Collector::builder()
-        .retain(false)
-        .start()
-        .expect("a loopback collector starts");
+    let collector = support::counting_collector();
     let telemetry = http_client(&collector.url(), None);
     let rss = || vm_rss_kib().expect("VmRSS in /proc/self/status");
     let (before, after, peak, elapsed) = telemetry.scope(|| {
@@ -507,10 +498,7 @@ fn one_and_four_threads(telemetry: &Telemetry, events: usize, rounds: usize) -> 
 fn target_7_throughput() -> Row {
     const EVENTS: usize = 20_000;
     const ROUNDS: usize = 3;
-    let collector = Collector::builder()
-        .retain(false)
-        .start()
-        .expect("a loopback collector starts");
+    let collector = support::counting_collector();
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let ceiling = cpu_scaling();
     println!(

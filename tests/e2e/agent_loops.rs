@@ -5,14 +5,11 @@
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
-use telemetry_test_support::agent::{agent_binary, stderr, Agent};
+use telemetry_test_support::agent::{past_notice, stderr, Agent};
 use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::net::{refused_addr, PortWatch};
-
-fn of_kind<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    records.iter().filter(|r| r["event"] == kind).collect()
-}
+use telemetry_test_support::records::{kinds, of_kind, strings};
+use telemetry_test_support::spool;
 
 fn reports(records: &[Value]) -> Vec<Value> {
     of_kind(records, "client_report")
@@ -59,10 +56,11 @@ fn per_tool(records: &[Value]) -> BTreeMap<String, ToolSeen> {
 #[test]
 fn a_thousand_steps_send_at_most_200_records_with_exact_totals() {
     for delivery in ["inline", "background"] {
-        let collector = Collector::start().unwrap();
-        let agent = Agent::after_first_run(&collector.url());
-        let output = agent.run(&["--delivery", delivery, "run", "--steps", "1000", "hello"]);
-        assert!(output.status.success(), "{output:?}");
+        let (collector, agent) = past_notice();
+        agent.run_ok(
+            &["--delivery", delivery, "run", "--steps", "1000", "hello"],
+            &[],
+        );
         let records = collector.records();
         assert!(
             records.len() <= 200,
@@ -110,28 +108,20 @@ fn a_thousand_steps_send_at_most_200_records_with_exact_totals() {
 
 #[test]
 fn the_default_run_is_unchanged_three_steps_and_no_summary() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    let output = agent.run(&["run", "hello"]);
-    assert!(output.status.success(), "{output:?}");
+    let (collector, agent) = past_notice();
+    agent.run_ok(&["run", "hello"], &[]);
     let records = collector.records();
-    let kinds: Vec<&str> = records
-        .iter()
-        .map(|r| r["event"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        kinds,
+        kinds(&records),
         ["session", "tool", "token", "tool", "tool", "token", "session", "command"]
     );
-    let names: Vec<&str> = of_kind(&records, "tool")
-        .iter()
-        .map(|r| r["properties"]["tool_name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["plan_steps", "read_file", "search_web"]);
+    assert_eq!(
+        strings(of_kind(&records, "tool"), "tool_name"),
+        ["plan_steps", "read_file", "search_web"]
+    );
     let command = records.last().unwrap();
     assert_eq!(command["properties"]["args"], json!([]));
-    let flags = agent.run(&["--sample-rate", "1", "run", "--steps", "2", "hello"]);
-    assert!(flags.status.success(), "{flags:?}");
+    agent.run_ok(&["--sample-rate", "1", "run", "--steps", "2", "hello"], &[]);
     let command = collector.records().last().cloned().unwrap();
     assert_eq!(
         command["properties"]["args"],
@@ -156,8 +146,7 @@ fn a_process_sampled_out_opens_no_connection_and_writes_nothing() {
             "hello",
         ],
     ] {
-        let output = agent.run_with(args, &[("TELEMETRY_HIDE_BANNER", "1")]);
-        assert!(output.status.success(), "{output:?}");
+        let output = agent.run_ok(args, &[("TELEMETRY_HIDE_BANNER", "1")]);
         assert_eq!(
             stderr(&output).lines().count(),
             1,
@@ -193,20 +182,13 @@ fn of_200_processes_at_a_quarter_a_binomial_share_send_all_their_records_with_th
     const RECORDS_PER_RUN: usize = 8;
     let collector = Collector::start().unwrap();
     let agent = Agent::new(&collector.url());
-    let xdg = agent.xdg_config_home();
-    let home = agent.home();
-    let url = collector.url();
     let run = |index: usize| {
-        Command::new(agent_binary())
-            .args(["--sample-rate", "0.25", "run", "hello"])
-            .env_clear()
-            .env("XDG_CONFIG_HOME", &xdg)
-            .env("HOME", &home)
-            .env("TELEMETRY_ENDPOINT", &url)
-            .env("TELEMETRY_HIDE_BANNER", "1")
-            .env("TELEMETRY_TAGS", format!("process={index}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let tags = format!("process={index}");
+        agent
+            .command(
+                &["--sample-rate", "0.25", "run", "hello"],
+                &[("TELEMETRY_HIDE_BANNER", "1"), ("TELEMETRY_TAGS", &tags)],
+            )
             .spawn()
             .expect("the agent starts")
     };
@@ -238,11 +220,12 @@ fn of_200_processes_at_a_quarter_a_binomial_share_send_all_their_records_with_th
 
 #[test]
 fn a_cap_of_ten_sends_ten_records_and_a_client_report_in_this_run() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     // 1 command + 2 session + 2 token + 20 tool records = 25.
-    let output = agent.run(&["--max-records", "10", "run", "--steps", "20", "hello"]);
-    assert!(output.status.success(), "{output:?}");
+    agent.run_ok(
+        &["--max-records", "10", "run", "--steps", "20", "hello"],
+        &[],
+    );
     let records = collector.records();
     assert_eq!(records.len(), 11, "{records:#?}");
     assert_eq!(reports(&records), [json!({"cap": 15})]);
@@ -263,18 +246,16 @@ fn a_cap_of_ten_reports_through_the_spool_in_the_next_run_unless_the_user_opts_o
         "hello",
     ];
     let plain = ["--delivery", "background", "run", "hello"];
-    for opt_out in [false, true] {
+    // Each case waits out the blackhole's exit budget: run both at once.
+    let case = |opt_out: bool| {
         let agent = Agent::after_first_run(&blackhole.url());
-        let output = agent.run(&capped);
-        assert!(output.status.success(), "{output:?}");
-        assert_eq!(telemetry_core::spool::peek(&agent.config_dir()).len(), 11);
+        agent.run_ok(&capped, &[]);
+        assert_eq!(spool::pending(&agent.config_dir()).len(), 11);
         if opt_out {
-            let off = agent.run_with(&plain, &[("DO_NOT_TRACK", "1")]);
-            assert!(off.status.success(), "{off:?}");
+            agent.run_ok(&plain, &[("DO_NOT_TRACK", "1")]);
         }
         let collector = Collector::start().unwrap();
-        let next = agent.run_with(&plain, &[("TELEMETRY_ENDPOINT", &collector.url())]);
-        assert!(next.status.success(), "{next:?}");
+        agent.run_ok(&plain, &[("TELEMETRY_ENDPOINT", &collector.url())]);
         let records = collector.records();
         if opt_out {
             assert_eq!(records.len(), 8, "only the new run's");
@@ -286,5 +267,10 @@ fn a_cap_of_ten_reports_through_the_spool_in_the_next_run_unless_the_user_opts_o
             assert_eq!(records.len(), 11 + 8);
             assert_eq!(reports(&records), [json!({"cap": 15})]);
         }
-    }
+    };
+    std::thread::scope(|scope| {
+        let kept = scope.spawn(|| case(false));
+        case(true);
+        kept.join().expect("the case without an opt-out");
+    });
 }

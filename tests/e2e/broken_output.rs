@@ -10,7 +10,7 @@
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-use telemetry_test_support::agent::{agent_binary, Agent, RUN_LIMIT};
+use telemetry_test_support::agent::{agent_binary, past_notice, Agent, RUN_LIMIT};
 use telemetry_test_support::collector::Collector;
 
 /// The write end of a pipe whose read end is already closed: every write
@@ -74,8 +74,7 @@ fn command_records(collector: &Collector, action: &str) -> Vec<serde_json::Value
 /// failed tool panicked, and the panic was recorded as the run's error.
 #[test]
 fn a_broken_stderr_neither_panics_nor_fails_the_run() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     // `run` writes the failed tool's message to stderr; `--debug` writes
     // every record there too.
     let status = run_broken(
@@ -93,8 +92,7 @@ fn a_broken_stderr_neither_panics_nor_fails_the_run() {
 /// The same for stdout: `agent version | head -c0`.
 #[test]
 fn a_broken_stdout_neither_panics_nor_fails_the_command() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     for args in [&["version"][..], &["run", "hello"]] {
         let status = run_broken(&agent, args, Broken::Stdout, &collector.url());
         assert_eq!(status.code(), Some(0), "{args:?}: {status:?}");
@@ -112,8 +110,7 @@ fn a_broken_stdout_neither_panics_nor_fails_the_command() {
 /// (`agent telemetry status | head -c0`) is no panic either.
 #[test]
 fn the_telemetry_subcommands_survive_a_broken_stdout() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     for args in [
         &["telemetry", "status"][..],
         &["telemetry", "status", "--json"],
@@ -126,8 +123,7 @@ fn the_telemetry_subcommands_survive_a_broken_stdout() {
 /// A failing command still exits 1, not 101, with nobody reading stderr.
 #[test]
 fn a_failing_command_with_a_broken_stderr_exits_1() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let status = run_broken(&agent, &["fail"], Broken::Stderr, &collector.url());
     assert_eq!(status.code(), Some(1), "{status:?}");
     let fails = command_records(&collector, "fail");

@@ -3,39 +3,22 @@
 //! and `ai_agent` fields, with the agent run as a process against a
 //! loopback collector.
 
-use telemetry_test_support::agent::{stderr, stdout, Agent};
+use telemetry_test_support::agent::{past_notice, stderr, stdout, Agent};
 use telemetry_test_support::collector::Collector;
-
-/// Runs `agent telemetry status --json` and parses it.
-fn status(agent: &Agent, env: &[(&str, &str)]) -> serde_json::Value {
-    let output = agent.run_with(&["telemetry", "status", "--json"], env);
-    assert!(output.status.success(), "{output:?}");
-    serde_json::from_str(&stdout(&output)).expect("the status is JSON")
-}
+use telemetry_test_support::records::strings;
 
 fn user_uuids(collector: &Collector) -> Vec<String> {
-    collector
-        .records()
-        .iter()
-        .map(|record| {
-            record["properties"]["user_uuid"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
+    strings(&collector.records(), "user_uuid")
 }
 
 #[test]
 fn disable_stops_every_later_run_and_status_names_the_remembered_choice() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    assert!(agent.run(&["version"]).status.success());
+    let (collector, agent) = past_notice();
+    agent.run_ok(&["version"], &[]);
     assert_eq!(collector.records().len(), 1, "on before disabling");
     let connections = collector.connections();
 
-    let disabled = agent.run(&["telemetry", "disable"]);
-    assert!(disabled.status.success(), "{disabled:?}");
+    agent.run_ok(&["telemetry", "disable"], &[]);
     for args in [&["version"][..], &["run", "hello"], &["fail"]] {
         agent.run(args);
     }
@@ -46,27 +29,26 @@ fn disable_stops_every_later_run_and_status_names_the_remembered_choice() {
     );
     assert_eq!(collector.records().len(), 1);
 
-    let json = status(&agent, &[]);
+    let json = agent.status_json(&[]);
     assert_eq!(json["enabled"], false);
     assert_eq!(json["decided_by"], "remembered_choice");
     let text = stdout(&agent.run(&["telemetry", "status"]));
     assert!(text.starts_with("Telemetry is off."), "{text}");
     assert!(text.contains("Run `telemetry enable`"), "{text}");
 
-    assert!(agent.run(&["telemetry", "enable"]).status.success());
+    agent.run_ok(&["telemetry", "enable"], &[]);
     agent.run(&["version"]);
     assert_eq!(collector.records().len(), 2, "on again after enable");
 }
 
 #[test]
 fn do_not_track_beats_enable() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    assert!(agent.run(&["telemetry", "enable"]).status.success());
+    let (collector, agent) = past_notice();
+    agent.run_ok(&["telemetry", "enable"], &[]);
     let dnt = [("DO_NOT_TRACK", "1")];
     agent.run_with(&["version"], &dnt);
     assert_eq!(collector.connections(), 0);
-    let json = status(&agent, &dnt);
+    let json = agent.status_json(&dnt);
     assert_eq!(json["decided_by"], "do_not_track");
     assert_eq!(json["variable"], "DO_NOT_TRACK");
     assert_eq!(json["enabled"], false);
@@ -74,8 +56,7 @@ fn do_not_track_beats_enable() {
 
 #[test]
 fn the_agents_own_variable_turns_it_off_while_telemetry_enabled_is_true() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let vars = [
         ("AGENT_TELEMETRY_ENABLED", "false"),
         ("TELEMETRY_ENABLED", "true"),
@@ -86,7 +67,7 @@ fn the_agents_own_variable_turns_it_off_while_telemetry_enabled_is_true() {
         "{run:?}"
     );
     assert_eq!(collector.connections(), 0);
-    let json = status(&agent, &vars);
+    let json = agent.status_json(&vars);
     assert_eq!(json["decided_by"], "app_variable");
     assert_eq!(json["variable"], "AGENT_TELEMETRY_ENABLED");
     assert_eq!(json["value"], "false");
@@ -94,11 +75,10 @@ fn the_agents_own_variable_turns_it_off_while_telemetry_enabled_is_true() {
 
 #[test]
 fn reset_id_gives_a_new_user_uuid_on_the_next_record() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     agent.run(&["version"]);
     agent.run(&["version"]);
-    assert!(agent.run(&["telemetry", "reset-id"]).status.success());
+    agent.run_ok(&["telemetry", "reset-id"], &[]);
     agent.run(&["version"]);
     let ids = user_uuids(&collector);
     assert_eq!(ids.len(), 3, "{ids:?}");
@@ -115,8 +95,7 @@ fn log_mode_prints_the_records_and_opens_no_connection() {
         [("TELEMETRY_ENABLED", "log")],
         [("AGENT_TELEMETRY_ENABLED", "log")],
     ] {
-        let run = agent.run_with(&["run", "my secret prompt"], &vars);
-        assert!(run.status.success(), "{run:?}");
+        let run = agent.run_ok(&["run", "my secret prompt"], &vars);
         let text = stderr(&run);
         let records: Vec<serde_json::Value> = text
             .lines()
@@ -144,7 +123,7 @@ fn log_mode_prints_the_records_and_opens_no_connection() {
             !text.contains("collects anonymous usage data"),
             "no notice: {text}"
         );
-        let json = status(&agent, &vars);
+        let json = agent.status_json(&vars);
         assert_eq!(json["mode"], "log");
         assert_eq!(json["enabled"], false);
     }
@@ -187,7 +166,7 @@ fn the_telemetry_subcommands_send_nothing_and_write_only_the_choice() {
 #[test]
 fn the_status_json_has_the_documented_schema() {
     let agent = Agent::new("http://127.0.0.1:9/v1/events?key=k3y");
-    let json = status(&agent, &[("LANG", "C")]);
+    let json = agent.status_json(&[("LANG", "C")]);
     let mut keys: Vec<&str> = json
         .as_object()
         .unwrap()
@@ -238,7 +217,7 @@ fn the_status_json_has_the_documented_schema() {
     // Credentials in the endpoint: the run refuses it (they would become
     // an Authorization header), and so does the status, without them.
     let agent = Agent::new("http://user:secret@127.0.0.1:9/v1/events?key=k3y");
-    let json = status(&agent, &[("LANG", "C")]);
+    let json = agent.status_json(&[("LANG", "C")]);
     assert_eq!(json["enabled"], false);
     assert_eq!(json["decided_by"], "invalid_endpoint");
     let text = json.to_string();
@@ -249,8 +228,7 @@ fn the_status_json_has_the_documented_schema() {
 
 #[test]
 fn ci_provider_and_ai_agent_are_recorded_for_fake_environments() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     type Vars = &'static [(&'static str, &'static str)];
     let cases: [(Vars, &str, &str); 4] = [
         (&[], "", ""),

@@ -18,14 +18,8 @@ const CHOICE_FILE: &str = "telemetry-choice";
 
 /// `status --json` and the plain `status`, with `env`.
 fn statuses(agent: &Agent, env: &[(&str, &str)]) -> (serde_json::Value, String) {
-    let json = agent.run_with(&["telemetry", "status", "--json"], env);
-    assert!(json.status.success(), "{json:?}");
-    let text = agent.run_with(&["telemetry", "status"], env);
-    assert!(text.status.success(), "{text:?}");
-    (
-        serde_json::from_str(&stdout(&json)).expect("the status is JSON"),
-        stdout(&text),
-    )
+    let text = agent.run_ok(&["telemetry", "status"], env);
+    (agent.status_json(env), stdout(&text))
 }
 
 /// Status says off, decided by `rule`, and its text names `names`; then a
@@ -45,8 +39,7 @@ fn off_everywhere(
     assert_ne!(json["decided_by"], "default");
     assert!(text.contains("Telemetry is off."), "{text}");
     assert!(text.contains(names), "{names:?} not in:\n{text}");
-    let run = agent.run_with(&["--debug", "version"], env);
-    assert!(run.status.success(), "{run:?}");
+    let run = agent.run_ok(&["--debug", "version"], env);
     let err = stderr(&run);
     assert!(!err.contains(NOTICE_START), "{err}");
     assert!(err.contains(says), "{says:?} not in:\n{err}");
@@ -84,66 +77,57 @@ fn set_marker(dir: &Path, at: SystemTime) {
         .unwrap();
 }
 
-#[test]
-fn a_config_dir_writable_by_others_is_off_in_status_and_in_the_run() {
+/// A veto on the config dir: `refuse` makes the seen agent's dir
+/// unusable and returns what status must name.
+fn off_for_config_dir(refuse: impl FnOnce(&Agent) -> String, says: &str) {
     let collector = Collector::start().unwrap();
     let agent = seen(&collector);
-    let dir = agent.config_dir();
-    chmod(&dir, 0o777);
-    off_everywhere(
-        &agent,
-        &collector,
-        &[],
-        "config_dir_refused",
-        &format!("chmod 700 {}", text(&dir)),
+    let names = refuse(&agent);
+    off_everywhere(&agent, &collector, &[], "config_dir_refused", &names, says);
+}
+
+/// A veto on the endpoint: `TELEMETRY_ENDPOINT=endpoint`.
+fn off_for_endpoint(endpoint: &str, names: &str, says: &str) {
+    let collector = Collector::start().unwrap();
+    let agent = seen(&collector);
+    let env = [("TELEMETRY_ENDPOINT", endpoint)];
+    off_everywhere(&agent, &collector, &env, "invalid_endpoint", names, says);
+}
+
+#[test]
+fn a_config_dir_writable_by_others_is_off_in_status_and_in_the_run() {
+    off_for_config_dir(
+        |agent| {
+            chmod(&agent.config_dir(), 0o777);
+            format!("chmod 700 {}", text(&agent.config_dir()))
+        },
         "telemetry is off: the config dir is writable by other users",
     );
 }
 
 #[test]
 fn a_symlinked_config_dir_is_off_in_status_and_in_the_run() {
-    let collector = Collector::start().unwrap();
-    let agent = seen(&collector);
-    let dir = agent.config_dir();
-    let real = agent.xdg_config_home().join("real");
-    fs::rename(&dir, &real).unwrap();
-    symlink(&real, &dir).unwrap();
-    off_everywhere(
-        &agent,
-        &collector,
-        &[],
-        "config_dir_refused",
-        "symbolic link",
+    off_for_config_dir(
+        |agent| {
+            let real = agent.xdg_config_home().join("real");
+            fs::rename(agent.config_dir(), &real).unwrap();
+            symlink(&real, agent.config_dir()).unwrap();
+            "symbolic link".to_owned()
+        },
         "telemetry is off: the config dir is a symbolic link",
     );
 }
 
 #[test]
 fn an_endpoint_that_is_not_a_url_is_off_in_status_and_in_the_run() {
-    let collector = Collector::start().unwrap();
-    let agent = seen(&collector);
-    off_everywhere(
-        &agent,
-        &collector,
-        &[("TELEMETRY_ENDPOINT", "not a url")],
-        "invalid_endpoint",
-        "not a URL",
-        "telemetry is off: the endpoint is not a URL",
-    );
+    let says = "telemetry is off: the endpoint is not a URL";
+    off_for_endpoint("not a url", "not a URL", says);
 }
 
 #[test]
 fn an_ftp_endpoint_is_off_in_status_and_in_the_run() {
-    let collector = Collector::start().unwrap();
-    let agent = seen(&collector);
-    off_everywhere(
-        &agent,
-        &collector,
-        &[("TELEMETRY_ENDPOINT", "ftp://127.0.0.1/in")],
-        "invalid_endpoint",
-        "ftp://127.0.0.1",
-        "telemetry is off: the endpoint's scheme is not http or https",
-    );
+    let says = "telemetry is off: the endpoint's scheme is not http or https";
+    off_for_endpoint("ftp://127.0.0.1/in", "ftp://127.0.0.1", says);
 }
 
 /// Each remembered choice that cannot be trusted is an opt-out that fails
@@ -206,7 +190,7 @@ fn a_disabled_choice_with_a_bom_and_a_windows_line_end_is_an_opt_out() {
     let (json, _) = statuses(&agent, &[]);
     assert_eq!(json["enabled"], false);
     assert_eq!(json["decided_by"], "remembered_choice");
-    assert!(agent.run(&["version"]).status.success());
+    agent.run_ok(&["version"], &[]);
     assert_eq!(collector.connections(), 0);
 }
 
@@ -243,8 +227,7 @@ fn a_notice_marker_dated_in_the_future_lets_the_run_send() {
     );
     let (json, _) = statuses(&agent, &[]);
     assert_eq!(json["enabled"], true, "{json}");
-    let run = agent.run(&["version"]);
-    assert!(run.status.success(), "{run:?}");
+    let run = agent.run_ok(&["version"], &[]);
     assert!(!stderr(&run).contains(NOTICE_START));
     assert!(!collector.records().is_empty(), "sent, not held");
 }

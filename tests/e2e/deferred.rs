@@ -5,12 +5,11 @@
 //! opt-out purges them; racing processes upload once between them.
 
 use serde_json::Value;
-use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use telemetry_test_support::agent::{agent_binary, stderr, stdout, Agent};
+use telemetry_test_support::agent::{past_notice, stderr, Agent};
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::json::now_ms;
+use telemetry_test_support::records::assert_each_once;
 
 const DEFERRED: [&str; 3] = ["--delivery", "deferred", "version"];
 const EVERY_RUN: [&str; 5] = ["--delivery", "deferred", "--upload-every", "0", "version"];
@@ -22,30 +21,11 @@ fn spooled(config_dir: &Path) -> usize {
     std::fs::read_to_string(config_dir.join(SPOOL)).map_or(0, |text| text.lines().count())
 }
 
-fn event_ids(records: &[Value]) -> Vec<String> {
-    records
-        .iter()
-        .map(|record| {
-            record["properties"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
-}
-
-fn assert_each_once(records: &[Value]) {
-    let ids = event_ids(records);
-    let distinct: HashSet<&String> = ids.iter().collect();
-    assert_eq!(distinct.len(), ids.len(), "a record arrived twice");
-}
-
 /// An agent past its notice whose first deferred run has uploaded (no
 /// upload was recorded yet, so it was due).
 fn agent_after_one_upload(collector: &Collector) -> Agent {
     let agent = Agent::after_first_run(&collector.url());
-    let first = agent.run(&DEFERRED);
-    assert!(first.status.success(), "{first:?}");
+    agent.run_ok(&DEFERRED, &[]);
     assert_eq!(collector.records().len(), 1, "the first upload");
     assert_eq!(spooled(&agent.config_dir()), 0);
     agent
@@ -57,23 +37,20 @@ fn runs_within_the_interval_open_no_connection_then_a_due_run_delivers_each_reco
     let agent = agent_after_one_upload(&collector);
     let connections = collector.connections();
     for _ in 0..49 {
-        let run = agent.run(&DEFERRED);
-        assert!(run.status.success(), "{run:?}");
+        agent.run_ok(&DEFERRED, &[]);
     }
     assert_eq!(collector.connections(), connections, "no connection");
     assert_eq!(collector.records().len(), 1);
     assert_eq!(spooled(&agent.config_dir()), 49);
 
-    let due = agent.run(&EVERY_RUN);
-    assert!(due.status.success(), "{due:?}");
+    agent.run_ok(&EVERY_RUN, &[]);
     let records = collector.records();
     assert_eq!(records.len(), 1 + 50, "every pending record, and its own");
     assert_each_once(&records);
     assert_eq!(spooled(&agent.config_dir()), 0);
     // Nothing left: the next run with nothing due opens no connection.
     let connections = collector.connections();
-    let next = agent.run(&DEFERRED);
-    assert!(next.status.success(), "{next:?}");
+    agent.run_ok(&DEFERRED, &[]);
     assert_eq!(collector.connections(), connections);
 }
 
@@ -82,25 +59,22 @@ fn an_opt_out_in_between_purges_what_was_deferred() {
     let collector = Collector::start().unwrap();
     let agent = agent_after_one_upload(&collector);
     for _ in 0..5 {
-        assert!(agent.run(&DEFERRED).status.success());
+        agent.run_ok(&DEFERRED, &[]);
     }
     assert_eq!(spooled(&agent.config_dir()), 5);
     // A run with telemetry off by variable purges too.
-    let off = agent.run_with(&DEFERRED, &[("DO_NOT_TRACK", "1")]);
-    assert!(off.status.success(), "{off:?}");
+    agent.run_ok(&DEFERRED, &[("DO_NOT_TRACK", "1")]);
     assert!(!agent.config_dir().join(SPOOL).exists(), "purged");
 
     for _ in 0..3 {
-        assert!(agent.run(&DEFERRED).status.success());
+        agent.run_ok(&DEFERRED, &[]);
     }
     assert_eq!(spooled(&agent.config_dir()), 3);
-    let disable = agent.run(&["telemetry", "disable"]);
-    assert!(disable.status.success(), "{disable:?}");
+    agent.run_ok(&["telemetry", "disable"], &[]);
     assert!(!agent.config_dir().join(SPOOL).exists(), "purged");
-    assert!(agent.run(&["telemetry", "enable"]).status.success());
+    agent.run_ok(&["telemetry", "enable"], &[]);
 
-    let due = agent.run(&EVERY_RUN);
-    assert!(due.status.success(), "{due:?}");
+    agent.run_ok(&EVERY_RUN, &[]);
     let records = collector.records();
     assert_eq!(records.len(), 2, "the first upload and the last run's own");
     assert_each_once(&records);
@@ -114,7 +88,7 @@ fn two_processes_racing_the_end_of_the_interval_upload_once_between_them() {
     let mut total = 1;
     for round in 0..3 {
         for _ in 0..4 {
-            assert!(agent.run(&DEFERRED).status.success());
+            agent.run_ok(&DEFERRED, &[]);
         }
         total += 4;
         // The hour since the last attempt has just passed.
@@ -122,18 +96,7 @@ fn two_processes_racing_the_end_of_the_interval_upload_once_between_them() {
         std::fs::write(config_dir.join(LAST_UPLOAD), ended.to_string()).unwrap();
         let requests = collector.requests().len();
         let racers: Vec<_> = (0..2)
-            .map(|_| {
-                Command::new(agent_binary())
-                    .args(DEFERRED)
-                    .env_clear()
-                    .env("XDG_CONFIG_HOME", agent.xdg_config_home())
-                    .env("HOME", agent.home())
-                    .env("TELEMETRY_ENDPOINT", collector.url())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap()
-            })
+            .map(|_| agent.command(&DEFERRED, &[]).spawn().unwrap())
             .collect();
         for mut racer in racers {
             assert!(racer.wait().unwrap().success());
@@ -152,12 +115,10 @@ fn two_processes_racing_the_end_of_the_interval_upload_once_between_them() {
 
 #[test]
 fn status_says_deferred_and_when_the_next_upload_is_due() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (_collector, agent) = past_notice();
     let status = |args: &[&str]| -> Value {
-        let output = agent.run(args);
-        assert!(output.status.success(), "{output:?}");
-        serde_json::from_str(&stdout(&output)).unwrap()
+        let output = agent.run_ok(args, &[]);
+        serde_json::from_slice(&output.stdout).expect("the status is JSON")
     };
     let json = status(&["--delivery", "deferred", "telemetry", "status", "--json"]);
     assert_eq!(json["delivery"], "deferred");
@@ -166,12 +127,12 @@ fn status_says_deferred_and_when_the_next_upload_is_due() {
         Value::Null,
         "due: nothing uploaded yet"
     );
-    assert!(agent.run(&DEFERRED).status.success());
+    agent.run_ok(&DEFERRED, &[]);
     let before = now_ms();
     let json = status(&["--delivery", "deferred", "telemetry", "status", "--json"]);
     let next = json["next_upload"].as_u64().expect("a time");
     assert!(next > before && next <= before + 3_600_000, "{next}");
-    let json = status(&["telemetry", "status", "--json"]);
+    let json = agent.status_json(&[]);
     assert_eq!(json["delivery"], "inline");
     assert!(json.get("next_upload").is_none());
 }
@@ -180,19 +141,15 @@ fn status_says_deferred_and_when_the_next_upload_is_due() {
 fn in_ci_deferred_delivers_inline_and_writes_no_spool() {
     let collector = Collector::start().unwrap();
     let agent = agent_after_one_upload(&collector);
-    let run = agent.run_with(&DEFERRED, &[("CI", "true")]);
-    assert!(run.status.success(), "{run:?}");
+    agent.run_ok(&DEFERRED, &[("CI", "true")]);
     assert_eq!(collector.records().len(), 2, "sent at once");
     assert_eq!(spooled(&agent.config_dir()), 0);
 }
 
 #[test]
 fn log_mode_says_what_would_be_deferred_and_writes_nothing() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    let run = agent.run_with(&DEFERRED, &[("TELEMETRY_ENABLED", "log")]);
-    assert!(run.status.success(), "{run:?}");
-    let text = stderr(&run);
+    let (collector, agent) = past_notice();
+    let text = stderr(&agent.run_ok(&DEFERRED, &[("TELEMETRY_ENABLED", "log")]));
     assert!(text.contains("would be deferred"), "{text}");
     assert!(text.contains("\"event\":\"command\""), "{text}");
     assert!(!agent.config_dir().join(SPOOL).exists());
@@ -213,6 +170,8 @@ fn upload_every_is_a_whole_number_and_only_with_deferred_delivery() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
         assert!(stderr(&output).contains("--upload-every"), "{args:?}");
     }
-    let fine = agent.run(&["--delivery", "deferred", "--upload-every", "60", "version"]);
-    assert!(fine.status.success(), "{fine:?}");
+    agent.run_ok(
+        &["--delivery", "deferred", "--upload-every", "60", "version"],
+        &[],
+    );
 }

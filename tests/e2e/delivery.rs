@@ -3,16 +3,13 @@
 //! reached the collector by the time the agent's process has exited, checked
 //! without any waiting.
 
-use telemetry_test_support::agent::Agent;
-use telemetry_test_support::collector::Collector;
+use telemetry_test_support::agent::past_notice;
 
 #[test]
 fn every_version_event_has_arrived_when_the_process_exits() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     for run in 1..=10 {
-        let output = agent.run(&["version"]);
-        assert!(output.status.success(), "{output:?}");
+        agent.run_ok(&["version"], &[]);
         // No wait: the records are read the moment the process has exited.
         let records = collector.records();
         assert_eq!(records.len(), run, "after run {run}: {records:#?}");

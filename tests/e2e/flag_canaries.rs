@@ -13,9 +13,8 @@
 
 use serde_json::{json, Value};
 use std::process::Output;
-use telemetry_test_support::agent::{debug_lines, stderr, Agent};
+use telemetry_test_support::agent::{debug_lines, past_notice, stderr};
 use telemetry_test_support::canary::Canaries;
-use telemetry_test_support::collector::Collector;
 use telemetry_test_support::fs::files_under;
 
 /// The flag-shaped canaries of one test, each unique to it.
@@ -108,8 +107,7 @@ fn no_flag_shaped_canary_leaves_the_agent_in_any_position() {
         (after_terminator, Expect::Sent(&["--debug", "--model"])),
     ];
 
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let mut outputs: Vec<Output> = Vec::new();
     for (args, expect) in &cases {
         let before = collector.records().len();

@@ -4,11 +4,11 @@
 //! processes honour without opening a connection.
 
 use serde_json::Value;
-use std::collections::HashSet;
 use std::process::Output;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use telemetry_test_support::agent::{debug_lines, stdout, Agent};
+use telemetry_test_support::agent::{debug_lines, past_notice, stdout, Agent};
 use telemetry_test_support::collector::{Behaviour, Collector};
+use telemetry_test_support::records::{assert_each_once, parse_lines};
 
 /// The records of one `agent run`.
 const RUN_RECORDS: usize = 8;
@@ -20,23 +20,7 @@ fn succeeded(output: &Output) {
 /// The records `--debug` printed, parsed (each line is exactly the JSON
 /// the sink sends for that record).
 fn printed(output: &Output) -> Vec<Value> {
-    debug_lines(output)
-        .iter()
-        .filter(|line| line.starts_with('{'))
-        .map(|line| serde_json::from_str(line).expect("a debug record is JSON"))
-        .collect()
-}
-
-fn event_ids(records: &[Value]) -> Vec<String> {
-    records
-        .iter()
-        .map(|record| {
-            record["properties"]["event_id"]
-                .as_str()
-                .expect("an id")
-                .to_owned()
-        })
-        .collect()
+    parse_lines(debug_lines(output).iter().map(String::as_str))
 }
 
 /// Every request was gzipped; returns the bodies, inflated by the
@@ -60,8 +44,7 @@ fn gzipped_bodies(collector: &Collector) -> Vec<Value> {
 
 #[test]
 fn gzip_bodies_inline_decompress_to_exactly_the_records() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let output = agent.run(&["--compress", "gzip", "--debug", "run", "hello"]);
     succeeded(&output);
     let made = printed(&output);
@@ -78,8 +61,7 @@ fn gzip_bodies_inline_decompress_to_exactly_the_records() {
 
 #[test]
 fn gzip_bodies_in_background_decompress_to_exactly_the_records() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let output = agent.run(&[
         "--compress",
         "gzip",
@@ -164,8 +146,7 @@ fn later_runs_wait_then_deliver_everything(
     window: Duration,
     waiting: usize,
 ) {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let run = ["--delivery", "background", "run", "hello"];
     collector.set_behaviour(Behaviour::Throttle(status, retry_after()));
     let asked = Instant::now();
@@ -197,11 +178,9 @@ fn later_runs_wait_then_deliver_everything(
     assert!(!status_says_wait(&agent));
     succeeded(&agent.run(&run));
     let records = collector.records();
-    let ids = event_ids(&records);
-    let distinct: HashSet<&String> = ids.iter().collect();
-    assert_eq!(distinct.len(), ids.len(), "a record arrived twice");
+    assert_each_once(&records);
     assert_eq!(
-        ids.len(),
+        records.len(),
         (waiting + 2) * RUN_RECORDS,
         "every record of every run"
     );

@@ -14,8 +14,7 @@ fn the_first_run_shows_the_notice_on_stderr_and_sends_nothing() {
     let collector = Collector::start().unwrap();
     let agent = Agent::new(&collector.url());
 
-    let first = agent.run(&["run", "hello"]);
-    assert!(first.status.success(), "{first:?}");
+    let first = agent.run_ok(&["run", "hello"], &[]);
     assert_eq!(stdout(&first), ANSWER, "stdout holds the answer only");
     let notice = stderr(&first);
     assert!(notice.starts_with(NOTICE_START), "{notice}");
@@ -32,8 +31,7 @@ fn the_first_run_shows_the_notice_on_stderr_and_sends_nothing() {
 
     // The notice is shown once per config dir; the next run sends.
     agent.wait_for_a_later_run();
-    let second = agent.run(&["version"]);
-    assert!(second.status.success(), "{second:?}");
+    let second = agent.run_ok(&["version"], &[]);
     assert_eq!(stdout(&second), format!("agent {AGENT_VERSION}\n"));
     assert_eq!(stderr(&second), "", "no notice the second time");
     let records = collector.records();
@@ -45,8 +43,7 @@ fn the_first_run_shows_the_notice_on_stderr_and_sends_nothing() {
 fn hide_banner_hides_the_notice_and_that_run_sends() {
     let collector = Collector::start().unwrap();
     let agent = Agent::new(&collector.url());
-    let output = agent.run_with(&["version"], &[("TELEMETRY_HIDE_BANNER", "1")]);
-    assert!(output.status.success(), "{output:?}");
+    let output = agent.run_ok(&["version"], &[("TELEMETRY_HIDE_BANNER", "1")]);
     assert_eq!(stderr(&output), "");
     assert_eq!(collector.records().len(), 1);
     assert!(!agent.config_dir().join("telemetry-notice-shown").exists());
@@ -128,8 +125,7 @@ fn an_unrecognised_telemetry_enabled_is_off_with_one_warning() {
 #[test]
 fn without_an_endpoint_nothing_is_shown_or_written() {
     let agent = Agent::without_endpoint();
-    let output = agent.run(&["run", "hello"]);
-    assert!(output.status.success(), "{output:?}");
+    let output = agent.run_ok(&["run", "hello"], &[]);
     assert_eq!(stdout(&output), ANSWER);
     assert!(!stderr(&output).contains(NOTICE_START), "{output:?}");
     assert_eq!(agent.written_paths(), Vec::<std::path::PathBuf>::new());

@@ -199,18 +199,20 @@ fn the_agent_s_records_arrive_in_a_real_collector_with_their_attributes() {
     let agent = Agent::after_first_run(&collector.url());
     // Gzipped bodies (OTLP's default, asked for here by name): the
     // collector inflates them.
-    let run = agent.run(&[
-        "--debug",
-        "--export",
-        "otlp",
-        "--compress",
-        "gzip",
-        "run",
-        "--model",
-        "gpt-4o-mini",
-        PROMPT,
-    ]);
-    assert!(run.status.success(), "{run:?}");
+    let run = agent.run_ok(
+        &[
+            "--debug",
+            "--export",
+            "otlp",
+            "--compress",
+            "gzip",
+            "run",
+            "--model",
+            "gpt-4o-mini",
+            PROMPT,
+        ],
+        &[],
+    );
     let fail = agent.run(&["--export", "otlp", "--debug", "fail"]);
     assert_eq!(fail.status.code(), Some(1), "{fail:?}");
     let mut sent = sent_uids(&run);

@@ -13,7 +13,9 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use telemetry_test_support::agent::{example_binary, stderr, stdout, Agent, NOTICE_START};
+use telemetry_test_support::agent::{
+    example_binary, past_notice, stderr, stdout, Agent, NOTICE_START,
+};
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::TempDir;
 
@@ -57,8 +59,7 @@ fn two_ci_jobs_on_fresh_runners_send_all_their_records_with_their_own_ephemeral_
     for _ in 0..2 {
         let agent = Agent::new(&collector.url());
         let before = collector.records().len();
-        let output = agent.run_with(&["run", "hello"], &ci);
-        assert!(output.status.success(), "{output:?}");
+        let output = agent.run_ok(&["run", "hello"], &ci);
         let records = collector.records()[before..].to_vec();
         assert_eq!(records.len(), 8, "all of the run, in the run: {records:#?}");
         for record in &records {
@@ -81,9 +82,7 @@ fn two_ci_jobs_on_fresh_runners_send_all_their_records_with_their_own_ephemeral_
                 .all(|line| line.contains("AGENT_TELEMETRY_ENABLED=false")),
             "{lines:#?}"
         );
-        let status = agent.run_with(&["telemetry", "status", "--json"], &ci);
-        let status: Value = serde_json::from_slice(&status.stdout).unwrap();
-        assert_eq!(status["ci_policy"], "anonymous");
+        assert_eq!(agent.status_json(&ci)["ci_policy"], "anonymous");
     }
     assert_eq!(ids.len(), 2, "one id per job, never the same");
 }
@@ -92,11 +91,10 @@ fn two_ci_jobs_on_fresh_runners_send_all_their_records_with_their_own_ephemeral_
 fn ci_with_the_apps_variable_false_sends_nothing() {
     let collector = Collector::start().unwrap();
     let agent = Agent::new(&collector.url());
-    let output = agent.run_with(
+    let output = agent.run_ok(
         &["run", "hello"],
         &[("CI", "true"), ("AGENT_TELEMETRY_ENABLED", "false")],
     );
-    assert!(output.status.success(), "{output:?}");
     assert_eq!(collector.connections(), 0);
     assert_eq!(agent.written_paths(), Vec::<PathBuf>::new());
     assert_eq!(telemetry_lines(&output), Vec::<String>::new());
@@ -104,29 +102,21 @@ fn ci_with_the_apps_variable_false_sends_nothing() {
 
 #[test]
 fn agent_telemetry_enabled_errors_sends_only_the_failing_tool() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let before = collector.records().len();
-    let output = agent.run_with(&["run", "hello"], &[("AGENT_TELEMETRY_ENABLED", "errors")]);
-    assert!(output.status.success(), "{output:?}");
+    agent.run_ok(&["run", "hello"], &[("AGENT_TELEMETRY_ENABLED", "errors")]);
     assert_eq!(shapes(&collector.records()[before..]), failing_tool_only());
-    let status = agent.run_with(
-        &["telemetry", "status", "--json"],
-        &[("AGENT_TELEMETRY_ENABLED", "errors")],
-    );
-    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let status = agent.status_json(&[("AGENT_TELEMETRY_ENABLED", "errors")]);
     assert_eq!(status["level"], "errors");
     assert_eq!(status["value"], "errors");
 }
 
 #[test]
 fn enable_errors_only_is_remembered_and_sends_only_failures() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    let enable = agent.run(&["telemetry", "enable", "--errors-only"]);
-    assert!(enable.status.success(), "{enable:?}");
+    let (collector, agent) = past_notice();
+    agent.run_ok(&["telemetry", "enable", "--errors-only"], &[]);
     let before = collector.records().len();
-    assert!(agent.run(&["run", "hello"]).status.success());
+    agent.run_ok(&["run", "hello"], &[]);
     assert_eq!(shapes(&collector.records()[before..]), failing_tool_only());
     // `fail` fails: its command is sent.
     let before = collector.records().len();
@@ -171,8 +161,7 @@ fn managed_status(agent: &Agent, policy: &Path, env: &[(&str, &str)]) -> Value {
 
 #[test]
 fn a_policy_level_off_beats_telemetry_enabled_true_and_telemetry_enable() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let root = TempDir::new("e2e-policy-off");
     let (dir, file) = policy_dir(&root, "level = off\n", 0o644);
     assert!(managed(&agent, &dir, &["telemetry", "enable"], &[])
@@ -191,8 +180,7 @@ fn a_policy_level_off_beats_telemetry_enabled_true_and_telemetry_enable() {
 
 #[test]
 fn a_policy_level_errors_leaves_only_the_failing_tool_of_run() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let root = TempDir::new("e2e-policy-errors");
     let (dir, _) = policy_dir(&root, "# failures only\nlevel = errors\n", 0o644);
     let before = collector.records().len();
@@ -211,8 +199,7 @@ fn a_policy_level_errors_leaves_only_the_failing_tool_of_run() {
 
 #[test]
 fn a_malformed_or_world_writable_policy_turns_telemetry_off_and_status_names_the_file() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     for (name, text, mode) in [
         ("malformed", "level errors\n", 0o644),
         ("unknown", "level = sometimes\n", 0o644),
@@ -235,8 +222,7 @@ fn a_malformed_or_world_writable_policy_turns_telemetry_off_and_status_names_the
 
 #[test]
 fn raising_the_notice_version_shows_the_notice_once_more() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let root = TempDir::new("e2e-notice-version");
     let (dir, _) = policy_dir(&root, "# no restriction\n", 0o644);
     let raised = [

@@ -3,7 +3,7 @@
 //! debug mode prints exactly the records that are sent, nothing more.
 
 use serde_json::Value;
-use telemetry_test_support::agent::{debug_lines, stderr, Agent};
+use telemetry_test_support::agent::{debug_lines, past_notice, stderr, Agent};
 use telemetry_test_support::collector::Collector;
 
 /// Every word is distinctive, so that finding any one of them anywhere means
@@ -29,8 +29,7 @@ fn the_prompt_is_in_no_request_and_no_debug_line() {
     let args = ["--debug", "run", "--model", "gpt-4o", PROMPT];
 
     // First run: held back, but still printed in debug mode.
-    let first = agent.run(&args);
-    assert!(first.status.success(), "{first:?}");
+    let first = agent.run_ok(&args, &[]);
     let first_debug = debug_lines(&first);
     assert!(!first_debug.is_empty(), "{first:?}");
     assert_no_prompt_in(&first_debug.join("\n"), "the first run's debug output");
@@ -38,8 +37,7 @@ fn the_prompt_is_in_no_request_and_no_debug_line() {
 
     // Second run: sent.
     agent.wait_for_a_later_run();
-    let second = agent.run(&args);
-    assert!(second.status.success(), "{second:?}");
+    let second = agent.run_ok(&args, &[]);
     // The agent itself shows the tool's error, prompt included, to its
     // user: that is the message the records must not carry.
     assert!(stderr(&second).contains(PROMPT), "{second:?}");
@@ -65,10 +63,8 @@ fn the_prompt_is_in_no_request_and_no_debug_line() {
 
 #[test]
 fn debug_prints_exactly_the_records_sent_and_sends_nothing_extra() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    let output = agent.run(&["--debug", "run", "hello"]);
-    assert!(output.status.success(), "{output:?}");
+    let (collector, agent) = past_notice();
+    let output = agent.run_ok(&["--debug", "run", "hello"], &[]);
 
     let printed: Vec<Value> = debug_lines(&output)
         .iter()
@@ -84,8 +80,7 @@ fn debug_prints_exactly_the_records_sent_and_sends_nothing_extra() {
 fn any_model_is_accepted_and_an_unknown_one_is_recorded_as_other() {
     // Users configure new models all the time: the agent takes any name, and
     // records only the names it knows (`.known_models`), others as `other`.
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     for args in [
         &["run", "--model", PROMPT, "hello"][..],
         &["run", &format!("--model={PROMPT}"), "hello"],

@@ -6,8 +6,9 @@
 //! what each test sets).
 
 use serde_json::{json, Value};
-use telemetry_test_support::agent::{event_part, stderr, stdout, Agent, AGENT_VERSION};
-use telemetry_test_support::collector::Collector;
+use telemetry_test_support::agent::{
+    event_part, past_notice, stderr, stdout, Agent, AGENT_VERSION,
+};
 use telemetry_test_support::json::now_ms;
 
 const IO_ERROR: &str = "NotFound";
@@ -19,8 +20,7 @@ fn user_uuid(agent: &Agent) -> String {
 
 #[test]
 fn version_sends_one_command_event() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let before = now_ms();
     let output = agent.run(&["version"]);
     let after = now_ms();
@@ -62,11 +62,8 @@ fn version_sends_one_command_event() {
 
 #[test]
 fn run_sends_the_session_its_tools_its_tokens_and_the_command() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    let output = agent.run(&["run", "--model", "gpt-4o", "plan my trip"]);
-
-    assert!(output.status.success(), "{output:?}");
+    let (collector, agent) = past_notice();
+    let output = agent.run_ok(&["run", "--model", "gpt-4o", "plan my trip"], &[]);
     assert_eq!(
         stdout(&output),
         "root (gpt-4o): done in 3 steps, using 1 note(s). (This example calls no model.)\n"
@@ -133,8 +130,7 @@ fn run_sends_the_session_its_tools_its_tokens_and_the_command() {
 
 #[test]
 fn fail_exits_1_with_a_message_and_records_the_error_type() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let output = agent.run(&["fail"]);
 
     assert_eq!(output.status.code(), Some(1), "{output:?}");
@@ -159,8 +155,7 @@ fn fail_exits_1_with_a_message_and_records_the_error_type() {
 
 #[test]
 fn args_hold_flag_names_only() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let cases: [(&[&str], &[&str]); 4] = [
         (&["run", "--model=gpt-4o-mini", "hello"], &["--model"]),
         (
@@ -190,13 +185,11 @@ fn args_hold_flag_names_only() {
 
 #[test]
 fn tags_from_the_environment_are_added_and_cannot_override_common_fields() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    let output = agent.run_with(
+    let (collector, agent) = past_notice();
+    agent.run_ok(
         &["version"],
         &[("TELEMETRY_TAGS", " team = core ,novalue,version=9.9.9,=x")],
     );
-    assert!(output.status.success(), "{output:?}");
     let records = collector.records();
     assert_eq!(records.len(), 1, "{records:#?}");
     let properties = &records[0]["properties"];

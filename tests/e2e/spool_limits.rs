@@ -16,7 +16,6 @@
 //!
 //! Each command is answered with `ok` once done.
 
-use serde_json::Value;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -24,7 +23,10 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 use telemetry_core::{Delivery, Outcome, Telemetry};
 use telemetry_test_support::collector::{Behaviour, Collector};
+use telemetry_test_support::json::now_ms;
 use telemetry_test_support::net::refused_endpoint;
+use telemetry_test_support::records::{assert_each_once, event_ids, strings};
+use telemetry_test_support::spool;
 use telemetry_test_support::TempDir;
 
 const CHILD: &str = "spool_limits::child_app";
@@ -125,6 +127,24 @@ struct Run {
     budget_ms: Option<u64>,
     nofile: Option<u64>,
     fsize: Option<u64>,
+}
+
+impl Run {
+    /// A run that sends to `collector`.
+    fn to(collector: &Collector) -> Run {
+        Run {
+            endpoint: Some(collector.url()),
+            ..Run::default()
+        }
+    }
+
+    /// A run that sends to `collector` and writes its debug log to `log`.
+    fn logged(collector: &Collector, log: &Path) -> Run {
+        Run {
+            debug: Some(log.to_str().expect("a UTF-8 temp path").to_owned()),
+            ..Run::to(collector)
+        }
+    }
 }
 
 /// A running child app.
@@ -321,38 +341,12 @@ fn account(log: &str) -> Account {
     }
 }
 
-fn event_ids(records: &[Value]) -> Vec<String> {
-    records
-        .iter()
-        .map(|record| {
-            record["properties"]["event_id"]
-                .as_str()
-                .expect("an event_id")
-                .to_owned()
-        })
-        .collect()
-}
-
-fn tool_names(records: &[Value]) -> Vec<String> {
-    records
-        .iter()
-        .map(|record| {
-            record["properties"]["tool_name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect()
-}
-
-fn assert_each_once(records: &[Value]) {
-    let ids = event_ids(records);
-    let distinct: HashSet<&String> = ids.iter().collect();
-    assert_eq!(distinct.len(), ids.len(), "a record arrived twice");
+fn tool_names(records: &[serde_json::Value]) -> Vec<String> {
+    strings(records, "tool_name")
 }
 
 fn spool_files(config_dir: &Path) -> Vec<PathBuf> {
-    telemetry_core::spool::spool_names(config_dir)
+    spool::files(config_dir)
 }
 
 fn temp_files(config_dir: &Path) -> Vec<String> {
@@ -366,30 +360,17 @@ fn temp_files(config_dir: &Path) -> Vec<String> {
 /// an earlier run that ended offline leaves it; `order` sorts it among the
 /// others (later is newer).
 fn leftover_file(config_dir: &Path, order: u64, tool: &str, records: usize) -> Vec<String> {
-    std::fs::create_dir_all(config_dir).expect("the config dir");
-    let now = telemetry_core::spool::now_ms();
-    let mut ids = Vec::with_capacity(records);
-    let mut text = String::with_capacity(records * 420);
-    for n in 0..records {
-        let id = format!("{tool}-{order:08}-{n:06}-0000-0000-000000000000");
-        text.push_str(&format!(
+    let now = now_ms();
+    let ids: Vec<String> = (0..records)
+        .map(|n| format!("{tool}-{order:08}-{n:06}-0000-0000-000000000000"))
+        .collect();
+    let lines: Vec<String> = ids
+        .iter()
+        .map(|id| format!(
             r#"{{"event":"tool","event_timestamp":{now},"source":"{APP}","properties":{{"action":"call","tool_name":"{tool}","session_id":"6f1d2c3a-8b4e-4f7a-9c2d-1e5f6a7b8c9d","agent_name":"root","duration_ms":12,"is_success":true,"user_uuid":"0b7e3f52-4c1a-4d8e-9f6b-2a3c4d5e6f70","version":"1.0.0","os":"linux","os_language":"","arch":"x86_64","ci":false,"schema_version":1,"event_id":"{id}"}}}}"#
-        ));
-        text.push('\n');
-        ids.push(id);
-    }
-    let path = config_dir.join(format!(
-        "{}{order:016x}-{:016x}{}",
-        telemetry_core::spool::SPOOL_PREFIX,
-        order,
-        telemetry_core::spool::SPOOL_SUFFIX
-    ));
-    std::fs::write(&path, text).expect("a leftover file");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-    }
+        ))
+        .collect();
+    spool::write_leftover(config_dir, order, &lines);
     ids
 }
 
@@ -434,16 +415,7 @@ fn after_1100_offline_runs_a_run_under_ulimit_n_256_holds_few_descriptors() {
         }
         most_files = most_files.max(spool_files(&dir).len());
     }
-    let backlog: Vec<String> = telemetry_core::spool::peek(&dir)
-        .iter()
-        .map(|line| {
-            let record: Value = serde_json::from_str(line).expect("a spooled record");
-            record["properties"]["event_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
+    let backlog = spool::pending_ids(&dir);
     eprintln!(
         "1,100 offline runs: at most {most_files} spool files at once, {} left holding {} records",
         spool_files(&dir).len(),
@@ -458,10 +430,8 @@ fn under_ulimit_n_256_then_drained(root: &TempDir, dir: &Path, backlog: &[String
     let collector = Collector::start().unwrap();
     let log = root.join("debug.log");
     let run = Run {
-        endpoint: Some(collector.url()),
-        debug: Some(log.to_str().unwrap().to_owned()),
         nofile: Some(256),
-        ..Run::default()
+        ..Run::logged(&collector, &log)
     };
     let ended = run_app(dir, &run, &["record own 8", "open 200"]);
     assert!(
@@ -489,10 +459,7 @@ fn under_ulimit_n_256_then_drained(root: &TempDir, dir: &Path, backlog: &[String
         if spool_files(dir).is_empty() {
             break;
         }
-        let run = Run {
-            endpoint: Some(collector.url()),
-            ..Run::default()
-        };
+        let run = Run::to(&collector);
         run_app(dir, &run, &[&format!("record later{later} 1")]);
         later_runs += 1;
     }
@@ -545,10 +512,7 @@ fn a_file_size_limit_kills_no_run() {
     );
     // Online and without the limit, what was kept arrives once.
     let collector = Collector::start().unwrap();
-    let run = Run {
-        endpoint: Some(collector.url()),
-        ..Run::default()
-    };
+    let run = Run::to(&collector);
     for _ in 0..10 {
         run_app(&dir, &run, &["record online 1"]);
         if spool_files(&dir).is_empty() {
@@ -573,10 +537,7 @@ fn thirty_full_leftover_files_cost_a_short_run_a_quarter_of_its_budget() {
     let collector = Collector::builder().retain(true).start().unwrap();
     // The same run without leftovers: the app's own memory.
     let empty_root = TempDir::new("spool-no-backlog");
-    let run = Run {
-        endpoint: Some(collector.url()),
-        ..Run::default()
-    };
+    let run = Run::to(&collector);
     let baseline = run_app(&config_dir(&empty_root), &run, &["record own 8"]).maxrss_kb();
     for order in 0..30u64 {
         leftover_file(&dir, 1_000 + order, "left", 10_000);
@@ -584,10 +545,8 @@ fn thirty_full_leftover_files_cost_a_short_run_a_quarter_of_its_budget() {
     let files_before = spool_files(&dir).len();
     let log = root.join("debug.log");
     let run = Run {
-        endpoint: Some(collector.url()),
-        debug: Some(log.to_str().unwrap().to_owned()),
         budget_ms: Some(1_000),
-        ..Run::default()
+        ..Run::logged(&collector, &log)
     };
     let requests_before = collector.requests().len();
     let ended = run_app(&dir, &run, &["record heavy-own 8"]);
@@ -676,21 +635,19 @@ fn a_live_process_opted_out_by_another_run_sends_nothing_more() {
     let collector =
         Collector::start_with(Behaviour::HoldIfBodyContains("\"first\"".into())).unwrap();
     let run = Run {
-        endpoint: Some(collector.url()),
         debug: Some("stderr".into()),
-        ..Run::default()
+        ..Run::to(&collector)
     };
     let mut live = App::start(&dir, &run);
     live.command("record first 1");
     // Its first batch is in flight (held); what follows waits in its spool.
     assert_eq!(collector.wait_for_held(1, LONG), 1);
     live.command("record before 50");
-    assert_eq!(telemetry_core::spool::peek(&dir).len(), 51);
+    assert_eq!(spool::pending(&dir).len(), 51);
     // Another run, with the app's variable off: it deletes the spool.
     let off = Run {
-        endpoint: Some(collector.url()),
         enabled: Some("false"),
-        ..Run::default()
+        ..Run::to(&collector)
     };
     run_app(&dir, &off, &[]);
     assert!(

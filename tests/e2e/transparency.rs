@@ -2,8 +2,9 @@
 //! level, and `telemetry disable` forgetting the id, the spool and the
 //! history, with the agent run as a process against a loopback collector.
 
-use telemetry_test_support::agent::{stdout, Agent};
+use telemetry_test_support::agent::{past_notice, stdout, Agent};
 use telemetry_test_support::collector::Collector;
+use telemetry_test_support::records::event_ids;
 
 const HISTORY_FILE: &str = "telemetry-history.jsonl";
 
@@ -11,28 +12,14 @@ const HISTORY_FILE: &str = "telemetry-history.jsonl";
 fn shown(agent: &Agent, extra: &[&str], env: &[(&str, &str)]) -> Vec<serde_json::Value> {
     let mut args = vec!["telemetry", "show", "--json"];
     args.extend_from_slice(extra);
-    let output = agent.run_with(&args, env);
-    assert!(output.status.success(), "{output:?}");
+    let output = agent.run_ok(&args, env);
     serde_json::from_str(&stdout(&output)).expect("show --json prints a JSON array")
-}
-
-fn event_ids<'a>(records: impl IntoIterator<Item = &'a serde_json::Value>) -> Vec<String> {
-    records
-        .into_iter()
-        .map(|record| {
-            record["properties"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
 }
 
 #[test]
 fn show_lists_exactly_the_records_the_collector_received() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    assert!(agent.run(&["run", "hello"]).status.success());
+    let (collector, agent) = past_notice();
+    agent.run_ok(&["run", "hello"], &[]);
     // The second run delivers from the background thread (the spool's path).
     agent.run(&["--delivery", "background", "fail"]);
     let received = collector.records();
@@ -74,8 +61,7 @@ fn show_lists_exactly_the_records_the_collector_received() {
 
 #[test]
 fn the_history_is_bounded_oldest_dropped_first() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let path = agent.config_dir().join(HISTORY_FILE);
     let old: String = (0..1_000)
         .map(|n| {
@@ -90,7 +76,7 @@ fn the_history_is_bounded_oldest_dropped_first() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
-    assert!(agent.run(&["version"]).status.success());
+    agent.run_ok(&["version"], &[]);
     let entries = shown(&agent, &[], &[]);
     assert_eq!(entries.len(), 1_000);
     let records: Vec<_> = entries.iter().map(|entry| &entry["record"]).collect();
@@ -101,10 +87,9 @@ fn the_history_is_bounded_oldest_dropped_first() {
 
 #[test]
 fn the_local_level_opens_no_connection_and_show_lists_that_runs_records() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
+    let (collector, agent) = past_notice();
     let local = [("AGENT_TELEMETRY_ENABLED", "local")];
-    assert!(agent.run_with(&["run", "hello"], &local).status.success());
+    agent.run_ok(&["run", "hello"], &local);
     agent.run_with(&["--delivery", "background", "fail"], &local);
     assert_eq!(
         collector.connections(),
@@ -126,10 +111,7 @@ fn the_local_level_opens_no_connection_and_show_lists_that_runs_records() {
     let plain = stdout(&agent.run(&["telemetry", "show"]));
     assert!(plain.contains("  command  fail  error  local"), "{plain}");
 
-    let status: serde_json::Value = serde_json::from_str(&stdout(
-        &agent.run_with(&["telemetry", "status", "--json"], &local),
-    ))
-    .unwrap();
+    let status = agent.status_json(&local);
     assert_eq!(status["level"], "local", "{status}");
     let text = stdout(&agent.run_with(&["telemetry", "status"], &local));
     assert!(text.contains("never sent"), "{text}");
@@ -146,16 +128,14 @@ fn the_local_level_opens_no_connection_and_show_lists_that_runs_records() {
 
 #[test]
 fn disable_leaves_no_id_spool_or_history_and_enable_starts_a_new_id() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    assert!(agent.run(&["run", "hello"]).status.success());
+    let (collector, agent) = past_notice();
+    agent.run_ok(&["run", "hello"], &[]);
     let dir = agent.config_dir();
     assert!(dir.join(telemetry_core::USER_UUID_FILE).exists());
     assert!(dir.join(HISTORY_FILE).exists());
     let old_id = collector.records()[0]["properties"]["user_uuid"].clone();
 
-    let disabled = agent.run(&["telemetry", "disable"]);
-    assert!(disabled.status.success(), "{disabled:?}");
+    let disabled = agent.run_ok(&["telemetry", "disable"], &[]);
     assert!(
         stdout(&disabled).contains("the local history were deleted"),
         "{disabled:?}"
@@ -172,8 +152,8 @@ fn disable_leaves_no_id_spool_or_history_and_enable_starts_a_new_id() {
     assert!(!left.iter().any(|name| name.contains("spool")), "{left:?}");
     assert!(shown(&agent, &[], &[]).is_empty());
 
-    assert!(agent.run(&["telemetry", "enable"]).status.success());
-    assert!(agent.run(&["version"]).status.success());
+    agent.run_ok(&["telemetry", "enable"], &[]);
+    agent.run_ok(&["version"], &[]);
     let records = collector.records();
     let new_id = &records.last().unwrap()["properties"]["user_uuid"];
     assert_ne!(new_id, &old_id, "a new id after disable and enable");
@@ -189,14 +169,12 @@ fn deletion_requests(collector: &Collector) -> Vec<serde_json::Value> {
 
 #[test]
 fn delete_delivers_one_deletion_request_with_the_old_id_then_nothing_more() {
-    let collector = Collector::start().unwrap();
-    let agent = Agent::after_first_run(&collector.url());
-    assert!(agent.run(&["version"]).status.success());
+    let (collector, agent) = past_notice();
+    agent.run_ok(&["version"], &[]);
     let old_id = collector.records()[0]["properties"]["user_uuid"].clone();
     let before = collector.records().len();
 
-    let deleted = agent.run(&["telemetry", "delete"]);
-    assert!(deleted.status.success(), "{deleted:?}");
+    let deleted = agent.run_ok(&["telemetry", "delete"], &[]);
     assert!(
         stdout(&deleted).contains("Deletion requested"),
         "{deleted:?}"
@@ -224,12 +202,11 @@ fn a_deletion_request_the_collector_missed_is_sent_by_the_next_run_alone() {
     let down = Collector::start().unwrap();
     let addr = down.addr();
     let agent = Agent::after_first_run(&down.url());
-    assert!(agent.run(&["version"]).status.success());
+    agent.run_ok(&["version"], &[]);
     let old_id = down.records()[0]["properties"]["user_uuid"].clone();
     drop(down);
 
-    let deleted = agent.run(&["telemetry", "delete"]);
-    assert!(deleted.status.success(), "{deleted:?}");
+    let deleted = agent.run_ok(&["telemetry", "delete"], &[]);
     assert!(
         stdout(&deleted).contains("kept and sent by a later run"),
         "{deleted:?}"

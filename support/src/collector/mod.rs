@@ -24,7 +24,7 @@ pub use wire::check_body;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -289,20 +289,12 @@ impl Collector {
     /// Waits until at least `count` records have arrived or `timeout` has
     /// passed; returns the records received by then.
     pub fn wait_for_records(&self, count: usize, timeout: Duration) -> Vec<serde_json::Value> {
-        let deadline = Instant::now() + timeout;
-        let mut received = self.shared.received();
-        while received.records.len() < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            received = self
-                .shared
-                .arrived
-                .wait_timeout(received, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+        let received = wait_until(
+            self.shared.received(),
+            &self.shared.arrived,
+            timeout,
+            |received| received.records.len() >= count,
+        );
         received.records.clone()
     }
 
@@ -314,20 +306,12 @@ impl Collector {
     /// Waits until at least `count` requests are held or `timeout` has
     /// passed; returns how many are held by then.
     pub fn wait_for_held(&self, count: usize, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
-        let mut gate = self.shared.gate();
-        while gate.held < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            gate = self
-                .shared
-                .gate_changed
-                .wait_timeout(gate, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+        let gate = wait_until(
+            self.shared.gate(),
+            &self.shared.gate_changed,
+            timeout,
+            |gate| gate.held >= count,
+        );
         gate.held
     }
 
@@ -362,4 +346,26 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             .name("collector-conn".into())
             .spawn(move || http::serve_connection(stream, &shared));
     }
+}
+
+/// Waits on `changed` until `done` holds for the guarded value or `timeout`
+/// has passed; returns the guard either way.
+fn wait_until<'a, T>(
+    mut guard: MutexGuard<'a, T>,
+    changed: &Condvar,
+    timeout: Duration,
+    done: impl Fn(&T) -> bool,
+) -> MutexGuard<'a, T> {
+    let deadline = Instant::now() + timeout;
+    while !done(&guard) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        guard = changed
+            .wait_timeout(guard, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    guard
 }

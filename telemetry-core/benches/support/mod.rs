@@ -67,6 +67,15 @@ pub fn client_with_sink(sink: impl Sink) -> Telemetry {
         .build()
 }
 
+/// A loopback collector that checks, answers and counts each request but
+/// keeps nothing, so that its memory stays flat over a long run.
+pub fn counting_collector() -> telemetry_test_support::collector::Collector {
+    telemetry_test_support::collector::Collector::builder()
+        .retain(false)
+        .start()
+        .expect("a loopback collector starts")
+}
+
 /// An enabled client that posts to `url` (default timeout unless given).
 pub fn http_client(url: &str, timeout: Option<Duration>) -> Telemetry {
     let mut builder = Telemetry::builder("bench", "1.0.0")
@@ -180,13 +189,19 @@ pub fn median(samples: &mut [Duration]) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// reqwest's HTTP/1 client as `HttpSink` configures it for a loopback
-/// endpoint (no Nagle delay, no proxy).
-fn reqwest_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .http1_only()
-        .tcp_nodelay(true)
-        .no_proxy()
+/// A reqwest HTTP/1 client from `$builder` (the async or the blocking
+/// client's: their builders are types of their own with the same methods),
+/// configured as `HttpSink` configures it for a loopback endpoint (no
+/// Nagle delay, no proxy).
+macro_rules! as_http_sink_configures {
+    ($builder:expr) => {
+        $builder
+            .http1_only()
+            .tcp_nodelay(true)
+            .no_proxy()
+            .build()
+            .expect("a client")
+    };
 }
 
 /// reqwest's async client driven on this thread by a current-thread runtime,
@@ -206,7 +221,7 @@ impl ReqwestAsync {
                 .enable_all()
                 .build()
                 .expect("a runtime"),
-            client: reqwest_builder().build().expect("a client"),
+            client: as_http_sink_configures!(reqwest::Client::builder()),
             url: url.parse().expect("a URL"),
             body,
         }
@@ -241,12 +256,7 @@ impl ReqwestBlocking {
     /// A client that posts `body` to `url`.
     pub fn new(url: &str, body: Vec<u8>) -> ReqwestBlocking {
         ReqwestBlocking {
-            client: reqwest::blocking::Client::builder()
-                .http1_only()
-                .tcp_nodelay(true)
-                .no_proxy()
-                .build()
-                .expect("a client"),
+            client: as_http_sink_configures!(reqwest::blocking::Client::builder()),
             url: url.parse().expect("a URL"),
             body,
         }

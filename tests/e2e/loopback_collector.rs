@@ -1,5 +1,7 @@
-//! The loopback test collector (`telemetry_test_support::collector`): its
-//! wire-format check, `retain(false)`, and requests held until released.
+//! The loopback test collector (`telemetry_test_support::collector`) that
+//! every other module sends to: its wire-format check, `retain(false)`,
+//! and requests held until released. Here rather than in a test
+//! executable of the support crate's own: one executable fewer to link.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
