@@ -396,10 +396,6 @@ mod test_support;
 /// subcommand for a `clap` app (feature `clap`).
 #[cfg(feature = "clap")]
 pub use consent::subcommand;
-// Reached by the benches and tests only; to be made crate-private once they
-// go through the public API.
-#[doc(hidden)]
-pub use delivery::{background, spool};
 /// The mapping of a wire record to an OTLP log record, for collectors that
 /// read OTLP back.
 pub use sink::protocol::otlp;

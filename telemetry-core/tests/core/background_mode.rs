@@ -75,7 +75,7 @@ fn spool_files(dir: &Path) -> Vec<String> {
 }
 
 fn pending(dir: &Path) -> usize {
-    telemetry_core::spool::peek(dir).len()
+    telemetry_test_support::spool::pending(dir).len()
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn after_a_blackhole_a_later_client_delivers_every_earlier_record() {
         first.flush_guard().flush(),
         Flushed::TimedOut { .. }
     ));
-    let spooled: Vec<String> = telemetry_core::spool::peek(dir.path());
+    let spooled: Vec<String> = telemetry_test_support::spool::pending(dir.path());
     assert_eq!(spooled.len(), 6, "kept for the next run");
     // The client goes; its sender gives up on the blackhole (300 ms), and
     // then lets go of its spool file, as a process does when it exits.
@@ -428,7 +428,7 @@ fn a_live_spool_past_its_bound_keeps_the_newest_records() {
     record_tools(&telemetry, 13_000);
     telemetry.record_tool_call("newest", "", "", Duration::ZERO, Outcome::Success);
     drop(guard);
-    let spooled = telemetry_core::spool::peek(dir.path());
+    let spooled = telemetry_test_support::spool::pending(dir.path());
     let bytes: usize = spooled.iter().map(|line| line.len() + 1).sum();
     assert!(spooled.len() <= 10_000 && bytes <= 4 * 1024 * 1024);
     assert!(spooled.len() > 1_000, "{}", spooled.len());

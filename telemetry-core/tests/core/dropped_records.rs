@@ -115,7 +115,7 @@ fn background_delivery_sends_the_report_in_the_batch_after_the_drops() {
     let records = collector.wait_for_records(4, LONG);
     assert_eq!(records.len(), 4);
     assert_eq!(reports(&records), [json!({"cap": 4})]);
-    assert!(telemetry_core::spool::peek(dir.path()).is_empty());
+    assert!(telemetry_test_support::spool::pending(dir.path()).is_empty());
 }
 
 #[test]

@@ -126,7 +126,7 @@ fn batch_limits_cap_each_request_and_an_oversized_record_is_dropped() {
         "{}",
         log.text()
     );
-    assert!(telemetry_core::spool::peek(dir.path()).is_empty());
+    assert!(telemetry_test_support::spool::pending(dir.path()).is_empty());
 }
 
 #[test]

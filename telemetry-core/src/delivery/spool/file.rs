@@ -199,8 +199,8 @@ impl SpoolFile {
         files::names_file(&self.file, &self.path)
     }
 
-    /// The file's path (for tests and tools; never logged).
-    #[must_use]
+    /// The file's path (for tests; never logged).
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }

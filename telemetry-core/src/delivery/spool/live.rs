@@ -10,7 +10,7 @@ use super::{SpoolError, SpoolFile, MAX_BYTES, MAX_RECORDS};
 use crate::delivery::dropped::DropReason;
 use crate::files;
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// How large a live spool file may grow: record lines (acknowledged or
 /// not) and bytes (acknowledgements included). The bytes are lowered to
@@ -238,8 +238,14 @@ impl LiveSpool {
         }
     }
 
+    /// The file's path once it exists (for tests; never logged).
+    #[cfg(test)]
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.file.as_ref().map(SpoolFile::path)
+    }
+
     /// Records not yet acknowledged.
-    #[must_use]
+    #[cfg(test)]
     pub fn pending(&self) -> usize {
         self.pending
     }
@@ -248,18 +254,6 @@ impl LiveSpool {
     #[must_use]
     pub fn dropped(&self) -> u64 {
         self.dropped
-    }
-
-    /// The bound.
-    #[must_use]
-    pub fn bound(&self) -> Bound {
-        self.bound
-    }
-
-    /// The file's path once it exists (for tests and tools; never logged).
-    #[must_use]
-    pub fn path(&self) -> Option<&Path> {
-        self.file.as_ref().map(SpoolFile::path)
     }
 
     /// Keeps the newest pending records that fit, with the `incoming`
@@ -327,6 +321,7 @@ mod tests {
     use crate::delivery::spool::tests::{claim_all as claim, line, temp_dir, TempDir};
     use crate::delivery::spool::{now_ms, peek};
     use crate::files::try_lock;
+    use std::path::Path;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 

@@ -46,8 +46,8 @@
 //! earlier version leave a thousand), a claim holds at most three spool
 //! descriptors of its own at a time (the merged file, the one being merged
 //! into it, and a trim's temporary), so that with this process's live file
-//! and a compaction's temporary a process never holds more than
-//! [`MAX_OPEN_FILES`]; [`peak_open_files`] tells how many it held at most
+//! and a compaction's temporary a process never holds more than eight
+//! (the process tests pin it); [`peak_open_files`] tells how many it held at most
 //! (measured: 3). A claim:
 //!
 //! 1. removes the `.tmp` files of compactions and creations that were
@@ -141,9 +141,9 @@ mod read;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use claim::{claim, Claim, ClaimLimits};
+pub use claim::{claim, ClaimLimits};
 pub use file::{peak_open_files, SpoolFile};
-pub use live::{Appended, Bound, LiveSpool};
+pub use live::{Bound, LiveSpool};
 pub use read::Leftover;
 
 use crate::delivery::dropped::{DropCounts, DropReason};
@@ -173,10 +173,6 @@ pub const MAX_AHEAD: Duration = Duration::from_secs(24 * 60 * 60);
 pub const MAX_RECORDS: usize = 10_000;
 /// Most leftover bytes kept over all files.
 pub const MAX_BYTES: usize = 4 * 1024 * 1024;
-/// Most spool descriptors a process holds at once: its live file and a
-/// compaction's temporary, the merged leftovers and the file being merged,
-/// with room to spare.
-pub const MAX_OPEN_FILES: usize = 8;
 /// Longest line read as a record: a record is at most
 /// [`MAX_RECORD_LEN`](crate::MAX_RECORD_LEN); an acknowledgement of a batch
 /// of a few thousand ids fits too.

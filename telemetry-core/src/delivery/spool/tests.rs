@@ -1,6 +1,7 @@
 //! The spool's unit tests: claiming, merging, bounds, and races between
 //! claimers in threads and processes.
 
+use super::claim::Claim;
 use super::*;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
