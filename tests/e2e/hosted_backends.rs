@@ -208,16 +208,14 @@ fn http_date(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).unwrap().as_secs();
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    // The collector's day format (`YYYY-MM-DD`), taken apart.
+    let date = telemetry_collector::day::format(days as i64);
+    let [year, month, day]: [u32; 3] = date
+        .split('-')
+        .map(|part| part.parse().unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
     let month = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ][(month - 1) as usize];

@@ -14,6 +14,7 @@
 //! out, so that a tag can never override or duplicate them.
 
 pub(crate) mod args;
+pub(crate) mod calendar;
 #[cfg(feature = "clap")]
 pub(crate) mod clap_flags;
 pub(crate) mod client_report;
