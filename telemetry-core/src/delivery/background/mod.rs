@@ -29,6 +29,21 @@
 //! Works the same in any context, tokio runtimes included: the caller never
 //! touches the network, and the sender is not a runtime task.
 //!
+//! # Short runs
+//!
+//! Most runs of a CLI record a record or two and exit within milliseconds;
+//! for them a thread, its wait for a burst and a wake-up at exit cost more
+//! than the send. With [`Limits::short_run`] set (the recorder sets
+//! [`SHORT_RUN`], 50 ms, with the toolkit's HTTP sink), records made that
+//! soon after the client's start are spooled and queued as above, but
+//! start no thread (unless [`SHORT_RUN_RECORDS`] wait); the first flush
+//! point sends them on its own thread, batch by batch, each request ending
+//! by the flush's deadline (the exit budget at exit), then claims the
+//! leftovers of earlier runs and starts the sender only when there are
+//! some. What is not delivered by the deadline stays in the spool, as
+//! ever; a killed process leaves its records there too. The first record
+//! made later starts the thread, so a long run keeps all of the above.
+//!
 //! # Why no record is sent twice in normal operation
 //!
 //! 1. **Append, then queue.** A record reaches the spool before the sender
@@ -111,6 +126,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+/// [`Limits::short_run`] with the toolkit's HTTP sink: records made
+/// within this time of the client's start start no sender thread; they
+/// are spooled and queued, and the first flush point sends them on its own
+/// thread (see "Short runs" above). A record made later starts the thread.
+pub const SHORT_RUN: Duration = Duration::from_millis(50);
+
+/// ... unless this many records wait: a batch worth a thread of its own.
+pub const SHORT_RUN_RECORDS: usize = 100;
+
 /// How long a [`FlushGuard`](crate::FlushGuard) waits at exit by default.
 pub const DEFAULT_EXIT_BUDGET: Duration = Duration::from_secs(1);
 
@@ -146,6 +170,14 @@ pub struct Limits {
     /// What one claim of leftovers keeps and how long it may work (default
     /// 10,000 records / 4 MiB, a quarter of the default exit budget).
     pub claim: ClaimLimits,
+    /// Records made within this time of the client's start start no
+    /// sender thread, unless [`SHORT_RUN_RECORDS`] wait: a flush point
+    /// sends them on its own thread (see "Short runs" above). Default
+    /// zero: the first record starts the thread. Only for a send function
+    /// that ends its requests by the flush's deadline, as the toolkit's
+    /// HTTP sink does ([`SHORT_RUN`] with it): a flush waits for a send on
+    /// its own thread.
+    pub short_run: Duration,
 }
 
 impl Default for Limits {
@@ -159,6 +191,7 @@ impl Default for Limits {
                 time: DEFAULT_EXIT_BUDGET / 4,
                 ..ClaimLimits::default()
             },
+            short_run: Duration::ZERO,
         }
     }
 }
@@ -219,6 +252,9 @@ struct Shared {
     changed: Condvar,
     noted_queue_full: AtomicBool,
     drops: Arc<DropCounts>,
+    /// When this client was made: records made within
+    /// [`Limits::short_run`] of it start no thread.
+    built: Instant,
     /// The remembered choice was `disabled` when this client started (a
     /// variable turned telemetry on over it): only a change to `disabled`
     /// is an opt-out.
@@ -266,7 +302,12 @@ struct State {
     /// The sender has claimed leftovers (or found there is nothing to
     /// claim).
     claimed: bool,
+    /// A claim is under way (on the sender thread or a flush's).
+    claiming: bool,
+    /// A record was queued.
     started: bool,
+    /// The sender thread runs.
+    sending: bool,
     stopped: bool,
     closing: bool,
     opted_out: bool,
@@ -340,6 +381,7 @@ impl Background {
                     changed: Condvar::new(),
                     noted_queue_full: AtomicBool::new(false),
                     drops: Arc::new(DropCounts::default()),
+                    built: Instant::now(),
                     disabled_at_start,
                 }),
             }),
@@ -401,8 +443,13 @@ impl Background {
         // The process goes on: leftovers may use the time until its next
         // flush point.
         state.leftovers_until = None;
-        let start = !state.started;
         state.started = true;
+        // A short run's records wait for its flush point, which sends them
+        // on its own thread; a thread starts only for a batch worth one.
+        let start = !state.sending
+            && (shared.built.elapsed() >= shared.limits.short_run
+                || state.queue.len() >= SHORT_RUN_RECORDS);
+        state.sending |= start;
         drop(state);
         if start {
             self.start_sender();
@@ -430,6 +477,21 @@ impl Background {
         let mut state = shared.state();
         if !state.started {
             return Flushed::Delivered;
+        }
+        if !state.sending {
+            // No sender thread: this thread sends what is queued, and a
+            // thread starts only for leftovers of earlier runs.
+            drop(state);
+            if sender::send_here(shared, deadline) {
+                let mut state = shared.state();
+                let start = !state.sending;
+                state.sending = true;
+                drop(state);
+                if start {
+                    self.start_sender();
+                }
+            }
+            state = shared.state();
         }
         let target = state.queued;
         state = shared.wait_while(state, deadline, |state| {

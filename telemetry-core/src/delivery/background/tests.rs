@@ -658,3 +658,95 @@ fn a_flush_gives_the_leftovers_a_quarter_of_its_budget_at_most() {
         .contains("10 left for a later run"));
     collector.release_held();
 }
+
+/// Limits for a short run: no sender thread until the first flush point
+/// (a window long enough for a loaded machine).
+fn short_run() -> Limits {
+    Limits {
+        short_run: LONG,
+        ..Limits::default()
+    }
+}
+
+/// The toolkit's HTTP sink as the send function: it keeps to a flush's
+/// deadline.
+fn http_send(collector: &Collector, timeout: Duration) -> SendFn {
+    let sink = crate::HttpSink::new(&collector.url(), "background-test/1", None, timeout).unwrap();
+    Box::new(move |records: &[String]| crate::Sink::send_serialised(&sink, records))
+}
+
+#[test]
+fn a_short_run_sends_at_its_flush_point_and_leaves_no_file() {
+    let dir = temp_dir("short-run");
+    let collector = Collector::start().unwrap();
+    let background = Background::new(
+        Some(dir.0.clone()),
+        http_send(&collector, LONG),
+        short_run(),
+        None,
+    );
+    let sent = record_n(&background, "short", 3);
+    // Spooled at once, as ever; sent by no thread before the flush point.
+    assert_eq!(spool::peek(&dir).len(), 3);
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(collector.requests().is_empty());
+    assert_eq!(background.finish(LONG), Flushed::Delivered);
+    assert_eq!(received_ids(&collector), sent);
+    assert_eq!(records_per_request(&collector), [3]);
+    assert_eq!(fs_entries(&dir), 0, "nothing left on disk");
+}
+
+#[test]
+fn a_short_run_flush_on_a_blackhole_ends_at_its_budget_and_keeps_the_records() {
+    let dir = temp_dir("short-run-blackhole");
+    let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
+    // A request timeout far beyond the flush's budget: the flush cuts it.
+    let background = Background::new(
+        Some(dir.0.clone()),
+        http_send(&blackhole, LONG),
+        short_run(),
+        None,
+    );
+    let sent = record_n(&background, "kept", 3);
+    let started = Instant::now();
+    assert_eq!(
+        background.finish(Duration::from_millis(200)),
+        Flushed::TimedOut { pending: 3 }
+    );
+    assert!(started.elapsed() < LONG / 2, "{:?}", started.elapsed());
+    let spooled = spool::peek(&dir);
+    assert_eq!(spooled.len(), 3);
+    for (spooled, id) in spooled.iter().zip(&sent) {
+        assert!(spooled.contains(id.as_str()), "{spooled}");
+    }
+}
+
+#[test]
+fn own_records_then_leftovers_whether_or_not_a_thread_runs() {
+    for (mode, limits) in [("threaded", Limits::default()), ("short run", short_run())] {
+        let dir = temp_dir("own-then-leftovers");
+        let down = Collector::start_with(Behaviour::Status(503)).unwrap();
+        let earlier = Background::new(
+            Some(dir.0.clone()),
+            Poster::send_fn(down.addr(), LONG),
+            Limits::default(),
+            None,
+        );
+        let left = record_n(&earlier, "left", 20);
+        assert_eq!(earlier.finish(LONG), Flushed::Stopped, "{mode}");
+        drop(earlier);
+        let collector = Collector::start().unwrap();
+        let next = Background::new(
+            Some(dir.0.clone()),
+            http_send(&collector, LONG),
+            limits,
+            None,
+        );
+        let own = record_n(&next, "own", 2);
+        assert_eq!(next.finish(LONG), Flushed::Delivered, "{mode}");
+        let got = received_ids(&collector);
+        assert_eq!(got[..2], own[..], "{mode}: this run's own first");
+        assert_eq!(got[2..], left[..], "{mode}: then the leftovers, once");
+        assert_eq!(fs_entries(&dir), 0, "{mode}");
+    }
+}
