@@ -469,6 +469,11 @@ impl Background {
     #[allow(clippy::must_use_candidate)]
     pub fn flush(&self, timeout: Duration) -> Flushed {
         let shared = &self.handle.shared;
+        if shared.all_settled_here() {
+            // A second flush point of a short run (the command's end, then
+            // the guard's drop): nothing held, nothing to look at again.
+            return Flushed::Delivered;
+        }
         if shared.check_opt_out() {
             return Flushed::OptedOut;
         }
@@ -598,6 +603,18 @@ impl fmt::Debug for Background {
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// No sender thread, and every record of this run and of the claimed
+    /// leftovers delivered: a flush has nothing to do.
+    fn all_settled_here(&self) -> bool {
+        let state = self.state();
+        state.started
+            && !state.sending
+            && !state.stopped
+            && state.claimed
+            && state.settled == state.queued
+            && state.leftovers_settled == state.leftovers_queued
     }
 
     fn live(&self) -> MutexGuard<'_, Live> {

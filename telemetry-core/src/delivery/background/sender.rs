@@ -56,7 +56,7 @@ pub(super) fn run(shared: &Shared) {
             }
             Next::Send(batch) => batch,
         };
-        match send_batch(shared, batch, None) {
+        match send_batch(shared, batch, None, true) {
             Sent::Settled => {}
             Sent::Stopped => {
                 // The claimed file keeps its lock until the client goes,
@@ -77,8 +77,11 @@ pub(super) fn run(shared: &Shared) {
 /// earlier runs, as the sender would; `true` when some wait to be sent
 /// (a sender thread sends them, within the flush's share).
 pub(super) fn send_here(shared: &Shared, deadline: Option<Instant>) -> bool {
+    // The flush looked for an opt-out just before: the first batch goes
+    // without looking again.
+    let mut first = true;
     loop {
-        if shared.check_opt_out() {
+        if !first && shared.check_opt_out() {
             return false;
         }
         let mut state = shared.state();
@@ -94,7 +97,9 @@ pub(super) fn send_here(shared: &Shared, deadline: Option<Instant>) -> bool {
             shared.limits.batch_bytes,
         );
         drop(state);
-        match send_batch(shared, batch, deadline) {
+        let look = !first;
+        first = false;
+        match send_batch(shared, batch, deadline, look) {
             Sent::Settled => {}
             Sent::Stopped | Sent::OptedOut => return false,
             Sent::OutOfTime(batch) => {
@@ -106,6 +111,13 @@ pub(super) fn send_here(shared: &Shared, deadline: Option<Instant>) -> bool {
                 }
                 return false;
             }
+        }
+    }
+    // Everything of this run delivered: its file goes now, so that the
+    // claim does not look at it.
+    if let Some(spool) = shared.live().spool.as_mut() {
+        if spool.pending() == 0 {
+            let _ = spool.finish();
         }
     }
     if take_claim(shared) {
@@ -129,11 +141,12 @@ enum Sent {
 }
 
 /// Sends one batch (on the sender thread, or a flush's own within
-/// `deadline`) and settles it by the answer.
-fn send_batch(shared: &Shared, batch: Vec<Item>, deadline: Option<Instant>) -> Sent {
+/// `deadline`) and settles it by the answer; first looks for an opt-out
+/// when asked (`look`).
+fn send_batch(shared: &Shared, batch: Vec<Item>, deadline: Option<Instant>, look: bool) -> Sent {
     let lines: Vec<String> = batch.iter().map(|item| item.line.clone()).collect();
     // An opt-out elsewhere while the batch was taken: not sent.
-    if shared.check_opt_out() {
+    if look && shared.check_opt_out() {
         return Sent::OptedOut;
     }
     let started = Instant::now();
