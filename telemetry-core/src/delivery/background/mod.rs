@@ -32,17 +32,19 @@
 //! # Short runs
 //!
 //! Most runs of a CLI record a record or two and exit within milliseconds;
-//! for them a thread, its wait for a burst and a wake-up at exit cost more
-//! than the send. With [`Limits::short_run`] set (the recorder sets
-//! [`SHORT_RUN`], 50 ms, with the toolkit's HTTP sink), records made that
-//! soon after the client's start are spooled and queued as above, but
-//! start no thread (unless [`SHORT_RUN_RECORDS`] wait); the first flush
-//! point sends them on its own thread, batch by batch, each request ending
-//! by the flush's deadline (the exit budget at exit), then claims the
-//! leftovers of earlier runs and starts the sender only when there are
-//! some. What is not delivered by the deadline stays in the spool, as
-//! ever; a killed process leaves its records there too. The first record
-//! made later starts the thread, so a long run keeps all of the above.
+//! for them the sender's wait for a burst, its client and the hand-over at
+//! exit cost more than the send. With [`Limits::short_run`] set (the
+//! recorder sets [`SHORT_RUN`], 50 ms, with the toolkit's HTTP sink), the
+//! sender started by the first record waits until the client is that old
+//! (or [`SHORT_RUN_RECORDS`] records wait) before it sends anything.
+//! Records are spooled and queued as above meanwhile; a flush point that
+//! comes first sends them on its own thread, batch by batch, each request
+//! ending by the flush's deadline (the exit budget at exit), removes the
+//! emptied spool file, then claims the leftovers of earlier runs and wakes
+//! the sender only when there are some. What is not delivered by the
+//! deadline stays in the spool, as ever; a killed process leaves its
+//! records there too. A run that lives longer has its sender at work from
+//! then on, and keeps all of the above.
 //!
 //! # Why no record is sent twice in normal operation
 //!
@@ -126,13 +128,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-/// [`Limits::short_run`] with the toolkit's HTTP sink: records made
-/// within this time of the client's start start no sender thread; they
-/// are spooled and queued, and the first flush point sends them on its own
-/// thread (see "Short runs" above). A record made later starts the thread.
+/// [`Limits::short_run`] with the toolkit's HTTP sink: for this long after
+/// the client's start the sender waits, and a flush point sends on its own
+/// thread (see "Short runs" above).
 pub const SHORT_RUN: Duration = Duration::from_millis(50);
 
-/// ... unless this many records wait: a batch worth a thread of its own.
+/// ... unless this many records wait: a batch worth the sender's turn.
 pub const SHORT_RUN_RECORDS: usize = 100;
 
 /// How long a [`FlushGuard`](crate::FlushGuard) waits at exit by default.
@@ -170,13 +171,13 @@ pub struct Limits {
     /// What one claim of leftovers keeps and how long it may work (default
     /// 10,000 records / 4 MiB, a quarter of the default exit budget).
     pub claim: ClaimLimits,
-    /// Records made within this time of the client's start start no
-    /// sender thread, unless [`SHORT_RUN_RECORDS`] wait: a flush point
-    /// sends them on its own thread (see "Short runs" above). Default
-    /// zero: the first record starts the thread. Only for a send function
-    /// that ends its requests by the flush's deadline, as the toolkit's
-    /// HTTP sink does ([`SHORT_RUN`] with it): a flush waits for a send on
-    /// its own thread.
+    /// The sender waits this long after the client's start (unless
+    /// [`SHORT_RUN_RECORDS`] records wait) before it sends; a flush point
+    /// before then sends on its own thread (see "Short runs" above).
+    /// Default zero: the sender sends from the first record. Only for a
+    /// send function that ends its requests by the flush's deadline, as
+    /// the toolkit's HTTP sink does ([`SHORT_RUN`] with it): a flush waits
+    /// for a send on its own thread.
     pub short_run: Duration,
 }
 
@@ -252,8 +253,8 @@ struct Shared {
     changed: Condvar,
     noted_queue_full: AtomicBool,
     drops: Arc<DropCounts>,
-    /// When this client was made: records made within
-    /// [`Limits::short_run`] of it start no thread.
+    /// When this client was made: the sender's turn comes
+    /// [`Limits::short_run`] later.
     built: Instant,
     /// The remembered choice was `disabled` when this client started (a
     /// variable turned telemetry on over it): only a change to `disabled`
@@ -304,10 +305,13 @@ struct State {
     claimed: bool,
     /// A claim is under way (on the sender thread or a flush's).
     claiming: bool,
-    /// A record was queued.
+    /// A record was queued (and the sender thread started).
     started: bool,
-    /// The sender thread runs.
+    /// The sender's turn came (see "Short runs"): it sends, and a flush
+    /// waits for it.
     sending: bool,
+    /// A flush found leftovers to send: the sender's turn comes now.
+    wake: bool,
     stopped: bool,
     closing: bool,
     opted_out: bool,
@@ -443,13 +447,8 @@ impl Background {
         // The process goes on: leftovers may use the time until its next
         // flush point.
         state.leftovers_until = None;
+        let start = !state.started;
         state.started = true;
-        // A short run's records wait for its flush point, which sends them
-        // on its own thread; a thread starts only for a batch worth one.
-        let start = !state.sending
-            && (shared.built.elapsed() >= shared.limits.short_run
-                || state.queue.len() >= SHORT_RUN_RECORDS);
-        state.sending |= start;
         drop(state);
         if start {
             self.start_sender();
@@ -483,18 +482,17 @@ impl Background {
         if !state.started {
             return Flushed::Delivered;
         }
-        if !state.sending {
-            // No sender thread: this thread sends what is queued, and a
-            // thread starts only for leftovers of earlier runs.
+        if !state.sending && !shared.limits.short_run.is_zero() {
+            // The sender still waits (a short run): this thread sends what
+            // is queued, and wakes the sender only for leftovers of
+            // earlier runs, within their share of the budget.
             drop(state);
             if sender::send_here(shared, deadline) {
                 let mut state = shared.state();
-                let start = !state.sending;
-                state.sending = true;
+                state.leftovers_until = leftover_share_end(timeout, deadline);
+                state.wake = true;
                 drop(state);
-                if start {
-                    self.start_sender();
-                }
+                shared.changed.notify_all();
             }
             state = shared.state();
         }
@@ -512,9 +510,7 @@ impl Background {
             // The leftovers' share: a quarter of the budget, within it.
             let share = timeout / 4;
             let own_done = Instant::now();
-            let share_end = own_done
-                .checked_add(share)
-                .map(|end| deadline.map_or(end, |deadline| end.min(deadline)));
+            let share_end = leftover_share_end(timeout, deadline);
             state.leftovers_until = share_end;
             shared.changed.notify_all();
             state = shared.wait_while(state, share_end, |state| {
@@ -590,6 +586,14 @@ impl Background {
             )));
         }
     }
+}
+
+/// When the leftovers' share of a flush of `timeout` ends, from now: a
+/// quarter of the timeout, within its `deadline`.
+fn leftover_share_end(timeout: Duration, deadline: Option<Instant>) -> Option<Instant> {
+    Instant::now()
+        .checked_add(timeout / 4)
+        .map(|end| deadline.map_or(end, |deadline| end.min(deadline)))
 }
 
 impl fmt::Debug for Background {

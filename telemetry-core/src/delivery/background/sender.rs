@@ -2,7 +2,7 @@
 //! of earlier runs claimed once its own queue is empty, and sent while it
 //! has nothing of its own waiting.
 
-use super::{Item, Note, Origin, Shared, State};
+use super::{Item, Note, Origin, Shared, State, SHORT_RUN_RECORDS};
 use crate::delivery::dropped::DropReason;
 use crate::delivery::spool;
 use crate::sink::SendError;
@@ -40,7 +40,8 @@ enum Next {
 }
 
 pub(super) fn run(shared: &Shared) {
-    // Started for leftovers alone (by a flush), there is no burst to wait for.
+    wait_for_turn(shared);
+    // Woken for leftovers alone (by a flush), there is no burst to wait for.
     if !shared.state().queue.is_empty() {
         linger(shared);
     }
@@ -68,6 +69,21 @@ pub(super) fn run(shared: &Shared) {
             Sent::OptedOut | Sent::OutOfTime(_) => return,
         }
     }
+}
+
+/// Waits for the sender's turn: [`Limits::short_run`] after the client's
+/// start, or once [`SHORT_RUN_RECORDS`] records wait, a flush wakes it for
+/// leftovers, or the client closes. Until then a flush point sends on its
+/// own thread (a short run ends before the turn comes).
+///
+/// [`Limits::short_run`]: super::Limits::short_run
+fn wait_for_turn(shared: &Shared) {
+    let due = shared.built.checked_add(shared.limits.short_run);
+    let state = shared.state();
+    let mut state = shared.wait_while(state, due, |state: &State| {
+        !state.wake && !state.closing && !state.opted_out && state.queue.len() < SHORT_RUN_RECORDS
+    });
+    state.sending = true;
 }
 
 /// Sends this run's queued records on the calling thread: a flush point
