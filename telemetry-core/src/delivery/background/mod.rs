@@ -238,6 +238,7 @@ impl Drop for Handle {
     fn drop(&mut self) {
         self.shared.state().closing = true;
         self.shared.changed.notify_all();
+        self.shared.turn.notify_all();
     }
 }
 
@@ -251,6 +252,9 @@ struct Shared {
     claimed: Mutex<Claimed>,
     state: Mutex<State>,
     changed: Condvar,
+    /// Wakes a sender waiting for its turn (see "Short runs"), and only
+    /// then: a short run's records and acknowledgements leave it asleep.
+    turn: Condvar,
     noted_queue_full: AtomicBool,
     drops: Arc<DropCounts>,
     /// When this client was made: the sender's turn comes
@@ -383,6 +387,7 @@ impl Background {
                     limits,
                     state: Mutex::new(State::default()),
                     changed: Condvar::new(),
+                    turn: Condvar::new(),
                     noted_queue_full: AtomicBool::new(false),
                     drops: Arc::new(DropCounts::default()),
                     built: Instant::now(),
@@ -449,7 +454,11 @@ impl Background {
         state.leftovers_until = None;
         let start = !state.started;
         state.started = true;
+        let turn = state.queue.len() == SHORT_RUN_RECORDS;
         drop(state);
+        if turn {
+            shared.turn.notify_all();
+        }
         if start {
             self.start_sender();
         } else {
@@ -492,7 +501,7 @@ impl Background {
                 state.leftovers_until = leftover_share_end(timeout, deadline);
                 state.wake = true;
                 drop(state);
-                shared.changed.notify_all();
+                shared.turn.notify_all();
             }
             state = shared.state();
         }
@@ -637,6 +646,17 @@ impl Shared {
 
     fn wait_while<'a>(
         &self,
+        state: MutexGuard<'a, State>,
+        deadline: Option<Instant>,
+        condition: impl FnMut(&State) -> bool,
+    ) -> MutexGuard<'a, State> {
+        self.wait_on(&self.changed, state, deadline, condition)
+    }
+
+    /// [`Shared::wait_while`] on the condition variable `changed`.
+    fn wait_on<'a>(
+        &self,
+        changed: &Condvar,
         mut state: MutexGuard<'a, State>,
         deadline: Option<Instant>,
         mut condition: impl FnMut(&State) -> bool,
@@ -644,18 +664,14 @@ impl Shared {
         while condition(&state) {
             match deadline {
                 None => {
-                    state = self
-                        .changed
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner);
+                    state = changed.wait(state).unwrap_or_else(PoisonError::into_inner);
                 }
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         break;
                     }
-                    state = self
-                        .changed
+                    state = changed
                         .wait_timeout(state, left)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0;

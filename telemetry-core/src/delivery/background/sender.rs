@@ -80,7 +80,7 @@ pub(super) fn run(shared: &Shared) {
 fn wait_for_turn(shared: &Shared) {
     let due = shared.built.checked_add(shared.limits.short_run);
     let state = shared.state();
-    let mut state = shared.wait_while(state, due, |state: &State| {
+    let mut state = shared.wait_on(&shared.turn, state, due, |state: &State| {
         !state.wake && !state.closing && !state.opted_out && state.queue.len() < SHORT_RUN_RECORDS
     });
     state.sending = true;
