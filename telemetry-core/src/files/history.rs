@@ -90,20 +90,29 @@ pub(crate) fn append(dir: &Path, host: Option<&str>, records: &[String]) -> Resu
         return Ok(());
     }
     let sent_at = rfc3339(SystemTime::now());
+    // The entry's other fields, as JSON; the record goes in as it was sent.
+    let head = serde_json::json!({ "sent_at": sent_at, "host": host }).to_string();
+    let head = head.strip_suffix('}').unwrap_or(&head);
     let mut lines = String::new();
     for record in records {
-        let Ok(record) = serde_json::from_str::<serde_json::Value>(record) else {
-            continue;
+        // JSON on one line goes in as it is (checked without building
+        // it); other JSON is written on one line; what is not JSON is
+        // left out.
+        let record = record.trim();
+        let one_line =
+            !record.contains('\n') && serde_json::from_str::<serde::de::IgnoredAny>(record).is_ok();
+        let record = if one_line {
+            record.to_owned()
+        } else {
+            match serde_json::from_str::<serde_json::Value>(record) {
+                Ok(value) => value.to_string(),
+                Err(_) => continue,
+            }
         };
-        let entry = HistoryEntry {
-            sent_at: sent_at.clone(),
-            host: host.map(str::to_owned),
-            record,
-        };
-        if let Ok(line) = serde_json::to_string(&entry) {
-            lines.push_str(&line);
-            lines.push('\n');
-        }
+        lines.push_str(head);
+        lines.push_str(",\"record\":");
+        lines.push_str(&record);
+        lines.push_str("}\n");
     }
     let path = path(dir);
     let mut file = open_read_append(&path).map_err(|error| format!("the history {error}"))?;
