@@ -8,7 +8,8 @@
 //!   pushes it on a bounded in-memory queue. No network, no thread hop, no
 //!   wait.
 //! - The sender (`sender.rs`), a plain `std::thread` started by the first
-//!   record: it lets a burst of records gather (until none came for 1 ms,
+//!   record: when its turn comes (at once, or after a short run's window:
+//!   see "Short runs" below), it lets a burst of records gather (until none came for 1 ms,
 //!   at most 20 ms), so that it goes in one batch, then takes batches of at
 //!   most [`Limits::batch_records`] records and [`Limits::batch_bytes`]
 //!   bytes and hands each to the send function, one batch at a time (so an
