@@ -594,23 +594,21 @@ fn short_run() -> Limits {
     }
 }
 
-/// The toolkit's HTTP sink as the send function: it keeps to a flush's
-/// deadline.
-fn http_send(collector: &Collector, timeout: Duration) -> SendFn {
-    let sink = crate::HttpSink::new(&collector.url(), "background-test/1", None, timeout).unwrap();
-    Box::new(move |records: &[String]| crate::Sink::send_serialised(&sink, records))
+/// Background delivery spooling in `dir`, sending to `collector` through
+/// the toolkit's HTTP sink (a 30 s request timeout: it keeps to a flush's
+/// deadline).
+fn over_http(dir: &std::path::Path, collector: &Collector, limits: Limits) -> Background {
+    let sink = crate::HttpSink::new(&collector.url(), "background-test/1", None, LONG).unwrap();
+    let send: SendFn =
+        Box::new(move |records: &[String]| crate::Sink::send_serialised(&sink, records));
+    Background::new(Some(dir.to_owned()), send, limits, None)
 }
 
 #[test]
 fn a_short_run_sends_at_its_flush_point_and_leaves_no_file() {
     let dir = temp_dir("short-run");
     let collector = Collector::start().unwrap();
-    let background = Background::new(
-        Some(dir.0.clone()),
-        http_send(&collector, LONG),
-        short_run(),
-        None,
-    );
+    let background = over_http(&dir, &collector, short_run());
     let sent = record_n(&background, "short", 3);
     // Spooled at once, as ever; sent by no thread before the flush point.
     assert_eq!(spool::peek(&dir).len(), 3);
@@ -627,12 +625,7 @@ fn a_short_run_flush_on_a_blackhole_ends_at_its_budget_and_keeps_the_records() {
     let dir = temp_dir("short-run-blackhole");
     let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
     // A request timeout far beyond the flush's budget: the flush cuts it.
-    let background = Background::new(
-        Some(dir.0.clone()),
-        http_send(&blackhole, LONG),
-        short_run(),
-        None,
-    );
+    let background = over_http(&dir, &blackhole, short_run());
     let sent = record_n(&background, "kept", 3);
     let started = Instant::now();
     assert_eq!(
@@ -657,12 +650,7 @@ fn own_records_then_leftovers_whether_or_not_a_thread_runs() {
         assert_eq!(earlier.finish(LONG), Flushed::Stopped, "{mode}");
         drop(earlier);
         let collector = Collector::start().unwrap();
-        let next = Background::new(
-            Some(dir.0.clone()),
-            http_send(&collector, LONG),
-            limits,
-            None,
-        );
+        let next = over_http(&dir, &collector, limits);
         let own = record_n(&next, "own", 2);
         assert_eq!(next.finish(LONG), Flushed::Delivered, "{mode}");
         let got = received_ids(&collector);
