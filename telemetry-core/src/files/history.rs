@@ -7,11 +7,14 @@
 //! writable by others, as the other files there): `{"sent_at":
 //! "2026-01-02T03:04:05.678Z", "host": "collector.example", "record":
 //! {...}}` (`host` is `null` for a record kept at the `local` level, which
-//! sends nothing). The file is bounded: the last [`MAX_RECORDS`] records
-//! and at most [`MAX_BYTES`], the oldest dropped first. Appends take an
-//! exclusive lock on the file and trim it in place, so two runs at once
-//! neither interleave nor lose each other's lines. Writing the history
-//! never fails a send: a problem is one debug line.
+//! sends nothing). It keeps the last [`MAX_RECORDS`] records and at most
+//! [`MAX_BYTES`], the oldest dropped first: an append is one write, and
+//! only one that takes the file past [`MAX_BYTES`] reads it and trims it
+//! in place to both bounds (so a short run does not read the whole
+//! history every time); [`read`] gives the newest [`MAX_RECORDS`]. Appends
+//! take an exclusive lock on the file, so two runs at once neither
+//! interleave nor lose each other's lines. Writing the history never fails
+//! a send: a problem is one debug line.
 
 use super::{lock_exclusive, open_file, open_read_append, OpenError};
 use serde::{Deserialize, Serialize};
@@ -75,9 +78,9 @@ pub fn path(dir: &Path) -> PathBuf {
     dir.join(HISTORY_FILE)
 }
 
-/// Appends `records` (each its wire JSON) sent now to `host`, then drops
-/// the oldest beyond the bounds. `dir` must be a config dir that passed the
-/// checks.
+/// Appends `records` (each its wire JSON) sent now to `host`; when the
+/// file passes [`MAX_BYTES`], drops the oldest beyond the bounds. `dir`
+/// must be a config dir that passed the checks.
 ///
 /// # Errors
 ///
@@ -87,20 +90,29 @@ pub(crate) fn append(dir: &Path, host: Option<&str>, records: &[String]) -> Resu
         return Ok(());
     }
     let sent_at = rfc3339(SystemTime::now());
+    // The entry's other fields, as JSON; the record goes in as it was sent.
+    let head = serde_json::json!({ "sent_at": sent_at, "host": host }).to_string();
+    let head = head.strip_suffix('}').unwrap_or(&head);
     let mut lines = String::new();
     for record in records {
-        let Ok(record) = serde_json::from_str::<serde_json::Value>(record) else {
-            continue;
+        // JSON on one line goes in as it is (checked without building
+        // it); other JSON is written on one line; what is not JSON is
+        // left out.
+        let record = record.trim();
+        let one_line =
+            !record.contains('\n') && serde_json::from_str::<serde::de::IgnoredAny>(record).is_ok();
+        let record = if one_line {
+            record.to_owned()
+        } else {
+            match serde_json::from_str::<serde_json::Value>(record) {
+                Ok(value) => value.to_string(),
+                Err(_) => continue,
+            }
         };
-        let entry = HistoryEntry {
-            sent_at: sent_at.clone(),
-            host: host.map(str::to_owned),
-            record,
-        };
-        if let Ok(line) = serde_json::to_string(&entry) {
-            lines.push_str(&line);
-            lines.push('\n');
-        }
+        lines.push_str(head);
+        lines.push_str(",\"record\":");
+        lines.push_str(&record);
+        lines.push_str("}\n");
     }
     let path = path(dir);
     let mut file = open_read_append(&path).map_err(|error| format!("the history {error}"))?;
@@ -115,6 +127,9 @@ pub(crate) fn append(dir: &Path, host: Option<&str>, records: &[String]) -> Resu
             return Err(std::io::Error::other("the process's file-size limit"));
         }
         file.write_all(lines.as_bytes())?;
+        if len + lines.len() as u64 <= MAX_BYTES as u64 {
+            return Ok(());
+        }
         let mut text = String::new();
         file.seek(SeekFrom::Start(0))?;
         file.read_to_string(&mut text)?;
@@ -147,8 +162,9 @@ fn trimmed(text: &str) -> Option<&str> {
     Some(&text[start..])
 }
 
-/// The history, oldest first; empty when there is none. Lines that are not
-/// entries (a torn write) are skipped.
+/// The newest [`MAX_RECORDS`] records of the history, oldest first; empty
+/// when there is none. Lines that are not entries (a torn write) are
+/// skipped.
 ///
 /// # Errors
 ///
@@ -163,10 +179,13 @@ pub fn read(dir: &Path) -> Result<Vec<HistoryEntry>, String> {
     let mut text = String::new();
     file.read_to_string(&mut text)
         .map_err(|error| format!("{} cannot be read: {error}", path.display()))?;
-    Ok(text
+    let mut entries: Vec<HistoryEntry> = text
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())
-        .collect())
+        .collect();
+    let older = entries.len().saturating_sub(MAX_RECORDS);
+    entries.drain(..older);
+    Ok(entries)
 }
 
 /// Removes the history; a missing file is not an error, a link at its
@@ -259,6 +278,10 @@ mod tests {
         let records: Vec<String> = (0..MAX_RECORDS + 5).map(record).collect();
         append(&dir, Some("h"), &records[..10]).unwrap();
         append(&dir, Some("h"), &records[10..]).unwrap();
+        // Below the byte bound an append only appends: the file is read
+        // and trimmed when it passes that bound; reading gives the newest.
+        let on_disk = fs::read_to_string(path(&dir)).unwrap();
+        assert_eq!(on_disk.lines().count(), MAX_RECORDS + 5);
         let kept = read(&dir).unwrap();
         assert_eq!(kept.len(), MAX_RECORDS);
         assert_eq!(kept[0].record["properties"]["event_id"], "id-5");

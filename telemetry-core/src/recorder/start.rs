@@ -16,7 +16,7 @@ use crate::consent::deletion;
 use crate::consent::notice;
 use crate::consent::precedence::Mode;
 use crate::consent::reason::{HoldReason, OffReason};
-use crate::delivery::background::{Background, Limits, Note, NoteFn, SendFn};
+use crate::delivery::background::{Background, Limits, Note, NoteFn, SendFn, SHORT_RUN};
 use crate::delivery::backoff::Backoff;
 use crate::delivery::deferred::{self, Deferred};
 use crate::delivery::dropped::DropCounts;
@@ -315,6 +315,7 @@ impl Recorder {
             hold,
             flags,
             config_dir: config_dir.as_ref().map(|dir| dir.path().to_owned()),
+            own_http_sink: backoff.is_some(),
         })
     }
 }
@@ -326,6 +327,9 @@ struct Prepared {
     flags: DeclaredFlags,
     /// The checked config dir, where background delivery spools.
     config_dir: Option<PathBuf>,
+    /// The sink is the toolkit's HTTP sink, made for the endpoint (not the
+    /// app's own): its requests end by a flush's deadline.
+    own_http_sink: bool,
 }
 
 /// Why the client is off: said in the debug log; an unrecognised switch
@@ -472,6 +476,11 @@ fn background(
         ..Limits::default()
     };
     limits.claim.time = settings.exit_budget / 4;
+    // A short run sends at its flush point, on its own thread: no sender
+    // thread, as cheap as inline (the HTTP sink keeps to the flush's time).
+    if parts.own_http_sink {
+        limits.short_run = SHORT_RUN;
+    }
     Some(Background::new(
         parts.config_dir.clone(),
         send,

@@ -1,6 +1,8 @@
 //! The choice of wire format for a client built with an endpoint.
 
 #[cfg(feature = "http")]
+use super::otlp::logs_url;
+#[cfg(feature = "http")]
 use super::{Compression, HttpSink, InvalidSetting, OtlpSink, Sink};
 #[cfg(feature = "http")]
 use crate::delivery::backoff::Backoff;
@@ -103,8 +105,9 @@ impl Export {
                 (Arc::new(sink), sends_api_key)
             }
             Export::Otlp => {
-                let sink = OtlpSink::with_env(endpoint, user_agent, api_key, timeout, env)?
-                    .map_http(configure);
+                let http =
+                    HttpSink::with_env(&logs_url(endpoint), user_agent, api_key, timeout, env)?;
+                let sink = OtlpSink::over(http).map_http(configure);
                 let sends_api_key = sink.sends_api_key();
                 (Arc::new(sink), sends_api_key)
             }

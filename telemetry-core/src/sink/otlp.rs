@@ -18,7 +18,6 @@
 use super::http::HttpSink;
 use super::protocol::Protocol;
 use super::{Compression, FailurePolicy, InvalidSetting, SendError, Sink};
-use crate::env::Env;
 use crate::Record;
 use std::time::Duration;
 
@@ -65,23 +64,17 @@ impl OtlpSink {
         api_key: Option<&str>,
         timeout: Duration,
     ) -> Result<OtlpSink, InvalidSetting> {
-        OtlpSink::with_env(endpoint, user_agent, api_key, timeout, &Env::process())
+        HttpSink::new(&logs_url(endpoint), user_agent, api_key, timeout).map(OtlpSink::over)
     }
 
-    /// [`OtlpSink::new`], with the proxy variables read from `env`.
-    pub(crate) fn with_env(
-        endpoint: &str,
-        user_agent: &str,
-        api_key: Option<&str>,
-        timeout: Duration,
-        env: &Env,
-    ) -> Result<OtlpSink, InvalidSetting> {
-        let http = HttpSink::with_env(&logs_url(endpoint), user_agent, api_key, timeout, env)?;
-        Ok(OtlpSink {
+    /// An HTTP sink made for `<endpoint>/v1/logs` (see [`logs_url`]),
+    /// speaking OTLP, gzip by default.
+    pub(crate) fn over(http: HttpSink) -> OtlpSink {
+        OtlpSink {
             http: http
                 .speaking(Protocol::OtlpLogs)
                 .compression(Compression::Gzip),
-        })
+        }
     }
 
     /// The same sink over `f(transport)` (to set the time budget).

@@ -8,7 +8,8 @@
 //!   pushes it on a bounded in-memory queue. No network, no thread hop, no
 //!   wait.
 //! - The sender (`sender.rs`), a plain `std::thread` started by the first
-//!   record: it lets a burst of records gather (until none came for 1 ms,
+//!   record: when its turn comes (at once, or after a short run's window:
+//!   see "Short runs" below), it lets a burst of records gather (until none came for 1 ms,
 //!   at most 20 ms), so that it goes in one batch, then takes batches of at
 //!   most [`Limits::batch_records`] records and [`Limits::batch_bytes`]
 //!   bytes and hands each to the send function, one batch at a time (so an
@@ -28,6 +29,23 @@
 //!
 //! Works the same in any context, tokio runtimes included: the caller never
 //! touches the network, and the sender is not a runtime task.
+//!
+//! # Short runs
+//!
+//! Most runs of a CLI record a record or two and exit within milliseconds;
+//! for them the sender's wait for a burst, its client and the hand-over at
+//! exit cost more than the send. With [`Limits::short_run`] set (the
+//! recorder sets [`SHORT_RUN`], 50 ms, with the toolkit's HTTP sink), the
+//! sender started by the first record waits until the client is that old
+//! (or [`SHORT_RUN_RECORDS`] records wait) before it sends anything.
+//! Records are spooled and queued as above meanwhile; a flush point that
+//! comes first sends them on its own thread, batch by batch, each request
+//! ending by the flush's deadline (the exit budget at exit), removes the
+//! emptied spool file, then claims the leftovers of earlier runs and wakes
+//! the sender only when there are some. What is not delivered by the
+//! deadline stays in the spool, as ever; a killed process leaves its
+//! records there too. A run that lives longer has its sender at work from
+//! then on, and keeps all of the above.
 //!
 //! # Why no record is sent twice in normal operation
 //!
@@ -111,6 +129,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+/// [`Limits::short_run`] with the toolkit's HTTP sink: for this long after
+/// the client's start the sender waits, and a flush point sends on its own
+/// thread (see "Short runs" above).
+pub const SHORT_RUN: Duration = Duration::from_millis(50);
+
+/// ... unless this many records wait: a batch worth the sender's turn.
+pub const SHORT_RUN_RECORDS: usize = 100;
+
 /// How long a [`FlushGuard`](crate::FlushGuard) waits at exit by default.
 pub const DEFAULT_EXIT_BUDGET: Duration = Duration::from_secs(1);
 
@@ -146,6 +172,14 @@ pub struct Limits {
     /// What one claim of leftovers keeps and how long it may work (default
     /// 10,000 records / 4 MiB, a quarter of the default exit budget).
     pub claim: ClaimLimits,
+    /// The sender waits this long after the client's start (unless
+    /// [`SHORT_RUN_RECORDS`] records wait) before it sends; a flush point
+    /// before then sends on its own thread (see "Short runs" above).
+    /// Default zero: the sender sends from the first record. Only for a
+    /// send function that ends its requests by the flush's deadline, as
+    /// the toolkit's HTTP sink does ([`SHORT_RUN`] with it): a flush waits
+    /// for a send on its own thread.
+    pub short_run: Duration,
 }
 
 impl Default for Limits {
@@ -159,6 +193,7 @@ impl Default for Limits {
                 time: DEFAULT_EXIT_BUDGET / 4,
                 ..ClaimLimits::default()
             },
+            short_run: Duration::ZERO,
         }
     }
 }
@@ -204,6 +239,7 @@ impl Drop for Handle {
     fn drop(&mut self) {
         self.shared.state().closing = true;
         self.shared.changed.notify_all();
+        self.shared.turn.notify_all();
     }
 }
 
@@ -217,8 +253,14 @@ struct Shared {
     claimed: Mutex<Claimed>,
     state: Mutex<State>,
     changed: Condvar,
+    /// Wakes a sender waiting for its turn (see "Short runs"), and only
+    /// then: a short run's records and acknowledgements leave it asleep.
+    turn: Condvar,
     noted_queue_full: AtomicBool,
     drops: Arc<DropCounts>,
+    /// When this client was made: the sender's turn comes
+    /// [`Limits::short_run`] later.
+    built: Instant,
     /// The remembered choice was `disabled` when this client started (a
     /// variable turned telemetry on over it): only a change to `disabled`
     /// is an opt-out.
@@ -266,7 +308,15 @@ struct State {
     /// The sender has claimed leftovers (or found there is nothing to
     /// claim).
     claimed: bool,
+    /// A claim is under way (on the sender thread or a flush's).
+    claiming: bool,
+    /// A record was queued (and the sender thread started).
     started: bool,
+    /// The sender's turn came (see "Short runs"): it sends, and a flush
+    /// waits for it.
+    sending: bool,
+    /// A flush found leftovers to send: the sender's turn comes now.
+    wake: bool,
     stopped: bool,
     closing: bool,
     opted_out: bool,
@@ -338,8 +388,10 @@ impl Background {
                     limits,
                     state: Mutex::new(State::default()),
                     changed: Condvar::new(),
+                    turn: Condvar::new(),
                     noted_queue_full: AtomicBool::new(false),
                     drops: Arc::new(DropCounts::default()),
+                    built: Instant::now(),
                     disabled_at_start,
                 }),
             }),
@@ -403,7 +455,11 @@ impl Background {
         state.leftovers_until = None;
         let start = !state.started;
         state.started = true;
+        let turn = state.queue.len() == SHORT_RUN_RECORDS;
         drop(state);
+        if turn {
+            shared.turn.notify_all();
+        }
         if start {
             self.start_sender();
         } else {
@@ -422,6 +478,11 @@ impl Background {
     #[allow(clippy::must_use_candidate)]
     pub fn flush(&self, timeout: Duration) -> Flushed {
         let shared = &self.handle.shared;
+        if shared.all_settled_here() {
+            // A second flush point of a short run (the command's end, then
+            // the guard's drop): nothing held, nothing to look at again.
+            return Flushed::Delivered;
+        }
         if shared.check_opt_out() {
             return Flushed::OptedOut;
         }
@@ -430,6 +491,20 @@ impl Background {
         let mut state = shared.state();
         if !state.started {
             return Flushed::Delivered;
+        }
+        if !state.sending && !shared.limits.short_run.is_zero() {
+            // The sender still waits (a short run): this thread sends what
+            // is queued, and wakes the sender only for leftovers of
+            // earlier runs, within their share of the budget.
+            drop(state);
+            if sender::send_here(shared, deadline) {
+                let mut state = shared.state();
+                state.leftovers_until = leftover_share_end(timeout, deadline);
+                state.wake = true;
+                drop(state);
+                shared.turn.notify_all();
+            }
+            state = shared.state();
         }
         let target = state.queued;
         state = shared.wait_while(state, deadline, |state| {
@@ -445,9 +520,7 @@ impl Background {
             // The leftovers' share: a quarter of the budget, within it.
             let share = timeout / 4;
             let own_done = Instant::now();
-            let share_end = own_done
-                .checked_add(share)
-                .map(|end| deadline.map_or(end, |deadline| end.min(deadline)));
+            let share_end = leftover_share_end(timeout, deadline);
             state.leftovers_until = share_end;
             shared.changed.notify_all();
             state = shared.wait_while(state, share_end, |state| {
@@ -525,6 +598,14 @@ impl Background {
     }
 }
 
+/// When the leftovers' share of a flush of `timeout` ends, from now: a
+/// quarter of the timeout, within its `deadline`.
+fn leftover_share_end(timeout: Duration, deadline: Option<Instant>) -> Option<Instant> {
+    Instant::now()
+        .checked_add(timeout / 4)
+        .map(|end| deadline.map_or(end, |deadline| end.min(deadline)))
+}
+
 impl fmt::Debug for Background {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Background")
@@ -536,6 +617,18 @@ impl fmt::Debug for Background {
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// No sender thread, and every record of this run and of the claimed
+    /// leftovers delivered: a flush has nothing to do.
+    fn all_settled_here(&self) -> bool {
+        let state = self.state();
+        state.started
+            && !state.sending
+            && !state.stopped
+            && state.claimed
+            && state.settled == state.queued
+            && state.leftovers_settled == state.leftovers_queued
     }
 
     fn live(&self) -> MutexGuard<'_, Live> {
@@ -554,6 +647,17 @@ impl Shared {
 
     fn wait_while<'a>(
         &self,
+        state: MutexGuard<'a, State>,
+        deadline: Option<Instant>,
+        condition: impl FnMut(&State) -> bool,
+    ) -> MutexGuard<'a, State> {
+        self.wait_on(&self.changed, state, deadline, condition)
+    }
+
+    /// [`Shared::wait_while`] on the condition variable `changed`.
+    fn wait_on<'a>(
+        &self,
+        changed: &Condvar,
         mut state: MutexGuard<'a, State>,
         deadline: Option<Instant>,
         mut condition: impl FnMut(&State) -> bool,
@@ -561,18 +665,14 @@ impl Shared {
         while condition(&state) {
             match deadline {
                 None => {
-                    state = self
-                        .changed
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner);
+                    state = changed.wait(state).unwrap_or_else(PoisonError::into_inner);
                 }
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         break;
                     }
-                    state = self
-                        .changed
+                    state = changed
                         .wait_timeout(state, left)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0;

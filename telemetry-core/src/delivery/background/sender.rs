@@ -2,7 +2,7 @@
 //! of earlier runs claimed once its own queue is empty, and sent while it
 //! has nothing of its own waiting.
 
-use super::{Item, Note, Origin, Shared, State};
+use super::{Item, Note, Origin, Shared, State, SHORT_RUN_RECORDS};
 use crate::delivery::dropped::DropReason;
 use crate::delivery::spool;
 use crate::sink::SendError;
@@ -40,7 +40,11 @@ enum Next {
 }
 
 pub(super) fn run(shared: &Shared) {
-    linger(shared);
+    wait_for_turn(shared);
+    // Woken for leftovers alone (by a flush), there is no burst to wait for.
+    if !shared.state().queue.is_empty() {
+        linger(shared);
+    }
     loop {
         if shared.check_opt_out() {
             return;
@@ -53,57 +57,183 @@ pub(super) fn run(shared: &Shared) {
             }
             Next::Send(batch) => batch,
         };
-        let lines: Vec<String> = batch.iter().map(|item| item.line.clone()).collect();
-        // An opt-out elsewhere while the batch was taken: not sent.
-        if shared.check_opt_out() {
-            return;
-        }
-        let started = Instant::now();
-        let result = (shared.send)(&lines);
-        if batch
-            .first()
-            .is_some_and(|item| item.origin == Origin::Claimed)
-        {
-            shared.state().last_leftover_batch = started.elapsed();
-        }
-        drop(lines);
-        match result {
-            Ok(()) => acknowledge(shared, &batch),
-            Err(SendError::Rejected(status)) if is_refused_for_good(status) => {
-                acknowledge(shared, &batch);
-                shared.drops.add(DropReason::Rejected, batch.len() as u64);
-                shared.report(&Note::Refused {
-                    status,
-                    records: batch.len(),
-                });
-            }
-            // The collector took the batch and refused some of its records
-            // (an OTLP partial success): sending the batch again would
-            // duplicate the accepted ones, and the refused would be refused
-            // again. Acknowledged, and the count said.
-            Err(SendError::PartlyRejected { rejected }) => {
-                acknowledge(shared, &batch);
-                shared.drops.add(DropReason::Rejected, rejected);
-                shared.report(&Note::PartlyRefused {
-                    rejected,
-                    records: batch.len(),
-                });
-            }
-            Err(error) => {
-                stop(shared, error, &batch);
-                // A sender that cannot send still merges and trims the
-                // leftover files, so that offline runs do not pile them up.
-                if !shared.state().claimed {
-                    claim_leftovers(shared, false);
-                }
-                // The claimed file keeps its lock until this thread ends,
+        match send_batch(shared, batch, None, true) {
+            Sent::Settled => {}
+            Sent::Stopped => {
+                // The claimed file keeps its lock until the client goes,
                 // so that no other process of this moment sends it.
                 wait_for_close(shared);
                 return;
             }
+            // Only a flush's own thread has a deadline.
+            Sent::OptedOut | Sent::OutOfTime(_) => return,
         }
-        settle(shared, &batch);
     }
+}
+
+/// Waits for the sender's turn: [`Limits::short_run`] after the client's
+/// start, or once [`SHORT_RUN_RECORDS`] records wait, a flush wakes it for
+/// leftovers, or the client closes. Until then a flush point sends on its
+/// own thread (a short run ends before the turn comes).
+///
+/// [`Limits::short_run`]: super::Limits::short_run
+fn wait_for_turn(shared: &Shared) {
+    let due = shared.built.checked_add(shared.limits.short_run);
+    let state = shared.state();
+    let mut state = shared.wait_on(&shared.turn, state, due, |state: &State| {
+        !state.wake && !state.closing && !state.opted_out && state.queue.len() < SHORT_RUN_RECORDS
+    });
+    state.sending = true;
+}
+
+/// Sends this run's queued records on the calling thread: a flush point
+/// before any sender thread runs (a short run). Batch by batch, none
+/// started after `deadline`, each request ending by it; what is not sent
+/// by then stays queued and in the spool. Then claims the leftovers of
+/// earlier runs, as the sender would; `true` when some wait to be sent
+/// (a sender thread sends them, within the flush's share).
+pub(super) fn send_here(shared: &Shared, deadline: Option<Instant>) -> bool {
+    // The flush looked for an opt-out just before: the first batch goes
+    // without looking again.
+    let mut first = true;
+    loop {
+        if !first && shared.check_opt_out() {
+            return false;
+        }
+        let mut state = shared.state();
+        if state.stopped || state.queue.is_empty() {
+            break;
+        }
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return false;
+        }
+        let batch = take_batch(
+            &mut state.queue,
+            shared.limits.batch_records,
+            shared.limits.batch_bytes,
+        );
+        drop(state);
+        let look = !first;
+        first = false;
+        match send_batch(shared, batch, deadline, look) {
+            Sent::Settled => {}
+            Sent::Stopped | Sent::OptedOut => return false,
+            Sent::OutOfTime(batch) => {
+                // Not delivered: first in line again, for a later flush or
+                // the sender (the spool has it for a later run).
+                let mut state = shared.state();
+                for item in batch.into_iter().rev() {
+                    state.queue.push_front(item);
+                }
+                return false;
+            }
+        }
+    }
+    // Everything of this run delivered: its file goes now, so that the
+    // claim does not look at it.
+    if let Some(spool) = shared.live().spool.as_mut() {
+        if spool.pending() == 0 {
+            let _ = spool.finish();
+        }
+    }
+    if take_claim(shared) {
+        claim_leftovers(shared, true);
+    }
+    let state = shared.state();
+    !state.stopped && !state.leftovers.is_empty()
+}
+
+/// What became of one batch.
+enum Sent {
+    /// Acknowledged, or refused for good (dropped and counted).
+    Settled,
+    /// Sending stopped for this process: the batch and the queue stay in
+    /// the spool.
+    Stopped,
+    /// Another run turned telemetry off: nothing was sent.
+    OptedOut,
+    /// The caller's deadline came first: the batch, not delivered.
+    OutOfTime(Vec<Item>),
+}
+
+/// Sends one batch (on the sender thread, or a flush's own within
+/// `deadline`) and settles it by the answer; first looks for an opt-out
+/// when asked (`look`).
+fn send_batch(shared: &Shared, batch: Vec<Item>, deadline: Option<Instant>, look: bool) -> Sent {
+    let lines: Vec<String> = batch.iter().map(|item| item.line.clone()).collect();
+    // An opt-out elsewhere while the batch was taken: not sent.
+    if look && shared.check_opt_out() {
+        return Sent::OptedOut;
+    }
+    let started = Instant::now();
+    let result = within(deadline, || (shared.send)(&lines));
+    if batch
+        .first()
+        .is_some_and(|item| item.origin == Origin::Claimed)
+    {
+        shared.state().last_leftover_batch = started.elapsed();
+    }
+    drop(lines);
+    match result {
+        Ok(()) => acknowledge(shared, &batch),
+        Err(SendError::Rejected(status)) if is_refused_for_good(status) => {
+            acknowledge(shared, &batch);
+            shared.drops.add(DropReason::Rejected, batch.len() as u64);
+            shared.report(&Note::Refused {
+                status,
+                records: batch.len(),
+            });
+        }
+        // The collector took the batch and refused some of its records
+        // (an OTLP partial success): sending the batch again would
+        // duplicate the accepted ones, and the refused would be refused
+        // again. Acknowledged, and the count said.
+        Err(SendError::PartlyRejected { rejected }) => {
+            acknowledge(shared, &batch);
+            shared.drops.add(DropReason::Rejected, rejected);
+            shared.report(&Note::PartlyRefused {
+                rejected,
+                records: batch.len(),
+            });
+        }
+        Err(SendError::Transport(_))
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) =>
+        {
+            return Sent::OutOfTime(batch);
+        }
+        Err(error) => {
+            stop(shared, error, &batch);
+            // A sender that cannot send still merges and trims the
+            // leftover files, so that offline runs do not pile them up.
+            if take_claim(shared) {
+                claim_leftovers(shared, false);
+            }
+            return Sent::Stopped;
+        }
+    }
+    settle(shared, &batch);
+    Sent::Settled
+}
+
+/// Sends on this thread with every request ending by `deadline`.
+#[cfg(feature = "http")]
+fn within<T>(deadline: Option<Instant>, send: impl FnOnce() -> T) -> T {
+    crate::sink::http::deadline::within(deadline, send)
+}
+
+/// Without the HTTP sink, an app's own sink keeps its own time.
+#[cfg(not(feature = "http"))]
+fn within<T>(_deadline: Option<Instant>, send: impl FnOnce() -> T) -> T {
+    send()
+}
+
+/// Whether this caller is the one to claim the leftovers: none has, and
+/// none is at it.
+fn take_claim(shared: &Shared) -> bool {
+    let mut state = shared.state();
+    let take = !state.claimed && !state.claiming;
+    state.claiming |= take;
+    take
 }
 
 /// The next batch: this run's records first; the claim once they are
@@ -119,7 +249,8 @@ fn next(shared: &Shared) -> Next {
                 shared.limits.batch_bytes,
             ));
         }
-        if !state.claimed {
+        if !state.claimed && !state.claiming {
+            state.claiming = true;
             return Next::Claim;
         }
         if !state.leftovers.is_empty() && leftover_batch_fits(&state) {

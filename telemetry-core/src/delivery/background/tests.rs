@@ -93,6 +93,22 @@ impl Poster {
 
 const LONG: Duration = Duration::from_secs(30);
 
+/// Background delivery spooling in `dir`, posting to `collector` over
+/// one keep-alive connection (30 s timeout).
+fn posting(
+    dir: &std::path::Path,
+    collector: &Collector,
+    limits: Limits,
+    note: Option<NoteFn>,
+) -> Background {
+    Background::new(
+        Some(dir.to_owned()),
+        Poster::send_fn(collector.addr(), LONG),
+        limits,
+        note,
+    )
+}
+
 fn notes() -> (Arc<Mutex<Vec<Note>>>, Option<NoteFn>) {
     let notes = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&notes);
@@ -143,12 +159,7 @@ fn records_go_in_batches_over_one_connection() {
         batch_records: 100,
         ..Limits::default()
     };
-    let background = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        limits,
-        None,
-    );
+    let background = posting(&dir, &collector, limits, None);
     let mut sent = record_n(&background, "first", 1);
     // The first batch is held by the collector while the rest queue up.
     assert_eq!(collector.wait_for_held(1, LONG), 1);
@@ -195,12 +206,7 @@ fn batches_are_capped_in_bytes() {
 fn flush_waits_for_the_acknowledgement() {
     let dir = temp_dir("flush");
     let collector = Collector::start_with(Behaviour::HoldIfBodyContains("held".into())).unwrap();
-    let background = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let background = posting(&dir, &collector, Limits::default(), None);
     record_n(&background, "held", 2);
     let flusher = {
         let background = background.clone();
@@ -219,12 +225,7 @@ fn flush_waits_for_the_acknowledgement() {
 fn flush_returns_after_its_budget_on_a_blackhole_and_keeps_the_records() {
     let dir = temp_dir("blackhole");
     let collector = Collector::start_with(Behaviour::Blackhole).unwrap();
-    let background = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let background = posting(&dir, &collector, Limits::default(), None);
     let sent = record_n(&background, "r", 3);
     let budget = Duration::from_millis(100);
     assert!(matches!(
@@ -246,12 +247,7 @@ fn a_collector_that_asks_to_retry_later_stops_sending_and_keeps_the_records() {
     let dir = temp_dir("503");
     let collector = Collector::start_with(Behaviour::Status(503)).unwrap();
     let (notes, note) = notes();
-    let background = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        note,
-    );
+    let background = posting(&dir, &collector, Limits::default(), note);
     record_n(&background, "r", 3);
     assert_eq!(background.flush(LONG), Flushed::Stopped);
     record_n(&background, "after", 1);
@@ -269,12 +265,7 @@ fn a_batch_refused_for_good_is_not_kept() {
     let dir = temp_dir("400");
     let collector = Collector::start_with(Behaviour::Status(400)).unwrap();
     let (notes, note) = notes();
-    let background = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        note,
-    );
+    let background = posting(&dir, &collector, Limits::default(), note);
     record_n(&background, "r", 2);
     assert_eq!(background.flush(LONG), Flushed::Delivered);
     assert!(spool::peek(&dir).is_empty());
@@ -293,12 +284,7 @@ fn a_batch_refused_for_good_is_not_kept() {
         .sum();
     assert_eq!(refused, 2);
     // Not sent again by the next run.
-    let next = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let next = posting(&dir, &collector, Limits::default(), None);
     let requests = collector.requests().len();
     record_n(&next, "next", 1);
     assert_eq!(next.flush(LONG), Flushed::Delivered);
@@ -317,12 +303,7 @@ fn a_live_spool_past_its_bound_drops_its_oldest_and_says_so_once() {
         },
         ..Limits::default()
     };
-    let background = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        limits,
-        note,
-    );
+    let background = posting(&dir, &collector, limits, note);
     let sent = record_n(&background, "r", 1);
     assert_eq!(background.flush(LONG), Flushed::Stopped);
     // Sending stopped: every later record only goes to the spool.
@@ -381,12 +362,7 @@ fn an_unusable_spool_still_sends_and_says_why() {
 fn opting_out_deletes_what_was_not_sent() {
     let dir = temp_dir("opt-out");
     let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
-    let background = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(blackhole.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let background = posting(&dir, &blackhole, Limits::default(), None);
     record_n(&background, "unsent", 2);
     assert!(matches!(
         background.flush(Duration::from_millis(50)),
@@ -397,12 +373,7 @@ fn opting_out_deletes_what_was_not_sent() {
     assert_eq!((removed, problems), (1, vec![]));
     // Telemetry on again later: only the new record is ever sent.
     let collector = Collector::start().unwrap();
-    let next = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let next = posting(&dir, &collector, Limits::default(), None);
     let sent = record_n(&next, "new", 1);
     assert_eq!(next.flush(LONG), Flushed::Delivered);
     assert_eq!(received_ids(&collector), sent);
@@ -412,12 +383,7 @@ fn opting_out_deletes_what_was_not_sent() {
 async fn works_the_same_inside_a_tokio_runtime() {
     let dir = temp_dir("tokio");
     let collector = Collector::start().unwrap();
-    let background = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let background = posting(&dir, &collector, Limits::default(), None);
     let sent = record_n(&background, "r", 5);
     tokio::task::yield_now().await;
     assert_eq!(background.flush(LONG), Flushed::Delivered);
@@ -475,12 +441,7 @@ fn leftovers_of_a_killed_process_are_sent_by_the_next_after_its_own() {
 
     let collector = Collector::start().unwrap();
     let (notes, note) = notes();
-    let next = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        note,
-    );
+    let next = posting(&dir, &collector, Limits::default(), note);
     let mut expected = record_n(&next, "next", 2);
     assert_eq!(next.finish(LONG), Flushed::Delivered);
     expected.extend((0..5).map(|n| format!("killed-{n}")));
@@ -501,12 +462,7 @@ fn a_live_process_whose_spool_an_opt_out_deleted_sends_nothing_more() {
     let dir = temp_dir("opted-out-live");
     let collector = Collector::start_with(Behaviour::HoldIfBodyContains("first".into())).unwrap();
     let (notes, note) = notes();
-    let background = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        note,
-    );
+    let background = posting(&dir, &collector, Limits::default(), note);
     let first = record_n(&background, "first", 1);
     assert_eq!(collector.wait_for_held(1, LONG), 1);
     // Queued behind the batch in flight, and spooled.
@@ -540,23 +496,13 @@ fn the_choice_disabled_after_start_is_an_opt_out_and_one_from_before_is_not() {
     // on over it: the client sends.
     let before = temp_dir("choice-before");
     choice::disable(&before).unwrap();
-    let background = Background::new(
-        Some(before.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let background = posting(&before, &collector, Limits::default(), None);
     let sent = record_n(&background, "kept", 2);
     assert_eq!(background.flush(LONG), Flushed::Delivered);
     assert_eq!(received_ids(&collector), sent);
     // Disabled while this client runs: it stops.
     let during = temp_dir("choice-during");
-    let background = Background::new(
-        Some(during.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let background = posting(&during, &collector, Limits::default(), None);
     record_n(&background, "on", 1);
     assert_eq!(background.flush(LONG), Flushed::Delivered);
     choice::disable(&during).unwrap();
@@ -573,12 +519,7 @@ fn own_records_go_before_the_leftovers_of_earlier_runs() {
     let dir = temp_dir("own-first");
     // An earlier run left 3,000 records.
     let blackhole = Collector::start_with(Behaviour::Status(503)).unwrap();
-    let earlier = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(blackhole.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let earlier = posting(&dir, &blackhole, Limits::default(), None);
     let left = record_n(&earlier, "left", 3_000);
     assert_eq!(earlier.finish(LONG), Flushed::Stopped);
     drop(earlier);
@@ -588,12 +529,7 @@ fn own_records_go_before_the_leftovers_of_earlier_runs() {
         batch_records: 500,
         ..Limits::default()
     };
-    let next = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        limits,
-        note,
-    );
+    let next = posting(&dir, &collector, limits, note);
     let own = record_n(&next, "own", 5);
     assert_eq!(next.finish(LONG), Flushed::Delivered);
     let got = received_ids(&collector);
@@ -616,24 +552,14 @@ fn a_flush_gives_the_leftovers_a_quarter_of_its_budget_at_most() {
     let dir = temp_dir("share");
     // Leftovers that the collector holds: their batch never settles.
     let blackhole = Collector::start_with(Behaviour::Status(503)).unwrap();
-    let earlier = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(blackhole.addr(), LONG),
-        Limits::default(),
-        None,
-    );
+    let earlier = posting(&dir, &blackhole, Limits::default(), None);
     record_n(&earlier, "held-left", 10);
     earlier.finish(LONG);
     drop(earlier);
     let collector =
         Collector::start_with(Behaviour::HoldIfBodyContains("held-left".into())).unwrap();
     let (notes, note) = notes();
-    let next = Background::new(
-        Some(dir.0.clone()),
-        Poster::send_fn(collector.addr(), LONG),
-        Limits::default(),
-        note,
-    );
+    let next = posting(&dir, &collector, Limits::default(), note);
     let own = record_n(&next, "own", 3);
     let budget = Duration::from_millis(400);
     assert_eq!(next.finish(budget), Flushed::Delivered);
@@ -657,4 +583,79 @@ fn a_flush_gives_the_leftovers_a_quarter_of_its_budget_at_most() {
         .to_string()
         .contains("10 left for a later run"));
     collector.release_held();
+}
+
+/// Limits for a short run: no sender thread until the first flush point
+/// (a window long enough for a loaded machine).
+fn short_run() -> Limits {
+    Limits {
+        short_run: LONG,
+        ..Limits::default()
+    }
+}
+
+/// Background delivery spooling in `dir`, sending to `collector` through
+/// the toolkit's HTTP sink (a 30 s request timeout: it keeps to a flush's
+/// deadline).
+fn over_http(dir: &std::path::Path, collector: &Collector, limits: Limits) -> Background {
+    let sink = crate::HttpSink::new(&collector.url(), "background-test/1", None, LONG).unwrap();
+    let send: SendFn =
+        Box::new(move |records: &[String]| crate::Sink::send_serialised(&sink, records));
+    Background::new(Some(dir.to_owned()), send, limits, None)
+}
+
+#[test]
+fn a_short_run_sends_at_its_flush_point_and_leaves_no_file() {
+    let dir = temp_dir("short-run");
+    let collector = Collector::start().unwrap();
+    let background = over_http(&dir, &collector, short_run());
+    let sent = record_n(&background, "short", 3);
+    // Spooled at once, as ever; sent by no thread before the flush point.
+    assert_eq!(spool::peek(&dir).len(), 3);
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(collector.requests().is_empty());
+    assert_eq!(background.finish(LONG), Flushed::Delivered);
+    assert_eq!(received_ids(&collector), sent);
+    assert_eq!(records_per_request(&collector), [3]);
+    assert_eq!(fs_entries(&dir), 0, "nothing left on disk");
+}
+
+#[test]
+fn a_short_run_flush_on_a_blackhole_ends_at_its_budget_and_keeps_the_records() {
+    let dir = temp_dir("short-run-blackhole");
+    let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
+    // A request timeout far beyond the flush's budget: the flush cuts it.
+    let background = over_http(&dir, &blackhole, short_run());
+    let sent = record_n(&background, "kept", 3);
+    let started = Instant::now();
+    assert_eq!(
+        background.finish(Duration::from_millis(200)),
+        Flushed::TimedOut { pending: 3 }
+    );
+    assert!(started.elapsed() < LONG / 2, "{:?}", started.elapsed());
+    let spooled = spool::peek(&dir);
+    assert_eq!(spooled.len(), 3);
+    for (spooled, id) in spooled.iter().zip(&sent) {
+        assert!(spooled.contains(id.as_str()), "{spooled}");
+    }
+}
+
+#[test]
+fn own_records_then_leftovers_whether_or_not_a_thread_runs() {
+    for (mode, limits) in [("threaded", Limits::default()), ("short run", short_run())] {
+        let dir = temp_dir("own-then-leftovers");
+        let down = Collector::start_with(Behaviour::Status(503)).unwrap();
+        let earlier = posting(&dir, &down, Limits::default(), None);
+        let left = record_n(&earlier, "left", 20);
+        assert_eq!(earlier.finish(LONG), Flushed::Stopped, "{mode}");
+        drop(earlier);
+        let collector = Collector::start().unwrap();
+        let next = over_http(&dir, &collector, limits);
+        let own = record_n(&next, "own", 2);
+        assert_eq!(next.finish(LONG), Flushed::Delivered, "{mode}");
+        let got = received_ids(&collector);
+        assert_eq!(got[..2], own[..], "{mode}: this run's own first");
+        assert_eq!(got[2..], left[..], "{mode}: then the leftovers, once");
+        assert_eq!(fs_entries(&dir), 0, "{mode}");
+    }
 }

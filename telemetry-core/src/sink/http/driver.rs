@@ -56,6 +56,8 @@ pub(super) fn send_on_this_thread(
 ) -> Result<(), Failure> {
     let attempt = LOCAL.try_with(|local| {
         let mut local = local.try_borrow_mut().ok()?;
+        // A thread's first send has no pooled connection to settle.
+        let pooled = local.is_some();
         if local.is_none() {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -72,7 +74,9 @@ pub(super) fn send_on_this_thread(
         // Let this thread's idle pooled connections run first, so that one
         // the server closed while idle sees its close and is dropped: the
         // request then goes on a fresh connection (see the module docs).
-        runtime.block_on(settle_idle_connections());
+        if pooled {
+            runtime.block_on(settle_idle_connections());
+        }
         Some(runtime.block_on(deliver(&client, shared, body.clone(), timeout)))
     });
     match attempt {

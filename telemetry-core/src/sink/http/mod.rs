@@ -83,6 +83,7 @@
 //! in the endpoint URL is refused. Redirects are not followed.
 
 mod budget;
+pub(crate) mod deadline;
 mod driver;
 pub(crate) mod endpoint;
 mod failure;
@@ -318,6 +319,13 @@ impl HttpSink {
             return Err(self.stop(SendError::BudgetSpent(shared.budget.limit())));
         }
         let timeout = shared.timeout.min(left.saturating_add(PROMPT_ANSWER));
+        // A flush sending on its own thread ends by its exit budget.
+        let caller_left = deadline::left();
+        if caller_left.is_some_and(|left| left.is_zero()) {
+            return Err(SendError::Transport(CALLER_DEADLINE.into()));
+        }
+        let cut_by_caller = caller_left.is_some_and(|left| left < timeout);
+        let timeout = caller_left.map_or(timeout, |left| timeout.min(left));
         let started = Instant::now();
         let result = if tokio::runtime::Handle::try_current().is_ok() {
             send_on_background_thread(shared, body, timeout)
@@ -341,6 +349,11 @@ impl HttpSink {
             Err(failure) => Err(failure.into_send_error()),
         };
         match result {
+            // The caller's limit, not the collector's failure: delivery
+            // goes on, and no back-off is remembered.
+            Err(SendError::Transport(_)) if cut_by_caller && started.elapsed() >= timeout => {
+                Err(SendError::Transport(CALLER_DEADLINE.into()))
+            }
             Err(SendError::Transport(_))
                 if timeout < shared.timeout && shared.budget.left().is_zero() =>
             {
@@ -391,6 +404,10 @@ impl HttpSink {
         }
     }
 }
+
+/// Why a request was not sent, or not answered, by the end of the
+/// caller's exit budget.
+const CALLER_DEADLINE: &str = "the flush's time ran out before the answer";
 
 /// The headers the sink sets itself: an app's own header may not replace
 /// them.
