@@ -245,7 +245,6 @@ impl LiveSpool {
     }
 
     /// Records not yet acknowledged.
-    #[cfg(test)]
     pub fn pending(&self) -> usize {
         self.pending
     }
