@@ -3,6 +3,7 @@
 use super::*;
 use crate::delivery::dropped::DropReason;
 use crate::delivery::spool::tests::{line, temp_dir};
+use crate::delivery::spool::Bound;
 use crate::files::choice;
 use crate::record::batch_body;
 use std::io::{BufRead, BufReader, Read, Write};
