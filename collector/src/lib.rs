@@ -118,7 +118,7 @@ pub fn serve(
             let _ = expiry.expire(day::today());
         });
     let handler: Arc<server::Handler> = Arc::new(move |request| router::handle(&app, request));
-    server::serve(listener, handler, stop, GRACE);
+    server::serve(listener, handler, stop, GRACE, settings.request_timeout);
     // The forwarder keeps its cursor in the store: whatever it had not sent
     // goes at the next start.
     drop(forwarder);

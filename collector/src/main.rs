@@ -11,6 +11,7 @@ const USAGE: &str = "\
 usage:
   telemetry-collector serve [--db PATH] [--listen ADDR] [--retention-days N]
                             [--ingest-keys FILE] [--token-file FILE] [--forward-otlp URL]
+                            [--request-timeout SECONDS]
   telemetry-collector export [--db PATH] [--app A] [--from DAY] [--to DAY]
   telemetry-collector forget --db PATH --install UUID
   telemetry-collector report [--db PATH] [--app A] [--from DAY] [--to DAY] [--json]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The default database file.
 pub const DEFAULT_DB: &str = "telemetry.db";
@@ -27,16 +28,21 @@ pub struct Settings {
     pub token: Option<String>,
     /// Where to forward every stored record as OTLP/HTTP JSON.
     pub forward_otlp: Option<String>,
+    /// How long a request's head and body may take to arrive (default
+    /// [`REQUEST_DEADLINE`](crate::server::REQUEST_DEADLINE)); a connection
+    /// that misses it is closed unanswered.
+    pub request_timeout: Duration,
 }
 
 /// `serve`'s flags, each with a value (`--name value` or `--name=value`).
-pub const FLAGS: [&str; 6] = [
+pub const FLAGS: [&str; 7] = [
     "--db",
     "--listen",
     "--retention-days",
     "--ingest-keys",
     "--token-file",
     "--forward-otlp",
+    "--request-timeout",
 ];
 
 impl Settings {
@@ -99,6 +105,17 @@ impl Settings {
                 ));
             }
         }
+        let request_timeout = match flag("--request-timeout") {
+            Some(value) => match value.parse::<u64>() {
+                Ok(seconds @ 1..=3600) => Duration::from_secs(seconds),
+                _ => {
+                    return Err(format!(
+                        "--request-timeout {value:?}: give a whole number of seconds from 1 to 3600"
+                    ))
+                }
+            },
+            None => crate::server::REQUEST_DEADLINE,
+        };
         Ok(Settings {
             db: PathBuf::from(flag("--db").unwrap_or(DEFAULT_DB)),
             listen,
@@ -106,6 +123,7 @@ impl Settings {
             ingest_keys,
             token,
             forward_otlp,
+            request_timeout,
         })
     }
 }
@@ -169,8 +187,13 @@ mod tests {
         ])
         .unwrap();
         assert_eq!((settings.retention_days, settings.db), (30, "a.db".into()));
+        assert_eq!(settings.request_timeout, crate::server::REQUEST_DEADLINE);
+        let quick = Settings::from_flags(&[("--request-timeout", "3")]).unwrap();
+        assert_eq!(quick.request_timeout, Duration::from_secs(3));
         for (name, value, said) in [
             ("--retention-days", "a year", "whole number"),
+            ("--request-timeout", "0", "1 to 3600"),
+            ("--request-timeout", "2.5", "whole number of seconds"),
             ("--forward-otlp", "ftp://x", "http://"),
             ("--port", "1", "unknown flag"),
         ] {

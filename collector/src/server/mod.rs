@@ -1,6 +1,6 @@
 //! A small HTTP/1.1 server on `std`: one thread per connection (so one slow
-//! client never holds up another), a deadline of 10 s for each request's
-//! head and body (a connection that misses it is closed unanswered), a cap
+//! client never holds up another), a deadline (10 s unless `serve
+//! --request-timeout` says otherwise) for each request's head and body (a connection that misses it is closed unanswered), a cap
 //! on the body's size checked before reading it, keep-alive, and a graceful
 //! stop that gives the requests in flight a grace period.
 //!
@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long a request's head and body may take to arrive.
+/// How long a request's head and body may take to arrive, by default.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 /// Connections served at once; one more is answered 503 and closed.
 pub const MAX_CONNECTIONS: usize = 256;
@@ -47,11 +47,13 @@ impl Activity {
 /// Serves `listener` until `stop` is set, then stops accepting and waits up
 /// to `grace` for the requests in flight; returns how many were still in
 /// flight when it gave up (their connections are dropped with the process).
+/// Each request's head and body must arrive within `request_deadline`.
 pub fn serve(
     listener: TcpListener,
     handler: Arc<Handler>,
     stop: &AtomicBool,
     grace: Duration,
+    request_deadline: Duration,
 ) -> usize {
     let activity = Arc::new(Activity::default());
     if listener.set_nonblocking(true).is_err() {
@@ -77,7 +79,7 @@ pub fn serve(
         let spawned = std::thread::Builder::new()
             .name("collector-conn".into())
             .spawn(move || {
-                connection(stream, &*handler, &activity);
+                connection(stream, &*handler, &activity, request_deadline);
                 activity.connections.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -116,14 +118,19 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn connection(mut stream: TcpStream, handler: &Handler, activity: &Activity) {
-    let _ = stream.set_write_timeout(Some(REQUEST_DEADLINE));
+fn connection(
+    mut stream: TcpStream,
+    handler: &Handler,
+    activity: &Activity,
+    request_deadline: Duration,
+) {
+    let _ = stream.set_write_timeout(Some(request_deadline));
     let mut buffer: Vec<u8> = Vec::new();
     loop {
         if activity.stopping.load(Ordering::SeqCst) {
             return;
         }
-        let deadline = Instant::now() + REQUEST_DEADLINE;
+        let deadline = Instant::now() + request_deadline;
         let head = match request::read_head(&mut stream, &mut buffer, deadline) {
             Ok(Some(head)) => head,
             Ok(None) | Err(_) => return,
