@@ -7,11 +7,12 @@
 //! writable by others, as the other files there): `{"sent_at":
 //! "2026-01-02T03:04:05.678Z", "host": "collector.example", "record":
 //! {...}}` (`host` is `null` for a record kept at the `local` level, which
-//! sends nothing). It keeps the last [`MAX_RECORDS`] records and at most
-//! [`MAX_BYTES`], the oldest dropped first: an append is one write, and
-//! only one that takes the file past [`MAX_BYTES`] reads it and trims it
-//! in place to both bounds (so a short run does not read the whole
-//! history every time); [`read`] gives the newest [`MAX_RECORDS`]. Appends
+//! sends nothing). The file holds at most about [`MAX_BYTES`]: an append
+//! is one write, and only one that takes the file past [`MAX_BYTES`] reads
+//! it and trims it in place to the newest [`MAX_RECORDS`] records within
+//! [`MAX_BYTES`] (so a short run does not read the whole history every
+//! time); below that size it may hold more than [`MAX_RECORDS`] records.
+//! [`read`] gives the newest [`MAX_RECORDS`]. Appends
 //! take an exclusive lock on the file, so two runs at once neither
 //! interleave nor lose each other's lines. Writing the history never fails
 //! a send: a problem is one debug line.
@@ -25,7 +26,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The history's file name in the config dir.
 pub const HISTORY_FILE: &str = "telemetry-history.jsonl";
-/// At most this many records are kept.
+/// At most this many records are read back, and kept after a trim.
 pub const MAX_RECORDS: usize = 1_000;
 /// At most this many bytes are kept (1 MiB).
 pub const MAX_BYTES: usize = 1 << 20;

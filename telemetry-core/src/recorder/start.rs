@@ -476,8 +476,9 @@ fn background(
         ..Limits::default()
     };
     limits.claim.time = settings.exit_budget / 4;
-    // A short run sends at its flush point, on its own thread: no sender
-    // thread, as cheap as inline (the HTTP sink keeps to the flush's time).
+    // A short run sends at its flush point, on its own thread, while the
+    // sender thread waits for its turn: as cheap as inline (the HTTP sink
+    // keeps to the flush's time).
     if parts.own_http_sink {
         limits.short_run = SHORT_RUN;
     }

@@ -18,8 +18,9 @@ pub const SHORT_RUN_RECORDS: usize = 100;
 pub const DEFAULT_EXIT_BUDGET: Duration = Duration::from_secs(1);
 
 /// Delivers one batch of records, each already its wire JSON; returns once
-/// the collector accepted them or the attempt failed. Called from the
-/// sender thread only, one batch at a time.
+/// the collector accepted them or the attempt failed. Called one batch at
+/// a time: from the sender thread, or from a flush point's own thread
+/// before the sender's turn (a short run).
 pub type SendFn = Box<dyn Fn(&[String]) -> Result<(), SendError> + Send + Sync>;
 
 /// Receives what the debug log should say.

@@ -136,6 +136,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+/// Marks a flush point's own sending over when dropped (a panicking send
+/// function included), and lets a waiting sender go on.
+struct SendingHere<'a>(&'a Shared);
+
+impl Drop for SendingHere<'_> {
+    fn drop(&mut self) {
+        self.0.state().sending_here = false;
+        self.0.turn.notify_all();
+    }
+}
+
 /// Background delivery for one client: cheap to clone, shared by threads.
 /// The sender thread ends once every clone is dropped and the queue is
 /// empty.
@@ -229,6 +240,10 @@ struct State {
     /// The sender's turn came (see "Short runs"): it sends, and a flush
     /// waits for it.
     sending: bool,
+    /// A flush point sends on its own thread (a short run): the sender,
+    /// should its turn come meanwhile, waits until it is done, so that
+    /// batches go one at a time.
+    sending_here: bool,
     /// A flush found leftovers to send: the sender's turn comes now.
     wake: bool,
     stopped: bool,
@@ -406,17 +421,28 @@ impl Background {
         if !state.started {
             return Flushed::Delivered;
         }
+        // When this run's own records were settled here, and the end of
+        // the leftovers' share counted from then.
+        let mut sent_here = None;
         if !state.sending && !shared.limits.short_run.is_zero() {
             // The sender still waits (a short run): this thread sends what
             // is queued, and wakes the sender only for leftovers of
             // earlier runs, within their share of the budget.
+            state.sending_here = true;
             drop(state);
-            if sender::send_here(shared, deadline) {
-                let mut state = shared.state();
-                state.leftovers_until = leftover_share_end(timeout, deadline);
-                state.wake = true;
-                drop(state);
-                shared.turn.notify_all();
+            let here = {
+                let _done = SendingHere(shared);
+                sender::send_here(shared, deadline, timeout)
+            };
+            if let Some(here) = here {
+                if here.leftovers {
+                    let mut state = shared.state();
+                    state.leftovers_until = here.share_end;
+                    state.wake = true;
+                    drop(state);
+                    shared.turn.notify_all();
+                }
+                sent_here = Some((here.own_done, here.share_end));
             }
             state = shared.state();
         }
@@ -433,8 +459,8 @@ impl Background {
         } else {
             // The leftovers' share: a quarter of the budget, within it.
             let share = timeout / 4;
-            let own_done = Instant::now();
-            let share_end = leftover_share_end(timeout, deadline);
+            let (own_done, share_end) = sent_here
+                .unwrap_or_else(|| (Instant::now(), leftover_share_end(timeout, deadline)));
             state.leftovers_until = share_end;
             shared.changed.notify_all();
             state = shared.wait_while(state, share_end, |state| {

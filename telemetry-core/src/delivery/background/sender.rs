@@ -4,7 +4,7 @@
 
 use super::{Item, Note, Origin, Shared, State, SHORT_RUN_RECORDS};
 use crate::delivery::dropped::DropReason;
-use crate::delivery::spool;
+use crate::delivery::spool::{self, ClaimLimits};
 use crate::sink::SendError;
 use std::collections::VecDeque;
 use std::sync::PoisonError;
@@ -74,38 +74,61 @@ pub(super) fn run(shared: &Shared) {
 /// Waits for the sender's turn: [`Limits::short_run`] after the client's
 /// start, or once [`SHORT_RUN_RECORDS`] records wait, a flush wakes it for
 /// leftovers, or the client closes. Until then a flush point sends on its
-/// own thread (a short run ends before the turn comes).
+/// own thread (a short run ends before the turn comes); one doing so when
+/// the turn comes finishes first.
 ///
 /// [`Limits::short_run`]: super::Limits::short_run
 fn wait_for_turn(shared: &Shared) {
     let due = shared.built.checked_add(shared.limits.short_run);
     let state = shared.state();
-    let mut state = shared.wait_on(&shared.turn, state, due, |state: &State| {
+    let state = shared.wait_on(&shared.turn, state, due, |state: &State| {
         !state.wake && !state.closing && !state.opted_out && state.queue.len() < SHORT_RUN_RECORDS
+    });
+    // A flush point sending on its own thread finishes first (bounded by
+    // its deadline): batches go one at a time.
+    let mut state = shared.wait_on(&shared.turn, state, None, |state: &State| {
+        state.sending_here
     });
     state.sending = true;
 }
 
+/// What a flush's own sending ([`send_here`]) leaves to the flush.
+pub(super) struct SentHere {
+    /// When this run's own records were all settled.
+    pub(super) own_done: Instant,
+    /// The end of the leftovers' share of the flush's budget, counted from
+    /// `own_done`.
+    pub(super) share_end: Option<Instant>,
+    /// Leftovers of earlier runs wait to be sent (by the sender thread,
+    /// within the share).
+    pub(super) leftovers: bool,
+}
+
 /// Sends this run's queued records on the calling thread: a flush point
-/// before any sender thread runs (a short run). Batch by batch, none
-/// started after `deadline`, each request ending by it; what is not sent
-/// by then stays queued and in the spool. Then claims the leftovers of
-/// earlier runs, as the sender would; `true` when some wait to be sent
-/// (a sender thread sends them, within the flush's share).
-pub(super) fn send_here(shared: &Shared, deadline: Option<Instant>) -> bool {
+/// before the sender's turn (a short run). Batch by batch, none started
+/// after `deadline`, each request ending by it; what is not sent by then
+/// stays queued and in the spool (`None`). Then claims the leftovers of
+/// earlier runs, as the sender would, within their share of the flush's
+/// `budget` (a quarter, within the deadline): with no time left, they stay
+/// on disk for a later run.
+pub(super) fn send_here(
+    shared: &Shared,
+    deadline: Option<Instant>,
+    budget: Duration,
+) -> Option<SentHere> {
     // The flush looked for an opt-out just before: the first batch goes
     // without looking again.
     let mut first = true;
     loop {
         if !first && shared.check_opt_out() {
-            return false;
+            return None;
         }
         let mut state = shared.state();
         if state.stopped || state.queue.is_empty() {
             break;
         }
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-            return false;
+            return None;
         }
         let batch = take_batch(
             &mut state.queue,
@@ -117,7 +140,7 @@ pub(super) fn send_here(shared: &Shared, deadline: Option<Instant>) -> bool {
         first = false;
         match send_batch(shared, batch, deadline, look) {
             Sent::Settled => {}
-            Sent::Stopped | Sent::OptedOut => return false,
+            Sent::Stopped | Sent::OptedOut => return None,
             Sent::OutOfTime(batch) => {
                 // Not delivered: first in line again, for a later flush or
                 // the sender (the spool has it for a later run).
@@ -125,10 +148,12 @@ pub(super) fn send_here(shared: &Shared, deadline: Option<Instant>) -> bool {
                 for item in batch.into_iter().rev() {
                     state.queue.push_front(item);
                 }
-                return false;
+                return None;
             }
         }
     }
+    let own_done = Instant::now();
+    let share_end = super::leftover_share_end(budget, deadline);
     // Everything of this run delivered: its file goes now, so that the
     // claim does not look at it.
     if let Some(spool) = shared.live().spool.as_mut() {
@@ -137,10 +162,28 @@ pub(super) fn send_here(shared: &Shared, deadline: Option<Instant>) -> bool {
         }
     }
     if take_claim(shared) {
-        claim_leftovers(shared, true);
+        let room = share_end.map(|end| end.saturating_duration_since(Instant::now()));
+        if room.is_some_and(|room| room.is_zero()) {
+            // No time left for leftovers: they stay on disk, unclaimed.
+            let mut state = shared.state();
+            state.claiming = false;
+            state.claimed = true;
+            drop(state);
+            shared.changed.notify_all();
+        } else {
+            let mut limits = shared.limits.claim;
+            if let Some(room) = room {
+                limits.time = limits.time.min(room);
+            }
+            claim_leftovers_within(shared, true, &limits);
+        }
     }
     let state = shared.state();
-    !state.stopped && !state.leftovers.is_empty()
+    Some(SentHere {
+        own_done,
+        share_end,
+        leftovers: !state.stopped && !state.leftovers.is_empty(),
+    })
 }
 
 /// What became of one batch.
@@ -440,13 +483,19 @@ fn acknowledge(shared: &Shared, batch: &[Item]) {
 /// Claims the leftovers of earlier runs: merged, trimmed and, when this
 /// process can send (`read`), queued behind its own records.
 fn claim_leftovers(shared: &Shared, read: bool) {
+    claim_leftovers_within(shared, read, &shared.limits.claim);
+}
+
+/// [`claim_leftovers`] within `limits` (a flush's own claim gets at most
+/// what is left of the leftovers' share).
+fn claim_leftovers_within(shared: &Shared, read: bool, limits: &ClaimLimits) {
     let Some(dir) = &shared.dir else {
         shared.state().claimed = true;
         shared.changed.notify_all();
         return;
     };
     let started = Instant::now();
-    let claim = spool::claim(dir, spool::now_ms(), &shared.limits.claim, read);
+    let claim = spool::claim(dir, spool::now_ms(), limits, read);
     let took = started.elapsed();
     for problem in &claim.problems {
         shared.report(&Note::LeftoverProblem(*problem));

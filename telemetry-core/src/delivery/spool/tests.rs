@@ -256,7 +256,7 @@ fn opting_out_deletes_every_spool_file() {
 
 /// A dir with `files` leftover files of `per_file` records each (`f3r1`:
 /// the second of the fourth file), and all their ids.
-fn leftovers(name: &str, files: usize, per_file: usize) -> (TempDir, Vec<String>) {
+pub(crate) fn leftovers(name: &str, files: usize, per_file: usize) -> (TempDir, Vec<String>) {
     let dir = temp_dir(name);
     let mut all = Vec::new();
     for file in 0..files {
