@@ -142,8 +142,14 @@ struct SendingHere<'a>(&'a Shared);
 
 impl Drop for SendingHere<'_> {
     fn drop(&mut self) {
-        self.0.state().sending_here = false;
-        self.0.turn.notify_all();
+        let mut state = self.0.state();
+        state.sending_here = false;
+        // Woken only when it waits for this (a wake-up costs a short run).
+        let waits = state.sender_waits_for_flush;
+        drop(state);
+        if waits {
+            self.0.turn.notify_all();
+        }
     }
 }
 
@@ -244,6 +250,8 @@ struct State {
     /// should its turn come meanwhile, waits until it is done, so that
     /// batches go one at a time.
     sending_here: bool,
+    /// The sender waits for a flush point's own sending to end.
+    sender_waits_for_flush: bool,
     /// A flush found leftovers to send: the sender's turn comes now.
     wake: bool,
     stopped: bool,

@@ -81,14 +81,18 @@ pub(super) fn run(shared: &Shared) {
 fn wait_for_turn(shared: &Shared) {
     let due = shared.built.checked_add(shared.limits.short_run);
     let state = shared.state();
-    let state = shared.wait_on(&shared.turn, state, due, |state: &State| {
+    let mut state = shared.wait_on(&shared.turn, state, due, |state: &State| {
         !state.wake && !state.closing && !state.opted_out && state.queue.len() < SHORT_RUN_RECORDS
     });
     // A flush point sending on its own thread finishes first (bounded by
     // its deadline): batches go one at a time.
-    let mut state = shared.wait_on(&shared.turn, state, None, |state: &State| {
-        state.sending_here
-    });
+    if state.sending_here {
+        state.sender_waits_for_flush = true;
+        state = shared.wait_on(&shared.turn, state, None, |state: &State| {
+            state.sending_here
+        });
+        state.sender_waits_for_flush = false;
+    }
     state.sending = true;
 }
 
