@@ -57,20 +57,6 @@ pub struct TelemetryBuilder {
     consent: AppConsent,
 }
 
-/// Builder methods that store their argument, as given or converted, in
-/// one place of the builder; each keeps its own docs.
-macro_rules! stores {
-    ($($(#[$attr:meta])* fn $name:ident($arg:ident: $ty:ty) => $($place:ident).+ = $value:expr;)+) => {
-        $(
-            $(#[$attr])*
-            pub fn $name(mut self, $arg: $ty) -> Self {
-                self.$($place).+ = $value;
-                self
-            }
-        )+
-    };
-}
-
 impl TelemetryBuilder {
     pub(crate) fn new(app: String, version: String) -> TelemetryBuilder {
         TelemetryBuilder {
@@ -90,90 +76,124 @@ impl TelemetryBuilder {
         builder
     }
 
-    stores! {
-        /// The collector's URL (`http` or `https`). `<APP>_TELEMETRY_ENDPOINT`,
-        /// then `TELEMETRY_ENDPOINT`, override it.
-        fn endpoint(url: impl Into<String>) => settings.endpoint = Some(url.into());
+    /// The collector's URL (`http` or `https`). `<APP>_TELEMETRY_ENDPOINT`,
+    /// then `TELEMETRY_ENDPOINT`, override it.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.settings.endpoint = Some(url.into());
+        self
+    }
 
-        /// Sent as the `x-api-key` header; never printed. Only to the endpoint
-        /// given in code (see [`api_key_for_endpoint_override`](Self::api_key_for_endpoint_override)),
-        /// and only over `https` or to this machine: to plain `http` on another
-        /// host the records go without it.
-        fn api_key(key: impl Into<String>) => settings.api_key = Some(key.into());
+    /// Sent as the `x-api-key` header; never printed. Only to the endpoint
+    /// given in code (see [`api_key_for_endpoint_override`](Self::api_key_for_endpoint_override)),
+    /// and only over `https` or to this machine: to plain `http` on another
+    /// host the records go without it.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.settings.api_key = Some(key.into());
+        self
+    }
 
-        /// Whether the API key also goes to an endpoint that the environment
-        /// set (`TELEMETRY_ENDPOINT`), instead of the one given in code.
-        /// Default `false`: whoever can set one environment variable of the
-        /// user's could otherwise collect the app's key. Records still go to
-        /// that endpoint, without the key. The `https` rule of
-        /// [`api_key`](Self::api_key) holds either way.
-        fn api_key_for_endpoint_override(allow: bool)
-            => settings.api_key_for_endpoint_override = allow;
+    /// Whether the API key also goes to an endpoint that the environment
+    /// set (`TELEMETRY_ENDPOINT`), instead of the one given in code.
+    /// Default `false`: whoever can set one environment variable of the
+    /// user's could otherwise collect the app's key. Records still go to
+    /// that endpoint, without the key. The `https` rule of
+    /// [`api_key`](Self::api_key) holds either way.
+    pub fn api_key_for_endpoint_override(mut self, allow: bool) -> Self {
+        self.settings.api_key_for_endpoint_override = allow;
+        self
+    }
 
-        /// Debug mode: every record's exact JSON, and the reason whenever
-        /// nothing is sent, on the debug log (stderr unless set otherwise).
-        /// Debug mode sends nothing extra. `debug(false)` keeps it off even
-        /// when a debug file or writer is given.
-        fn debug(on: bool) => settings.debug = Some(on);
+    /// Debug mode: every record's exact JSON, and the reason whenever
+    /// nothing is sent, on the debug log (stderr unless set otherwise).
+    /// Debug mode sends nothing extra. `debug(false)` keeps it off even
+    /// when a debug file or writer is given.
+    pub fn debug(mut self, on: bool) -> Self {
+        self.settings.debug = Some(on);
+        self
+    }
 
-        /// Appends the debug log to this file instead of stderr, and turns debug
-        /// mode on unless [`debug(false)`](Self::debug) is called (before or
-        /// after): an app can pass `.debug(flag).debug_file(path)`.
-        ///
-        /// The file is created 0600; a link, another user's file or anything but
-        /// a regular file is refused, and the log then goes to stderr, its first
-        /// line saying why.
-        fn debug_file(path: impl Into<PathBuf>)
-            => settings.debug_target = Some(DebugTarget::File(path.into()));
+    /// Appends the debug log to this file instead of stderr, and turns debug
+    /// mode on unless [`debug(false)`](Self::debug) is called (before or
+    /// after): an app can pass `.debug(flag).debug_file(path)`.
+    ///
+    /// The file is created 0600; a link, another user's file or anything but
+    /// a regular file is refused, and the log then goes to stderr, its first
+    /// line saying why.
+    pub fn debug_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.debug_target = Some(DebugTarget::File(path.into()));
+        self
+    }
 
-        /// Writes the debug log to this writer instead of stderr (for tests, or
-        /// an app's own log), and turns debug mode on unless
-        /// [`debug(false)`](Self::debug) is called (before or after).
-        fn debug_writer(writer: impl Write + Send + 'static)
-            => settings.debug_target = Some(DebugTarget::Writer(Box::new(writer)));
+    /// Writes the debug log to this writer instead of stderr (for tests, or
+    /// an app's own log), and turns debug mode on unless
+    /// [`debug(false)`](Self::debug) is called (before or after).
+    pub fn debug_writer(mut self, writer: impl Write + Send + 'static) -> Self {
+        self.settings.debug_target = Some(DebugTarget::Writer(Box::new(writer)));
+        self
+    }
 
-        /// Where the anonymous id, the notice marker and the remembered choice
-        /// live. Default: `$XDG_CONFIG_HOME/<app>`, else `%APPDATA%\<app>` on
-        /// Windows and `~/.config/<app>` elsewhere; none at all for
-        /// [`Telemetry::isolated`]. Created 0700 when missing; one that is a
-        /// link, another user's or writable by others turns telemetry off for
-        /// the run ([`OffReason::ConfigDirRefused`](crate::OffReason::ConfigDirRefused)).
-        fn config_dir(path: impl Into<PathBuf>) => settings.config_dir = ConfigDir::At(path.into());
+    /// Where the anonymous id, the notice marker and the remembered choice
+    /// live. Default: `$XDG_CONFIG_HOME/<app>`, else `%APPDATA%\<app>` on
+    /// Windows and `~/.config/<app>` elsewhere; none at all for
+    /// [`Telemetry::isolated`]. Created 0700 when missing; one that is a
+    /// link, another user's or writable by others turns telemetry off for
+    /// the run ([`OffReason::ConfigDirRefused`](crate::OffReason::ConfigDirRefused)).
+    pub fn config_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.config_dir = ConfigDir::At(path.into());
+        self
+    }
 
-        /// The per-request timeout (default 2 s; zero means the default).
-        fn timeout(timeout: Duration) => settings.timeout = timeout;
+    /// The per-request timeout (default 2 s; zero means the default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.settings.timeout = timeout;
+        self
+    }
 
-        /// The wire format sent to the endpoint: cagent's records (the
-        /// default) or OTLP/HTTP JSON logs ([`Export::Otlp`], the endpoint then
-        /// being a collector's base URL). Ignored with [`sink`](Self::sink).
-        fn export(format: Export) => settings.export = format;
+    /// The wire format sent to the endpoint: cagent's records (the
+    /// default) or OTLP/HTTP JSON logs ([`Export::Otlp`], the endpoint then
+    /// being a collector's base URL). Ignored with [`sink`](Self::sink).
+    pub fn export(mut self, format: Export) -> Self {
+        self.settings.export = format;
+        self
+    }
 
-        /// How records are delivered: [`Delivery::Inline`] (the default) or
-        /// [`Delivery::Background`] (spooled, sent in batches by a thread,
-        /// flushed at the flush points within the [exit
-        /// budget](Self::exit_budget)). Inline suits a collector nearby;
-        /// background one across the internet.
-        fn delivery(delivery: Delivery) => settings.delivery = delivery;
+    /// How records are delivered: [`Delivery::Inline`] (the default) or
+    /// [`Delivery::Background`] (spooled, sent in batches by a thread,
+    /// flushed at the flush points within the [exit
+    /// budget](Self::exit_budget)). Inline suits a collector nearby;
+    /// background one across the internet.
+    pub fn delivery(mut self, delivery: Delivery) -> Self {
+        self.settings.delivery = delivery;
+        self
+    }
 
-        /// How long each flush point of background delivery waits at most
-        /// (default 1 s): the end of the outermost `#[tracked_command]`, the
-        /// drop of the [`FlushGuard`](crate::FlushGuard). What is not delivered
-        /// by then is sent by a later run.
-        fn exit_budget(budget: Duration) => settings.exit_budget = budget;
+    /// How long each flush point of background delivery waits at most
+    /// (default 1 s): the end of the outermost `#[tracked_command]`, the
+    /// drop of the [`FlushGuard`](crate::FlushGuard). What is not delivered
+    /// by then is sent by a later run.
+    pub fn exit_budget(mut self, budget: Duration) -> Self {
+        self.settings.exit_budget = budget;
+        self
+    }
 
-        /// The most wall time the HTTP sink waits on the collector in the
-        /// whole process, in every delivery mode (default 2 × the
-        /// [timeout](Self::timeout); zero means the default). Once spent,
-        /// delivery stops for the rest of the process, and the debug log says
-        /// so once.
-        fn time_budget(budget: Duration) => settings.time_budget = Some(budget);
+    /// The most wall time the HTTP sink waits on the collector in the
+    /// whole process, in every delivery mode (default 2 × the
+    /// [timeout](Self::timeout); zero means the default). Once spent,
+    /// delivery stops for the rest of the process, and the debug log says
+    /// so once.
+    pub fn time_budget(mut self, budget: Duration) -> Self {
+        self.settings.time_budget = Some(budget);
+        self
+    }
 
-        /// How request bodies are compressed: [`Compression::Gzip`] sends
-        /// `Content-Encoding: gzip` (the `gzip` feature, on by default). The
-        /// default: none for cagent's records (a cagent-compatible backend may
-        /// not accept gzip), gzip for [`Export::Otlp`]. Ignored with
-        /// [`sink`](Self::sink).
-        fn compression(compression: Compression) => settings.compression = Some(compression);
+    /// How request bodies are compressed: [`Compression::Gzip`] sends
+    /// `Content-Encoding: gzip` (the `gzip` feature, on by default). The
+    /// default: none for cagent's records (a cagent-compatible backend may
+    /// not accept gzip), gzip for [`Export::Otlp`]. Ignored with
+    /// [`sink`](Self::sink).
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.settings.compression = Some(compression);
+        self
     }
 
     /// Background delivery's batches: at most `max_records` records and
@@ -206,132 +226,169 @@ impl TelemetryBuilder {
         self
     }
 
-    stores! {
-        /// Folds tool calls past the first `after` of each tool name in a
-        /// session into one `tool_summary` record per tool name (off unless
-        /// set: a cagent-compatible backend may not know that event).
-        ///
-        /// A summary carries `tool_name`, `session_id`, `agent_name`, `calls`
-        /// (how many calls it stands for), `errors`, `error_kinds` (kind →
-        /// count), `duration_ms_total` and `duration_ms_max`. It is sent when
-        /// the session ends, or at a flush point (`flush`, the flush guard's
-        /// drop, the end of the outermost `#[tracked_command]`) for a session
-        /// still open. The session's totals still count every call. Calls
-        /// outside a live session are always sent as they are.
-        ///
-        /// ```
-        /// use std::time::Duration;
-        /// use telemetry_core::{MemorySink, Outcome, Telemetry};
-        ///
-        /// let sink = MemorySink::new();
-        /// let telemetry = Telemetry::isolated("my-agent", "1.0.0")
-        ///     .sink(sink.clone())
-        ///     .tool_rollup(2)
-        ///     .build();
-        /// let session = telemetry.start_session("root");
-        /// for _ in 0..10 {
-        ///     session.record_tool_call("read_file", Duration::from_millis(3), Outcome::Success);
-        /// }
-        /// session.end();
-        /// let kinds: Vec<&str> = sink.records().iter().map(|r| r.event().kind()).collect();
-        /// assert_eq!(kinds, ["session", "tool", "tool", "tool_summary", "session"]);
-        /// let summary = serde_json::to_value(&sink.records()[3]).unwrap();
-        /// assert_eq!(summary["properties"]["calls"], 8);
-        /// let end = serde_json::to_value(&sink.records()[4]).unwrap();
-        /// assert_eq!(end["properties"]["tool_calls"], 10);
-        /// ```
-        fn tool_rollup(after: u32) => settings.tool_rollup = Some(after);
+    /// Folds tool calls past the first `after` of each tool name in a
+    /// session into one `tool_summary` record per tool name (off unless
+    /// set: a cagent-compatible backend may not know that event).
+    ///
+    /// A summary carries `tool_name`, `session_id`, `agent_name`, `calls`
+    /// (how many calls it stands for), `errors`, `error_kinds` (kind →
+    /// count), `duration_ms_total` and `duration_ms_max`. It is sent when
+    /// the session ends, or at a flush point (`flush`, the flush guard's
+    /// drop, the end of the outermost `#[tracked_command]`) for a session
+    /// still open. The session's totals still count every call. Calls
+    /// outside a live session are always sent as they are.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use telemetry_core::{MemorySink, Outcome, Telemetry};
+    ///
+    /// let sink = MemorySink::new();
+    /// let telemetry = Telemetry::isolated("my-agent", "1.0.0")
+    ///     .sink(sink.clone())
+    ///     .tool_rollup(2)
+    ///     .build();
+    /// let session = telemetry.start_session("root");
+    /// for _ in 0..10 {
+    ///     session.record_tool_call("read_file", Duration::from_millis(3), Outcome::Success);
+    /// }
+    /// session.end();
+    /// let kinds: Vec<&str> = sink.records().iter().map(|r| r.event().kind()).collect();
+    /// assert_eq!(kinds, ["session", "tool", "tool", "tool_summary", "session"]);
+    /// let summary = serde_json::to_value(&sink.records()[3]).unwrap();
+    /// assert_eq!(summary["properties"]["calls"], 8);
+    /// let end = serde_json::to_value(&sink.records()[4]).unwrap();
+    /// assert_eq!(end["properties"]["tool_calls"], 10);
+    /// ```
+    pub fn tool_rollup(mut self, after: u32) -> Self {
+        self.settings.tool_rollup = Some(after);
+        self
+    }
 
-        /// Samples processes: each process draws once, and sends everything
-        /// with probability `rate` (0.0 to 1.0, default 1.0), else nothing at
-        /// all (no file written, no socket opened, no thread started; the
-        /// client is off with [`OffReason::SampledOut`](crate::OffReason::SampledOut)).
-        /// Sessions stay whole. Every record of a sampled-in process carries
-        /// `"sample_rate": rate` when it is below 1, so that a backend can
-        /// weight counts by `1 / rate`. Log-only mode, and debug mode, say
-        /// whether this process was sampled in.
-        ///
-        /// A rate that is NaN or outside `0.0..=1.0` is a mistake in the app's
-        /// code: [`build`](Self::build) never panics on it (it never panics),
-        /// it uses 1.0, and debug mode says so in one clear line.
-        fn sample_rate(rate: f64) => settings.sample_rate = rate;
+    /// Samples processes: each process draws once, and sends everything
+    /// with probability `rate` (0.0 to 1.0, default 1.0), else nothing at
+    /// all (no file written, no socket opened, no thread started; the
+    /// client is off with [`OffReason::SampledOut`](crate::OffReason::SampledOut)).
+    /// Sessions stay whole. Every record of a sampled-in process carries
+    /// `"sample_rate": rate` when it is below 1, so that a backend can
+    /// weight counts by `1 / rate`. Log-only mode, and debug mode, say
+    /// whether this process was sampled in.
+    ///
+    /// A rate that is NaN or outside `0.0..=1.0` is a mistake in the app's
+    /// code: [`build`](Self::build) never panics on it (it never panics),
+    /// it uses 1.0, and debug mode says so in one clear line.
+    pub fn sample_rate(mut self, rate: f64) -> Self {
+        self.settings.sample_rate = rate;
+        self
+    }
 
-        /// The most records this client sends in its process (default
-        /// [`DEFAULT_MAX_RECORDS`](crate::DEFAULT_MAX_RECORDS)); a program has
-        /// one client, so this caps the process. Records past it are dropped
-        /// and counted, and a `client_report` record (`{"dropped": {"cap": n}}`)
-        /// tells the collector how many, with the next batch or at the next
-        /// flush point. The report itself is not capped. Log-only mode is not
-        /// capped.
-        fn max_records(max: u64) => settings.max_records = max;
+    /// The most records this client sends in its process (default
+    /// [`DEFAULT_MAX_RECORDS`](crate::DEFAULT_MAX_RECORDS)); a program has
+    /// one client, so this caps the process. Records past it are dropped
+    /// and counted, and a `client_report` record (`{"dropped": {"cap": n}}`)
+    /// tells the collector how many, with the next batch or at the next
+    /// flush point. The report itself is not capped. Log-only mode is not
+    /// capped.
+    pub fn max_records(mut self, max: u64) -> Self {
+        self.settings.max_records = max;
+        self
+    }
 
-        /// Sends records to `sink` instead of over HTTP (the endpoint and
-        /// `TELEMETRY_ENDPOINT` are then ignored).
-        fn sink(sink: impl Sink) => settings.sink = Some(Arc::new(sink));
+    /// Sends records to `sink` instead of over HTTP (the endpoint and
+    /// `TELEMETRY_ENDPOINT` are then ignored).
+    pub fn sink(mut self, sink: impl Sink) -> Self {
+        self.settings.sink = Some(Arc::new(sink));
+        self
+    }
 
-        /// Whether to show the first-run notice and hold that run's events
-        /// (default `true`). Turn it off in tests, or when the app asks for
-        /// consent itself.
-        fn notice(show: bool) => settings.notice = show;
+    /// Whether to show the first-run notice and hold that run's events
+    /// (default `true`). Turn it off in tests, or when the app asks for
+    /// consent itself.
+    pub fn notice(mut self, show: bool) -> Self {
+        self.settings.notice = show;
+        self
+    }
 
-        /// Whether to keep the local history of what was sent (default
-        /// `true`): every record that leaves is appended, as it went on the
-        /// wire, to a private file in the config dir, which `telemetry show`
-        /// prints. Nothing is kept without a config dir, nor in CI (which
-        /// writes nothing there).
-        fn history(keep: bool) => settings.history = keep;
+    /// Whether to keep the local history of what was sent (default
+    /// `true`): every record that leaves is appended, as it went on the
+    /// wire, to a private file in the config dir, which `telemetry show`
+    /// prints. Nothing is kept without a config dir, nor in CI (which
+    /// writes nothing there).
+    pub fn history(mut self, keep: bool) -> Self {
+        self.settings.history = keep;
+        self
+    }
 
-        /// Whether the anonymous id lasts across runs (default `true`, kept in
-        /// the config dir's id file). With `false` every process makes a fresh
-        /// random id, its records carry `"ephemeral_id": true` (the marker the
-        /// CI policy uses), and no id file is read or written; the notice
-        /// marker and the history are kept as usual.
-        fn persistent_id(persistent: bool) => settings.persistent_id = persistent;
+    /// Whether the anonymous id lasts across runs (default `true`, kept in
+    /// the config dir's id file). With `false` every process makes a fresh
+    /// random id, its records carry `"ephemeral_id": true` (the marker the
+    /// CI policy uses), and no id file is read or written; the notice
+    /// marker and the history are kept as usual.
+    pub fn persistent_id(mut self, persistent: bool) -> Self {
+        self.settings.persistent_id = persistent;
+        self
+    }
 
-        /// The first-run notice's version (default 1). Raise it when the app
-        /// starts collecting something new: a user who saw an older version is
-        /// shown the notice once more (with [`notice_changes`](Self::notice_changes)),
-        /// and that run's records are held as on a first run. The notice marker
-        /// keeps the version seen (`status --json`: `notice_version_seen`). 0
-        /// counts as 1.
-        fn notice_version(version: u32) => consent.notice_version = version.max(1);
+    /// The first-run notice's version (default 1). Raise it when the app
+    /// starts collecting something new: a user who saw an older version is
+    /// shown the notice once more (with [`notice_changes`](Self::notice_changes)),
+    /// and that run's records are held as on a first run. The notice marker
+    /// keeps the version seen (`status --json`: `notice_version_seen`). 0
+    /// counts as 1.
+    pub fn notice_version(mut self, version: u32) -> Self {
+        self.consent.notice_version = version.max(1);
+        self
+    }
 
-        /// One line on what changed, shown with the notice when a raised
-        /// [`notice_version`](Self::notice_version) shows it again.
-        fn notice_changes(changes: impl Into<String>)
-            => consent.notice_changes = Some(changes.into());
+    /// One line on what changed, shown with the notice when a raised
+    /// [`notice_version`](Self::notice_version) shows it again.
+    pub fn notice_changes(mut self, changes: impl Into<String>) -> Self {
+        self.consent.notice_changes = Some(changes.into());
+        self
+    }
 
-        /// The most this app sends (default [`Level::All`]): [`Level::Errors`]
-        /// sends failed commands and failed tool calls only. Like every source
-        /// of a level, it can only restrict: the strictest of this, the
-        /// variables, the remembered choice and the machine policy wins.
-        fn level(level: Level) => consent.level = level;
+    /// The most this app sends (default [`Level::All`]): [`Level::Errors`]
+    /// sends failed commands and failed tool calls only. Like every source
+    /// of a level, it can only restrict: the strictest of this, the
+    /// variables, the remembered choice and the machine policy wins.
+    pub fn level(mut self, level: Level) -> Self {
+        self.consent.level = level;
+        self
+    }
 
-        /// What telemetry does in CI (`CI` set to a value that is not false):
-        /// default [`CiPolicy::Anonymous`] (no notice, no files, an id for the
-        /// process marked `"ephemeral_id": true`), [`CiPolicy::Skip`] (nothing
-        /// is sent) or [`CiPolicy::AsUser`]. The opt-out variables and a machine
-        /// policy still win.
-        fn in_ci(policy: CiPolicy) => consent.ci_policy = policy;
+    /// What telemetry does in CI (`CI` set to a value that is not false):
+    /// default [`CiPolicy::Anonymous`] (no notice, no files, an id for the
+    /// process marked `"ephemeral_id": true`), [`CiPolicy::Skip`] (nothing
+    /// is sent) or [`CiPolicy::AsUser`]. The opt-out variables and a machine
+    /// policy still win.
+    pub fn in_ci(mut self, policy: CiPolicy) -> Self {
+        self.consent.ci_policy = policy;
+        self
+    }
 
-        /// Reads the machine policy files from `dir` (`<dir>/telemetry-policy`
-        /// and `<dir>/<app>/telemetry-policy`) instead of the system's fixed
-        /// paths (`/etc/telemetry-policy` and `/etc/<app>/telemetry-policy` on
-        /// Linux; see `docs/policy.md` in the repository), and accepts files
-        /// of the current user there as well as root's. For tests: no
-        /// variable moves the paths.
-        fn policy_dir(dir: impl Into<PathBuf>) => consent.policy_dirs = PolicyDirs::At(dir.into());
+    /// Reads the machine policy files from `dir` (`<dir>/telemetry-policy`
+    /// and `<dir>/<app>/telemetry-policy`) instead of the system's fixed
+    /// paths (`/etc/telemetry-policy` and `/etc/<app>/telemetry-policy` on
+    /// Linux; see `docs/policy.md` in the repository), and accepts files
+    /// of the current user there as well as root's. For tests: no
+    /// variable moves the paths.
+    pub fn policy_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.consent.policy_dirs = PolicyDirs::At(dir.into());
+        self
+    }
 
-        /// Writes the first-run notice (and the warning about an unrecognised
-        /// `TELEMETRY_ENABLED`) here instead of stderr.
-        fn notice_writer(writer: impl Write + Send + 'static)
-            => settings.notice_writer = Some(Box::new(writer));
+    /// Writes the first-run notice (and the warning about an unrecognised
+    /// `TELEMETRY_ENABLED`) here instead of stderr.
+    pub fn notice_writer(mut self, writer: impl Write + Send + 'static) -> Self {
+        self.settings.notice_writer = Some(Box::new(writer));
+        self
+    }
 
-        /// Reads environment variables through `lookup` instead of the process
-        /// environment, so that tests need not change it (`|_| None` for an
-        /// empty environment).
-        fn env(lookup: impl Fn(&str) -> Option<OsString> + 'static)
-            => settings.env = Env::from_fn(lookup);
+    /// Reads environment variables through `lookup` instead of the process
+    /// environment, so that tests need not change it (`|_| None` for an
+    /// empty environment).
+    pub fn env(mut self, lookup: impl Fn(&str) -> Option<OsString> + 'static) -> Self {
+        self.settings.env = Env::from_fn(lookup);
+        self
     }
 
     /// Reads environment variables from these pairs only, instead of the
