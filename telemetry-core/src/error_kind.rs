@@ -302,40 +302,33 @@ impl TrackedError for reqwest::Error {
     /// `decode`, `body`, `upgrade`, `request`, `builder`, else `other`. The
     /// URL the error carries is never read.
     fn error_kind(&self) -> Cow<'static, str> {
-        type Is = fn(&reqwest::Error) -> bool;
-        let first = |checks: &[(Is, &'static str)]| {
-            checks
-                .iter()
-                .find(|(is, _)| is(self))
-                .map(|(_, kind)| *kind)
+        let kind = if self.is_timeout() {
+            "timeout"
+        } else if self.is_connect() {
+            "connect"
+        } else if let Some(status) = self.status() {
+            if status.is_client_error() {
+                "status_4xx"
+            } else if status.is_server_error() {
+                "status_5xx"
+            } else {
+                "status"
+            }
+        } else if self.is_redirect() {
+            "redirect"
+        } else if self.is_decode() {
+            "decode"
+        } else if self.is_body() {
+            "body"
+        } else if self.is_upgrade() {
+            "upgrade"
+        } else if self.is_request() {
+            "request"
+        } else if self.is_builder() {
+            "builder"
+        } else {
+            "other"
         };
-        let status = || {
-            self.status().map(|status| {
-                if status.is_client_error() {
-                    "status_4xx"
-                } else if status.is_server_error() {
-                    "status_5xx"
-                } else {
-                    "status"
-                }
-            })
-        };
-        let kind = first(&[
-            (reqwest::Error::is_timeout, "timeout"),
-            (reqwest::Error::is_connect, "connect"),
-        ])
-        .or_else(status)
-        .or_else(|| {
-            first(&[
-                (reqwest::Error::is_redirect, "redirect"),
-                (reqwest::Error::is_decode, "decode"),
-                (reqwest::Error::is_body, "body"),
-                (reqwest::Error::is_upgrade, "upgrade"),
-                (reqwest::Error::is_request, "request"),
-                (reqwest::Error::is_builder, "builder"),
-            ])
-        })
-        .unwrap_or("other");
         Cow::Borrowed(kind)
     }
 }
