@@ -1,8 +1,9 @@
 //! A small HTTP/1.1 server on `std`: one thread per connection (so one slow
 //! client never holds up another), a deadline (10 s unless `serve
-//! --request-timeout` says otherwise) for each request's head and body (a connection that misses it is closed unanswered), a cap
-//! on the body's size checked before reading it, keep-alive, and a graceful
-//! stop that gives the requests in flight a grace period.
+//! --request-timeout` says otherwise) for each request's head and body (a
+//! connection that misses it is closed unanswered), a cap on the body's
+//! size checked before reading it, keep-alive, and a graceful stop that
+//! gives the requests in flight a grace period.
 //!
 //! Request bodies must come with `Content-Length` (411 otherwise), as every
 //! OTLP and toolkit sender sends them.

@@ -315,6 +315,8 @@ impl Recorder {
             hold,
             flags,
             config_dir: config_dir.as_ref().map(|dir| dir.path().to_owned()),
+            // make_sink gives a back-off exactly when it made the HTTP sink
+            // itself (an app's own sink keeps its own).
             own_http_sink: backoff.is_some(),
         })
     }
