@@ -3,11 +3,12 @@
 use super::*;
 use crate::delivery::dropped::DropReason;
 use crate::delivery::spool::tests::{line, temp_dir};
-use crate::delivery::spool::Bound;
+use crate::delivery::spool::{self, Bound, SpoolError};
 use crate::files::choice;
 use crate::record::batch_body;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::PoisonError;
 use telemetry_test_support::collector::{Behaviour, Collector};
 
 /// A keep-alive HTTP/1.1 poster over one `TcpStream`: the send function
@@ -92,11 +93,11 @@ impl Poster {
     }
 }
 
-const LONG: Duration = Duration::from_secs(30);
+pub(super) const LONG: Duration = Duration::from_secs(30);
 
 /// Background delivery spooling in `dir`, posting to `collector` over
 /// one keep-alive connection (30 s timeout).
-fn posting(
+pub(super) fn posting(
     dir: &std::path::Path,
     collector: &Collector,
     limits: Limits,
@@ -110,14 +111,14 @@ fn posting(
     )
 }
 
-fn notes() -> (Arc<Mutex<Vec<Note>>>, Option<NoteFn>) {
+pub(super) fn notes() -> (Arc<Mutex<Vec<Note>>>, Option<NoteFn>) {
     let notes = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&notes);
     let note: NoteFn = Box::new(move |note: &Note| sink.lock().unwrap().push(note.clone()));
     (notes, Some(note))
 }
 
-fn record_n(background: &Background, prefix: &str, count: usize) -> Vec<String> {
+pub(super) fn record_n(background: &Background, prefix: &str, count: usize) -> Vec<String> {
     (0..count)
         .map(|n| {
             let id = format!("{prefix}-{n}");
@@ -127,7 +128,7 @@ fn record_n(background: &Background, prefix: &str, count: usize) -> Vec<String> 
         .collect()
 }
 
-fn received_ids(collector: &Collector) -> Vec<String> {
+pub(super) fn received_ids(collector: &Collector) -> Vec<String> {
     collector
         .records()
         .iter()
@@ -140,7 +141,7 @@ fn received_ids(collector: &Collector) -> Vec<String> {
         .collect()
 }
 
-fn records_per_request(collector: &Collector) -> Vec<usize> {
+pub(super) fn records_per_request(collector: &Collector) -> Vec<usize> {
     collector
         .requests()
         .iter()
@@ -178,7 +179,7 @@ fn records_go_in_batches_over_one_connection() {
     assert_eq!(fs_entries(&dir), 0);
 }
 
-fn fs_entries(dir: &std::path::Path) -> usize {
+pub(super) fn fs_entries(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir).map_or(0, Iterator::count)
 }
 
@@ -584,121 +585,4 @@ fn a_flush_gives_the_leftovers_a_quarter_of_its_budget_at_most() {
         .to_string()
         .contains("10 left for a later run"));
     collector.release_held();
-}
-
-/// Limits for a short run: the sender thread waits past the first flush point
-/// (a window long enough for a loaded machine).
-fn short_run() -> Limits {
-    Limits {
-        short_run: LONG,
-        ..Limits::default()
-    }
-}
-
-/// Background delivery spooling in `dir`, sending to `collector` through
-/// the toolkit's HTTP sink (a 30 s request timeout: it keeps to a flush's
-/// deadline).
-fn over_http(dir: &std::path::Path, collector: &Collector, limits: Limits) -> Background {
-    let sink = crate::HttpSink::new(&collector.url(), "background-test/1", None, LONG).unwrap();
-    let send: SendFn =
-        Box::new(move |records: &[String]| crate::Sink::send_serialised(&sink, records));
-    Background::new(Some(dir.to_owned()), send, limits, None)
-}
-
-#[test]
-fn a_short_run_sends_at_its_flush_point_and_leaves_no_file() {
-    let dir = temp_dir("short-run");
-    let collector = Collector::start().unwrap();
-    let background = over_http(&dir, &collector, short_run());
-    let sent = record_n(&background, "short", 3);
-    // Spooled at once, as ever; sent by no thread before the flush point.
-    assert_eq!(spool::peek(&dir).len(), 3);
-    std::thread::sleep(Duration::from_millis(50));
-    assert!(collector.requests().is_empty());
-    assert_eq!(background.finish(LONG), Flushed::Delivered);
-    assert_eq!(received_ids(&collector), sent);
-    assert_eq!(records_per_request(&collector), [3]);
-    assert_eq!(fs_entries(&dir), 0, "nothing left on disk");
-}
-
-#[test]
-fn a_short_run_flush_on_a_blackhole_ends_at_its_budget_and_keeps_the_records() {
-    let dir = temp_dir("short-run-blackhole");
-    let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
-    // A request timeout far beyond the flush's budget: the flush cuts it.
-    let background = over_http(&dir, &blackhole, short_run());
-    let sent = record_n(&background, "kept", 3);
-    let started = Instant::now();
-    assert_eq!(
-        background.finish(Duration::from_millis(200)),
-        Flushed::TimedOut { pending: 3 }
-    );
-    // Slack for a loaded machine; the request alone would take 30 s.
-    let took = started.elapsed();
-    assert!(took < Duration::from_millis(200 + 2_000), "{took:?}");
-    let spooled = spool::peek(&dir);
-    assert_eq!(spooled.len(), 3);
-    for (spooled, id) in spooled.iter().zip(&sent) {
-        assert!(spooled.contains(id.as_str()), "{spooled}");
-    }
-}
-
-#[test]
-fn a_short_run_flush_gives_the_claim_of_leftovers_only_their_share() {
-    // More leftover files than a claim merges within the flush's budget,
-    // and a claim allowed 10 s: the flush still keeps to its budget, and
-    // the leftovers to their quarter of it; the rest stay for a later run.
-    let (dir, _) = crate::delivery::spool::tests::leftovers("short-run-claim", 3_000, 1);
-    let collector = Collector::start().unwrap();
-    let mut limits = short_run();
-    limits.claim.time = Duration::from_secs(10);
-    let sink = crate::HttpSink::new(&collector.url(), "background-test/1", None, LONG).unwrap();
-    let send: SendFn =
-        Box::new(move |records: &[String]| crate::Sink::send_serialised(&sink, records));
-    let (notes, note) = notes();
-    let background = Background::new(Some(dir.to_path_buf()), send, limits, note);
-    let own = record_n(&background, "own", 1);
-    let budget = Duration::from_millis(100);
-    let started = Instant::now();
-    background.finish(budget);
-    let took = started.elapsed();
-    assert_eq!(received_ids(&collector)[..1], own[..]);
-    // Slack for a loaded machine: merging every file takes far longer.
-    let slack = Duration::from_millis(300);
-    assert!(took <= budget + slack, "{took:?}");
-    let notes = notes.lock().unwrap();
-    let account = notes
-        .iter()
-        .find_map(|note| match note {
-            Note::Account(account) => Some(account.clone()),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(account.leftover_share, budget / 4);
-    // The claim is counted in the leftovers' wait, which keeps to its share.
-    assert!(account.leftover_wait >= account.claim_time, "{account:?}");
-    assert!(
-        account.leftover_wait <= account.leftover_share + slack,
-        "{account:?}"
-    );
-}
-
-#[test]
-fn own_records_then_leftovers_whether_or_not_a_thread_runs() {
-    for (mode, limits) in [("threaded", Limits::default()), ("short run", short_run())] {
-        let dir = temp_dir("own-then-leftovers");
-        let down = Collector::start_with(Behaviour::Status(503)).unwrap();
-        let earlier = posting(&dir, &down, Limits::default(), None);
-        let left = record_n(&earlier, "left", 20);
-        assert_eq!(earlier.finish(LONG), Flushed::Stopped, "{mode}");
-        drop(earlier);
-        let collector = Collector::start().unwrap();
-        let next = over_http(&dir, &collector, limits);
-        let own = record_n(&next, "own", 2);
-        assert_eq!(next.finish(LONG), Flushed::Delivered, "{mode}");
-        let got = received_ids(&collector);
-        assert_eq!(got[..2], own[..], "{mode}: this run's own first");
-        assert_eq!(got[2..], left[..], "{mode}: then the leftovers, once");
-        assert_eq!(fs_entries(&dir), 0, "{mode}");
-    }
 }
