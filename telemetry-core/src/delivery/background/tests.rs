@@ -236,12 +236,10 @@ fn flush_returns_after_its_budget_on_a_blackhole_and_keeps_the_records() {
     ));
     background.finish(budget); // returns too: the exit path
     let spooled: Vec<String> = spool::peek(&dir);
-    let expected: Vec<String> = sent.iter().map(|id| line(id, 0)).collect();
     assert_eq!(spooled.len(), 3);
     for (spooled, id) in spooled.iter().zip(&sent) {
         assert!(spooled.contains(id), "{spooled}");
     }
-    assert_eq!(expected.len(), 3);
 }
 
 #[test]
