@@ -49,13 +49,37 @@ thread_local! {
     static LOCAL: RefCell<Option<LocalDriver>> = const { RefCell::new(None) };
 }
 
+/// The main thread's driver. It lives until the process ends, as a
+/// thread-local one would for the main thread, but is never torn down:
+/// at exit the kernel closes its sockets, and a short run does not pay
+/// for shutting a runtime down (about 30 µs).
+static MAIN: Mutex<Option<LocalDriver>> = Mutex::new(None);
+
+/// Runs `send` with this thread's driver slot; `None` when it is in use
+/// (a send from inside a send) or gone (the thread is exiting).
+fn with_local_driver<R>(send: impl FnOnce(&mut Option<LocalDriver>) -> Option<R>) -> Option<R> {
+    if std::thread::current().name() == Some("main") {
+        // `try_lock`: a send from inside a send, or another thread that
+        // took the name, goes to the shared thread instead of waiting.
+        let mut main = match MAIN.try_lock() {
+            Ok(main) => main,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        return send(&mut main);
+    }
+    LOCAL
+        .try_with(|local| send(&mut *local.try_borrow_mut().ok()?))
+        .ok()
+        .flatten()
+}
+
 pub(super) fn send_on_this_thread(
     shared: &Arc<Shared>,
     body: Bytes,
     timeout: Duration,
 ) -> Result<(), Failure> {
-    let attempt = LOCAL.try_with(|local| {
-        let mut local = local.try_borrow_mut().ok()?;
+    let attempt = with_local_driver(|local| {
         // A thread's first send has no pooled connection to settle.
         let pooled = local.is_some();
         if local.is_none() {
@@ -80,10 +104,10 @@ pub(super) fn send_on_this_thread(
         Some(runtime.block_on(deliver(&client, shared, body.clone(), timeout)))
     });
     match attempt {
-        Ok(Some(result)) => result,
+        Some(result) => result,
         // The thread is exiting, or this thread could not get a runtime:
         // use the shared one instead.
-        _ => send_on_background_thread(shared, body, timeout),
+        None => send_on_background_thread(shared, body, timeout),
     }
 }
 

@@ -10,7 +10,10 @@
 //! - **Outside an async runtime** (the common case for a CLI): each thread
 //!   keeps its own small current-thread tokio runtime and client, created on
 //!   its first send, and drives the request itself with `block_on`. No thread
-//!   hop, no lock; each thread reuses its own keep-alive connection.
+//!   hop, no lock; each thread reuses its own keep-alive connection. The
+//!   main thread's runtime is never shut down: it would live until the
+//!   process ends anyway, and at exit the kernel closes its connection, so
+//!   a short run does not pay for the teardown.
 //! - **Inside a tokio runtime** (`block_on` there would panic): the request
 //!   runs on one shared background thread, started on first use, and the
 //!   caller waits for its answer. The caller's worker is busy for exactly the
