@@ -1,18 +1,22 @@
 //! What a short run costs in each delivery mode: a whole release
 //! `agent version` process, timed from outside, for telemetry off, log,
-//! inline, background and deferred (inside its upload interval), beside a
-//! floor: `raw_post`, a minimal Rust program that prints the same line
-//! and makes one raw `TcpStream` POST (and the same program without the
-//! POST). The collector runs in its own process (this bench re-run as
-//! one) on 127.0.0.1 and answers each request in one write.
+//! inline, background and deferred (inside its upload interval), beside
+//! two floors, each a minimal Rust program that prints the same line and
+//! makes one POST (and the same program without the POST): `raw_post`,
+//! over a raw `TcpStream`, and `reqwest_post`, with reqwest driven as the
+//! toolkit's HTTP sink drives it. The collector runs in its own process
+//! (this bench re-run as one) on 127.0.0.1 and answers each request in one
+//! write.
 //!
 //! The runs are interleaved: each round runs every variant once, and each
 //! figure is the median, over the rounds, of the per-round difference
-//! from that round's `off` run (for the floor: POST minus no POST), so a
-//! load swing hits both sides of a difference alike.
+//! from that round's `off` run (for a floor: POST minus no POST), so a
+//! load swing hits both sides of a difference alike. The toolkit's own
+//! share of an inline run is the median of inline's difference minus the
+//! reqwest floor's, round by round.
 //!
 //! ```text
-//! cargo build --release --example agent --example raw_post
+//! cargo build --release --example agent --example raw_post --example reqwest_post
 //! cargo bench --bench short_run            # 200 rounds
 //! SHORT_RUN_ROUNDS=400 cargo bench --bench short_run
 //! ```
@@ -71,25 +75,45 @@ fn main() {
          on 127.0.0.1 answering in one write; medians of per-round differences:"
     );
     println!("  {:<34} {:>8.2} ms (median wall time)", "off", off_median);
-    let floor_nopost = &times[variants.len() - 2];
-    for (index, variant) in variants.iter().enumerate().skip(1) {
-        let base = if variant.name.starts_with("raw POST") {
-            floor_nopost
-        } else {
-            off
+    let mut deltas: Vec<Vec<f64>> = Vec::with_capacity(variants.len());
+    for (index, variant) in variants.iter().enumerate() {
+        // A floor's POST is measured against the same program without it.
+        let base = match variant.kind {
+            Kind::FloorPost => &times[index - 1],
+            Kind::Agent | Kind::FloorBase => off,
         };
-        if variant.name.starts_with("raw, no POST") {
-            let deltas = times[index].iter().zip(off).map(|(a, b)| a - b).collect();
-            println!(
-                "  {:<34} {:>+8.2} ms against off",
-                variant.name,
-                median_of(deltas)
-            );
+        deltas.push(times[index].iter().zip(base).map(|(a, b)| a - b).collect());
+        if index == 0 {
             continue;
         }
-        let deltas = times[index].iter().zip(base).map(|(a, b)| a - b).collect();
-        println!("  {:<34} {:>+8.2} ms", variant.name, median_of(deltas));
+        let against = if variant.kind == Kind::FloorBase {
+            " against off"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<38} {:>+8.2} ms{against}",
+            variant.name,
+            median_of(deltas[index].clone())
+        );
     }
+    let of = |name: &str| {
+        let index = variants
+            .iter()
+            .position(|variant| variant.name.starts_with(name))
+            .expect("a variant of that name");
+        &deltas[index]
+    };
+    let toolkit_share = of("inline")
+        .iter()
+        .zip(of("reqwest POST"))
+        .map(|(inline, reqwest)| inline - reqwest)
+        .collect();
+    println!(
+        "  {:<38} {:>+8.2} ms (inline - reqwest POST, per round)",
+        "the toolkit's share of inline",
+        median_of(toolkit_share)
+    );
     // Dropping the collector prints how many requests it answered.
     drop(collector);
 }
@@ -100,7 +124,7 @@ fn agent_line() -> String {
         .arg("version")
         .env_clear()
         .output()
-        .expect("cargo build --release --example agent --example raw_post");
+        .expect("cargo build --release --example agent --example raw_post --example reqwest_post");
     String::from_utf8_lossy(&output.stdout)
         .trim_end()
         .to_owned()
@@ -109,8 +133,21 @@ fn agent_line() -> String {
 /// One process to time, with its own config dir.
 struct Variant {
     name: &'static str,
+    kind: Kind,
     command: Command,
     _dir: Option<TempDir>,
+}
+
+/// What a variant's figure is measured against.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// An agent run: against `off`.
+    Agent,
+    /// A floor program without its POST: against `off`.
+    FloorBase,
+    /// A floor program's POST: against the variant before it, the same
+    /// program without the POST.
+    FloorPost,
 }
 
 impl Variant {
@@ -120,7 +157,8 @@ impl Variant {
     }
 }
 
-/// `off` first, the two floor runs last.
+/// `off` first, then the agent's modes, then each floor program without
+/// and with its POST.
 fn variants(url: &str, line: &str) -> Vec<Variant> {
     let agent = |name: &'static str, args: &[&str], env: &[(&str, &str)]| {
         let dir = agent_dirs("short-run");
@@ -128,12 +166,13 @@ fn variants(url: &str, line: &str) -> Vec<Variant> {
         command.arg("version");
         Variant {
             name,
+            kind: Kind::Agent,
             command,
             _dir: Some(dir),
         }
     };
-    let raw = |name: &'static str, post: bool| {
-        let mut command = Command::new(release_example("raw_post"));
+    let floor = |name: &'static str, program: &str, post: bool| {
+        let mut command = Command::new(release_example(program));
         command.arg(line);
         if post {
             command.arg(url);
@@ -144,6 +183,11 @@ fn variants(url: &str, line: &str) -> Vec<Variant> {
             .stderr(Stdio::null());
         Variant {
             name,
+            kind: if post {
+                Kind::FloorPost
+            } else {
+                Kind::FloorBase
+            },
             command,
             _dir: None,
         }
@@ -162,8 +206,10 @@ fn variants(url: &str, line: &str) -> Vec<Variant> {
             &["--delivery", "deferred"],
             &[],
         ),
-        raw("raw, no POST (floor program)", false),
-        raw("raw POST (floor: POST - no POST)", true),
+        floor("raw, no POST (floor program)", "raw_post", false),
+        floor("raw POST (floor: POST - no POST)", "raw_post", true),
+        floor("reqwest, no POST (floor program)", "reqwest_post", false),
+        floor("reqwest POST (POST - no POST)", "reqwest_post", true),
     ]
 }
 
