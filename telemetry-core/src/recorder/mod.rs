@@ -10,6 +10,8 @@
 pub(crate) mod cap;
 pub(crate) mod debug_log;
 pub(crate) mod error_kind_outcome;
+#[cfg(test)]
+mod flush_point_tests;
 pub(crate) mod rollup;
 pub(crate) mod sampling;
 pub(crate) mod session_state;
@@ -601,11 +603,25 @@ impl Recorder {
         self.commands_open.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A `#[tracked_command]` call ends, and its record comes next: for
+    /// the last one open, a flush point follows at once, which sends what
+    /// background delivery holds (no sender thread for a short run).
+    pub(crate) fn command_ending(&self) {
+        if let Some(background) = &self.background {
+            if self.commands_open.load(Ordering::Acquire) == 1 {
+                background.flush_follows();
+            }
+        }
+    }
+
     /// A `#[tracked_command]` call ended and its record was made: the last
     /// one open is a flush point.
     pub(crate) fn command_ended(&self) {
         if self.commands_open.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.finish();
+        } else if let Some(background) = &self.background {
+            // Another command opened meanwhile: no flush point now.
+            background.no_flush_follows();
         }
     }
 

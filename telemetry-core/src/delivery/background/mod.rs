@@ -8,7 +8,8 @@
 //!   pushes it on a bounded in-memory queue. No network, no thread hop, no
 //!   wait.
 //! - The sender (`sender.rs`), a plain `std::thread` started by the first
-//!   record: when its turn comes (at once, or after a short run's window:
+//!   record (unless a flush point follows that record at once: see "Short
+//!   runs" below): when its turn comes (at once, or after a short run's window:
 //!   see "Short runs" below), it lets a burst of records gather (until none came for 1 ms,
 //!   at most 20 ms), so that it goes in one batch, then takes batches of at
 //!   most [`Limits::batch_records`] records and [`Limits::batch_bytes`]
@@ -46,6 +47,14 @@
 //! deadline stays in the spool, as ever; a killed process leaves its
 //! records there too. A run that lives longer has its sender at work from
 //! then on, and keeps all of the above.
+//!
+//! The records just before a flush point (the end of the outermost
+//! command: [`Background::flush_follows`]) start no sender thread at all,
+//! since the flush sends them: a run whose records all come at its
+//! command's end never starts one. A sender is started for what that
+//! flush leaves queued, when the announced flush does not come
+//! ([`Background::no_flush_follows`]), and by the client's end with
+//! records still queued.
 //!
 //! # Why no record is sent twice in normal operation
 //!
@@ -157,6 +166,8 @@ impl Drop for Handle {
         self.shared.state().closing = true;
         self.shared.changed.notify_all();
         self.shared.turn.notify_all();
+        // Records queued with no sender (no flush came): one takes them.
+        start_sender_for_queue(&self.shared);
     }
 }
 
@@ -255,18 +266,47 @@ impl Background {
         // The process goes on: leftovers may use the time until its next
         // flush point.
         state.leftovers_until = None;
-        let start = !state.started;
         state.started = true;
+        // Just before a flush point (a short run's end), with a short-run
+        // window, the flush sends: no thread for that.
+        let flush_sends = state.flush_follows && !shared.limits.short_run.is_zero();
+        let start = !state.sender_started && !flush_sends;
+        state.sender_started |= start;
         let turn = state.queue.len() == SHORT_RUN_RECORDS;
         drop(state);
         if turn {
             shared.turn.notify_all();
         }
         if start {
-            self.start_sender();
+            start_sender(shared);
         } else {
             shared.changed.notify_all();
         }
+    }
+
+    /// The records that come next are followed at once by a flush point
+    /// (the end of the outermost command): they start no sender thread, as
+    /// the flush sends them (with a short-run window; see "Short runs").
+    /// Whatever the flush leaves, or [`no_flush_follows`] if none comes,
+    /// starts one.
+    ///
+    /// [`no_flush_follows`]: Background::no_flush_follows
+    pub(crate) fn flush_follows(&self) {
+        self.handle.shared.state().flush_follows = true;
+    }
+
+    /// Whether the sender thread was started (for tests).
+    #[cfg(test)]
+    pub(crate) fn sender_started(&self) -> bool {
+        self.handle.shared.state().sender_started
+    }
+
+    /// The flush point announced by [`flush_follows`] does not come (another
+    /// command is still open): a sender thread takes what is queued.
+    ///
+    /// [`flush_follows`]: Background::flush_follows
+    pub(crate) fn no_flush_follows(&self) {
+        start_sender_for_queue(&self.handle.shared);
     }
 
     /// Waits until every record of this run queued before this call is
@@ -279,6 +319,14 @@ impl Background {
     // callers that care, and ignoring it is fine, so no `#[must_use]`.
     #[allow(clippy::must_use_candidate)]
     pub fn flush(&self, timeout: Duration) -> Flushed {
+        let flushed = self.flush_within(timeout);
+        // What this flush left queued goes with a sender thread, as if no
+        // flush had been announced.
+        start_sender_for_queue(&self.handle.shared);
+        flushed
+    }
+
+    fn flush_within(&self, timeout: Duration) -> Flushed {
         let shared = &self.handle.shared;
         if shared.all_settled_here() {
             // A second flush point of a short run (the command's end, then
@@ -312,8 +360,13 @@ impl Background {
                     let mut state = shared.state();
                     state.leftovers_until = here.share_end;
                     state.wake = true;
+                    let start = !state.sender_started;
+                    state.sender_started = true;
                     drop(state);
                     shared.turn.notify_all();
+                    if start {
+                        start_sender(shared);
+                    }
                 }
                 sent_here = Some((here.own_done, here.share_end));
             }
@@ -387,27 +440,40 @@ impl Background {
         shared.report_account(flushed);
         flushed
     }
+}
 
-    fn start_sender(&self) {
-        let shared = Arc::clone(&self.handle.shared);
-        let spawned = std::thread::Builder::new()
-            .name("telemetry-sender".into())
-            .spawn(move || sender::run(&shared));
-        if spawned.is_err() {
-            // No thread: nothing will be sent by this process; the records
-            // are in the spool for the next run.
-            let shared = &self.handle.shared;
-            let mut state = shared.state();
-            state.stopped = true;
-            state.claimed = true;
-            state.settled = state.queued;
-            state.queue.clear();
-            drop(state);
-            shared.changed.notify_all();
-            shared.report(&Note::Stopped(SendError::Transport(
-                "the sender thread could not be started".into(),
-            )));
-        }
+/// Starts the sender thread. Without one, nothing more is sent by this
+/// process: what is queued stays in the spool for the next run.
+fn start_sender(shared: &Arc<Shared>) {
+    let for_sender = Arc::clone(shared);
+    let spawned = std::thread::Builder::new()
+        .name("telemetry-sender".into())
+        .spawn(move || sender::run(&for_sender));
+    if spawned.is_err() {
+        let mut state = shared.state();
+        state.stopped = true;
+        state.claimed = true;
+        state.settled = state.queued;
+        state.queue.clear();
+        drop(state);
+        shared.changed.notify_all();
+        shared.report(&Note::Stopped(SendError::Transport(
+            "the sender thread could not be started".into(),
+        )));
+    }
+}
+
+/// Ends an announced flush point ([`Background::flush_follows`]), and
+/// starts the sender thread when records wait and none was started.
+fn start_sender_for_queue(shared: &Arc<Shared>) {
+    let mut state = shared.state();
+    state.flush_follows = false;
+    let start =
+        !state.sender_started && !state.queue.is_empty() && !state.stopped && !state.opted_out;
+    state.sender_started |= start;
+    drop(state);
+    if start {
+        start_sender(shared);
     }
 }
 

@@ -95,8 +95,16 @@ pub(super) struct State {
     pub(super) claimed: bool,
     /// A claim is under way (on the sender thread or a flush's).
     pub(super) claiming: bool,
-    /// A record was queued (and the sender thread started).
+    /// A record was queued.
     pub(super) started: bool,
+    /// The sender thread was started: by the first record, unless a flush
+    /// point follows it at once (see [`Background::flush_follows`]).
+    ///
+    /// [`Background::flush_follows`]: super::Background::flush_follows
+    pub(super) sender_started: bool,
+    /// A flush point follows the records being made: they start no
+    /// sender thread.
+    pub(super) flush_follows: bool,
     /// The sender's turn came (see "Short runs"): it sends, and a flush
     /// waits for it.
     pub(super) sending: bool,

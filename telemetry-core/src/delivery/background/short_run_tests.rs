@@ -123,3 +123,68 @@ fn own_records_then_leftovers_whether_or_not_a_thread_runs() {
         assert_eq!(fs_entries(&dir), 0, "{mode}");
     }
 }
+
+#[test]
+fn records_just_before_a_flush_point_start_no_thread() {
+    let dir = temp_dir("flush-follows");
+    let collector = Collector::start().unwrap();
+    let background = over_http(&dir, &collector, short_run());
+    background.flush_follows();
+    let sent = record_n(&background, "last", 2);
+    assert!(!background.sender_started());
+    assert_eq!(background.finish(LONG), Flushed::Delivered);
+    assert_eq!(received_ids(&collector), sent);
+    assert!(!background.sender_started(), "the flush sent them");
+    assert_eq!(fs_entries(&dir), 0, "nothing left on disk");
+    // Later records start the sender as ever.
+    let later = record_n(&background, "later", 1);
+    assert!(background.sender_started());
+    assert_eq!(background.finish(LONG), Flushed::Delivered);
+    assert_eq!(received_ids(&collector)[2..], later[..]);
+}
+
+#[test]
+fn a_flush_point_that_does_not_come_leaves_the_records_to_the_sender() {
+    let dir = temp_dir("no-flush-follows");
+    let collector = Collector::start().unwrap();
+    // A window that ends while the test waits: the sender's turn comes.
+    let limits = Limits {
+        short_run: Duration::from_millis(100),
+        ..Limits::default()
+    };
+    let background = over_http(&dir, &collector, limits);
+    background.flush_follows();
+    let sent = record_n(&background, "waiting", 2);
+    assert!(!background.sender_started());
+    background.no_flush_follows();
+    assert!(background.sender_started());
+    // Sent by the sender at its turn, with no flush.
+    collector.wait_for_records(2, LONG);
+    assert_eq!(received_ids(&collector), sent);
+}
+
+#[test]
+fn records_a_flush_could_not_send_go_to_the_sender() {
+    let dir = temp_dir("flush-follows-blackhole");
+    let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
+    let background = over_http(&dir, &blackhole, short_run());
+    background.flush_follows();
+    record_n(&background, "kept", 1);
+    assert_eq!(
+        background.flush(Duration::from_millis(100)),
+        Flushed::TimedOut { pending: 1 }
+    );
+    assert!(background.sender_started(), "a sender takes what is left");
+}
+
+#[test]
+fn without_a_short_run_window_the_first_record_starts_the_sender() {
+    let dir = temp_dir("flush-follows-threaded");
+    let collector = Collector::start().unwrap();
+    let background = over_http(&dir, &collector, Limits::default());
+    background.flush_follows();
+    let sent = record_n(&background, "threaded", 1);
+    assert!(background.sender_started());
+    assert_eq!(background.finish(LONG), Flushed::Delivered);
+    assert_eq!(received_ids(&collector), sent);
+}
