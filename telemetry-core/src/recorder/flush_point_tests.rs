@@ -11,7 +11,7 @@ use telemetry_test_support::TempDir;
 
 fn background_client(collector: &Collector, dir: &TempDir) -> (Telemetry, Arc<Recorder>) {
     let telemetry = Telemetry::builder("flush-point-test", "1.0.0")
-        .endpoint(&collector.url())
+        .endpoint(collector.url())
         .config_dir(dir.path())
         .notice(false)
         .env(|_| None)

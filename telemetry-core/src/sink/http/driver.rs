@@ -58,18 +58,22 @@ static MAIN: Mutex<Option<LocalDriver>> = Mutex::new(None);
 /// Runs `send` with this thread's driver slot; `None` when it is in use
 /// (a send from inside a send) or gone (the thread is exiting).
 fn with_local_driver<R>(send: impl FnOnce(&mut Option<LocalDriver>) -> Option<R>) -> Option<R> {
-    if std::thread::current().name() == Some("main") {
-        // `try_lock`: a send from inside a send, or another thread that
-        // took the name, goes to the shared thread instead of waiting.
-        let mut main = match MAIN.try_lock() {
-            Ok(main) => main,
-            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        return send(&mut main);
-    }
     LOCAL
-        .try_with(|local| send(&mut *local.try_borrow_mut().ok()?))
+        .try_with(|local| {
+            // Asked only while this thread's locals live (`try_with`), when
+            // std can still name the thread.
+            if std::thread::current().name() != Some("main") {
+                return send(&mut *local.try_borrow_mut().ok()?);
+            }
+            // `try_lock`: a send from inside a send, or another thread that
+            // took the name, goes to the shared thread instead of waiting.
+            let mut main = match MAIN.try_lock() {
+                Ok(main) => main,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return None,
+            };
+            send(&mut main)
+        })
         .ok()
         .flatten()
 }
