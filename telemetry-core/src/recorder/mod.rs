@@ -171,6 +171,20 @@ struct Attribution {
     agent: Arc<str>,
 }
 
+/// A flush point announced to background delivery
+/// ([`Recorder::command_ending`]). Dropped, it takes the announcement back
+/// (when another command opened meanwhile, so that no flush came, or when
+/// recording panicked): what is queued then goes with a sender thread.
+pub(crate) struct FlushAnnounced<'a>(Option<&'a Background>);
+
+impl Drop for FlushAnnounced<'_> {
+    fn drop(&mut self) {
+        if let Some(background) = self.0 {
+            background.no_flush_follows();
+        }
+    }
+}
+
 impl Recorder {
     /// The declared flag names in `args`: what a command's `args` hold.
     pub(crate) fn declared_flags<I, S>(&self, args: I) -> Vec<String>
@@ -605,13 +619,17 @@ impl Recorder {
 
     /// A `#[tracked_command]` call ends, and its record comes next: for
     /// the last one open, a flush point follows at once, which sends what
-    /// background delivery holds (no sender thread for a short run).
-    pub(crate) fn command_ending(&self) {
-        if let Some(background) = &self.background {
-            if self.commands_open.load(Ordering::Acquire) == 1 {
-                background.flush_follows();
-            }
+    /// background delivery holds (no sender thread for a short run). Hold
+    /// the guard until [`command_ended`](Recorder::command_ended) is done.
+    pub(crate) fn command_ending(&self) -> FlushAnnounced<'_> {
+        let background = self
+            .background
+            .as_ref()
+            .filter(|_| self.commands_open.load(Ordering::Acquire) == 1);
+        if let Some(background) = background {
+            background.flush_follows();
         }
+        FlushAnnounced(background)
     }
 
     /// A `#[tracked_command]` call ended and its record was made: the last
@@ -619,9 +637,6 @@ impl Recorder {
     pub(crate) fn command_ended(&self) {
         if self.commands_open.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.finish();
-        } else if let Some(background) = &self.background {
-            // Another command opened meanwhile: no flush point now.
-            background.no_flush_follows();
         }
     }
 

@@ -96,7 +96,7 @@ impl TrackedCall {
         let name = Cow::Borrowed(self.name);
         match &self.kind {
             CallKind::Command => {
-                self.recorder.command_ending();
+                let _announced = self.recorder.command_ending();
                 let call = Call::Command {
                     action: name,
                     args: self.recorder.process_flags(),

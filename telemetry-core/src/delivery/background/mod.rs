@@ -46,15 +46,17 @@
 //! the sender only when there are some. What is not delivered by the
 //! deadline stays in the spool, as ever; a killed process leaves its
 //! records there too. A run that lives longer has its sender at work from
-//! then on, and keeps all of the above.
+//! then on (once a record starts it: see below), and keeps all of the
+//! above.
 //!
 //! The records just before a flush point (the end of the outermost
 //! command: [`Background::flush_follows`]) start no sender thread at all,
 //! since the flush sends them: a run whose records all come at its
-//! command's end never starts one. A sender is started for what that
-//! flush leaves queued, when the announced flush does not come
-//! ([`Background::no_flush_follows`]), and by the client's end with
-//! records still queued.
+//! commands' ends never starts one (a long-lived process that runs
+//! command after command sends each command's records at its end). A
+//! sender is started for what that flush leaves queued, when the announced
+//! flush does not come ([`Background::no_flush_follows`]), by a flush that
+//! found leftovers, and by the client's end with records still queued.
 //!
 //! # Why no record is sent twice in normal operation
 //!
@@ -219,7 +221,8 @@ impl Background {
     }
 
     /// Spools and queues one record, then returns. The first call starts
-    /// the sender thread.
+    /// the sender thread, unless a flush point follows at once (see "Short
+    /// runs").
     pub fn record(&self, record: &Record) {
         self.record_line(record.event_id(), record.to_json());
     }
@@ -301,8 +304,9 @@ impl Background {
         self.handle.shared.state().sender_started
     }
 
-    /// The flush point announced by [`flush_follows`] does not come (another
-    /// command is still open): a sender thread takes what is queued.
+    /// Takes back a flush point announced by [`flush_follows`] (none came:
+    /// another command is still open): a sender thread takes what is
+    /// queued, if none was started. After the flush, a no-op.
     ///
     /// [`flush_follows`]: Background::flush_follows
     pub(crate) fn no_flush_follows(&self) {
@@ -319,6 +323,9 @@ impl Background {
     // callers that care, and ignoring it is fine, so no `#[must_use]`.
     #[allow(clippy::must_use_candidate)]
     pub fn flush(&self, timeout: Duration) -> Flushed {
+        // The announced flush point has come: records made from now on (by
+        // other threads) start a sender as any record does.
+        self.handle.shared.state().flush_follows = false;
         let flushed = self.flush_within(timeout);
         // What this flush left queued goes with a sender thread, as if no
         // flush had been announced.

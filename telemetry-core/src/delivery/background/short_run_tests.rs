@@ -166,15 +166,37 @@ fn a_flush_point_that_does_not_come_leaves_the_records_to_the_sender() {
 #[test]
 fn records_a_flush_could_not_send_go_to_the_sender() {
     let dir = temp_dir("flush-follows-blackhole");
-    let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
-    let background = over_http(&dir, &blackhole, short_run());
+    let collector = Collector::start_with(Behaviour::Blackhole).unwrap();
+    let limits = Limits {
+        short_run: Duration::from_millis(100),
+        ..Limits::default()
+    };
+    let background = over_http(&dir, &collector, limits);
     background.flush_follows();
-    record_n(&background, "kept", 1);
+    let sent = record_n(&background, "kept", 1);
     assert_eq!(
         background.flush(Duration::from_millis(100)),
         Flushed::TimedOut { pending: 1 }
     );
     assert!(background.sender_started(), "a sender takes what is left");
+    // The collector answers again: the sender delivers the record.
+    collector.set_behaviour(Behaviour::Accept);
+    collector.wait_for_records(1, LONG);
+    assert_eq!(received_ids(&collector), sent);
+}
+
+#[test]
+fn a_client_dropped_with_records_queued_leaves_them_to_a_sender() {
+    let dir = temp_dir("flush-follows-dropped");
+    let collector = Collector::start().unwrap();
+    let background = over_http(&dir, &collector, short_run());
+    background.flush_follows();
+    let sent = record_n(&background, "dropped", 2);
+    assert!(!background.sender_started());
+    // No flush came: the client's end starts a sender, which sends them.
+    drop(background);
+    collector.wait_for_records(2, LONG);
+    assert_eq!(received_ids(&collector), sent);
 }
 
 #[test]
@@ -187,4 +209,27 @@ fn without_a_short_run_window_the_first_record_starts_the_sender() {
     assert!(background.sender_started());
     assert_eq!(background.finish(LONG), Flushed::Delivered);
     assert_eq!(received_ids(&collector), sent);
+}
+
+#[test]
+fn a_record_made_while_the_announced_flush_runs_starts_a_sender() {
+    let dir = temp_dir("flush-follows-during");
+    let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
+    let background = over_http(&dir, &blackhole, short_run());
+    background.flush_follows();
+    record_n(&background, "last", 1);
+    std::thread::scope(|scope| {
+        let flush = scope.spawn(|| background.flush(Duration::from_millis(500)));
+        // The flush is sending (its connection is open): it has begun.
+        let started = Instant::now();
+        while blackhole.connections() == 0 && started.elapsed() < LONG {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        record_n(&background, "during", 1);
+        assert!(
+            background.sender_started(),
+            "not held for a flush under way"
+        );
+        assert!(matches!(flush.join().unwrap(), Flushed::TimedOut { .. }));
+    });
 }
