@@ -21,7 +21,6 @@ use telemetry_core::{tracked_command, tracked_tool, Outcome, Telemetry, WithTele
 use telemetry_test_support::collector::{Behaviour, Collector};
 use telemetry_test_support::isolated;
 use telemetry_test_support::net::{refused_addr, PortWatch};
-use telemetry_test_support::process::run_alone;
 use telemetry_test_support::MemoryWriter;
 
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -397,20 +396,14 @@ fn status_429_holds_delivery_back_then_it_resumes() {
 
 #[test]
 fn server_closing_each_keep_alive_connection_loses_no_event() {
-    // Alone in a process, one driver after the other: inside a runtime
-    // every client of the process sends through one shared delivery
-    // thread, whose connection count tells the sink whether a failed
-    // request went on a reused connection (and may be sent again). Another
-    // test's connection opened in the same moment would make this one's
-    // failure look like one on a fresh connection, which is not retried.
-    run_alone(
-        "delivery_faults::server_closing_each_keep_alive_connection_loses_no_event",
-        || {
-            DRIVERS
-                .into_iter()
-                .for_each(closing_keep_alive_loses_no_event)
-        },
-    );
+    // Beside the other tests of this process: inside a runtime every
+    // client sends through one shared delivery thread, and the connections
+    // counted for each request (to tell a reused connection, whose failure
+    // is sent again, from a fresh one) are that request's own, whatever
+    // the other tests open at the same moment.
+    DRIVERS
+        .into_iter()
+        .for_each(closing_keep_alive_loses_no_event);
 }
 
 fn closing_keep_alive_loses_no_event(driver: Driver) {

@@ -1,14 +1,13 @@
 //! How a request is driven: on the calling thread's own current-thread
 //! runtime, or on one shared background thread when the caller is inside a
 //! tokio runtime (see "How a send is driven" in the module docs of
-//! [`HttpSink`](crate::HttpSink)); the clients, and the count of the
-//! connections each opens.
+//! [`HttpSink`](crate::HttpSink)); the clients.
 
-use super::request::{deliver, new_client, Counted, Failure};
+use super::request::{deliver, new_client, Failure};
 use super::Shared;
 use crate::sink::SendError;
 use bytes::Bytes;
-use reqwest::Url;
+use reqwest::{Client, Url};
 use std::cell::RefCell;
 use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -31,10 +30,10 @@ impl Drop for LocalDriver {
 
 /// One client per proxy (and one that connects directly), made on first use.
 #[derive(Default)]
-struct Clients(Mutex<Vec<(Option<Url>, Counted)>>);
+struct Clients(Mutex<Vec<(Option<Url>, Client)>>);
 
 impl Clients {
-    fn get(&self, proxy: Option<&Url>) -> Option<Counted> {
+    fn get(&self, proxy: Option<&Url>) -> Option<Client> {
         let mut clients = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, client)) = clients.iter().find(|(its, _)| its.as_ref() == proxy) {
             return Some(client.clone());

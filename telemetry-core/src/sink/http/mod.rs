@@ -57,8 +57,10 @@
 //!   the thread's idle connections get a turn, so that one the server
 //!   closed while idle sees its close and takes this path.
 //! - The sink's one retry: a request that failed with no answer at all on
-//!   a *reused* connection (no connection was opened for it: the client
-//!   counts its connections) is sent once more, on a fresh connection,
+//!   a *reused* connection (no connection was opened for it: the client's
+//!   connector counts the connections it opens for each request, so that
+//!   concurrent requests on one runtime do not mix their counts) is sent
+//!   once more, on a fresh connection,
 //!   within the same deadline. That is a keep-alive connection the server
 //!   closed just as the request was written (its close was still on the
 //!   wire), the race every HTTP client meets; browsers retry it the same

@@ -1,8 +1,9 @@
 //! One request: posted once, retried only where it cannot have been read
 //! (see "No request is sent twice" in the module docs of
-//! [`HttpSink`](crate::HttpSink): the client counts the connections it
-//! opens, to tell a reused connection from a fresh one), its answer
-//! drained within a bound and judged by the sink's protocol.
+//! [`HttpSink`](crate::HttpSink): the client's connector counts, for the
+//! request being made, the connections it opens, to tell a reused
+//! connection from a fresh one), its answer drained within a bound and
+//! judged by the sink's protocol.
 
 use super::failure::TransportFailure;
 use super::Shared;
@@ -11,56 +12,49 @@ use crate::sink::SendError;
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Url};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
+tokio::task_local! {
+    /// The connections the client's connector opened while this task made
+    /// its request. Per request, not per client: inside a tokio runtime
+    /// every request of the process shares one thread's clients, and a
+    /// connection another request opened at the same moment must not make
+    /// this one's failure look like one on a fresh connection.
+    static OPENED: Cell<usize>;
+}
+
 /// A client that connects through `proxy`, or directly (it never reads the
-/// process environment itself), and counts the connections it opens.
-pub(super) fn new_client(proxy: Option<&Url>) -> Option<Counted> {
-    let connections = Arc::new(AtomicUsize::new(0));
+/// process environment itself), and counts, per request, the connections
+/// it opens.
+pub(super) fn new_client(proxy: Option<&Url>) -> Option<Client> {
     let mut builder = Client::builder()
         .http1_only()
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
-        .connector_layer(CountConnections(Arc::clone(&connections)))
+        .connector_layer(CountConnections)
         .no_proxy();
     if let Some(proxy) = proxy {
         builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).ok()?);
     }
-    let client = builder.build().ok()?;
-    Some(Counted {
-        client,
-        connections,
-    })
+    builder.build().ok()
 }
 
-/// A client, and how many connections it has opened.
+/// The connector layer that counts the connections opened for a request.
 #[derive(Clone)]
-pub(super) struct Counted {
-    pub(super) client: Client,
-    pub(super) connections: Arc<AtomicUsize>,
-}
-
-/// The connector layer that counts the connections a client opens.
-#[derive(Clone)]
-struct CountConnections(Arc<AtomicUsize>);
+struct CountConnections;
 
 impl<S> tower_layer::Layer<S> for CountConnections {
     type Service = CountingConnector<S>;
 
     fn layer(&self, inner: S) -> CountingConnector<S> {
-        CountingConnector {
-            inner,
-            connections: Arc::clone(&self.0),
-        }
+        CountingConnector { inner }
     }
 }
 
 #[derive(Clone)]
 struct CountingConnector<S> {
     inner: S,
-    connections: Arc<AtomicUsize>,
 }
 
 impl<S, R> tower_service::Service<R> for CountingConnector<S>
@@ -79,7 +73,11 @@ where
     }
 
     fn call(&mut self, request: R) -> S::Future {
-        self.connections.fetch_add(1, Ordering::Relaxed);
+        // Called while the request's task polls it (hyper starts a
+        // connection from inside the request); a connection hyper starts
+        // for a request that then takes a pooled one still counts for it,
+        // which only makes it not retried.
+        let _ = OPENED.try_with(|opened| opened.set(opened.get() + 1));
         self.inner.call(request)
     }
 }
@@ -94,20 +92,25 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// after a failure with no answer on a reused connection (see the module
 /// docs).
 pub(super) async fn deliver(
-    client: &Counted,
+    client: &Client,
     shared: &Shared,
     body: Bytes,
     timeout: Duration,
 ) -> Result<(), Failure> {
     let started = Instant::now();
-    let opened = client.connections.load(Ordering::Relaxed);
-    match post(&client.client, shared, body.clone(), timeout).await {
-        Err(Failure::NoAnswer(error)) if client.connections.load(Ordering::Relaxed) == opened => {
+    let (first, opened) = OPENED
+        .scope(Cell::new(0), async {
+            let first = post(client, shared, body.clone(), timeout).await;
+            (first, OPENED.with(Cell::get))
+        })
+        .await;
+    match first {
+        Err(Failure::NoAnswer(error)) if opened == 0 => {
             let left = timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
                 return Err(Failure::Final(error));
             }
-            post(&client.client, shared, body, left)
+            post(client, shared, body, left)
                 .await
                 .map_err(Failure::no_second_retry)
         }
@@ -119,7 +122,7 @@ pub(super) async fn deliver(
                 return Err(Failure::RetryAfter(Some(wait), rejected));
             }
             tokio::time::sleep(wait).await;
-            post(&client.client, shared, body, left.saturating_sub(wait))
+            post(client, shared, body, left.saturating_sub(wait))
                 .await
                 .map_err(Failure::no_second_retry)
         }
