@@ -1,7 +1,9 @@
 //! Background delivery's unit tests of a short run: the flush point sends
 //! on its own thread while the sender waits for its turn.
 
-use super::tests::{fs_entries, notes, posting, received_ids, record_n, records_per_request, LONG};
+use super::tests::{
+    end_earlier_run, fs_entries, notes, posting, received_ids, record_n, records_per_request, LONG,
+};
 use super::*;
 use crate::delivery::spool;
 use crate::delivery::spool::tests::temp_dir;
@@ -112,7 +114,7 @@ fn own_records_then_leftovers_whether_or_not_a_thread_runs() {
         let earlier = posting(&dir, &down, Limits::default(), None);
         let left = record_n(&earlier, "left", 20);
         assert_eq!(earlier.finish(LONG), Flushed::Stopped, "{mode}");
-        drop(earlier);
+        end_earlier_run(earlier, &dir);
         let collector = Collector::start().unwrap();
         let next = over_http(&dir, &collector, limits);
         let own = record_n(&next, "own", 2);

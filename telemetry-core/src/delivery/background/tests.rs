@@ -95,6 +95,23 @@ impl Poster {
 
 pub(super) const LONG: Duration = Duration::from_secs(30);
 
+/// Drops an earlier run's client and waits (at most [`LONG`]) until no
+/// file in `dir` is locked: its sender thread lets go of its live file when
+/// it next wakes, which on a loaded machine can be after the next client
+/// looked for leftovers. A guard for the test's order, not a timing check.
+pub(super) fn end_earlier_run(earlier: Background, dir: &std::path::Path) {
+    drop(earlier);
+    let deadline = Instant::now() + LONG;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let Ok(file) = std::fs::File::open(entry.path()) else {
+            continue;
+        };
+        while !crate::files::try_lock(&file) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
 /// Background delivery spooling in `dir`, posting to `collector` over
 /// one keep-alive connection (30 s timeout).
 pub(super) fn posting(
@@ -522,7 +539,7 @@ fn own_records_go_before_the_leftovers_of_earlier_runs() {
     let earlier = posting(&dir, &blackhole, Limits::default(), None);
     let left = record_n(&earlier, "left", 3_000);
     assert_eq!(earlier.finish(LONG), Flushed::Stopped);
-    drop(earlier);
+    end_earlier_run(earlier, &dir);
     let collector = Collector::start().unwrap();
     let (notes, note) = notes();
     let limits = Limits {
@@ -555,7 +572,7 @@ fn a_flush_gives_the_leftovers_a_quarter_of_its_budget_at_most() {
     let earlier = posting(&dir, &blackhole, Limits::default(), None);
     record_n(&earlier, "held-left", 10);
     earlier.finish(LONG);
-    drop(earlier);
+    end_earlier_run(earlier, &dir);
     let collector =
         Collector::start_with(Behaviour::HoldIfBodyContains("held-left".into())).unwrap();
     let (notes, note) = notes();
