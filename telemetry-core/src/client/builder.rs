@@ -33,7 +33,7 @@ use std::time::Duration;
 /// | `DO_NOT_TRACK` | `1`/`true`/`yes`/`on` (or any unrecognised value) → off, for every app; wins over everything |
 /// | `<APP>_TELEMETRY_ENABLED` | this app only (APP = the app name upper-cased, non-alphanumerics as `_`: `AGENT_TELEMETRY_ENABLED` for `agent`); wins over `TELEMETRY_ENABLED`. `false`/`0`/`no`/`off` → off; `log` → log-only; `true`/`1`/`yes`/`on` → on; empty or unset → the next rule; anything else → off, with a warning |
 /// | `TELEMETRY_ENABLED` | every app; the same values |
-/// | (the remembered choice) | `telemetry disable` / `enable` ([`Controls`](crate::Controls)), read only when no variable above decided |
+/// | (the remembered choice) | `telemetry disable` / `enable` ([`Controls`]), read only when no variable above decided |
 /// | `<APP>_TELEMETRY_ENDPOINT` | this app only; wins over `TELEMETRY_ENDPOINT` |
 /// | `TELEMETRY_ENDPOINT` | replaces the endpoint given to [`endpoint`](Self::endpoint); an endpoint from either variable gets no API key unless [`api_key_for_endpoint_override`](Self::api_key_for_endpoint_override) |
 /// | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (either case) | the proxy, as in the crate docs' "Where data and the key go" |
@@ -41,7 +41,7 @@ use std::time::Duration;
 /// | `TELEMETRY_HIDE_BANNER` | a true value hides the first-run notice (and so its hold) |
 /// | `XDG_CONFIG_HOME`, `HOME`, `APPDATA`, `USERPROFILE` | the default config dir: `$XDG_CONFIG_HOME/<app>` everywhere; else `%APPDATA%\<app>` on Windows, `~/.config/<app>` elsewhere (macOS included; the passwd entry's home when `HOME` is unset) |
 /// | `LC_ALL`, `LC_MESSAGES`, `LANG`, `LANGUAGE` | `os_language` (language and region only) |
-/// | `CI` | `ci`; in CI the app's [`CiPolicy`](crate::CiPolicy) applies ([`in_ci`](Self::in_ci)) |
+/// | `CI` | `ci`; in CI the app's [`CiPolicy`] applies ([`in_ci`](Self::in_ci)) |
 /// | the CI providers' and AI agents' own variables (`GITHUB_ACTIONS`, `CLAUDECODE`, ...: each provider's own documented variable) | `ci_provider`, `ai_agent`: a fixed id, never the value's text |
 ///
 /// Over all of these, the machine policy files (fixed paths, see

@@ -131,7 +131,7 @@ impl Telemetry {
     }
 
     /// Runs `f` with this client current on this thread (see
-    /// [`current`](crate::current)).
+    /// [`current`]).
     pub fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
         let _entered = context::enter(Some(self.client.clone()), None);
         f()

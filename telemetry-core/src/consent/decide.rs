@@ -3,10 +3,10 @@
 //! writing: `telemetry status` ([`Controls`](crate::Controls)) and the
 //! recorder both call it, so what `status` says is what a built client does.
 //!
-//! First the rules of precedence ([`precedence`](super::precedence)): the
+//! First the rules of precedence ([`precedence`]): the
 //! variables, then the remembered choice, then the default, within the
 //! limits that can only restrict: the machine policy files
-//! ([`machine_policy`](super::machine_policy)), the app's level and, in
+//! ([`machine_policy`]), the app's level and, in
 //! CI, the app's [`CiPolicy`]. A decision that is not off then meets the
 //! vetoes, first match first, each its own [`Rule`]:
 //!

@@ -1,6 +1,6 @@
 //! The anonymous id's file, `user-uuid` in the config dir: written only
 //! while telemetry is on, opened once without following links or blocking
-//! (see [`files`](crate::files)), and checked on the opened handle.
+//! (see [`files`]), and checked on the opened handle.
 //!
 //! The id is written to a fresh temporary file and then hard-linked to its
 //! name, which fails if the name exists: the id file is never replaced, and
@@ -47,7 +47,7 @@ pub(crate) fn existing(dir: &Path) -> Option<String> {
 /// an id file that is refused turns telemetry off for this run.
 ///
 /// With no config dir, the id is for this process only and there is no
-/// note: why there is no config dir ([`NoConfigDir`]) is the caller's line,
+/// note: why there is no config dir ([`NoConfigDir`](crate::files::config_dir::NoConfigDir)) is the caller's line,
 /// and it says so already.
 pub(crate) fn user_uuid(
     dir: Option<&CheckedConfigDir>,

@@ -1,6 +1,6 @@
 //! The per-process cap on records sent
 //! ([`max_records`](crate::TelemetryBuilder::max_records), default
-//! [`DEFAULT_MAX_RECORDS`](crate::DEFAULT_MAX_RECORDS)).
+//! [`DEFAULT_MAX_RECORDS`]).
 //!
 //! Each enabled client counts the records it sends (a program has one
 //! client, so this is the process's count); past the cap a record is not

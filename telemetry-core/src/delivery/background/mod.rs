@@ -17,7 +17,7 @@
 //!   HTTP send function reuses one keep-alive connection). **This run's own
 //!   records go first**: once its queue is empty the first time, the sender
 //!   claims the leftovers of earlier runs (bounded in descriptors, bytes,
-//!   records and time: see [`spool::claim`]) and sends them only while it
+//!   records and time: see [`spool::claim`](crate::delivery::spool::claim())) and sends them only while it
 //!   has none of its own waiting. A sender that cannot send (the collector
 //!   is unreachable) still claims, to merge and trim the leftover files.
 //! - [`Background::flush`]: waits until every record of this run queued
@@ -99,7 +99,7 @@
 //! - Any other 4xx or 5xx answer: the collector will never accept that
 //!   batch, so it is acknowledged (dropped) rather than sent again on
 //!   every run.
-//! - A spool that cannot be written (see [`SpoolError`]): records are still
+//! - A spool that cannot be written (see [`SpoolError`](crate::delivery::spool::SpoolError)): records are still
 //!   queued and sent, just not protected against a crash; one that is lost
 //!   for that (sending stopped, the queue full) is counted by the cause
 //!   (`descriptor_shortage`, `file_size_limit`).

@@ -7,11 +7,11 @@
 //!
 //! - **Recording** ([`Deferred::record`]): the record's wire JSON is
 //!   appended, as one line, to `telemetry-deferred.jsonl` in the config
-//!   dir, under the lock of `telemetry-deferred.lock` (see [`file`]). One
+//!   dir, under the lock of `telemetry-deferred.lock` (see [`file`](mod@file)). One
 //!   file for every process of the app, no file per process, no thread, no
 //!   socket, no fsync. The spool keeps the background spool's bound
-//!   ([`MAX_RECORDS`](crate::spool::MAX_RECORDS) records,
-//!   [`MAX_BYTES`](crate::spool::MAX_BYTES) bytes): past it the oldest
+//!   ([`MAX_RECORDS`](crate::delivery::spool::MAX_RECORDS) records,
+//!   [`MAX_BYTES`](crate::delivery::spool::MAX_BYTES) bytes): past it the oldest
 //!   records go, counted as dropped (`spool_bound`).
 //! - **The exit flush** ([`Deferred::upload`], at the same flush points as
 //!   background delivery: the end of the outermost tracked command,
