@@ -8,30 +8,21 @@
 //! raw_post LINE [URL]
 //! ```
 
+#[path = "floor/program.rs"]
+mod program;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let line = args.next().unwrap_or_default();
-    println!("{line}");
-    match args.next() {
-        Some(url) => match post(&url) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("raw_post: {error}");
-                ExitCode::FAILURE
-            }
-        },
-        None => ExitCode::SUCCESS,
-    }
+    program::run("raw_post", post)
 }
 
 fn post(url: &str) -> std::io::Result<()> {
     let rest = url.strip_prefix("http://").unwrap_or(url);
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let body = r#"{"records":[{"event":"command","event_timestamp":1795620628495,"source":"agent","properties":{"action":"version","args":[],"is_success":true,"duration_ms":0}}]}"#;
+    let body = program::BODY;
     let request = format!(
         "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nUser-Agent: raw_post\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()

@@ -13,27 +13,17 @@
 //! reqwest_post LINE [URL]
 //! ```
 
+#[path = "floor/program.rs"]
+mod program;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let line = args.next().unwrap_or_default();
-    println!("{line}");
-    match args.next() {
-        Some(url) => match post(&url) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("reqwest_post: {error}");
-                ExitCode::FAILURE
-            }
-        },
-        None => ExitCode::SUCCESS,
-    }
+    program::run("reqwest_post", post)
 }
 
 fn post(url: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let body = r#"{"records":[{"event":"command","event_timestamp":1795620628495,"source":"agent","properties":{"action":"version","args":[],"is_success":true,"duration_ms":0}}]}"#;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -50,7 +40,7 @@ fn post(url: &str) -> Result<(), Box<dyn std::error::Error>> {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::USER_AGENT, "reqwest_post")
             .timeout(Duration::from_secs(2))
-            .body(body)
+            .body(program::BODY)
             .send()
             .await?;
         let status = response.status();

@@ -9,7 +9,11 @@ use std::sync::Arc;
 use telemetry_test_support::collector::Collector;
 use telemetry_test_support::TempDir;
 
-fn background_client(collector: &Collector, dir: &TempDir) -> (Telemetry, Arc<Recorder>) {
+/// A collector, a config dir, and a client that delivers to that collector
+/// in the background, keeping its files in that dir; with its recorder.
+fn scene(label: &str) -> (Collector, TempDir, Telemetry, Arc<Recorder>) {
+    let collector = Collector::start().unwrap();
+    let dir = TempDir::new(label);
     let telemetry = Telemetry::builder("flush-point-test", "1.0.0")
         .endpoint(collector.url())
         .config_dir(dir.path())
@@ -23,7 +27,7 @@ fn background_client(collector: &Collector, dir: &TempDir) -> (Telemetry, Arc<Re
         .recorder()
         .cloned()
         .expect("telemetry is on");
-    (telemetry, recorder)
+    (collector, dir, telemetry, recorder)
 }
 
 fn sender_started(recorder: &Recorder) -> bool {
@@ -36,9 +40,7 @@ fn sender_started(recorder: &Recorder) -> bool {
 
 #[test]
 fn the_outermost_commands_record_goes_at_its_flush_point_without_a_thread() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("flush-point");
-    let (telemetry, recorder) = background_client(&collector, &dir);
+    let (collector, _dir, telemetry, recorder) = scene("flush-point");
     telemetry.scope(|| {
         let command = start_command("version").expect("a current client");
         command.finish(Outcome::Success);
@@ -49,9 +51,7 @@ fn the_outermost_commands_record_goes_at_its_flush_point_without_a_thread() {
 
 #[test]
 fn a_nested_commands_record_starts_the_sender() {
-    let collector = Collector::start().unwrap();
-    let dir = TempDir::new("flush-point-nested");
-    let (telemetry, recorder) = background_client(&collector, &dir);
+    let (collector, _dir, telemetry, recorder) = scene("flush-point-nested");
     telemetry.scope(|| {
         let outer = start_command("outer").expect("a current client");
         let inner = start_command("inner").expect("a current client");

@@ -126,13 +126,48 @@ fn own_records_then_leftovers_whether_or_not_a_thread_runs() {
     }
 }
 
+/// Limits whose short-run window ends while a test waits (100 ms): the
+/// sender's turn comes.
+fn brief_window() -> Limits {
+    Limits {
+        short_run: Duration::from_millis(100),
+        ..Limits::default()
+    }
+}
+
+/// Background delivery in a fresh dir, over HTTP to a collector that
+/// answers with `behaviour`, a flush point announced, then `count` records
+/// named `name` made: the dir, the collector, the client and the records'
+/// ids.
+fn announced(
+    name: &str,
+    behaviour: Behaviour,
+    limits: Limits,
+    count: usize,
+) -> (
+    crate::test_support::TempDir,
+    Collector,
+    Background,
+    Vec<String>,
+) {
+    let dir = temp_dir(&format!("flush-follows-{name}"));
+    let collector = Collector::start_with(behaviour).unwrap();
+    let background = over_http(&dir, &collector, limits);
+    background.flush_follows();
+    let sent = record_n(&background, name, count);
+    (dir, collector, background, sent)
+}
+
+/// Waits until `collector` got as many records as `sent`, then checks
+/// they are those.
+fn assert_delivered_later(collector: &Collector, sent: &[String]) {
+    collector.wait_for_records(sent.len(), LONG);
+    assert_eq!(received_ids(collector), sent);
+}
+
 #[test]
 fn records_just_before_a_flush_point_start_no_thread() {
-    let dir = temp_dir("flush-follows");
-    let collector = Collector::start().unwrap();
-    let background = over_http(&dir, &collector, short_run());
-    background.flush_follows();
-    let sent = record_n(&background, "last", 2);
+    let (dir, collector, background, sent) = announced("last", Behaviour::Accept, short_run(), 2);
     assert!(!background.sender_started());
     assert_eq!(background.finish(LONG), Flushed::Delivered);
     assert_eq!(received_ids(&collector), sent);
@@ -147,35 +182,19 @@ fn records_just_before_a_flush_point_start_no_thread() {
 
 #[test]
 fn a_flush_point_that_does_not_come_leaves_the_records_to_the_sender() {
-    let dir = temp_dir("no-flush-follows");
-    let collector = Collector::start().unwrap();
-    // A window that ends while the test waits: the sender's turn comes.
-    let limits = Limits {
-        short_run: Duration::from_millis(100),
-        ..Limits::default()
-    };
-    let background = over_http(&dir, &collector, limits);
-    background.flush_follows();
-    let sent = record_n(&background, "waiting", 2);
+    let (_dir, collector, background, sent) =
+        announced("waiting", Behaviour::Accept, brief_window(), 2);
     assert!(!background.sender_started());
     background.no_flush_follows();
     assert!(background.sender_started());
     // Sent by the sender at its turn, with no flush.
-    collector.wait_for_records(2, LONG);
-    assert_eq!(received_ids(&collector), sent);
+    assert_delivered_later(&collector, &sent);
 }
 
 #[test]
 fn records_a_flush_could_not_send_go_to_the_sender() {
-    let dir = temp_dir("flush-follows-blackhole");
-    let collector = Collector::start_with(Behaviour::Blackhole).unwrap();
-    let limits = Limits {
-        short_run: Duration::from_millis(100),
-        ..Limits::default()
-    };
-    let background = over_http(&dir, &collector, limits);
-    background.flush_follows();
-    let sent = record_n(&background, "kept", 1);
+    let (_dir, collector, background, sent) =
+        announced("kept", Behaviour::Blackhole, brief_window(), 1);
     assert_eq!(
         background.flush(Duration::from_millis(100)),
         Flushed::TimedOut { pending: 1 }
@@ -183,31 +202,23 @@ fn records_a_flush_could_not_send_go_to_the_sender() {
     assert!(background.sender_started(), "a sender takes what is left");
     // The collector answers again: the sender delivers the record.
     collector.set_behaviour(Behaviour::Accept);
-    collector.wait_for_records(1, LONG);
-    assert_eq!(received_ids(&collector), sent);
+    assert_delivered_later(&collector, &sent);
 }
 
 #[test]
 fn a_client_dropped_with_records_queued_leaves_them_to_a_sender() {
-    let dir = temp_dir("flush-follows-dropped");
-    let collector = Collector::start().unwrap();
-    let background = over_http(&dir, &collector, short_run());
-    background.flush_follows();
-    let sent = record_n(&background, "dropped", 2);
+    let (_dir, collector, background, sent) =
+        announced("dropped", Behaviour::Accept, short_run(), 2);
     assert!(!background.sender_started());
     // No flush came: the client's end starts a sender, which sends them.
     drop(background);
-    collector.wait_for_records(2, LONG);
-    assert_eq!(received_ids(&collector), sent);
+    assert_delivered_later(&collector, &sent);
 }
 
 #[test]
 fn without_a_short_run_window_the_first_record_starts_the_sender() {
-    let dir = temp_dir("flush-follows-threaded");
-    let collector = Collector::start().unwrap();
-    let background = over_http(&dir, &collector, Limits::default());
-    background.flush_follows();
-    let sent = record_n(&background, "threaded", 1);
+    let (_dir, collector, background, sent) =
+        announced("threaded", Behaviour::Accept, Limits::default(), 1);
     assert!(background.sender_started());
     assert_eq!(background.finish(LONG), Flushed::Delivered);
     assert_eq!(received_ids(&collector), sent);
@@ -215,11 +226,8 @@ fn without_a_short_run_window_the_first_record_starts_the_sender() {
 
 #[test]
 fn a_record_made_while_the_announced_flush_runs_starts_a_sender() {
-    let dir = temp_dir("flush-follows-during");
-    let blackhole = Collector::start_with(Behaviour::Blackhole).unwrap();
-    let background = over_http(&dir, &blackhole, short_run());
-    background.flush_follows();
-    record_n(&background, "last", 1);
+    let (_dir, blackhole, background, _) =
+        announced("during", Behaviour::Blackhole, short_run(), 1);
     std::thread::scope(|scope| {
         let flush = scope.spawn(|| background.flush(Duration::from_millis(500)));
         // The flush is sending (its connection is open): it has begun.
