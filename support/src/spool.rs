@@ -91,3 +91,32 @@ pub fn write_leftover(config_dir: &Path, order: u64, lines: &[String]) -> PathBu
     }
     path
 }
+
+/// Waits (at most 30 s) until no file in `config_dir` is locked: a
+/// dropped client's sender thread lets go of its live spool file when it
+/// next wakes, which on a loaded machine can be after the next client has
+/// looked for leftovers. A guard for a test's order, not a timing check.
+pub fn wait_until_released(config_dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        for entry in std::fs::read_dir(config_dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let Ok(file) = std::fs::File::open(entry.path()) else {
+                continue;
+            };
+            // SAFETY: `flock` on a descriptor `file` owns and keeps open.
+            while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = config_dir;
+}

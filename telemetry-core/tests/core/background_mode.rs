@@ -27,31 +27,6 @@ fn background(endpoint: &str, config_dir: &Path) -> telemetry_core::TelemetryBui
         .delivery(Delivery::Background)
 }
 
-/// Waits (at most 10 s) until no spool file in `dir` is locked: a dropped
-/// client's sender thread lets go of its live file when it next wakes,
-/// which on a loaded machine can be after the next client has looked for
-/// leftovers. A guard for the test's order, not a timing check.
-#[cfg(unix)]
-fn wait_until_released(dir: &Path) {
-    use std::os::unix::io::AsRawFd;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let Ok(file) = std::fs::File::open(&path) else {
-            continue;
-        };
-        // SAFETY: `flock` on a descriptor `file` owns and keeps open.
-        while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn wait_until_released(_dir: &Path) {}
-
 fn record_tools(telemetry: &Telemetry, count: usize) {
     for _ in 0..count {
         telemetry.record_tool_call("t", "", "", Duration::ZERO, Outcome::Success);
@@ -449,7 +424,7 @@ fn a_live_spool_past_its_bound_keeps_the_newest_records() {
         "{text}"
     );
     drop(telemetry);
-    wait_until_released(dir.path());
+    telemetry_test_support::spool::wait_until_released(dir.path());
 
     // The collector is back: the next run sends the newest, each once
     // (leftovers get a quarter of a flush's budget: a long one here).

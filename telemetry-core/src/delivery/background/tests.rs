@@ -95,21 +95,11 @@ impl Poster {
 
 pub(super) const LONG: Duration = Duration::from_secs(30);
 
-/// Drops an earlier run's client and waits (at most [`LONG`]) until no
-/// file in `dir` is locked: its sender thread lets go of its live file when
-/// it next wakes, which on a loaded machine can be after the next client
-/// looked for leftovers. A guard for the test's order, not a timing check.
+/// Drops an earlier run's client and waits until its spool file is let go
+/// ([`wait_until_released`](telemetry_test_support::spool::wait_until_released)).
 pub(super) fn end_earlier_run(earlier: Background, dir: &std::path::Path) {
     drop(earlier);
-    let deadline = Instant::now() + LONG;
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let Ok(file) = std::fs::File::open(entry.path()) else {
-            continue;
-        };
-        while !crate::files::try_lock(&file) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
+    telemetry_test_support::spool::wait_until_released(dir);
 }
 
 /// Background delivery spooling in `dir`, posting to `collector` over
