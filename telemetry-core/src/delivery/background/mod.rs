@@ -270,11 +270,10 @@ impl Background {
         // flush point.
         state.leftovers_until = None;
         state.started = true;
-        // Just before a flush point (a short run's end), with a short-run
-        // window, the flush sends: no thread for that.
-        let flush_sends = state.flush_follows && !shared.limits.short_run.is_zero();
-        let start = !state.sender_started && !flush_sends;
-        state.sender_started |= start;
+        // Just before a flush point (a short run's end), the flush sends:
+        // no thread for that.
+        let flush_sends = state.flush_follows;
+        let start = state.take_sender_start(!flush_sends);
         let turn = state.queue.len() == SHORT_RUN_RECORDS;
         drop(state);
         if turn {
@@ -289,13 +288,18 @@ impl Background {
 
     /// The records that come next are followed at once by a flush point
     /// (the end of the outermost command): they start no sender thread, as
-    /// the flush sends them (with a short-run window; see "Short runs").
-    /// Whatever the flush leaves, or [`no_flush_follows`] if none comes,
-    /// starts one.
+    /// the flush sends them (see "Short runs"). Only with a short-run
+    /// window: without one a flush waits for the sender, which the first
+    /// record starts as ever. Whatever the flush leaves, or
+    /// [`no_flush_follows`] if none comes, starts one.
     ///
     /// [`no_flush_follows`]: Background::no_flush_follows
     pub(crate) fn flush_follows(&self) {
-        self.handle.shared.state().flush_follows = true;
+        let shared = &self.handle.shared;
+        // Without a short-run window a flush waits for the sender.
+        if !shared.limits.short_run.is_zero() {
+            shared.state().flush_follows = true;
+        }
     }
 
     /// Whether the sender thread was started (for tests).
@@ -367,8 +371,7 @@ impl Background {
                     let mut state = shared.state();
                     state.leftovers_until = here.share_end;
                     state.wake = true;
-                    let start = !state.sender_started;
-                    state.sender_started = true;
+                    let start = state.take_sender_start(true);
                     drop(state);
                     shared.turn.notify_all();
                     if start {
@@ -475,9 +478,8 @@ fn start_sender(shared: &Arc<Shared>) {
 fn start_sender_for_queue(shared: &Arc<Shared>) {
     let mut state = shared.state();
     state.flush_follows = false;
-    let start =
-        !state.sender_started && !state.queue.is_empty() && !state.stopped && !state.opted_out;
-    state.sender_started |= start;
+    let waiting = !state.queue.is_empty() && !state.stopped && !state.opted_out;
+    let start = state.take_sender_start(waiting);
     drop(state);
     if start {
         start_sender(shared);

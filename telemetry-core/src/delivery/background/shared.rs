@@ -140,6 +140,17 @@ pub(super) struct State {
     pub(super) left_for_later: u64,
 }
 
+impl State {
+    /// Whether the caller is to start the sender thread: when `wanted`
+    /// and none was started, which it then counts as started, so that
+    /// only one caller ever starts it.
+    pub(super) fn take_sender_start(&mut self, wanted: bool) -> bool {
+        let start = wanted && !self.sender_started;
+        self.sender_started |= start;
+        start
+    }
+}
+
 pub(super) struct Item {
     pub(super) event_id: String,
     pub(super) line: String,
